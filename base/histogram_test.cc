@@ -1,0 +1,71 @@
+#include "base/histogram.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "base/rng.h"
+#include "gtest/gtest.h"
+
+namespace etchsim::base {
+namespace {
+
+TEST(LogHistogramTest, BucketsTileTheLineWithoutGaps) {
+  for (int b = 0; b < 60000; ++b) {
+    ASSERT_LE(LogHistogram::BucketLow(b), LogHistogram::BucketHigh(b));
+    ASSERT_EQ(LogHistogram::BucketOf(LogHistogram::BucketLow(b)), b);
+    ASSERT_EQ(LogHistogram::BucketOf(LogHistogram::BucketHigh(b)), b);
+    if (LogHistogram::BucketHigh(b) == UINT64_MAX) break;
+    ASSERT_EQ(LogHistogram::BucketHigh(b) + 1, LogHistogram::BucketLow(b + 1));
+  }
+}
+
+TEST(LogHistogramTest, ConstantSamplesAreReportedExactly) {
+  LogHistogram h;
+  for (int i = 0; i < 1000; ++i) h.Add(83456123);
+  EXPECT_EQ(h.Quantile(0.5), 83456123u);
+  EXPECT_EQ(h.Quantile(0.99), 83456123u);
+  EXPECT_DOUBLE_EQ(h.Mean(), 83456123.0);
+}
+
+TEST(LogHistogramTest, QuantilesWithinATenthOfAPercent) {
+  Rng r(5, 5);
+  std::vector<uint64_t> v;
+  LogHistogram h;
+  for (int i = 0; i < 100000; ++i) {
+    const uint64_t x = static_cast<uint64_t>(r.LogNormal(18.0, 1.0));
+    v.push_back(x);
+    h.Add(x);
+  }
+  std::sort(v.begin(), v.end());
+  for (double q : {0.01, 0.5, 0.9, 0.99, 0.999}) {
+    const size_t rank = static_cast<size_t>(std::ceil(q * v.size()));
+    const double exact = static_cast<double>(v[rank - 1]);
+    EXPECT_NEAR(static_cast<double>(h.Quantile(q)) / exact, 1.0, 1.0 / 1024)
+        << "q=" << q;
+  }
+  EXPECT_EQ(h.min(), v.front());
+  EXPECT_EQ(h.max(), v.back());
+}
+
+TEST(LogHistogramTest, MergeEqualsAddingEverything) {
+  LogHistogram a, b, all;
+  for (uint64_t i = 0; i < 5000; ++i) {
+    (i % 2 ? a : b).Add(i * i);
+    all.Add(i * i);
+  }
+  a.Merge(b);
+  EXPECT_EQ(a.count(), all.count());
+  EXPECT_EQ(a.Quantile(0.37), all.Quantile(0.37));
+  EXPECT_DOUBLE_EQ(a.Mean(), all.Mean());
+}
+
+TEST(LogHistogramTest, EmptyIsZero) {
+  LogHistogram h;
+  EXPECT_EQ(h.Quantile(0.5), 0u);
+  EXPECT_EQ(h.Mean(), 0.0);
+  EXPECT_EQ(h.min(), 0u);
+}
+
+}  // namespace
+}  // namespace etchsim::base

@@ -1,0 +1,336 @@
+#include "model/model_config.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "base/status_macros.h"
+#include "nlohmann/json.hpp"
+
+namespace etchsim::model {
+namespace {
+
+using Json = nlohmann::json;
+
+struct ArchEntry {
+  Architecture arch;
+  absl::string_view name;
+};
+constexpr ArchEntry kArchitectures[] = {
+    {Architecture::kLlama, "LlamaForCausalLM"},
+    {Architecture::kMistral, "MistralForCausalLM"},
+    {Architecture::kMixtral, "MixtralForCausalLM"},
+    {Architecture::kQwen2, "Qwen2ForCausalLM"},
+    {Architecture::kQwen3Moe, "Qwen3MoeForCausalLM"},
+    {Architecture::kDeepseekV3, "DeepseekV3ForCausalLM"},
+};
+
+const char* JsonTypeName(const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::null: return "null";
+    case Json::value_t::boolean: return "a boolean";
+    case Json::value_t::string: return "a string";
+    case Json::value_t::array: return "an array";
+    case Json::value_t::object: return "an object";
+    case Json::value_t::number_float: return "a non-integer number";
+    default: return "a number";
+  }
+}
+
+// Reads typed fields from the top-level object, naming the source and the
+// field in every error.
+class FieldReader {
+ public:
+  FieldReader(const Json& obj, const std::string& source)
+      : obj_(obj), source_(source) {}
+
+  absl::Status Error(absl::string_view field, absl::string_view what) const {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source_, ": \"", field, "\" ", what));
+  }
+
+  bool Has(absl::string_view field) const {
+    auto it = obj_.find(std::string(field));
+    return it != obj_.end() && !it->is_null();
+  }
+
+  // An integer field. Absent or null: `fallback` if given, else an error.
+  // JSON floats with an integral value (e.g. 4096.0) are accepted.
+  absl::StatusOr<int64_t> Int(absl::string_view field, int64_t min,
+                              const int64_t* fallback = nullptr) const {
+    auto it = obj_.find(std::string(field));
+    if (it == obj_.end() || it->is_null()) {
+      if (fallback != nullptr) return *fallback;
+      return absl::InvalidArgumentError(
+          absl::StrCat(source_, ": missing required field \"", field, "\""));
+    }
+    int64_t v = 0;
+    if (it->is_number_integer()) {
+      v = it->get<int64_t>();
+    } else if (it->is_number_float()) {
+      const double d = it->get<double>();
+      if (d != static_cast<double>(static_cast<int64_t>(d))) {
+        return Error(field, absl::StrCat("must be an integer, got ", it->dump()));
+      }
+      v = static_cast<int64_t>(d);
+    } else {
+      return Error(field, absl::StrCat("must be an integer, got ",
+                                       JsonTypeName(*it)));
+    }
+    if (v < min) {
+      return Error(field, absl::StrCat("must be ", min == 1 ? "> 0" : ">= 0",
+                                       ", got ", v));
+    }
+    return v;
+  }
+
+  absl::StatusOr<int64_t> Int(absl::string_view field, int64_t min,
+                              int64_t fallback) const {
+    return Int(field, min, &fallback);
+  }
+
+  absl::StatusOr<bool> Bool(absl::string_view field, bool fallback) const {
+    auto it = obj_.find(std::string(field));
+    if (it == obj_.end() || it->is_null()) return fallback;
+    if (!it->is_boolean()) {
+      return Error(field,
+                   absl::StrCat("must be true or false, got ", JsonTypeName(*it)));
+    }
+    return it->get<bool>();
+  }
+
+  absl::StatusOr<std::string> String(absl::string_view field,
+                                     absl::string_view fallback) const {
+    auto it = obj_.find(std::string(field));
+    if (it == obj_.end() || it->is_null()) return std::string(fallback);
+    if (!it->is_string()) {
+      return Error(field, absl::StrCat("must be a string, got ", JsonTypeName(*it)));
+    }
+    return it->get<std::string>();
+  }
+
+  absl::StatusOr<std::vector<int64_t>> IntList(absl::string_view field) const {
+    std::vector<int64_t> out;
+    auto it = obj_.find(std::string(field));
+    if (it == obj_.end() || it->is_null()) return out;
+    if (!it->is_array()) {
+      return Error(field, absl::StrCat("must be an array of integers, got ",
+                                       JsonTypeName(*it)));
+    }
+    for (const Json& e : *it) {
+      if (!e.is_number_integer() || e.get<int64_t>() < 0) {
+        return Error(field, absl::StrCat("must hold integers >= 0, got ", e.dump()));
+      }
+      out.push_back(e.get<int64_t>());
+    }
+    return out;
+  }
+
+ private:
+  const Json& obj_;
+  const std::string& source_;
+};
+
+// Line and column (1-based) of a byte offset, for JSON syntax errors.
+std::pair<int, int> LineColumn(absl::string_view text, size_t offset) {
+  int line = 1, col = 1;
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return {line, col};
+}
+
+std::string StemOf(const std::string& source) {
+  std::string s = source;
+  if (auto slash = s.find_last_of('/'); slash != std::string::npos) {
+    s = s.substr(slash + 1);
+  }
+  if (s.size() > 5 && s.substr(s.size() - 5) == ".json") {
+    s = s.substr(0, s.size() - 5);
+  }
+  return s;
+}
+
+}  // namespace
+
+absl::string_view ArchitectureName(Architecture a) {
+  for (const auto& e : kArchitectures) {
+    if (e.arch == a) return e.name;
+  }
+  return "unknown";
+}
+
+std::string SupportedArchitectures() {
+  std::vector<std::string> names;
+  for (const auto& e : kArchitectures) names.emplace_back(e.name);
+  return absl::StrJoin(names, ", ");
+}
+
+absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text,
+                                             const std::string& source) {
+  Json root;
+  try {
+    root = Json::parse(json_text.begin(), json_text.end());
+  } catch (const Json::parse_error& e) {
+    const auto [line, col] = LineColumn(json_text, e.byte > 0 ? e.byte - 1 : 0);
+    std::string what = e.what();
+    // nlohmann's message is "[json.exception.parse_error.101] parse error at
+    // line 1, column 2: <reason>"; keep only the reason.
+    if (auto colon = what.find(": ", what.find("column"));
+        colon != std::string::npos) {
+      what = what.substr(colon + 2);
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": invalid JSON at line ", line, ", column ", col, ": ", what));
+  }
+  if (!root.is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": expected a JSON object at the top level, got ",
+        JsonTypeName(root)));
+  }
+  FieldReader r(root, source);
+  ModelConfig c;
+  c.source = source;
+  c.name = StemOf(source);
+
+  // Architecture.
+  auto arch_it = root.find("architectures");
+  if (arch_it == root.end() || arch_it->is_null()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": missing required field \"architectures\""));
+  }
+  if (!arch_it->is_array() || arch_it->empty() || !(*arch_it)[0].is_string()) {
+    return r.Error("architectures", "must be a non-empty array of strings");
+  }
+  const std::string arch_name = (*arch_it)[0].get<std::string>();
+  bool found = false;
+  for (const auto& e : kArchitectures) {
+    if (e.name == arch_name) {
+      c.architecture = e.arch;
+      found = true;
+    }
+  }
+  if (!found) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": unsupported architecture \"", arch_name,
+        "\" in \"architectures\" (supported: ", SupportedArchitectures(), ")"));
+  }
+
+  ASSIGN_OR_RETURN(c.hidden_size, r.Int("hidden_size", 1));
+  ASSIGN_OR_RETURN(c.num_hidden_layers, r.Int("num_hidden_layers", 1));
+  ASSIGN_OR_RETURN(c.num_attention_heads, r.Int("num_attention_heads", 1));
+  ASSIGN_OR_RETURN(c.vocab_size, r.Int("vocab_size", 1));
+  // transformers: num_key_value_heads defaults to num_attention_heads.
+  ASSIGN_OR_RETURN(c.num_key_value_heads,
+                   r.Int("num_key_value_heads", 1, c.num_attention_heads));
+  if (c.num_attention_heads % c.num_key_value_heads != 0) {
+    return r.Error("num_key_value_heads",
+                   absl::StrCat("must divide \"num_attention_heads\" (",
+                                c.num_attention_heads, "), got ",
+                                c.num_key_value_heads));
+  }
+  ASSIGN_OR_RETURN(c.max_position_embeddings,
+                   r.Int("max_position_embeddings", 1, int64_t{4096}));
+  // All six architectures' config classes default to untied embeddings.
+  ASSIGN_OR_RETURN(c.tie_word_embeddings, r.Bool("tie_word_embeddings", false));
+
+  const bool mla = c.architecture == Architecture::kDeepseekV3;
+  if (!mla) {
+    if (!r.Has("head_dim") && c.hidden_size % c.num_attention_heads != 0) {
+      return r.Error("hidden_size",
+                     absl::StrCat("must be divisible by \"num_attention_heads\" (",
+                                  c.num_attention_heads,
+                                  ") when \"head_dim\" is absent, got ",
+                                  c.hidden_size));
+    }
+    ASSIGN_OR_RETURN(c.head_dim,
+                     r.Int("head_dim", 1, c.hidden_size / c.num_attention_heads));
+  }
+
+  switch (c.architecture) {
+    case Architecture::kLlama: {
+      ASSIGN_OR_RETURN(c.attention_bias, r.Bool("attention_bias", false));
+      ASSIGN_OR_RETURN(c.mlp_bias, r.Bool("mlp_bias", false));
+      break;
+    }
+    case Architecture::kMistral:
+    case Architecture::kMixtral:
+      break;  // no biases, no options
+    case Architecture::kQwen2:
+      c.attention_bias = true;  // Qwen2 hard-codes bias on q, k and v
+      break;
+    case Architecture::kQwen3Moe: {
+      ASSIGN_OR_RETURN(c.attention_bias, r.Bool("attention_bias", false));
+      c.qk_norm = true;
+      break;
+    }
+    case Architecture::kDeepseekV3: {
+      ASSIGN_OR_RETURN(c.attention_bias, r.Bool("attention_bias", false));
+      break;
+    }
+  }
+
+  c.moe_layer.assign(c.num_hidden_layers, false);
+  if (c.architecture == Architecture::kMixtral) {
+    ASSIGN_OR_RETURN(c.num_routed_experts, r.Int("num_local_experts", 1));
+    ASSIGN_OR_RETURN(c.num_experts_per_tok, r.Int("num_experts_per_tok", 1));
+    // Mixtral's experts are full-width MLPs.
+    ASSIGN_OR_RETURN(c.moe_intermediate_size, r.Int("intermediate_size", 1));
+    c.moe_layer.assign(c.num_hidden_layers, true);
+  } else if (c.architecture == Architecture::kQwen3Moe) {
+    ASSIGN_OR_RETURN(c.num_routed_experts, r.Int("num_experts", 0));
+    ASSIGN_OR_RETURN(c.num_experts_per_tok, r.Int("num_experts_per_tok", 1));
+    ASSIGN_OR_RETURN(c.moe_intermediate_size, r.Int("moe_intermediate_size", 1));
+    ASSIGN_OR_RETURN(int64_t step, r.Int("decoder_sparse_step", 1, int64_t{1}));
+    ASSIGN_OR_RETURN(std::vector<int64_t> mlp_only, r.IntList("mlp_only_layers"));
+    const std::set<int64_t> dense(mlp_only.begin(), mlp_only.end());
+    for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+      // transformers' Qwen3MoeDecoderLayer rule.
+      c.moe_layer[i] = !dense.contains(i) && c.num_routed_experts > 0 &&
+                       (i + 1) % step == 0;
+    }
+  } else if (mla) {
+    ASSIGN_OR_RETURN(c.num_routed_experts, r.Int("n_routed_experts", 0, int64_t{0}));
+    if (c.num_routed_experts > 0) {
+      ASSIGN_OR_RETURN(c.num_experts_per_tok, r.Int("num_experts_per_tok", 1));
+      ASSIGN_OR_RETURN(c.moe_intermediate_size, r.Int("moe_intermediate_size", 1));
+      ASSIGN_OR_RETURN(c.num_shared_experts, r.Int("n_shared_experts", 0, int64_t{0}));
+      ASSIGN_OR_RETURN(int64_t first_dense, r.Int("first_k_dense_replace", 0, int64_t{0}));
+      ASSIGN_OR_RETURN(int64_t freq, r.Int("moe_layer_freq", 1, int64_t{1}));
+      ASSIGN_OR_RETURN(std::string topk_method, r.String("topk_method", "greedy"));
+      c.router_bias = topk_method == "noaux_tc";
+      for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+        // transformers' DeepseekV3DecoderLayer rule.
+        c.moe_layer[i] = i >= first_dense && i % freq == 0;
+      }
+    }
+    ASSIGN_OR_RETURN(c.q_lora_rank, r.Int("q_lora_rank", 0, int64_t{0}));
+    ASSIGN_OR_RETURN(c.kv_lora_rank, r.Int("kv_lora_rank", 1));
+    ASSIGN_OR_RETURN(c.qk_nope_head_dim, r.Int("qk_nope_head_dim", 1));
+    ASSIGN_OR_RETURN(c.qk_rope_head_dim, r.Int("qk_rope_head_dim", 1));
+    ASSIGN_OR_RETURN(c.v_head_dim, r.Int("v_head_dim", 1));
+    ASSIGN_OR_RETURN(c.num_nextn_predict_layers,
+                     r.Int("num_nextn_predict_layers", 0, int64_t{0}));
+    c.head_dim = c.qk_nope_head_dim + c.qk_rope_head_dim;
+  }
+  if (c.num_routed_experts > 0 && c.num_experts_per_tok > c.num_routed_experts) {
+    return r.Error("num_experts_per_tok",
+                   absl::StrCat("must be <= the number of routed experts (",
+                                c.num_routed_experts, "), got ",
+                                c.num_experts_per_tok));
+  }
+  const bool any_dense =
+      std::find(c.moe_layer.begin(), c.moe_layer.end(), false) != c.moe_layer.end();
+  if (any_dense && c.architecture != Architecture::kMixtral) {
+    ASSIGN_OR_RETURN(c.intermediate_size, r.Int("intermediate_size", 1));
+  }
+  return c;
+}
+
+}  // namespace etchsim::model

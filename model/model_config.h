@@ -1,0 +1,82 @@
+// ModelConfig: the fields of a Hugging Face config.json that determine a
+// model's parameters, KV cache and FLOPs, validated.
+//
+// Parsing is strict about what matters and lenient about the rest: unknown
+// keys (dropout, token ids, rope scaling) are ignored, but every field the
+// accounting uses must be present (or have the default the architecture's
+// transformers config class gives it), have the right JSON type, and be in
+// range. Errors name the file and the field:
+//   deepseek-r1.json: "num_hidden_layers" must be > 0, got -3
+#ifndef ETCHSIM_MODEL_MODEL_CONFIG_H_
+#define ETCHSIM_MODEL_MODEL_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace etchsim::model {
+
+enum class Architecture {
+  kLlama,       // LlamaForCausalLM
+  kMistral,     // MistralForCausalLM
+  kMixtral,     // MixtralForCausalLM
+  kQwen2,       // Qwen2ForCausalLM
+  kQwen3Moe,    // Qwen3MoeForCausalLM
+  kDeepseekV3,  // DeepseekV3ForCausalLM
+};
+
+// The HF class name, e.g. "DeepseekV3ForCausalLM".
+absl::string_view ArchitectureName(Architecture a);
+// All supported class names, comma separated, for error messages.
+std::string SupportedArchitectures();
+
+struct ModelConfig {
+  std::string name;    // bundled name or file stem, e.g. "deepseek-r1"
+  std::string source;  // the path, or "bundled:<name>"
+  Architecture architecture = Architecture::kLlama;
+
+  int64_t hidden_size = 0;
+  int64_t num_hidden_layers = 0;
+  int64_t num_attention_heads = 0;
+  int64_t num_key_value_heads = 0;
+  int64_t head_dim = 0;  // q/k/v head dimension (GQA)
+  int64_t intermediate_size = 0;  // dense MLP width (0 if no dense layer)
+  int64_t vocab_size = 0;
+  int64_t max_position_embeddings = 0;
+  bool tie_word_embeddings = false;
+  bool attention_bias = false;  // bias on q/k/v/o (Llama) or q/k/v (Qwen2)
+  bool mlp_bias = false;
+  bool qk_norm = false;  // per-head RMSNorm on q and k (Qwen3)
+
+  // Mixture of experts. num_routed_experts == 0 means dense.
+  int64_t num_routed_experts = 0;
+  int64_t num_experts_per_tok = 0;
+  int64_t moe_intermediate_size = 0;
+  int64_t num_shared_experts = 0;
+  bool router_bias = false;  // DeepSeek's e_score_correction_bias
+  // Which layers are MoE (size num_hidden_layers).
+  std::vector<bool> moe_layer;
+
+  // Multi-head latent attention (DeepSeek V3/R1). kv_lora_rank > 0 = MLA.
+  int64_t q_lora_rank = 0;  // 0 = q_proj without low-rank compression
+  int64_t kv_lora_rank = 0;
+  int64_t qk_nope_head_dim = 0;
+  int64_t qk_rope_head_dim = 0;
+  int64_t v_head_dim = 0;
+  int64_t num_nextn_predict_layers = 0;  // MTP modules
+
+  bool is_mla() const { return kv_lora_rank > 0; }
+  bool is_moe() const { return num_routed_experts > 0; }
+};
+
+// Parses config.json text. `source_name` is used in every error message
+// (normally the file path).
+absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text,
+                                             const std::string& source_name);
+
+}  // namespace etchsim::model
+
+#endif  // ETCHSIM_MODEL_MODEL_CONFIG_H_

@@ -1,0 +1,160 @@
+// ModelSpec: a model as a list of layers and weight matrices, with exact
+// parameter, KV-cache and FLOP accounting.
+//
+// Every count is an integer derived from config.json fields by the formulas
+// in docs/models.md; the tests re-derive them by hand. Conventions a caller
+// may rely on:
+//  * A matmul costs 2 FLOPs per weight per token (multiply + add). Biases,
+//    norms, activations, rope and softmax are not counted as FLOPs.
+//  * Active parameters per token = everything a token's computation reads:
+//    attention, norms, the dense MLP or router + top-k routed + shared
+//    experts, the final norm, the LM head, and ONE row of the embedding
+//    table (a lookup reads hidden_size values, not the table). This matches
+//    DeepSeek's 36.6B for V3/R1; publishers that quote "active" with the
+//    whole embedding table (Mixtral's 12.9B) differ by vocab x hidden.
+//  * Multi-token-prediction modules are kept apart (ModelSpec::mtp) and are
+//    not in the main totals, as in DeepSeek's own 671B.
+#ifndef ETCHSIM_MODEL_MODEL_SPEC_H_
+#define ETCHSIM_MODEL_MODEL_SPEC_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "model/model_config.h"
+
+namespace etchsim::model {
+
+// Largest context for which FLOP counts are computed (they are exact int64
+// up to here for every bundled model; 2^20 = 1,048,576 tokens).
+inline constexpr int64_t kMaxContextTokens = int64_t{1} << 20;
+
+enum class KvDtype { kBf16, kFp16, kFp8 };
+absl::StatusOr<KvDtype> ParseKvDtype(absl::string_view name);
+int KvDtypeBytes(KvDtype d);
+absl::string_view KvDtypeName(KvDtype d);
+
+// One weight matrix applied once per token. `step` orders matrices on a
+// layer's critical path: matrices with the same step can run in parallel,
+// step s+1 needs the output of step s. The attention core (scores and
+// weighted sum over the KV cache) sits between steps attention_core_after
+// and attention_core_after + 1 of its layer.
+struct Matmul {
+  std::string name;
+  int64_t in_features = 0;
+  int64_t out_features = 0;
+  bool bias = false;
+  int step = 0;
+
+  int64_t weights() const { return in_features * out_features; }
+  int64_t params() const { return weights() + (bias ? out_features : 0); }
+};
+
+enum class AttentionKind { kGqa, kMla };
+enum class FfnKind { kDense, kMoe };
+
+struct LayerSpec {
+  int index = 0;
+  AttentionKind attention_kind = AttentionKind::kGqa;
+  FfnKind ffn_kind = FfnKind::kDense;
+
+  // Attention geometry (for KV bytes and attention FLOPs).
+  int64_t num_heads = 0;
+  int64_t num_kv_heads = 0;
+  int64_t head_dim = 0;    // GQA q/k/v head dim; MLA q/k head dim (nope+rope)
+  int64_t v_head_dim = 0;  // value head dim
+  int64_t kv_lora_rank = 0;
+  int64_t qk_rope_head_dim = 0;
+
+  std::vector<Matmul> attention;      // projections (MLA: kv_b split in 2)
+  int attention_core_after = 0;       // step after which the core runs
+  int64_t attention_norm_params = 0;  // q/k norms, q_a/kv_a layernorms
+  int64_t layer_norm_params = 0;      // input + post-attention RMSNorms
+
+  std::vector<Matmul> dense_mlp;  // gate, up, down; empty for MoE layers
+
+  std::optional<Matmul> router;
+  int64_t router_bias_params = 0;
+  int64_t num_routed_experts = 0;
+  int64_t experts_per_token = 0;
+  std::vector<Matmul> expert;         // ONE routed expert's matrices
+  int64_t num_shared_experts = 0;
+  std::vector<Matmul> shared_expert;  // all shared experts as one MLP
+
+  int num_steps() const;  // matmul steps on the critical path
+
+  int64_t AttentionParams() const;  // projections + attention norms
+  int64_t DenseMlpParams() const;
+  int64_t RouterParams() const;  // gate + bias
+  int64_t ExpertParams() const;  // one routed expert
+  int64_t RoutedExpertParams() const { return ExpertParams() * num_routed_experts; }
+  int64_t SharedExpertParams() const;
+  int64_t Params() const;
+  int64_t ActiveParams() const;
+  int64_t ActiveMatmulWeights() const;  // weights multiplied per token
+
+  // Cached values per token in this layer (MLA: latent + rope key).
+  int64_t KvElementsPerToken() const;
+  int64_t KvBytesPerToken(KvDtype dtype) const {
+    return KvElementsPerToken() * KvDtypeBytes(dtype);
+  }
+  // Attention-core FLOPs for one query against one cached position.
+  // decode: MLA in absorbed form (scores in the latent space); prefill: MLA
+  // in the naive form (keys/values expanded per head). GQA is the same both.
+  int64_t AttentionFlopsPerPosition(bool decode) const;
+  // Multiply-accumulates of the attention core per cached position (decode).
+  int64_t AttentionMacsPerPosition() const {
+    return AttentionFlopsPerPosition(true) / 2;
+  }
+  // One decode token attending to `context` positions (its own included).
+  int64_t DecodeFlops(int64_t context) const;
+};
+
+struct MtpSpec {
+  LayerSpec layer;             // the extra transformer layer
+  int64_t extra_params = 0;    // eh_proj + enorm + hnorm + shared_head.norm
+  int64_t Params() const { return layer.Params() + extra_params; }
+};
+
+struct ModelSpec {
+  std::string name;
+  std::string source;
+  std::string architecture;
+  int64_t hidden_size = 0;
+  int64_t vocab_size = 0;
+  int64_t max_position_embeddings = 0;
+  bool tied_embeddings = false;
+
+  int64_t embedding_params = 0;   // vocab x hidden
+  int64_t lm_head_params = 0;     // vocab x hidden, 0 when tied
+  int64_t final_norm_params = 0;  // hidden
+  std::vector<LayerSpec> layers;
+  std::vector<MtpSpec> mtp;  // excluded from all totals below
+
+  bool is_moe() const;
+  bool is_mla() const;
+  // The LM head matrix as applied per token (the embedding when tied).
+  Matmul LmHead() const;
+
+  int64_t TotalParams() const;
+  int64_t ActiveParamsPerToken() const;
+  int64_t MtpParams() const;
+  int64_t KvBytesPerToken(KvDtype dtype) const;
+  // FLOPs to decode one token at context `context` (positions attended,
+  // including the new one): every active matmul incl. the LM head, plus the
+  // attention core over `context` positions in every layer.
+  int64_t DecodeFlops(int64_t context) const;
+  // FLOPs to prefill a prompt of `length` tokens: all matmuls for every
+  // token, causal attention (token i attends to i positions: length*(length+1)/2
+  // position pairs per layer), and the LM head once (for the last position,
+  // which is what serving engines compute).
+  int64_t PrefillFlops(int64_t length) const;
+};
+
+absl::StatusOr<ModelSpec> BuildModelSpec(const ModelConfig& config);
+
+}  // namespace etchsim::model
+
+#endif  // ETCHSIM_MODEL_MODEL_SPEC_H_

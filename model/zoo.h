@@ -1,0 +1,28 @@
+// The model zoo: bundled configs by name, or any config.json by path.
+#ifndef ETCHSIM_MODEL_ZOO_H_
+#define ETCHSIM_MODEL_ZOO_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "model/model_config.h"
+#include "model/model_spec.h"
+
+namespace etchsim::model {
+
+// Sorted bundled names, e.g. "deepseek-r1", "llama-3.1-8b".
+std::vector<std::string> BundledModelNames();
+
+// The bundled config.json text for `name`, or NotFound.
+absl::StatusOr<std::string> BundledModelJson(const std::string& name);
+
+// Resolves `name_or_path`: a value containing '/' or ending in ".json" is a
+// path; otherwise a bundled name (falling back to a file of that name in the
+// working directory). Unknown names list the bundled ones.
+absl::StatusOr<ModelConfig> LoadModelConfig(const std::string& name_or_path);
+absl::StatusOr<ModelSpec> LoadModel(const std::string& name_or_path);
+
+}  // namespace etchsim::model
+
+#endif  // ETCHSIM_MODEL_ZOO_H_

@@ -1,0 +1,67 @@
+// A small subcommand layer over Abseil flags.
+//
+// Flags are ordinary ABSL_FLAGs (typed parsing, defaults, help strings); a
+// Command lists which of them it accepts, so `etchsim models show --rate=3`
+// is an error naming the flag rather than silently ignored. Flags are
+// written with dashes on the command line (--kv-dtype) and underscores in
+// code (FLAGS_kv_dtype). Every Run starts from the flags' defaults, so the
+// CLI can be driven repeatedly in one process (the tests do).
+//
+// Exit codes: 0 success; 2 bad input (usage, unknown names, invalid files,
+// impossible plans: absl InvalidArgument, NotFound, FailedPrecondition,
+// OutOfRange, PermissionDenied, AlreadyExists); 1 any other failure (a dead
+// peer, an internal error).
+#ifndef ETCHSIM_TOOLS_CLI_H_
+#define ETCHSIM_TOOLS_CLI_H_
+
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace etchsim::tools {
+
+struct Invocation {
+  std::vector<std::string> args;  // positional arguments
+  std::ostream& out;
+  std::ostream& err;
+};
+
+struct Command {
+  std::string name;        // words after "etchsim", e.g. "models show"
+  std::string args_usage;  // e.g. "NAME|PATH"
+  std::string summary;     // one line for the command list
+  std::string details;     // paragraph(s) for --help
+  std::vector<std::string> flags;  // accepted flag names (underscored)
+  int min_args = 0;
+  int max_args = 0;
+  std::function<absl::Status(const Invocation&)> run;
+};
+
+class Cli {
+ public:
+  explicit Cli(std::string program) : program_(std::move(program)) {}
+  void Add(Command c) { commands_.push_back(std::move(c)); }
+  // Runs argv[1..]. `default_command`, when not empty, is what a bare
+  // invocation (no arguments at all) runs.
+  int Run(const std::vector<std::string>& argv, std::ostream& out,
+          std::ostream& err) const;
+  void set_default_command(std::string name) { default_ = std::move(name); }
+
+ private:
+  const Command* Find(const std::vector<std::string>& words, size_t* used) const;
+  std::string Help(const Command& c) const;
+  std::string TopHelp() const;
+
+  std::string program_;
+  std::string default_;
+  std::vector<Command> commands_;
+};
+
+int ExitCodeFor(const absl::Status& s);
+
+}  // namespace etchsim::tools
+
+#endif  // ETCHSIM_TOOLS_CLI_H_

@@ -1,0 +1,11 @@
+#include "tools/commands.h"
+
+namespace etchsim::tools {
+
+Cli MakeEtchsimCli() {
+  Cli cli("etchsim");
+  RegisterModelCommands(cli);
+  return cli;
+}
+
+}  // namespace etchsim::tools

@@ -1,0 +1,15 @@
+// Registration of every etchsim subcommand.
+#ifndef ETCHSIM_TOOLS_COMMANDS_H_
+#define ETCHSIM_TOOLS_COMMANDS_H_
+
+#include "tools/cli.h"
+
+namespace etchsim::tools {
+
+void RegisterModelCommands(Cli& cli);
+// The whole etchsim command set.
+Cli MakeEtchsimCli();
+
+}  // namespace etchsim::tools
+
+#endif  // ETCHSIM_TOOLS_COMMANDS_H_
