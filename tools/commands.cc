@@ -5,6 +5,7 @@ namespace etchsim::tools {
 Cli MakeEtchsimCli() {
   Cli cli("etchsim");
   RegisterModelCommands(cli);
+  RegisterPartitionCommands(cli);
   return cli;
 }
 

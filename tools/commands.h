@@ -7,6 +7,7 @@
 namespace etchsim::tools {
 
 void RegisterModelCommands(Cli& cli);
+void RegisterPartitionCommands(Cli& cli);
 // The whole etchsim command set.
 Cli MakeEtchsimCli();
 

@@ -1,0 +1,126 @@
+#include "chip/chip_spec.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "base/embedded.h"
+#include "base/file_util.h"
+#include "base/status_macros.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+#include "model/weight_format.h"
+
+namespace etchsim::chip {
+
+// Generated from chip/presets/*.textproto.
+const std::vector<base::EmbeddedFile>& EmbeddedChipPresets();
+
+namespace {
+
+class Collector : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
+    if (first_.empty()) {
+      first_ = absl::StrCat("line ", line + 1, ", column ", column + 1, ": ", message);
+    }
+  }
+  const std::string& first() const { return first_; }
+
+ private:
+  std::string first_;
+};
+
+absl::Status FieldError(const std::string& source, absl::string_view field,
+                        absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(source, ": ", field, " ", what));
+}
+
+absl::Status Positive(const std::string& source, absl::string_view field, double v) {
+  if (v > 0) return absl::OkStatus();
+  return FieldError(source, field, absl::StrCat("must be > 0, got ", v));
+}
+
+absl::Status Validate(const v1::ChipSpec& s, const std::string& src) {
+  if (s.name().empty()) return FieldError(src, "name", "must be set");
+  if (s.kind() == v1::ChipSpec::KIND_UNSPECIFIED) {
+    return FieldError(src, "kind", "must be HARDWIRED or ROOFLINE");
+  }
+  if (auto f = model::FindWeightFormat(s.weight_format()); !f.ok()) {
+    return FieldError(src, "weight_format", f.status().message());
+  }
+  RETURN_IF_ERROR(Positive(src, "weight_capacity_bytes",
+                           static_cast<double>(s.weight_capacity_bytes())));
+  if (s.kv_capacity_bytes() < 0) {
+    return FieldError(src, "kv_capacity_bytes",
+                      absl::StrCat("must be >= 0, got ", s.kv_capacity_bytes()));
+  }
+  if (auto d = model::ParseKvDtype(s.kv_dtype()); !d.ok()) {
+    return FieldError(src, "kv_dtype", d.status().message());
+  }
+  RETURN_IF_ERROR(Positive(src, "activation_bytes_per_element",
+                           s.activation_bytes_per_element()));
+  RETURN_IF_ERROR(Positive(src, "power.active_watts", s.power().active_watts()));
+  if (s.power().idle_watts() < 0 || s.power().idle_watts() > s.power().active_watts()) {
+    return FieldError(src, "power.idle_watts",
+                      absl::StrCat("must be in [0, power.active_watts], got ",
+                                   s.power().idle_watts()));
+  }
+  if (s.cost().card_price_usd() < 0) {
+    return FieldError(src, "cost.card_price_usd",
+                      absl::StrCat("must be >= 0, got ", s.cost().card_price_usd()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::vector<std::string> PresetNames() {
+  std::vector<std::string> names;
+  for (const auto& f : EmbeddedChipPresets()) {
+    std::string n(f.name);
+    names.push_back(n.substr(0, n.size() - std::string(".textproto").size()));
+  }
+  return names;
+}
+
+absl::StatusOr<v1::ChipSpec> ParseChipSpec(const std::string& text,
+                                           const std::string& source) {
+  v1::ChipSpec spec;
+  google::protobuf::TextFormat::Parser parser;
+  Collector errors;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(text, &spec)) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": ", errors.first()));
+  }
+  RETURN_IF_ERROR(Validate(spec, source));
+  return spec;
+}
+
+absl::StatusOr<v1::ChipSpec> LoadChipSpec(const std::string& name_or_path) {
+  const bool path = absl::StrContains(name_or_path, "/") ||
+                    absl::EndsWith(name_or_path, ".textproto");
+  if (!path) {
+    const std::string file = name_or_path + ".textproto";
+    for (const auto& f : EmbeddedChipPresets()) {
+      if (f.name == file) return ParseChipSpec(std::string(f.contents), file);
+    }
+    return absl::NotFoundError(absl::StrCat(
+        "unknown chip \"", name_or_path, "\": not a preset (presets: ",
+        absl::StrJoin(PresetNames(), ", "), ") and not a path to a .textproto"));
+  }
+  ASSIGN_OR_RETURN(std::string text, base::ReadFile(name_or_path));
+  return ParseChipSpec(text, name_or_path);
+}
+
+absl::StatusOr<partitioner::ChipCapacity> CapacityOf(const v1::ChipSpec& spec) {
+  partitioner::ChipCapacity c;
+  c.name = spec.name();
+  c.weight_capacity_bytes = spec.weight_capacity_bytes();
+  ASSIGN_OR_RETURN(c.format, model::FindWeightFormat(spec.weight_format()));
+  ASSIGN_OR_RETURN(c.kv_dtype, model::ParseKvDtype(spec.kv_dtype()));
+  c.activation_bytes_per_element = spec.activation_bytes_per_element();
+  return c;
+}
+
+}  // namespace etchsim::chip

@@ -1,0 +1,55 @@
+#include "chip/chip_spec.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace etchsim::chip {
+namespace {
+
+TEST(ChipSpecTest, PresetsLoadAndValidate) {
+  EXPECT_EQ(PresetNames(), (std::vector<std::string>{"hc1", "hc2"}));
+  for (const std::string& name : PresetNames()) {
+    auto spec = LoadChipSpec(name);
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    EXPECT_EQ(spec->name(), name);
+    EXPECT_FALSE(spec->sources().empty());
+  }
+  auto hc2 = CapacityOf(*LoadChipSpec("hc2"));
+  ASSERT_TRUE(hc2.ok());
+  EXPECT_EQ(hc2->CapParams(), 24000000000);  // 24.0B params at MXFP4
+}
+
+TEST(ChipSpecTest, ErrorsNameFileAndField) {
+  auto unknown = LoadChipSpec("hc9");
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(unknown.status().message().find("presets: hc1, hc2"), std::string::npos);
+
+  auto syntax = ParseChipSpec("name: \"x\"\nkind: HARDWIRD\n", "x.textproto");
+  ASSERT_FALSE(syntax.ok());
+  EXPECT_THAT(std::string(syntax.status().message()),
+              ::testing::MatchesRegex(
+                  "x\\.textproto: line [0-9]+, column [0-9]+: Unknown enumeration "
+                  "value of \"HARDWIRD\" for field \"kind\"\\."));
+
+  auto with = [](const std::string& from, const std::string& to) {
+    std::string s =
+        "name: \"x\" kind: HARDWIRED weight_format: \"fp4\" "
+        "weight_capacity_bytes: 100 kv_dtype: \"fp8\" "
+        "activation_bytes_per_element: 2 power { active_watts: 10 idle_watts: 1 }";
+    if (!from.empty()) s.replace(s.find(from), from.size(), to);
+    return ParseChipSpec(s, "x");
+  };
+  EXPECT_TRUE(with("", "").ok());
+  EXPECT_EQ(with("\"fp4\"", "\"fp3\"").status().ToString(),
+            "INVALID_ARGUMENT: x: weight_format unknown weight format \"fp3\" (known: bf16, fp8, "
+            "int4, fp4, nvfp4, hc1-3bit)");
+  EXPECT_EQ(with("bytes: 100", "bytes: -5").status().ToString(),
+            "INVALID_ARGUMENT: x: weight_capacity_bytes must be > 0, got -5");
+  EXPECT_EQ(with("idle_watts: 1", "idle_watts: 50").status().ToString(),
+            "INVALID_ARGUMENT: x: power.idle_watts must be in [0, power.active_watts], got 50");
+  EXPECT_EQ(with("kind: HARDWIRED ", "").status().ToString(),
+            "INVALID_ARGUMENT: x: kind must be HARDWIRED or ROOFLINE");
+}
+
+}  // namespace
+}  // namespace etchsim::chip
