@@ -6,6 +6,7 @@
 #include "base/embedded.h"
 #include "base/file_util.h"
 #include "base/status_macros.h"
+#include "chip/hardwired_model.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "model/weight_format.h"
@@ -65,6 +66,9 @@ absl::Status Validate(const v1::ChipSpec& s, const std::string& src) {
     return FieldError(src, "power.idle_watts",
                       absl::StrCat("must be in [0, power.active_watts], got ",
                                    s.power().idle_watts()));
+  }
+  if (s.kind() == v1::ChipSpec::HARDWIRED) {
+    RETURN_IF_ERROR(ValidateHardwiredTiming(s, src));
   }
   if (s.cost().card_price_usd() < 0) {
     return FieldError(src, "cost.card_price_usd",

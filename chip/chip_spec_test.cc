@@ -7,7 +7,8 @@ namespace etchsim::chip {
 namespace {
 
 TEST(ChipSpecTest, PresetsLoadAndValidate) {
-  EXPECT_EQ(PresetNames(), (std::vector<std::string>{"hc1", "hc2"}));
+  EXPECT_EQ(PresetNames(), (std::vector<std::string>{"b200", "h100", "h200", "hc1",
+                                                     "hc2", "wse3"}));
   for (const std::string& name : PresetNames()) {
     auto spec = LoadChipSpec(name);
     ASSERT_TRUE(spec.ok()) << spec.status();
@@ -22,7 +23,8 @@ TEST(ChipSpecTest, PresetsLoadAndValidate) {
 TEST(ChipSpecTest, ErrorsNameFileAndField) {
   auto unknown = LoadChipSpec("hc9");
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_NE(unknown.status().message().find("presets: hc1, hc2"), std::string::npos);
+  EXPECT_NE(unknown.status().message().find("presets: b200, h100, h200, hc1, hc2, wse3"),
+            std::string::npos);
 
   auto syntax = ParseChipSpec("name: \"x\"\nkind: HARDWIRD\n", "x.textproto");
   ASSERT_FALSE(syntax.ok());
@@ -33,7 +35,7 @@ TEST(ChipSpecTest, ErrorsNameFileAndField) {
 
   auto with = [](const std::string& from, const std::string& to) {
     std::string s =
-        "name: \"x\" kind: HARDWIRED weight_format: \"fp4\" "
+        "name: \"x\" kind: ROOFLINE weight_format: \"fp4\" "
         "weight_capacity_bytes: 100 kv_dtype: \"fp8\" "
         "activation_bytes_per_element: 2 power { active_watts: 10 idle_watts: 1 }";
     if (!from.empty()) s.replace(s.find(from), from.size(), to);
@@ -47,7 +49,7 @@ TEST(ChipSpecTest, ErrorsNameFileAndField) {
             "INVALID_ARGUMENT: x: weight_capacity_bytes must be > 0, got -5");
   EXPECT_EQ(with("idle_watts: 1", "idle_watts: 50").status().ToString(),
             "INVALID_ARGUMENT: x: power.idle_watts must be in [0, power.active_watts], got 50");
-  EXPECT_EQ(with("kind: HARDWIRED ", "").status().ToString(),
+  EXPECT_EQ(with("kind: ROOFLINE ", "").status().ToString(),
             "INVALID_ARGUMENT: x: kind must be HARDWIRED or ROOFLINE");
 }
 

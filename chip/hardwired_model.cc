@@ -1,0 +1,188 @@
+#include "chip/hardwired_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+
+namespace etchsim::chip {
+namespace {
+
+absl::Status Positive(const std::string& src, absl::string_view field, double v) {
+  if (v > 0) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(src, ": hardwired.", field, " must be > 0, got ", v));
+}
+
+// Steps of a list of matmuls: step index -> the slowest matrix in it.
+std::map<int, int64_t> LargestPerStep(const std::vector<model::Matmul>& ms) {
+  std::map<int, int64_t> steps;
+  for (const model::Matmul& m : ms) {
+    steps[m.step] = std::max(steps[m.step], m.weights());
+  }
+  return steps;
+}
+
+}  // namespace
+
+absl::Status ValidateHardwiredTiming(const v1::ChipSpec& spec,
+                                     const std::string& src) {
+  const v1::HardwiredTiming& t = spec.hardwired();
+  RETURN_IF_ERROR(Positive(src, "clock_ghz", t.clock_ghz()));
+  RETURN_IF_ERROR(Positive(src, "pe_scan_cycles", t.pe_scan_cycles()));
+  RETURN_IF_ERROR(Positive(src, "weights_per_pe", static_cast<double>(t.weights_per_pe())));
+  RETURN_IF_ERROR(Positive(src, "attention_macs_per_cycle", t.attention_macs_per_cycle()));
+  RETURN_IF_ERROR(Positive(src, "kv_read_bytes_per_cycle", t.kv_read_bytes_per_cycle()));
+  RETURN_IF_ERROR(Positive(src, "tokens_per_pass", t.tokens_per_pass()));
+  for (auto [name, v] : {std::pair{"matmul_fixed_cycles", t.matmul_fixed_cycles()},
+                         std::pair{"vector_cycles_per_layer", t.vector_cycles_per_layer()},
+                         std::pair{"embedding_cycles", t.embedding_cycles()},
+                         std::pair{"attention_fixed_cycles", t.attention_fixed_cycles()}}) {
+    if (v < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(src, ": hardwired.", name, " must be >= 0, got ", v));
+    }
+  }
+  return absl::OkStatus();
+}
+
+double HardwiredChipModel::StepCycles(int64_t weights) const {
+  const int64_t wpp = spec_.weights_per_pe();
+  // PEs = ceil(W / wpp); each streams W / PEs weights.
+  const int64_t pes = (weights + wpp - 1) / wpp;
+  const double per_pe = static_cast<double>(weights) / static_cast<double>(pes);
+  return spec_.matmul_fixed_cycles() +
+         spec_.pe_scan_cycles() * per_pe / static_cast<double>(wpp);
+}
+
+double HardwiredChipModel::AttentionCycles(int64_t positions) const {
+  const double p = static_cast<double>(positions);
+  return spec_.attention_fixed_cycles() +
+         std::max(p * kv_bytes_per_position_ / spec_.kv_read_bytes_per_cycle(),
+                  p * macs_per_position_ / spec_.attention_macs_per_cycle());
+}
+
+double HardwiredChipModel::ChunkAttentionCycles(int64_t context, int64_t count) const {
+  // Token i of the chunk attends context + i positions, i = 1..count.
+  const double s = static_cast<double>(count) * context +
+                   static_cast<double>(count) * (count + 1) / 2.0;
+  return count * static_cast<double>(spec_.attention_fixed_cycles()) +
+         std::max(s * kv_bytes_per_position_ / spec_.kv_read_bytes_per_cycle(),
+                  s * macs_per_position_ / spec_.attention_macs_per_cycle());
+}
+
+double HardwiredChipModel::PerTokenInterval(int64_t context, int64_t count,
+                                            int layers) const {
+  const double scan = spec_.pe_scan_cycles() / spec_.tokens_per_pass();
+  if (layers == 0) return scan;
+  return std::max(scan, layers * ChunkAttentionCycles(context, count) /
+                            static_cast<double>(count));
+}
+
+absl::StatusOr<HardwiredChipModel> HardwiredChipModel::Create(
+    const v1::ChipSpec& spec, const model::ModelSpec& m,
+    const v1::ChipShard& shard, model::KvDtype kv_dtype) {
+  RETURN_IF_ERROR(ValidateHardwiredTiming(spec, spec.name()));
+  HardwiredChipModel c;
+  c.spec_ = spec.hardwired();
+  c.cycle_ns_ = 1.0 / c.spec_.clock_ghz();
+  if (!m.layers.empty()) {
+    c.kv_bytes_per_position_ = m.layers[0].KvBytesPerToken(kv_dtype);
+    c.macs_per_position_ = m.layers[0].AttentionMacsPerPosition();
+  }
+  const double vector = spec.hardwired().vector_cycles_per_layer();
+  Segment seg;
+  if (shard.embedding()) seg.fixed_cycles += spec.hardwired().embedding_cycles();
+  for (const v1::LayerSlice& s : shard.layers()) {
+    if (s.layer() < 0 || s.layer() >= static_cast<int>(m.layers.size())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("shard ", shard.index(), " names layer ", s.layer(),
+                       " but ", m.name, " has ", m.layers.size()));
+    }
+    const model::LayerSpec& l = m.layers[s.layer()];
+    // Expert steps: gate|up then down, shared experts alongside.
+    double expert_steps = 0;
+    if (l.ffn_kind == model::FfnKind::kMoe) {
+      std::vector<model::Matmul> ms = l.expert;
+      ms.insert(ms.end(), l.shared_expert.begin(), l.shared_expert.end());
+      for (const auto& [step, w] : LargestPerStep(ms)) expert_steps += c.StepCycles(w);
+    }
+    if (!s.core()) {  // experts only: served on dispatch
+      c.expert_cycles_ = 0;
+      for (const auto& [step, w] : LargestPerStep(l.expert)) {
+        c.expert_cycles_ += c.StepCycles(w);
+      }
+      continue;
+    }
+    for (const auto& [step, w] : LargestPerStep(l.attention)) {
+      seg.fixed_cycles += c.StepCycles(w);
+    }
+    seg.fixed_cycles += vector;
+    ++seg.attention_layers;
+    ++c.attention_layers_;
+    if (l.ffn_kind == model::FfnKind::kDense) {
+      for (const auto& [step, w] : LargestPerStep(l.dense_mlp)) {
+        seg.fixed_cycles += c.StepCycles(w);
+      }
+      continue;
+    }
+    seg.fixed_cycles += c.StepCycles(l.router->weights());
+    const bool all_local =
+        s.expert_begin() == 0 && s.expert_end() == static_cast<int>(l.num_routed_experts);
+    if (all_local) {
+      seg.fixed_cycles += expert_steps;
+      continue;
+    }
+    seg.dispatch_layer = s.layer();
+    seg.local_expert_cycles = expert_steps;
+    c.segments_.push_back(seg);
+    seg = Segment{};
+  }
+  if (shard.lm_head()) {
+    seg.fixed_cycles += c.StepCycles(m.LmHead().weights()) + vector;
+  }
+  c.segments_.push_back(seg);
+  return c;
+}
+
+SimTime HardwiredChipModel::SegmentLatency(int s, int64_t context,
+                                           int64_t count) const {
+  const Segment& seg = segments_[s];
+  double cycles = seg.fixed_cycles + seg.attention_layers * AttentionCycles(context + 1);
+  if (count > 1) {
+    cycles += (count - 1) * PerTokenInterval(context, count, seg.attention_layers);
+  }
+  return Cycles(cycles);
+}
+
+SimTime HardwiredChipModel::Occupancy(int64_t context, int64_t count) const {
+  const double scan = spec_.pe_scan_cycles() / spec_.tokens_per_pass();
+  double cycles = count * scan;
+  if (attention_layers_ > 0) {
+    cycles = std::max(cycles, attention_layers_ * ChunkAttentionCycles(context, count));
+  }
+  return Cycles(cycles);
+}
+
+SimTime HardwiredChipModel::ExpertLatency(int64_t count) const {
+  const double scan = spec_.pe_scan_cycles() / spec_.tokens_per_pass();
+  return Cycles(expert_cycles_ + (count - 1) * scan);
+}
+
+SimTime HardwiredChipModel::ExpertOccupancy(int64_t count) const {
+  return Cycles(count * spec_.pe_scan_cycles() / spec_.tokens_per_pass());
+}
+
+SimTime HardwiredChipModel::MinReaction() const {
+  SimTime best = SimTime::Max();
+  for (int s = 0; s < static_cast<int>(segments_.size()); ++s) {
+    best = base::Min(best, SegmentLatency(s, 0, 1));
+  }
+  if (expert_cycles_ > 0) best = base::Min(best, ExpertLatency(1));
+  return best;
+}
+
+}  // namespace etchsim::chip

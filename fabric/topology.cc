@@ -1,0 +1,206 @@
+#include "fabric/topology.h"
+
+#include <cmath>
+#include <deque>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "base/embedded.h"
+#include "base/file_util.h"
+#include "base/status_macros.h"
+#include "google/protobuf/text_format.h"
+
+namespace etchsim::fabric {
+
+const std::vector<base::EmbeddedFile>& EmbeddedLinkPresets();
+
+std::vector<std::string> LinkPresetNames() {
+  std::vector<std::string> names;
+  for (const auto& f : EmbeddedLinkPresets()) {
+    std::string n(f.name);
+    names.push_back(n.substr(0, n.size() - std::string(".textproto").size()));
+  }
+  return names;
+}
+
+namespace {
+
+absl::StatusOr<v1::LinkSpec> ParseLink(const std::string& text, const std::string& src) {
+  v1::LinkSpec spec;
+  if (!google::protobuf::TextFormat::ParseFromString(text, &spec)) {
+    return absl::InvalidArgumentError(absl::StrCat(src, ": not a valid LinkSpec textproto"));
+  }
+  if (!(spec.bandwidth_bytes_per_s() > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        src, ": bandwidth_bytes_per_s must be > 0, got ", spec.bandwidth_bytes_per_s()));
+  }
+  if (spec.latency_ns() < 0 || spec.switch_latency_ns() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(src, ": latency_ns and switch_latency_ns must be >= 0"));
+  }
+  return spec;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::LinkSpec> LoadLinkSpec(const std::string& name_or_path) {
+  if (!absl::StrContains(name_or_path, "/") &&
+      !absl::EndsWith(name_or_path, ".textproto")) {
+    for (const auto& f : EmbeddedLinkPresets()) {
+      if (f.name == name_or_path + ".textproto") {
+        return ParseLink(std::string(f.contents), std::string(f.name));
+      }
+    }
+    return absl::NotFoundError(absl::StrCat(
+        "unknown link \"", name_or_path, "\" (presets: ",
+        absl::StrJoin(LinkPresetNames(), ", "), ")"));
+  }
+  ASSIGN_OR_RETURN(std::string text, base::ReadFile(name_or_path));
+  return ParseLink(text, name_or_path);
+}
+
+int Topology::AddNode(NodeKind kind, int index, std::string name, SimTime fwd) {
+  nodes_.push_back(Node{kind, index, std::move(name), fwd, {}});
+  return static_cast<int>(nodes_.size() - 1);
+}
+
+void Topology::Connect(int a, int b, const v1::LinkSpec& spec) {
+  for (auto [x, y] : {std::pair{a, b}, std::pair{b, a}}) {
+    Link l;
+    l.from = x;
+    l.to = y;
+    l.name = absl::StrCat(nodes_[x].name, "->", nodes_[y].name);
+    l.bytes_per_ps = spec.bandwidth_bytes_per_s() * 1e-12;
+    l.ps_per_byte = 1.0 / l.bytes_per_ps;
+    l.latency = SimTime::FromNanos(spec.latency_ns());
+    nodes_[x].out_links.push_back(static_cast<int>(links_.size()));
+    links_.push_back(l);
+  }
+}
+
+absl::StatusOr<Topology> Topology::Build(const v1::TopologySpec& in, int num_chips) {
+  if (num_chips < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("topology needs >= 1 chip, got ", num_chips));
+  }
+  Topology t;
+  t.spec_ = in;
+  v1::TopologySpec& s = t.spec_;
+  if (s.kind().empty()) s.set_kind("two-level");
+  if (s.cards_per_server() == 0) s.set_cards_per_server(10);
+  if (s.card_link().empty()) s.set_card_link("pcie5-x16");
+  if (s.server_link().empty()) s.set_server_link("eth-400g");
+  if (s.chip_link().empty()) s.set_chip_link("serdes-d2d");
+  if (s.cards_per_server() < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "topology.cards_per_server must be >= 1, got ", s.cards_per_server()));
+  }
+  t.num_chips_ = num_chips;
+  t.AddNode(NodeKind::kHost, 0, "host", SimTime::Zero());
+  const std::string& kind = s.kind();
+  if (kind == "chain" || kind == "ring") {
+    ASSIGN_OR_RETURN(v1::LinkSpec chip_link, LoadLinkSpec(s.chip_link()));
+    ASSIGN_OR_RETURN(v1::LinkSpec card_link, LoadLinkSpec(s.card_link()));
+    const SimTime fwd = SimTime::FromNanos(chip_link.switch_latency_ns());
+    for (int i = 0; i < num_chips; ++i) {
+      t.AddNode(NodeKind::kChip, i, absl::StrCat("chip", i), fwd);
+    }
+    t.Connect(t.host(), t.chip(0), card_link);
+    for (int i = 0; i + 1 < num_chips; ++i) t.Connect(t.chip(i), t.chip(i + 1), chip_link);
+    if (kind == "ring" && num_chips > 2) t.Connect(t.chip(num_chips - 1), t.chip(0), chip_link);
+  } else if (kind == "switch") {
+    ASSIGN_OR_RETURN(v1::LinkSpec card_link, LoadLinkSpec(s.card_link()));
+    for (int i = 0; i < num_chips; ++i) {
+      t.AddNode(NodeKind::kChip, i, absl::StrCat("chip", i), SimTime::Zero());
+    }
+    const int sw = t.AddNode(NodeKind::kSwitch, 0, "switch",
+                             SimTime::FromNanos(card_link.switch_latency_ns()));
+    t.Connect(t.host(), sw, card_link);
+    for (int i = 0; i < num_chips; ++i) t.Connect(t.chip(i), sw, card_link);
+  } else if (kind == "two-level") {
+    ASSIGN_OR_RETURN(v1::LinkSpec card_link, LoadLinkSpec(s.card_link()));
+    ASSIGN_OR_RETURN(v1::LinkSpec server_link, LoadLinkSpec(s.server_link()));
+    const int cps = s.cards_per_server();
+    t.num_servers_ = (num_chips + cps - 1) / cps;
+    for (int i = 0; i < num_chips; ++i) {
+      t.AddNode(NodeKind::kChip, i, absl::StrCat("chip", i), SimTime::Zero());
+    }
+    std::vector<int> server_sw;
+    for (int k = 0; k < t.num_servers_; ++k) {
+      server_sw.push_back(t.AddNode(NodeKind::kSwitch, k, absl::StrCat("server", k),
+                                    SimTime::FromNanos(card_link.switch_latency_ns())));
+    }
+    t.Connect(t.host(), server_sw[0], card_link);
+    for (int i = 0; i < num_chips; ++i) t.Connect(t.chip(i), server_sw[i / cps], card_link);
+    if (t.num_servers_ > 1) {
+      const int spine = t.AddNode(NodeKind::kSwitch, t.num_servers_, "spine",
+                                  SimTime::FromNanos(server_link.switch_latency_ns()));
+      for (int k = 0; k < t.num_servers_; ++k) t.Connect(server_sw[k], spine, server_link);
+    }
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown topology \"", kind, "\" (known: chain, ring, switch, two-level)"));
+  }
+  RETURN_IF_ERROR(t.ComputeRoutes());
+  return t;
+}
+
+absl::Status Topology::ComputeRoutes() {
+  const int n = static_cast<int>(nodes_.size());
+  next_.assign(n, std::vector<int>(n, -1));
+  // BFS from every destination over reversed links; ties go to the lowest
+  // link id, so routes are deterministic.
+  for (int dst = 0; dst < n; ++dst) {
+    std::vector<int> dist(n, -1);
+    std::deque<int> q{dst};
+    dist[dst] = 0;
+    while (!q.empty()) {
+      const int v = q.front();
+      q.pop_front();
+      for (int li = 0; li < static_cast<int>(links_.size()); ++li) {
+        const Link& l = links_[li];
+        if (l.to != v || dist[l.from] >= 0) continue;
+        dist[l.from] = dist[v] + 1;
+        next_[l.from][dst] = li;
+        q.push_back(l.from);
+      }
+    }
+    for (int u = 0; u < n; ++u) {
+      if (u != dst && next_[u][dst] < 0) {
+        return absl::InternalError(absl::StrCat("topology: ", nodes_[u].name,
+                                                " cannot reach ", nodes_[dst].name));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::vector<int> Topology::Route(int from, int to) const {
+  std::vector<int> r;
+  while (from != to) {
+    const int li = next_[from][to];
+    r.push_back(li);
+    from = links_[li].to;
+  }
+  return r;
+}
+
+SimTime Topology::UncontendedDelay(int from, int to, int64_t bytes) const {
+  SimTime t = SimTime::Zero();
+  int at = from;
+  while (at != to) {
+    if (at != from) t += nodes_[at].forward_latency;
+    const Link& l = links_[next_[at][to]];
+    t += l.Serialization(bytes) + l.latency;
+    at = l.to;
+  }
+  return t;
+}
+
+SimTime Topology::MinLinkLatency(int node) const {
+  SimTime best = SimTime::Max();
+  for (int li : nodes_[node].out_links) best = base::Min(best, links_[li].latency);
+  return best;
+}
+
+}  // namespace etchsim::fabric

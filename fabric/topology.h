@@ -1,0 +1,98 @@
+// Links and topologies: who is wired to whom, and the route a message
+// takes between any two nodes.
+//
+// Nodes are the host, the chips (or roofline stages) and switches. Every
+// link is full duplex: each direction is a separate Link with its own queue,
+// owned by the node that transmits on it. A message of b bytes entering a
+// link at time t leaves the sender at max(t, link free) + b / bandwidth and
+// reaches the next node `latency` later (store-and-forward, as ns-3's
+// point-to-point channel); a switch adds its switch latency before
+// forwarding.
+#ifndef ETCHSIM_FABRIC_TOPOLOGY_H_
+#define ETCHSIM_FABRIC_TOPOLOGY_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "base/sim_time.h"
+#include "proto/etchsim/v1/fabric.pb.h"
+
+namespace etchsim::fabric {
+
+using base::SimTime;
+
+std::vector<std::string> LinkPresetNames();
+absl::StatusOr<v1::LinkSpec> LoadLinkSpec(const std::string& name_or_path);
+
+enum class NodeKind { kHost, kChip, kSwitch };
+
+struct Node {
+  NodeKind kind = NodeKind::kChip;
+  int index = 0;  // chip index, or switch ordinal
+  std::string name;  // "host", "chip7", "server0", "spine"
+  SimTime forward_latency;  // added when a message passes through
+  std::vector<int> out_links;
+  // The node's LP models the queue of the switch link that reaches it, so
+  // senders may skip that switch as an event (cluster::NodeLp::Transmit).
+  bool models_ingress = false;
+};
+
+struct Link {
+  int from = 0;
+  int to = 0;
+  std::string name;  // "chip3->server0"
+  double bytes_per_ps = 0;  // bandwidth
+  double ps_per_byte = 0;   // its inverse, precomputed (hot path)
+  SimTime latency;
+  // Serialisation time of `bytes`, rounded up to whole picoseconds.
+  SimTime Serialization(int64_t bytes) const {
+    const double ps = static_cast<double>(bytes) * ps_per_byte;
+    const int64_t whole = static_cast<int64_t>(ps);
+    return SimTime::Picos(whole + (static_cast<double>(whole) < ps));
+  }
+};
+
+class Topology {
+ public:
+  // `num_chips` chips (or stages), named by `spec`. Defaults fill blanks:
+  // kind "two-level", cards_per_server 10, links pcie5-x16 / eth-400g /
+  // serdes-d2d.
+  static absl::StatusOr<Topology> Build(const v1::TopologySpec& spec,
+                                        int num_chips);
+
+  const std::vector<Node>& nodes() const { return nodes_; }
+  void set_models_ingress(int node, bool v) { nodes_[node].models_ingress = v; }
+  const std::vector<Link>& links() const { return links_; }
+  const v1::TopologySpec& spec() const { return spec_; }
+  int host() const { return 0; }
+  int chip(int i) const { return 1 + i; }
+  int num_chips() const { return num_chips_; }
+  int num_servers() const { return num_servers_; }
+
+  // The link node `from` sends on to reach `to` (from != to).
+  int NextLink(int from, int to) const { return next_[from][to]; }
+  // Links on the route, in order.
+  std::vector<int> Route(int from, int to) const;
+  // Delivery time of `bytes` from `from` to `to` on an idle fabric.
+  SimTime UncontendedDelay(int from, int to, int64_t bytes) const;
+  // Smallest latency of any link leaving `node` (plus the node's own
+  // forwarding latency for switches): the lookahead it can promise.
+  SimTime MinLinkLatency(int node) const;
+
+ private:
+  int AddNode(NodeKind kind, int index, std::string name, SimTime fwd);
+  void Connect(int a, int b, const v1::LinkSpec& spec);
+  absl::Status ComputeRoutes();
+
+  v1::TopologySpec spec_;
+  int num_chips_ = 0;
+  int num_servers_ = 1;
+  std::vector<Node> nodes_;
+  std::vector<Link> links_;
+  std::vector<std::vector<int>> next_;
+};
+
+}  // namespace etchsim::fabric
+
+#endif  // ETCHSIM_FABRIC_TOPOLOGY_H_
