@@ -32,12 +32,8 @@ class SimTime {
   // Rounds to the nearest picosecond. Used where a duration comes from a
   // physical law in floating point (bytes / bandwidth); the rounding happens
   // once, at the edge, so the engine itself only ever adds integers.
-  static SimTime FromSeconds(double s) {
-    return SimTime(static_cast<int64_t>(std::llround(s * 1e12)));
-  }
-  static SimTime FromNanos(double ns) {
-    return SimTime(static_cast<int64_t>(std::llround(ns * 1e3)));
-  }
+  static SimTime FromSeconds(double s) { return SimTime(Round(s * 1e12)); }
+  static SimTime FromNanos(double ns) { return SimTime(Round(ns * 1e3)); }
   static constexpr SimTime Zero() { return SimTime(0); }
   static constexpr SimTime Max() {
     return SimTime(std::numeric_limits<int64_t>::max());
@@ -73,6 +69,11 @@ class SimTime {
 
  private:
   constexpr explicit SimTime(int64_t ps) : ps_(ps) {}
+  // Round half away from zero, as std::llround, without the libm call (it
+  // is on the engine's hot path).
+  static constexpr int64_t Round(double x) {
+    return x >= 0 ? static_cast<int64_t>(x + 0.5) : -static_cast<int64_t>(-x + 0.5);
+  }
   int64_t ps_ = 0;
 };
 
