@@ -82,7 +82,8 @@ std::string Cli::Help(const Command& c) const {
       const absl::CommandLineFlag* f = absl::FindCommandLineFlag(name);
       if (f == nullptr) continue;
       std::string head = absl::StrCat("  --", Dashed(name));
-      const std::string def = f->DefaultValue();
+      auto over = c.flag_defaults.find(name);
+      const std::string def = over != c.flag_defaults.end() ? over->second : f->DefaultValue();
       if (!f->IsOfType<bool>()) absl::StrAppend(&head, "=", def.empty() ? "\"\"" : def);
       absl::StrAppend(&out, head, "\n      ", Wrap(f->Help(), 6), "\n");
     }
@@ -139,8 +140,10 @@ int Cli::Run(const std::vector<std::string>& argv_in, std::ostream& out,
       return 1;
     }
     std::string e;
-    f->ParseFrom(f->DefaultValue(), &e);
+    auto over = cmd->flag_defaults.find(name);
+    f->ParseFrom(over != cmd->flag_defaults.end() ? over->second : f->DefaultValue(), &e);
   }
+  std::set<std::string> given;
   std::vector<std::string> positional;
   bool only_positional = false;
   for (size_t i = used; i < argv.size(); ++i) {
@@ -197,6 +200,7 @@ int Cli::Run(const std::vector<std::string>& argv_in, std::ostream& out,
       value = argv[++i];
     }
     std::string error;
+    given.insert(key);
     if (!f->ParseFrom(value, &error)) {
       err << program_ << " " << cmd->name << ": invalid value \"" << value
           << "\" for --" << Dashed(key) << ": " << error << "\n";
@@ -215,7 +219,7 @@ int Cli::Run(const std::vector<std::string>& argv_in, std::ostream& out,
         << "\n";
     return 2;
   }
-  const absl::Status s = cmd->run(Invocation{positional, out, err});
+  const absl::Status s = cmd->run(Invocation{positional, out, err, std::move(given)});
   if (!s.ok()) {
     err << program_ << ": " << s.message() << "\n";
     return ExitCodeFor(s);

@@ -16,6 +16,8 @@
 
 #include <functional>
 #include <iosfwd>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,8 @@ struct Invocation {
   std::vector<std::string> args;  // positional arguments
   std::ostream& out;
   std::ostream& err;
+  std::set<std::string> given;    // flags set on the command line
+  bool Given(const std::string& flag) const { return given.contains(flag); }
 };
 
 struct Command {
@@ -35,6 +39,8 @@ struct Command {
   std::string summary;     // one line for the command list
   std::string details;     // paragraph(s) for --help
   std::vector<std::string> flags;  // accepted flag names (underscored)
+  // Defaults that differ from the flag's global default for this command.
+  std::map<std::string, std::string> flag_defaults;
   int min_args = 0;
   int max_args = 0;
   std::function<absl::Status(const Invocation&)> run;

@@ -6,6 +6,7 @@ Cli MakeEtchsimCli() {
   Cli cli("etchsim");
   RegisterModelCommands(cli);
   RegisterPartitionCommands(cli);
+  RegisterSimulateCommands(cli);
   return cli;
 }
 

@@ -8,6 +8,7 @@ namespace etchsim::tools {
 
 void RegisterModelCommands(Cli& cli);
 void RegisterPartitionCommands(Cli& cli);
+void RegisterSimulateCommands(Cli& cli);
 // The whole etchsim command set.
 Cli MakeEtchsimCli();
 

@@ -17,3 +17,36 @@ ABSL_FLAG(int32_t, chips, 0,
           "Number of chips; 0 = the smallest count that fits.");
 ABSL_FLAG(std::string, strategy, "auto",
           "Partition strategy: auto, pipeline or expert-spread.");
+ABSL_FLAG(std::string, scenario, "",
+          "Scenario text proto (etchsim.v1.Scenario); flags given on the command "
+          "line override its fields.");
+ABSL_FLAG(std::string, topology, "two-level",
+          "Topology: chain, ring, switch or two-level (cards in servers on a "
+          "PCIe switch, servers on Ethernet).");
+ABSL_FLAG(int32_t, users, 1, "Closed-loop users (each waits for its reply).");
+ABSL_FLAG(double, rate, 0, "Open-loop Poisson arrival rate, requests per second.");
+ABSL_FLAG(std::string, trace, "",
+          "Replay a trace: CSV (arrival_s,input_len,output_len) or JSONL.");
+ABSL_FLAG(std::string, input_len, "1024",
+          "Prompt length: N, uniform:MIN:MAX or lognormal:MEDIAN:SIGMA[:MAX].");
+ABSL_FLAG(std::string, output_len, "1024",
+          "Output length: N, uniform:MIN:MAX or lognormal:MEDIAN:SIGMA[:MAX].");
+ABSL_FLAG(double, duration, 0,
+          "Virtual seconds to simulate; 0 = until --requests complete.");
+ABSL_FLAG(int64_t, requests, 10,
+          "Stop after this many measured requests complete (0 = no limit).");
+ABSL_FLAG(double, warmup, 0, "Virtual seconds before measurement starts.");
+ABSL_FLAG(double, think_time, 0, "Closed-loop think time between requests, s.");
+ABSL_FLAG(uint64_t, seed, 1, "Random seed; same scenario + seed = same bytes.");
+ABSL_FLAG(int32_t, draft_len, 0,
+          "Speculative / MTP decoding: draft tokens per step (0 = off).");
+ABSL_FLAG(double, acceptance, 0.7, "Acceptance rate of each draft token.");
+ABSL_FLAG(double, slo_ttft, 0, "Goodput SLO on time to first token, s (0 = none).");
+ABSL_FLAG(double, slo_tpot, 0, "Goodput SLO on time per output token, s (0 = none).");
+ABSL_FLAG(int32_t, tensor_parallel, 0,
+          "Roofline chips (GPUs) per pipeline stage; 0 = the preset's default.");
+ABSL_FLAG(int32_t, cards_per_server, 10, "Chips per server (two-level topology).");
+ABSL_FLAG(std::string, out, "",
+          "Also write the JSON report to this file (atomically).");
+ABSL_FLAG(double, target_tokens_per_s, 16960,
+          "Calibration target: single-user decode tokens/s.");

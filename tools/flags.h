@@ -16,5 +16,25 @@ ABSL_DECLARE_FLAG(std::string, model);
 ABSL_DECLARE_FLAG(std::string, chip);
 ABSL_DECLARE_FLAG(int32_t, chips);
 ABSL_DECLARE_FLAG(std::string, strategy);
+ABSL_DECLARE_FLAG(std::string, scenario);
+ABSL_DECLARE_FLAG(std::string, topology);
+ABSL_DECLARE_FLAG(int32_t, users);
+ABSL_DECLARE_FLAG(double, rate);
+ABSL_DECLARE_FLAG(std::string, trace);
+ABSL_DECLARE_FLAG(std::string, input_len);
+ABSL_DECLARE_FLAG(std::string, output_len);
+ABSL_DECLARE_FLAG(double, duration);
+ABSL_DECLARE_FLAG(int64_t, requests);
+ABSL_DECLARE_FLAG(double, warmup);
+ABSL_DECLARE_FLAG(double, think_time);
+ABSL_DECLARE_FLAG(uint64_t, seed);
+ABSL_DECLARE_FLAG(int32_t, draft_len);
+ABSL_DECLARE_FLAG(double, acceptance);
+ABSL_DECLARE_FLAG(double, slo_ttft);
+ABSL_DECLARE_FLAG(double, slo_tpot);
+ABSL_DECLARE_FLAG(int32_t, tensor_parallel);
+ABSL_DECLARE_FLAG(int32_t, cards_per_server);
+ABSL_DECLARE_FLAG(std::string, out);
+ABSL_DECLARE_FLAG(double, target_tokens_per_s);
 
 #endif  // ETCHSIM_TOOLS_FLAGS_H_

@@ -1,0 +1,258 @@
+#include "cluster/analytic.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cluster/node_lp.h"
+#include "partitioner/plan_builder.h"
+
+namespace etchsim::cluster {
+namespace {
+
+double MeanOf(const v1::LengthDist& d) {
+  switch (d.kind_case()) {
+    case v1::LengthDist::kFixed: return d.fixed();
+    case v1::LengthDist::kUniform: return (d.uniform().min() + d.uniform().max()) / 2.0;
+    case v1::LengthDist::kLognormal:
+      return d.lognormal().median() * std::exp(d.lognormal().sigma() * d.lognormal().sigma() / 2);
+    default: return 1;
+  }
+}
+
+int64_t HandoffBytes(const Simulation& sim, int64_t count) {
+  return kHeaderBytes + static_cast<int64_t>(std::llround(
+                            count * sim.constants().hidden_size * sim.constants().activation_bytes));
+}
+
+double Delay(const Simulation& sim, int from, int to, int64_t bytes) {
+  if (from == to) return 0;
+  return sim.topology().UncontendedDelay(from, to, bytes).ToSeconds();
+}
+
+// Expected time of a dispatch branch: max(local, each touched remote
+// holder's round trip), holders touched independently with probability p.
+double ExpectedBranch(const Simulation& sim, int stage, int seg_index, int64_t count) {
+  const auto& hw = sim.hardwired_model(stage);
+  const chip::Segment& seg = hw.segments()[seg_index];
+  const LpId self = sim.stage_lp(stage);
+  const double local = seg.local_expert_cycles * hw.cycle_ns() * 1e-9 +
+                       (count - 1) * hw.ExpertOccupancy(1).ToSeconds();
+  std::vector<std::pair<double, double>> remote;  // (time, probability)
+  const ExpertMap& em = sim.experts();
+  for (const ExpertHolder& h : em.layers.at(seg.dispatch_layer)) {
+    if (h.lp == self) continue;
+    const int holder_stage = sim.topology().nodes()[h.lp].index;
+    const int64_t bytes = HandoffBytes(sim, count);
+    const double t = Delay(sim, self, h.lp, bytes) +
+                     sim.hardwired_model(holder_stage).ExpertLatency(count).ToSeconds() +
+                     Delay(sim, h.lp, self, bytes);
+    double p = partitioner::ProbabilityTouched(em.experts, h.end - h.begin, em.experts_per_token);
+    p = 1.0 - std::pow(1.0 - p, static_cast<double>(count));
+    remote.emplace_back(t, p);
+  }
+  std::sort(remote.begin(), remote.end(), std::greater<>());
+  double expected = 0, none_yet = 1.0;
+  for (auto [t, p] : remote) {
+    if (t <= local) break;
+    expected += none_yet * p * t;
+    none_yet *= 1.0 - p;
+  }
+  return expected + none_yet * local;
+}
+
+// One pass of an item (count tokens after `context`) through stage s.
+double StageSeconds(const Simulation& sim, int s, int64_t context, int64_t count,
+                    bool prefill) {
+  if (!sim.hardwired()) {
+    return sim.roofline_model(s)
+        .StepTime({chip::BatchItem{context, count, prefill, true}})
+        .ToSeconds();
+  }
+  const auto& hw = sim.hardwired_model(s);
+  double t = 0;
+  for (int seg = 0; seg < static_cast<int>(hw.segments().size()); ++seg) {
+    t += hw.SegmentLatency(seg, context, count).ToSeconds();
+    if (hw.segments()[seg].dispatch_layer >= 0) t += ExpectedBranch(sim, s, seg, count);
+  }
+  return t;
+}
+
+double PassSeconds(const Simulation& sim, int64_t context, int64_t count) {
+  double t = 0;
+  const int n = sim.num_stages();
+  for (int s = 0; s < n; ++s) {
+    t += StageSeconds(sim, s, context, count, false);
+    if (s + 1 < n) t += Delay(sim, sim.stage_lp(s), sim.stage_lp(s + 1), HandoffBytes(sim, count));
+  }
+  return t;
+}
+
+double ExpectedProduced(int draft_len, double acceptance) {
+  // E[accepted + 1] with geometric acceptance truncated at draft_len.
+  double e = 1.0, p = 1.0;
+  for (int i = 0; i < draft_len; ++i) {
+    p *= acceptance;
+    e += p;
+  }
+  return e;
+}
+
+}  // namespace
+
+double DecodeLoopSeconds(const Simulation& sim, int64_t context) {
+  const int d = sim.constants().draft_len;
+  const int n = sim.num_stages();
+  double t = PassSeconds(sim, context, 1 + d);
+  t += d * sim.constants().draft_time.ToSeconds();
+  t += Delay(sim, sim.stage_lp(n - 1), sim.stage_lp(0), kHeaderBytes);
+  return t;
+}
+
+AnalyticEstimate Analyze(const Simulation& sim) {
+  AnalyticEstimate a;
+  const v1::Workload& w = sim.scenario().workload();
+  a.input_len = std::max<int64_t>(1, std::llround(MeanOf(w.input_len())));
+  a.output_len = std::max<int64_t>(1, std::llround(MeanOf(w.output_len())));
+  const int n = sim.num_stages();
+  const fabric::Topology& topo = sim.topology();
+  const int d = sim.constants().draft_len;
+  const double produced = ExpectedProduced(d, sim.constants().acceptance_rate);
+
+  // TTFT: the prompt's chunks pipelined through the stages, each hop's link
+  // used first-come first-served by this request alone. A hard-wired stage
+  // takes a chunk every initiation interval; a roofline stage batches the
+  // chunks that queued while it was busy, as BatchLp does.
+  const int64_t chunk_size = sim.scenario().prefill_chunk_tokens() > 0
+                                 ? sim.scenario().prefill_chunk_tokens()
+                                 : a.input_len;
+  const double overhead = sim.scenario().host_overhead_ns() * 1e-9;
+  struct Chunk {
+    int64_t start, count;
+    double arrive;  // at the current stage
+  };
+  std::vector<Chunk> chunks;
+  {
+    double host_link_free = overhead;
+    const auto route = topo.Route(topo.host(), sim.stage_lp(0));
+    for (int64_t start = 0; start < a.input_len; start += chunk_size) {
+      const int64_t count = std::min(chunk_size, a.input_len - start);
+      const int64_t bytes = kHeaderBytes + 4 * count;  // token ids
+      const double depart = std::max(overhead, host_link_free);
+      host_link_free = depart + topo.links()[route[0]].Serialization(bytes).ToSeconds();
+      chunks.push_back({start, count, depart + Delay(sim, topo.host(), sim.stage_lp(0), bytes)});
+    }
+  }
+  double last_exit = 0;
+  for (int s = 0; s < n; ++s) {
+    std::vector<double> done(chunks.size());
+    if (sim.hardwired()) {
+      double free = 0;
+      for (size_t k = 0; k < chunks.size(); ++k) {
+        const double begin = std::max(chunks[k].arrive, free);
+        free = begin + sim.hardwired_model(s).Occupancy(chunks[k].start, chunks[k].count).ToSeconds();
+        done[k] = begin + StageSeconds(sim, s, chunks[k].start, chunks[k].count, true);
+      }
+    } else {
+      const auto& rf = sim.roofline_model(s);
+      size_t next = 0;
+      double free = 0;
+      while (next < chunks.size()) {
+        // Idle: the next arrival starts a step alone; busy: the step that
+        // ends at `free` is followed by one over everything that queued.
+        const double begin = std::max(free, chunks[next].arrive);
+        std::vector<chip::BatchItem> batch;
+        int64_t tokens = 0;
+        const size_t first = next;
+        while (next < chunks.size() && (next == first || chunks[next].arrive < begin) &&
+               static_cast<int>(batch.size()) < rf.max_batch() &&
+               (rf.max_batch_tokens() == 0 || batch.empty() ||
+                tokens + chunks[next].count <= rf.max_batch_tokens())) {
+          batch.push_back({chunks[next].start, chunks[next].count, true,
+                           next + 1 == chunks.size()});
+          tokens += chunks[next].count;
+          ++next;
+        }
+        free = begin + rf.StepTime(batch).ToSeconds();
+        for (size_t k = first; k < next; ++k) done[k] = free;
+      }
+    }
+    if (s + 1 < n) {
+      const auto r = topo.Route(sim.stage_lp(s), sim.stage_lp(s + 1));
+      double link_free = 0;
+      for (size_t k = 0; k < chunks.size(); ++k) {
+        const int64_t bytes = HandoffBytes(sim, chunks[k].count);
+        const double leave = std::max(done[k], link_free);
+        link_free = leave + topo.links()[r[0]].Serialization(bytes).ToSeconds();
+        chunks[k].arrive = leave + Delay(sim, sim.stage_lp(s), sim.stage_lp(s + 1), bytes);
+      }
+    } else {
+      last_exit = done.back();
+    }
+  }
+  a.single_user_ttft_s = last_exit + Delay(sim, sim.stage_lp(n - 1), topo.host(), kHeaderBytes);
+
+  // TPOT: mean decode loop over the request's decode steps.
+  double total = 0;
+  int64_t steps = 0;
+  for (int64_t emitted = 1; emitted < a.output_len;) {
+    const int64_t context = a.input_len + emitted - 1;
+    total += DecodeLoopSeconds(sim, context);
+    emitted += static_cast<int64_t>(std::max(1.0, std::round(produced)));
+    ++steps;
+  }
+  if (a.output_len > 1) {
+    a.single_user_tpot_s = total / static_cast<double>(a.output_len - 1);
+    a.single_user_tokens_per_s = 1.0 / a.single_user_tpot_s;
+  }
+  a.single_user_e2e_s = a.single_user_ttft_s + total;
+
+  // Peak throughput at the mean decode context.
+  const int64_t need = a.input_len + a.output_len + d;
+  a.max_concurrent_requests = sim.kv_capacity_tokens() / std::max<int64_t>(1, need);
+  const int64_t mean_ctx = a.input_len + a.output_len / 2;
+  const double loop = DecodeLoopSeconds(sim, mean_ctx);
+  if (sim.hardwired()) {
+    double worst = 0;
+    int worst_stage = 0;
+    for (int s = 0; s < n; ++s) {
+      double ii = sim.hardwired_model(s).Occupancy(mean_ctx, 1 + d).ToSeconds();
+      if (ii > worst) {
+        worst = ii;
+        worst_stage = s;
+      }
+    }
+    const double by_ii = produced / worst;
+    const double by_kv = a.max_concurrent_requests * produced / loop;
+    if (by_kv < by_ii) {
+      a.peak_output_tokens_per_s = by_kv;
+      a.bottleneck = absl::StrCat("KV cache: ", a.max_concurrent_requests,
+                                  " concurrent requests of ", need, " tokens");
+    } else {
+      a.peak_output_tokens_per_s = by_ii;
+      a.bottleneck = absl::StrCat("chip ", worst_stage, " initiation interval ",
+                                  base::SimTime::FromSeconds(worst).ToString());
+    }
+  } else {
+    const int64_t batch = std::min<int64_t>(a.max_concurrent_requests,
+                                            sim.roofline_model(0).max_batch());
+    double t = 0;
+    std::vector<chip::BatchItem> items(static_cast<size_t>(std::max<int64_t>(1, batch)),
+                                       chip::BatchItem{mean_ctx, 1 + d, false, true});
+    for (int s = 0; s < n; ++s) {
+      t += sim.roofline_model(s).StepTime(items).ToSeconds();
+      if (s + 1 < n) {
+        t += Delay(sim, sim.stage_lp(s), sim.stage_lp(s + 1), HandoffBytes(sim, batch));
+      }
+    }
+    t += Delay(sim, sim.stage_lp(n - 1), sim.stage_lp(0), kHeaderBytes);
+    a.peak_output_tokens_per_s = batch > 0 ? batch * produced / t : 0;
+    a.bottleneck = absl::StrCat("batch of ", batch, " (",
+                                batch == a.max_concurrent_requests ? "KV cache" : "max_batch",
+                                ") per forward step");
+  }
+  return a;
+}
+
+}  // namespace etchsim::cluster

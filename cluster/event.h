@@ -1,0 +1,78 @@
+// Events and messages of the discrete-event engine.
+//
+// Logical processes (LPs: chips, the host, switches) share no state; they
+// only exchange Messages stamped with a virtual time. Each event carries a
+// key (sender LP, sender's message counter) and events are processed in
+// (time, key) order. The key depends only on the sender's own history, so an
+// LP sees the same events in the same order whether all LPs run in one
+// process or each runs in its own (distributed mode): that is what makes the
+// two byte-identical.
+#ifndef ETCHSIM_CLUSTER_EVENT_H_
+#define ETCHSIM_CLUSTER_EVENT_H_
+
+#include <cstdint>
+
+#include "base/sim_time.h"
+
+namespace etchsim::cluster {
+
+using base::SimTime;
+using LpId = int32_t;
+
+enum class MsgType : uint8_t {
+  kNone = 0,
+  kWork = 1,      // tokens to process (prefill chunk, decode or verify step)
+  kTokenOut = 2,  // tokens emitted, last chip -> host
+  kDispatch = 3,  // home -> expert holder: compute selected experts
+  kCombine = 4,   // expert holder -> home: partial sum
+  kTimer = 5,     // LP-internal (self) event; `aux` says which
+  kArrival = 6,   // host-internal: a request arrives
+};
+
+// Flags on kWork.
+inline constexpr uint8_t kFlagPrefill = 1;  // a prompt chunk (not decode)
+inline constexpr uint8_t kFlagLastChunk = 2;  // last chunk of the prompt
+inline constexpr uint8_t kFlagFinal = 4;    // the request's last step
+
+// A fixed-size, trivially copyable payload (no allocation per event).
+struct Message {
+  MsgType type = MsgType::kNone;
+  uint8_t flags = 0;
+  uint16_t layer = 0;      // MoE layer for dispatch/combine
+  int32_t dst = -1;        // final destination LP (forwarded until reached)
+  int32_t request = -1;
+  int32_t context = 0;     // KV positions before this item
+  int32_t count = 0;       // tokens in the item (dispatch: experts)
+  int32_t remaining = 0;   // tokens still to generate after this item
+  int32_t step = 0;        // decode step index of the request
+  int32_t origin = -1;     // LP that created the message
+  int32_t aux = 0;         // type-specific (timer kind, segment, ...)
+  int32_t bytes = 0;       // size on the wire
+  // A switch's last link to the destination, whose queue the destination
+  // models on receipt (see NodeLp::Transmit); -1 = already delivered.
+  int32_t ingress = -1;
+};
+
+// Ordering key: sender in the top 24 bits, the sender's counter below.
+inline constexpr int kSeqBits = 40;
+inline constexpr uint64_t MakeKey(LpId src, uint64_t seq) {
+  return (static_cast<uint64_t>(src) << kSeqBits) | seq;
+}
+inline constexpr LpId KeySender(uint64_t key) {
+  return static_cast<LpId>(key >> kSeqBits);
+}
+
+struct Event {
+  SimTime time;
+  uint64_t key = 0;
+  LpId target = -1;
+  Message msg;
+};
+
+inline bool EarlierThan(const Event& a, const Event& b) {
+  return a.time < b.time || (a.time == b.time && a.key < b.key);
+}
+
+}  // namespace etchsim::cluster
+
+#endif  // ETCHSIM_CLUSTER_EVENT_H_

@@ -1,0 +1,211 @@
+#include "cluster/host_lp.h"
+
+#include <algorithm>
+
+namespace etchsim::cluster {
+
+namespace {
+constexpr int32_t kOpenLoop = -1;  // arrival timer of an open-loop workload
+}  // namespace
+
+HostLp::HostLp(const fabric::Topology& topo, int node, HostConfig config)
+    : NodeLp(topo, node, config.window_start),
+      config_(std::move(config)),
+      lengths_(config_.scenario.seed(), 0x1e9),
+      gaps_(config_.scenario.seed(), 0x9a9),
+      kv_(config_.window_start) {}
+
+Message HostLp::ArrivalTimer(int32_t user) const {
+  Message m;
+  m.type = MsgType::kArrival;
+  m.dst = node();
+  m.aux = user;
+  return m;
+}
+
+std::vector<std::pair<SimTime, Message>> HostLp::InitialEvents() const {
+  std::vector<std::pair<SimTime, Message>> ev;
+  const v1::Workload& w = config_.scenario.workload();
+  switch (w.kind_case()) {
+    case v1::Workload::kClosedLoop:
+      for (int32_t u = 0; u < w.closed_loop().users(); ++u) {
+        ev.emplace_back(SimTime::Zero(), ArrivalTimer(u));
+      }
+      break;
+    case v1::Workload::kPoisson:
+      ev.emplace_back(SimTime::Zero(), ArrivalTimer(kOpenLoop));
+      break;
+    case v1::Workload::kTrace:
+      if (!config_.trace.empty()) {
+        ev.emplace_back(config_.trace.front().arrival, ArrivalTimer(kOpenLoop));
+      }
+      break;
+    default:
+      break;
+  }
+  return ev;
+}
+
+void HostLp::Handle(const Event& e, Outbox& out) {
+  if (stopped_) return;
+  r_.last_event = e.time;
+  switch (e.msg.type) {
+    case MsgType::kArrival:
+      Arrive(e.msg.aux, out);
+      break;
+    case MsgType::kTokenOut:
+      OnTokens(e.msg, out);
+      break;
+    default:
+      break;
+  }
+}
+
+void HostLp::Arrive(int32_t user, Outbox& out) {
+  const v1::Workload& w = config_.scenario.workload();
+  Request r;
+  r.arrival = out.now();
+  r.user = user;
+  if (w.kind_case() == v1::Workload::kTrace) {
+    const TraceRequest& t = config_.trace[next_trace_++];
+    r.input = t.input_len;
+    r.output = t.output_len;
+    if (next_trace_ < config_.trace.size()) {
+      out.Send(out.self(), config_.trace[next_trace_].arrival, ArrivalTimer(kOpenLoop));
+    }
+  } else {
+    r.input = SampleLength(w.input_len(), lengths_);
+    r.output = SampleLength(w.output_len(), lengths_);
+    if (w.kind_case() == v1::Workload::kPoisson) {
+      const SimTime gap = SimTime::FromSeconds(gaps_.Exponential(1.0 / w.poisson().rate_per_s()));
+      out.Send(out.self(), out.now() + gap, ArrivalTimer(kOpenLoop));
+    }
+  }
+  r.measured = r.arrival >= config_.window_start;
+  ++r_.arrivals;
+  if (Need(r) > config_.kv_capacity_tokens) {
+    ++r_.rejected;  // can never fit: counted, not queued
+    requests_.push_back(r);
+    return;
+  }
+  requests_.push_back(r);
+  waiting_.push_back(static_cast<int32_t>(requests_.size() - 1));
+  TryAdmit(out);
+}
+
+void HostLp::TryAdmit(Outbox& out) {
+  const int32_t chunk = config_.scenario.prefill_chunk_tokens();
+  while (!waiting_.empty()) {
+    Request& r = requests_[waiting_.front()];
+    if (reserved_ + Need(r) > config_.kv_capacity_tokens) break;
+    const int32_t id = waiting_.front();
+    waiting_.pop_front();
+    reserved_ += Need(r);
+    r.admitted = out.now();
+    kv_tokens_ += r.input;  // the prompt's KV fills during prefill
+    SetKv(out.now());
+    const int32_t size = chunk > 0 ? chunk : r.input;
+    const int32_t chunks = (r.input + size - 1) / size;
+    for (int32_t k = 0; k < chunks; ++k) {
+      Message m;
+      m.type = MsgType::kWork;
+      m.flags = kFlagPrefill | (k + 1 == chunks ? kFlagLastChunk : 0);
+      m.dst = config_.first_stage;
+      m.request = id;
+      m.context = k * size;
+      m.count = std::min(size, r.input - k * size);
+      m.remaining = r.output;
+      m.step = k;
+      m.origin = node();
+      m.bytes = kHeaderBytes + 4 * m.count;  // token ids
+      Transmit(m, out.now() + config_.host_overhead, out);
+    }
+  }
+}
+
+void HostLp::SetKv(SimTime at) {
+  kv_.Set(at, kv_tokens_);
+}
+
+void HostLp::OnTokens(const Message& m, Outbox& out) {
+  Request& r = requests_[m.request];
+  const SimTime now = out.now();
+  if (r.emitted == 0) {
+    r.first_token = now;
+  } else if (r.measured) {
+    r_.itl_ps.Add(static_cast<uint64_t>((now - r.last_token).picos()));
+  }
+  r.last_token = now;
+  r.emitted += m.count;
+  kv_tokens_ += m.count;
+  SetKv(now);
+  if (now >= config_.window_start) {
+    r_.output_tokens += m.count;
+    const int64_t w = (now - config_.window_start).picos() /
+                      SimTime::FromSeconds(config_.scenario.throughput_window_s()).picos();
+    if (static_cast<int64_t>(r_.window_tokens.size()) <= w) r_.window_tokens.resize(w + 1, 0);
+    r_.window_tokens[w] += m.count;
+  }
+  if (!(m.flags & kFlagFinal)) return;
+  // Completed.
+  reserved_ -= Need(r);
+  kv_tokens_ -= r.input + r.emitted;
+  SetKv(now);
+  if (r.measured) {
+    ++r_.completed;
+    r_.input_tokens += r.input;
+    const SimTime ttft = r.first_token - r.arrival;
+    r_.ttft_ps.Add(static_cast<uint64_t>(ttft.picos()));
+    r_.e2e_ps.Add(static_cast<uint64_t>((now - r.arrival).picos()));
+    r_.queue_ps.Add(static_cast<uint64_t>((r.admitted - r.arrival).picos()));
+    double tpot_s = 0;
+    if (r.output > 1) {
+      const SimTime decode = r.last_token - r.first_token;
+      const int64_t tpot = decode.picos() / (r.output - 1);
+      tpot_s = static_cast<double>(tpot) * 1e-12;
+      r_.tpot_ps.Add(static_cast<uint64_t>(tpot));
+      if (decode > SimTime::Zero()) {
+        r_.tokens_per_s_per_user_milli.Add(static_cast<uint64_t>(
+            std::llround(1000.0 * (r.output - 1) / decode.ToSeconds())));
+      }
+    }
+    const v1::Slo& slo = config_.scenario.slo();
+    if ((slo.ttft_s() == 0 || ttft.ToSeconds() <= slo.ttft_s()) &&
+        (slo.tpot_s() == 0 || tpot_s <= slo.tpot_s())) {
+      ++r_.slo_met;
+    }
+    if (config_.scenario.max_requests() > 0 &&
+        r_.completed >= config_.scenario.max_requests()) {
+      stopped_ = true;
+      out.StopAt(now);
+    }
+  }
+  if (!stopped_) {
+    TryAdmit(out);
+    const v1::Workload& w = config_.scenario.workload();
+    if (r.user >= 0) {
+      const double think = w.closed_loop().think_time_s();
+      const double gap = w.closed_loop().exponential_think() ? gaps_.Exponential(think) : think;
+      out.Send(out.self(), now + SimTime::FromSeconds(gap), ArrivalTimer(r.user));
+    }
+  }
+}
+
+void HostLp::Compact(SimTime horizon) {
+  NodeLp::Compact(horizon);
+  kv_.Compact(horizon);
+}
+
+HostResult HostLp::Finalize(SimTime end) {
+  int64_t in_flight = 0;
+  for (const Request& q : requests_) {
+    if (q.measured && q.emitted < q.output && Need(q) <= config_.kv_capacity_tokens) ++in_flight;
+  }
+  r_.in_flight_at_end = in_flight;
+  const LevelStat::Result kv = kv_.Finalize(end);
+  r_.kv_token_integral = kv.integral;
+  r_.kv_tokens_peak = kv.peak;
+  return r_;
+}
+
+}  // namespace etchsim::cluster

@@ -1,0 +1,85 @@
+// The host: generates requests, admits them when their KV cache fits,
+// feeds prompts to the first stage, and records what serving people
+// measure from the tokens that come back.
+#ifndef ETCHSIM_CLUSTER_HOST_LP_H_
+#define ETCHSIM_CLUSTER_HOST_LP_H_
+
+#include <deque>
+#include <vector>
+
+#include "base/histogram.h"
+#include "base/rng.h"
+#include "cluster/node_lp.h"
+#include "cluster/workload.h"
+#include "proto/etchsim/v1/scenario.pb.h"
+
+namespace etchsim::cluster {
+
+struct HostConfig {
+  v1::Scenario scenario;
+  std::vector<TraceRequest> trace;  // for trace workloads
+  LpId first_stage = 1;
+  int64_t kv_capacity_tokens = 0;   // admission limit (context tokens)
+  int32_t draft_len = 0;
+  SimTime window_start;
+  SimTime host_overhead;
+};
+
+struct HostResult {
+  base::LogHistogram ttft_ps, tpot_ps, itl_ps, e2e_ps, queue_ps;
+  base::LogHistogram tokens_per_s_per_user_milli;  // per request, x1000
+  int64_t arrivals = 0;
+  int64_t completed = 0;     // measured requests completed
+  int64_t rejected = 0;      // can never fit the KV cache
+  int64_t in_flight_at_end = 0;
+  int64_t output_tokens = 0;  // emitted in the window
+  int64_t input_tokens = 0;   // of measured completed requests
+  int64_t slo_met = 0;
+  std::vector<int64_t> window_tokens;  // output tokens per throughput window
+  __int128 kv_token_integral = 0;      // context tokens x ps
+  int64_t kv_tokens_peak = 0;
+  SimTime last_event;
+};
+
+class HostLp : public NodeLp {
+ public:
+  HostLp(const fabric::Topology& topo, int node, HostConfig config);
+  // The first arrival(s), to inject before running.
+  std::vector<std::pair<SimTime, Message>> InitialEvents() const;
+  void Handle(const Event& e, Outbox& out) override;
+  void Compact(SimTime horizon) override;
+  HostResult Finalize(SimTime end);
+  bool stopped() const { return stopped_; }
+
+ protected:
+  SimTime MinReaction() const override { return config_.host_overhead; }
+
+ private:
+  struct Request {
+    SimTime arrival, admitted, first_token, last_token;
+    int32_t input = 0, output = 0, emitted = 0, user = -1;
+    bool measured = false;
+  };
+  void Arrive(int32_t user, Outbox& out);
+  void TryAdmit(Outbox& out);
+  void OnTokens(const Message& m, Outbox& out);
+  int64_t Need(const Request& r) const { return r.input + r.output + config_.draft_len; }
+  void SetKv(SimTime at);
+  Message ArrivalTimer(int32_t user) const;
+
+  HostConfig config_;
+  base::Rng lengths_;
+  base::Rng gaps_;
+  std::vector<Request> requests_;
+  std::deque<int32_t> waiting_;
+  int64_t reserved_ = 0;   // admitted requests' full KV need
+  int64_t kv_tokens_ = 0;  // context tokens currently held
+  size_t next_trace_ = 0;
+  bool stopped_ = false;
+  HostResult r_;
+  LevelStat kv_;
+};
+
+}  // namespace etchsim::cluster
+
+#endif  // ETCHSIM_CLUSTER_HOST_LP_H_

@@ -1,0 +1,59 @@
+#include "cluster/kernel.h"
+
+#include <cassert>
+
+namespace etchsim::cluster {
+
+class Kernel::Out : public Outbox {
+ public:
+  Out(Kernel& k, LpId self, SimTime now) : k_(k), self_(self), now_(now) {}
+  SimTime now() const override { return now_; }
+  LpId self() const override { return self_; }
+  void Send(LpId target, SimTime at, const Message& m) override {
+    assert(at >= now_);
+    k_.queue_.Push(Event{at, MakeKey(self_, k_.seq_[self_]++), target, m});
+  }
+  void StopAt(SimTime t) override {
+    if (t < k_.stop_) k_.stop_ = t;
+  }
+
+ private:
+  Kernel& k_;
+  LpId self_;
+  SimTime now_;
+};
+
+LpId Kernel::Add(std::unique_ptr<Lp> lp) {
+  lps_.push_back(std::move(lp));
+  seq_.push_back(0);
+  return static_cast<LpId>(lps_.size() - 1);
+}
+
+void Kernel::Inject(LpId src, LpId target, SimTime at, const Message& m) {
+  queue_.Push(Event{at, MakeKey(src, seq_[src]++), target, m});
+}
+
+SimTime Kernel::Run(SimTime end) {
+  stop_ = end;
+  SimTime last = SimTime::Zero();
+  Event e;
+  uint32_t since_compact = 0;
+  while (!queue_.empty() && queue_.top_time() < stop_) {
+    queue_.Pop(&e);
+    Out out(*this, e.target, e.time);
+    lps_[e.target]->Handle(e, out);
+    last = e.time;
+    ++events_;
+    // Nothing earlier than the current event can still arrive, so
+    // statistics before it can be folded; bounds memory on long runs.
+    if (++since_compact == (1u << 12)) {
+      since_compact = 0;
+      for (auto& lp : lps_) lp->Compact(e.time);
+    }
+  }
+  if (stop_ < end) return stop_;        // an LP stopped the run
+  if (end < SimTime::Max()) return end;  // the scenario's duration
+  return last;                           // ran out of events
+}
+
+}  // namespace etchsim::cluster

@@ -1,0 +1,43 @@
+// Kernel: the sequential executor. Owns every LP and processes all events
+// in (time, key) order from one priority queue.
+#ifndef ETCHSIM_CLUSTER_KERNEL_H_
+#define ETCHSIM_CLUSTER_KERNEL_H_
+
+#include <memory>
+#include <vector>
+
+#include "cluster/event_queue.h"
+#include "cluster/lp.h"
+
+namespace etchsim::cluster {
+
+class Kernel {
+ public:
+  LpId Add(std::unique_ptr<Lp> lp);
+  Lp& lp(LpId id) { return *lps_[id]; }
+  int num_lps() const { return static_cast<int>(lps_.size()); }
+
+  // Seeds an event as if sent by `src` (used for the host's first arrivals).
+  void Inject(LpId src, LpId target, SimTime at, const Message& m);
+
+  // Processes events with time < `end` until the queue empties or an LP
+  // calls StopAt. Returns the time the run ended: the StopAt time, else
+  // `end` if finite, else the last event's time.
+  SimTime Run(SimTime end);
+
+  uint64_t events_processed() const { return events_; }
+  // Hands the LPs back (after Run) so their statistics can be collected.
+  std::vector<std::unique_ptr<Lp>> TakeLps() { return std::move(lps_); }
+
+ private:
+  class Out;
+  std::vector<std::unique_ptr<Lp>> lps_;
+  std::vector<uint64_t> seq_;  // per-LP message counters
+  EventQueue queue_;
+  uint64_t events_ = 0;
+  SimTime stop_ = SimTime::Max();
+};
+
+}  // namespace etchsim::cluster
+
+#endif  // ETCHSIM_CLUSTER_KERNEL_H_

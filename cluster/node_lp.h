@@ -1,0 +1,81 @@
+// NodeLp: an LP that sits on a fabric node and transmits on the links that
+// leave it. SwitchLp: a switch, which only forwards.
+#ifndef ETCHSIM_CLUSTER_NODE_LP_H_
+#define ETCHSIM_CLUSTER_NODE_LP_H_
+
+#include <vector>
+
+#include "cluster/lp.h"
+#include "cluster/time_stats.h"
+#include "fabric/topology.h"
+
+namespace etchsim::cluster {
+
+// Wire size of a message header (ids, positions, routing).
+inline constexpr int kHeaderBytes = 64;
+
+struct LinkResult {
+  int link = 0;
+  int64_t busy_ps = 0;
+  int64_t bytes = 0;
+  int64_t messages = 0;
+};
+
+class NodeLp : public Lp {
+ public:
+  NodeLp(const fabric::Topology& topo, int node, SimTime window_start);
+  void Compact(SimTime horizon) override;
+  std::vector<LinkResult> FinalizeLinks(SimTime end);
+  int node() const { return node_; }
+  // The lookahead this LP can promise on a link: the link's latency plus
+  // the least time the LP takes between receiving and sending.
+  SimTime MinDelayOut() const;
+
+ protected:
+  // Sends `m` one hop toward m.dst, entering the link no earlier than
+  // `ready`. Callers pass non-decreasing `ready` times per link.
+  //
+  // When the next node is a switch whose link to the destination is the
+  // last hop, the switch is skipped as an event: only messages for that
+  // destination use that link, so its FIFO queue is modelled by the
+  // destination itself (Received), at the same times the switch would have
+  // produced, with one event fewer per hop.
+  void Transmit(const Message& m, SimTime ready, Outbox& out);
+  // When a message addressed to this node actually arrives: after its
+  // last link's queueing and serialisation, if the sender left those to
+  // the receiver. Every handler takes arrival times from here.
+  SimTime Received(const Event& e);
+  // Least time between receiving a message and transmitting one.
+  virtual SimTime MinReaction() const { return SimTime::Zero(); }
+  const fabric::Topology& topo() const { return topo_; }
+
+ private:
+  struct Port {
+    int link;
+    SimTime free;
+    WorkStat sent;  // busy intervals, bytes, messages
+  };
+  const fabric::Topology& topo_;
+  int node_;
+  Port& PortFor(int link) {
+    const int p = port_of_link_[link];
+    return p >= 0 ? ports_[p] : AddPort(link);
+  }
+  Port& AddPort(int link);
+  std::vector<Port> ports_;        // links this node transmits on or receives
+  std::vector<int> port_of_link_;  // global link id -> index in ports_ or -1
+  SimTime window_start_;
+};
+
+class SwitchLp : public NodeLp {
+ public:
+  using NodeLp::NodeLp;
+  void Handle(const Event& e, Outbox& out) override;
+
+ protected:
+  SimTime MinReaction() const override;
+};
+
+}  // namespace etchsim::cluster
+
+#endif  // ETCHSIM_CLUSTER_NODE_LP_H_

@@ -1,0 +1,289 @@
+#include "cluster/simulation.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "base/text_table.h"
+#include "chip/chip_spec.h"
+#include "cluster/kernel.h"
+#include "cluster/scenario.h"
+#include "model/zoo.h"
+#include "partitioner/partitioner.h"
+#include "partitioner/plan_report.h"
+
+namespace etchsim::cluster {
+
+// Fraction of a roofline stage's memory that partitioning may fill with
+// weights; the rest is KV cache, activations and workspace.
+constexpr double kRooflineWeightFraction = 0.8;
+
+absl::Status Simulation::BuildPlan() {
+  ASSIGN_OR_RETURN(partitioner::ChipCapacity cap, chip::CapacityOf(chip_));
+  cap.kv_dtype = kv_dtype_;
+  if (hardwired()) {
+    ASSIGN_OR_RETURN(plan_, partitioner::Partition(model_, cap, scenario_.strategy(),
+                                                   {.num_chips = scenario_.chips()}));
+    tp_ = 1;
+    return absl::OkStatus();
+  }
+  // Roofline: stages of tp devices; pipeline over stages.
+  const int def_tp = std::max(1, chip_.roofline().default_tensor_parallel());
+  tp_ = scenario_.tensor_parallel() > 0
+            ? scenario_.tensor_parallel()
+            : (scenario_.chips() > 0 ? std::min(scenario_.chips(), def_tp) : def_tp);
+  if (scenario_.chips() > 0 && scenario_.chips() % tp_ != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--chips (", scenario_.chips(), ") must be a multiple of the tensor-parallel "
+        "group size (", tp_, ") for ", chip_.name()));
+  }
+  cap.weight_capacity_bytes =
+      static_cast<int64_t>(static_cast<double>(chip_.weight_capacity_bytes()) * tp_ *
+                           kRooflineWeightFraction);
+  cap.name = tp_ > 1 ? absl::StrCat(tp_, "x", chip_.name()) : chip_.name();
+  const int stages = scenario_.chips() > 0 ? scenario_.chips() / tp_ : 0;
+  ASSIGN_OR_RETURN(plan_, partitioner::Partition(model_, cap, "pipeline",
+                                                 {.num_chips = stages}));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Simulation>> Simulation::Build(
+    v1::Scenario scenario, const v1::ChipSpec* chip_override) {
+  ApplyDefaults(scenario);
+  RETURN_IF_ERROR(ValidateScenario(scenario));
+  std::unique_ptr<Simulation> sim(new Simulation());
+  Simulation& s = *sim;
+  s.scenario_ = std::move(scenario);
+  ASSIGN_OR_RETURN(s.model_, model::LoadModel(s.scenario_.model()));
+  if (chip_override != nullptr) {
+    s.chip_ = *chip_override;
+  } else {
+    ASSIGN_OR_RETURN(s.chip_, chip::LoadChipSpec(s.scenario_.chip()));
+  }
+  ASSIGN_OR_RETURN(s.kv_dtype_, model::ParseKvDtype(s.scenario_.kv_dtype().empty()
+                                                        ? s.chip_.kv_dtype()
+                                                        : s.scenario_.kv_dtype()));
+  RETURN_IF_ERROR(s.BuildPlan());
+  if (s.hardwired()) s.scenario_.set_chips(s.plan_.num_chips());
+  else s.scenario_.set_chips(s.plan_.num_chips() * s.tp_);
+  ASSIGN_OR_RETURN(fabric::Topology topo,
+                   fabric::Topology::Build(s.scenario_.topology(), s.plan_.num_chips()));
+  s.topology_.emplace(std::move(topo));
+  if (s.hardwired()) {
+    // Hard-wired chips take a message's arrival time as the start bound of
+    // their work, so they can model their ingress link themselves.
+    for (int i = 0; i < s.plan_.num_chips(); ++i) {
+      s.topology_->set_models_ingress(s.topology_->chip(i), true);
+    }
+  }
+
+  // Per-stage timing models and the KV admission limit.
+  s.kv_capacity_tokens_ = std::numeric_limits<int64_t>::max();
+  std::string kv_limiter;
+  for (const v1::ChipShard& shard : s.plan_.chips()) {
+    int64_t kv_capacity;
+    if (s.hardwired()) {
+      ASSIGN_OR_RETURN(chip::HardwiredChipModel hw,
+                       chip::HardwiredChipModel::Create(s.chip_, s.model_, shard, s.kv_dtype_));
+      s.hw_.emplace_back(std::move(hw));
+      s.rf_.emplace_back();
+      kv_capacity = s.chip_.kv_capacity_bytes();
+    } else {
+      ASSIGN_OR_RETURN(chip::RooflineStageModel rf,
+                       chip::RooflineStageModel::Create(s.chip_, s.model_, shard, s.tp_,
+                                                        s.kv_dtype_));
+      kv_capacity = rf.kv_capacity_bytes();
+      s.rf_.emplace_back(std::move(rf));
+      s.hw_.emplace_back();
+    }
+    if (shard.kv_bytes_per_token() > 0) {
+      const int64_t tokens = kv_capacity / shard.kv_bytes_per_token();
+      if (tokens < s.kv_capacity_tokens_) {
+        s.kv_capacity_tokens_ = tokens;
+        kv_limiter = absl::StrCat(
+            "stage ", shard.index(), ": ", base::HumanBytes(static_cast<double>(kv_capacity)),
+            " of KV memory at ", base::WithCommas(shard.kv_bytes_per_token()),
+            " bytes per token");
+      }
+    }
+  }
+  const v1::Workload& w = s.scenario_.workload();
+  if (w.kind_case() == v1::Workload::kTrace) {
+    ASSIGN_OR_RETURN(s.trace_, LoadTrace(w.trace().path()));
+  }
+  // A request that can never fit is an input error when every request is
+  // that size; with varying lengths such requests are counted as rejected.
+  const int64_t draft = s.scenario_.speculative().draft_len();
+  if (w.kind_case() != v1::Workload::kTrace && w.input_len().has_fixed() &&
+      w.output_len().has_fixed()) {
+    const int64_t need = w.input_len().fixed() + int64_t{w.output_len().fixed()} + draft;
+    if (need > s.kv_capacity_tokens_) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "every request needs ", base::WithCommas(need),
+          " tokens of KV cache (input + output", draft ? " + draft" : "", ") but the ",
+          s.plan_.num_chips(), "-stage cluster holds ", base::WithCommas(s.kv_capacity_tokens_),
+          " (limited by ", kv_limiter, "); use shorter requests",
+          s.kv_dtype_ == model::KvDtype::kFp8 ? "" : ", fp8 KV (--kv-dtype=fp8)",
+          " or more chips"));
+    }
+  }
+
+  // Who holds which experts, for MoE layers spread over chips.
+  for (const v1::ChipShard& shard : s.plan_.chips()) {
+    for (const v1::LayerSlice& sl : shard.layers()) {
+      if (sl.expert_end() > sl.expert_begin()) {
+        s.experts_.layers[sl.layer()].push_back(
+            {sl.expert_begin(), sl.expert_end(), s.topology_->chip(shard.index())});
+      }
+    }
+  }
+  for (const model::LayerSpec& l : s.model_.layers) {
+    if (l.ffn_kind == model::FfnKind::kMoe) {
+      s.experts_.experts = l.num_routed_experts;
+      s.experts_.experts_per_token = l.experts_per_token;
+    }
+  }
+
+  s.k_.seed = s.scenario_.seed();
+  s.k_.draft_len = s.scenario_.speculative().draft_len();
+  s.k_.acceptance_rate = s.scenario_.speculative().acceptance_rate();
+  s.k_.hidden_size = s.model_.hidden_size;
+  s.k_.activation_bytes = s.chip_.activation_bytes_per_element();
+  s.k_.window_start = SimTime::FromSeconds(s.scenario_.warmup_s());
+  if (s.k_.draft_len > 0) {
+    double ns = s.scenario_.speculative().draft_ns_per_token();
+    if (ns == 0) {
+      // One decoder layer on the first stage: an MTP module is one layer.
+      const int64_t ctx = w.input_len().has_fixed() ? w.input_len().fixed() : 1024;
+      if (s.hardwired()) {
+        const auto& hw = *s.hw_[0];
+        double total = 0;
+        int layers = 0;
+        for (int seg = 0; seg < static_cast<int>(hw.segments().size()); ++seg) {
+          total += hw.SegmentLatency(seg, ctx, 1).ToNanos();
+          layers += hw.segments()[seg].attention_layers;
+        }
+        ns = total / std::max(1, layers);
+      } else {
+        ns = s.rf_[0]->StepTime({chip::BatchItem{ctx, 1}}).ToNanos() /
+             std::max(1, s.plan_.chips(0).layers_size());
+      }
+    }
+    s.k_.draft_time = SimTime::FromNanos(ns);
+  }
+  return sim;
+}
+
+std::unique_ptr<Lp> Simulation::MakeLp(LpId id) const {
+  const fabric::Node& node = topology_->nodes()[id];
+  switch (node.kind) {
+    case fabric::NodeKind::kHost: {
+      HostConfig c;
+      c.scenario = scenario_;
+      c.trace = trace_;
+      c.first_stage = stage_lp(0);
+      c.kv_capacity_tokens = kv_capacity_tokens_;
+      c.draft_len = k_.draft_len;
+      c.window_start = k_.window_start;
+      c.host_overhead = SimTime::FromNanos(scenario_.host_overhead_ns());
+      return std::make_unique<HostLp>(*topology_, id, std::move(c));
+    }
+    case fabric::NodeKind::kChip: {
+      const int stage = node.index;
+      StageWiring wiring{topology_->host(), stage_lp(0),
+                         stage + 1 < num_stages() ? stage_lp(stage + 1) : -1};
+      if (hardwired()) {
+        return std::make_unique<HardwiredLp>(*topology_, id, wiring, k_, *hw_[stage],
+                                             &experts_);
+      }
+      return std::make_unique<BatchLp>(*topology_, id, wiring, k_, *rf_[stage]);
+    }
+    case fabric::NodeKind::kSwitch:
+      return std::make_unique<SwitchLp>(*topology_, id, k_.window_start);
+  }
+  return nullptr;
+}
+
+std::vector<std::pair<SimTime, Message>> Simulation::InitialEvents() const {
+  auto host = MakeLp(topology_->host());
+  return static_cast<HostLp*>(host.get())->InitialEvents();
+}
+
+SimTime Simulation::EndTime() const {
+  return scenario_.duration_s() > 0 ? SimTime::FromSeconds(scenario_.duration_s())
+                                    : SimTime::Max();
+}
+
+SimulationResult Simulation::Skeleton() const {
+  SimulationResult r;
+  r.scenario = scenario_;
+  r.plan = plan_;
+  r.chip = chip_;
+  r.model = model_.name;
+  r.tensor_parallel = tp_;
+  r.num_devices = plan_.num_chips() * tp_;
+  const int cps = chip_.cost().cards_per_server() > 0 ? chip_.cost().cards_per_server()
+                                                       : scenario_.topology().cards_per_server();
+  r.num_servers = (r.num_devices + cps - 1) / std::max(1, cps);
+  r.kv_capacity_tokens = kv_capacity_tokens_;
+  r.window_start = k_.window_start;
+  for (const v1::ChipShard& shard : plan_.chips()) {
+    StageInfo st;
+    st.index = shard.index();
+    st.devices = tp_;
+    st.holds = partitioner::DescribeShard(shard);
+    st.kv_bytes_per_token = shard.kv_bytes_per_token();
+    st.kv_capacity_bytes = hardwired() ? chip_.kv_capacity_bytes()
+                                       : rf_[shard.index()]->kv_capacity_bytes();
+    st.weight_bytes = shard.weight_bytes();
+    st.capacity_used = shard.capacity_used();
+    r.stages.push_back(st);
+  }
+  return r;
+}
+
+SimulationResult Simulation::Collect(std::vector<std::unique_ptr<Lp>>& lps, SimTime end,
+                                     uint64_t events) const {
+  SimulationResult r = Skeleton();
+  r.end = end;
+  r.events = events;
+  // A link's queue is kept by its sender, or by its receiver when senders
+  // skip the switch (NodeLp::Transmit): sum both views per link.
+  std::vector<LinkResult> links(topology_->links().size());
+  for (LpId id = 0; id < static_cast<LpId>(lps.size()); ++id) {
+    const fabric::Node& node = topology_->nodes()[id];
+    auto* n = static_cast<NodeLp*>(lps[id].get());
+    if (node.kind == fabric::NodeKind::kHost) {
+      r.host = static_cast<HostLp*>(n)->Finalize(end);
+    } else if (node.kind == fabric::NodeKind::kChip) {
+      r.stages[node.index].stats = static_cast<StageLp*>(n)->FinalizeStage(end);
+    }
+    for (const LinkResult& lr : n->FinalizeLinks(end)) {
+      LinkResult& sum = links[lr.link];
+      sum.busy_ps += lr.busy_ps;
+      sum.bytes += lr.bytes;
+      sum.messages += lr.messages;
+    }
+  }
+  for (size_t li = 0; li < links.size(); ++li) {
+    const fabric::Link& l = topology_->links()[li];
+    links[li].link = static_cast<int>(li);
+    r.links.push_back({l.name, l.bytes_per_ps * 1e12, links[li]});
+  }
+  return r;
+}
+
+absl::StatusOr<SimulationResult> Simulation::RunInProcess() const {
+  Kernel kernel;
+  for (LpId id = 0; id < num_lps(); ++id) kernel.Add(MakeLp(id));
+  for (const auto& [at, m] : InitialEvents()) {
+    kernel.Inject(topology_->host(), topology_->host(), at, m);
+  }
+  const SimTime end = kernel.Run(EndTime());
+  const uint64_t events = kernel.events_processed();
+  std::vector<std::unique_ptr<Lp>> lps = kernel.TakeLps();
+  return Collect(lps, end, events);
+}
+
+}  // namespace etchsim::cluster

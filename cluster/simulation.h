@@ -1,0 +1,125 @@
+// Simulation: builds a run from a scenario — model, chip, partition plan,
+// topology, per-stage timing models and LPs — runs it, and collects the
+// statistics a report is made of.
+//
+// Building is deterministic, so every process of a distributed run builds
+// the same Simulation from the same scenario and instantiates only the LPs
+// it hosts (MakeLp); the in-process run instantiates them all.
+#ifndef ETCHSIM_CLUSTER_SIMULATION_H_
+#define ETCHSIM_CLUSTER_SIMULATION_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "chip/hardwired_model.h"
+#include "chip/roofline_model.h"
+#include "cluster/host_lp.h"
+#include "cluster/stage_lp.h"
+#include "fabric/topology.h"
+#include "model/model_spec.h"
+#include "proto/etchsim/v1/chip.pb.h"
+#include "proto/etchsim/v1/plan.pb.h"
+#include "proto/etchsim/v1/scenario.pb.h"
+
+namespace etchsim::cluster {
+
+struct StageInfo {
+  int index = 0;
+  int devices = 1;                  // chips in the stage (tensor parallel)
+  std::string holds;                // "emb, 0-2"
+  int64_t kv_bytes_per_token = 0;
+  int64_t kv_capacity_bytes = 0;
+  int64_t weight_bytes = 0;
+  double capacity_used = 0;
+  StageResult stats;
+};
+
+struct LinkInfo {
+  std::string name;
+  double bandwidth_bytes_per_s = 0;
+  LinkResult stats;
+};
+
+// Everything measured in one run; the report is rendered from this.
+struct SimulationResult {
+  v1::Scenario scenario;  // with defaults applied
+  v1::Plan plan;
+  v1::ChipSpec chip;
+  std::string model;
+  int num_devices = 0;
+  int num_servers = 0;
+  int tensor_parallel = 1;
+  int64_t kv_capacity_tokens = 0;
+  SimTime window_start;
+  SimTime end;
+  HostResult host;
+  std::vector<StageInfo> stages;
+  std::vector<LinkInfo> links;
+  uint64_t events = 0;
+};
+
+class Simulation {
+ public:
+  // `chip_override`, when given, replaces the chip the scenario names (the
+  // calibrator varies a preset this way).
+  static absl::StatusOr<std::unique_ptr<Simulation>> Build(
+      v1::Scenario scenario, const v1::ChipSpec* chip_override = nullptr);
+
+  const v1::Scenario& scenario() const { return scenario_; }
+  const v1::Plan& plan() const { return plan_; }
+  const v1::ChipSpec& chip() const { return chip_; }
+  const model::ModelSpec& model() const { return model_; }
+  const fabric::Topology& topology() const { return *topology_; }
+  const RunConstants& constants() const { return k_; }
+  bool hardwired() const { return chip_.kind() == v1::ChipSpec::HARDWIRED; }
+  int num_stages() const { return static_cast<int>(plan_.chips_size()); }
+  int tensor_parallel() const { return tp_; }
+  int64_t kv_capacity_tokens() const { return kv_capacity_tokens_; }
+  const chip::HardwiredChipModel& hardwired_model(int stage) const { return *hw_[stage]; }
+  const chip::RooflineStageModel& roofline_model(int stage) const { return *rf_[stage]; }
+  const ExpertMap& experts() const { return experts_; }
+  int num_lps() const { return static_cast<int>(topology_->nodes().size()); }
+  LpId stage_lp(int stage) const { return topology_->chip(stage); }
+
+  // A fresh LP for node `id` (host, stage or switch).
+  std::unique_ptr<Lp> MakeLp(LpId id) const;
+  // Events to inject before running (sent by the host to itself).
+  std::vector<std::pair<SimTime, Message>> InitialEvents() const;
+  // Virtual time at which the run ends unless the host stops it earlier.
+  SimTime EndTime() const;
+
+  // Runs every LP in this process.
+  absl::StatusOr<SimulationResult> RunInProcess() const;
+
+  // Collects a result from finished LPs (indexed by LP id), whichever
+  // process ran them; `end` is the time the run ended.
+  SimulationResult Collect(std::vector<std::unique_ptr<Lp>>& lps, SimTime end,
+                           uint64_t events) const;
+  // The result skeleton (everything but the statistics).
+  SimulationResult Skeleton() const;
+
+ private:
+  Simulation() = default;
+  absl::Status BuildPlan();
+
+  v1::Scenario scenario_;
+  model::ModelSpec model_;
+  v1::ChipSpec chip_;
+  model::KvDtype kv_dtype_ = model::KvDtype::kBf16;
+  v1::Plan plan_;
+  int tp_ = 1;
+  std::optional<fabric::Topology> topology_;
+  std::vector<std::optional<chip::HardwiredChipModel>> hw_;
+  std::vector<std::optional<chip::RooflineStageModel>> rf_;
+  ExpertMap experts_;
+  RunConstants k_;
+  int64_t kv_capacity_tokens_ = 0;
+  std::vector<TraceRequest> trace_;
+};
+
+}  // namespace etchsim::cluster
+
+#endif  // ETCHSIM_CLUSTER_SIMULATION_H_

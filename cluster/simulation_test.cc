@@ -1,0 +1,186 @@
+#include "cluster/simulation.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "cluster/analytic.h"
+#include "cluster/report.h"
+#include "cluster/scenario.h"
+#include "gtest/gtest.h"
+
+namespace etchsim::cluster {
+namespace {
+
+v1::Scenario Base(const std::string& model, const std::string& chip, int chips) {
+  v1::Scenario s = DefaultScenario();
+  s.set_model(model);
+  s.set_chip(chip);
+  s.set_chips(chips);
+  s.set_max_requests(2);
+  return s;
+}
+
+struct Outcome {
+  SimulationResult r;
+  AnalyticEstimate a;
+  nlohmann::ordered_json j;
+};
+
+Outcome Simulate(const v1::Scenario& s) {
+  auto sim = Simulation::Build(s);
+  EXPECT_TRUE(sim.ok()) << sim.status();
+  auto r = (*sim)->RunInProcess();
+  EXPECT_TRUE(r.ok()) << r.status();
+  Outcome out{*r, Analyze(**sim), {}};
+  out.j = *ReportJson(out.r, out.a);
+  return out;
+}
+
+// At low load (one user) the event engine must agree with the analytic
+// fast path within 1%.
+TEST(SimulationTest, EngineAgreesWithAnalyticAtLowLoad) {
+  for (const auto& [model, chip, chips] :
+       std::vector<std::tuple<std::string, std::string, int>>{
+           {"deepseek-r1", "hc2", 30},
+           {"llama-3.1-8b", "hc1", 1},
+           {"llama-3.1-70b", "hc2", 0},
+           {"deepseek-r1", "b200", 8},
+           {"mixtral-8x7b", "h100", 1},
+           {"llama-3.1-70b", "wse3", 0}}) {
+    SCOPED_TRACE(model + " on " + chip);
+    Outcome run = Simulate(Base(model, chip, chips));
+    const double tpot = run.j["tpot_s"]["mean"].get<double>();
+    EXPECT_NEAR(tpot / run.a.single_user_tpot_s, 1.0, 0.01);
+    const double tps = run.j["tokens_per_s_per_user"]["mean"].get<double>();
+    EXPECT_NEAR(tps / run.a.single_user_tokens_per_s, 1.0, 0.01);
+    const double ttft = run.j["ttft_s"]["mean"].get<double>();
+    EXPECT_NEAR(ttft / run.a.single_user_ttft_s, 1.0, 0.01);
+  }
+}
+
+TEST(SimulationTest, ExpertSpreadAgreesWithAnalyticAtLowLoad) {
+  // The analytic path uses expected remote-expert branches; the engine
+  // draws each token's experts. Over 1,023 decode steps they agree.
+  Outcome run = Simulate(Base("deepseek-r1", "hc2", 28));
+  EXPECT_EQ(run.j["strategy"], "expert-spread");
+  EXPECT_NEAR(run.j["tpot_s"]["mean"].get<double>() / run.a.single_user_tpot_s, 1.0, 0.01);
+  double expert_util = 0;
+  for (const auto& c : run.j["chips"]) expert_util += c["expert_utilization"].get<double>();
+  EXPECT_GT(expert_util, 0.0);
+}
+
+TEST(SimulationTest, HcOneCalibrationHolds) {
+  // The preset's calibrated constant reproduces Taalas' 16,960 tok/s.
+  Outcome run = Simulate(Base("llama-3.1-8b", "hc1", 1));
+  EXPECT_NEAR(run.j["tokens_per_s_per_user"]["mean"].get<double>(), 16960, 5);
+}
+
+TEST(SimulationTest, SameSeedSameBytesDifferentSeedDifferent) {
+  v1::Scenario s = Base("deepseek-r1", "hc2", 28);
+  s.mutable_workload()->mutable_poisson()->set_rate_per_s(400);
+  s.mutable_workload()->mutable_input_len()->mutable_lognormal()->set_median(256);
+  s.mutable_workload()->mutable_input_len()->mutable_lognormal()->set_sigma(0.8);
+  s.mutable_workload()->mutable_output_len()->mutable_uniform()->set_min(16);
+  s.mutable_workload()->mutable_output_len()->mutable_uniform()->set_max(128);
+  s.set_max_requests(0);
+  s.set_duration_s(0.05);
+  const std::string a = Simulate(s).j.dump();
+  const std::string b = Simulate(s).j.dump();
+  EXPECT_EQ(a, b);
+  s.set_seed(2);
+  EXPECT_NE(Simulate(s).j.dump(), a);
+}
+
+TEST(SimulationTest, KvAdmissionBoundsConcurrency) {
+  // HC1 holds two 2,048-token fp8 contexts of Llama 3.1 8B; four users queue.
+  v1::Scenario s = Base("llama-3.1-8b", "hc1", 1);
+  s.mutable_workload()->mutable_closed_loop()->set_users(4);
+  s.set_max_requests(8);
+  Outcome run = Simulate(s);
+  EXPECT_EQ(run.j["kv_cache"]["capacity_tokens"].get<int64_t>(), 4096);
+  EXPECT_LE(run.j["kv_cache"]["peak_tokens"].get<int64_t>(), 4096);
+  EXPECT_GT(run.j["queue_s"]["mean"].get<double>(), 0.0);
+  EXPECT_EQ(run.j["requests_completed"].get<int64_t>(), 8);
+  // Two requests share the chip's pipeline, so each is a little slower.
+  EXPECT_LT(run.j["tokens_per_s_per_user"]["mean"].get<double>(), 16960);
+  EXPECT_LE(run.j["chips"][0]["kv_occupancy_peak"].get<double>(), 1.0);
+}
+
+TEST(SimulationTest, TokensAreConserved) {
+  v1::Scenario s = Base("mixtral-8x7b", "hc2", 3);
+  s.mutable_workload()->mutable_closed_loop()->set_users(3);
+  s.mutable_workload()->mutable_input_len()->set_fixed(100);
+  s.mutable_workload()->mutable_output_len()->set_fixed(50);
+  s.set_max_requests(6);
+  Outcome run = Simulate(s);
+  // Every completed request emitted exactly its output; the chips saw every
+  // prompt token and every decode token (the run stops at the 6th
+  // completion, so others may be mid-flight).
+  EXPECT_EQ(run.j["requests_completed"].get<int64_t>(), 6);
+  EXPECT_GE(run.j["output_tokens"].get<int64_t>(), 6 * 50);
+  for (const auto& c : run.j["chips"]) {
+    EXPECT_GE(c["tokens"].get<int64_t>(), 6 * (100 + 49));
+    EXPECT_LE(c["utilization"].get<double>(), 1.0);
+  }
+  EXPECT_GT(run.j["energy_j_per_token"].get<double>(), 0);
+  EXPECT_GT(run.j["usd_per_million_tokens"].get<double>(), 0);
+}
+
+TEST(SimulationTest, SpeculativeDecodingSpeedsUpOneUser) {
+  v1::Scenario s = Base("deepseek-r1", "hc2", 30);
+  const double plain = Simulate(s).j["tokens_per_s_per_user"]["mean"].get<double>();
+  s.mutable_speculative()->set_draft_len(3);
+  s.mutable_speculative()->set_acceptance_rate(0.8);
+  Outcome run = Simulate(s);
+  const double spec = run.j["tokens_per_s_per_user"]["mean"].get<double>();
+  EXPECT_GT(spec, 1.5 * plain);
+  EXPECT_NEAR(run.j["tpot_s"]["mean"].get<double>() / run.a.single_user_tpot_s, 1.0, 0.05);
+}
+
+TEST(SimulationTest, TopologiesAllRun) {
+  for (const char* kind : {"chain", "ring", "switch", "two-level"}) {
+    v1::Scenario s = Base("llama-3.1-70b", "hc2", 4);
+    s.mutable_topology()->set_kind(kind);
+    Outcome run = Simulate(s);
+    EXPECT_EQ(run.j["requests_completed"].get<int64_t>(), 2) << kind;
+    EXPECT_NEAR(run.j["tpot_s"]["mean"].get<double>() / run.a.single_user_tpot_s, 1.0, 0.01)
+        << kind;
+  }
+}
+
+TEST(SimulationTest, TraceReplay) {
+  const std::string path = ::testing::TempDir() + "/etchsim_trace.csv";
+  std::ofstream(path) << "arrival_s,input_len,output_len\n0.0,100,10\n0.001,50,20\n"
+                         "0.0005,10,5\n";
+  v1::Scenario s = Base("llama-3.1-8b", "hc1", 1);
+  s.mutable_workload()->mutable_trace()->set_path(path);
+  s.set_max_requests(0);
+  s.set_duration_s(1);
+  Outcome run = Simulate(s);
+  EXPECT_EQ(run.j["requests_arrived"].get<int64_t>(), 3);
+  EXPECT_EQ(run.j["requests_completed"].get<int64_t>(), 3);
+  EXPECT_EQ(run.j["output_tokens"].get<int64_t>(), 35);
+  std::filesystem::remove(path);
+}
+
+TEST(SimulationTest, ImpossibleRequestsAreAClearError) {
+  v1::Scenario s = Base("llama-3.1-8b", "hc1", 1);
+  s.mutable_workload()->mutable_input_len()->set_fixed(8000);
+  auto sim = Simulation::Build(s);
+  ASSERT_FALSE(sim.ok());
+  EXPECT_EQ(sim.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(std::string(sim.status().message()).find(
+                "every request needs 9,024 tokens of KV cache"),
+            std::string::npos)
+      << sim.status();
+}
+
+TEST(SimulationTest, RooflineNeedsWholeTensorParallelGroups) {
+  auto sim = Simulation::Build(Base("deepseek-r1", "h200", 12));
+  ASSERT_FALSE(sim.ok());
+  EXPECT_NE(std::string(sim.status().message()).find("multiple of the tensor-parallel"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace etchsim::cluster

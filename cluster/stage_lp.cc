@@ -1,0 +1,322 @@
+#include "cluster/stage_lp.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "base/rng.h"
+
+namespace etchsim::cluster {
+
+StageLp::StageLp(const fabric::Topology& topo, int node, StageWiring wiring,
+                 const RunConstants& k)
+    : NodeLp(topo, node, k.window_start),
+      wiring_(wiring),
+      k_(k),
+      busy_(k.window_start),
+      expert_busy_(k.window_start) {}
+
+void StageLp::Compact(SimTime horizon) {
+  NodeLp::Compact(horizon);
+  busy_.Compact(horizon);
+  expert_busy_.Compact(horizon);
+}
+
+StageResult StageLp::FinalizeStage(SimTime end) {
+  const WorkStat::Result b = busy_.Finalize(end);
+  return {b.busy_ps, expert_busy_.Finalize(end).busy_ps, b.amount};
+}
+
+Message StageLp::Timer(const Message& m, TimerKind kind, int32_t arg) {
+  Message t = m;
+  t.type = MsgType::kTimer;
+  t.aux = (static_cast<int32_t>(kind) << 16) | (arg & 0xffff);
+  return t;
+}
+
+int32_t StageLp::Accepted(const Message& m) const {
+  // Each draft token is accepted with the acceptance rate until the first
+  // rejection; a counter-based stream keeps this independent of placement.
+  base::Rng rng(base::HashOf({k_.seed, 0xacce97ULL, static_cast<uint64_t>(m.request),
+                              static_cast<uint64_t>(m.step)}),
+                0);
+  int32_t a = 0;
+  while (a < m.count - 1 && rng.Uniform01() < k_.acceptance_rate) ++a;
+  return a;
+}
+
+bool StageLp::ForwardIfTransit(const Event& e, Outbox& out) {
+  // Timers are always this LP's own; other messages may be passing through.
+  if (e.msg.type == MsgType::kTimer || e.msg.dst == out.self()) return false;
+  Transmit(e.msg, e.time + topo().nodes()[node()].forward_latency, out);
+  return true;
+}
+
+void StageLp::SendWork(const Message& m, Outbox& out) {
+  if (m.dst == out.self()) {
+    out.Send(out.self(), out.now(), m);
+  } else {
+    Transmit(m, out.now(), out);
+  }
+}
+
+void StageLp::Exit(const Message& m, Outbox& out) {
+  const bool prefill = m.flags & kFlagPrefill;
+  if (wiring_.next >= 0) {
+    Message h = m;
+    h.type = MsgType::kWork;
+    h.dst = wiring_.next;
+    h.origin = out.self();
+    h.aux = 0;
+    h.bytes = kHeaderBytes + static_cast<int32_t>(std::llround(
+                                 m.count * k_.hidden_size * k_.activation_bytes));
+    Transmit(h, out.now(), out);
+    return;
+  }
+  if (prefill && !(m.flags & kFlagLastChunk)) return;  // more prompt to come
+  int32_t produced = 1;
+  if (!prefill && m.count > 1) produced = Accepted(m) + 1;
+  produced = std::min(produced, m.remaining);
+  const int32_t left = m.remaining - produced;
+  Message t;
+  t.type = MsgType::kTokenOut;
+  t.flags = left == 0 ? kFlagFinal : 0;
+  t.dst = wiring_.host;
+  t.request = m.request;
+  t.count = produced;
+  t.step = m.step;
+  t.origin = out.self();
+  t.bytes = kHeaderBytes;
+  Transmit(t, out.now(), out);
+  if (left == 0) return;
+  Message n;
+  n.type = MsgType::kWork;
+  n.dst = wiring_.first;
+  n.request = m.request;
+  n.context = m.context + (prefill ? m.count : produced);
+  n.count = 1 + std::min(k_.draft_len, left - 1);
+  n.remaining = left;
+  n.step = m.step + 1;
+  n.origin = out.self();
+  n.bytes = kHeaderBytes;
+  // Drafting the next step's tokens (an MTP module after the last layer)
+  // takes draft_time per draft token before the step can leave.
+  const SimTime draft = k_.draft_time * (n.count - 1);
+  if (draft > SimTime::Zero()) {
+    out.Send(out.self(), out.now() + draft, Timer(n, kDepart));
+  } else {
+    SendWork(n, out);
+  }
+}
+
+// --- HardwiredLp -----------------------------------------------------------
+
+HardwiredLp::HardwiredLp(const fabric::Topology& topo, int node, StageWiring wiring,
+                         const RunConstants& k, chip::HardwiredChipModel model,
+                         const ExpertMap* experts)
+    : StageLp(topo, node, wiring, k), model_(std::move(model)), experts_(experts) {}
+
+SimTime HardwiredLp::MinReaction() const {
+  // A chip in a chain or ring also forwards other chips' messages.
+  return base::Min(model_.MinReaction(), topo().nodes()[node()].forward_latency);
+}
+
+void HardwiredLp::Handle(const Event& e, Outbox& out) {
+  const Message& m = e.msg;
+  if (ForwardIfTransit(e, out)) return;
+  switch (m.type) {
+    case MsgType::kWork: {
+      const SimTime start = base::Max(Received(e), next_free_);
+      const SimTime occ = model_.Occupancy(m.context, m.count);
+      next_free_ = start + occ;
+      busy_.Add(start, next_free_, m.count);
+      StartSegment(m, 0, start, out);
+      break;
+    }
+    case MsgType::kTimer:
+      switch (KindOf(m)) {
+        case kSegmentDone: {
+          Message item = m;
+          item.type = MsgType::kWork;
+          item.aux = 0;
+          SegmentDone(item, ArgOf(m), out);
+          break;
+        }
+        case kExpertDone: {
+          Message c = m;
+          c.type = MsgType::kCombine;
+          c.dst = m.origin;
+          c.origin = out.self();
+          c.aux = 0;
+          Transmit(c, e.time, out);
+          break;
+        }
+        case kDepart: {
+          Message n = m;
+          n.type = MsgType::kWork;
+          n.aux = 0;
+          SendWork(n, out);
+          break;
+        }
+        default:
+          break;
+      }
+      break;
+    case MsgType::kDispatch: {
+      const SimTime start = base::Max(Received(e), expert_free_);
+      expert_free_ = start + model_.ExpertOccupancy(m.count);
+      expert_busy_.Add(start, expert_free_, m.count);
+      out.Send(out.self(), start + model_.ExpertLatency(m.count), Timer(m, kExpertDone));
+      break;
+    }
+    case MsgType::kCombine: {
+      const SimTime arrived = Received(e);  // always: it books the ingress link
+      auto it = pending_.find({m.request, m.step, m.layer});
+      if (it == pending_.end()) break;
+      Pending& p = it->second;
+      if (--p.remaining == 0) {
+        const SimTime resume = base::Max(arrived, p.local_done);
+        const Message item = p.item;
+        const int next = p.next_segment;
+        pending_.erase(it);
+        StartSegment(item, next, resume, out);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void HardwiredLp::StartSegment(const Message& m, int s, SimTime at, Outbox& out) {
+  out.Send(out.self(), at + model_.SegmentLatency(s, m.context, m.count),
+           Timer(m, kSegmentDone, s));
+}
+
+void HardwiredLp::SegmentDone(const Message& m, int s, Outbox& out) {
+  const chip::Segment& seg = model_.segments()[s];
+  if (seg.dispatch_layer < 0) {
+    Exit(m, out);
+    return;
+  }
+  // Local selected experts and shared experts run while remote holders
+  // compute theirs; the layer resumes when the last partial sum is back.
+  const SimTime local_done =
+      out.now() + SimTime::FromNanos(seg.local_expert_cycles * model_.cycle_ns()) +
+      model_.ExpertOccupancy(1) * (m.count - 1);
+  const std::vector<LpId> remote = RemoteHolders(m, seg.dispatch_layer);
+  if (remote.empty()) {
+    StartSegment(m, s + 1, local_done, out);
+    return;
+  }
+  Pending& p = pending_[{m.request, m.step, seg.dispatch_layer}];
+  p.remaining = static_cast<int>(remote.size());
+  p.local_done = local_done;
+  p.item = m;
+  p.next_segment = s + 1;
+  for (LpId holder : remote) {
+    Message d;
+    d.type = MsgType::kDispatch;
+    d.layer = static_cast<uint16_t>(seg.dispatch_layer);
+    d.dst = holder;
+    d.origin = out.self();
+    d.request = m.request;
+    d.step = m.step;
+    d.count = m.count;
+    d.context = m.context;
+    d.bytes = kHeaderBytes + static_cast<int32_t>(std::llround(
+                                 m.count * k_.hidden_size * k_.activation_bytes));
+    Transmit(d, out.now(), out);
+  }
+}
+
+std::vector<LpId> HardwiredLp::RemoteHolders(const Message& m, int layer) const {
+  const auto& holders = experts_->layers.at(layer);
+  std::vector<char> touched(holders.size(), 0);
+  size_t remote_total = 0, remote_touched = 0;
+  for (const ExpertHolder& h : holders) remote_total += h.lp != node();
+  const int64_t e = experts_->experts, k = experts_->experts_per_token;
+  std::vector<int64_t> chosen;
+  for (int32_t j = 0; j < m.count && remote_touched < remote_total; ++j) {
+    // Top-k routing drawn uniformly without replacement (Floyd's method),
+    // from a stream keyed by (seed, request, step, layer, token).
+    base::Rng rng(base::HashOf({k_.seed, static_cast<uint64_t>(m.request),
+                                static_cast<uint64_t>(m.step), static_cast<uint64_t>(layer),
+                                static_cast<uint64_t>(j)}),
+                  1);
+    chosen.clear();
+    for (int64_t i = e - k; i < e; ++i) {
+      const int64_t t = rng.UniformInt(0, i);
+      const bool dup = std::find(chosen.begin(), chosen.end(), t) != chosen.end();
+      chosen.push_back(dup ? i : t);
+    }
+    for (int64_t x : chosen) {
+      for (size_t h = 0; h < holders.size(); ++h) {
+        if (x >= holders[h].begin && x < holders[h].end) {
+          if (!touched[h] && holders[h].lp != node()) {
+            touched[h] = 1;
+            ++remote_touched;
+          }
+          break;
+        }
+      }
+    }
+  }
+  std::vector<LpId> out;
+  for (size_t h = 0; h < holders.size(); ++h) {
+    if (touched[h]) out.push_back(holders[h].lp);
+  }
+  return out;
+}
+
+// --- BatchLp ---------------------------------------------------------------
+
+BatchLp::BatchLp(const fabric::Topology& topo, int node, StageWiring wiring,
+                 const RunConstants& k, chip::RooflineStageModel model)
+    : StageLp(topo, node, wiring, k), model_(std::move(model)) {}
+
+void BatchLp::Handle(const Event& e, Outbox& out) {
+  const Message& m = e.msg;
+  if (ForwardIfTransit(e, out)) return;
+  if (m.type == MsgType::kWork) {
+    queue_.push_back(m);
+    if (!busy_now_) StartStep(out);
+    return;
+  }
+  if (m.type != MsgType::kTimer) return;
+  if (KindOf(m) == kDepart) {
+    Message n = m;
+    n.type = MsgType::kWork;
+    n.aux = 0;
+    SendWork(n, out);
+    return;
+  }
+  if (KindOf(m) != kStepDone) return;
+  busy_now_ = false;
+  std::vector<Message> done;
+  done.swap(batch_);
+  for (const Message& item : done) Exit(item, out);
+  if (!queue_.empty() && !busy_now_) StartStep(out);
+}
+
+void BatchLp::StartStep(Outbox& out) {
+  std::vector<chip::BatchItem> items;
+  int64_t tokens = 0;
+  const int64_t token_cap = model_.max_batch_tokens();
+  while (!queue_.empty() && static_cast<int>(batch_.size()) < model_.max_batch()) {
+    const Message& m = queue_.front();
+    if (token_cap > 0 && !batch_.empty() && tokens + m.count > token_cap) break;
+    const bool prefill = m.flags & kFlagPrefill;
+    items.push_back({m.context, m.count, prefill,
+                     !prefill || (m.flags & kFlagLastChunk) != 0});
+    tokens += m.count;
+    batch_.push_back(m);
+    queue_.pop_front();
+  }
+  const SimTime step = model_.StepTime(items);
+  busy_.Add(out.now(), out.now() + step, tokens);
+  busy_now_ = true;
+  Message t;
+  out.Send(out.self(), out.now() + step, Timer(t, kStepDone));
+}
+
+}  // namespace etchsim::cluster

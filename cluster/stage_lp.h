@@ -1,0 +1,134 @@
+// Stages: the chips (or roofline device groups) that hold the model, in
+// pipeline order. A token item enters the first stage, is handed stage to
+// stage, and at the last stage produces tokens, which go to the host, and
+// (until the request is done) the next decode item, which goes back to the
+// first stage.
+#ifndef ETCHSIM_CLUSTER_STAGE_LP_H_
+#define ETCHSIM_CLUSTER_STAGE_LP_H_
+
+#include <deque>
+#include <map>
+#include <tuple>
+#include <vector>
+
+#include "chip/hardwired_model.h"
+#include "chip/roofline_model.h"
+#include "cluster/node_lp.h"
+
+namespace etchsim::cluster {
+
+// Settings every stage needs, fixed for a run.
+struct RunConstants {
+  uint64_t seed = 1;
+  int32_t draft_len = 0;
+  double acceptance_rate = 0;
+  SimTime draft_time;             // per draft token, at the last stage
+  int64_t hidden_size = 0;
+  double activation_bytes = 2.0;  // per hidden element on the wire
+  SimTime window_start;
+};
+
+// Who holds which routed experts of each MoE layer (expert-spread plans).
+struct ExpertHolder {
+  int32_t begin = 0, end = 0;  // experts [begin, end)
+  LpId lp = -1;
+};
+struct ExpertMap {
+  std::map<int, std::vector<ExpertHolder>> layers;  // layer -> holders
+  int64_t experts = 0, experts_per_token = 0;
+};
+
+struct StageWiring {
+  LpId host = 0;
+  LpId first = 1;
+  LpId next = -1;  // -1: this is the last stage
+};
+
+struct StageResult {
+  int64_t busy_ps = 0;         // entry occupancy (the bottleneck unit)
+  int64_t expert_busy_ps = 0;  // serving other chips' expert dispatches
+  int64_t tokens = 0;          // tokens that entered in the window
+};
+
+class StageLp : public NodeLp {
+ public:
+  StageLp(const fabric::Topology& topo, int node, StageWiring wiring,
+          const RunConstants& k);
+  void Compact(SimTime horizon) override;
+  StageResult FinalizeStage(SimTime end);
+
+ protected:
+  enum TimerKind : int32_t { kSegmentDone = 1, kExpertDone = 2, kStepDone = 3, kDepart = 4 };
+  static Message Timer(const Message& m, TimerKind kind, int32_t arg = 0);
+  static TimerKind KindOf(const Message& m) { return static_cast<TimerKind>(m.aux >> 16); }
+  static int32_t ArgOf(const Message& m) { return m.aux & 0xffff; }
+
+  // The stage's work on `m` is finished now: hand off, or emit tokens.
+  void Exit(const Message& m, Outbox& out);
+  // Forwards a message addressed to another node (chain/ring topologies
+  // route through chips); true if it did.
+  bool ForwardIfTransit(const Event& e, Outbox& out);
+  // Sends a work item toward `m.dst`, or to itself when it is the target.
+  void SendWork(const Message& m, Outbox& out);
+  int32_t Accepted(const Message& m) const;
+
+  StageWiring wiring_;
+  const RunConstants& k_;
+  WorkStat busy_;         // entry occupancy and tokens entering
+  WorkStat expert_busy_;  // expert service for other chips
+};
+
+// A hard-wired chip: spatial pipeline with an initiation interval.
+class HardwiredLp : public StageLp {
+ public:
+  HardwiredLp(const fabric::Topology& topo, int node, StageWiring wiring,
+              const RunConstants& k, chip::HardwiredChipModel model,
+              const ExpertMap* experts);
+  void Handle(const Event& e, Outbox& out) override;
+  const chip::HardwiredChipModel& model() const { return model_; }
+
+ protected:
+  SimTime MinReaction() const override;
+
+ private:
+  void StartSegment(const Message& m, int s, SimTime at, Outbox& out);
+  void SegmentDone(const Message& m, int s, Outbox& out);
+  // Holders other than this chip that the item's tokens select in `layer`.
+  std::vector<LpId> RemoteHolders(const Message& m, int layer) const;
+
+  chip::HardwiredChipModel model_;
+  const ExpertMap* experts_;
+  SimTime next_free_;
+  SimTime expert_free_;
+  struct Pending {
+    int remaining = 0;
+    SimTime local_done;
+    Message item;
+    int next_segment = 0;
+  };
+  std::map<std::tuple<int32_t, int32_t, int32_t>, Pending> pending_;
+};
+
+// A roofline device group running continuous batching.
+class BatchLp : public StageLp {
+ public:
+  BatchLp(const fabric::Topology& topo, int node, StageWiring wiring,
+          const RunConstants& k, chip::RooflineStageModel model);
+  void Handle(const Event& e, Outbox& out) override;
+  const chip::RooflineStageModel& model() const { return model_; }
+
+ protected:
+  SimTime MinReaction() const override { return model_.MinStep(); }
+
+ private:
+  void StartStep(Outbox& out);
+
+  chip::RooflineStageModel model_;
+  std::deque<Message> queue_;
+  std::vector<Message> batch_;
+  bool busy_now_ = false;
+};
+
+}  // namespace etchsim::cluster
+
+#endif  // ETCHSIM_CLUSTER_STAGE_LP_H_

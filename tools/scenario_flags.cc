@@ -1,0 +1,74 @@
+#include "tools/scenario_flags.h"
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "cluster/scenario.h"
+#include "tools/flags.h"
+
+namespace etchsim::tools {
+
+absl::StatusOr<v1::Scenario> ScenarioFromFlags(const Invocation& inv) {
+  v1::Scenario s;
+  if (inv.Given("scenario")) {
+    ASSIGN_OR_RETURN(s, cluster::LoadScenarioFile(absl::GetFlag(FLAGS_scenario)));
+  } else {
+    s = cluster::DefaultScenario();
+  }
+  // Command-specific defaults (calibrate's hc1 / llama-3.1-8b / 1 chip)
+  // apply when neither a scenario file nor the flag says otherwise.
+  auto apply = [&](const char* flag, bool from_file_set) {
+    return inv.Given(flag) || (!inv.Given("scenario") && !from_file_set);
+  };
+  if (apply("model", false)) s.set_model(absl::GetFlag(FLAGS_model));
+  if (apply("chip", false)) s.set_chip(absl::GetFlag(FLAGS_chip));
+  if (apply("chips", false)) s.set_chips(absl::GetFlag(FLAGS_chips));
+  if (inv.Given("strategy")) s.set_strategy(absl::GetFlag(FLAGS_strategy));
+  if (inv.Given("topology")) s.mutable_topology()->set_kind(absl::GetFlag(FLAGS_topology));
+  if (inv.Given("cards_per_server")) {
+    s.mutable_topology()->set_cards_per_server(absl::GetFlag(FLAGS_cards_per_server));
+  }
+  if (inv.Given("kv_dtype")) s.set_kv_dtype(absl::GetFlag(FLAGS_kv_dtype));
+  const int sources = inv.Given("users") + inv.Given("rate") + inv.Given("trace");
+  if (sources > 1) {
+    return absl::InvalidArgumentError(
+        "give only one of --users (closed loop), --rate (Poisson) and --trace");
+  }
+  v1::Workload* w = s.mutable_workload();
+  if (inv.Given("users")) w->mutable_closed_loop()->set_users(absl::GetFlag(FLAGS_users));
+  if (inv.Given("rate")) w->mutable_poisson()->set_rate_per_s(absl::GetFlag(FLAGS_rate));
+  if (inv.Given("trace")) w->mutable_trace()->set_path(absl::GetFlag(FLAGS_trace));
+  if (inv.Given("think_time")) {
+    if (!w->has_closed_loop()) {
+      return absl::InvalidArgumentError("--think-time applies to closed-loop users only");
+    }
+    w->mutable_closed_loop()->set_think_time_s(absl::GetFlag(FLAGS_think_time));
+  }
+  if (inv.Given("input_len")) {
+    ASSIGN_OR_RETURN(*w->mutable_input_len(),
+                     cluster::ParseLengthDist(absl::GetFlag(FLAGS_input_len), "--input-len"));
+  }
+  if (inv.Given("output_len")) {
+    ASSIGN_OR_RETURN(*w->mutable_output_len(),
+                     cluster::ParseLengthDist(absl::GetFlag(FLAGS_output_len), "--output-len"));
+  }
+  if (inv.Given("duration")) {
+    s.set_duration_s(absl::GetFlag(FLAGS_duration));
+    if (!inv.Given("requests")) s.set_max_requests(0);
+  }
+  if (apply("requests", false) && (inv.Given("requests") || !inv.Given("duration"))) {
+    s.set_max_requests(absl::GetFlag(FLAGS_requests));
+  }
+  if (inv.Given("warmup")) s.set_warmup_s(absl::GetFlag(FLAGS_warmup));
+  if (inv.Given("seed")) s.set_seed(absl::GetFlag(FLAGS_seed));
+  if (inv.Given("draft_len")) s.mutable_speculative()->set_draft_len(absl::GetFlag(FLAGS_draft_len));
+  if (inv.Given("acceptance") || inv.Given("draft_len")) {
+    s.mutable_speculative()->set_acceptance_rate(absl::GetFlag(FLAGS_acceptance));
+  }
+  if (inv.Given("slo_ttft")) s.mutable_slo()->set_ttft_s(absl::GetFlag(FLAGS_slo_ttft));
+  if (inv.Given("slo_tpot")) s.mutable_slo()->set_tpot_s(absl::GetFlag(FLAGS_slo_tpot));
+  if (inv.Given("tensor_parallel")) s.set_tensor_parallel(absl::GetFlag(FLAGS_tensor_parallel));
+  return s;
+}
+
+}  // namespace etchsim::tools

@@ -1,0 +1,146 @@
+// etchsim simulate [flags | --scenario FILE]
+// etchsim calibrate --chip C --model M --target-tokens-per-s T
+#include <chrono>
+#include <cmath>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "base/file_util.h"
+#include "base/status_macros.h"
+#include "base/text_table.h"
+#include "chip/chip_spec.h"
+#include "cluster/analytic.h"
+#include "cluster/report.h"
+#include "cluster/scenario.h"
+#include "cluster/simulation.h"
+#include "tools/commands.h"
+#include "tools/flags.h"
+#include "tools/output.h"
+#include "tools/scenario_flags.h"
+
+namespace etchsim::tools {
+namespace {
+
+absl::Status RunSimulate(const Invocation& inv) {
+  ASSIGN_OR_RETURN(Format format, ParseFormat(absl::GetFlag(FLAGS_format)));
+  ASSIGN_OR_RETURN(v1::Scenario scenario, ScenarioFromFlags(inv));
+  const auto wall0 = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(scenario));
+  ASSIGN_OR_RETURN(cluster::SimulationResult result, sim->RunInProcess());
+  const cluster::AnalyticEstimate analytic = cluster::Analyze(*sim);
+  ASSIGN_OR_RETURN(nlohmann::ordered_json report, cluster::ReportJson(result, analytic));
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  const std::string out_path = absl::GetFlag(FLAGS_out);
+  if (!out_path.empty()) {
+    RETURN_IF_ERROR(base::WriteFileAtomically(out_path, report.dump(2) + "\n"));
+  }
+  if (format == Format::kJson) {
+    PrintJson(inv.out, report);
+  } else {
+    inv.out << cluster::ReportText(report);
+    inv.out << absl::StrFormat(
+        "\nsimulated %.4f virtual s in %.3f wall s (%s events, %.2f M events/s)\n",
+        result.end.ToSeconds(), wall, base::WithCommas(static_cast<int64_t>(result.events)),
+        result.events / std::max(wall, 1e-9) / 1e6);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunCalibrate(const Invocation& inv) {
+  ASSIGN_OR_RETURN(v1::Scenario scenario, ScenarioFromFlags(inv));
+  scenario.mutable_workload()->mutable_closed_loop()->set_users(1);
+  ASSIGN_OR_RETURN(v1::ChipSpec spec, chip::LoadChipSpec(scenario.chip()));
+  // The one constant each kind of chip calibrates: a hard-wired chip's
+  // ROM scan time, a roofline chip's per-layer step overhead.
+  const bool hw = spec.kind() == v1::ChipSpec::HARDWIRED;
+  const char* param = hw ? "hardwired.pe_scan_cycles" : "roofline.layer_overhead_ns";
+  auto set_param = [&](double v) {
+    if (hw) {
+      spec.mutable_hardwired()->set_pe_scan_cycles(v);
+    } else {
+      spec.mutable_roofline()->set_layer_overhead_ns(v);
+    }
+  };
+  const double target = absl::GetFlag(FLAGS_target_tokens_per_s);
+  if (!(target > 0)) {
+    return absl::InvalidArgumentError("--target-tokens-per-s must be > 0");
+  }
+  auto speed = [&](double scan) -> absl::StatusOr<double> {
+    set_param(scan);
+    ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(scenario, &spec));
+    return cluster::Analyze(*sim).single_user_tokens_per_s;
+  };
+  double lo = 1e-3, hi = 1e7;  // speed falls as the parameter grows
+  ASSIGN_OR_RETURN(double fastest, speed(lo));
+  if (fastest < target) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s cannot reach %.0f tok/s on %s even with %s = 0 (%.0f tok/s): the "
+        "other costs already take longer",
+        spec.name(), target, scenario.model(), param, fastest));
+  }
+  for (int i = 0; i < 200 && hi - lo > 1e-9; ++i) {
+    const double mid = (lo + hi) / 2;
+    ASSIGN_OR_RETURN(double v, speed(mid));
+    (v >= target ? lo : hi) = mid;
+  }
+  // Round down to 0.01 cycle (so the target is still met), then report
+  // what that value gives, analytically and in the event engine.
+  const double scan = std::floor(lo * 100) / 100;
+  ASSIGN_OR_RETURN(double got, speed(scan));
+  set_param(scan);
+  ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(scenario, &spec));
+  ASSIGN_OR_RETURN(cluster::SimulationResult r, sim->RunInProcess());
+  const double engine = r.host.tokens_per_s_per_user_milli.Mean() / 1000.0;
+  inv.out << absl::StrFormat(
+      "%s: %.2f\n"
+      "analytic single-user decode: %.1f tok/s (target %.1f)\n"
+      "event engine, %d request(s): %.1f tok/s per user\n",
+      param, scan, got, target, r.host.completed, engine);
+  return absl::OkStatus();
+}
+
+const std::vector<std::string> kScenarioFlags = {
+    "scenario", "model",  "chip",     "chips",      "strategy",   "topology",
+    "users",    "rate",   "trace",    "input_len",  "output_len", "duration",
+    "requests", "warmup", "think_time", "seed",     "kv_dtype",   "draft_len",
+    "acceptance", "slo_ttft", "slo_tpot", "tensor_parallel", "cards_per_server"};
+
+}  // namespace
+
+void RegisterSimulateCommands(Cli& cli) {
+  std::vector<std::string> sim_flags = kScenarioFlags;
+  sim_flags.insert(sim_flags.end(), {"format", "out"});
+  cli.Add({.name = "simulate",
+           .summary = "Run a serving workload on a cluster and report latency, "
+                      "throughput, energy and cost.",
+           .details =
+               "With no flags: DeepSeek R1 on 30 hc2 chips (two-level topology, "
+               "10 per server), one closed-loop user, 1,024 input / 1,024 output "
+               "tokens, 10 requests. --scenario FILE reads an etchsim.v1.Scenario "
+               "text proto; flags given on the command line override it. The same "
+               "scenario and --seed always give the same bytes of --format=json. "
+               "Model and assumptions: docs/assumptions.md; validation: "
+               "docs/VALIDATION.md.",
+           .flags = sim_flags,
+           .flag_defaults = {{"chips", "30"}},
+           .run = RunSimulate});
+  std::vector<std::string> cal_flags = kScenarioFlags;
+  cal_flags.push_back("target_tokens_per_s");
+  cli.Add({.name = "calibrate",
+           .summary = "Solve a chip's calibrated constant so one user decodes at a "
+                      "target speed.",
+           .details =
+               "Defaults reproduce the HC1 calibration: Llama 3.1 8B on one hc1 "
+               "at 1,024 input / 1,024 output tokens, 16,960 tok/s (Taalas' quoted "
+               "figure). For a ROOFLINE chip the constant is roofline."
+               "layer_overhead_ns. Prints the constant, the analytic speed it "
+               "gives, and the event engine's measured speed.",
+           .flags = cal_flags,
+           .flag_defaults = {{"chips", "1"}, {"chip", "hc1"}, {"model", "llama-3.1-8b"},
+                             {"requests", "1"}},
+           .run = RunCalibrate});
+}
+
+}  // namespace etchsim::tools
