@@ -6,8 +6,14 @@
 namespace etchsim::cluster {
 
 int EventQueue::BucketOf(int64_t time) const {
-  const uint64_t diff = static_cast<uint64_t>(time >> kShift) ^ static_cast<uint64_t>(last_);
-  return diff == 0 ? 0 : 64 - std::countl_zero(diff);
+  // Bucket 0 holds everything at or below the current coarse time: after a
+  // peek (top_time) has advanced it, an event may still arrive between the
+  // last one popped and the new minimum, and bucket 0's heap orders it
+  // exactly. Higher buckets only ever hold later coarse times.
+  const int64_t coarse = time >> kShift;
+  if (coarse <= last_) return 0;
+  const uint64_t diff = static_cast<uint64_t>(coarse) ^ static_cast<uint64_t>(last_);
+  return 64 - std::countl_zero(diff);
 }
 
 void EventQueue::PushZero(const Node& n) {
