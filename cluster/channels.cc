@@ -1,0 +1,127 @@
+#include "cluster/channels.h"
+
+#include <map>
+#include <set>
+
+#include "cluster/node_lp.h"
+
+namespace etchsim::cluster {
+namespace {
+
+// The LP that receives the event when `from` sends toward `dst`, and the
+// least delay of that hop (a header's serialisation and the link latency,
+// plus the switch's forwarding when the switch is skipped), as in
+// NodeLp::Transmit. Always > 0, which keeps every cycle's lookahead > 0.
+std::pair<LpId, SimTime> FirstHop(const fabric::Topology& t, LpId from, LpId dst) {
+  const fabric::Link& link = t.links()[t.NextLink(from, dst)];
+  const SimTime hop = link.Serialization(kHeaderBytes) + link.latency;
+  const fabric::Node& next = t.nodes()[link.to];
+  if (link.to != dst && next.kind == fabric::NodeKind::kSwitch &&
+      t.nodes()[dst].models_ingress) {
+    const fabric::Link& last = t.links()[t.NextLink(link.to, dst)];
+    if (last.to == dst) return {dst, hop + next.forward_latency};
+  }
+  return {link.to, hop};
+}
+
+}  // namespace
+
+std::vector<LpId> ChannelPlan::LpsOf(int rank) const {
+  std::vector<LpId> out;
+  for (LpId id = 0; id < static_cast<LpId>(rank_of_lp.size()); ++id) {
+    if (rank_of_lp[id] == rank) out.push_back(id);
+  }
+  return out;
+}
+
+std::vector<const Channel*> ChannelPlan::Out(int rank) const {
+  std::vector<const Channel*> out;
+  for (const Channel& c : channels) {
+    if (c.from == rank) out.push_back(&c);
+  }
+  return out;
+}
+
+std::vector<const Channel*> ChannelPlan::In(int rank) const {
+  std::vector<const Channel*> in;
+  for (const Channel& c : channels) {
+    if (c.to == rank) in.push_back(&c);
+  }
+  return in;
+}
+
+ChannelPlan PlanChannels(const Simulation& sim) {
+  const fabric::Topology& t = sim.topology();
+  const int n = sim.num_lps();
+  ChannelPlan plan;
+  plan.num_ranks = sim.num_stages() + 1;
+  plan.rank_of_lp.assign(n, 0);
+  for (int s = 0; s < sim.num_stages(); ++s) plan.rank_of_lp[sim.stage_lp(s)] = s + 1;
+
+  // Least time between an LP receiving anything and sending anything.
+  std::vector<SimTime> reaction(n, SimTime::Zero());
+  for (LpId id = 0; id < n; ++id) {
+    const fabric::Node& node = t.nodes()[id];
+    if (node.kind == fabric::NodeKind::kHost) {
+      reaction[id] = SimTime::FromNanos(sim.scenario().host_overhead_ns());
+    } else if (node.kind == fabric::NodeKind::kSwitch) {
+      reaction[id] = node.forward_latency;
+    } else if (sim.hardwired()) {
+      reaction[id] = base::Min(sim.hardwired_model(node.index).MinReaction(),
+                               node.forward_latency);
+    } else {
+      reaction[id] = base::Min(sim.roofline_model(node.index).MinStep(), node.forward_latency);
+    }
+  }
+
+  // Every (origin, final destination) pair a run can produce.
+  std::set<std::pair<LpId, LpId>> flows;
+  const LpId host = t.host();
+  const int stages = sim.num_stages();
+  flows.insert({host, sim.stage_lp(0)});
+  for (int s = 0; s < stages; ++s) {
+    const LpId lp = sim.stage_lp(s);
+    if (s + 1 < stages) {
+      flows.insert({lp, sim.stage_lp(s + 1)});
+    } else {
+      flows.insert({lp, host});
+      if (lp != sim.stage_lp(0)) flows.insert({lp, sim.stage_lp(0)});
+    }
+  }
+  for (const auto& [layer, holders] : sim.experts().layers) {
+    LpId home = -1;
+    for (const v1::ChipShard& shard : sim.plan().chips()) {
+      for (const v1::LayerSlice& sl : shard.layers()) {
+        if (sl.layer() == layer && sl.core()) home = sim.stage_lp(shard.index());
+      }
+    }
+    for (const ExpertHolder& h : holders) {
+      if (h.lp == home || home < 0) continue;
+      flows.insert({home, h.lp});  // dispatch
+      flows.insert({h.lp, home});  // combine
+    }
+  }
+  // Follow every flow hop by hop; each hop's (sender, receiver) rank pair
+  // is a channel whose lookahead is the least hop delay over its users.
+  std::map<std::pair<int, int>, Channel> edges;
+  for (auto [origin, dst] : flows) {
+    LpId at = origin;
+    while (at != dst) {
+      const auto [next, delay] = FirstHop(t, at, dst);
+      const int from = plan.rank_of_lp[at], to = plan.rank_of_lp[next];
+      if (from != to) {
+        auto [it, inserted] =
+            edges.emplace(std::make_pair(from, to), Channel{from, to, reaction[at], delay});
+        if (!inserted) {
+          it->second.reaction = base::Min(it->second.reaction, reaction[at]);
+          it->second.hop_delay = base::Min(it->second.hop_delay, delay);
+        }
+      }
+      at = next;
+    }
+  }
+  for (const auto& [ft, c] : edges) plan.channels.push_back(c);
+  return plan;
+}
+
+}  // namespace etchsim::cluster

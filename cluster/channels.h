@@ -1,0 +1,45 @@
+// Channels for conservative parallel simulation: which process sends
+// events to which, and the least delay it promises on each channel.
+//
+// Ranks: 0 is the coordinator (the host LP and every switch LP); rank
+// k + 1 runs stage k. A channel P -> Q exists when some message an LP on P
+// can originate or forward is delivered to an LP on Q on its next hop
+// (following NodeLp::Transmit, including its switch-skipping rule). Only
+// real message flows become channels, so a pipeline chip listens to its
+// predecessor alone rather than to every process: that keeps the
+// lookahead around the pipeline's cycle large.
+#ifndef ETCHSIM_CLUSTER_CHANNELS_H_
+#define ETCHSIM_CLUSTER_CHANNELS_H_
+
+#include <vector>
+
+#include "cluster/simulation.h"
+
+namespace etchsim::cluster {
+
+struct Channel {
+  int from = 0;
+  int to = 0;
+  // The least time from an LP on `from` receiving a message to it sending
+  // one on this channel, and the least delay of the hop itself. A queued
+  // event (a timer) may send as soon as it fires, so the sender promises
+  //   min(next queued event, earliest future arrival + reaction) + hop_delay.
+  SimTime reaction;
+  SimTime hop_delay;
+};
+
+struct ChannelPlan {
+  int num_ranks = 0;
+  std::vector<int> rank_of_lp;  // indexed by LP id
+  std::vector<Channel> channels;
+
+  std::vector<LpId> LpsOf(int rank) const;
+  std::vector<const Channel*> Out(int rank) const;
+  std::vector<const Channel*> In(int rank) const;
+};
+
+ChannelPlan PlanChannels(const Simulation& sim);
+
+}  // namespace etchsim::cluster
+
+#endif  // ETCHSIM_CLUSTER_CHANNELS_H_
