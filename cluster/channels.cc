@@ -58,19 +58,24 @@ ChannelPlan PlanChannels(const Simulation& sim) {
   plan.rank_of_lp.assign(n, 0);
   for (int s = 0; s < sim.num_stages(); ++s) plan.rank_of_lp[sim.stage_lp(s)] = s + 1;
 
-  // Least time between an LP receiving anything and sending anything.
-  std::vector<SimTime> reaction(n, SimTime::Zero());
+  // Least time between an LP receiving anything and sending a message it
+  // originates (its own work: the host's overhead, a stage's compute), and
+  // between receiving a message in transit and forwarding it. A chip in a
+  // chain forwards others' messages quickly, but its own output always
+  // takes at least one segment of compute; keeping the two apart keeps the
+  // lookahead on a pipeline channel at the stage's compute time.
+  std::vector<SimTime> originate(n, SimTime::Zero()), forward(n, SimTime::Zero());
   for (LpId id = 0; id < n; ++id) {
     const fabric::Node& node = t.nodes()[id];
+    forward[id] = node.forward_latency;
     if (node.kind == fabric::NodeKind::kHost) {
-      reaction[id] = SimTime::FromNanos(sim.scenario().host_overhead_ns());
+      originate[id] = SimTime::FromNanos(sim.scenario().host_overhead_ns());
     } else if (node.kind == fabric::NodeKind::kSwitch) {
-      reaction[id] = node.forward_latency;
+      originate[id] = node.forward_latency;
     } else if (sim.hardwired()) {
-      reaction[id] = base::Min(sim.hardwired_model(node.index).MinReaction(),
-                               node.forward_latency);
+      originate[id] = sim.hardwired_model(node.index).MinReaction();
     } else {
-      reaction[id] = base::Min(sim.roofline_model(node.index).MinStep(), node.forward_latency);
+      originate[id] = sim.roofline_model(node.index).MinStep();
     }
   }
 
@@ -110,10 +115,11 @@ ChannelPlan PlanChannels(const Simulation& sim) {
       const auto [next, delay] = FirstHop(t, at, dst);
       const int from = plan.rank_of_lp[at], to = plan.rank_of_lp[next];
       if (from != to) {
+        const SimTime reaction = at == origin ? originate[at] : forward[at];
         auto [it, inserted] =
-            edges.emplace(std::make_pair(from, to), Channel{from, to, reaction[at], delay});
+            edges.emplace(std::make_pair(from, to), Channel{from, to, reaction, delay});
         if (!inserted) {
-          it->second.reaction = base::Min(it->second.reaction, reaction[at]);
+          it->second.reaction = base::Min(it->second.reaction, reaction);
           it->second.hop_delay = base::Min(it->second.hop_delay, delay);
         }
       }

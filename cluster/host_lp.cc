@@ -86,6 +86,7 @@ void HostLp::Arrive(int32_t user, Outbox& out) {
   if (Need(r) > config_.kv_capacity_tokens) {
     ++r_.rejected;  // can never fit: counted, not queued
     requests_.push_back(r);
+    StopIfDrained(out);
     return;
   }
   requests_.push_back(r);
@@ -101,6 +102,7 @@ void HostLp::TryAdmit(Outbox& out) {
     const int32_t id = waiting_.front();
     waiting_.pop_front();
     reserved_ += Need(r);
+    ++admitted_now_;
     r.admitted = out.now();
     kv_tokens_ += r.input;  // the prompt's KV fills during prefill
     SetKv(out.now());
@@ -137,6 +139,7 @@ void HostLp::OnTokens(const Message& m, Outbox& out) {
   }
   r.last_token = now;
   r.emitted += m.count;
+  emitted_total_ += m.count;
   kv_tokens_ += m.count;
   SetKv(now);
   if (now >= config_.window_start) {
@@ -149,6 +152,7 @@ void HostLp::OnTokens(const Message& m, Outbox& out) {
   if (!(m.flags & kFlagFinal)) return;
   // Completed.
   reserved_ -= Need(r);
+  --admitted_now_;
   kv_tokens_ -= r.input + r.emitted;
   SetKv(now);
   if (r.measured) {
@@ -182,6 +186,9 @@ void HostLp::OnTokens(const Message& m, Outbox& out) {
   }
   if (!stopped_) {
     TryAdmit(out);
+    StopIfDrained(out);
+  }
+  if (!stopped_) {
     const v1::Workload& w = config_.scenario.workload();
     if (r.user >= 0) {
       const double think = w.closed_loop().think_time_s();
@@ -189,6 +196,16 @@ void HostLp::OnTokens(const Message& m, Outbox& out) {
       out.Send(out.self(), now + SimTime::FromSeconds(gap), ArrivalTimer(r.user));
     }
   }
+}
+
+void HostLp::StopIfDrained(Outbox& out) {
+  // A trace that has run out, with nothing queued or admitted, ends the
+  // run here. Without this a distributed run could not tell "drained" from
+  // "waiting for a peer" and would step idle virtual time to the end.
+  if (config_.scenario.workload().kind_case() != v1::Workload::kTrace) return;
+  if (next_trace_ < config_.trace.size() || !waiting_.empty() || reserved_ > 0) return;
+  stopped_ = true;
+  out.StopAt(out.now());
 }
 
 void HostLp::Compact(SimTime horizon) {

@@ -50,6 +50,10 @@ class HostLp : public NodeLp {
   void Compact(SimTime horizon) override;
   HostResult Finalize(SimTime end);
   bool stopped() const { return stopped_; }
+  int64_t live_kv_tokens() const { return kv_tokens_; }
+  int64_t live_completed() const { return r_.completed; }
+  int64_t live_output_tokens() const { return emitted_total_; }
+  int64_t live_in_flight() const { return admitted_now_; }
 
  protected:
   SimTime MinReaction() const override { return config_.host_overhead; }
@@ -65,6 +69,7 @@ class HostLp : public NodeLp {
   void OnTokens(const Message& m, Outbox& out);
   int64_t Need(const Request& r) const { return r.input + r.output + config_.draft_len; }
   void SetKv(SimTime at);
+  void StopIfDrained(Outbox& out);
   Message ArrivalTimer(int32_t user) const;
 
   HostConfig config_;
@@ -74,6 +79,8 @@ class HostLp : public NodeLp {
   std::deque<int32_t> waiting_;
   int64_t reserved_ = 0;   // admitted requests' full KV need
   int64_t kv_tokens_ = 0;  // context tokens currently held
+  int64_t emitted_total_ = 0;  // output tokens, warm-up included (metrics)
+  int64_t admitted_now_ = 0;   // admitted, not yet complete (metrics)
   size_t next_trace_ = 0;
   bool stopped_ = false;
   HostResult r_;

@@ -10,7 +10,7 @@ NodeLp::NodeLp(const fabric::Topology& topo, int node, SimTime window_start)
 
 NodeLp::Port& NodeLp::AddPort(int link) {
   port_of_link_[link] = static_cast<int>(ports_.size());
-  ports_.push_back(Port{link, SimTime::Zero(), WorkStat(window_start_)});
+  ports_.push_back(Port{link, SimTime::Zero(), WorkStat(window_start_), 0});
   return ports_.back();
 }
 
@@ -22,6 +22,7 @@ void NodeLp::Transmit(const Message& m, SimTime ready, Outbox& out) {
   const SimTime end = start + link.Serialization(m.bytes);
   p.free = end;
   p.sent.Add(start, end, m.bytes);
+  p.live_bytes += m.bytes;
   const SimTime at_next = end + link.latency;
   const fabric::Node& next = topo_.nodes()[link.to];
   if (link.to != m.dst && next.kind == fabric::NodeKind::kSwitch &&
@@ -47,6 +48,7 @@ SimTime NodeLp::Received(const Event& e) {
   const SimTime end = start + link.Serialization(e.msg.bytes);
   p.free = end;
   p.sent.Add(start, end, e.msg.bytes);
+  p.live_bytes += e.msg.bytes;
   return end + link.latency;
 }
 
@@ -60,6 +62,12 @@ std::vector<LinkResult> NodeLp::FinalizeLinks(SimTime end) {
     const WorkStat::Result s = p.sent.Finalize(end);
     r.push_back({p.link, s.busy_ps, s.amount, s.items});
   }
+  return r;
+}
+
+std::vector<std::pair<int, int64_t>> NodeLp::LiveLinkBytes() const {
+  std::vector<std::pair<int, int64_t>> r;
+  for (const Port& p : ports_) r.emplace_back(p.link, p.live_bytes);
   return r;
 }
 

@@ -26,6 +26,9 @@ class NodeLp : public Lp {
   NodeLp(const fabric::Topology& topo, int node, SimTime window_start);
   void Compact(SimTime horizon) override;
   std::vector<LinkResult> FinalizeLinks(SimTime end);
+  // Bytes this node has put on (or received over) each link so far, not
+  // clipped to the measurement window: for live metrics only.
+  std::vector<std::pair<int, int64_t>> LiveLinkBytes() const;
   int node() const { return node_; }
   // The lookahead this LP can promise on a link: the link's latency plus
   // the least time the LP takes between receiving and sending.
@@ -54,6 +57,7 @@ class NodeLp : public Lp {
     int link;
     SimTime free;
     WorkStat sent;  // busy intervals, bytes, messages
+    int64_t live_bytes = 0;
   };
   const fabric::Topology& topo_;
   int node_;

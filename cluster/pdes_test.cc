@@ -4,6 +4,7 @@
 #include "cluster/pdes.h"
 
 #include <deque>
+#include <fstream>
 
 #include "cluster/analytic.h"
 #include "cluster/channels.h"
@@ -110,6 +111,14 @@ struct Case {
   std::string name;
   v1::Scenario scenario;
 };
+void RunCase(const Case& c) {
+  SCOPED_TRACE(c.name);
+  auto sim = Build(c.scenario);
+  const std::string want = InProcess(*sim);
+  const std::string got = Partitioned(*sim);
+  EXPECT_EQ(got, want);
+  EXPECT_NE(want.find("\"requests_completed\""), std::string::npos);
+}
 
 v1::Scenario With(std::function<void(v1::Scenario&)> f) {
   v1::Scenario s = DefaultScenario();
@@ -161,14 +170,24 @@ TEST(PdesTest, PartitionedRunsAreByteIdenticalToInProcess) {
          s.mutable_workload()->mutable_output_len()->set_fixed(16);
        })},
   };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    auto sim = Build(c.scenario);
-    const std::string want = InProcess(*sim);
-    const std::string got = Partitioned(*sim);
-    EXPECT_EQ(got, want);
-    EXPECT_NE(want.find("\"requests_completed\""), std::string::npos);
+  for (const Case& c : cases) RunCase(c);
+}
+
+// A trace that runs out before max_requests: the host ends the run at the
+// last completion, so a partitioned run terminates instead of stepping idle
+// time to infinity, and both runs end at the same instant.
+TEST(PdesTest, DrainedTraceEndsAtLastCompletion) {
+  const std::string path = ::testing::TempDir() + "/etchsim_pdes_trace.csv";
+  {
+    std::ofstream f(path);
+    f << "arrival_s,input_len,output_len\n0,100,20\n0.0001,50,30\n0.0002,80,10\n";
   }
+  RunCase({"drained_trace", With([&](v1::Scenario& s) {
+             s.set_model("llama-3.1-70b");
+             s.set_chips(4);
+             s.mutable_workload()->mutable_trace()->set_path(path);
+             s.set_max_requests(100);
+           })});
 }
 
 }  // namespace

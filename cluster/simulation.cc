@@ -48,16 +48,22 @@ absl::Status Simulation::BuildPlan() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Simulation>> Simulation::Build(
-    v1::Scenario scenario, const v1::ChipSpec* chip_override) {
+absl::StatusOr<std::unique_ptr<Simulation>> Simulation::Build(v1::Scenario scenario,
+                                                              const BuildOverrides& o) {
   ApplyDefaults(scenario);
   RETURN_IF_ERROR(ValidateScenario(scenario));
   std::unique_ptr<Simulation> sim(new Simulation());
   Simulation& s = *sim;
   s.scenario_ = std::move(scenario);
-  ASSIGN_OR_RETURN(s.model_, model::LoadModel(s.scenario_.model()));
-  if (chip_override != nullptr) {
-    s.chip_ = *chip_override;
+  if (o.model_config_json != nullptr) {
+    ASSIGN_OR_RETURN(model::ModelConfig config,
+                     model::ParseModelConfig(*o.model_config_json, s.scenario_.model()));
+    ASSIGN_OR_RETURN(s.model_, model::BuildModelSpec(config));
+  } else {
+    ASSIGN_OR_RETURN(s.model_, model::LoadModel(s.scenario_.model()));
+  }
+  if (o.chip != nullptr) {
+    s.chip_ = *o.chip;
   } else {
     ASSIGN_OR_RETURN(s.chip_, chip::LoadChipSpec(s.scenario_.chip()));
   }
@@ -109,7 +115,7 @@ absl::StatusOr<std::unique_ptr<Simulation>> Simulation::Build(
     }
   }
   const v1::Workload& w = s.scenario_.workload();
-  if (w.kind_case() == v1::Workload::kTrace) {
+  if (w.kind_case() == v1::Workload::kTrace && o.load_trace) {
     ASSIGN_OR_RETURN(s.trace_, LoadTrace(w.trace().path()));
   }
   // A request that can never fit is an input error when every request is
@@ -243,23 +249,33 @@ SimulationResult Simulation::Skeleton() const {
   return r;
 }
 
-SimulationResult Simulation::Collect(std::vector<std::unique_ptr<Lp>>& lps, SimTime end,
-                                     uint64_t events) const {
+LpResult Simulation::FinalizeLp(Lp& lp, LpId id, SimTime end) const {
+  LpResult r;
+  r.lp = id;
+  const fabric::Node& node = topology_->nodes()[id];
+  auto& n = static_cast<NodeLp&>(lp);
+  if (node.kind == fabric::NodeKind::kHost) {
+    r.host = static_cast<HostLp&>(n).Finalize(end);
+  } else if (node.kind == fabric::NodeKind::kChip) {
+    r.stage = node.index;
+    r.stage_stats = static_cast<StageLp&>(n).FinalizeStage(end);
+  }
+  r.links = n.FinalizeLinks(end);
+  return r;
+}
+
+SimulationResult Simulation::Assemble(const std::vector<LpResult>& parts, SimTime end,
+                                      uint64_t events) const {
   SimulationResult r = Skeleton();
   r.end = end;
   r.events = events;
   // A link's queue is kept by its sender, or by its receiver when senders
   // skip the switch (NodeLp::Transmit): sum both views per link.
   std::vector<LinkResult> links(topology_->links().size());
-  for (LpId id = 0; id < static_cast<LpId>(lps.size()); ++id) {
-    const fabric::Node& node = topology_->nodes()[id];
-    auto* n = static_cast<NodeLp*>(lps[id].get());
-    if (node.kind == fabric::NodeKind::kHost) {
-      r.host = static_cast<HostLp*>(n)->Finalize(end);
-    } else if (node.kind == fabric::NodeKind::kChip) {
-      r.stages[node.index].stats = static_cast<StageLp*>(n)->FinalizeStage(end);
-    }
-    for (const LinkResult& lr : n->FinalizeLinks(end)) {
+  for (const LpResult& p : parts) {
+    if (p.host) r.host = *p.host;
+    if (p.stage >= 0) r.stages[p.stage].stats = p.stage_stats;
+    for (const LinkResult& lr : p.links) {
       LinkResult& sum = links[lr.link];
       sum.busy_ps += lr.busy_ps;
       sum.bytes += lr.bytes;
@@ -272,6 +288,15 @@ SimulationResult Simulation::Collect(std::vector<std::unique_ptr<Lp>>& lps, SimT
     r.links.push_back({l.name, l.bytes_per_ps * 1e12, links[li]});
   }
   return r;
+}
+
+SimulationResult Simulation::Collect(std::vector<std::unique_ptr<Lp>>& lps, SimTime end,
+                                     uint64_t events) const {
+  std::vector<LpResult> parts;
+  for (LpId id = 0; id < static_cast<LpId>(lps.size()); ++id) {
+    parts.push_back(FinalizeLp(*lps[id], id, end));
+  }
+  return Assemble(parts, end, events);
 }
 
 absl::StatusOr<SimulationResult> Simulation::RunInProcess() const {

@@ -61,12 +61,31 @@ struct SimulationResult {
   uint64_t events = 0;
 };
 
+// What one LP contributes to a result, finalised where the LP ran (a chip
+// process ships this to the coordinator).
+struct LpResult {
+  LpId lp = -1;
+  std::optional<HostResult> host;  // the host LP
+  int stage = -1;                  // a stage LP: its index and statistics
+  StageResult stage_stats;
+  std::vector<LinkResult> links;
+};
+
+// Inputs that replace what the scenario names, for processes that must not
+// depend on local files (distributed chips) or that vary a preset (the
+// calibrator).
+struct BuildOverrides {
+  const v1::ChipSpec* chip = nullptr;
+  const std::string* model_config_json = nullptr;
+  // Only the rank hosting the host LP reads a trace workload's file; chip
+  // processes skip it (the file need not exist on their machines).
+  bool load_trace = true;
+};
+
 class Simulation {
  public:
-  // `chip_override`, when given, replaces the chip the scenario names (the
-  // calibrator varies a preset this way).
-  static absl::StatusOr<std::unique_ptr<Simulation>> Build(
-      v1::Scenario scenario, const v1::ChipSpec* chip_override = nullptr);
+  static absl::StatusOr<std::unique_ptr<Simulation>> Build(v1::Scenario scenario,
+                                                          const BuildOverrides& o = {});
 
   const v1::Scenario& scenario() const { return scenario_; }
   const v1::Plan& plan() const { return plan_; }
@@ -94,8 +113,13 @@ class Simulation {
   // Runs every LP in this process.
   absl::StatusOr<SimulationResult> RunInProcess() const;
 
-  // Collects a result from finished LPs (indexed by LP id), whichever
-  // process ran them; `end` is the time the run ended.
+  // Finalises one LP's statistics clipped at `end`.
+  LpResult FinalizeLp(Lp& lp, LpId id, SimTime end) const;
+  // Builds the result from every LP's contribution, whichever process ran
+  // it; `end` is the time the run ended.
+  SimulationResult Assemble(const std::vector<LpResult>& parts, SimTime end,
+                            uint64_t events) const;
+  // FinalizeLp for every LP (indexed by LP id), then Assemble.
   SimulationResult Collect(std::vector<std::unique_ptr<Lp>>& lps, SimTime end,
                            uint64_t events) const;
   // The result skeleton (everything but the statistics).

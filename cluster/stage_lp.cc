@@ -129,6 +129,8 @@ void HardwiredLp::Handle(const Event& e, Outbox& out) {
       const SimTime occ = model_.Occupancy(m.context, m.count);
       next_free_ = start + occ;
       busy_.Add(start, next_free_, m.count);
+      live_tokens_ += m.count;
+      live_busy_ps_ += occ.picos();
       StartSegment(m, 0, start, out);
       break;
     }
@@ -314,6 +316,8 @@ void BatchLp::StartStep(Outbox& out) {
   }
   const SimTime step = model_.StepTime(items);
   busy_.Add(out.now(), out.now() + step, tokens);
+  live_tokens_ += tokens;
+  live_busy_ps_ += step.picos();
   busy_now_ = true;
   Message t;
   out.Send(out.self(), out.now() + step, Timer(t, kStepDone));

@@ -56,6 +56,9 @@ class StageLp : public NodeLp {
           const RunConstants& k);
   void Compact(SimTime horizon) override;
   StageResult FinalizeStage(SimTime end);
+  // Running totals for live metrics (not clipped to the window).
+  int64_t live_tokens() const { return live_tokens_; }
+  int64_t live_busy_ps() const { return live_busy_ps_; }
 
  protected:
   enum TimerKind : int32_t { kSegmentDone = 1, kExpertDone = 2, kStepDone = 3, kDepart = 4 };
@@ -76,6 +79,8 @@ class StageLp : public NodeLp {
   const RunConstants& k_;
   WorkStat busy_;         // entry occupancy and tokens entering
   WorkStat expert_busy_;  // expert service for other chips
+  int64_t live_tokens_ = 0;
+  int64_t live_busy_ps_ = 0;
 };
 
 // A hard-wired chip: spatial pipeline with an initiation interval.

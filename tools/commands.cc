@@ -7,6 +7,7 @@ Cli MakeEtchsimCli() {
   RegisterModelCommands(cli);
   RegisterPartitionCommands(cli);
   RegisterSimulateCommands(cli);
+  RegisterServeCommands(cli);
   return cli;
 }
 

@@ -9,6 +9,7 @@ namespace etchsim::tools {
 void RegisterModelCommands(Cli& cli);
 void RegisterPartitionCommands(Cli& cli);
 void RegisterSimulateCommands(Cli& cli);
+void RegisterServeCommands(Cli& cli);
 // The whole etchsim command set.
 Cli MakeEtchsimCli();
 

@@ -50,3 +50,24 @@ ABSL_FLAG(std::string, out, "",
           "Also write the JSON report to this file (atomically).");
 ABSL_FLAG(double, target_tokens_per_s, 16960,
           "Calibration target: single-user decode tokens/s.");
+
+// Distributed mode.
+ABSL_FLAG(std::string, listen, "127.0.0.1:0",
+          "gRPC listen address HOST:PORT (port 0 picks a free port; the chosen "
+          "address is printed on stdout).");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "Prometheus /metrics listen address HOST:PORT; empty = no metrics endpoint.");
+ABSL_FLAG(std::string, chip_addresses, "",
+          "Comma-separated chip process addresses, in stage order.");
+ABSL_FLAG(double, stall_timeout, 60,
+          "Fail a distributed run whose virtual time has not advanced for this many "
+          "wall seconds.");
+ABSL_FLAG(bool, local, false, "Run the cluster's processes on this machine (127.0.0.1).");
+ABSL_FLAG(std::string, distributed, "",
+          "Run over chip processes: \"local\" starts one per stage on 127.0.0.1 for "
+          "this run; otherwise a comma-separated list of chip addresses in stage order.");
+ABSL_FLAG(std::string, coordinator, "",
+          "Send the scenario to a coordinator service at HOST:PORT (etchsim "
+          "coordinator serve / cluster up) and print its report.");
+ABSL_FLAG(bool, progress, false,
+          "Print distributed-run progress (virtual time, events) on stderr.");

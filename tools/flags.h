@@ -36,5 +36,13 @@ ABSL_DECLARE_FLAG(int32_t, tensor_parallel);
 ABSL_DECLARE_FLAG(int32_t, cards_per_server);
 ABSL_DECLARE_FLAG(std::string, out);
 ABSL_DECLARE_FLAG(double, target_tokens_per_s);
+ABSL_DECLARE_FLAG(std::string, listen);
+ABSL_DECLARE_FLAG(std::string, metrics_listen);
+ABSL_DECLARE_FLAG(std::string, chip_addresses);
+ABSL_DECLARE_FLAG(double, stall_timeout);
+ABSL_DECLARE_FLAG(bool, local);
+ABSL_DECLARE_FLAG(std::string, distributed);
+ABSL_DECLARE_FLAG(std::string, coordinator);
+ABSL_DECLARE_FLAG(bool, progress);
 
 #endif  // ETCHSIM_TOOLS_FLAGS_H_

@@ -18,20 +18,119 @@
 #include "tools/flags.h"
 #include "tools/output.h"
 #include "tools/scenario_flags.h"
+#include "rpc/coordinator.h"
+#include "rpc/process.h"
+#include "google/protobuf/text_format.h"
+#include "absl/strings/str_split.h"
 
 namespace etchsim::tools {
 namespace {
 
+// The report of a run over chip processes: "local" starts them here for
+// this run, otherwise the flag lists their addresses in stage order.
+absl::StatusOr<std::string> RunOverProcesses(const v1::Scenario& scenario,
+                                             const std::string& where, bool progress,
+                                             std::ostream& err) {
+  rpc::DistributedOptions opt;
+  opt.stall_timeout_s = absl::GetFlag(FLAGS_stall_timeout);
+  if (progress) {
+    opt.progress = [&err](const v1::RunProgress& p) {
+      err << absl::StrFormat("virtual %.6f s  wall %.1f s  %s events\n", p.virtual_s(),
+                             p.wall_s(), base::WithCommas(p.events()));
+    };
+  }
+  std::unique_ptr<rpc::LocalCluster> local;
+  if (where == "local") {
+    ASSIGN_OR_RETURN(const int stages, rpc::StagesNeeded(scenario));
+    rpc::LocalCluster::Options o;
+    o.chips = stages;
+    o.verbose = progress;
+    ASSIGN_OR_RETURN(local, rpc::LocalCluster::Start(o));
+    opt.chip_addresses = local->chip_addresses();
+  } else {
+    opt.chip_addresses = absl::StrSplit(where, ',', absl::SkipWhitespace());
+  }
+  return rpc::RunDistributed(scenario, opt);
+  // `local` stops and reaps its processes here, also on failure.
+}
+
+// The report of a run on a coordinator service.
+absl::StatusOr<std::string> RunOnCoordinator(const v1::Scenario& scenario,
+                                             const std::string& address, bool progress,
+                                             std::ostream& err) {
+  auto stub = v1::CoordinatorService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  v1::RunRequest req;
+  google::protobuf::TextFormat::PrintToString(scenario, req.mutable_scenario_textproto());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::hours(24));
+  auto reader = stub->StartRun(&ctx, req);
+  v1::RunProgress p;
+  std::string report, error;
+  while (reader->Read(&p)) {
+    if (!p.error().empty()) error = p.error();
+    if (!p.report_json().empty()) report = p.report_json();
+    if (progress && !p.done()) {
+      err << absl::StrFormat("virtual %.6f s  wall %.1f s  %s events\n", p.virtual_s(),
+                             p.wall_s(), base::WithCommas(p.events()));
+    }
+  }
+  const grpc::Status s = reader->Finish();
+  if (!error.empty()) return absl::UnavailableError(error);
+  if (!s.ok()) {
+    const std::string msg = absl::StrCat("coordinator ", address, ": ", s.error_message());
+    switch (s.error_code()) {
+      case grpc::StatusCode::INVALID_ARGUMENT:
+        return absl::InvalidArgumentError(msg);
+      case grpc::StatusCode::FAILED_PRECONDITION:
+        return absl::FailedPreconditionError(msg);
+      default:
+        return absl::UnavailableError(msg);
+    }
+  }
+  if (report.empty()) {
+    return absl::UnavailableError(absl::StrCat("coordinator ", address, " sent no report"));
+  }
+  return report;
+}
+
 absl::Status RunSimulate(const Invocation& inv) {
   ASSIGN_OR_RETURN(Format format, ParseFormat(absl::GetFlag(FLAGS_format)));
   ASSIGN_OR_RETURN(v1::Scenario scenario, ScenarioFromFlags(inv));
+  const std::string distributed = absl::GetFlag(FLAGS_distributed);
+  const std::string coordinator = absl::GetFlag(FLAGS_coordinator);
+  if (!distributed.empty() && !coordinator.empty()) {
+    return absl::InvalidArgumentError("give --distributed or --coordinator, not both");
+  }
   const auto wall0 = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(scenario));
-  ASSIGN_OR_RETURN(cluster::SimulationResult result, sim->RunInProcess());
-  const cluster::AnalyticEstimate analytic = cluster::Analyze(*sim);
-  ASSIGN_OR_RETURN(nlohmann::ordered_json report, cluster::ReportJson(result, analytic));
-  const double wall =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  nlohmann::ordered_json report;
+  std::string summary;
+  if (distributed.empty() && coordinator.empty()) {
+    ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(scenario));
+    ASSIGN_OR_RETURN(cluster::SimulationResult result, sim->RunInProcess());
+    const cluster::AnalyticEstimate analytic = cluster::Analyze(*sim);
+    ASSIGN_OR_RETURN(report, cluster::ReportJson(result, analytic));
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    summary = absl::StrFormat(
+        "\nsimulated %.4f virtual s in %.3f wall s (%s events, %.2f M events/s)\n",
+        result.end.ToSeconds(), wall, base::WithCommas(static_cast<int64_t>(result.events)),
+        result.events / std::max(wall, 1e-9) / 1e6);
+  } else {
+    const bool progress = absl::GetFlag(FLAGS_progress);
+    ASSIGN_OR_RETURN(std::string json,
+                     distributed.empty()
+                         ? RunOnCoordinator(scenario, coordinator, progress, inv.err)
+                         : RunOverProcesses(scenario, distributed, progress, inv.err));
+    report = nlohmann::ordered_json::parse(json, nullptr, /*allow_exceptions=*/false);
+    if (report.is_discarded()) return absl::DataLossError("the report is not valid JSON");
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    summary = absl::StrFormat("\nsimulated over chip processes (%s) in %.3f wall s\n",
+                              distributed.empty() ? "coordinator " + coordinator
+                                                  : "--distributed=" + distributed,
+                              wall);
+  }
   const std::string out_path = absl::GetFlag(FLAGS_out);
   if (!out_path.empty()) {
     RETURN_IF_ERROR(base::WriteFileAtomically(out_path, report.dump(2) + "\n"));
@@ -39,11 +138,7 @@ absl::Status RunSimulate(const Invocation& inv) {
   if (format == Format::kJson) {
     PrintJson(inv.out, report);
   } else {
-    inv.out << cluster::ReportText(report);
-    inv.out << absl::StrFormat(
-        "\nsimulated %.4f virtual s in %.3f wall s (%s events, %.2f M events/s)\n",
-        result.end.ToSeconds(), wall, base::WithCommas(static_cast<int64_t>(result.events)),
-        result.events / std::max(wall, 1e-9) / 1e6);
+    inv.out << cluster::ReportText(report) << summary;
   }
   return absl::OkStatus();
 }
@@ -69,7 +164,7 @@ absl::Status RunCalibrate(const Invocation& inv) {
   }
   auto speed = [&](double scan) -> absl::StatusOr<double> {
     set_param(scan);
-    ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(scenario, &spec));
+    ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(scenario, {.chip = &spec}));
     return cluster::Analyze(*sim).single_user_tokens_per_s;
   };
   double lo = 1e-3, hi = 1e7;  // speed falls as the parameter grows
@@ -90,7 +185,7 @@ absl::Status RunCalibrate(const Invocation& inv) {
   const double scan = std::floor(lo * 100) / 100;
   ASSIGN_OR_RETURN(double got, speed(scan));
   set_param(scan);
-  ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(scenario, &spec));
+  ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(scenario, {.chip = &spec}));
   ASSIGN_OR_RETURN(cluster::SimulationResult r, sim->RunInProcess());
   const double engine = r.host.tokens_per_s_per_user_milli.Mean() / 1000.0;
   inv.out << absl::StrFormat(
@@ -111,7 +206,8 @@ const std::vector<std::string> kScenarioFlags = {
 
 void RegisterSimulateCommands(Cli& cli) {
   std::vector<std::string> sim_flags = kScenarioFlags;
-  sim_flags.insert(sim_flags.end(), {"format", "out"});
+  sim_flags.insert(sim_flags.end(),
+                   {"format", "out", "distributed", "coordinator", "progress", "stall_timeout"});
   cli.Add({.name = "simulate",
            .summary = "Run a serving workload on a cluster and report latency, "
                       "throughput, energy and cost.",
@@ -120,7 +216,9 @@ void RegisterSimulateCommands(Cli& cli) {
                "10 per server), one closed-loop user, 1,024 input / 1,024 output "
                "tokens, 10 requests. --scenario FILE reads an etchsim.v1.Scenario "
                "text proto; flags given on the command line override it. The same "
-               "scenario and --seed always give the same bytes of --format=json. "
+               "scenario and --seed always give the same bytes of --format=json, "
+               "in process, over chip processes (--distributed=local or a list of "
+               "chip addresses) or on a coordinator service (--coordinator). "
                "Model and assumptions: docs/assumptions.md; validation: "
                "docs/VALIDATION.md.",
            .flags = sim_flags,

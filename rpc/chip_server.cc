@@ -1,0 +1,254 @@
+#include "rpc/chip_server.h"
+
+#include <future>
+
+#include "absl/strings/str_cat.h"
+#include "cluster/simulation.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "rpc/wire.h"
+
+namespace etchsim::rpc {
+namespace {
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  const auto code = s.code() == absl::StatusCode::kInvalidArgument ||
+                            s.code() == absl::StatusCode::kFailedPrecondition ||
+                            s.code() == absl::StatusCode::kNotFound
+                        ? grpc::StatusCode::FAILED_PRECONDITION
+                        : grpc::StatusCode::INTERNAL;
+  return grpc::Status(code, std::string(s.message()));
+}
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+}  // namespace
+
+ChipServer::ChipServer(asio::io_context& io, ChipServerOptions options, ProcessMetrics* metrics)
+    : io_(io), options_(options), metrics_(metrics) {}
+
+ChipServer::~ChipServer() { DropRun(); }
+
+template <typename F>
+auto ChipServer::OnIo(F&& f) -> decltype(f()) {
+  using R = decltype(f());
+  std::promise<R> p;
+  auto fut = p.get_future();
+  asio::post(io_, [&] {
+    if constexpr (std::is_void_v<R>) {
+      f();
+      p.set_value();
+    } else {
+      p.set_value(f());
+    }
+  });
+  return fut.get();
+}
+
+void ChipServer::DropRun() {
+  std::shared_ptr<Run> run;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    run.swap(run_);
+  }
+  if (!run) return;
+  OnIo([&] {
+    if (!run->node) return;
+    run->node->Quiesce();
+    if (metrics_) {
+      metrics_->Update(run->node->Snapshot(), Seconds(run->started));
+      metrics_->EndRun();
+    }
+  });
+  for (auto& p : run->outgoing) p->CloseAndJoin();
+  OnIo([&] { run->node.reset(); });
+}
+
+grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequest* req,
+                                   v1::LoadShardResponse* resp) {
+  if (req->wire_version() != kWireVersion || req->event_bytes() != kEventBytes) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        absl::StrCat("wire format mismatch: coordinator v", req->wire_version(),
+                                     "/", req->event_bytes(), " bytes, chip v", kWireVersion,
+                                     "/", kEventBytes, " bytes (use the same etchsim build)"));
+  }
+  DropRun();  // a new run replaces any earlier one
+  cluster::BuildOverrides o;
+  o.chip = &req->chip();
+  o.model_config_json = &req->model_config_json();
+  o.load_trace = false;
+  auto sim = cluster::Simulation::Build(req->scenario(), o);
+  if (!sim.ok()) return ToGrpc(sim.status());
+  const int stage = req->stage();
+  if (stage < 0 || stage >= (*sim)->num_stages()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("stage ", stage, " out of range"));
+  }
+  if (!google::protobuf::util::MessageDifferencer::Equals((*sim)->plan().chips(stage),
+                                                          req->shard())) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        absl::StrCat("stage ", stage,
+                                     ": the plan rebuilt here differs from the coordinator's "
+                                     "shard (different etchsim builds?)"));
+  }
+  auto run = std::make_shared<Run>();
+  run->id = req->run_id();
+  run->rank = stage + 1;
+  run->sim = std::move(*sim);
+  run->started = std::chrono::steady_clock::now();
+  Run* r = run.get();
+  OnIo([&] {
+    r->node = std::make_unique<SimNode>(io_, r->sim, r->rank, r->id);
+    SimNode* node = r->node.get();
+    node->on_ready = [node, id = r->id] {
+      v1::Batch hello;  // to the coordinator: all my streams are up
+      hello.set_run_id(id);
+      hello.set_from_rank(node->rank());
+      hello.set_hello(true);
+      for (auto& p : node->peers()) {
+        if (p->rank() == 0) p->Write(hello);
+      }
+    };
+    node->on_failure = [this](const std::string&) {
+      if (metrics_) metrics_->RpcError();
+    };
+  });
+  if (metrics_) OnIo([&] { metrics_->StartRun(stage); });
+  // Open streams to higher-ranked chips this one exchanges events with.
+  std::vector<int> higher;
+  OnIo([&] {
+    for (int peer : r->node->expected_peers()) {
+      if (peer > r->rank) higher.push_back(peer);
+    }
+  });
+  for (int peer : higher) {
+    const int stage_of_peer = peer - 1;
+    if (stage_of_peer >= req->stage_addresses_size()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("no address for stage ", stage_of_peer));
+    }
+    auto channel = grpc::CreateCustomChannel(req->stage_addresses(stage_of_peer),
+                                             grpc::InsecureChannelCredentials(),
+                                             PeerChannelArgs());
+    v1::Batch hello;
+    hello.set_run_id(r->id);
+    hello.set_from_rank(r->rank);
+    hello.set_hello(true);
+    auto peer_conn = ClientPeer::Open(
+        channel, peer, hello, options_.stream_deadline_s,
+        [this, run](std::shared_ptr<v1::Batch> b) {
+          asio::post(io_, [run, b] {
+            if (run->node) run->node->OnBatch(b);
+          });
+        },
+        [this, run, peer](const grpc::Status& s) {
+          asio::post(io_, [run, peer, s] {
+            if (run->node) run->node->OnPeerClosed(peer, s);
+          });
+        });
+    run->outgoing.push_back(peer_conn);
+    OnIo([&] { r->node->AddPeer(peer_conn); });
+  }
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    run_ = run;
+  }
+  cv_.notify_all();
+  resp->set_rank(r->rank);
+  return grpc::Status::OK;
+}
+
+std::shared_ptr<ChipServer::Run> ChipServer::WaitForRun(const std::string& id,
+                                                        double timeout_s) {
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait_for(l, std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)),
+               [&] { return run_ && run_->id == id; });
+  return run_ && run_->id == id ? run_ : nullptr;
+}
+
+grpc::Status ChipServer::Exchange(grpc::ServerContext* ctx,
+                                  grpc::ServerReaderWriter<v1::Batch, v1::Batch>* stream) {
+  v1::Batch hello;
+  if (!stream->Read(&hello) || !hello.hello()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "Exchange must start with hello");
+  }
+  // The caller may have loaded its shard before this chip got its own.
+  std::shared_ptr<Run> run;
+  const auto give_up = std::chrono::steady_clock::now() +
+                       std::chrono::milliseconds(int64_t(options_.load_timeout_s * 1000));
+  while (!run && !ctx->IsCancelled() && std::chrono::steady_clock::now() < give_up) {
+    run = WaitForRun(hello.run_id(), 0.1);
+  }
+  if (!run) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        absl::StrCat("no run ", hello.run_id(), " loaded on this chip"));
+  }
+  const int from = hello.from_rank();
+  auto peer = std::make_shared<ServerPeer>(from, stream);
+  asio::post(io_, [run, peer] {
+    if (run->node) run->node->AddPeer(peer);
+  });
+  while (true) {
+    auto b = std::make_shared<v1::Batch>();
+    if (!stream->Read(b.get())) break;
+    asio::post(io_, [run, b] {
+      if (run->node) run->node->OnBatch(b);
+    });
+  }
+  peer->MarkDone();
+  const grpc::Status closed = ctx->IsCancelled()
+                                  ? grpc::Status(grpc::StatusCode::CANCELLED, "peer cancelled")
+                                  : grpc::Status::OK;
+  asio::post(io_, [run, from, closed] {
+    if (run->node) run->node->OnPeerClosed(from, closed);
+  });
+  return grpc::Status::OK;
+}
+
+grpc::Status ChipServer::GetStats(grpc::ServerContext*, const v1::StatsRequest* req,
+                                  v1::ChipStats* resp) {
+  std::shared_ptr<Run> run;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    run = run_;
+  }
+  if (!run || run->id != req->run_id()) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        absl::StrCat("no run ", req->run_id(), " on this chip"));
+  }
+  bool ok = false;
+  OnIo([&] {
+    if (!run->node || !run->node->finished()) return;
+    const SimTime end = SimTime::Picos(req->end_ps());
+    std::vector<cluster::LpResult> parts = run->node->Finalize(end);
+    if (parts.size() != 1) return;
+    *resp = ToProto(parts[0], run->node->executor().events_processed(),
+                    run->node->executor().last_event_time());
+    ok = true;
+  });
+  if (!ok) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "the run has not finished on this chip");
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ChipServer::Shutdown(grpc::ServerContext*, const v1::ShutdownRequest*,
+                                  v1::ShutdownResponse*) {
+  DropRun();
+  return grpc::Status::OK;
+}
+
+void ChipServer::UpdateMetrics() {
+  std::shared_ptr<Run> run;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    run = run_;
+  }
+  if (!run || !run->node || !metrics_) return;
+  metrics_->Update(run->node->Snapshot(), Seconds(run->started));
+}
+
+}  // namespace etchsim::rpc

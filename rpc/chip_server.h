@@ -1,0 +1,73 @@
+// The chip process: ChipService over one io_context.
+//
+// A chip process hosts one stage of a run at a time. LoadShard rebuilds
+// the run from the scenario, model config and chip spec it is sent
+// (deterministic: the same plan the coordinator computed, which it checks
+// against the shard it was given), creates the stage's SimNode and opens
+// streams to its higher-ranked peers; Exchange accepts streams from the
+// others. gRPC handler threads only post work onto the io_context.
+#ifndef ETCHSIM_RPC_CHIP_SERVER_H_
+#define ETCHSIM_RPC_CHIP_SERVER_H_
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>  // Asio 1.81 awaitable.hpp uses std::exchange unincluded
+
+#include "boost/asio.hpp"
+#include "proto/etchsim/v1/service.grpc.pb.h"
+#include "rpc/metrics.h"
+#include "rpc/sim_node.h"
+
+namespace etchsim::rpc {
+
+struct ChipServerOptions {
+  double stream_deadline_s = 24 * 3600;  // bound on any one run's streams
+  double load_timeout_s = 60;            // wait for a peer's LoadShard
+};
+
+class ChipServer final : public v1::ChipService::Service {
+ public:
+  ChipServer(asio::io_context& io, ChipServerOptions options, ProcessMetrics* metrics);
+  ~ChipServer() override;
+
+  grpc::Status LoadShard(grpc::ServerContext* ctx, const v1::LoadShardRequest* req,
+                         v1::LoadShardResponse* resp) override;
+  grpc::Status Exchange(grpc::ServerContext* ctx,
+                        grpc::ServerReaderWriter<v1::Batch, v1::Batch>* stream) override;
+  grpc::Status GetStats(grpc::ServerContext* ctx, const v1::StatsRequest* req,
+                        v1::ChipStats* resp) override;
+  grpc::Status Shutdown(grpc::ServerContext* ctx, const v1::ShutdownRequest* req,
+                        v1::ShutdownResponse* resp) override;
+
+  // Refreshes metrics from the current run (io thread).
+  void UpdateMetrics();
+  // Drops the current run, closing its streams.
+  void DropRun();
+
+ private:
+  struct Run {
+    std::string id;
+    int rank = 0;
+    std::shared_ptr<cluster::Simulation> sim;
+    std::unique_ptr<SimNode> node;  // touched only on the io thread
+    std::vector<std::shared_ptr<ClientPeer>> outgoing;
+    std::chrono::steady_clock::time_point started;
+  };
+  // Runs `f` on the io thread and waits for it.
+  template <typename F>
+  auto OnIo(F&& f) -> decltype(f());
+  std::shared_ptr<Run> WaitForRun(const std::string& id, double timeout_s);
+
+  asio::io_context& io_;
+  ChipServerOptions options_;
+  ProcessMetrics* metrics_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::shared_ptr<Run> run_;
+};
+
+}  // namespace etchsim::rpc
+
+#endif  // ETCHSIM_RPC_CHIP_SERVER_H_

@@ -1,0 +1,67 @@
+// The coordinator: rank 0 of a distributed run (the host and the switches),
+// and the process that drives it — loads every chip's shard, wires the
+// streams, runs to the end, collects every chip's statistics and renders
+// the report, which must equal the in-process one byte for byte.
+#ifndef ETCHSIM_RPC_COORDINATOR_H_
+#define ETCHSIM_RPC_COORDINATOR_H_
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "proto/etchsim/v1/scenario.pb.h"
+#include "proto/etchsim/v1/service.grpc.pb.h"
+#include "rpc/metrics.h"
+
+namespace etchsim::rpc {
+
+struct DistributedOptions {
+  // One address per stage, in stage order.
+  std::vector<std::string> chip_addresses;
+  double rpc_deadline_s = 30;       // unary RPCs (LoadShard, GetStats)
+  double stream_deadline_s = 24 * 3600;
+  // A run whose virtual time does not advance for this long has failed.
+  double stall_timeout_s = 60;
+  // Called about twice a second (and at the end) with progress.
+  std::function<void(const v1::RunProgress&)> progress;
+  ProcessMetrics* metrics = nullptr;
+  // Polled with progress; true stops the run (a client went away).
+  std::function<bool()> cancelled;
+  // Inputs that replace local files (a client of CoordinatorService may
+  // hold them instead of the coordinator).
+  const std::string* model_config_json = nullptr;
+  const v1::ChipSpec* chip = nullptr;
+};
+
+// Runs `scenario` over the chip processes; returns the JSON report (with a
+// trailing newline, as `etchsim simulate --format=json` prints it).
+absl::StatusOr<std::string> RunDistributed(const v1::Scenario& scenario,
+                                           const DistributedOptions& options);
+
+// How many chip processes (stages) a scenario needs.
+absl::StatusOr<int> StagesNeeded(const v1::Scenario& scenario);
+
+class CoordinatorServer final : public v1::CoordinatorService::Service {
+ public:
+  CoordinatorServer(std::vector<std::string> chip_addresses, ProcessMetrics* metrics,
+                    double stall_timeout_s);
+  grpc::Status StartRun(grpc::ServerContext* ctx, const v1::RunRequest* req,
+                        grpc::ServerWriter<v1::RunProgress>* writer) override;
+  grpc::Status GetReport(grpc::ServerContext* ctx, const v1::ReportRequest* req,
+                         v1::ReportResponse* resp) override;
+
+ private:
+  std::vector<std::string> chips_;
+  ProcessMetrics* metrics_;
+  double stall_timeout_s_;
+  std::mutex mu_;  // one run at a time; guards the last report
+  std::mutex report_mu_;
+  std::string last_run_id_, last_report_;
+};
+
+}  // namespace etchsim::rpc
+
+#endif  // ETCHSIM_RPC_COORDINATOR_H_

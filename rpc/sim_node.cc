@@ -1,0 +1,309 @@
+#include "rpc/sim_node.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "cluster/host_lp.h"
+#include "cluster/stage_lp.h"
+#include "rpc/wire.h"
+
+namespace etchsim::rpc {
+namespace {
+
+// Status reports and virtual-time broadcasts are rate-limited in wall time;
+// they only bound memory and feed metrics, never correctness.
+constexpr auto kStatusInterval = std::chrono::milliseconds(100);
+
+std::vector<std::unique_ptr<cluster::Lp>> LpsFor(const cluster::Simulation& sim,
+                                                 const cluster::ChannelPlan& plan, int rank) {
+  std::vector<std::unique_ptr<cluster::Lp>> lps(sim.num_lps());
+  for (cluster::LpId id : plan.LpsOf(rank)) lps[id] = sim.MakeLp(id);
+  return lps;
+}
+
+}  // namespace
+
+SimNode::SimNode(asio::io_context& io, std::shared_ptr<const cluster::Simulation> sim,
+                 int rank, std::string run_id)
+    : io_(io),
+      sim_(std::move(sim)),
+      plan_(cluster::PlanChannels(*sim_)),
+      rank_(rank),
+      run_id_(std::move(run_id)),
+      exec_(rank, plan_, LpsFor(*sim_, plan_, rank), sim_->EndTime()) {
+  if (rank_ == 0) {
+    for (int r = 1; r < plan_.num_ranks; ++r) {
+      expected_.insert(r);
+      chips_[r] = ChipStatus{};
+    }
+  } else {
+    expected_.insert(0);
+    for (const cluster::Channel& c : plan_.channels) {
+      if (c.from == rank_) expected_.insert(c.to);
+      if (c.to == rank_) expected_.insert(c.from);
+    }
+    expected_.erase(rank_);
+  }
+}
+
+std::string SimNode::Describe(int rank) const {
+  if (rank == 0) return "the coordinator";
+  return absl::StrCat("chip ", rank - 1);
+}
+
+void SimNode::AddPeer(std::shared_ptr<Peer> peer) {
+  peers_[peer->rank()] = std::move(peer);
+  if (ready() && on_ready) {
+    auto cb = std::move(on_ready);
+    on_ready = nullptr;
+    cb();
+  }
+  MaybeGo();
+}
+
+void SimNode::MaybeGo() {
+  if (rank_ == 0 && !started_ && ready() &&
+      static_cast<int>(ready_chips_.size()) == plan_.num_ranks - 1) {
+    Go();
+  }
+}
+
+bool SimNode::ready() const {
+  for (int r : expected_) {
+    if (!peers_.contains(r)) return false;
+  }
+  return true;
+}
+
+std::vector<std::shared_ptr<Peer>> SimNode::peers() const {
+  std::vector<std::shared_ptr<Peer>> out;
+  for (const auto& [r, p] : peers_) out.push_back(p);
+  return out;
+}
+
+void SimNode::Write(int rank, const v1::Batch& b) {
+  auto it = peers_.find(rank);
+  if (it == peers_.end()) {
+    Fail(absl::StrCat("no stream to ", Describe(rank)));
+    return;
+  }
+  ++batches_sent_;
+  if (!it->second->Write(b) && !done_ && !failed_) {
+    Fail(absl::StrCat("lost the stream to ", Describe(rank), " at virtual time ",
+                      exec_.last_event_time().ToString()));
+  }
+}
+
+void SimNode::Go() {
+  if (started_ || failed_) return;
+  started_ = true;
+  if (rank_ == 0) {
+    const cluster::LpId host = sim_->topology().host();
+    for (const auto& [at, m] : sim_->InitialEvents()) exec_.Inject(host, host, at, m);
+    v1::Batch start;
+    start.set_run_id(run_id_);
+    start.set_from_rank(0);
+    start.set_end_ps(exec_.end().picos());
+    for (int r = 1; r < plan_.num_ranks; ++r) Write(r, start);
+    end_sent_ = exec_.end();
+  }
+  SchedulePump();
+}
+
+void SimNode::OnBatch(std::shared_ptr<v1::Batch> b) {
+  if (failed_ || done_) return;
+  const int from = b->from_rank();
+  ++batches_received_;
+  if (!b->error().empty()) {
+    // Lead with the cause (usually "chip N stopped answering ..."), then
+    // who noticed it.
+    Fail(absl::StrCat(b->error(), " (reported by ", Describe(from), ")"));
+    return;
+  }
+  if (rank_ == 0 && from != 0) {
+    ChipStatus& st = chips_[from];
+    if (b->lvt_ps() > st.lvt.picos()) st.lvt = SimTime::Picos(b->lvt_ps());
+    st.finished = st.finished || b->finished();
+    st.events = std::max<uint64_t>(st.events, b->events_processed());
+    if (b->hello()) {
+      ready_chips_.insert(from);
+      MaybeGo();
+    }
+  }
+  if (from == 0 && rank_ != 0) {
+    if (b->end_ps() > 0) {
+      exec_.SetEnd(SimTime::Picos(b->end_ps()));
+      if (!started_) {
+        started_ = true;
+        last_status_ = std::chrono::steady_clock::now();
+      }
+    }
+    if (b->gvt_ps() > gvt_.picos()) {
+      gvt_ = SimTime::Picos(b->gvt_ps());
+      exec_.Compact(base::Min(gvt_, exec_.end()));
+    }
+  }
+  if (!b->events().empty() || b->promise_ps() > 0) {
+    auto events = DecodeEvents(b->events());
+    if (!events.ok()) {
+      Fail(absl::StrCat("bad batch from ", Describe(from), ": ", events.status().message()));
+      return;
+    }
+    exec_.Receive(from, SimTime::Picos(b->promise_ps()), *events);
+  }
+  if (started_) SchedulePump();
+}
+
+void SimNode::SchedulePump() {
+  if (pump_scheduled_) return;
+  pump_scheduled_ = true;
+  asio::post(io_, [this] { Pump(); });
+}
+
+void SimNode::Pump() {
+  pump_scheduled_ = false;
+  if (failed_ || done_ || !started_) return;
+  std::vector<cluster::OutBatch> batches = exec_.Advance();
+  if (!exec_.error().empty()) {
+    Fail(absl::StrCat("internal error: ", exec_.error()));
+    return;
+  }
+  const bool finished = exec_.Finished();
+  for (cluster::OutBatch& ob : batches) {
+    v1::Batch b;
+    b.set_from_rank(rank_);
+    b.set_promise_ps(ob.promise.picos());
+    EncodeEvents(ob.events, b.mutable_events());
+    if (ob.to == 0 && rank_ != 0) {
+      b.set_lvt_ps(exec_.Lvt().picos());
+      b.set_finished(finished);
+      b.set_events_processed(static_cast<int64_t>(exec_.events_processed()));
+      finished_sent_ = finished;
+    }
+    Write(ob.to, b);
+    if (failed_) return;
+  }
+  if (rank_ == 0) {
+    if (exec_.stop_requested() && exec_.stop_time() < end_sent_) {
+      end_sent_ = exec_.stop_time();
+      v1::Batch end;
+      end.set_from_rank(0);
+      end.set_end_ps(end_sent_.picos());
+      for (int r = 1; r < plan_.num_ranks; ++r) Write(r, end);
+    }
+    SimTime g = exec_.Lvt();
+    for (const auto& [r, st] : chips_) g = base::Min(g, st.lvt);
+    if (g > gvt_) gvt_ = g;
+    const auto now = std::chrono::steady_clock::now();
+    if (gvt_ > gvt_sent_ && now - last_status_ > kStatusInterval) {
+      last_status_ = now;
+      gvt_sent_ = gvt_;
+      exec_.Compact(base::Min(gvt_, exec_.end()));
+      v1::Batch gb;
+      gb.set_from_rank(0);
+      gb.set_gvt_ps(gvt_.picos());
+      for (int r = 1; r < plan_.num_ranks; ++r) Write(r, gb);
+    }
+    if (all_finished()) {
+      done_ = true;
+      if (on_all_finished) on_all_finished();
+    }
+  } else {
+    SendStatus(finished != finished_sent_);
+  }
+}
+
+void SimNode::SendStatus(bool force) {
+  const auto now = std::chrono::steady_clock::now();
+  const SimTime lvt = exec_.Lvt();
+  if (!force && (lvt <= lvt_sent_ || now - last_status_ < kStatusInterval)) return;
+  last_status_ = now;
+  lvt_sent_ = lvt;
+  const bool finished = exec_.Finished();
+  finished_sent_ = finished;
+  v1::Batch b;
+  b.set_from_rank(rank_);
+  b.set_lvt_ps(lvt.picos());
+  b.set_finished(finished);
+  b.set_events_processed(static_cast<int64_t>(exec_.events_processed()));
+  Write(0, b);
+}
+
+bool SimNode::all_finished() {
+  if (!exec_.Finished()) return false;
+  for (const auto& [r, st] : chips_) {
+    if (!st.finished) return false;
+  }
+  return true;
+}
+
+SimTime SimNode::slowest_lvt(int* rank) const {
+  SimTime best = SimTime::Max();
+  for (const auto& [r, st] : chips_) {
+    if (!st.finished && st.lvt < best) {
+      best = st.lvt;
+      *rank = r;
+    }
+  }
+  return best;
+}
+
+void SimNode::OnPeerClosed(int rank, const grpc::Status& s) {
+  peers_.erase(rank);
+  if (done_ || failed_) return;
+  Fail(absl::StrCat(Describe(rank), " stopped answering at virtual time ",
+                    exec_.last_event_time().ToString(), ": ",
+                    s.ok() ? "stream closed" : s.error_message()));
+}
+
+void SimNode::Fail(const std::string& why) {
+  if (failed_) return;
+  failed_ = true;
+  v1::Batch b;
+  b.set_from_rank(rank_);
+  b.set_error(why);
+  for (auto& [r, p] : peers_) p->Write(b);
+  if (on_failure) on_failure(why);
+}
+
+NodeSnapshot SimNode::Snapshot() {
+  NodeSnapshot s;
+  s.lvt = exec_.Lvt();
+  s.gvt = gvt_;
+  s.end = exec_.end();
+  s.events = exec_.events_processed();
+  s.queue = exec_.queue_size();
+  s.batches_sent = batches_sent_;
+  s.batches_received = batches_received_;
+  const fabric::Topology& topo = sim_->topology();
+  for (cluster::LpId id : plan_.LpsOf(rank_)) {
+    cluster::Lp* lp = exec_.lps()[id].get();
+    if (lp == nullptr) continue;
+    const fabric::Node& node = topo.nodes()[id];
+    if (node.kind == fabric::NodeKind::kChip) {
+      auto* st = static_cast<cluster::StageLp*>(lp);
+      s.tokens += st->live_tokens();
+      s.busy_ps += st->live_busy_ps();
+    } else if (node.kind == fabric::NodeKind::kHost) {
+      auto* h = static_cast<cluster::HostLp*>(lp);
+      s.kv_tokens = h->live_kv_tokens();
+      s.completed = h->live_completed();
+      s.output_tokens = h->live_output_tokens();
+      s.in_flight = h->live_in_flight();
+    }
+    for (auto [link, bytes] : static_cast<cluster::NodeLp*>(lp)->LiveLinkBytes()) {
+      s.link_bytes.emplace_back(topo.links()[link].name, bytes);
+    }
+  }
+  return s;
+}
+
+std::vector<cluster::LpResult> SimNode::Finalize(SimTime end) {
+  std::vector<cluster::LpResult> parts;
+  for (cluster::LpId id : plan_.LpsOf(rank_)) {
+    parts.push_back(sim_->FinalizeLp(*exec_.lps()[id], id, end));
+  }
+  return parts;
+}
+
+}  // namespace etchsim::rpc

@@ -1,0 +1,128 @@
+// SimNode: one process's running share of a distributed simulation.
+//
+// It owns a cluster::ProcessExecutor (the LPs this rank hosts) and the
+// peers it exchanges batches with, and lives entirely on the process's
+// io_context: readers post batches here, the node advances the executor
+// and writes the resulting batches. Rank 0 (the coordinator) also tracks
+// every chip's status, lowers the end time when the host stops the run,
+// and broadcasts the global virtual time below which statistics are final.
+#ifndef ETCHSIM_RPC_SIM_NODE_H_
+#define ETCHSIM_RPC_SIM_NODE_H_
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+#include <utility>  // Asio 1.81 awaitable.hpp uses std::exchange unincluded
+
+#include "boost/asio.hpp"
+#include "cluster/channels.h"
+#include "cluster/pdes.h"
+#include "cluster/simulation.h"
+#include "rpc/peer.h"
+
+namespace etchsim::rpc {
+
+namespace asio = boost::asio;
+using base::SimTime;
+
+// Live figures for metrics and progress (not the report's clipped ones).
+struct NodeSnapshot {
+  SimTime lvt;
+  SimTime gvt;
+  SimTime end;
+  uint64_t events = 0;
+  size_t queue = 0;
+  int64_t tokens = 0;         // stage LP: tokens entered so far
+  int64_t busy_ps = 0;        // stage LP: entry occupancy so far
+  int64_t kv_tokens = 0;      // host LP: context tokens held
+  int64_t completed = 0;      // host LP: requests completed
+  int64_t output_tokens = 0;  // host LP: output tokens delivered
+  int64_t in_flight = 0;      // host LP: requests admitted, not complete
+  std::vector<std::pair<std::string, int64_t>> link_bytes;  // sent so far
+  uint64_t batches_sent = 0, batches_received = 0;
+};
+
+class SimNode {
+ public:
+  SimNode(asio::io_context& io, std::shared_ptr<const cluster::Simulation> sim, int rank,
+          std::string run_id);
+
+  // Everything below runs on the io_context thread.
+  int rank() const { return rank_; }
+  const std::string& run_id() const { return run_id_; }
+  // Ranks this node must have a stream with before the run can start.
+  const std::set<int>& expected_peers() const { return expected_; }
+  void AddPeer(std::shared_ptr<Peer> peer);
+  bool ready() const;
+  void OnBatch(std::shared_ptr<v1::Batch> b);
+  void OnPeerClosed(int rank, const grpc::Status& s);
+  // Starts the run (rank 0: injects the workload and signals the chips).
+  void Go();
+  // Fails the run: tells every peer, then on_failure.
+  void Fail(const std::string& why);
+  // The run is over (stats collected): closed streams are no longer errors.
+  void Quiesce() { done_ = true; }
+
+  bool finished() { return exec_.Finished(); }
+  bool failed() const { return failed_; }
+  SimTime end() const { return exec_.end(); }
+  SimTime gvt() const { return gvt_; }
+  NodeSnapshot Snapshot();
+  // Finalises this rank's LPs clipped at `end` (after everyone finished).
+  std::vector<cluster::LpResult> Finalize(SimTime end);
+  cluster::ProcessExecutor& executor() { return exec_; }
+  std::vector<std::shared_ptr<Peer>> peers() const;
+
+  // Rank 0: per-chip status.
+  bool all_finished();
+  SimTime slowest_lvt(int* rank) const;
+
+  std::function<void()> on_ready;          // all expected peers attached
+  std::function<void()> on_all_finished;   // rank 0: run complete
+  std::function<void(const std::string&)> on_failure;
+
+ private:
+  void MaybeGo();  // rank 0: start once every chip and stream is ready
+  void SchedulePump();
+  void Pump();
+  void SendStatus(bool force);
+  void Write(int rank, const v1::Batch& b);
+  std::string Describe(int rank) const;
+
+  asio::io_context& io_;
+  std::shared_ptr<const cluster::Simulation> sim_;
+  cluster::ChannelPlan plan_;
+  int rank_;
+  std::string run_id_;
+  cluster::ProcessExecutor exec_;
+  std::set<int> expected_;
+  std::map<int, std::shared_ptr<Peer>> peers_;
+  bool started_ = false;
+  bool pump_scheduled_ = false;
+  bool failed_ = false;
+  bool done_ = false;
+  // Rank 0.
+  struct ChipStatus {
+    SimTime lvt;
+    bool finished = false;
+    uint64_t events = 0;
+  };
+  std::map<int, ChipStatus> chips_;
+  std::set<int> ready_chips_;
+  SimTime end_sent_ = SimTime::Max();
+  SimTime gvt_;
+  SimTime gvt_sent_;
+  // Chips.
+  SimTime lvt_sent_;
+  bool finished_sent_ = false;
+  std::chrono::steady_clock::time_point last_status_;
+  uint64_t batches_sent_ = 0, batches_received_ = 0;
+};
+
+}  // namespace etchsim::rpc
+
+#endif  // ETCHSIM_RPC_SIM_NODE_H_

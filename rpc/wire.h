@@ -1,0 +1,31 @@
+// Wire encoding of events and statistics between processes.
+//
+// Events cross as packed fixed-size records (the Event struct's bytes): a
+// batch of a thousand events is one memcpy, not a thousand protobuf
+// messages. Every process runs the same etchsim binary; LoadShard checks
+// the wire version and record size so a mismatched build fails at once.
+#ifndef ETCHSIM_RPC_WIRE_H_
+#define ETCHSIM_RPC_WIRE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cluster/event.h"
+#include "cluster/simulation.h"
+#include "proto/etchsim/v1/service.pb.h"
+
+namespace etchsim::rpc {
+
+inline constexpr uint32_t kWireVersion = 1;
+inline constexpr uint32_t kEventBytes = sizeof(cluster::Event);
+
+void EncodeEvents(const std::vector<cluster::Event>& events, std::string* out);
+absl::StatusOr<std::vector<cluster::Event>> DecodeEvents(const std::string& bytes);
+
+v1::ChipStats ToProto(const cluster::LpResult& r, uint64_t events, cluster::SimTime last);
+cluster::LpResult FromProto(const v1::ChipStats& s, cluster::LpId lp);
+
+}  // namespace etchsim::rpc
+
+#endif  // ETCHSIM_RPC_WIRE_H_

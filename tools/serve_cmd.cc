@@ -1,0 +1,181 @@
+// Distributed mode commands:
+//   etchsim chip serve --listen ADDR [--metrics-listen ADDR]
+//   etchsim coordinator serve --listen ADDR --chip-addresses A,B,... [--metrics-listen ADDR]
+//   etchsim cluster up --local --chips N [--listen ADDR]
+// Each serving process prints one line on stdout once it listens
+// ("etchsim chip listening on 127.0.0.1:41234 metrics on -"), then serves
+// until SIGINT or SIGTERM and exits 0 after a clean shutdown.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <iostream>
+#include <optional>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "base/status_macros.h"
+#include "rpc/chip_server.h"
+#include "rpc/coordinator.h"
+#include "rpc/metrics.h"
+#include "rpc/process.h"
+#include "tools/commands.h"
+#include "tools/flags.h"
+
+namespace etchsim::tools {
+namespace {
+
+namespace asio = boost::asio;
+
+std::chrono::system_clock::time_point In(double s) {
+  return std::chrono::system_clock::now() +
+         std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
+}
+
+absl::StatusOr<std::optional<rpc::RunningExposer>> MaybeExposer(
+    std::shared_ptr<prometheus::Registry> registry) {
+  const std::string listen = absl::GetFlag(FLAGS_metrics_listen);
+  if (listen.empty()) return std::nullopt;
+  ASSIGN_OR_RETURN(rpc::RunningExposer e, rpc::StartExposer(listen, std::move(registry)));
+  return e;
+}
+
+absl::Status RunChipServe(const Invocation& inv) {
+  rpc::BlockTerminationSignals();  // before any thread starts
+  asio::io_context io;
+  auto work = asio::make_work_guard(io);
+  auto registry = std::make_shared<prometheus::Registry>();
+  rpc::ProcessMetrics metrics(*registry, "chip");
+  ASSIGN_OR_RETURN(auto exposer, MaybeExposer(registry));
+  rpc::ChipServer chip(io, {}, &metrics);
+  ASSIGN_OR_RETURN(rpc::RunningServer server,
+                   rpc::StartServer(absl::GetFlag(FLAGS_listen), {&chip}));
+  inv.out << rpc::AnnounceLine("chip", server.address, exposer ? exposer->address : "")
+          << std::endl;
+  // Metrics follow the run from the io thread, like everything else.
+  asio::steady_timer timer(io);
+  std::function<void()> refresh = [&] {
+    timer.expires_after(std::chrono::milliseconds(250));
+    timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      chip.UpdateMetrics();
+      refresh();
+    });
+  };
+  refresh();
+  std::thread io_thread([&] { io.run(); });
+  const int sig = rpc::WaitForTerminationSignal();
+  inv.err << "chip " << server.address << ": " << strsignal(sig) << ", shutting down\n";
+  server.server->Shutdown(In(2));
+  chip.DropRun();
+  asio::post(io, [&] { timer.cancel(); });
+  work.reset();
+  io_thread.join();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> ChipAddresses(const std::string& flag,
+                                                       const std::string& value) {
+  std::vector<std::string> out = absl::StrSplit(value, ',', absl::SkipWhitespace());
+  if (out.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": give at least one chip address HOST:PORT"));
+  }
+  for (const std::string& a : out) {
+    if (a.find(':') == std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, ": \"", a, "\" is not HOST:PORT"));
+    }
+  }
+  return out;
+}
+
+absl::Status RunCoordinatorServe(const Invocation& inv) {
+  rpc::BlockTerminationSignals();
+  ASSIGN_OR_RETURN(std::vector<std::string> chips,
+                   ChipAddresses("chip-addresses", absl::GetFlag(FLAGS_chip_addresses)));
+  auto registry = std::make_shared<prometheus::Registry>();
+  rpc::ProcessMetrics metrics(*registry, "coordinator");
+  ASSIGN_OR_RETURN(auto exposer, MaybeExposer(registry));
+  rpc::CoordinatorServer coord(chips, &metrics, absl::GetFlag(FLAGS_stall_timeout));
+  ASSIGN_OR_RETURN(rpc::RunningServer server,
+                   rpc::StartServer(absl::GetFlag(FLAGS_listen), {&coord}));
+  inv.out << rpc::AnnounceLine("coordinator", server.address,
+                               exposer ? exposer->address : "")
+          << std::endl;
+  const int sig = rpc::WaitForTerminationSignal();
+  inv.err << "coordinator " << server.address << ": " << strsignal(sig)
+          << ", shutting down\n";
+  server.server->Shutdown(In(2));  // cancels a run in progress
+  return absl::OkStatus();
+}
+
+absl::Status RunClusterUp(const Invocation& inv) {
+  if (!absl::GetFlag(FLAGS_local)) {
+    return absl::InvalidArgumentError(
+        "cluster up: only --local is supported here; for several machines use "
+        "deploy/compose or deploy/k8s");
+  }
+  const int chips = absl::GetFlag(FLAGS_chips);
+  if (chips < 1) return absl::InvalidArgumentError("--chips must be >= 1");
+  rpc::BlockTerminationSignals();
+  rpc::LocalCluster::Options o;
+  o.chips = chips;
+  o.coordinator = true;
+  o.coordinator_listen = absl::GetFlag(FLAGS_listen);
+  o.metrics = true;
+  ASSIGN_OR_RETURN(std::unique_ptr<rpc::LocalCluster> lc, rpc::LocalCluster::Start(o));
+  const rpc::LocalCluster::Child* coord = lc->coordinator();
+  inv.out << "cluster up: " << chips << " chip processes and a coordinator\n"
+          << "  coordinator  " << coord->address << "  metrics http://" << coord->metrics_address
+          << "/metrics\n"
+          << "  run:  etchsim simulate --coordinator=" << coord->address << " [scenario flags]\n"
+          << "  stop: Ctrl-C (or SIGTERM to pid " << getpid() << ")\n"
+          << std::flush;
+  const int sig = rpc::WaitForTerminationSignal();
+  inv.err << "cluster up: " << strsignal(sig) << ", stopping " << lc->children().size()
+          << " processes\n";
+  lc->Stop();
+  inv.out << "cluster down\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void RegisterServeCommands(Cli& cli) {
+  cli.Add({.name = "chip serve",
+           .summary = "Serve one chip of distributed runs (ChipService over gRPC).",
+           .details =
+               "Hosts one pipeline stage per run: the coordinator sends it the "
+               "scenario, model config, chip spec and its shard (LoadShard), and the "
+               "chip exchanges virtual-time-stamped events with its neighbours. "
+               "Serves grpc.health.v1 and reflection. Prints \"etchsim chip "
+               "listening on ADDR metrics on ADDR|-\" once ready; stops on SIGINT or "
+               "SIGTERM.",
+           .flags = {"listen", "metrics_listen"},
+           .run = RunChipServe});
+  cli.Add({.name = "coordinator serve",
+           .summary = "Serve CoordinatorService: run scenarios over chip processes.",
+           .details =
+               "Runs the host and the switches of each run (rank 0), loads every "
+               "chip's shard, streams progress and returns the report, which equals "
+               "`etchsim simulate --format=json` byte for byte. A scenario uses the "
+               "first S chips of --chip-addresses, S being its number of stages.",
+           .flags = {"listen", "metrics_listen", "chip_addresses", "stall_timeout"},
+           .flag_defaults = {{"listen", "127.0.0.1:50051"}},
+           .run = RunCoordinatorServe});
+  cli.Add({.name = "cluster up",
+           .summary = "Start N chip processes and a coordinator on this machine.",
+           .details =
+               "With --local: N chip processes on free 127.0.0.1 ports, each with a "
+               "/metrics endpoint, and a coordinator on --listen. Runs until Ctrl-C "
+               "or SIGTERM, then stops and reaps every process it started (they also "
+               "die with it if it is killed).",
+           .flags = {"local", "chips", "listen"},
+           .flag_defaults = {{"listen", "127.0.0.1:50051"}, {"chips", "30"}},
+           .run = RunClusterUp});
+}
+
+}  // namespace etchsim::tools
