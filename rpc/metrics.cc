@@ -19,6 +19,7 @@ prometheus::Family<prometheus::Gauge>& G(prometheus::Registry& r, const std::str
 ProcessMetrics::ProcessMetrics(prometheus::Registry& r, std::string role)
     : registry_(r),
       role_(std::move(role)),
+      labels_{{"role", role_}},
       events_f_(C(r, "etchsim_events_processed_total",
                   "Simulation events processed by this process")),
       tokens_f_(C(r, "etchsim_tokens_processed_total",

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/status_macros.h"
+#include "proto/grpc/health/v1/health.grpc.pb.h"
 #include "rpc/chip_server.h"
 #include "rpc/coordinator.h"
 #include "rpc/metrics.h"
@@ -70,8 +71,10 @@ absl::Status RunChipServe(const Invocation& inv) {
   inv.err << "chip " << server.address << ": " << strsignal(sig) << ", shutting down\n";
   server.server->Shutdown(In(2));
   chip.DropRun();
-  asio::post(io, [&] { timer.cancel(); });
+  // A refresh already due may re-arm the timer after a cancel; stop the
+  // loop outright instead of waiting for it to run out of work.
   work.reset();
+  io.stop();
   io_thread.join();
   return absl::OkStatus();
 }
@@ -142,9 +145,37 @@ absl::Status RunClusterUp(const Invocation& inv) {
   return absl::OkStatus();
 }
 
+absl::Status RunHealth(const Invocation& inv) {
+  const std::string& address = inv.args[0];
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(In(2));
+  grpc::health::v1::HealthCheckRequest req;
+  grpc::health::v1::HealthCheckResponse resp;
+  const grpc::Status s = stub->Check(&ctx, req, &resp);
+  if (!s.ok()) {
+    return absl::UnavailableError(absl::StrCat(address, ": ", s.error_message()));
+  }
+  if (resp.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
+    return absl::UnavailableError(absl::StrCat(
+        address, ": ", grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status())));
+  }
+  inv.out << address << ": SERVING\n";
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void RegisterServeCommands(Cli& cli) {
+  cli.Add({.name = "health",
+           .args_usage = "HOST:PORT",
+           .summary = "Check a chip or coordinator process (grpc.health.v1).",
+           .details = "Exit 0 and print SERVING if the process answers within 2 s; "
+                      "exit 1 otherwise. Used by container health checks.",
+           .min_args = 1,
+           .max_args = 1,
+           .run = RunHealth});
   cli.Add({.name = "chip serve",
            .summary = "Serve one chip of distributed runs (ChipService over gRPC).",
            .details =
