@@ -250,7 +250,9 @@ SimTime SimNode::slowest_lvt(int* rank) const {
 
 void SimNode::OnPeerClosed(int rank, const grpc::Status& s) {
   peers_.erase(rank);
-  if (done_ || failed_) return;
+  // A chip that has finished needs nobody any more: peers closing their
+  // streams while the coordinator collects statistics is the normal end.
+  if (done_ || failed_ || (rank_ != 0 && exec_.Finished())) return;
   Fail(absl::StrCat(Describe(rank), " stopped answering at virtual time ",
                     exec_.last_event_time().ToString(), ": ",
                     s.ok() ? "stream closed" : s.error_message()));

@@ -9,7 +9,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libboost-dev libboost-system-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
-  python3
+  python3 python3-venv curl
 )
 # Extra packages for optional jobs, requested with ETCHSIM_EXTRA_PACKAGES,
 # e.g. "prometheus chromium" for the docker end-to-end test.

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# build-images.sh [BUILD_DIR]: builds two small local images, no registry
+# needed (nothing is pulled; the only network use is Debian's archive):
+#   etchsim:local             FROM scratch: the etchsim binary and exactly the
+#                             shared libraries it links (ldd), nothing else.
+#   etchsim-prometheus:local  FROM scratch: the prometheus server from
+#                             Debian's `prometheus` package, with its libc.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build/release}
+bin=$build/etchsim
+[ -x "$bin" ] || { echo "build-images: no binary at $bin (build first)" >&2; exit 2; }
+ctx=$(mktemp -d)
+trap 'rm -rf "$ctx"' EXIT
+
+# Copies a binary's dynamic libraries (and the loader) under $2.
+copy_libs() {
+  local exe=$1 root=$2
+  ldd "$exe" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+}
+
+# docker build, quiet unless it fails (the legacy builder warns on stderr).
+image_build() {
+  docker build -q -t "$1" "$2" > "$ctx/build.log" 2>&1 || { cat "$ctx/build.log" >&2; exit 1; }
+}
+
+# --- etchsim -----------------------------------------------------------
+root=$ctx/etchsim/rootfs
+mkdir -p "$root/tmp"
+cp "$bin" "$root/etchsim"
+strip "$root/etchsim" 2>/dev/null || true
+copy_libs "$bin" "$root"
+cat > "$ctx/etchsim/Dockerfile" <<'DOCKERFILE'
+FROM scratch
+COPY rootfs/ /
+ENTRYPOINT ["/etchsim"]
+DOCKERFILE
+image_build etchsim:local "$ctx/etchsim"
+echo "etchsim:local $(docker image inspect -f '{{.Size}}' etchsim:local | awk '{ printf "%.1f MB", $1 / 1e6 }')"
+
+# --- prometheus --------------------------------------------------------
+mkdir -p "$ctx/deb"
+(cd "$ctx/deb" && apt-get download prometheus > /dev/null 2>&1) || {
+  apt-get update -qq > /dev/null && (cd "$ctx/deb" && apt-get download prometheus > /dev/null 2>&1)
+}
+dpkg-deb -x "$ctx"/deb/prometheus_*.deb "$ctx/deb/x"
+root=$ctx/prometheus/rootfs
+mkdir -p "$root/bin" "$root/prometheus" "$root/etc/prometheus" "$root/tmp"
+cp "$ctx/deb/x/usr/bin/prometheus" "$root/bin/"
+copy_libs "$root/bin/prometheus" "$root"
+cat > "$ctx/prometheus/Dockerfile" <<'DOCKERFILE'
+FROM scratch
+COPY rootfs/ /
+ENTRYPOINT ["/bin/prometheus"]
+DOCKERFILE
+image_build etchsim-prometheus:local "$ctx/prometheus"
+echo "etchsim-prometheus:local $(docker image inspect -f '{{.Size}}' etchsim-prometheus:local | awk '{ printf "%.1f MB", $1 / 1e6 }')"

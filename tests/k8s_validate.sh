@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# k8s_validate.sh: validates deploy/k8s/*.yaml against the Kubernetes API
+# schemas (kubernetes-validate from PyPI, pinned in deploy/k8s/requirements.txt,
+# installed into a private virtualenv under the build tree), strictly (no
+# unknown fields), and checks --chip-addresses names every chip replica.
+set -eu
+here=$(cd "$(dirname "$0")/.." && pwd)
+venv=${1:-$here/build/k8s-venv}
+if [ ! -x "$venv/bin/kubernetes-validate" ]; then
+  python3 -m venv "$venv" > /dev/null || { echo "SKIP: python3 -m venv unavailable"; exit 77; }
+  "$venv/bin/pip" install -q -r "$here/deploy/k8s/requirements.txt" ||
+    { echo "SKIP: cannot install kubernetes-validate from PyPI"; exit 77; }
+fi
+"$venv/bin/kubernetes-validate" --strict --kubernetes-version 1.31.0 "$here"/deploy/k8s/*.yaml
+python3 - "$here/deploy/k8s/etchsim.yaml" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+replicas = int(re.search(r"name: etchsim-chip\n.*?replicas: (\d+)", text, re.S).group(1))
+addrs = re.search(r"--chip-addresses=(\S+)", text).group(1).split(",")
+want = [f"etchsim-chip-{k}.etchsim-chips.etchsim.svc.cluster.local:50061" for k in range(replicas)]
+if addrs != want:
+    sys.exit(f"--chip-addresses lists {len(addrs)} chips, the StatefulSet has {replicas}")
+print(f"chip addresses match {replicas} replicas")
+PY
