@@ -26,6 +26,11 @@
 namespace etchsim::tools {
 namespace {
 
+void PrintProgress(std::ostream& err, const v1::RunProgress& p) {
+  err << absl::StrFormat("virtual %.6f s  wall %.1f s  %s events\n", p.virtual_s(), p.wall_s(),
+                         base::WithCommas(p.events()));
+}
+
 // The report of a run over chip processes: "local" starts them here for
 // this run, otherwise the flag lists their addresses in stage order.
 absl::StatusOr<std::string> RunOverProcesses(const v1::Scenario& scenario,
@@ -34,10 +39,7 @@ absl::StatusOr<std::string> RunOverProcesses(const v1::Scenario& scenario,
   rpc::DistributedOptions opt;
   opt.stall_timeout_s = absl::GetFlag(FLAGS_stall_timeout);
   if (progress) {
-    opt.progress = [&err](const v1::RunProgress& p) {
-      err << absl::StrFormat("virtual %.6f s  wall %.1f s  %s events\n", p.virtual_s(),
-                             p.wall_s(), base::WithCommas(p.events()));
-    };
+    opt.progress = [&err](const v1::RunProgress& p) { PrintProgress(err, p); };
   }
   std::unique_ptr<rpc::LocalCluster> local;
   if (where == "local") {
@@ -70,10 +72,7 @@ absl::StatusOr<std::string> RunOnCoordinator(const v1::Scenario& scenario,
   while (reader->Read(&p)) {
     if (!p.error().empty()) error = p.error();
     if (!p.report_json().empty()) report = p.report_json();
-    if (progress && !p.done()) {
-      err << absl::StrFormat("virtual %.6f s  wall %.1f s  %s events\n", p.virtual_s(),
-                             p.wall_s(), base::WithCommas(p.events()));
-    }
+    if (progress && !p.done()) PrintProgress(err, p);
   }
   const grpc::Status s = reader->Finish();
   if (!error.empty()) return absl::UnavailableError(error);
