@@ -64,6 +64,26 @@ Json WorkloadJson(const v1::Workload& w) {
 
 }  // namespace
 
+cost::CostInputs CostInputsFor(const v1::Scenario& s, const v1::ChipSpec& chip, int devices,
+                               int servers) {
+  cost::CostInputs ci;
+  ci.devices = devices;
+  ci.servers = servers;
+  ci.device_price_usd = s.cost().card_price_usd() > 0 ? s.cost().card_price_usd()
+                                                      : chip.cost().card_price_usd();
+  ci.server_price_usd = s.cost().server_price_usd() > 0 ? s.cost().server_price_usd()
+                                                        : chip.cost().server_price_usd();
+  ci.amortization_years = s.cost().amortization_years();
+  ci.electricity_usd_per_kwh = s.cost().electricity_usd_per_kwh();
+  ci.pue = s.cost().pue();
+  return ci;
+}
+
+double ServerOverheadWatts(const v1::Scenario& s, const v1::ChipSpec& chip) {
+  return s.cost().server_overhead_watts() > 0 ? s.cost().server_overhead_watts()
+                                              : chip.power().server_overhead_watts();
+}
+
 absl::StatusOr<Json> ReportJson(const SimulationResult& r, const AnalyticEstimate& a) {
   const v1::Scenario& s = r.scenario;
   const HostResult& h = r.host;
@@ -167,23 +187,12 @@ absl::StatusOr<Json> ReportJson(const SimulationResult& r, const AnalyticEstimat
     c["average_power_w"] = measured_s > 0 ? energy / measured_s : 0.0;
     chips.push_back(c);
   }
-  const double server_w = s.cost().server_overhead_watts() > 0
-                              ? s.cost().server_overhead_watts()
-                              : r.chip.power().server_overhead_watts();
+  const double server_w = ServerOverheadWatts(s, r.chip);
   const double it_energy = chip_energy + r.num_servers * server_w * measured_s;
   j["energy_j_per_token"] = h.output_tokens > 0 ? it_energy / h.output_tokens : 0.0;
   j["average_power_w"] = measured_s > 0 ? it_energy / measured_s : 0.0;
 
-  cost::CostInputs ci;
-  ci.devices = r.num_devices;
-  ci.servers = r.num_servers;
-  ci.device_price_usd = s.cost().card_price_usd() > 0 ? s.cost().card_price_usd()
-                                                      : r.chip.cost().card_price_usd();
-  ci.server_price_usd = s.cost().server_price_usd() > 0 ? s.cost().server_price_usd()
-                                                        : r.chip.cost().server_price_usd();
-  ci.amortization_years = s.cost().amortization_years();
-  ci.electricity_usd_per_kwh = s.cost().electricity_usd_per_kwh();
-  ci.pue = s.cost().pue();
+  cost::CostInputs ci = CostInputsFor(s, r.chip, r.num_devices, r.num_servers);
   ci.it_power_watts = measured_s > 0 ? it_energy / measured_s : 0.0;
   ci.output_tokens_per_s = measured_s > 0 ? h.output_tokens / measured_s : 0.0;
   ASSIGN_OR_RETURN(cost::CostBreakdown cb, cost::ComputeCost(ci));

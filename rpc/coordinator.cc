@@ -133,21 +133,18 @@ absl::StatusOr<std::string> RunDistributed(const v1::Scenario& scenario_in,
   }
   if (opt.metrics) {
     opt.metrics->StartRun(-1);
-    // Static cost rate for the $/M-tokens recording rule: the report's own
-    // cost block at zero load.
+    // Static cost rate for the $/M-tokens recording rule: the report's cost
+    // inputs with every chip at active power.
     const v1::Scenario& sc = sim->scenario();
-    const double card = sc.cost().card_price_usd() > 0 ? sc.cost().card_price_usd()
-                                                       : sim->chip().cost().card_price_usd();
-    const double server = sc.cost().server_price_usd() > 0 ? sc.cost().server_price_usd()
-                                                           : sim->chip().cost().server_price_usd();
     const cluster::SimulationResult skeleton = sim->Skeleton();
-    const double capex = skeleton.num_devices * card + skeleton.num_servers * server;
-    const double watts = skeleton.num_devices * sim->chip().power().active_watts() +
-                         skeleton.num_servers * sim->chip().power().server_overhead_watts();
+    cost::CostInputs ci =
+        cluster::CostInputsFor(sc, sim->chip(), skeleton.num_devices, skeleton.num_servers);
+    ci.it_power_watts = skeleton.num_devices * sim->chip().power().active_watts() +
+                        skeleton.num_servers * cluster::ServerOverheadWatts(sc, sim->chip());
+    ASSIGN_OR_RETURN(const cost::CostBreakdown cb, cost::ComputeCost(ci));
     opt.metrics->SetRunInfo(
         static_cast<double>(sim->kv_capacity_tokens()),
-        capex / (sc.cost().amortization_years() * 8766.0) +
-            watts * sc.cost().pue() / 1000.0 * sc.cost().electricity_usd_per_kwh(),
+        cb.total_usd_per_hour,
         sc.workload().kind_case() == v1::Workload::kClosedLoop
             ? static_cast<double>(sc.workload().closed_loop().users())
             : 0.0);
