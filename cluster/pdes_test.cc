@@ -18,7 +18,7 @@ namespace {
 std::string InProcess(const Simulation& sim) {
   auto r = sim.RunInProcess();
   EXPECT_TRUE(r.ok()) << r.status();
-  return ReportJson(*r, Analyze(sim))->dump(2);
+  return ReportJsonText(*BuildReport(*r, Analyze(sim)));
 }
 
 // Drives one executor per rank, delivering batches through per-rank FIFO
@@ -76,7 +76,7 @@ std::string Partitioned(const Simulation& sim, int* rounds_out = nullptr) {
   SimTime end = ex[0]->stop_requested() ? ex[0]->stop_time() : sim.EndTime();
   if (end == SimTime::Max()) end = last;
   SimulationResult res = sim.Collect(all, end, events);
-  return ReportJson(res, Analyze(sim))->dump(2);
+  return ReportJsonText(*BuildReport(res, Analyze(sim)));
 }
 
 std::unique_ptr<Simulation> Build(v1::Scenario s) {

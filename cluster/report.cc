@@ -8,126 +8,94 @@
 #include "base/status_macros.h"
 #include "base/text_table.h"
 #include "cluster/scenario.h"
+#include "base/proto_json.h"
+#include "cost/energy.h"
 #include "cost/tco.h"
 
 namespace etchsim::cluster {
-namespace {
 
 using Json = nlohmann::ordered_json;
 
-// mean/p50/p90/p99 of a picosecond histogram, in seconds.
-Json Seconds(const base::LogHistogram& h) {
-  Json j;
-  j["mean"] = h.Mean() * 1e-12;
-  j["p50"] = static_cast<double>(h.Quantile(0.50)) * 1e-12;
-  j["p90"] = static_cast<double>(h.Quantile(0.90)) * 1e-12;
-  j["p99"] = static_cast<double>(h.Quantile(0.99)) * 1e-12;
-  j["count"] = h.count();
-  return j;
+namespace {
+
+// mean/p50/p90/p99 of a histogram whose values are `unit` of the report's.
+void Summarize(const base::LogHistogram& h, double unit, v1::Distribution* d) {
+  d->set_mean(h.Mean() * unit);
+  d->set_p50(static_cast<double>(h.Quantile(0.50)) * unit);
+  d->set_p90(static_cast<double>(h.Quantile(0.90)) * unit);
+  d->set_p99(static_cast<double>(h.Quantile(0.99)) * unit);
+  d->set_count(static_cast<int64_t>(h.count()));
 }
 
-Json PerUser(const base::LogHistogram& h) {
-  Json j;
-  j["mean"] = h.Mean() * 1e-3;
-  j["p50"] = static_cast<double>(h.Quantile(0.50)) * 1e-3;
-  j["p90"] = static_cast<double>(h.Quantile(0.90)) * 1e-3;
-  j["p99"] = static_cast<double>(h.Quantile(0.99)) * 1e-3;
-  j["count"] = h.count();
-  return j;
-}
-
-Json WorkloadJson(const v1::Workload& w) {
-  Json j;
+void SummarizeWorkload(const v1::Workload& w, v1::WorkloadSummary* j) {
   switch (w.kind_case()) {
     case v1::Workload::kClosedLoop:
-      j["kind"] = "closed_loop";
-      j["users"] = w.closed_loop().users();
-      j["think_time_s"] = w.closed_loop().think_time_s();
+      j->set_kind("closed_loop");
+      j->set_users(w.closed_loop().users());
+      j->set_think_time_s(w.closed_loop().think_time_s());
       break;
     case v1::Workload::kPoisson:
-      j["kind"] = "poisson";
-      j["rate_per_s"] = w.poisson().rate_per_s();
+      j->set_kind("poisson");
+      j->set_rate_per_s(w.poisson().rate_per_s());
       break;
     case v1::Workload::kTrace:
-      j["kind"] = "trace";
-      j["path"] = w.trace().path();
+      j->set_kind("trace");
+      j->set_path(w.trace().path());
       break;
     default:
       break;
   }
   if (w.kind_case() != v1::Workload::kTrace) {
-    j["input_len"] = DescribeLengthDist(w.input_len());
-    j["output_len"] = DescribeLengthDist(w.output_len());
+    j->set_input_len(DescribeLengthDist(w.input_len()));
+    j->set_output_len(DescribeLengthDist(w.output_len()));
   }
-  return j;
 }
 
 }  // namespace
 
-cost::CostInputs CostInputsFor(const v1::Scenario& s, const v1::ChipSpec& chip, int devices,
-                               int servers) {
-  cost::CostInputs ci;
-  ci.devices = devices;
-  ci.servers = servers;
-  ci.device_price_usd = s.cost().card_price_usd() > 0 ? s.cost().card_price_usd()
-                                                      : chip.cost().card_price_usd();
-  ci.server_price_usd = s.cost().server_price_usd() > 0 ? s.cost().server_price_usd()
-                                                        : chip.cost().server_price_usd();
-  ci.amortization_years = s.cost().amortization_years();
-  ci.electricity_usd_per_kwh = s.cost().electricity_usd_per_kwh();
-  ci.pue = s.cost().pue();
-  return ci;
-}
-
-double ServerOverheadWatts(const v1::Scenario& s, const v1::ChipSpec& chip) {
-  return s.cost().server_overhead_watts() > 0 ? s.cost().server_overhead_watts()
-                                              : chip.power().server_overhead_watts();
-}
-
-absl::StatusOr<Json> ReportJson(const SimulationResult& r, const AnalyticEstimate& a) {
+absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const AnalyticEstimate& a) {
   const v1::Scenario& s = r.scenario;
   const HostResult& h = r.host;
   const double measured_s = std::max(0.0, (r.end - r.window_start).ToSeconds());
-  Json j;
-  Json sc;
-  sc["model"] = s.model();
-  sc["chip"] = s.chip();
-  sc["chips"] = s.chips();
-  sc["strategy"] = r.plan.strategy();
-  sc["topology"] = s.topology().kind();
-  sc["workload"] = WorkloadJson(s.workload());
-  sc["duration_s"] = s.duration_s();
-  sc["max_requests"] = s.max_requests();
-  sc["warmup_s"] = s.warmup_s();
-  sc["seed"] = s.seed();
-  sc["kv_dtype"] = s.kv_dtype().empty() ? r.chip.kv_dtype() : s.kv_dtype();
-  sc["prefill_chunk_tokens"] = s.prefill_chunk_tokens();
-  sc["speculative_draft_len"] = s.speculative().draft_len();
-  sc["speculative_acceptance_rate"] = s.speculative().acceptance_rate();
-  j["scenario"] = sc;
+  v1::Report j;
+  v1::ScenarioSummary& sc = *j.mutable_scenario();
+  sc.set_model(s.model());
+  sc.set_chip(s.chip());
+  sc.set_chips(s.chips());
+  sc.set_strategy(r.plan.strategy());
+  sc.set_topology(s.topology().kind());
+  SummarizeWorkload(s.workload(), sc.mutable_workload());
+  sc.set_duration_s(s.duration_s());
+  sc.set_max_requests(s.max_requests());
+  sc.set_warmup_s(s.warmup_s());
+  sc.set_seed(s.seed());
+  sc.set_kv_dtype(s.kv_dtype().empty() ? r.chip.kv_dtype() : s.kv_dtype());
+  sc.set_prefill_chunk_tokens(s.prefill_chunk_tokens());
+  sc.set_speculative_draft_len(s.speculative().draft_len());
+  sc.set_speculative_acceptance_rate(s.speculative().acceptance_rate());
 
-  j["model"] = r.model;
-  j["chip"] = r.chip.name();
-  j["num_chips"] = r.num_devices;
-  j["tensor_parallel"] = r.tensor_parallel;
-  j["num_stages"] = static_cast<int>(r.stages.size());
-  j["num_servers"] = r.num_servers;
-  j["strategy"] = r.plan.strategy();
-  j["topology"] = s.topology().kind();
-  j["hops_per_token"] = r.plan.hops_per_token();
-  j["end_s"] = r.end.ToSeconds();
-  j["measured_s"] = measured_s;
-  j["requests_arrived"] = h.arrivals;
-  j["requests_completed"] = h.completed;
-  j["requests_in_flight_at_end"] = h.in_flight_at_end;
-  j["requests_rejected"] = h.rejected;
+  j.set_model(r.model);
+  j.set_chip(r.chip.name());
+  j.set_num_chips(r.num_devices);
+  j.set_tensor_parallel(r.tensor_parallel);
+  j.set_num_stages(static_cast<int>(r.stages.size()));
+  j.set_num_servers(r.num_servers);
+  j.set_strategy(r.plan.strategy());
+  j.set_topology(s.topology().kind());
+  j.set_hops_per_token(r.plan.hops_per_token());
+  j.set_end_s(r.end.ToSeconds());
+  j.set_measured_s(measured_s);
+  j.set_requests_arrived(h.arrivals);
+  j.set_requests_completed(h.completed);
+  j.set_requests_in_flight_at_end(h.in_flight_at_end);
+  j.set_requests_rejected(h.rejected);
 
-  j["tokens_per_s_per_user"] = PerUser(h.tokens_per_s_per_user_milli);
+  Summarize(h.tokens_per_s_per_user_milli, 1e-3, j.mutable_tokens_per_s_per_user());
   // Aggregate throughput: the mean over the measured time, percentiles over
   // fixed windows of throughput_window_s (windows with no output count).
-  Json ot;
+  v1::Throughput& ot = *j.mutable_output_tokens_per_s();
   const double window = s.throughput_window_s();
-  ot["mean"] = measured_s > 0 ? h.output_tokens / measured_s : 0.0;
+  ot.set_mean(measured_s > 0 ? h.output_tokens / measured_s : 0.0);
   {
     base::LogHistogram wh;
     const int64_t full = static_cast<int64_t>(std::floor(measured_s / window + 1e-9));
@@ -135,222 +103,194 @@ absl::StatusOr<Json> ReportJson(const SimulationResult& r, const AnalyticEstimat
       const int64_t tokens = i < static_cast<int64_t>(h.window_tokens.size()) ? h.window_tokens[i] : 0;
       wh.Add(static_cast<uint64_t>(std::llround(tokens / window * 1000.0)));
     }
-    ot["p50"] = static_cast<double>(wh.Quantile(0.50)) * 1e-3;
-    ot["p90"] = static_cast<double>(wh.Quantile(0.90)) * 1e-3;
-    ot["p99"] = static_cast<double>(wh.Quantile(0.99)) * 1e-3;
-    ot["window_s"] = window;
-    ot["windows"] = full;
+    ot.set_p50(static_cast<double>(wh.Quantile(0.50)) * 1e-3);
+    ot.set_p90(static_cast<double>(wh.Quantile(0.90)) * 1e-3);
+    ot.set_p99(static_cast<double>(wh.Quantile(0.99)) * 1e-3);
+    ot.set_window_s(window);
+    ot.set_window_count(full);
   }
-  j["output_tokens_per_s"] = ot;
-  j["output_tokens"] = h.output_tokens;
-  j["input_tokens_per_s"] = measured_s > 0 ? h.input_tokens / measured_s : 0.0;
-  j["ttft_s"] = Seconds(h.ttft_ps);
-  j["tpot_s"] = Seconds(h.tpot_ps);
-  j["itl_s"] = Seconds(h.itl_ps);
-  j["e2e_s"] = Seconds(h.e2e_ps);
-  j["queue_s"] = Seconds(h.queue_ps);
-  Json g;
-  g["slo_ttft_s"] = s.slo().ttft_s();
-  g["slo_tpot_s"] = s.slo().tpot_s();
-  g["requests_meeting_slo"] = h.slo_met;
-  g["fraction"] = h.completed > 0 ? static_cast<double>(h.slo_met) / h.completed : 0.0;
-  g["requests_per_s"] = measured_s > 0 ? h.slo_met / measured_s : 0.0;
-  j["goodput"] = g;
+  j.set_output_tokens(h.output_tokens);
+  j.set_input_tokens_per_s(measured_s > 0 ? h.input_tokens / measured_s : 0.0);
+  Summarize(h.ttft_ps, 1e-12, j.mutable_ttft_s());
+  Summarize(h.tpot_ps, 1e-12, j.mutable_tpot_s());
+  Summarize(h.itl_ps, 1e-12, j.mutable_itl_s());
+  Summarize(h.e2e_ps, 1e-12, j.mutable_e2e_s());
+  Summarize(h.queue_ps, 1e-12, j.mutable_queue_s());
+  v1::Goodput& g = *j.mutable_goodput();
+  g.set_slo_ttft_s(s.slo().ttft_s());
+  g.set_slo_tpot_s(s.slo().tpot_s());
+  g.set_requests_meeting_slo(h.slo_met);
+  g.set_fraction(h.completed > 0 ? static_cast<double>(h.slo_met) / h.completed : 0.0);
+  g.set_requests_per_s(measured_s > 0 ? h.slo_met / measured_s : 0.0);
 
-  // Energy: each device idles at idle_watts and adds (active - idle) while
-  // its bottleneck unit is busy; servers add their overhead throughout.
-  const double idle = r.chip.power().idle_watts();
-  const double active = r.chip.power().active_watts();
   double chip_energy = 0;
-  Json chips = Json::array();
+  const double kv_mean_tokens =
+      measured_s > 0 ? static_cast<double>(h.kv_token_integral) / (measured_s * 1e12) : 0.0;
   for (const StageInfo& st : r.stages) {
     const double busy_s = std::min(measured_s, (st.stats.busy_ps + st.stats.expert_busy_ps) * 1e-12);
-    const double energy = st.devices * (idle * measured_s + (active - idle) * busy_s);
+    const double energy = cost::DeviceEnergyJoules(r.chip, st.devices, measured_s, busy_s);
     chip_energy += energy;
-    Json c;
-    c["index"] = st.index;
-    c["devices"] = st.devices;
-    c["holds"] = st.holds;
-    c["weight_bytes"] = st.weight_bytes;
-    c["capacity_used"] = st.capacity_used;
-    c["utilization"] = measured_s > 0 ? st.stats.busy_ps * 1e-12 / measured_s : 0.0;
-    c["expert_utilization"] = measured_s > 0 ? st.stats.expert_busy_ps * 1e-12 / measured_s : 0.0;
-    c["tokens"] = st.stats.tokens;
-    c["kv_bytes_per_token"] = st.kv_bytes_per_token;
-    c["kv_capacity_bytes"] = st.kv_capacity_bytes;
-    const double kv_mean_tokens =
-        measured_s > 0 ? static_cast<double>(h.kv_token_integral) / (measured_s * 1e12) : 0.0;
+    v1::StageReport& c = *j.add_chips();
+    c.set_index(st.index);
+    c.set_devices(st.devices);
+    c.set_holds(st.holds);
+    c.set_weight_bytes(st.weight_bytes);
+    c.set_capacity_used(st.capacity_used);
+    c.set_utilization(measured_s > 0 ? st.stats.busy_ps * 1e-12 / measured_s : 0.0);
+    c.set_expert_utilization(measured_s > 0 ? st.stats.expert_busy_ps * 1e-12 / measured_s : 0.0);
+    c.set_tokens(st.stats.tokens);
+    c.set_kv_bytes_per_token(st.kv_bytes_per_token);
+    c.set_kv_capacity_bytes(st.kv_capacity_bytes);
     const double cap = static_cast<double>(std::max<int64_t>(1, st.kv_capacity_bytes));
-    c["kv_occupancy_mean"] = kv_mean_tokens * st.kv_bytes_per_token / cap;
-    c["kv_occupancy_peak"] = static_cast<double>(h.kv_tokens_peak) * st.kv_bytes_per_token / cap;
-    c["energy_j"] = energy;
-    c["average_power_w"] = measured_s > 0 ? energy / measured_s : 0.0;
-    chips.push_back(c);
+    c.set_kv_occupancy_mean(kv_mean_tokens * st.kv_bytes_per_token / cap);
+    c.set_kv_occupancy_peak(static_cast<double>(h.kv_tokens_peak) * st.kv_bytes_per_token / cap);
+    c.set_energy_j(energy);
+    c.set_average_power_w(measured_s > 0 ? energy / measured_s : 0.0);
   }
-  const double server_w = ServerOverheadWatts(s, r.chip);
-  const double it_energy = chip_energy + r.num_servers * server_w * measured_s;
-  j["energy_j_per_token"] = h.output_tokens > 0 ? it_energy / h.output_tokens : 0.0;
-  j["average_power_w"] = measured_s > 0 ? it_energy / measured_s : 0.0;
+  const double it_energy = cost::ItEnergyJoules(
+      chip_energy, r.num_servers, cost::ServerOverheadWatts(s, r.chip), measured_s);
+  j.set_energy_j_per_token(h.output_tokens > 0 ? it_energy / h.output_tokens : 0.0);
+  j.set_average_power_w(measured_s > 0 ? it_energy / measured_s : 0.0);
 
-  cost::CostInputs ci = CostInputsFor(s, r.chip, r.num_devices, r.num_servers);
+  cost::CostInputs ci = cost::CostInputsFor(s, r.chip, r.num_devices, r.num_servers);
   ci.it_power_watts = measured_s > 0 ? it_energy / measured_s : 0.0;
   ci.output_tokens_per_s = measured_s > 0 ? h.output_tokens / measured_s : 0.0;
   ASSIGN_OR_RETURN(cost::CostBreakdown cb, cost::ComputeCost(ci));
-  j["usd_per_million_tokens"] = cb.usd_per_million_tokens;
-  Json cj;
-  cj["device_price_usd"] = ci.device_price_usd;
-  cj["server_price_usd"] = ci.server_price_usd;
-  cj["capex_usd"] = cb.capex_usd;
-  cj["amortization_years"] = ci.amortization_years;
-  cj["capex_usd_per_hour"] = cb.capex_usd_per_hour;
-  cj["it_power_w"] = ci.it_power_watts;
-  cj["pue"] = ci.pue;
-  cj["electricity_usd_per_kwh"] = ci.electricity_usd_per_kwh;
-  cj["energy_usd_per_hour"] = cb.energy_usd_per_hour;
-  cj["total_usd_per_hour"] = cb.total_usd_per_hour;
-  j["cost"] = cj;
+  j.set_usd_per_million_tokens(cb.usd_per_million_tokens);
+  v1::CostSummary& cj = *j.mutable_cost();
+  cj.set_device_price_usd(ci.device_price_usd);
+  cj.set_server_price_usd(ci.server_price_usd);
+  cj.set_capex_usd(cb.capex_usd);
+  cj.set_amortization_years(ci.amortization_years);
+  cj.set_capex_usd_per_hour(cb.capex_usd_per_hour);
+  cj.set_it_power_w(ci.it_power_watts);
+  cj.set_pue(ci.pue);
+  cj.set_electricity_usd_per_kwh(ci.electricity_usd_per_kwh);
+  cj.set_energy_usd_per_hour(cb.energy_usd_per_hour);
+  cj.set_total_usd_per_hour(cb.total_usd_per_hour);
 
-  Json kv;
-  kv["capacity_tokens"] = r.kv_capacity_tokens;
-  kv["mean_tokens"] =
-      measured_s > 0 ? static_cast<double>(h.kv_token_integral) / (measured_s * 1e12) : 0.0;
-  kv["peak_tokens"] = h.kv_tokens_peak;
-  j["kv_cache"] = kv;
+  v1::KvCacheSummary& kv = *j.mutable_kv_cache();
+  kv.set_capacity_tokens(r.kv_capacity_tokens);
+  kv.set_mean_tokens(kv_mean_tokens);
+  kv.set_peak_tokens(h.kv_tokens_peak);
 
-  Json an;
-  an["input_len"] = a.input_len;
-  an["output_len"] = a.output_len;
-  an["single_user_ttft_s"] = a.single_user_ttft_s;
-  an["single_user_tpot_s"] = a.single_user_tpot_s;
-  an["single_user_tokens_per_s"] = a.single_user_tokens_per_s;
-  an["single_user_e2e_s"] = a.single_user_e2e_s;
-  an["max_concurrent_requests"] = a.max_concurrent_requests;
-  an["peak_output_tokens_per_s"] = a.peak_output_tokens_per_s;
-  an["bottleneck"] = a.bottleneck;
-  j["analytic"] = an;
+  v1::AnalyticSummary& an = *j.mutable_analytic();
+  an.set_input_len(a.input_len);
+  an.set_output_len(a.output_len);
+  an.set_single_user_ttft_s(a.single_user_ttft_s);
+  an.set_single_user_tpot_s(a.single_user_tpot_s);
+  an.set_single_user_tokens_per_s(a.single_user_tokens_per_s);
+  an.set_single_user_e2e_s(a.single_user_e2e_s);
+  an.set_max_concurrent_requests(a.max_concurrent_requests);
+  an.set_peak_output_tokens_per_s(a.peak_output_tokens_per_s);
+  an.set_bottleneck(a.bottleneck);
 
-  j["chips"] = chips;
-  Json links = Json::array();
   for (const LinkInfo& l : r.links) {
-    Json lj;
-    lj["name"] = l.name;
-    lj["bandwidth_bytes_per_s"] = l.bandwidth_bytes_per_s;
-    lj["utilization"] = measured_s > 0 ? l.stats.busy_ps * 1e-12 / measured_s : 0.0;
-    lj["bytes"] = l.stats.bytes;
-    lj["messages"] = l.stats.messages;
-    links.push_back(lj);
+    v1::LinkReport& lj = *j.add_links();
+    lj.set_name(l.name);
+    lj.set_bandwidth_bytes_per_s(l.bandwidth_bytes_per_s);
+    lj.set_utilization(measured_s > 0 ? l.stats.busy_ps * 1e-12 / measured_s : 0.0);
+    lj.set_bytes(l.stats.bytes);
+    lj.set_messages(l.stats.messages);
   }
-  j["links"] = links;
   return j;
 }
 
-std::string ReportText(const Json& j) {
+Json ReportJson(const v1::Report& report) { return base::ProtoToJson(report); }
+
+std::string ReportJsonText(const v1::Report& report) { return ReportJson(report).dump(2) + "\n"; }
+
+std::string ReportText(const v1::Report& j) {
   auto f = [](double v, int d) { return base::Fixed(v, d); };
-  auto ms = [&](const Json& x) { return f(x.get<double>() * 1e3, 3); };
-  const Json& sc = j["scenario"];
+  auto ms = [&](double x) { return f(x * 1e3, 3); };
+  const v1::ScenarioSummary& sc = j.scenario();
   std::string out = absl::StrFormat(
-      "%s on %d x %s (%s, %d stage%s, %s topology, %d server%s)\n",
-      j["model"].get<std::string>(), j["num_chips"].get<int>(),
-      j["chip"].get<std::string>(), j["strategy"].get<std::string>(),
-      j["num_stages"].get<int>(), j["num_stages"].get<int>() == 1 ? "" : "s",
-      j["topology"].get<std::string>(), j["num_servers"].get<int>(),
-      j["num_servers"].get<int>() == 1 ? "" : "s");
-  const Json& w = sc["workload"];
+      "%s on %d x %s (%s, %d stage%s, %s topology, %d server%s)\n", j.model(), j.num_chips(),
+      j.chip(), j.strategy(), j.num_stages(), j.num_stages() == 1 ? "" : "s", j.topology(),
+      j.num_servers(), j.num_servers() == 1 ? "" : "s");
+  const v1::WorkloadSummary& w = sc.workload();
   std::string load;
-  if (w["kind"] == "closed_loop") {
-    load = absl::StrCat(w["users"].get<int>(), " closed-loop user(s)");
-  } else if (w["kind"] == "poisson") {
-    load = absl::StrCat("Poisson arrivals at ", f(w["rate_per_s"].get<double>(), 2), "/s");
+  if (w.kind() == "closed_loop") {
+    load = absl::StrCat(w.users(), " closed-loop user(s)");
+  } else if (w.kind() == "poisson") {
+    load = absl::StrCat("Poisson arrivals at ", f(w.rate_per_s(), 2), "/s");
   } else {
-    load = absl::StrCat("trace ", w["path"].get<std::string>());
+    load = absl::StrCat("trace ", w.path());
   }
-  if (w.contains("input_len")) {
-    absl::StrAppend(&load, ", input ", w["input_len"].get<std::string>(), " / output ",
-                    w["output_len"].get<std::string>(), " tokens");
+  if (w.has_input_len()) {
+    absl::StrAppend(&load, ", input ", w.input_len(), " / output ", w.output_len(), " tokens");
   }
-  absl::StrAppend(&out, "workload: ", load, "; seed ", sc["seed"].get<uint64_t>(), "\n");
-  absl::StrAppend(&out, "measured ", f(j["measured_s"].get<double>(), 4), " s of virtual time: ",
-                  j["requests_completed"].get<int64_t>(), " requests completed, ",
-                  j["requests_in_flight_at_end"].get<int64_t>(), " in flight, ",
-                  j["requests_rejected"].get<int64_t>(), " rejected\n\n");
+  absl::StrAppend(&out, "workload: ", load, "; seed ", sc.seed(), "\n");
+  absl::StrAppend(&out, "measured ", f(j.measured_s(), 4), " s of virtual time: ",
+                  j.requests_completed(), " requests completed, ", j.requests_in_flight_at_end(),
+                  " in flight, ", j.requests_rejected(), " rejected\n\n");
 
   base::TextTable t({"metric", "mean", "p50", "p90", "p99"});
-  auto row_ms = [&](const std::string& name, const Json& x) {
-    t.AddRow({name, ms(x["mean"]), ms(x["p50"]), ms(x["p90"]), ms(x["p99"])});
+  auto row_ms = [&](const std::string& name, const v1::Distribution& x) {
+    t.AddRow({name, ms(x.mean()), ms(x.p50()), ms(x.p90()), ms(x.p99())});
   };
-  row_ms("TTFT (ms)", j["ttft_s"]);
-  row_ms("TPOT (ms)", j["tpot_s"]);
-  row_ms("ITL (ms)", j["itl_s"]);
-  row_ms("end-to-end (ms)", j["e2e_s"]);
-  row_ms("queueing for KV (ms)", j["queue_s"]);
-  const Json& u = j["tokens_per_s_per_user"];
-  t.AddRow({"tokens/s per user", f(u["mean"].get<double>(), 1), f(u["p50"].get<double>(), 1),
-            f(u["p90"].get<double>(), 1), f(u["p99"].get<double>(), 1)});
-  const Json& o = j["output_tokens_per_s"];
-  t.AddRow({absl::StrCat("output tokens/s (", f(o["window_s"].get<double>() * 1e3, 0), " ms windows)"),
-            f(o["mean"].get<double>(), 1), f(o["p50"].get<double>(), 1),
-            f(o["p90"].get<double>(), 1), f(o["p99"].get<double>(), 1)});
+  row_ms("TTFT (ms)", j.ttft_s());
+  row_ms("TPOT (ms)", j.tpot_s());
+  row_ms("ITL (ms)", j.itl_s());
+  row_ms("end-to-end (ms)", j.e2e_s());
+  row_ms("queueing for KV (ms)", j.queue_s());
+  const v1::Distribution& u = j.tokens_per_s_per_user();
+  t.AddRow({"tokens/s per user", f(u.mean(), 1), f(u.p50(), 1), f(u.p90(), 1), f(u.p99(), 1)});
+  const v1::Throughput& o = j.output_tokens_per_s();
+  t.AddRow({absl::StrCat("output tokens/s (", f(o.window_s() * 1e3, 0), " ms windows)"),
+            f(o.mean(), 1), f(o.p50(), 1), f(o.p90(), 1), f(o.p99(), 1)});
   out += t.Render() + "\n";
 
   base::TextTable e({"quantity", "value"});
-  e.AddRow({"energy per output token", absl::StrCat(f(j["energy_j_per_token"].get<double>(), 4), " J")});
-  e.AddRow({"average IT power", absl::StrCat(f(j["average_power_w"].get<double>() / 1e3, 2), " kW")});
-  e.AddRow({"cost per million output tokens",
-            absl::StrCat("$", f(j["usd_per_million_tokens"].get<double>(), 4))});
+  e.AddRow({"energy per output token", absl::StrCat(f(j.energy_j_per_token(), 4), " J")});
+  e.AddRow({"average IT power", absl::StrCat(f(j.average_power_w() / 1e3, 2), " kW")});
+  e.AddRow({"cost per million output tokens", absl::StrCat("$", f(j.usd_per_million_tokens(), 4))});
   e.AddRow({"  hardware (amortised)",
-            absl::StrCat("$", f(j["cost"]["capex_usd_per_hour"].get<double>(), 3), "/h of $",
-                         base::WithCommas(std::llround(j["cost"]["capex_usd"].get<double>())))});
-  e.AddRow({"  electricity", absl::StrCat("$", f(j["cost"]["energy_usd_per_hour"].get<double>(), 3), "/h")});
-  const Json& g = j["goodput"];
-  if (g["slo_ttft_s"].get<double>() > 0 || g["slo_tpot_s"].get<double>() > 0) {
+            absl::StrCat("$", f(j.cost().capex_usd_per_hour(), 3), "/h of $",
+                         base::WithCommas(std::llround(j.cost().capex_usd())))});
+  e.AddRow({"  electricity", absl::StrCat("$", f(j.cost().energy_usd_per_hour(), 3), "/h")});
+  const v1::Goodput& g = j.goodput();
+  if (g.slo_ttft_s() > 0 || g.slo_tpot_s() > 0) {
     e.AddRow({"goodput (requests meeting SLO)",
-              absl::StrCat(f(g["fraction"].get<double>() * 100, 1), "%, ",
-                           f(g["requests_per_s"].get<double>(), 2), " req/s")});
+              absl::StrCat(f(g.fraction() * 100, 1), "%, ", f(g.requests_per_s(), 2), " req/s")});
   }
   e.AddRow({"KV cache peak / capacity",
-            absl::StrCat(base::WithCommas(j["kv_cache"]["peak_tokens"].get<int64_t>()), " / ",
-                         base::WithCommas(j["kv_cache"]["capacity_tokens"].get<int64_t>()),
-                         " tokens")});
-  e.AddRow({"chip-to-chip hops per token", f(j["hops_per_token"].get<double>(), 2)});
+            absl::StrCat(base::WithCommas(j.kv_cache().peak_tokens()), " / ",
+                         base::WithCommas(j.kv_cache().capacity_tokens()), " tokens")});
+  e.AddRow({"chip-to-chip hops per token", f(j.hops_per_token(), 2)});
   out += e.Render() + "\n";
 
-  const Json& a = j["analytic"];
+  const v1::AnalyticSummary& a = j.analytic();
   base::TextTable at({"analytic fast path", "value"});
-  at.AddRow({"single-user TTFT", absl::StrCat(f(a["single_user_ttft_s"].get<double>() * 1e3, 3), " ms")});
-  at.AddRow({"single-user TPOT", absl::StrCat(f(a["single_user_tpot_s"].get<double>() * 1e6, 2), " us")});
-  at.AddRow({"single-user tokens/s", f(a["single_user_tokens_per_s"].get<double>(), 1)});
-  at.AddRow({"peak output tokens/s", f(a["peak_output_tokens_per_s"].get<double>(), 1)});
-  at.AddRow({"  limited by", a["bottleneck"].get<std::string>()});
+  at.AddRow({"single-user TTFT", absl::StrCat(f(a.single_user_ttft_s() * 1e3, 3), " ms")});
+  at.AddRow({"single-user TPOT", absl::StrCat(f(a.single_user_tpot_s() * 1e6, 2), " us")});
+  at.AddRow({"single-user tokens/s", f(a.single_user_tokens_per_s(), 1)});
+  at.AddRow({"peak output tokens/s", f(a.peak_output_tokens_per_s(), 1)});
+  at.AddRow({"  limited by", a.bottleneck()});
   out += at.Render() + "\n";
 
   base::TextTable ct({"chip", "holds", "util", "expert util", "tokens", "KV mean", "KV peak", "power W"},
                      {base::TextTable::Align::kRight, base::TextTable::Align::kLeft});
-  for (const Json& c : j["chips"]) {
-    ct.AddRow({absl::StrCat(c["index"].get<int>(), c["devices"].get<int>() > 1
-                                                      ? absl::StrCat(" (x", c["devices"].get<int>(), ")")
-                                                      : ""),
-               c["holds"].get<std::string>(), absl::StrCat(f(c["utilization"].get<double>() * 100, 1), "%"),
-               absl::StrCat(f(c["expert_utilization"].get<double>() * 100, 1), "%"),
-               base::WithCommas(c["tokens"].get<int64_t>()),
-               absl::StrCat(f(c["kv_occupancy_mean"].get<double>() * 100, 2), "%"),
-               absl::StrCat(f(c["kv_occupancy_peak"].get<double>() * 100, 2), "%"),
-               f(c["average_power_w"].get<double>(), 1)});
+  for (const v1::StageReport& c : j.chips()) {
+    ct.AddRow({absl::StrCat(c.index(), c.devices() > 1 ? absl::StrCat(" (x", c.devices(), ")") : ""),
+               c.holds(), absl::StrCat(f(c.utilization() * 100, 1), "%"),
+               absl::StrCat(f(c.expert_utilization() * 100, 1), "%"), base::WithCommas(c.tokens()),
+               absl::StrCat(f(c.kv_occupancy_mean() * 100, 2), "%"),
+               absl::StrCat(f(c.kv_occupancy_peak() * 100, 2), "%"), f(c.average_power_w(), 1)});
   }
   out += ct.Render() + "\n";
 
   // The busiest links.
-  std::vector<const Json*> links;
-  for (const Json& l : j["links"]) links.push_back(&l);
-  std::stable_sort(links.begin(), links.end(), [](const Json* x, const Json* y) {
-    return (*x)["utilization"].get<double>() > (*y)["utilization"].get<double>();
+  std::vector<const v1::LinkReport*> links;
+  for (const v1::LinkReport& l : j.links()) links.push_back(&l);
+  std::stable_sort(links.begin(), links.end(), [](const v1::LinkReport* x, const v1::LinkReport* y) {
+    return x->utilization() > y->utilization();
   });
-  base::TextTable lt({"busiest links", "util", "bytes", "messages"},
-                     {base::TextTable::Align::kLeft});
+  base::TextTable lt({"busiest links", "util", "bytes", "messages"}, {base::TextTable::Align::kLeft});
   for (size_t i = 0; i < std::min<size_t>(8, links.size()); ++i) {
-    const Json& l = *links[i];
-    lt.AddRow({l["name"].get<std::string>(), absl::StrCat(f(l["utilization"].get<double>() * 100, 2), "%"),
-               base::HumanBytes(static_cast<double>(l["bytes"].get<int64_t>())),
-               base::WithCommas(l["messages"].get<int64_t>())});
+    const v1::LinkReport& l = *links[i];
+    lt.AddRow({l.name(), absl::StrCat(f(l.utilization() * 100, 2), "%"),
+               base::HumanBytes(static_cast<double>(l.bytes())), base::WithCommas(l.messages())});
   }
   out += lt.Render();
   return out;

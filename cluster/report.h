@@ -1,5 +1,6 @@
-// The run report: what serving people measure, as JSON (stable key order,
-// byte-identical for the same scenario and seed) or as readable tables.
+// The run report: a typed v1::Report built once from a run's result, and
+// its two renderings: JSON (keys in the message's field order, byte-
+// identical for the same scenario and seed) and readable tables.
 #ifndef ETCHSIM_CLUSTER_REPORT_H_
 #define ETCHSIM_CLUSTER_REPORT_H_
 
@@ -8,22 +9,19 @@
 #include "absl/status/statusor.h"
 #include "cluster/analytic.h"
 #include "cluster/simulation.h"
-#include "cost/tco.h"
 #include "nlohmann/json.hpp"
+#include "proto/etchsim/v1/report.pb.h"
 
 namespace etchsim::cluster {
 
-// Prices, amortisation and energy rates for a cluster of `devices` chips in
-// `servers` servers: the scenario's cost block, falling back to the chip's
-// list prices. Power and throughput are left for the caller.
-cost::CostInputs CostInputsFor(const v1::Scenario& s, const v1::ChipSpec& chip, int devices,
-                               int servers);
-// Server overhead power: the scenario's override, else the chip's figure.
-double ServerOverheadWatts(const v1::Scenario& s, const v1::ChipSpec& chip);
+// Fails only if the cost inputs are invalid (cost::ComputeCost).
+absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const AnalyticEstimate& a);
 
-absl::StatusOr<nlohmann::ordered_json> ReportJson(const SimulationResult& r,
-                                                  const AnalyticEstimate& a);
-std::string ReportText(const nlohmann::ordered_json& report);
+nlohmann::ordered_json ReportJson(const v1::Report& report);
+// ReportJson pretty-printed with a trailing newline: the bytes golden tests
+// and --out files hold.
+std::string ReportJsonText(const v1::Report& report);
+std::string ReportText(const v1::Report& report);
 
 }  // namespace etchsim::cluster
 

@@ -32,7 +32,7 @@ Outcome Simulate(const v1::Scenario& s) {
   auto r = (*sim)->RunInProcess();
   EXPECT_TRUE(r.ok()) << r.status();
   Outcome out{*r, Analyze(**sim), {}};
-  out.j = *ReportJson(out.r, out.a);
+  out.j = ReportJson(*BuildReport(out.r, out.a));
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include "cluster/report.h"
 #include "cluster/scenario.h"
 #include "cluster/simulation.h"
+#include "cost/energy.h"
 #include "model/zoo.h"
 #include "rpc/peer.h"
 #include "rpc/sim_node.h"
@@ -44,7 +45,7 @@ absl::StatusOr<int> StagesNeeded(const v1::Scenario& scenario) {
   return sim->num_stages();
 }
 
-absl::StatusOr<std::string> RunDistributed(const v1::Scenario& scenario_in,
+absl::StatusOr<v1::Report> RunDistributed(const v1::Scenario& scenario_in,
                                            const DistributedOptions& opt) {
   cluster::BuildOverrides overrides;
   overrides.chip = opt.chip;
@@ -138,9 +139,9 @@ absl::StatusOr<std::string> RunDistributed(const v1::Scenario& scenario_in,
     const v1::Scenario& sc = sim->scenario();
     const cluster::SimulationResult skeleton = sim->Skeleton();
     cost::CostInputs ci =
-        cluster::CostInputsFor(sc, sim->chip(), skeleton.num_devices, skeleton.num_servers);
+        cost::CostInputsFor(sc, sim->chip(), skeleton.num_devices, skeleton.num_servers);
     ci.it_power_watts = skeleton.num_devices * sim->chip().power().active_watts() +
-                        skeleton.num_servers * cluster::ServerOverheadWatts(sc, sim->chip());
+                        skeleton.num_servers * cost::ServerOverheadWatts(sc, sim->chip());
     ASSIGN_OR_RETURN(const cost::CostBreakdown cb, cost::ComputeCost(ci));
     opt.metrics->SetRunInfo(
         static_cast<double>(sim->kv_capacity_tokens()),
@@ -247,9 +248,7 @@ absl::StatusOr<std::string> RunDistributed(const v1::Scenario& scenario_in,
   io.poll();  // drain stream-closed notifications
 
   const cluster::SimulationResult result = sim->Assemble(parts, end, events);
-  ASSIGN_OR_RETURN(nlohmann::ordered_json report,
-                   cluster::ReportJson(result, cluster::Analyze(*sim)));
-  std::string json = report.dump(2) + "\n";
+  ASSIGN_OR_RETURN(v1::Report report, cluster::BuildReport(result, cluster::Analyze(*sim)));
   if (opt.progress) {
     v1::RunProgress p;
     p.set_run_id(run_id);
@@ -259,7 +258,7 @@ absl::StatusOr<std::string> RunDistributed(const v1::Scenario& scenario_in,
     p.set_done(true);
     opt.progress(p);
   }
-  return json;
+  return report;
 }
 
 CoordinatorServer::CoordinatorServer(std::vector<std::string> chip_addresses,
@@ -306,11 +305,11 @@ grpc::Status CoordinatorServer::StartRun(grpc::ServerContext* ctx, const v1::Run
     writer->Write(last);
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, last.error());
   }
-  last.set_report_json(*report);
+  *last.mutable_report() = *report;
   {
     std::lock_guard<std::mutex> l(report_mu_);
     last_run_id_ = run_id;
-    last_report_ = *report;
+    last_report_ = *std::move(report);
   }
   writer->Write(last);
   return grpc::Status::OK;
@@ -319,11 +318,11 @@ grpc::Status CoordinatorServer::StartRun(grpc::ServerContext* ctx, const v1::Run
 grpc::Status CoordinatorServer::GetReport(grpc::ServerContext*, const v1::ReportRequest* req,
                                           v1::ReportResponse* resp) {
   std::lock_guard<std::mutex> l(report_mu_);
-  if (last_report_.empty() || (!req->run_id().empty() && req->run_id() != last_run_id_)) {
+  if (!last_report_ || (!req->run_id().empty() && req->run_id() != last_run_id_)) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such report");
   }
   resp->set_run_id(last_run_id_);
-  resp->set_report_json(last_report_);
+  *resp->mutable_report() = *last_report_;
   return grpc::Status::OK;
 }
 

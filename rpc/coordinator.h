@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,9 +37,9 @@ struct DistributedOptions {
   const v1::ChipSpec* chip = nullptr;
 };
 
-// Runs `scenario` over the chip processes; returns the JSON report (with a
-// trailing newline, as `etchsim simulate --format=json` prints it).
-absl::StatusOr<std::string> RunDistributed(const v1::Scenario& scenario,
+// Runs `scenario` over the chip processes; returns the report, identical to
+// the in-process run's.
+absl::StatusOr<v1::Report> RunDistributed(const v1::Scenario& scenario,
                                            const DistributedOptions& options);
 
 // How many chip processes (stages) a scenario needs.
@@ -59,7 +60,8 @@ class CoordinatorServer final : public v1::CoordinatorService::Service {
   double stall_timeout_s_;
   std::mutex mu_;  // one run at a time; guards the last report
   std::mutex report_mu_;
-  std::string last_run_id_, last_report_;
+  std::string last_run_id_;
+  std::optional<v1::Report> last_report_;
 };
 
 }  // namespace etchsim::rpc

@@ -2,6 +2,7 @@
 // etchsim calibrate --chip C --model M --target-tokens-per-s T
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -33,7 +34,7 @@ void PrintProgress(std::ostream& err, const v1::RunProgress& p) {
 
 // The report of a run over chip processes: "local" starts them here for
 // this run, otherwise the flag lists their addresses in stage order.
-absl::StatusOr<std::string> RunOverProcesses(const v1::Scenario& scenario,
+absl::StatusOr<v1::Report> RunOverProcesses(const v1::Scenario& scenario,
                                              const std::string& where, bool progress,
                                              std::ostream& err) {
   rpc::DistributedOptions opt;
@@ -57,7 +58,7 @@ absl::StatusOr<std::string> RunOverProcesses(const v1::Scenario& scenario,
 }
 
 // The report of a run on a coordinator service.
-absl::StatusOr<std::string> RunOnCoordinator(const v1::Scenario& scenario,
+absl::StatusOr<v1::Report> RunOnCoordinator(const v1::Scenario& scenario,
                                              const std::string& address, bool progress,
                                              std::ostream& err) {
   auto stub = v1::CoordinatorService::NewStub(
@@ -68,10 +69,11 @@ absl::StatusOr<std::string> RunOnCoordinator(const v1::Scenario& scenario,
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::hours(24));
   auto reader = stub->StartRun(&ctx, req);
   v1::RunProgress p;
-  std::string report, error;
+  std::optional<v1::Report> report;
+  std::string error;
   while (reader->Read(&p)) {
     if (!p.error().empty()) error = p.error();
-    if (!p.report_json().empty()) report = p.report_json();
+    if (p.has_report()) report = p.report();
     if (progress && !p.done()) PrintProgress(err, p);
   }
   const grpc::Status s = reader->Finish();
@@ -87,10 +89,10 @@ absl::StatusOr<std::string> RunOnCoordinator(const v1::Scenario& scenario,
         return absl::UnavailableError(msg);
     }
   }
-  if (report.empty()) {
+  if (!report) {
     return absl::UnavailableError(absl::StrCat("coordinator ", address, " sent no report"));
   }
-  return report;
+  return *std::move(report);
 }
 
 absl::Status RunSimulate(const Invocation& inv) {
@@ -102,13 +104,13 @@ absl::Status RunSimulate(const Invocation& inv) {
     return absl::InvalidArgumentError("give --distributed or --coordinator, not both");
   }
   const auto wall0 = std::chrono::steady_clock::now();
-  nlohmann::ordered_json report;
+  v1::Report report;
   std::string summary;
   if (distributed.empty() && coordinator.empty()) {
     ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(scenario));
     ASSIGN_OR_RETURN(cluster::SimulationResult result, sim->RunInProcess());
     const cluster::AnalyticEstimate analytic = cluster::Analyze(*sim);
-    ASSIGN_OR_RETURN(report, cluster::ReportJson(result, analytic));
+    ASSIGN_OR_RETURN(report, cluster::BuildReport(result, analytic));
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     summary = absl::StrFormat(
@@ -117,12 +119,9 @@ absl::Status RunSimulate(const Invocation& inv) {
         result.events / std::max(wall, 1e-9) / 1e6);
   } else {
     const bool progress = absl::GetFlag(FLAGS_progress);
-    ASSIGN_OR_RETURN(std::string json,
-                     distributed.empty()
-                         ? RunOnCoordinator(scenario, coordinator, progress, inv.err)
-                         : RunOverProcesses(scenario, distributed, progress, inv.err));
-    report = nlohmann::ordered_json::parse(json, nullptr, /*allow_exceptions=*/false);
-    if (report.is_discarded()) return absl::DataLossError("the report is not valid JSON");
+    ASSIGN_OR_RETURN(report, distributed.empty()
+                                 ? RunOnCoordinator(scenario, coordinator, progress, inv.err)
+                                 : RunOverProcesses(scenario, distributed, progress, inv.err));
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     summary = absl::StrFormat("\nsimulated over chip processes (%s) in %.3f wall s\n",
@@ -132,10 +131,10 @@ absl::Status RunSimulate(const Invocation& inv) {
   }
   const std::string out_path = absl::GetFlag(FLAGS_out);
   if (!out_path.empty()) {
-    RETURN_IF_ERROR(base::WriteFileAtomically(out_path, report.dump(2) + "\n"));
+    RETURN_IF_ERROR(base::WriteFileAtomically(out_path, cluster::ReportJsonText(report)));
   }
   if (format == Format::kJson) {
-    PrintJson(inv.out, report);
+    inv.out << cluster::ReportJsonText(report);
   } else {
     inv.out << cluster::ReportText(report) << summary;
   }
