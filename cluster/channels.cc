@@ -10,18 +10,13 @@ namespace {
 
 // The LP that receives the event when `from` sends toward `dst`, and the
 // least delay of that hop (a header's serialisation and the link latency,
-// plus the switch's forwarding when the switch is skipped), as in
-// NodeLp::Transmit. Always > 0, which keeps every cycle's lookahead > 0.
+// plus the switch's forwarding when the switch is skipped), by the same
+// rule NodeLp::Transmit follows. Always > 0, which keeps every cycle's
+// lookahead > 0.
 std::pair<LpId, SimTime> FirstHop(const fabric::Topology& t, LpId from, LpId dst) {
-  const fabric::Link& link = t.links()[t.NextLink(from, dst)];
-  const SimTime hop = link.Serialization(kHeaderBytes) + link.latency;
-  const fabric::Node& next = t.nodes()[link.to];
-  if (link.to != dst && next.kind == fabric::NodeKind::kSwitch &&
-      t.nodes()[dst].models_ingress) {
-    const fabric::Link& last = t.links()[t.NextLink(link.to, dst)];
-    if (last.to == dst) return {dst, hop + next.forward_latency};
-  }
-  return {link.to, hop};
+  const fabric::NextHop hop = t.NextReceiver(from, dst);
+  const fabric::Link& link = t.links()[hop.link];
+  return {hop.receiver, link.Serialization(kHeaderBytes) + link.latency + hop.forward_latency};
 }
 
 }  // namespace

@@ -10,46 +10,28 @@ NodeLp::NodeLp(const fabric::Topology& topo, int node, SimTime window_start)
 
 NodeLp::Port& NodeLp::AddPort(int link) {
   port_of_link_[link] = static_cast<int>(ports_.size());
-  ports_.push_back(Port{link, SimTime::Zero(), WorkStat(window_start_), 0});
+  ports_.push_back(Port{link, {}, WorkStat(window_start_), 0});
   return ports_.back();
 }
 
 void NodeLp::Transmit(const Message& m, SimTime ready, Outbox& out) {
-  const int li = topo_.NextLink(node_, m.dst);
-  const fabric::Link& link = topo_.links()[li];
-  Port& p = PortFor(li);
-  const SimTime start = base::Max(ready, p.free);
-  const SimTime end = start + link.Serialization(m.bytes);
-  p.free = end;
-  p.sent.Add(start, end, m.bytes);
-  p.live_bytes += m.bytes;
-  const SimTime at_next = end + link.latency;
-  const fabric::Node& next = topo_.nodes()[link.to];
-  if (link.to != m.dst && next.kind == fabric::NodeKind::kSwitch &&
-      topo_.nodes()[m.dst].models_ingress) {
-    const int last = topo_.NextLink(link.to, m.dst);
-    if (topo_.links()[last].to == m.dst) {
-      Message direct = m;
-      direct.ingress = last;
-      out.Send(m.dst, at_next + next.forward_latency, direct);
-      return;
-    }
-  }
-  Message hop = m;
-  hop.ingress = -1;
-  out.Send(link.to, at_next, hop);
+  const fabric::NextHop hop = topo_.NextReceiver(node_, m.dst);
+  const SimTime at_next = Enqueue(PortFor(hop.link), ready, m.bytes);
+  Message sent = m;
+  sent.ingress = hop.ingress;
+  out.Send(hop.receiver, at_next + hop.forward_latency, sent);
 }
 
 SimTime NodeLp::Received(const Event& e) {
   if (e.msg.ingress < 0) return e.time;
-  const fabric::Link& link = topo_.links()[e.msg.ingress];
-  Port& p = PortFor(e.msg.ingress);
-  const SimTime start = base::Max(e.time, p.free);
-  const SimTime end = start + link.Serialization(e.msg.bytes);
-  p.free = end;
-  p.sent.Add(start, end, e.msg.bytes);
-  p.live_bytes += e.msg.bytes;
-  return end + link.latency;
+  return Enqueue(PortFor(e.msg.ingress), e.time, e.msg.bytes);
+}
+
+SimTime NodeLp::Enqueue(Port& p, SimTime ready, int32_t bytes) {
+  const fabric::LinkQueue::Slot s = p.queue.Enqueue(topo_.links()[p.link], ready, bytes);
+  p.sent.Add(s.start, s.end, bytes);
+  p.live_bytes += bytes;
+  return s.arrival;
 }
 
 void NodeLp::Compact(SimTime horizon) {

@@ -38,11 +38,10 @@ class NodeLp : public Lp {
   // Sends `m` one hop toward m.dst, entering the link no earlier than
   // `ready`. Callers pass non-decreasing `ready` times per link.
   //
-  // When the next node is a switch whose link to the destination is the
-  // last hop, the switch is skipped as an event: only messages for that
-  // destination use that link, so its FIFO queue is modelled by the
-  // destination itself (Received), at the same times the switch would have
-  // produced, with one event fewer per hop.
+  // The receiver is fabric::Topology::NextReceiver's: a switch whose link
+  // to the destination is the last hop is skipped as an event, and the
+  // destination models that link's queue itself (Received), at the same
+  // times the switch would have produced, with one event fewer per hop.
   void Transmit(const Message& m, SimTime ready, Outbox& out);
   // When a message addressed to this node actually arrives: after its
   // last link's queueing and serialisation, if the sender left those to
@@ -55,10 +54,12 @@ class NodeLp : public Lp {
  private:
   struct Port {
     int link;
-    SimTime free;
+    fabric::LinkQueue queue;
     WorkStat sent;  // busy intervals, bytes, messages
     int64_t live_bytes = 0;
   };
+  // Queues `bytes` on `p` and records it; returns the far end's arrival.
+  SimTime Enqueue(Port& p, SimTime ready, int32_t bytes);
   const fabric::Topology& topo_;
   int node_;
   Port& PortFor(int link) {

@@ -175,6 +175,23 @@ absl::Status Topology::ComputeRoutes() {
   return absl::OkStatus();
 }
 
+NextHop Topology::NextReceiver(int from, int dst) const {
+  NextHop h;
+  h.link = NextLink(from, dst);
+  const Link& link = links_[h.link];
+  h.receiver = link.to;
+  const Node& next = nodes_[link.to];
+  if (link.to != dst && next.kind == NodeKind::kSwitch && nodes_[dst].models_ingress) {
+    const int last = NextLink(link.to, dst);
+    if (links_[last].to == dst) {
+      h.receiver = dst;
+      h.ingress = last;
+      h.forward_latency = next.forward_latency;
+    }
+  }
+  return h;
+}
+
 std::vector<int> Topology::Route(int from, int to) const {
   std::vector<int> r;
   while (from != to) {

@@ -53,6 +53,43 @@ struct Link {
   }
 };
 
+// The FIFO queue of one link direction, the fabric's queueing law: a
+// message of b bytes ready at t starts at max(t, free), occupies the link
+// for b / bandwidth (rounded up to whole picoseconds) and reaches the far
+// end `latency` after it has left.
+class LinkQueue {
+ public:
+  struct Slot {
+    SimTime start;    // enters the link
+    SimTime end;      // has left the sender (the link is free again)
+    SimTime arrival;  // reaches the far end
+  };
+  // REQUIRES: `link` is the same link on every call.
+  Slot Enqueue(const Link& link, SimTime ready, int64_t bytes) {
+    Slot s;
+    s.start = base::Max(ready, free_);
+    s.end = s.start + link.Serialization(bytes);
+    s.arrival = s.end + link.latency;
+    free_ = s.end;
+    return s;
+  }
+  SimTime free() const { return free_; }
+
+ private:
+  SimTime free_;
+};
+
+// Who receives, as an event, a message that `from` sends toward `dst`.
+struct NextHop {
+  int link = -1;      // the link `from` transmits on
+  int receiver = -1;  // the next node, or `dst` when the switch is skipped
+  // When the switch after `link` is skipped: the switch's link to `dst`,
+  // whose queue `dst` models on receipt; -1 otherwise.
+  int ingress = -1;
+  // Added on the way: the skipped switch's forwarding latency, else zero.
+  SimTime forward_latency;
+};
+
 class Topology {
  public:
   // `num_chips` chips (or stages), named by `spec`. Defaults fill blanks:
@@ -72,6 +109,12 @@ class Topology {
 
   // The link node `from` sends on to reach `to` (from != to).
   int NextLink(int from, int to) const { return next_[from][to]; }
+  // The one rule for which hop skips a switch: when the next node is a
+  // switch whose link to `dst` is the last hop and `dst` models its
+  // ingress, that switch is not an event (only messages for `dst` use that
+  // link, so `dst` models its queue at the same times the switch would).
+  // REQUIRES: from != dst.
+  NextHop NextReceiver(int from, int dst) const;
   // Links on the route, in order.
   std::vector<int> Route(int from, int to) const;
   // Delivery time of `bytes` from `from` to `to` on an idle fabric.

@@ -74,5 +74,55 @@ TEST(TopologyTest, SerializationRoundsUp) {
   EXPECT_EQ(l.Serialization(65).picos(), 1016);
 }
 
+TEST(LinkQueueTest, FifoThenLatency) {
+  Link l;
+  l.bytes_per_ps = 0.064;  // 64 GB/s: 64 bytes take 1 ns
+  l.ps_per_byte = 1 / 0.064;
+  l.latency = SimTime::FromNanos(100);
+  LinkQueue q;
+  const LinkQueue::Slot a = q.Enqueue(l, SimTime::FromNanos(10), 64);
+  EXPECT_EQ(a.start.picos(), 10000);
+  EXPECT_EQ(a.end.picos(), 11000);
+  EXPECT_EQ(a.arrival.picos(), 111000);
+  // Ready before the link is free: waits for it.
+  const LinkQueue::Slot b = q.Enqueue(l, SimTime::FromNanos(10.5), 128);
+  EXPECT_EQ(b.start.picos(), 11000);
+  EXPECT_EQ(b.end.picos(), 13000);
+  EXPECT_EQ(b.arrival.picos(), 113000);
+  // Ready after: starts at once.
+  const LinkQueue::Slot c = q.Enqueue(l, SimTime::FromNanos(20), 64);
+  EXPECT_EQ(c.start.picos(), 20000);
+  EXPECT_EQ(q.free().picos(), 21000);
+}
+
+TEST(TopologyTest, NextReceiverSkipsOnlyALastHopSwitch) {
+  v1::TopologySpec spec;  // two-level, 10 per server
+  auto t = Topology::Build(spec, 30);
+  ASSERT_TRUE(t.ok()) << t.status();
+  // Without ingress modelling every switch is an event.
+  NextHop h = t->NextReceiver(t->chip(8), t->chip(9));
+  EXPECT_EQ(t->nodes()[h.receiver].name, "server0");
+  EXPECT_EQ(h.ingress, -1);
+  EXPECT_EQ(h.forward_latency.picos(), 0);
+
+  t->set_models_ingress(t->chip(9), true);
+  t->set_models_ingress(t->chip(10), true);
+  // chip8 -> server0 -> chip9: server0 is the last hop, skipped.
+  h = t->NextReceiver(t->chip(8), t->chip(9));
+  EXPECT_EQ(h.receiver, t->chip(9));
+  EXPECT_EQ(t->links()[h.link].name, "chip8->server0");
+  EXPECT_EQ(t->links()[h.ingress].name, "server0->chip9");
+  EXPECT_EQ(h.forward_latency, t->nodes()[t->links()[h.link].to].forward_latency);
+  // chip9 -> server0 -> spine -> ...: server0 is not the last hop.
+  h = t->NextReceiver(t->chip(9), t->chip(10));
+  EXPECT_EQ(t->nodes()[h.receiver].name, "server0");
+  EXPECT_EQ(h.ingress, -1);
+  // spine -> server1 -> chip10: server1 is skipped.
+  const int spine = t->links()[t->NextLink(h.receiver, t->chip(10))].to;
+  h = t->NextReceiver(spine, t->chip(10));
+  EXPECT_EQ(h.receiver, t->chip(10));
+  EXPECT_EQ(t->links()[h.ingress].name, "server1->chip10");
+}
+
 }  // namespace
 }  // namespace etchsim::fabric
