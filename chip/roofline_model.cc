@@ -7,16 +7,6 @@
 #include "base/status_macros.h"
 
 namespace etchsim::chip {
-namespace {
-
-int64_t Weights(const std::vector<model::Matmul>& ms) {
-  int64_t w = 0;
-  for (const auto& m : ms) w += m.weights();
-  return w;
-}
-
-}  // namespace
-
 absl::StatusOr<RooflineStageModel> RooflineStageModel::Create(
     const v1::ChipSpec& spec, const model::ModelSpec& m,
     const v1::ChipShard& stage, int tensor_parallel, model::KvDtype kv_dtype) {
@@ -59,22 +49,23 @@ absl::StatusOr<RooflineStageModel> RooflineStageModel::Create(
   for (const v1::LayerSlice& sl : stage.layers()) {
     const model::LayerSpec& l = m.layers[sl.layer()];
     ++s.layers_;
-    s.fixed_weights_ += Weights(l.attention) + Weights(l.dense_mlp) + Weights(l.shared_expert);
+    s.fixed_weights_ += model::SumWeights(l.attention) + model::SumWeights(l.dense_mlp) + model::SumWeights(l.shared_expert);
     if (l.router) s.fixed_weights_ += l.router->weights();
     s.active_weights_per_token_ += l.ActiveMatmulWeights();
     if (l.ffn_kind == model::FfnKind::kMoe) {
       ++s.moe_layers_;
-      s.expert_weights_ = Weights(l.expert);
+      s.expert_weights_ = model::SumWeights(l.expert);
       s.experts_ = l.num_routed_experts;
       s.experts_per_token_ = l.experts_per_token;
     }
   }
   if (stage.lm_head()) s.head_weights_ = m.LmHead().weights();
-  // Memory: the stage's weights are spread over tp devices; 90% of what
-  // remains (activations and workspace take the rest) holds the KV cache.
+  // Memory: the stage's weights are spread over tp devices; the KV cache
+  // gets the usable fraction of memory minus them (RooflineMemoryBudget).
   const double weight_bytes = static_cast<double>(stage.weight_bytes());
   const double memory = static_cast<double>(spec.weight_capacity_bytes()) * s.tp_;
-  s.kv_capacity_bytes_ = static_cast<int64_t>(std::max(0.0, 0.9 * memory - weight_bytes));
+  s.kv_capacity_bytes_ = static_cast<int64_t>(
+      std::max(0.0, RooflineMemoryBudget::kUsableFraction * memory - weight_bytes));
   if (spec.kv_capacity_bytes() > 0) {
     s.kv_capacity_bytes_ = std::min<int64_t>(s.kv_capacity_bytes_,
                                              spec.kv_capacity_bytes() * s.tp_);

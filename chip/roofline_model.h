@@ -40,6 +40,22 @@ struct BatchItem {
   bool needs_logits = true;  // decode tokens and the last prompt chunk
 };
 
+// How a roofline device group's memory is split, in one place: the
+// partitioner may fill at most kWeightFraction of it with weights; the KV
+// cache gets kUsableFraction of it minus the weights actually placed; the
+// rest holds activations and workspace (docs/assumptions.md).
+struct RooflineMemoryBudget {
+  static constexpr double kWeightFraction = 0.8;
+  static constexpr double kUsableFraction = 0.9;
+
+  // Weight capacity of a group of `tensor_parallel` devices for the
+  // partitioner.
+  static int64_t WeightBytes(const v1::ChipSpec& spec, int tensor_parallel) {
+    return static_cast<int64_t>(static_cast<double>(spec.weight_capacity_bytes()) *
+                                tensor_parallel * kWeightFraction);
+  }
+};
+
 class RooflineStageModel {
  public:
   static absl::StatusOr<RooflineStageModel> Create(const v1::ChipSpec& spec,

@@ -21,11 +21,6 @@ double MeanOf(const v1::LengthDist& d) {
   }
 }
 
-int64_t HandoffBytes(const Simulation& sim, int64_t count) {
-  return kHeaderBytes + static_cast<int64_t>(std::llround(
-                            count * sim.constants().hidden_size * sim.constants().activation_bytes));
-}
-
 double Delay(const Simulation& sim, int from, int to, int64_t bytes) {
   if (from == to) return 0;
   return sim.topology().UncontendedDelay(from, to, bytes).ToSeconds();
@@ -44,7 +39,7 @@ double ExpectedBranch(const Simulation& sim, int stage, int seg_index, int64_t c
   for (const ExpertHolder& h : em.layers.at(seg.dispatch_layer)) {
     if (h.lp == self) continue;
     const int holder_stage = sim.topology().nodes()[h.lp].index;
-    const int64_t bytes = HandoffBytes(sim, count);
+    const int64_t bytes = sim.constants().HandoffBytes(count);
     const double t = Delay(sim, self, h.lp, bytes) +
                      sim.hardwired_model(holder_stage).ExpertLatency(count).ToSeconds() +
                      Delay(sim, h.lp, self, bytes);
@@ -84,7 +79,7 @@ double PassSeconds(const Simulation& sim, int64_t context, int64_t count) {
   const int n = sim.num_stages();
   for (int s = 0; s < n; ++s) {
     t += StageSeconds(sim, s, context, count, false);
-    if (s + 1 < n) t += Delay(sim, sim.stage_lp(s), sim.stage_lp(s + 1), HandoffBytes(sim, count));
+    if (s + 1 < n) t += Delay(sim, sim.stage_lp(s), sim.stage_lp(s + 1), sim.constants().HandoffBytes(count));
   }
   return t;
 }
@@ -182,7 +177,7 @@ AnalyticEstimate Analyze(const Simulation& sim) {
       const auto r = topo.Route(sim.stage_lp(s), sim.stage_lp(s + 1));
       double link_free = 0;
       for (size_t k = 0; k < chunks.size(); ++k) {
-        const int64_t bytes = HandoffBytes(sim, chunks[k].count);
+        const int64_t bytes = sim.constants().HandoffBytes(chunks[k].count);
         const double leave = std::max(done[k], link_free);
         link_free = leave + topo.links()[r[0]].Serialization(bytes).ToSeconds();
         chunks[k].arrive = leave + Delay(sim, sim.stage_lp(s), sim.stage_lp(s + 1), bytes);
@@ -243,7 +238,7 @@ AnalyticEstimate Analyze(const Simulation& sim) {
     for (int s = 0; s < n; ++s) {
       t += sim.roofline_model(s).StepTime(items).ToSeconds();
       if (s + 1 < n) {
-        t += Delay(sim, sim.stage_lp(s), sim.stage_lp(s + 1), HandoffBytes(sim, batch));
+        t += Delay(sim, sim.stage_lp(s), sim.stage_lp(s + 1), sim.constants().HandoffBytes(batch));
       }
     }
     t += Delay(sim, sim.stage_lp(n - 1), sim.stage_lp(0), kHeaderBytes);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "base/file_util.h"
 #include "base/status_macros.h"
+#include "fabric/topology.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "model/model_spec.h"
@@ -75,11 +76,7 @@ v1::Scenario DefaultScenario() {
   s.set_chip("hc2");
   s.set_chips(30);
   s.set_strategy("auto");
-  s.mutable_topology()->set_kind("two-level");
-  s.mutable_topology()->set_cards_per_server(10);
-  s.mutable_topology()->set_card_link("pcie5-x16");
-  s.mutable_topology()->set_server_link("eth-400g");
-  s.mutable_topology()->set_chip_link("serdes-d2d");
+  fabric::ApplyTopologyDefaults(*s.mutable_topology());
   s.mutable_workload()->mutable_closed_loop()->set_users(1);
   s.mutable_workload()->mutable_input_len()->set_fixed(1024);
   s.mutable_workload()->mutable_output_len()->set_fixed(1024);
@@ -100,12 +97,7 @@ void ApplyDefaults(v1::Scenario& s) {
   if (s.model().empty()) s.set_model(d.model());
   if (s.chip().empty()) s.set_chip(d.chip());
   if (s.strategy().empty()) s.set_strategy(d.strategy());
-  v1::TopologySpec* t = s.mutable_topology();
-  if (t->kind().empty()) t->set_kind(d.topology().kind());
-  if (t->cards_per_server() == 0) t->set_cards_per_server(d.topology().cards_per_server());
-  if (t->card_link().empty()) t->set_card_link(d.topology().card_link());
-  if (t->server_link().empty()) t->set_server_link(d.topology().server_link());
-  if (t->chip_link().empty()) t->set_chip_link(d.topology().chip_link());
+  fabric::ApplyTopologyDefaults(*s.mutable_topology());
   v1::Workload* w = s.mutable_workload();
   if (w->kind_case() == v1::Workload::KIND_NOT_SET) {
     *w->mutable_closed_loop() = d.workload().closed_loop();

@@ -15,10 +15,6 @@
 
 namespace etchsim::cluster {
 
-// Fraction of a roofline stage's memory that partitioning may fill with
-// weights; the rest is KV cache, activations and workspace.
-constexpr double kRooflineWeightFraction = 0.8;
-
 absl::Status Simulation::BuildPlan() {
   ASSIGN_OR_RETURN(partitioner::ChipCapacity cap, chip::CapacityOf(chip_));
   cap.kv_dtype = kv_dtype_;
@@ -38,9 +34,7 @@ absl::Status Simulation::BuildPlan() {
         "--chips (", scenario_.chips(), ") must be a multiple of the tensor-parallel "
         "group size (", tp_, ") for ", chip_.name()));
   }
-  cap.weight_capacity_bytes =
-      static_cast<int64_t>(static_cast<double>(chip_.weight_capacity_bytes()) * tp_ *
-                           kRooflineWeightFraction);
+  cap.weight_capacity_bytes = chip::RooflineMemoryBudget::WeightBytes(chip_, tp_);
   cap.name = tp_ > 1 ? absl::StrCat(tp_, "x", chip_.name()) : chip_.name();
   const int stages = scenario_.chips() > 0 ? scenario_.chips() / tp_ : 0;
   ASSIGN_OR_RETURN(plan_, partitioner::Partition(model_, cap, "pipeline",

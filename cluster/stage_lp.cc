@@ -67,8 +67,7 @@ void StageLp::Exit(const Message& m, Outbox& out) {
     h.dst = wiring_.next;
     h.origin = out.self();
     h.aux = 0;
-    h.bytes = kHeaderBytes + static_cast<int32_t>(std::llround(
-                                 m.count * k_.hidden_size * k_.activation_bytes));
+    h.bytes = k_.HandoffBytes(m.count);
     Transmit(h, out.now(), out);
     return;
   }
@@ -225,8 +224,7 @@ void HardwiredLp::SegmentDone(const Message& m, int s, Outbox& out) {
     d.step = m.step;
     d.count = m.count;
     d.context = m.context;
-    d.bytes = kHeaderBytes + static_cast<int32_t>(std::llround(
-                                 m.count * k_.hidden_size * k_.activation_bytes));
+    d.bytes = k_.HandoffBytes(m.count);
     Transmit(d, out.now(), out);
   }
 }

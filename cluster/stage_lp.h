@@ -26,6 +26,13 @@ struct RunConstants {
   int64_t hidden_size = 0;
   double activation_bytes = 2.0;  // per hidden element on the wire
   SimTime window_start;
+
+  // Wire size of a hand-off or expert dispatch carrying `tokens` tokens'
+  // activations: the header plus model::ActivationBytes.
+  int32_t HandoffBytes(int64_t tokens) const {
+    return kHeaderBytes +
+           static_cast<int32_t>(model::ActivationBytes(tokens, hidden_size, activation_bytes));
+  }
 };
 
 // Who holds which routed experts of each MoE layer (expert-spread plans).

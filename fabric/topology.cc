@@ -79,6 +79,14 @@ void Topology::Connect(int a, int b, const v1::LinkSpec& spec) {
   }
 }
 
+void ApplyTopologyDefaults(v1::TopologySpec& s) {
+  if (s.kind().empty()) s.set_kind("two-level");
+  if (s.cards_per_server() == 0) s.set_cards_per_server(10);
+  if (s.card_link().empty()) s.set_card_link("pcie5-x16");
+  if (s.server_link().empty()) s.set_server_link("eth-400g");
+  if (s.chip_link().empty()) s.set_chip_link("serdes-d2d");
+}
+
 absl::StatusOr<Topology> Topology::Build(const v1::TopologySpec& in, int num_chips) {
   if (num_chips < 1) {
     return absl::InvalidArgumentError(absl::StrCat("topology needs >= 1 chip, got ", num_chips));
@@ -86,11 +94,7 @@ absl::StatusOr<Topology> Topology::Build(const v1::TopologySpec& in, int num_chi
   Topology t;
   t.spec_ = in;
   v1::TopologySpec& s = t.spec_;
-  if (s.kind().empty()) s.set_kind("two-level");
-  if (s.cards_per_server() == 0) s.set_cards_per_server(10);
-  if (s.card_link().empty()) s.set_card_link("pcie5-x16");
-  if (s.server_link().empty()) s.set_server_link("eth-400g");
-  if (s.chip_link().empty()) s.set_chip_link("serdes-d2d");
+  ApplyTopologyDefaults(s);
   if (s.cards_per_server() < 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         "topology.cards_per_server must be >= 1, got ", s.cards_per_server()));

@@ -25,6 +25,11 @@ using base::SimTime;
 std::vector<std::string> LinkPresetNames();
 absl::StatusOr<v1::LinkSpec> LoadLinkSpec(const std::string& name_or_path);
 
+// Fills the blanks of `spec` with the defaults, the one home of them: kind
+// "two-level", cards_per_server 10 (an HC1-style server of 10 cards),
+// links pcie5-x16 (card), eth-400g (server), serdes-d2d (chip to chip).
+void ApplyTopologyDefaults(v1::TopologySpec& spec);
+
 enum class NodeKind { kHost, kChip, kSwitch };
 
 struct Node {
@@ -92,9 +97,8 @@ struct NextHop {
 
 class Topology {
  public:
-  // `num_chips` chips (or stages), named by `spec`. Defaults fill blanks:
-  // kind "two-level", cards_per_server 10, links pcie5-x16 / eth-400g /
-  // serdes-d2d.
+  // `num_chips` chips (or stages), named by `spec`; ApplyTopologyDefaults
+  // fills its blanks.
   static absl::StatusOr<Topology> Build(const v1::TopologySpec& spec,
                                         int num_chips);
 

@@ -1,11 +1,11 @@
 #include "model/model_spec.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 
 namespace etchsim::model {
-namespace {
 
 int64_t SumParams(const std::vector<Matmul>& ms) {
   int64_t s = 0;
@@ -18,6 +18,12 @@ int64_t SumWeights(const std::vector<Matmul>& ms) {
   for (const Matmul& m : ms) s += m.weights();
   return s;
 }
+
+int64_t ActivationBytes(int64_t tokens, int64_t hidden_size, double bytes_per_element) {
+  return std::llround(tokens * hidden_size * bytes_per_element);
+}
+
+namespace {
 
 int MaxStep(const std::vector<Matmul>& ms) {
   int s = -1;

@@ -52,6 +52,16 @@ struct Matmul {
   int64_t params() const { return weights() + (bias ? out_features : 0); }
 };
 
+// Sums over a list of matrices: weights (in x out) and parameters (with
+// biases).
+int64_t SumWeights(const std::vector<Matmul>& ms);
+int64_t SumParams(const std::vector<Matmul>& ms);
+
+// Bytes of the activations `tokens` tokens carry from one chip to the next:
+// hidden_size elements each at `bytes_per_element` (the chip's activation
+// format), rounded to whole bytes; no message header.
+int64_t ActivationBytes(int64_t tokens, int64_t hidden_size, double bytes_per_element);
+
 enum class AttentionKind { kGqa, kMla };
 enum class FfnKind { kDense, kMoe };
 

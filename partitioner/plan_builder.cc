@@ -35,8 +35,7 @@ v1::Plan BuildPlan(const model::ModelSpec& m, const ChipCapacity& chip,
   plan.set_balance(balance.name());
 
   const WorkCostModel work;
-  const int64_t handoff = static_cast<int64_t>(
-      std::llround(static_cast<double>(m.hidden_size) * chip.activation_bytes_per_element));
+  const int64_t handoff = model::ActivationBytes(1, m.hidden_size, chip.activation_bytes_per_element);
   const std::vector<ChipLoad> loads = Loads(items, a);
   // Per MoE layer: home chip and the experts each chip holds.
   std::map<int, int> home;

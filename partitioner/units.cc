@@ -6,14 +6,6 @@ using model::FfnKind;
 using model::LayerSpec;
 using model::ModelSpec;
 
-namespace {
-int64_t Weights(const std::vector<model::Matmul>& ms) {
-  int64_t w = 0;
-  for (const auto& m : ms) w += m.weights();
-  return w;
-}
-}  // namespace
-
 double WorkCostModel::Embedding(const ModelSpec&) const { return 0.0; }
 
 double WorkCostModel::Layer(const LayerSpec& l) const {
@@ -21,14 +13,14 @@ double WorkCostModel::Layer(const LayerSpec& l) const {
 }
 
 double WorkCostModel::MoeCore(const LayerSpec& l) const {
-  int64_t w = Weights(l.attention) + Weights(l.shared_expert);
+  int64_t w = model::SumWeights(l.attention) + model::SumWeights(l.shared_expert);
   if (l.router) w += l.router->weights();
   return static_cast<double>(w);
 }
 
 double WorkCostModel::Expert(const LayerSpec& l) const {
   if (l.num_routed_experts == 0) return 0.0;
-  return static_cast<double>(Weights(l.expert)) *
+  return static_cast<double>(model::SumWeights(l.expert)) *
          static_cast<double>(l.experts_per_token) /
          static_cast<double>(l.num_routed_experts);
 }
