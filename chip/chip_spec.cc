@@ -1,14 +1,11 @@
 #include "chip/chip_spec.h"
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "base/embedded.h"
-#include "base/file_util.h"
+#include "base/preset.h"
 #include "base/status_macros.h"
+#include "base/text_proto.h"
 #include "chip/hardwired_model.h"
-#include "google/protobuf/io/tokenizer.h"
-#include "google/protobuf/text_format.h"
 #include "model/weight_format.h"
 
 namespace etchsim::chip {
@@ -18,19 +15,10 @@ const std::vector<base::EmbeddedFile>& EmbeddedChipPresets();
 
 namespace {
 
-class Collector : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    if (first_.empty()) {
-      first_ = absl::StrCat("line ", line + 1, ", column ", column + 1, ": ", message);
-    }
-  }
-  const std::string& first() const { return first_; }
-
- private:
-  std::string first_;
-};
+const base::PresetSet& Presets() {
+  static const base::PresetSet set{&EmbeddedChipPresets(), ".textproto", "chip"};
+  return set;
+}
 
 absl::Status FieldError(const std::string& source, absl::string_view field,
                         absl::string_view what) {
@@ -79,42 +67,18 @@ absl::Status Validate(const v1::ChipSpec& s, const std::string& src) {
 
 }  // namespace
 
-std::vector<std::string> PresetNames() {
-  std::vector<std::string> names;
-  for (const auto& f : EmbeddedChipPresets()) {
-    std::string n(f.name);
-    names.push_back(n.substr(0, n.size() - std::string(".textproto").size()));
-  }
-  return names;
-}
+std::vector<std::string> PresetNames() { return base::PresetNames(Presets()); }
 
 absl::StatusOr<v1::ChipSpec> ParseChipSpec(const std::string& text,
                                            const std::string& source) {
-  v1::ChipSpec spec;
-  google::protobuf::TextFormat::Parser parser;
-  Collector errors;
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(text, &spec)) {
-    return absl::InvalidArgumentError(absl::StrCat(source, ": ", errors.first()));
-  }
+  ASSIGN_OR_RETURN(v1::ChipSpec spec, base::ParseTextProto<v1::ChipSpec>(text, source));
   RETURN_IF_ERROR(Validate(spec, source));
   return spec;
 }
 
 absl::StatusOr<v1::ChipSpec> LoadChipSpec(const std::string& name_or_path) {
-  const bool path = absl::StrContains(name_or_path, "/") ||
-                    absl::EndsWith(name_or_path, ".textproto");
-  if (!path) {
-    const std::string file = name_or_path + ".textproto";
-    for (const auto& f : EmbeddedChipPresets()) {
-      if (f.name == file) return ParseChipSpec(std::string(f.contents), file);
-    }
-    return absl::NotFoundError(absl::StrCat(
-        "unknown chip \"", name_or_path, "\": not a preset (presets: ",
-        absl::StrJoin(PresetNames(), ", "), ") and not a path to a .textproto"));
-  }
-  ASSIGN_OR_RETURN(std::string text, base::ReadFile(name_or_path));
-  return ParseChipSpec(text, name_or_path);
+  ASSIGN_OR_RETURN(base::PresetText p, base::ReadPreset(Presets(), name_or_path));
+  return ParseChipSpec(p.text, p.source);
 }
 
 absl::StatusOr<partitioner::ChipCapacity> CapacityOf(const v1::ChipSpec& spec) {

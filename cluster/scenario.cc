@@ -8,24 +8,12 @@
 #include "absl/strings/str_split.h"
 #include "base/file_util.h"
 #include "base/status_macros.h"
+#include "base/text_proto.h"
 #include "fabric/topology.h"
-#include "google/protobuf/io/tokenizer.h"
-#include "google/protobuf/text_format.h"
 #include "model/model_spec.h"
 
 namespace etchsim::cluster {
 namespace {
-
-class Collector : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    if (first_.empty()) {
-      first_ = absl::StrCat("line ", line + 1, ", column ", column + 1, ": ", message);
-    }
-  }
-  std::string first_;
-};
 
 absl::Status Bad(absl::string_view field, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("scenario: ", field, " ", what));
@@ -122,14 +110,7 @@ void ApplyDefaults(v1::Scenario& s) {
 
 absl::StatusOr<v1::Scenario> ParseScenario(const std::string& text,
                                            const std::string& source) {
-  v1::Scenario s;
-  google::protobuf::TextFormat::Parser parser;
-  Collector errors;
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(text, &s)) {
-    return absl::InvalidArgumentError(absl::StrCat(source, ": ", errors.first_));
-  }
-  return s;
+  return base::ParseTextProto<v1::Scenario>(text, source);
 }
 
 absl::StatusOr<v1::Scenario> LoadScenarioFile(const std::string& path) {

@@ -3,34 +3,26 @@
 #include <cmath>
 #include <deque>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/embedded.h"
-#include "base/file_util.h"
+#include "base/preset.h"
 #include "base/status_macros.h"
-#include "google/protobuf/text_format.h"
+#include "base/text_proto.h"
 
 namespace etchsim::fabric {
 
 const std::vector<base::EmbeddedFile>& EmbeddedLinkPresets();
 
-std::vector<std::string> LinkPresetNames() {
-  std::vector<std::string> names;
-  for (const auto& f : EmbeddedLinkPresets()) {
-    std::string n(f.name);
-    names.push_back(n.substr(0, n.size() - std::string(".textproto").size()));
-  }
-  return names;
-}
-
 namespace {
 
+const base::PresetSet& LinkPresets() {
+  static const base::PresetSet set{&EmbeddedLinkPresets(), ".textproto", "link"};
+  return set;
+}
+
 absl::StatusOr<v1::LinkSpec> ParseLink(const std::string& text, const std::string& src) {
-  v1::LinkSpec spec;
-  if (!google::protobuf::TextFormat::ParseFromString(text, &spec)) {
-    return absl::InvalidArgumentError(absl::StrCat(src, ": not a valid LinkSpec textproto"));
-  }
+  ASSIGN_OR_RETURN(v1::LinkSpec spec, base::ParseTextProto<v1::LinkSpec>(text, src));
   if (!(spec.bandwidth_bytes_per_s() > 0)) {
     return absl::InvalidArgumentError(absl::StrCat(
         src, ": bandwidth_bytes_per_s must be > 0, got ", spec.bandwidth_bytes_per_s()));
@@ -44,20 +36,11 @@ absl::StatusOr<v1::LinkSpec> ParseLink(const std::string& text, const std::strin
 
 }  // namespace
 
+std::vector<std::string> LinkPresetNames() { return base::PresetNames(LinkPresets()); }
+
 absl::StatusOr<v1::LinkSpec> LoadLinkSpec(const std::string& name_or_path) {
-  if (!absl::StrContains(name_or_path, "/") &&
-      !absl::EndsWith(name_or_path, ".textproto")) {
-    for (const auto& f : EmbeddedLinkPresets()) {
-      if (f.name == name_or_path + ".textproto") {
-        return ParseLink(std::string(f.contents), std::string(f.name));
-      }
-    }
-    return absl::NotFoundError(absl::StrCat(
-        "unknown link \"", name_or_path, "\" (presets: ",
-        absl::StrJoin(LinkPresetNames(), ", "), ")"));
-  }
-  ASSIGN_OR_RETURN(std::string text, base::ReadFile(name_or_path));
-  return ParseLink(text, name_or_path);
+  ASSIGN_OR_RETURN(base::PresetText p, base::ReadPreset(LinkPresets(), name_or_path));
+  return ParseLink(p.text, p.source);
 }
 
 int Topology::AddNode(NodeKind kind, int index, std::string name, SimTime fwd) {

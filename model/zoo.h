@@ -14,12 +14,13 @@ namespace etchsim::model {
 // Sorted bundled names, e.g. "deepseek-r1", "llama-3.1-8b".
 std::vector<std::string> BundledModelNames();
 
-// The bundled config.json text for `name`, or NotFound.
-absl::StatusOr<std::string> BundledModelJson(const std::string& name);
+// The config.json text of `name_or_path`, resolved by base::ReadPreset: a
+// value containing '/' or ending in ".json" is a path; otherwise a bundled
+// name (falling back to a file of that name in the working directory).
+// Unknown names list the bundled ones.
+absl::StatusOr<std::string> ModelConfigText(const std::string& name_or_path);
 
-// Resolves `name_or_path`: a value containing '/' or ending in ".json" is a
-// path; otherwise a bundled name (falling back to a file of that name in the
-// working directory). Unknown names list the bundled ones.
+// ModelConfigText, parsed.
 absl::StatusOr<ModelConfig> LoadModelConfig(const std::string& name_or_path);
 absl::StatusOr<ModelSpec> LoadModel(const std::string& name_or_path);
 

@@ -17,7 +17,7 @@ TEST(ZooTest, BundledByNameAndByPath) {
   const std::string path = ::testing::TempDir() + "/my-model.json";
   {
     std::ofstream out(path);
-    out << *BundledModelJson("mixtral-8x7b");
+    out << *ModelConfigText("mixtral-8x7b");
   }
   auto bypath = LoadModel(path);
   ASSERT_TRUE(bypath.ok()) << bypath.status();

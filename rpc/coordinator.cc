@@ -32,12 +32,6 @@ std::string NewRunId() {
   return absl::StrFormat("run-%08x%08x", rd(), rd());
 }
 
-absl::StatusOr<std::string> ModelJson(const std::string& name_or_path) {
-  auto bundled = model::BundledModelJson(name_or_path);
-  if (bundled.ok()) return *bundled;
-  return base::ReadFile(name_or_path);
-}
-
 }  // namespace
 
 absl::StatusOr<int> StagesNeeded(const v1::Scenario& scenario) {
@@ -63,7 +57,7 @@ absl::StatusOr<v1::Report> RunDistributed(const v1::Scenario& scenario_in,
   if (opt.model_config_json != nullptr) {
     model_json = *opt.model_config_json;
   } else {
-    ASSIGN_OR_RETURN(model_json, ModelJson(sim->scenario().model()));
+    ASSIGN_OR_RETURN(model_json, model::ModelConfigText(sim->scenario().model()));
   }
   const std::string run_id = NewRunId();
   auto name = [&](int stage) {
