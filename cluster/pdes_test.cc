@@ -2,6 +2,7 @@
 // every stage in its own executor, must reproduce the single-process
 // report byte for byte.
 #include "cluster/pdes.h"
+#include "cluster/run_protocol.h"
 
 #include <deque>
 #include <fstream>
@@ -21,44 +22,48 @@ std::string InProcess(const Simulation& sim) {
   return ReportJsonText(*BuildReport(*r, Analyze(sim)));
 }
 
-// Drives one executor per rank, delivering batches through per-rank FIFO
-// mailboxes in a fixed round-robin, as a stand-in for the network.
+// Drives one executor and one RunProtocol per rank — the same control
+// code the gRPC processes run — delivering batches, controls and statuses
+// through per-rank FIFO mailboxes in a fixed round-robin, as a stand-in for
+// the network.
 std::string Partitioned(const Simulation& sim, int* rounds_out = nullptr) {
   const ChannelPlan plan = PlanChannels(sim);
   std::vector<std::unique_ptr<ProcessExecutor>> ex;
+  std::vector<std::unique_ptr<RunProtocol>> proto;
   for (int r = 0; r < plan.num_ranks; ++r) {
     std::vector<std::unique_ptr<Lp>> lps(sim.num_lps());
     for (LpId id : plan.LpsOf(r)) lps[id] = sim.MakeLp(id);
     ex.push_back(std::make_unique<ProcessExecutor>(r, plan, std::move(lps), sim.EndTime()));
+    proto.push_back(std::make_unique<RunProtocol>(*ex.back(), plan.num_ranks));
   }
-  const LpId host = sim.topology().host();
-  for (const auto& [at, m] : sim.InitialEvents()) ex[0]->Inject(host, host, at, m);
+  const RunControl start = proto[0]->Start(sim);
+  for (int r = 1; r < plan.num_ranks; ++r) proto[r]->OnControl(start);
   struct Mail {
     int from;
     OutBatch batch;
   };
   std::vector<std::deque<Mail>> mail(plan.num_ranks);
+  std::deque<RunControl> control;  // coordinator -> every chip, in order
   int rounds = 0;
   while (true) {
-    bool all_done = true;
     for (int r = 0; r < plan.num_ranks; ++r) {
       while (!mail[r].empty()) {
         Mail& mm = mail[r].front();
-        ex[r]->Receive(mm.from, mm.batch.promise, mm.batch.events);
+        proto[r]->OnBatch(mm.from, mm.batch.promise, mm.batch.events);
         mail[r].pop_front();
       }
-      for (OutBatch& b : ex[r]->Advance()) mail[b.to].push_back({r, std::move(b)});
-      if (ex[r]->stop_requested()) {
-        for (auto& x : ex) x->SetEnd(ex[r]->stop_time());
+      if (r > 0) {
+        for (const RunControl& c : control) proto[r]->OnControl(c);
       }
-      all_done &= ex[r]->Finished();
+      RunProtocol::Step step = proto[r]->Advance(/*publish_gvt=*/true);
+      for (OutBatch& b : step.batches) mail[b.to].push_back({r, std::move(b)});
+      if (step.broadcast) control.push_back(*step.broadcast);
+      if (r > 0) proto[0]->OnStatus(r, proto[r]->Status());
       EXPECT_EQ(ex[r]->error(), "");
     }
-    SimTime gvt = SimTime::Max();
-    for (auto& x : ex) gvt = base::Min(gvt, x->Lvt());
-    for (auto& x : ex) x->Compact(base::Min(gvt, x->end()));
+    control.clear();  // rank 0 runs first in a round: every chip has seen it
     ++rounds;
-    if (all_done) break;
+    if (proto[0]->all_finished()) break;
     if (rounds > 50000000) {
       ADD_FAILURE() << "no termination";
       return "";

@@ -176,8 +176,7 @@ absl::StatusOr<v1::Report> RunDistributed(const v1::Scenario& scenario_in,
         last_progress_at = Clock::now();
       } else if (std::chrono::duration<double>(Clock::now() - last_progress_at).count() >
                  opt.stall_timeout_s) {
-        int slow = -1;
-        const SimTime t = node.slowest_lvt(&slow);
+        const auto [slow, t] = node.slowest();
         node.Fail(absl::StrFormat(
             "no progress for %.0f s at virtual time %s; waiting on %s (at %s)",
             opt.stall_timeout_s, node.gvt().ToString(),

@@ -30,12 +30,10 @@ SimNode::SimNode(asio::io_context& io, std::shared_ptr<const cluster::Simulation
       plan_(cluster::PlanChannels(*sim_)),
       rank_(rank),
       run_id_(std::move(run_id)),
-      exec_(rank, plan_, LpsFor(*sim_, plan_, rank), sim_->EndTime()) {
+      exec_(rank, plan_, LpsFor(*sim_, plan_, rank), sim_->EndTime()),
+      protocol_(exec_, plan_.num_ranks) {
   if (rank_ == 0) {
-    for (int r = 1; r < plan_.num_ranks; ++r) {
-      expected_.insert(r);
-      chips_[r] = ChipStatus{};
-    }
+    for (int r = 1; r < plan_.num_ranks; ++r) expected_.insert(r);
   } else {
     expected_.insert(0);
     for (const cluster::Channel& c : plan_.channels) {
@@ -97,17 +95,17 @@ void SimNode::Write(int rank, const v1::Batch& b) {
 void SimNode::Go() {
   if (started_ || failed_) return;
   started_ = true;
-  if (rank_ == 0) {
-    const cluster::LpId host = sim_->topology().host();
-    for (const auto& [at, m] : sim_->InitialEvents()) exec_.Inject(host, host, at, m);
-    v1::Batch start;
-    start.set_run_id(run_id_);
-    start.set_from_rank(0);
-    start.set_end_ps(exec_.end().picos());
-    for (int r = 1; r < plan_.num_ranks; ++r) Write(r, start);
-    end_sent_ = exec_.end();
-  }
+  if (rank_ == 0) Broadcast(protocol_.Start(*sim_));
   SchedulePump();
+}
+
+void SimNode::Broadcast(const cluster::RunControl& c) {
+  v1::Batch b;
+  b.set_run_id(run_id_);
+  b.set_from_rank(0);
+  if (c.end) b.set_end_ps(c.end->picos());
+  if (c.gvt) b.set_gvt_ps(c.gvt->picos());
+  for (int r = 1; r < plan_.num_ranks; ++r) Write(r, b);
 }
 
 void SimNode::OnBatch(std::shared_ptr<v1::Batch> b) {
@@ -121,26 +119,21 @@ void SimNode::OnBatch(std::shared_ptr<v1::Batch> b) {
     return;
   }
   if (rank_ == 0 && from != 0) {
-    ChipStatus& st = chips_[from];
-    if (b->lvt_ps() > st.lvt.picos()) st.lvt = SimTime::Picos(b->lvt_ps());
-    st.finished = st.finished || b->finished();
-    st.events = std::max<uint64_t>(st.events, b->events_processed());
+    protocol_.OnStatus(from, {SimTime::Picos(b->lvt_ps()), b->finished(),
+                              static_cast<uint64_t>(b->events_processed())});
     if (b->hello()) {
       ready_chips_.insert(from);
       MaybeGo();
     }
   }
   if (from == 0 && rank_ != 0) {
-    if (b->end_ps() > 0) {
-      exec_.SetEnd(SimTime::Picos(b->end_ps()));
-      if (!started_) {
-        started_ = true;
-        last_status_ = std::chrono::steady_clock::now();
-      }
-    }
-    if (b->gvt_ps() > gvt_.picos()) {
-      gvt_ = SimTime::Picos(b->gvt_ps());
-      exec_.Compact(base::Min(gvt_, exec_.end()));
+    cluster::RunControl c;
+    if (b->end_ps() > 0) c.end = SimTime::Picos(b->end_ps());
+    if (b->gvt_ps() > 0) c.gvt = SimTime::Picos(b->gvt_ps());
+    protocol_.OnControl(c);
+    if (c.end && !started_) {
+      started_ = true;
+      last_status_ = std::chrono::steady_clock::now();
     }
   }
   if (!b->events().empty() || b->promise_ps() > 0) {
@@ -149,7 +142,7 @@ void SimNode::OnBatch(std::shared_ptr<v1::Batch> b) {
       Fail(absl::StrCat("bad batch from ", Describe(from), ": ", events.status().message()));
       return;
     }
-    exec_.Receive(from, SimTime::Picos(b->promise_ps()), *events);
+    protocol_.OnBatch(from, SimTime::Picos(b->promise_ps()), *events);
   }
   if (started_) SchedulePump();
 }
@@ -163,89 +156,54 @@ void SimNode::SchedulePump() {
 void SimNode::Pump() {
   pump_scheduled_ = false;
   if (failed_ || done_ || !started_) return;
-  std::vector<cluster::OutBatch> batches = exec_.Advance();
+  const auto now = std::chrono::steady_clock::now();
+  cluster::RunProtocol::Step step = protocol_.Advance(now - last_status_ > kStatusInterval);
   if (!exec_.error().empty()) {
     Fail(absl::StrCat("internal error: ", exec_.error()));
     return;
   }
-  const bool finished = exec_.Finished();
-  for (cluster::OutBatch& ob : batches) {
+  const cluster::RankStatus status = protocol_.Status();
+  for (cluster::OutBatch& ob : step.batches) {
     v1::Batch b;
     b.set_from_rank(rank_);
     b.set_promise_ps(ob.promise.picos());
     EncodeEvents(ob.events, b.mutable_events());
     if (ob.to == 0 && rank_ != 0) {
-      b.set_lvt_ps(exec_.Lvt().picos());
-      b.set_finished(finished);
-      b.set_events_processed(static_cast<int64_t>(exec_.events_processed()));
-      finished_sent_ = finished;
+      b.set_lvt_ps(status.lvt.picos());
+      b.set_finished(status.finished);
+      b.set_events_processed(static_cast<int64_t>(status.events));
+      finished_sent_ = status.finished;
     }
     Write(ob.to, b);
     if (failed_) return;
   }
   if (rank_ == 0) {
-    if (exec_.stop_requested() && exec_.stop_time() < end_sent_) {
-      end_sent_ = exec_.stop_time();
-      v1::Batch end;
-      end.set_from_rank(0);
-      end.set_end_ps(end_sent_.picos());
-      for (int r = 1; r < plan_.num_ranks; ++r) Write(r, end);
+    if (step.broadcast) {
+      if (step.broadcast->gvt) last_status_ = now;
+      Broadcast(*step.broadcast);
     }
-    SimTime g = exec_.Lvt();
-    for (const auto& [r, st] : chips_) g = base::Min(g, st.lvt);
-    if (g > gvt_) gvt_ = g;
-    const auto now = std::chrono::steady_clock::now();
-    if (gvt_ > gvt_sent_ && now - last_status_ > kStatusInterval) {
-      last_status_ = now;
-      gvt_sent_ = gvt_;
-      exec_.Compact(base::Min(gvt_, exec_.end()));
-      v1::Batch gb;
-      gb.set_from_rank(0);
-      gb.set_gvt_ps(gvt_.picos());
-      for (int r = 1; r < plan_.num_ranks; ++r) Write(r, gb);
-    }
-    if (all_finished()) {
+    if (protocol_.all_finished()) {
       done_ = true;
       if (on_all_finished) on_all_finished();
     }
   } else {
-    SendStatus(finished != finished_sent_);
+    SendStatus(status.finished != finished_sent_);
   }
 }
 
 void SimNode::SendStatus(bool force) {
   const auto now = std::chrono::steady_clock::now();
-  const SimTime lvt = exec_.Lvt();
-  if (!force && (lvt <= lvt_sent_ || now - last_status_ < kStatusInterval)) return;
+  const cluster::RankStatus st = protocol_.Status();
+  if (!force && (st.lvt <= lvt_sent_ || now - last_status_ < kStatusInterval)) return;
   last_status_ = now;
-  lvt_sent_ = lvt;
-  const bool finished = exec_.Finished();
-  finished_sent_ = finished;
+  lvt_sent_ = st.lvt;
+  finished_sent_ = st.finished;
   v1::Batch b;
   b.set_from_rank(rank_);
-  b.set_lvt_ps(lvt.picos());
-  b.set_finished(finished);
-  b.set_events_processed(static_cast<int64_t>(exec_.events_processed()));
+  b.set_lvt_ps(st.lvt.picos());
+  b.set_finished(st.finished);
+  b.set_events_processed(static_cast<int64_t>(st.events));
   Write(0, b);
-}
-
-bool SimNode::all_finished() {
-  if (!exec_.Finished()) return false;
-  for (const auto& [r, st] : chips_) {
-    if (!st.finished) return false;
-  }
-  return true;
-}
-
-SimTime SimNode::slowest_lvt(int* rank) const {
-  SimTime best = SimTime::Max();
-  for (const auto& [r, st] : chips_) {
-    if (!st.finished && st.lvt < best) {
-      best = st.lvt;
-      *rank = r;
-    }
-  }
-  return best;
 }
 
 void SimNode::OnPeerClosed(int rank, const grpc::Status& s) {
@@ -271,7 +229,7 @@ void SimNode::Fail(const std::string& why) {
 NodeSnapshot SimNode::Snapshot() {
   NodeSnapshot s;
   s.lvt = exec_.Lvt();
-  s.gvt = gvt_;
+  s.gvt = protocol_.gvt();
   s.end = exec_.end();
   s.events = exec_.events_processed();
   s.queue = exec_.queue_size();

@@ -21,6 +21,7 @@
 #include "boost/asio.hpp"
 #include "cluster/channels.h"
 #include "cluster/pdes.h"
+#include "cluster/run_protocol.h"
 #include "cluster/simulation.h"
 #include "rpc/peer.h"
 
@@ -70,16 +71,15 @@ class SimNode {
   bool finished() { return exec_.Finished(); }
   bool failed() const { return failed_; }
   SimTime end() const { return exec_.end(); }
-  SimTime gvt() const { return gvt_; }
+  SimTime gvt() const { return protocol_.gvt(); }
   NodeSnapshot Snapshot();
   // Finalises this rank's LPs clipped at `end` (after everyone finished).
   std::vector<cluster::LpResult> Finalize(SimTime end);
   cluster::ProcessExecutor& executor() { return exec_; }
   std::vector<std::shared_ptr<Peer>> peers() const;
 
-  // Rank 0: per-chip status.
-  bool all_finished();
-  SimTime slowest_lvt(int* rank) const;
+  // Rank 0: the unfinished chip with the lowest lvt (rank, lvt).
+  std::pair<int, SimTime> slowest() const { return protocol_.Slowest(); }
 
   std::function<void()> on_ready;          // all expected peers attached
   std::function<void()> on_all_finished;   // rank 0: run complete
@@ -90,6 +90,7 @@ class SimNode {
   void SchedulePump();
   void Pump();
   void SendStatus(bool force);
+  void Broadcast(const cluster::RunControl& c);
   void Write(int rank, const v1::Batch& b);
   std::string Describe(int rank) const;
 
@@ -99,23 +100,15 @@ class SimNode {
   int rank_;
   std::string run_id_;
   cluster::ProcessExecutor exec_;
+  cluster::RunProtocol protocol_;
   std::set<int> expected_;
   std::map<int, std::shared_ptr<Peer>> peers_;
   bool started_ = false;
   bool pump_scheduled_ = false;
   bool failed_ = false;
   bool done_ = false;
-  // Rank 0.
-  struct ChipStatus {
-    SimTime lvt;
-    bool finished = false;
-    uint64_t events = 0;
-  };
-  std::map<int, ChipStatus> chips_;
+  // Rank 0: chips that said hello.
   std::set<int> ready_chips_;
-  SimTime end_sent_ = SimTime::Max();
-  SimTime gvt_;
-  SimTime gvt_sent_;
   // Chips.
   SimTime lvt_sent_;
   bool finished_sent_ = false;

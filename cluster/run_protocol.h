@@ -1,0 +1,97 @@
+// RunProtocol: the control half of a conservative parallel run, beside the
+// event exchange ProcessExecutor does. Transport-independent: the gRPC
+// processes (rpc::SimNode) and the in-memory test drive the same code.
+//
+//   coordinator (rank 0, hosts the host LP)        chips (ranks 1..N-1)
+//   Start: seed the workload, broadcast end  ───>  OnControl: SetEnd
+//   Advance: the host stopped → broadcast the
+//            lowered end time                ───>  OnControl: SetEnd
+//   OnStatus <─── chips' (lvt, finished, events)   Status()
+//   GVT = min(own lvt, every chip's lvt);
+//   broadcast when it moved                  ───>  OnControl: Compact(gvt)
+//   all_finished: every rank processed every event before the end time.
+//
+// Statistics older than the GVT are final and may be folded (Compact); the
+// run ends when every rank is finished, at end() (the host's stop time, or
+// the scenario's end).
+#ifndef ETCHSIM_CLUSTER_RUN_PROTOCOL_H_
+#define ETCHSIM_CLUSTER_RUN_PROTOCOL_H_
+
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "cluster/pdes.h"
+#include "cluster/simulation.h"
+
+namespace etchsim::cluster {
+
+// Coordinator -> every chip. Either field may be unset.
+struct RunControl {
+  std::optional<SimTime> end;  // the run ends here (only ever lowered)
+  std::optional<SimTime> gvt;  // statistics before this are final
+};
+
+// Chip -> coordinator.
+struct RankStatus {
+  SimTime lvt;  // lower bound on the rank's next event time
+  bool finished = false;
+  uint64_t events = 0;
+};
+
+class RunProtocol {
+ public:
+  // REQUIRES: `exec` outlives this object.
+  RunProtocol(ProcessExecutor& exec, int num_ranks);
+
+  bool coordinator() const { return exec_.rank() == 0; }
+
+  // Coordinator: seeds the workload's first events into the host LP and
+  // returns the control to send every chip (the end time).
+  // REQUIRES: coordinator(); called once, before Advance.
+  RunControl Start(const Simulation& sim);
+  // Chip: the coordinator's control.
+  void OnControl(const RunControl& c);
+  // Coordinator: a chip's status (statuses may arrive out of date; only
+  // progress is kept).
+  void OnStatus(int from, const RankStatus& s);
+  // Events and a promise from rank `from`.
+  void OnBatch(int from, SimTime promise, const std::vector<Event>& events) {
+    exec_.Receive(from, promise, events);
+  }
+
+  struct Step {
+    std::vector<OutBatch> batches;
+    // Coordinator: control to send every chip, if any.
+    std::optional<RunControl> broadcast;
+  };
+  // Processes every safe event. The coordinator's broadcast carries a
+  // lowered end time whenever the host stopped the run, and a GVT that
+  // moved when `publish_gvt` (callers rate-limit it: it only bounds
+  // memory and feeds metrics, never correctness).
+  Step Advance(bool publish_gvt);
+
+  // This rank's status, for the coordinator.
+  RankStatus Status();
+  // Coordinator: every rank has finished; the run is over.
+  bool all_finished();
+  // Coordinator: the unfinished chip with the lowest lvt (rank, lvt), or
+  // rank -1 when all have finished.
+  std::pair<int, SimTime> Slowest() const;
+  // Coordinator: the global virtual time; chips: the last one received.
+  SimTime gvt() const { return gvt_; }
+  // Coordinator: events processed by every rank, as last reported.
+  uint64_t total_events() const;
+  SimTime end() const { return exec_.end(); }
+
+ private:
+  ProcessExecutor& exec_;
+  std::map<int, RankStatus> chips_;  // coordinator: by rank
+  SimTime end_sent_ = SimTime::Max();
+  SimTime gvt_;
+  SimTime gvt_sent_;
+};
+
+}  // namespace etchsim::cluster
+
+#endif  // ETCHSIM_CLUSTER_RUN_PROTOCOL_H_
