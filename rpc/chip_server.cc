@@ -5,20 +5,11 @@
 #include "absl/strings/str_cat.h"
 #include "cluster/simulation.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "rpc/status.h"
 #include "rpc/wire.h"
 
 namespace etchsim::rpc {
 namespace {
-
-grpc::Status ToGrpc(const absl::Status& s) {
-  if (s.ok()) return grpc::Status::OK;
-  const auto code = s.code() == absl::StatusCode::kInvalidArgument ||
-                            s.code() == absl::StatusCode::kFailedPrecondition ||
-                            s.code() == absl::StatusCode::kNotFound
-                        ? grpc::StatusCode::FAILED_PRECONDITION
-                        : grpc::StatusCode::INTERNAL;
-  return grpc::Status(code, std::string(s.message()));
-}
 
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
@@ -80,7 +71,7 @@ grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequ
   o.model_config_json = &req->model_config_json();
   o.load_trace = false;
   auto sim = cluster::Simulation::Build(req->scenario(), o);
-  if (!sim.ok()) return ToGrpc(sim.status());
+  if (!sim.ok()) return ToGrpcStatus(sim.status());
   const int stage = req->stage();
   if (stage < 0 || stage >= (*sim)->num_stages()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,

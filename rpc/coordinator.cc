@@ -15,6 +15,7 @@
 #include "model/zoo.h"
 #include "rpc/peer.h"
 #include "rpc/sim_node.h"
+#include "rpc/status.h"
 #include "rpc/wire.h"
 
 namespace etchsim::rpc {
@@ -266,7 +267,7 @@ grpc::Status CoordinatorServer::StartRun(grpc::ServerContext* ctx, const v1::Run
   }
   auto scenario = cluster::ParseScenario(req->scenario_textproto(), "scenario");
   if (!scenario.ok()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(scenario.status().message()));
+    return ToGrpcStatus(scenario.status());
   }
   DistributedOptions opt;
   opt.chip_addresses = chips_;
@@ -281,7 +282,7 @@ grpc::Status CoordinatorServer::StartRun(grpc::ServerContext* ctx, const v1::Run
   // Scenarios naming more stages than there are chips fail here.
   auto stages = StagesNeeded(*scenario);
   if (!stages.ok()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(stages.status().message()));
+    return ToGrpcStatus(stages.status());
   }
   if (*stages > static_cast<int>(chips_.size())) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,

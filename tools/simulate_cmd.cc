@@ -21,6 +21,7 @@
 #include "tools/scenario_flags.h"
 #include "rpc/coordinator.h"
 #include "rpc/process.h"
+#include "rpc/status.h"
 #include "google/protobuf/text_format.h"
 #include "absl/strings/str_split.h"
 
@@ -78,17 +79,7 @@ absl::StatusOr<v1::Report> RunOnCoordinator(const v1::Scenario& scenario,
   }
   const grpc::Status s = reader->Finish();
   if (!error.empty()) return absl::UnavailableError(error);
-  if (!s.ok()) {
-    const std::string msg = absl::StrCat("coordinator ", address, ": ", s.error_message());
-    switch (s.error_code()) {
-      case grpc::StatusCode::INVALID_ARGUMENT:
-        return absl::InvalidArgumentError(msg);
-      case grpc::StatusCode::FAILED_PRECONDITION:
-        return absl::FailedPreconditionError(msg);
-      default:
-        return absl::UnavailableError(msg);
-    }
-  }
+  RETURN_IF_ERROR(rpc::FromGrpcStatus(s, absl::StrCat("coordinator ", address)));
   if (!report) {
     return absl::UnavailableError(absl::StrCat("coordinator ", address, " sent no report"));
   }
