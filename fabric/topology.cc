@@ -43,6 +43,18 @@ absl::StatusOr<v1::LinkSpec> LoadLinkSpec(const std::string& name_or_path) {
   return ParseLink(p.text, p.source);
 }
 
+int TopologyBuilder::AddChip(int index, SimTime forward_latency) {
+  return t_.AddNode(NodeKind::kChip, index, absl::StrCat("chip", index), forward_latency);
+}
+
+int TopologyBuilder::AddSwitch(int index, std::string name, SimTime forward_latency) {
+  return t_.AddNode(NodeKind::kSwitch, index, std::move(name), forward_latency);
+}
+
+void TopologyBuilder::Connect(int a, int b, const v1::LinkSpec& link) { t_.Connect(a, b, link); }
+
+void TopologyBuilder::set_num_servers(int n) { t_.num_servers_ = n; }
+
 int Topology::AddNode(NodeKind kind, int index, std::string name, SimTime fwd) {
   nodes_.push_back(Node{kind, index, std::move(name), fwd, {}});
   return static_cast<int>(nodes_.size() - 1);
@@ -84,50 +96,13 @@ absl::StatusOr<Topology> Topology::Build(const v1::TopologySpec& in, int num_chi
   }
   t.num_chips_ = num_chips;
   t.AddNode(NodeKind::kHost, 0, "host", SimTime::Zero());
-  const std::string& kind = s.kind();
-  if (kind == "chain" || kind == "ring") {
-    ASSIGN_OR_RETURN(v1::LinkSpec chip_link, LoadLinkSpec(s.chip_link()));
-    ASSIGN_OR_RETURN(v1::LinkSpec card_link, LoadLinkSpec(s.card_link()));
-    const SimTime fwd = SimTime::FromNanos(chip_link.switch_latency_ns());
-    for (int i = 0; i < num_chips; ++i) {
-      t.AddNode(NodeKind::kChip, i, absl::StrCat("chip", i), fwd);
-    }
-    t.Connect(t.host(), t.chip(0), card_link);
-    for (int i = 0; i + 1 < num_chips; ++i) t.Connect(t.chip(i), t.chip(i + 1), chip_link);
-    if (kind == "ring" && num_chips > 2) t.Connect(t.chip(num_chips - 1), t.chip(0), chip_link);
-  } else if (kind == "switch") {
-    ASSIGN_OR_RETURN(v1::LinkSpec card_link, LoadLinkSpec(s.card_link()));
-    for (int i = 0; i < num_chips; ++i) {
-      t.AddNode(NodeKind::kChip, i, absl::StrCat("chip", i), SimTime::Zero());
-    }
-    const int sw = t.AddNode(NodeKind::kSwitch, 0, "switch",
-                             SimTime::FromNanos(card_link.switch_latency_ns()));
-    t.Connect(t.host(), sw, card_link);
-    for (int i = 0; i < num_chips; ++i) t.Connect(t.chip(i), sw, card_link);
-  } else if (kind == "two-level") {
-    ASSIGN_OR_RETURN(v1::LinkSpec card_link, LoadLinkSpec(s.card_link()));
-    ASSIGN_OR_RETURN(v1::LinkSpec server_link, LoadLinkSpec(s.server_link()));
-    const int cps = s.cards_per_server();
-    t.num_servers_ = (num_chips + cps - 1) / cps;
-    for (int i = 0; i < num_chips; ++i) {
-      t.AddNode(NodeKind::kChip, i, absl::StrCat("chip", i), SimTime::Zero());
-    }
-    std::vector<int> server_sw;
-    for (int k = 0; k < t.num_servers_; ++k) {
-      server_sw.push_back(t.AddNode(NodeKind::kSwitch, k, absl::StrCat("server", k),
-                                    SimTime::FromNanos(card_link.switch_latency_ns())));
-    }
-    t.Connect(t.host(), server_sw[0], card_link);
-    for (int i = 0; i < num_chips; ++i) t.Connect(t.chip(i), server_sw[i / cps], card_link);
-    if (t.num_servers_ > 1) {
-      const int spine = t.AddNode(NodeKind::kSwitch, t.num_servers_, "spine",
-                                  SimTime::FromNanos(server_link.switch_latency_ns()));
-      for (int k = 0; k < t.num_servers_; ++k) t.Connect(server_sw[k], spine, server_link);
-    }
-  } else {
+  const TopologyKind* kind = FindTopologyKind(s.kind());
+  if (kind == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "unknown topology \"", kind, "\" (known: chain, ring, switch, two-level)"));
+        "unknown topology \"", s.kind(), "\" (known: ", TopologyKindNames(), ")"));
   }
+  TopologyBuilder builder(t);
+  RETURN_IF_ERROR(kind->build(s, num_chips, builder));
   RETURN_IF_ERROR(t.ComputeRoutes());
   return t;
 }

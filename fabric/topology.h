@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "base/sim_time.h"
 #include "proto/etchsim/v1/fabric.pb.h"
 
@@ -95,6 +96,38 @@ struct NextHop {
   SimTime forward_latency;
 };
 
+class Topology;
+
+// What a topology kind builds with: chips and switches after the host
+// (node 0), and full-duplex links between them.
+class TopologyBuilder {
+ public:
+  int AddChip(int index, SimTime forward_latency);  // named "chip<index>"
+  int AddSwitch(int index, std::string name, SimTime forward_latency);
+  void Connect(int a, int b, const v1::LinkSpec& link);
+  void set_num_servers(int n);
+  int host() const { return 0; }
+  int chip(int i) const { return 1 + i; }
+
+ private:
+  friend class Topology;
+  explicit TopologyBuilder(Topology& t) : t_(t) {}
+  Topology& t_;
+};
+
+// A topology kind, looked up by name. Adding one is a function in
+// fabric/topology_kinds.cc plus one line in its registry.
+struct TopologyKind {
+  absl::string_view name;
+  absl::string_view summary;
+  // Adds `num_chips` chips (in order, so chip i is node 1 + i), switches
+  // and links. REQUIRES: num_chips >= 1; `spec` has its defaults applied.
+  absl::Status (*build)(const v1::TopologySpec& spec, int num_chips, TopologyBuilder& b);
+};
+const std::vector<TopologyKind>& TopologyKinds();
+const TopologyKind* FindTopologyKind(absl::string_view name);  // null if unknown
+std::string TopologyKindNames();  // "chain, ring, switch, two-level"
+
 class Topology {
  public:
   // `num_chips` chips (or stages), named by `spec`; ApplyTopologyDefaults
@@ -138,6 +171,8 @@ class Topology {
   std::vector<Node> nodes_;
   std::vector<Link> links_;
   std::vector<std::vector<int>> next_;
+
+  friend class TopologyBuilder;
 };
 
 }  // namespace etchsim::fabric

@@ -34,8 +34,7 @@ struct ChipCapacity {
 };
 
 struct PartitionOptions {
-  int num_chips = 0;                  // 0 = the smallest count that fits
-  const CostModel* cost = nullptr;    // balance measure; null = work
+  int num_chips = 0;  // 0 = the smallest count that fits
 };
 
 class Strategy {

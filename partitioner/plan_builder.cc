@@ -23,7 +23,7 @@ double ProbabilityTouched(int64_t experts, int64_t held, int64_t k) {
 
 v1::Plan BuildPlan(const model::ModelSpec& m, const ChipCapacity& chip,
                    const std::vector<Item>& items, const Assignment& a,
-                   const std::string& strategy, const CostModel& balance) {
+                   const std::string& strategy, const WorkCostModel& balance) {
   v1::Plan plan;
   plan.set_model(m.name);
   plan.set_chip(chip.name);
@@ -160,7 +160,7 @@ absl::StatusOr<v1::Plan> PartitionItems(const model::ModelSpec& m,
                                         const std::vector<Item>& items,
                                         int min_chips, const PartitionOptions& opt,
                                         const std::string& strategy,
-                                        const CostModel& balance) {
+                                        const WorkCostModel& balance) {
   const int n = opt.num_chips == 0 ? min_chips : opt.num_chips;
   if (n < min_chips) {
     return NotEnoughChips(m, chip, n, min_chips,

@@ -14,7 +14,7 @@ namespace etchsim::partitioner {
 
 v1::Plan BuildPlan(const model::ModelSpec& m, const ChipCapacity& chip,
                    const std::vector<Item>& items, const Assignment& a,
-                   const std::string& strategy, const CostModel& balance);
+                   const std::string& strategy, const WorkCostModel& balance);
 
 // Probability that a chip holding n of a layer's E routed experts receives
 // at least one of a token's k selected experts: 1 - C(E-n, k) / C(E, k).
@@ -31,7 +31,7 @@ absl::StatusOr<v1::Plan> PartitionItems(const model::ModelSpec& m,
                                         const std::vector<Item>& items,
                                         int min_chips, const PartitionOptions& opt,
                                         const std::string& strategy,
-                                        const CostModel& balance);
+                                        const WorkCostModel& balance);
 
 }  // namespace etchsim::partitioner
 

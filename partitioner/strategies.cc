@@ -15,11 +15,6 @@
 namespace etchsim::partitioner {
 namespace {
 
-const CostModel& BalanceOf(const PartitionOptions& opt) {
-  static const WorkCostModel* work = new WorkCostModel();
-  return opt.cost != nullptr ? *opt.cost : *work;
-}
-
 // Explains which single unit cannot fit on one chip.
 absl::Status UnitTooBig(const model::ModelSpec& m, const ChipCapacity& chip,
                         const std::vector<Item>& items, absl::string_view strategy,
@@ -52,79 +47,89 @@ absl::Status UnitTooBig(const model::ModelSpec& m, const ChipCapacity& chip,
   return absl::FailedPreconditionError("no unit fits");  // not reached
 }
 
-class Pipeline : public Strategy {
+// Pipeline and expert-spread: contiguous ranges of placement units per
+// chip, cut by the same linear partitioner. They differ only in whether a
+// MoE layer's routed experts may be split across chips, the advice when a
+// unit does not fit, and how the plan is explained.
+class Contiguous : public Strategy {
  public:
-  absl::string_view name() const override { return "pipeline"; }
-  absl::string_view summary() const override {
-    return "contiguous whole layers per chip, optimally balanced under capacity";
-  }
   absl::StatusOr<int> MinChips(const model::ModelSpec& m,
                                const ChipCapacity& chip) const override {
-    const auto items = BuildItems(m, WorkCostModel(), /*split_experts=*/false);
+    const auto items = BuildItems(m, WorkCostModel(), split_experts());
     const int n = partitioner::MinChips(items, chip.CapParams());
-    if (n < 0) {
-      return UnitTooBig(m, chip, items, name(),
-                        m.is_moe() ? "; use --strategy=expert-spread" : "");
-    }
+    if (n < 0) return UnitTooBig(m, chip, items, name(), Advice(m));
     return n;
   }
   absl::StatusOr<v1::Plan> Partition(const model::ModelSpec& m,
                                      const ChipCapacity& chip,
                                      const PartitionOptions& opt) const override {
     ASSIGN_OR_RETURN(int min_chips, MinChips(m, chip));
-    const CostModel& balance = BalanceOf(opt);
-    const auto items = BuildItems(m, balance, false);
+    const WorkCostModel balance;
+    const auto items = BuildItems(m, balance, split_experts());
     ASSIGN_OR_RETURN(v1::Plan plan, PartitionItems(m, chip, items, min_chips, opt,
                                                    std::string(name()), balance));
-    plan.set_explanation(absl::StrFormat(
+    plan.set_explanation(Explain(plan, chip, balance));
+    return plan;
+  }
+
+ protected:
+  virtual bool split_experts() const = 0;
+  virtual std::string Advice(const model::ModelSpec& m) const = 0;
+  virtual std::string Explain(const v1::Plan& plan, const ChipCapacity& chip,
+                              const WorkCostModel& balance) const = 0;
+};
+
+class Pipeline : public Contiguous {
+ public:
+  absl::string_view name() const override { return "pipeline"; }
+  absl::string_view summary() const override {
+    return "contiguous whole layers per chip, optimally balanced under capacity";
+  }
+
+ protected:
+  bool split_experts() const override { return false; }
+  std::string Advice(const model::ModelSpec& m) const override {
+    return m.is_moe() ? "; use --strategy=expert-spread" : "";
+  }
+  std::string Explain(const v1::Plan& plan, const ChipCapacity& chip,
+                      const WorkCostModel& balance) const override {
+    return absl::StrFormat(
         "pipeline: %d contiguous stages of whole layers; largest stage %s of "
         "balance measure '%s' (mean %s), the optimum under a %s-parameter "
         "capacity per chip",
         plan.num_chips(), base::HumanCount(plan.max_stage_cost()), balance.name(),
         base::HumanCount(plan.mean_stage_cost()),
-        base::HumanCount(static_cast<double>(chip.CapParams()))));
-    return plan;
+        base::HumanCount(static_cast<double>(chip.CapParams())));
   }
 };
 
-class ExpertSpread : public Strategy {
+class ExpertSpread : public Contiguous {
  public:
   absl::string_view name() const override { return "expert-spread"; }
   absl::string_view summary() const override {
     return "like pipeline, but a MoE layer's routed experts may spill over "
            "several chips (dispatch/combine all-to-all per token)";
   }
-  absl::StatusOr<int> MinChips(const model::ModelSpec& m,
-                               const ChipCapacity& chip) const override {
-    const auto items = BuildItems(m, WorkCostModel(), /*split_experts=*/true);
-    const int n = partitioner::MinChips(items, chip.CapParams());
-    if (n < 0) return UnitTooBig(m, chip, items, name(), "; use a larger chip");
-    return n;
-  }
-  absl::StatusOr<v1::Plan> Partition(const model::ModelSpec& m,
-                                     const ChipCapacity& chip,
-                                     const PartitionOptions& opt) const override {
-    ASSIGN_OR_RETURN(int min_chips, MinChips(m, chip));
-    const CostModel& balance = BalanceOf(opt);
-    const auto items = BuildItems(m, balance, true);
-    ASSIGN_OR_RETURN(v1::Plan plan, PartitionItems(m, chip, items, min_chips, opt,
-                                                   std::string(name()), balance));
+
+ protected:
+  bool split_experts() const override { return true; }
+  std::string Advice(const model::ModelSpec&) const override { return "; use a larger chip"; }
+  std::string Explain(const v1::Plan& plan, const ChipCapacity&,
+                      const WorkCostModel& balance) const override {
     int spread = 0;
     std::map<int, int> chips_per_layer;
     for (const auto& c : plan.chips()) {
       for (const auto& s : c.layers()) ++chips_per_layer[s.layer()];
     }
     for (const auto& [layer, n] : chips_per_layer) spread += n > 1;
-    plan.set_explanation(absl::StrFormat(
+    return absl::StrFormat(
         "expert-spread: %d chips; %d MoE layer(s) have routed experts on more "
         "than one chip, costing %.2f expected dispatch/combine messages and %s "
         "per token; largest stage %s of '%s' (mean %s)",
-        plan.num_chips(), spread,
-        plan.all_to_all_messages_per_token(),
+        plan.num_chips(), spread, plan.all_to_all_messages_per_token(),
         base::HumanBytes(plan.all_to_all_bytes_per_token()),
         base::HumanCount(plan.max_stage_cost()), balance.name(),
-        base::HumanCount(plan.mean_stage_cost())));
-    return plan;
+        base::HumanCount(plan.mean_stage_cost()));
   }
 };
 

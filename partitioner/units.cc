@@ -33,7 +33,7 @@ int64_t CoreParams(const LayerSpec& l) {
   return l.Params() - l.RoutedExpertParams();
 }
 
-std::vector<Item> BuildItems(const ModelSpec& m, const CostModel& cost,
+std::vector<Item> BuildItems(const ModelSpec& m, const WorkCostModel& cost,
                              bool split_experts) {
   std::vector<Item> items;
   items.push_back({ItemKind::kEmbedding, -1, 1, m.embedding_params, cost.Embedding(m)});

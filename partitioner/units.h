@@ -24,7 +24,7 @@ struct Item {
   int layer = -1;            // decoder layer index (-1 for embedding / head)
   int64_t count = 1;         // units in the item (> 1 only for kExperts)
   int64_t unit_params = 0;   // parameters per unit
-  double unit_cost = 0.0;    // balance cost per unit (see CostModel)
+  double unit_cost = 0.0;    // balance cost per unit (see WorkCostModel)
   // Parameters when the item shares the first chip (a tied LM head next to
   // the embedding it shares needs no second copy); -1 = same as params().
   int64_t params_on_first_chip = -1;
@@ -33,40 +33,28 @@ struct Item {
   double cost() const { return unit_cost * static_cast<double>(count); }
 };
 
-// Balance cost of each unit. The partitioner minimises the largest per-chip
-// sum of costs. WorkCostModel (below) is the default; the chip library adds
-// a latency model of its own.
-class CostModel {
+// Balance cost of each unit: expected multiply-accumulates per decode
+// token, each matrix's weights, routed experts weighted by their selection
+// probability k/E. Attention over the KV cache is excluded (it depends on
+// context, not on placement). The partitioner minimises the largest
+// per-chip sum of costs.
+class WorkCostModel {
  public:
-  virtual ~CostModel() = default;
-  virtual std::string name() const = 0;
-  virtual double Embedding(const model::ModelSpec& m) const = 0;
+  std::string name() const { return "work"; }
+  double Embedding(const model::ModelSpec& m) const;
   // A whole layer (dense, or MoE with all its experts as placed by pipeline).
-  virtual double Layer(const model::LayerSpec& l) const = 0;
+  double Layer(const model::LayerSpec& l) const;
   // A MoE layer's core, and one routed expert of it.
-  virtual double MoeCore(const model::LayerSpec& l) const = 0;
-  virtual double Expert(const model::LayerSpec& l) const = 0;
-  virtual double LmHead(const model::ModelSpec& m) const = 0;
-};
-
-// Expected multiply-accumulates per decode token: each matrix's weights,
-// routed experts weighted by their selection probability k/E. Attention
-// over the KV cache is excluded (it depends on context, not on placement).
-class WorkCostModel : public CostModel {
- public:
-  std::string name() const override { return "work"; }
-  double Embedding(const model::ModelSpec& m) const override;
-  double Layer(const model::LayerSpec& l) const override;
-  double MoeCore(const model::LayerSpec& l) const override;
-  double Expert(const model::LayerSpec& l) const override;
-  double LmHead(const model::ModelSpec& m) const override;
+  double MoeCore(const model::LayerSpec& l) const;
+  double Expert(const model::LayerSpec& l) const;
+  double LmHead(const model::ModelSpec& m) const;
 };
 
 // Parameters of a MoE layer's core (everything but the routed experts).
 int64_t CoreParams(const model::LayerSpec& l);
 
 // The item sequence; `split_experts` selects the expert-spread form.
-std::vector<Item> BuildItems(const model::ModelSpec& m, const CostModel& cost,
+std::vector<Item> BuildItems(const model::ModelSpec& m, const WorkCostModel& cost,
                              bool split_experts);
 
 }  // namespace etchsim::partitioner
