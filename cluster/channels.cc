@@ -67,10 +67,8 @@ ChannelPlan PlanChannels(const Simulation& sim) {
       originate[id] = SimTime::FromNanos(sim.scenario().host_overhead_ns());
     } else if (node.kind == fabric::NodeKind::kSwitch) {
       originate[id] = node.forward_latency;
-    } else if (sim.hardwired()) {
-      originate[id] = sim.hardwired_model(node.index).MinReaction();
     } else {
-      originate[id] = sim.roofline_model(node.index).MinStep();
+      originate[id] = sim.stage_model(node.index).MinReaction();
     }
   }
 

@@ -82,21 +82,10 @@ absl::StatusOr<std::unique_ptr<Simulation>> Simulation::Build(v1::Scenario scena
   s.kv_capacity_tokens_ = std::numeric_limits<int64_t>::max();
   std::string kv_limiter;
   for (const v1::ChipShard& shard : s.plan_.chips()) {
-    int64_t kv_capacity;
-    if (s.hardwired()) {
-      ASSIGN_OR_RETURN(chip::HardwiredChipModel hw,
-                       chip::HardwiredChipModel::Create(s.chip_, s.model_, shard, s.kv_dtype_));
-      s.hw_.emplace_back(std::move(hw));
-      s.rf_.emplace_back();
-      kv_capacity = s.chip_.kv_capacity_bytes();
-    } else {
-      ASSIGN_OR_RETURN(chip::RooflineStageModel rf,
-                       chip::RooflineStageModel::Create(s.chip_, s.model_, shard, s.tp_,
-                                                        s.kv_dtype_));
-      kv_capacity = rf.kv_capacity_bytes();
-      s.rf_.emplace_back(std::move(rf));
-      s.hw_.emplace_back();
-    }
+    ASSIGN_OR_RETURN(StageModel stage,
+                     StageModel::Create(s.chip_, s.model_, shard, s.tp_, s.kv_dtype_));
+    const int64_t kv_capacity = stage.kv_capacity_bytes();
+    s.stages_.push_back(std::move(stage));
     if (shard.kv_bytes_per_token() > 0) {
       const int64_t tokens = kv_capacity / shard.kv_bytes_per_token();
       if (tokens < s.kv_capacity_tokens_) {
@@ -156,19 +145,7 @@ absl::StatusOr<std::unique_ptr<Simulation>> Simulation::Build(v1::Scenario scena
     if (ns == 0) {
       // One decoder layer on the first stage: an MTP module is one layer.
       const int64_t ctx = w.input_len().has_fixed() ? w.input_len().fixed() : 1024;
-      if (s.hardwired()) {
-        const auto& hw = *s.hw_[0];
-        double total = 0;
-        int layers = 0;
-        for (int seg = 0; seg < static_cast<int>(hw.segments().size()); ++seg) {
-          total += hw.SegmentLatency(seg, ctx, 1).ToNanos();
-          layers += hw.segments()[seg].attention_layers;
-        }
-        ns = total / std::max(1, layers);
-      } else {
-        ns = s.rf_[0]->StepTime({chip::BatchItem{ctx, 1}}).ToNanos() /
-             std::max(1, s.plan_.chips(0).layers_size());
-      }
+      ns = s.stages_[0].LayerNanos(ctx);
     }
     s.k_.draft_time = SimTime::FromNanos(ns);
   }
@@ -193,11 +170,7 @@ std::unique_ptr<Lp> Simulation::MakeLp(LpId id) const {
       const int stage = node.index;
       StageWiring wiring{topology_->host(), stage_lp(0),
                          stage + 1 < num_stages() ? stage_lp(stage + 1) : -1};
-      if (hardwired()) {
-        return std::make_unique<HardwiredLp>(*topology_, id, wiring, k_, *hw_[stage],
-                                             &experts_);
-      }
-      return std::make_unique<BatchLp>(*topology_, id, wiring, k_, *rf_[stage]);
+      return stages_[stage].MakeLp(*topology_, id, wiring, k_, &experts_);
     }
     case fabric::NodeKind::kSwitch:
       return std::make_unique<SwitchLp>(*topology_, id, k_.window_start);
@@ -234,8 +207,7 @@ SimulationResult Simulation::Skeleton() const {
     st.devices = tp_;
     st.holds = partitioner::DescribeShard(shard);
     st.kv_bytes_per_token = shard.kv_bytes_per_token();
-    st.kv_capacity_bytes = hardwired() ? chip_.kv_capacity_bytes()
-                                       : rf_[shard.index()]->kv_capacity_bytes();
+    st.kv_capacity_bytes = stages_[shard.index()].kv_capacity_bytes();
     st.weight_bytes = shard.weight_bytes();
     st.capacity_used = shard.capacity_used();
     r.stages.push_back(st);

@@ -18,6 +18,7 @@
 #include "chip/roofline_model.h"
 #include "cluster/host_lp.h"
 #include "cluster/stage_lp.h"
+#include "cluster/stage_model.h"
 #include "fabric/topology.h"
 #include "model/model_spec.h"
 #include "proto/etchsim/v1/chip.pb.h"
@@ -97,8 +98,15 @@ class Simulation {
   int num_stages() const { return static_cast<int>(plan_.chips_size()); }
   int tensor_parallel() const { return tp_; }
   int64_t kv_capacity_tokens() const { return kv_capacity_tokens_; }
-  const chip::HardwiredChipModel& hardwired_model(int stage) const { return *hw_[stage]; }
-  const chip::RooflineStageModel& roofline_model(int stage) const { return *rf_[stage]; }
+  const StageModel& stage_model(int stage) const { return stages_[stage]; }
+  // REQUIRES: hardwired().
+  const chip::HardwiredChipModel& hardwired_model(int stage) const {
+    return stages_[stage].hardwired();
+  }
+  // REQUIRES: !hardwired().
+  const chip::RooflineStageModel& roofline_model(int stage) const {
+    return stages_[stage].roofline();
+  }
   const ExpertMap& experts() const { return experts_; }
   int num_lps() const { return static_cast<int>(topology_->nodes().size()); }
   LpId stage_lp(int stage) const { return topology_->chip(stage); }
@@ -136,8 +144,7 @@ class Simulation {
   v1::Plan plan_;
   int tp_ = 1;
   std::optional<fabric::Topology> topology_;
-  std::vector<std::optional<chip::HardwiredChipModel>> hw_;
-  std::vector<std::optional<chip::RooflineStageModel>> rf_;
+  std::vector<StageModel> stages_;  // by stage index
   ExpertMap experts_;
   RunConstants k_;
   int64_t kv_capacity_tokens_ = 0;

@@ -1,0 +1,51 @@
+#include "cluster/stage_model.h"
+
+#include <algorithm>
+
+#include "base/status_macros.h"
+
+namespace etchsim::cluster {
+
+absl::StatusOr<StageModel> StageModel::Create(const v1::ChipSpec& spec,
+                                              const model::ModelSpec& m,
+                                              const v1::ChipShard& shard, int tensor_parallel,
+                                              model::KvDtype kv_dtype) {
+  if (spec.kind() == v1::ChipSpec::HARDWIRED) {
+    ASSIGN_OR_RETURN(chip::HardwiredChipModel hw,
+                     chip::HardwiredChipModel::Create(spec, m, shard, kv_dtype));
+    return StageModel(std::move(hw), spec.kv_capacity_bytes(), shard.layers_size());
+  }
+  ASSIGN_OR_RETURN(chip::RooflineStageModel rf,
+                   chip::RooflineStageModel::Create(spec, m, shard, tensor_parallel, kv_dtype));
+  const int64_t kv = rf.kv_capacity_bytes();
+  return StageModel(std::move(rf), kv, shard.layers_size());
+}
+
+SimTime StageModel::MinReaction() const {
+  return is_hardwired() ? hardwired().MinReaction() : roofline().MinStep();
+}
+
+double StageModel::LayerNanos(int64_t context) const {
+  if (is_hardwired()) {
+    const chip::HardwiredChipModel& hw = hardwired();
+    double total = 0;
+    int layers = 0;
+    for (int seg = 0; seg < static_cast<int>(hw.segments().size()); ++seg) {
+      total += hw.SegmentLatency(seg, context, 1).ToNanos();
+      layers += hw.segments()[seg].attention_layers;
+    }
+    return total / std::max(1, layers);
+  }
+  return roofline().StepTime({chip::BatchItem{context, 1}}).ToNanos() / std::max(1, layers_);
+}
+
+std::unique_ptr<StageLp> StageModel::MakeLp(const fabric::Topology& topo, int node,
+                                            StageWiring wiring, const RunConstants& k,
+                                            const ExpertMap* experts) const {
+  if (is_hardwired()) {
+    return std::make_unique<HardwiredLp>(topo, node, wiring, k, hardwired(), experts);
+  }
+  return std::make_unique<BatchLp>(topo, node, wiring, k, roofline());
+}
+
+}  // namespace etchsim::cluster

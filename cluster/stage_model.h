@@ -1,0 +1,67 @@
+// StageModel: one stage's timing model, whichever kind of chip holds it —
+// a hard-wired chip (a spatial pipeline, chip::HardwiredChipModel) or a
+// tensor-parallel group of roofline devices running continuous batching
+// (chip::RooflineStageModel).
+//
+// What the engine needs of every stage is here: its KV capacity, its
+// lookahead, the time of one decoder layer (for speculative drafts) and
+// its LP. The analytic fast path (cluster/analytic.cc) has a formula per
+// kind, because the two kinds of chip serve a batch in different ways; it
+// reads the kind's own model.
+#ifndef ETCHSIM_CLUSTER_STAGE_MODEL_H_
+#define ETCHSIM_CLUSTER_STAGE_MODEL_H_
+
+#include <memory>
+#include <variant>
+
+#include "absl/status/statusor.h"
+#include "chip/hardwired_model.h"
+#include "chip/roofline_model.h"
+#include "cluster/stage_lp.h"
+
+namespace etchsim::cluster {
+
+class StageModel {
+ public:
+  // The model for `shard` on `spec`'s kind of chip; `tensor_parallel`
+  // devices per stage (roofline chips only).
+  static absl::StatusOr<StageModel> Create(const v1::ChipSpec& spec, const model::ModelSpec& m,
+                                           const v1::ChipShard& shard, int tensor_parallel,
+                                           model::KvDtype kv_dtype);
+
+  bool is_hardwired() const { return std::holds_alternative<chip::HardwiredChipModel>(m_); }
+  // KV-cache bytes the stage holds.
+  int64_t kv_capacity_bytes() const { return kv_capacity_bytes_; }
+  // Least time between the stage receiving anything and sending output of
+  // its own: the lookahead of its outgoing channels.
+  SimTime MinReaction() const;
+  // One decoder layer of one token after `context` positions, averaged over
+  // the stage's layers: a speculative draft's cost (an MTP module is one
+  // layer).
+  double LayerNanos(int64_t context) const;
+  // The stage's LP on `node`.
+  std::unique_ptr<StageLp> MakeLp(const fabric::Topology& topo, int node, StageWiring wiring,
+                                  const RunConstants& k, const ExpertMap* experts) const;
+
+  // REQUIRES: is_hardwired().
+  const chip::HardwiredChipModel& hardwired() const {
+    return std::get<chip::HardwiredChipModel>(m_);
+  }
+  // REQUIRES: !is_hardwired().
+  const chip::RooflineStageModel& roofline() const {
+    return std::get<chip::RooflineStageModel>(m_);
+  }
+
+ private:
+  StageModel(std::variant<chip::HardwiredChipModel, chip::RooflineStageModel> m,
+             int64_t kv_capacity_bytes, int layers)
+      : m_(std::move(m)), kv_capacity_bytes_(kv_capacity_bytes), layers_(layers) {}
+
+  std::variant<chip::HardwiredChipModel, chip::RooflineStageModel> m_;
+  int64_t kv_capacity_bytes_ = 0;
+  int layers_ = 0;  // decoder layers the shard holds
+};
+
+}  // namespace etchsim::cluster
+
+#endif  // ETCHSIM_CLUSTER_STAGE_MODEL_H_
