@@ -47,49 +47,68 @@ absl::StatusOr<std::unique_ptr<Simulation>> Simulation::Build(v1::Scenario scena
   ApplyDefaults(scenario);
   RETURN_IF_ERROR(ValidateScenario(scenario));
   std::unique_ptr<Simulation> sim(new Simulation());
-  Simulation& s = *sim;
-  s.scenario_ = std::move(scenario);
+  sim->scenario_ = std::move(scenario);
+  RETURN_IF_ERROR(sim->LoadInputs(o));
+  RETURN_IF_ERROR(sim->BuildPlan());
+  RETURN_IF_ERROR(sim->BuildTopology());
+  RETURN_IF_ERROR(sim->BuildStages());
+  sim->MapExperts();
+  sim->SetConstants();
+  return sim;
+}
+
+absl::Status Simulation::LoadInputs(const BuildOverrides& o) {
   if (o.model_config_json != nullptr) {
     ASSIGN_OR_RETURN(model::ModelConfig config,
-                     model::ParseModelConfig(*o.model_config_json, s.scenario_.model()));
-    ASSIGN_OR_RETURN(s.model_, model::BuildModelSpec(config));
+                     model::ParseModelConfig(*o.model_config_json, scenario_.model()));
+    ASSIGN_OR_RETURN(model_, model::BuildModelSpec(config));
   } else {
-    ASSIGN_OR_RETURN(s.model_, model::LoadModel(s.scenario_.model()));
+    ASSIGN_OR_RETURN(model_, model::LoadModel(scenario_.model()));
   }
   if (o.chip != nullptr) {
-    s.chip_ = *o.chip;
+    chip_ = *o.chip;
   } else {
-    ASSIGN_OR_RETURN(s.chip_, chip::LoadChipSpec(s.scenario_.chip()));
+    ASSIGN_OR_RETURN(chip_, chip::LoadChipSpec(scenario_.chip()));
   }
-  ASSIGN_OR_RETURN(s.kv_dtype_, model::ParseKvDtype(s.scenario_.kv_dtype().empty()
-                                                        ? s.chip_.kv_dtype()
-                                                        : s.scenario_.kv_dtype()));
-  RETURN_IF_ERROR(s.BuildPlan());
-  if (s.hardwired()) s.scenario_.set_chips(s.plan_.num_chips());
-  else s.scenario_.set_chips(s.plan_.num_chips() * s.tp_);
+  ASSIGN_OR_RETURN(kv_dtype_, model::ParseKvDtype(scenario_.kv_dtype().empty()
+                                                      ? chip_.kv_dtype()
+                                                      : scenario_.kv_dtype()));
+  const v1::Workload& w = scenario_.workload();
+  if (w.kind_case() == v1::Workload::kTrace && o.load_trace) {
+    ASSIGN_OR_RETURN(trace_, LoadTrace(w.trace().path()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Simulation::BuildTopology() {
+  if (hardwired()) scenario_.set_chips(plan_.num_chips());
+  else scenario_.set_chips(plan_.num_chips() * tp_);
   ASSIGN_OR_RETURN(fabric::Topology topo,
-                   fabric::Topology::Build(s.scenario_.topology(), s.plan_.num_chips()));
-  s.topology_.emplace(std::move(topo));
-  if (s.hardwired()) {
+                   fabric::Topology::Build(scenario_.topology(), plan_.num_chips()));
+  topology_.emplace(std::move(topo));
+  if (hardwired()) {
     // Hard-wired chips take a message's arrival time as the start bound of
     // their work, so they can model their ingress link themselves.
-    for (int i = 0; i < s.plan_.num_chips(); ++i) {
-      s.topology_->set_models_ingress(s.topology_->chip(i), true);
+    for (int i = 0; i < plan_.num_chips(); ++i) {
+      topology_->set_models_ingress(topology_->chip(i), true);
     }
   }
+  return absl::OkStatus();
+}
 
+absl::Status Simulation::BuildStages() {
   // Per-stage timing models and the KV admission limit.
-  s.kv_capacity_tokens_ = std::numeric_limits<int64_t>::max();
+  kv_capacity_tokens_ = std::numeric_limits<int64_t>::max();
   std::string kv_limiter;
-  for (const v1::ChipShard& shard : s.plan_.chips()) {
+  for (const v1::ChipShard& shard : plan_.chips()) {
     ASSIGN_OR_RETURN(StageModel stage,
-                     StageModel::Create(s.chip_, s.model_, shard, s.tp_, s.kv_dtype_));
+                     StageModel::Create(chip_, model_, shard, tp_, kv_dtype_));
     const int64_t kv_capacity = stage.kv_capacity_bytes();
-    s.stages_.push_back(std::move(stage));
+    stages_.push_back(std::move(stage));
     if (shard.kv_bytes_per_token() > 0) {
       const int64_t tokens = kv_capacity / shard.kv_bytes_per_token();
-      if (tokens < s.kv_capacity_tokens_) {
-        s.kv_capacity_tokens_ = tokens;
+      if (tokens < kv_capacity_tokens_) {
+        kv_capacity_tokens_ = tokens;
         kv_limiter = absl::StrCat(
             "stage ", shard.index(), ": ", base::HumanBytes(static_cast<double>(kv_capacity)),
             " of KV memory at ", base::WithCommas(shard.kv_bytes_per_token()),
@@ -97,59 +116,60 @@ absl::StatusOr<std::unique_ptr<Simulation>> Simulation::Build(v1::Scenario scena
       }
     }
   }
-  const v1::Workload& w = s.scenario_.workload();
-  if (w.kind_case() == v1::Workload::kTrace && o.load_trace) {
-    ASSIGN_OR_RETURN(s.trace_, LoadTrace(w.trace().path()));
-  }
   // A request that can never fit is an input error when every request is
   // that size; with varying lengths such requests are counted as rejected.
-  const int64_t draft = s.scenario_.speculative().draft_len();
+  const v1::Workload& w = scenario_.workload();
+  const int64_t draft = scenario_.speculative().draft_len();
   if (w.kind_case() != v1::Workload::kTrace && w.input_len().has_fixed() &&
       w.output_len().has_fixed()) {
     const int64_t need = w.input_len().fixed() + int64_t{w.output_len().fixed()} + draft;
-    if (need > s.kv_capacity_tokens_) {
+    if (need > kv_capacity_tokens_) {
       return absl::FailedPreconditionError(absl::StrCat(
           "every request needs ", base::WithCommas(need),
           " tokens of KV cache (input + output", draft ? " + draft" : "", ") but the ",
-          s.plan_.num_chips(), "-stage cluster holds ", base::WithCommas(s.kv_capacity_tokens_),
+          plan_.num_chips(), "-stage cluster holds ", base::WithCommas(kv_capacity_tokens_),
           " (limited by ", kv_limiter, "); use shorter requests",
-          s.kv_dtype_ == model::KvDtype::kFp8 ? "" : ", fp8 KV (--kv-dtype=fp8)",
+          kv_dtype_ == model::KvDtype::kFp8 ? "" : ", fp8 KV (--kv-dtype=fp8)",
           " or more chips"));
     }
   }
+  return absl::OkStatus();
+}
 
-  // Who holds which experts, for MoE layers spread over chips.
-  for (const v1::ChipShard& shard : s.plan_.chips()) {
+void Simulation::MapExperts() {
+  for (const v1::ChipShard& shard : plan_.chips()) {
     for (const v1::LayerSlice& sl : shard.layers()) {
       if (sl.expert_end() > sl.expert_begin()) {
-        s.experts_.layers[sl.layer()].push_back(
-            {sl.expert_begin(), sl.expert_end(), s.topology_->chip(shard.index())});
+        experts_.layers[sl.layer()].push_back(
+            {sl.expert_begin(), sl.expert_end(), topology_->chip(shard.index())});
       }
     }
   }
-  for (const model::LayerSpec& l : s.model_.layers) {
+  for (const model::LayerSpec& l : model_.layers) {
     if (l.ffn_kind == model::FfnKind::kMoe) {
-      s.experts_.experts = l.num_routed_experts;
-      s.experts_.experts_per_token = l.experts_per_token;
+      experts_.experts = l.num_routed_experts;
+      experts_.experts_per_token = l.experts_per_token;
     }
   }
+}
 
-  s.k_.seed = s.scenario_.seed();
-  s.k_.draft_len = s.scenario_.speculative().draft_len();
-  s.k_.acceptance_rate = s.scenario_.speculative().acceptance_rate();
-  s.k_.hidden_size = s.model_.hidden_size;
-  s.k_.activation_bytes = s.chip_.activation_bytes_per_element();
-  s.k_.window_start = SimTime::FromSeconds(s.scenario_.warmup_s());
-  if (s.k_.draft_len > 0) {
-    double ns = s.scenario_.speculative().draft_ns_per_token();
+void Simulation::SetConstants() {
+  k_.seed = scenario_.seed();
+  k_.draft_len = scenario_.speculative().draft_len();
+  k_.acceptance_rate = scenario_.speculative().acceptance_rate();
+  k_.hidden_size = model_.hidden_size;
+  k_.activation_bytes = chip_.activation_bytes_per_element();
+  k_.window_start = SimTime::FromSeconds(scenario_.warmup_s());
+  if (k_.draft_len > 0) {
+    double ns = scenario_.speculative().draft_ns_per_token();
     if (ns == 0) {
       // One decoder layer on the first stage: an MTP module is one layer.
+      const v1::Workload& w = scenario_.workload();
       const int64_t ctx = w.input_len().has_fixed() ? w.input_len().fixed() : 1024;
-      ns = s.stages_[0].LayerNanos(ctx);
+      ns = stages_[0].LayerNanos(ctx);
     }
-    s.k_.draft_time = SimTime::FromNanos(ns);
+    k_.draft_time = SimTime::FromNanos(ns);
   }
-  return sim;
 }
 
 std::unique_ptr<Lp> Simulation::MakeLp(LpId id) const {

@@ -135,7 +135,13 @@ class Simulation {
 
  private:
   Simulation() = default;
-  absl::Status BuildPlan();
+  // Build's steps, in order.
+  absl::Status LoadInputs(const BuildOverrides& o);  // model, chip, KV dtype, trace
+  absl::Status BuildPlan();                          // partition (and TP for GPUs)
+  absl::Status BuildTopology();                      // nodes, links, routes
+  absl::Status BuildStages();  // stage models, KV admission limit, fit check
+  void MapExperts();           // who holds which routed experts
+  void SetConstants();         // RunConstants for every LP
 
   v1::Scenario scenario_;
   model::ModelSpec model_;
