@@ -18,15 +18,18 @@ class Kernel {
   int num_lps() const { return static_cast<int>(lps_.size()); }
 
   // Seeds an event as if sent by `src` (used for the host's first arrivals).
+  // REQUIRES: src and target were Added; before Run.
   void Inject(LpId src, LpId target, SimTime at, const Message& m);
 
   // Processes events with time < `end` until the queue empties or an LP
   // calls StopAt. Returns the time the run ended: the StopAt time, else
   // `end` if finite, else the last event's time.
+  // REQUIRES: called once.
   SimTime Run(SimTime end);
 
   uint64_t events_processed() const { return events_; }
-  // Hands the LPs back (after Run) so their statistics can be collected.
+  // Hands the LPs back so their statistics can be collected.
+  // REQUIRES: Run returned; the kernel is unusable afterwards.
   std::vector<std::unique_ptr<Lp>> TakeLps() { return std::move(lps_); }
 
  private:

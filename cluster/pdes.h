@@ -34,13 +34,18 @@ struct OutBatch {
 class ProcessExecutor {
  public:
   // `lps` holds an LP for every id the plan assigns to `rank` (others null).
+  // REQUIRES: `plan` outlives the executor.
   ProcessExecutor(int rank, const ChannelPlan& plan,
                   std::vector<std::unique_ptr<Lp>> lps, SimTime end);
 
   int rank() const { return rank_; }
   // Seeds an event for a local LP, as sent by `src` (a local LP).
+  // REQUIRES: before the first Advance.
   void Inject(LpId src, LpId target, SimTime at, const Message& m);
   // A batch from rank `from`: its events and the channel's new clock.
+  // REQUIRES: `from` has a channel to this rank; every event targets a
+  // local LP. Batches on one channel arrive in the order they were sent.
+  // An event earlier than one already processed sets error().
   void Receive(int from, SimTime promise, const std::vector<Event>& events);
   // Lowers the end time (the host stopped the run somewhere).
   void SetEnd(SimTime end);

@@ -112,6 +112,7 @@ class Simulation {
   LpId stage_lp(int stage) const { return topology_->chip(stage); }
 
   // A fresh LP for node `id` (host, stage or switch).
+  // REQUIRES: 0 <= id < num_lps().
   std::unique_ptr<Lp> MakeLp(LpId id) const;
   // Events to inject before running (sent by the host to itself).
   std::vector<std::pair<SimTime, Message>> InitialEvents() const;
@@ -122,9 +123,12 @@ class Simulation {
   absl::StatusOr<SimulationResult> RunInProcess() const;
 
   // Finalises one LP's statistics clipped at `end`.
+  // REQUIRES: `lp` is the LP MakeLp(id) made, and every event before `end`
+  // has been handled by it.
   LpResult FinalizeLp(Lp& lp, LpId id, SimTime end) const;
   // Builds the result from every LP's contribution, whichever process ran
   // it; `end` is the time the run ended.
+  // REQUIRES: `parts` holds exactly one LpResult per LP, finalised at `end`.
   SimulationResult Assemble(const std::vector<LpResult>& parts, SimTime end,
                             uint64_t events) const;
   // FinalizeLp for every LP (indexed by LP id), then Assemble.

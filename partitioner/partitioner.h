@@ -1,7 +1,8 @@
 // The partitioner: splits a model over N hard-wired chips.
 //
 // Strategies are looked up by name ("pipeline", "expert-spread", "auto");
-// adding one is a file defining a Strategy plus one line in registry.cc.
+// adding one is a Strategy class plus one line in the registry
+// (AllStrategies in strategies.cc).
 // Every plan records per chip what it holds, its weight bytes and how full
 // it is, and per token the bytes crossing chip boundaries. A model that
 // cannot fit is a FailedPrecondition whose message names the smallest chip

@@ -147,7 +147,6 @@ grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequ
     run_ = run;
   }
   cv_.notify_all();
-  resp->set_rank(r->rank);
   return grpc::Status::OK;
 }
 
@@ -215,8 +214,7 @@ grpc::Status ChipServer::GetStats(grpc::ServerContext*, const v1::StatsRequest* 
     const SimTime end = SimTime::Picos(req->end_ps());
     std::vector<cluster::LpResult> parts = run->node->Finalize(end);
     if (parts.size() != 1) return;
-    *resp = ToProto(parts[0], run->node->executor().events_processed(),
-                    run->node->executor().last_event_time());
+    *resp = ToProto(parts[0], run->node->executor().events_processed());
     ok = true;
   });
   if (!ok) {

@@ -23,7 +23,7 @@ inline constexpr uint32_t kEventBytes = sizeof(cluster::Event);
 void EncodeEvents(const std::vector<cluster::Event>& events, std::string* out);
 absl::StatusOr<std::vector<cluster::Event>> DecodeEvents(const std::string& bytes);
 
-v1::ChipStats ToProto(const cluster::LpResult& r, uint64_t events, cluster::SimTime last);
+v1::ChipStats ToProto(const cluster::LpResult& r, uint64_t events);
 cluster::LpResult FromProto(const v1::ChipStats& s, cluster::LpId lp);
 
 }  // namespace etchsim::rpc
