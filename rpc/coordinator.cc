@@ -1,6 +1,7 @@
 #include "rpc/coordinator.h"
 
 #include <chrono>
+#include <optional>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -40,14 +41,257 @@ absl::StatusOr<int> StagesNeeded(const v1::Scenario& scenario) {
   return sim->num_stages();
 }
 
-absl::StatusOr<v1::Report> RunDistributed(const v1::Scenario& scenario_in,
+namespace {
+
+// One run over chip processes, in the order RunDistributed takes its steps.
+class DistributedRun {
+ public:
+  DistributedRun(std::shared_ptr<const cluster::Simulation> sim, const DistributedOptions& opt,
+                 std::string model_json)
+      : sim_(std::move(sim)),
+        opt_(opt),
+        model_json_(std::move(model_json)),
+        run_id_(NewRunId()),
+        stages_(sim_->num_stages()),
+        node_(io_, sim_, 0, run_id_) {}
+
+  // 1. Every chip builds the same run and hosts its stage.
+  absl::Status LoadShards();
+  // 2. Rank 0 on this thread's io_context; a stream to every chip.
+  void OpenStreams();
+  // Static run figures for the metrics.
+  absl::Status PublishRunInfo();
+  // 3. Runs until every rank finished, with progress, metrics and a stall
+  // watchdog on a timer; on failure, cancels and shuts the chips down.
+  absl::Status RunToEnd();
+  // 4. Every rank's statistics, clipped at the end time, as the report.
+  absl::StatusOr<v1::Report> Collect();
+
+ private:
+  std::string Name(int stage) const {
+    return absl::StrCat("chip ", stage, " (", opt_.chip_addresses[stage], ")");
+  }
+  void ShutdownAll(double deadline_s);
+  void Tick();
+  double WallSeconds() const {
+    return std::chrono::duration<double>(Clock::now() - started_).count();
+  }
+
+  std::shared_ptr<const cluster::Simulation> sim_;
+  const DistributedOptions& opt_;
+  std::string model_json_;
+  std::string run_id_;
+  int stages_;
+  asio::io_context io_;
+  SimNode node_;
+  std::vector<std::unique_ptr<v1::ChipService::Stub>> stubs_;
+  std::vector<std::shared_ptr<ClientPeer>> streams_;
+  std::string failure_;
+  bool finished_ = false;
+  Clock::time_point started_;
+  // Stall watchdog.
+  std::optional<asio::steady_timer> timer_;
+  Clock::time_point last_progress_at_;
+  SimTime last_gvt_;
+  uint64_t last_events_ = 0;
+};
+
+absl::Status DistributedRun::LoadShards() {
+  for (int k = 0; k < stages_; ++k) {
+    stubs_.push_back(v1::ChipService::NewStub(grpc::CreateCustomChannel(
+        opt_.chip_addresses[k], grpc::InsecureChannelCredentials(), PeerChannelArgs())));
+  }
+  for (int k = 0; k < stages_; ++k) {
+    v1::LoadShardRequest req;
+    req.set_run_id(run_id_);
+    *req.mutable_scenario() = sim_->scenario();
+    req.set_model_config_json(model_json_);
+    *req.mutable_chip() = sim_->chip();
+    req.set_stage(k);
+    *req.mutable_shard() = sim_->plan().chips(k);
+    for (const std::string& a : opt_.chip_addresses) req.add_stage_addresses(a);
+    req.set_wire_version(kWireVersion);
+    req.set_event_bytes(kEventBytes);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline(opt_.rpc_deadline_s));
+    ctx.set_wait_for_ready(true);
+    v1::LoadShardResponse resp;
+    const grpc::Status s = stubs_[k]->LoadShard(&ctx, req, &resp);
+    if (!s.ok()) {
+      if (opt_.metrics) opt_.metrics->RpcError();
+      return absl::UnavailableError(
+          absl::StrCat(Name(k), ": LoadShard failed: ", s.error_message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void DistributedRun::OpenStreams() {
+  node_.on_failure = [this](const std::string& why) {
+    failure_ = why;
+    io_.stop();
+  };
+  node_.on_all_finished = [this] {
+    finished_ = true;
+    io_.stop();
+  };
+  for (int k = 0; k < stages_; ++k) {
+    v1::Batch hello;
+    hello.set_run_id(run_id_);
+    hello.set_from_rank(0);
+    hello.set_hello(true);
+    const int rank = k + 1;
+    auto peer = ClientPeer::Open(
+        grpc::CreateCustomChannel(opt_.chip_addresses[k], grpc::InsecureChannelCredentials(),
+                                  PeerChannelArgs()),
+        rank, hello, opt_.stream_deadline_s,
+        [this](std::shared_ptr<v1::Batch> b) {
+          asio::post(io_, [this, b] { node_.OnBatch(b); });
+        },
+        [this, rank](const grpc::Status& s) {
+          asio::post(io_, [this, rank, s] { node_.OnPeerClosed(rank, s); });
+        });
+    streams_.push_back(peer);
+    node_.AddPeer(peer);
+  }
+}
+
+absl::Status DistributedRun::PublishRunInfo() {
+  if (!opt_.metrics) return absl::OkStatus();
+  opt_.metrics->StartRun(-1);
+  // Static cost rate for the $/M-tokens recording rule: the report's cost
+  // inputs with every chip at active power.
+  const v1::Scenario& sc = sim_->scenario();
+  const cluster::SimulationResult skeleton = sim_->Skeleton();
+  cost::CostInputs ci =
+      cost::CostInputsFor(sc, sim_->chip(), skeleton.num_devices, skeleton.num_servers);
+  ci.it_power_watts = skeleton.num_devices * sim_->chip().power().active_watts() +
+                      skeleton.num_servers * cost::ServerOverheadWatts(sc, sim_->chip());
+  ASSIGN_OR_RETURN(const cost::CostBreakdown cb, cost::ComputeCost(ci));
+  opt_.metrics->SetRunInfo(static_cast<double>(sim_->kv_capacity_tokens()),
+                           cb.total_usd_per_hour,
+                           sc.workload().kind_case() == v1::Workload::kClosedLoop
+                               ? static_cast<double>(sc.workload().closed_loop().users())
+                               : 0.0);
+  return absl::OkStatus();
+}
+
+void DistributedRun::Tick() {
+  timer_->expires_after(std::chrono::milliseconds(500));
+  timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    const NodeSnapshot snap = node_.Snapshot();
+    const double wall = WallSeconds();
+    if (opt_.metrics) opt_.metrics->Update(snap, wall);
+    if (opt_.progress) {
+      v1::RunProgress p;
+      p.set_run_id(run_id_);
+      p.set_virtual_s(node_.gvt().ToSeconds());
+      p.set_wall_s(wall);
+      p.set_events(static_cast<int64_t>(snap.events));
+      opt_.progress(p);
+    }
+    if (opt_.cancelled && opt_.cancelled()) {
+      node_.Fail("the run was cancelled");
+      return;
+    }
+    if (node_.gvt() > last_gvt_ || snap.events != last_events_) {
+      last_gvt_ = node_.gvt();
+      last_events_ = snap.events;
+      last_progress_at_ = Clock::now();
+    } else if (std::chrono::duration<double>(Clock::now() - last_progress_at_).count() >
+               opt_.stall_timeout_s) {
+      const auto [slow, t] = node_.slowest();
+      node_.Fail(absl::StrFormat(
+          "no progress for %.0f s at virtual time %s; waiting on %s (at %s)",
+          opt_.stall_timeout_s, node_.gvt().ToString(),
+          slow > 0 ? Name(slow - 1) : std::string("the coordinator"), t.ToString()));
+      return;
+    }
+    Tick();
+  });
+}
+
+absl::Status DistributedRun::RunToEnd() {
+  started_ = Clock::now();
+  last_progress_at_ = Clock::now();
+  timer_.emplace(io_);
+  Tick();
+  io_.run();
+  timer_->cancel();
+  if (opt_.metrics) {
+    opt_.metrics->Update(node_.Snapshot(), WallSeconds());
+    opt_.metrics->EndRun();
+  }
+  if (finished_) return absl::OkStatus();
+  if (failure_.empty()) failure_ = "the run stopped without finishing";
+  for (auto& s : streams_) s->Cancel();
+  ShutdownAll(2);
+  for (auto& s : streams_) s->CloseAndJoin();
+  if (opt_.metrics) opt_.metrics->RpcError();
+  return absl::UnavailableError(failure_);
+}
+
+void DistributedRun::ShutdownAll(double deadline_s) {
+  for (int k = 0; k < stages_; ++k) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline(deadline_s));
+    v1::ShutdownRequest req;
+    req.set_run_id(run_id_);
+    v1::ShutdownResponse resp;
+    stubs_[k]->Shutdown(&ctx, req, &resp);
+  }
+}
+
+absl::StatusOr<v1::Report> DistributedRun::Collect() {
+  const SimTime end = node_.end();
+  std::vector<cluster::LpResult> parts = node_.Finalize(end);
+  uint64_t events = node_.executor().events_processed();
+  for (int k = 0; k < stages_; ++k) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline(opt_.rpc_deadline_s));
+    v1::StatsRequest req;
+    req.set_run_id(run_id_);
+    req.set_end_ps(end.picos());
+    v1::ChipStats stats;
+    const grpc::Status s = stubs_[k]->GetStats(&ctx, req, &stats);
+    if (!s.ok()) {
+      ShutdownAll(2);
+      return absl::UnavailableError(
+          absl::StrCat(Name(k), ": GetStats failed: ", s.error_message()));
+    }
+    parts.push_back(FromProto(stats, sim_->stage_lp(k)));
+    events += static_cast<uint64_t>(stats.events_processed());
+  }
+  node_.Quiesce();
+  ShutdownAll(opt_.rpc_deadline_s);
+  for (auto& s : streams_) s->CloseAndJoin();
+  io_.restart();
+  io_.poll();  // drain stream-closed notifications
+
+  const cluster::SimulationResult result = sim_->Assemble(parts, end, events);
+  ASSIGN_OR_RETURN(v1::Report report, cluster::BuildReport(result, cluster::Analyze(*sim_)));
+  if (opt_.progress) {
+    v1::RunProgress p;
+    p.set_run_id(run_id_);
+    p.set_virtual_s(end.ToSeconds());
+    p.set_wall_s(WallSeconds());
+    p.set_events(static_cast<int64_t>(events));
+    p.set_done(true);
+    opt_.progress(p);
+  }
+  return report;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Report> RunDistributed(const v1::Scenario& scenario,
                                            const DistributedOptions& opt) {
   cluster::BuildOverrides overrides;
   overrides.chip = opt.chip;
   overrides.model_config_json = opt.model_config_json;
-  ASSIGN_OR_RETURN(std::unique_ptr<cluster::Simulation> built,
-                   cluster::Simulation::Build(scenario_in, overrides));
-  std::shared_ptr<const cluster::Simulation> sim = std::move(built);
+  ASSIGN_OR_RETURN(std::unique_ptr<cluster::Simulation> sim,
+                   cluster::Simulation::Build(scenario, overrides));
   const int stages = sim->num_stages();
   if (static_cast<int>(opt.chip_addresses.size()) != stages) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -60,199 +304,12 @@ absl::StatusOr<v1::Report> RunDistributed(const v1::Scenario& scenario_in,
   } else {
     ASSIGN_OR_RETURN(model_json, model::ModelConfigText(sim->scenario().model()));
   }
-  const std::string run_id = NewRunId();
-  auto name = [&](int stage) {
-    return absl::StrCat("chip ", stage, " (", opt.chip_addresses[stage], ")");
-  };
-
-  // 1. Load every shard.
-  std::vector<std::unique_ptr<v1::ChipService::Stub>> stubs;
-  for (int k = 0; k < stages; ++k) {
-    stubs.push_back(v1::ChipService::NewStub(grpc::CreateCustomChannel(
-        opt.chip_addresses[k], grpc::InsecureChannelCredentials(), PeerChannelArgs())));
-  }
-  for (int k = 0; k < stages; ++k) {
-    v1::LoadShardRequest req;
-    req.set_run_id(run_id);
-    *req.mutable_scenario() = sim->scenario();
-    req.set_model_config_json(model_json);
-    *req.mutable_chip() = sim->chip();
-    req.set_stage(k);
-    *req.mutable_shard() = sim->plan().chips(k);
-    for (const std::string& a : opt.chip_addresses) req.add_stage_addresses(a);
-    req.set_wire_version(kWireVersion);
-    req.set_event_bytes(kEventBytes);
-    grpc::ClientContext ctx;
-    ctx.set_deadline(Deadline(opt.rpc_deadline_s));
-    ctx.set_wait_for_ready(true);
-    v1::LoadShardResponse resp;
-    const grpc::Status s = stubs[k]->LoadShard(&ctx, req, &resp);
-    if (!s.ok()) {
-      if (opt.metrics) opt.metrics->RpcError();
-      return absl::UnavailableError(
-          absl::StrCat(name(k), ": LoadShard failed: ", s.error_message()));
-    }
-  }
-
-  // 2. Rank 0 on this thread's io_context; streams to every chip.
-  asio::io_context io;
-  SimNode node(io, sim, 0, run_id);
-  std::string failure;
-  bool finished = false;
-  node.on_failure = [&](const std::string& why) {
-    failure = why;
-    io.stop();
-  };
-  node.on_all_finished = [&] {
-    finished = true;
-    io.stop();
-  };
-  std::vector<std::shared_ptr<ClientPeer>> streams;
-  for (int k = 0; k < stages; ++k) {
-    v1::Batch hello;
-    hello.set_run_id(run_id);
-    hello.set_from_rank(0);
-    hello.set_hello(true);
-    const int rank = k + 1;
-    auto peer = ClientPeer::Open(
-        grpc::CreateCustomChannel(opt.chip_addresses[k], grpc::InsecureChannelCredentials(),
-                                  PeerChannelArgs()),
-        rank, hello, opt.stream_deadline_s,
-        [&io, &node](std::shared_ptr<v1::Batch> b) {
-          asio::post(io, [&node, b] { node.OnBatch(b); });
-        },
-        [&io, &node, rank](const grpc::Status& s) {
-          asio::post(io, [&node, rank, s] { node.OnPeerClosed(rank, s); });
-        });
-    streams.push_back(peer);
-    node.AddPeer(peer);
-  }
-  if (opt.metrics) {
-    opt.metrics->StartRun(-1);
-    // Static cost rate for the $/M-tokens recording rule: the report's cost
-    // inputs with every chip at active power.
-    const v1::Scenario& sc = sim->scenario();
-    const cluster::SimulationResult skeleton = sim->Skeleton();
-    cost::CostInputs ci =
-        cost::CostInputsFor(sc, sim->chip(), skeleton.num_devices, skeleton.num_servers);
-    ci.it_power_watts = skeleton.num_devices * sim->chip().power().active_watts() +
-                        skeleton.num_servers * cost::ServerOverheadWatts(sc, sim->chip());
-    ASSIGN_OR_RETURN(const cost::CostBreakdown cb, cost::ComputeCost(ci));
-    opt.metrics->SetRunInfo(
-        static_cast<double>(sim->kv_capacity_tokens()),
-        cb.total_usd_per_hour,
-        sc.workload().kind_case() == v1::Workload::kClosedLoop
-            ? static_cast<double>(sc.workload().closed_loop().users())
-            : 0.0);
-  }
-
-  // 3. Run: progress, metrics and a stall watchdog on a timer.
-  const auto started = Clock::now();
-  auto last_progress_at = Clock::now();
-  SimTime last_gvt;
-  uint64_t last_events = 0;
-  asio::steady_timer timer(io);
-  std::function<void()> tick = [&] {
-    timer.expires_after(std::chrono::milliseconds(500));
-    timer.async_wait([&](const boost::system::error_code& ec) {
-      if (ec) return;
-      const NodeSnapshot snap = node.Snapshot();
-      const double wall = std::chrono::duration<double>(Clock::now() - started).count();
-      if (opt.metrics) opt.metrics->Update(snap, wall);
-      if (opt.progress) {
-        v1::RunProgress p;
-        p.set_run_id(run_id);
-        p.set_virtual_s(node.gvt().ToSeconds());
-        p.set_wall_s(wall);
-        p.set_events(static_cast<int64_t>(snap.events));
-        opt.progress(p);
-      }
-      if (opt.cancelled && opt.cancelled()) {
-        node.Fail("the run was cancelled");
-        return;
-      }
-      if (node.gvt() > last_gvt || snap.events != last_events) {
-        last_gvt = node.gvt();
-        last_events = snap.events;
-        last_progress_at = Clock::now();
-      } else if (std::chrono::duration<double>(Clock::now() - last_progress_at).count() >
-                 opt.stall_timeout_s) {
-        const auto [slow, t] = node.slowest();
-        node.Fail(absl::StrFormat(
-            "no progress for %.0f s at virtual time %s; waiting on %s (at %s)",
-            opt.stall_timeout_s, node.gvt().ToString(),
-            slow > 0 ? name(slow - 1) : std::string("the coordinator"), t.ToString()));
-        return;
-      }
-      tick();
-    });
-  };
-  tick();
-  io.run();
-  timer.cancel();
-  if (opt.metrics) {
-    opt.metrics->Update(node.Snapshot(),
-                        std::chrono::duration<double>(Clock::now() - started).count());
-    opt.metrics->EndRun();
-  }
-
-  auto shutdown_all = [&](double deadline_s) {
-    for (int k = 0; k < stages; ++k) {
-      grpc::ClientContext ctx;
-      ctx.set_deadline(Deadline(deadline_s));
-      v1::ShutdownRequest req;
-      req.set_run_id(run_id);
-      v1::ShutdownResponse resp;
-      stubs[k]->Shutdown(&ctx, req, &resp);
-    }
-  };
-  if (!finished) {
-    if (failure.empty()) failure = "the run stopped without finishing";
-    for (auto& s : streams) s->Cancel();
-    shutdown_all(2);
-    for (auto& s : streams) s->CloseAndJoin();
-    if (opt.metrics) opt.metrics->RpcError();
-    return absl::UnavailableError(failure);
-  }
-
-  // 4. Collect every rank's statistics, clipped at the end time.
-  const SimTime end = node.end();
-  std::vector<cluster::LpResult> parts = node.Finalize(end);
-  uint64_t events = node.executor().events_processed();
-  for (int k = 0; k < stages; ++k) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(Deadline(opt.rpc_deadline_s));
-    v1::StatsRequest req;
-    req.set_run_id(run_id);
-    req.set_end_ps(end.picos());
-    v1::ChipStats stats;
-    const grpc::Status s = stubs[k]->GetStats(&ctx, req, &stats);
-    if (!s.ok()) {
-      shutdown_all(2);
-      return absl::UnavailableError(
-          absl::StrCat(name(k), ": GetStats failed: ", s.error_message()));
-    }
-    parts.push_back(FromProto(stats, sim->stage_lp(k)));
-    events += static_cast<uint64_t>(stats.events_processed());
-  }
-  node.Quiesce();
-  shutdown_all(opt.rpc_deadline_s);
-  for (auto& s : streams) s->CloseAndJoin();
-  io.restart();
-  io.poll();  // drain stream-closed notifications
-
-  const cluster::SimulationResult result = sim->Assemble(parts, end, events);
-  ASSIGN_OR_RETURN(v1::Report report, cluster::BuildReport(result, cluster::Analyze(*sim)));
-  if (opt.progress) {
-    v1::RunProgress p;
-    p.set_run_id(run_id);
-    p.set_virtual_s(end.ToSeconds());
-    p.set_wall_s(std::chrono::duration<double>(Clock::now() - started).count());
-    p.set_events(static_cast<int64_t>(events));
-    p.set_done(true);
-    opt.progress(p);
-  }
-  return report;
+  DistributedRun run(std::move(sim), opt, std::move(model_json));
+  RETURN_IF_ERROR(run.LoadShards());
+  run.OpenStreams();
+  RETURN_IF_ERROR(run.PublishRunInfo());
+  RETURN_IF_ERROR(run.RunToEnd());
+  return run.Collect();
 }
 
 CoordinatorServer::CoordinatorServer(std::vector<std::string> chip_addresses,
