@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "cluster/batch_scheduler.h"
 #include "cluster/node_lp.h"
 #include "partitioner/plan_builder.h"
 
@@ -150,27 +152,34 @@ AnalyticEstimate Analyze(const Simulation& sim) {
         done[k] = begin + StageSeconds(sim, s, chunks[k].start, chunks[k].count, true);
       }
     } else {
+      // The engine's scheduler alone on this request's chunks: a step
+      // starts when the stage is free and work is waiting, and takes
+      // what TakeStep takes of everything that has arrived by then.
       const auto& rf = sim.roofline_model(s);
+      const StepLimits limits{rf.max_batch(), rf.max_batch_tokens()};
+      std::deque<Message> queue;
       size_t next = 0;
       double free = 0;
-      while (next < chunks.size()) {
-        // Idle: the next arrival starts a step alone; busy: the step that
-        // ends at `free` is followed by one over everything that queued.
-        const double begin = std::max(free, chunks[next].arrive);
-        std::vector<chip::BatchItem> batch;
-        int64_t tokens = 0;
-        const size_t first = next;
-        while (next < chunks.size() && (next == first || chunks[next].arrive < begin) &&
-               static_cast<int>(batch.size()) < rf.max_batch() &&
-               (rf.max_batch_tokens() == 0 || batch.empty() ||
-                tokens + chunks[next].count <= rf.max_batch_tokens())) {
-          batch.push_back({chunks[next].start, chunks[next].count, true,
-                           next + 1 == chunks.size()});
-          tokens += chunks[next].count;
-          ++next;
+      while (next < chunks.size() || !queue.empty()) {
+        const double begin =
+            queue.empty() ? std::max(free, chunks[next].arrive) : free;
+        for (; next < chunks.size() && chunks[next].arrive <= begin; ++next) {
+          Message m;
+          m.type = MsgType::kWork;
+          m.flags = kFlagPrefill | (next + 1 == chunks.size() ? kFlagLastChunk : 0);
+          m.context = static_cast<int32_t>(chunks[next].start);
+          m.count = static_cast<int32_t>(chunks[next].count);
+          m.step = static_cast<int32_t>(next);
+          queue.push_back(m);
         }
-        free = begin + rf.StepTime(batch).ToSeconds();
-        for (size_t k = first; k < next; ++k) done[k] = free;
+        const std::vector<Message> step = TakeStep(queue, limits);
+        free = begin + rf.StepTime(ToBatchItems(step)).ToSeconds();
+        // A chunk is done when the step holding its last token ends.
+        for (const Message& m : step) {
+          if (m.context + m.count == chunks[m.step].start + chunks[m.step].count) {
+            done[m.step] = free;
+          }
+        }
       }
     }
     if (s + 1 < n) {
@@ -230,8 +239,14 @@ AnalyticEstimate Analyze(const Simulation& sim) {
                                   base::SimTime::FromSeconds(worst).ToString());
     }
   } else {
-    const int64_t batch = std::min<int64_t>(a.max_concurrent_requests,
-                                            sim.roofline_model(0).max_batch());
+    // Every running sequence joins each step (TakeStep), up to max_batch
+    // sequences and the token budget.
+    const auto& rf0 = sim.roofline_model(0);
+    int64_t step_cap = rf0.max_batch();
+    if (rf0.max_batch_tokens() > 0) {
+      step_cap = std::min<int64_t>(step_cap, std::max<int64_t>(1, rf0.max_batch_tokens() / (1 + d)));
+    }
+    const int64_t batch = std::min<int64_t>(a.max_concurrent_requests, step_cap);
     double t = 0;
     std::vector<chip::BatchItem> items(static_cast<size_t>(std::max<int64_t>(1, batch)),
                                        chip::BatchItem{mean_ctx, 1 + d, false, true});
@@ -244,7 +259,9 @@ AnalyticEstimate Analyze(const Simulation& sim) {
     t += Delay(sim, sim.stage_lp(n - 1), sim.stage_lp(0), kHeaderBytes);
     a.peak_output_tokens_per_s = batch > 0 ? batch * produced / t : 0;
     a.bottleneck = absl::StrCat("batch of ", batch, " (",
-                                batch == a.max_concurrent_requests ? "KV cache" : "max_batch",
+                                batch == a.max_concurrent_requests ? "KV cache"
+                                : batch == rf0.max_batch()  ? "max_batch"
+                                                            : "token budget",
                                 ") per forward step");
   }
   return a;

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "base/rng.h"
+#include "cluster/batch_scheduler.h"
 
 namespace etchsim::cluster {
 
@@ -279,40 +280,52 @@ void BatchLp::Handle(const Event& e, Outbox& out) {
   if (ForwardIfTransit(e, out)) return;
   if (m.type == MsgType::kWork) {
     queue_.push_back(m);
-    if (!busy_now_) StartStep(out);
+    RequestStep(out);
     return;
   }
   if (m.type != MsgType::kTimer) return;
-  if (KindOf(m) == kDepart) {
-    Message n = m;
-    n.type = MsgType::kWork;
-    n.aux = 0;
-    SendWork(n, out);
-    return;
+  switch (KindOf(m)) {
+    case kDepart: {
+      Message n = m;
+      n.type = MsgType::kWork;
+      n.aux = 0;
+      SendWork(n, out);
+      break;
+    }
+    case kStartStep:
+      start_pending_ = false;
+      if (!busy_now_ && !queue_.empty()) StartStep(out);
+      break;
+    case kStepDone: {
+      busy_now_ = false;
+      std::vector<Message> done;
+      done.swap(batch_);
+      // A sequence's next decode item, when this stage is also the first,
+      // is sent to itself at this instant; it arrives before the start
+      // timer below (same sender, later counter), so it joins the next step.
+      for (const Message& item : done) Exit(item, out);
+      if (!queue_.empty()) RequestStep(out);
+      break;
+    }
+    default:
+      break;
   }
-  if (KindOf(m) != kStepDone) return;
-  busy_now_ = false;
-  std::vector<Message> done;
-  done.swap(batch_);
-  for (const Message& item : done) Exit(item, out);
-  if (!queue_.empty() && !busy_now_) StartStep(out);
+}
+
+void BatchLp::RequestStep(Outbox& out) {
+  // The scheduler runs once per instant: everything that arrives at this
+  // time (a finished step's decode items, chunks released together) is
+  // seen by the same step.
+  if (busy_now_ || start_pending_) return;
+  start_pending_ = true;
+  Message t;
+  out.Send(out.self(), out.now(), Timer(t, kStartStep));
 }
 
 void BatchLp::StartStep(Outbox& out) {
-  std::vector<chip::BatchItem> items;
-  int64_t tokens = 0;
-  const int64_t token_cap = model_.max_batch_tokens();
-  while (!queue_.empty() && static_cast<int>(batch_.size()) < model_.max_batch()) {
-    const Message& m = queue_.front();
-    if (token_cap > 0 && !batch_.empty() && tokens + m.count > token_cap) break;
-    const bool prefill = m.flags & kFlagPrefill;
-    items.push_back({m.context, m.count, prefill,
-                     !prefill || (m.flags & kFlagLastChunk) != 0});
-    tokens += m.count;
-    batch_.push_back(m);
-    queue_.pop_front();
-  }
-  const SimTime step = model_.StepTime(items);
+  batch_ = TakeStep(queue_, {model_.max_batch(), model_.max_batch_tokens()});
+  const int64_t tokens = TokensOf(batch_);
+  const SimTime step = model_.StepTime(ToBatchItems(batch_));
   busy_.Add(out.now(), out.now() + step, tokens);
   live_tokens_ += tokens;
   live_busy_ps_ += step.picos();

@@ -68,7 +68,13 @@ class StageLp : public NodeLp {
   int64_t live_busy_ps() const { return live_busy_ps_; }
 
  protected:
-  enum TimerKind : int32_t { kSegmentDone = 1, kExpertDone = 2, kStepDone = 3, kDepart = 4 };
+  enum TimerKind : int32_t {
+    kSegmentDone = 1,
+    kExpertDone = 2,
+    kStepDone = 3,
+    kDepart = 4,
+    kStartStep = 5,
+  };
   static Message Timer(const Message& m, TimerKind kind, int32_t arg = 0);
   static TimerKind KindOf(const Message& m) { return static_cast<TimerKind>(m.aux >> 16); }
   static int32_t ArgOf(const Message& m) { return m.aux & 0xffff; }
@@ -121,7 +127,11 @@ class HardwiredLp : public StageLp {
   std::map<std::tuple<int32_t, int32_t, int32_t>, Pending> pending_;
 };
 
-// A roofline device group running continuous batching.
+// A roofline device group running iteration-level continuous batching:
+// each forward step takes every running sequence's decode item and prompt
+// chunks under the token budget (cluster/batch_scheduler.h). A sequence's
+// next token is ready for the step that starts when the one that produced
+// it ends, so at small batch each user's inter-token latency is one step.
 class BatchLp : public StageLp {
  public:
   BatchLp(const fabric::Topology& topo, int node, StageWiring wiring,
@@ -133,12 +143,15 @@ class BatchLp : public StageLp {
   SimTime MinReaction() const override { return model_.MinStep(); }
 
  private:
+  // Schedules a step at this instant unless one is running or pending.
+  void RequestStep(Outbox& out);
   void StartStep(Outbox& out);
 
   chip::RooflineStageModel model_;
   std::deque<Message> queue_;
   std::vector<Message> batch_;
   bool busy_now_ = false;
+  bool start_pending_ = false;  // a kStartStep timer is in flight
 };
 
 }  // namespace etchsim::cluster
