@@ -30,6 +30,25 @@ absl::Status Positive(const std::string& source, absl::string_view field, double
   return FieldError(source, field, absl::StrCat("must be > 0, got ", v));
 }
 
+// The roofline's fixed costs: finite and at most one second each (a
+// larger per-step cost is a unit mistake, not a GPU).
+absl::Status ValidateRooflineOverheads(const v1::ChipSpec& s, const std::string& src) {
+  constexpr double kMaxNs = 1e9;
+  const v1::RooflineSpec& r = s.roofline();
+  for (auto [name, v] : {std::pair{"roofline.layer_overhead_ns", r.layer_overhead_ns()},
+                         std::pair{"roofline.step_overhead_ns", r.step_overhead_ns()},
+                         std::pair{"roofline.dense_layer_overhead_ns", r.dense_layer_overhead_ns()},
+                         std::pair{"roofline.moe_layer_overhead_ns", r.moe_layer_overhead_ns()},
+                         std::pair{"roofline.interconnect_latency_ns", r.interconnect_latency_ns()},
+                         std::pair{"roofline.interconnect_latency_per_peer_ns",
+                                   r.interconnect_latency_per_peer_ns()}}) {
+    if (!(v >= 0 && v <= kMaxNs)) {
+      return FieldError(src, name, absl::StrCat("must be in [0, 1e9] ns, got ", v));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Validate(const v1::ChipSpec& s, const std::string& src) {
   if (s.name().empty()) return FieldError(src, "name", "must be set");
   if (s.kind() == v1::ChipSpec::KIND_UNSPECIFIED) {
@@ -57,6 +76,8 @@ absl::Status Validate(const v1::ChipSpec& s, const std::string& src) {
   }
   if (s.kind() == v1::ChipSpec::HARDWIRED) {
     RETURN_IF_ERROR(ValidateHardwiredTiming(s, src));
+  } else {
+    RETURN_IF_ERROR(ValidateRooflineOverheads(s, src));
   }
   if (s.cost().card_price_usd() < 0) {
     return FieldError(src, "cost.card_price_usd",

@@ -53,5 +53,38 @@ TEST(ChipSpecTest, ErrorsNameFileAndField) {
             "INVALID_ARGUMENT: x: kind must be HARDWIRED or ROOFLINE");
 }
 
+
+// Every roofline overhead field: zero is a valid value (no such cost);
+// negative, huge and NaN are rejected with one line naming file and field.
+TEST(ChipSpecTest, RooflineOverheadsAreRangeChecked) {
+  const std::string base =
+      "name: \"x\" kind: ROOFLINE weight_format: \"fp8\" "
+      "weight_capacity_bytes: 100 kv_dtype: \"fp8\" "
+      "activation_bytes_per_element: 2 power { active_watts: 10 idle_watts: 1 } ";
+  struct Case {
+    std::string value;
+    bool ok;
+    std::string shown;  // how the error prints the value
+  };
+  const std::vector<Case> cases = {
+      {"0", true, ""},       {"250", true, ""},      {"-1", false, "-1"},
+      {"1e12", false, "1e+12"}, {"nan", false, "nan"}, {"inf", false, "inf"}};
+  for (const std::string field :
+       {"layer_overhead_ns", "step_overhead_ns", "dense_layer_overhead_ns",
+        "moe_layer_overhead_ns", "interconnect_latency_ns",
+        "interconnect_latency_per_peer_ns"}) {
+    for (const Case& c : cases) {
+      SCOPED_TRACE(field + " = " + c.value);
+      auto spec = ParseChipSpec(base + "roofline { " + field + ": " + c.value + " }", "x");
+      if (c.ok) {
+        EXPECT_TRUE(spec.ok()) << spec.status();
+        continue;
+      }
+      EXPECT_EQ(spec.status().ToString(), "INVALID_ARGUMENT: x: roofline." + field +
+                                              " must be in [0, 1e9] ns, got " + c.shown);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace etchsim::chip

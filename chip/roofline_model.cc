@@ -73,6 +73,19 @@ absl::StatusOr<RooflineStageModel> RooflineStageModel::Create(
   return s;
 }
 
+double RooflineStageModel::FixedOverheadSeconds() const {
+  return (spec_.step_overhead_ns() + layers_ * spec_.layer_overhead_ns() +
+          (layers_ - moe_layers_) * spec_.dense_layer_overhead_ns() +
+          moe_layers_ * spec_.moe_layer_overhead_ns()) *
+         1e-9;
+}
+
+double RooflineStageModel::CollectiveLatencySeconds() const {
+  return (spec_.interconnect_latency_ns() +
+          (tp_ - 1) * spec_.interconnect_latency_per_peer_ns()) *
+         1e-9;
+}
+
 SimTime RooflineStageModel::StepTime(const std::vector<BatchItem>& batch) const {
   double tokens = 0, positions = 0, prefill_positions = 0, logits = 0;
   for (const BatchItem& b : batch) {
@@ -113,14 +126,14 @@ SimTime RooflineStageModel::StepTime(const std::vector<BatchItem>& batch) const 
     const double act = tokens * static_cast<double>(hidden_) * 2.0;  // bf16
     const double frac = static_cast<double>(tp_ - 1) / tp_;
     const double bw = spec_.interconnect_bytes_per_s();
-    const double lat = spec_.interconnect_latency_ns() * 1e-9;
+    const double lat = CollectiveLatencySeconds();
     const double all_reduce = lat + 2.0 * frac * act / bw;
     const double all_to_all =
         2.0 * (lat + frac * act * static_cast<double>(experts_per_token_) / bw);
     t_comm = layers_ * all_reduce + (layers_ - moe_layers_) * all_reduce +
              moe_layers_ * all_to_all;
   }
-  const double t_overhead = layers_ * spec_.layer_overhead_ns() * 1e-9;
+  const double t_overhead = FixedOverheadSeconds();
   return SimTime::FromSeconds(std::max(t_mem, t_compute) + t_comm + t_overhead);
 }
 

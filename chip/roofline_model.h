@@ -7,14 +7,17 @@
 //
 //   max(bytes read / (tp x bandwidth x bandwidth_efficiency),
 //       FLOPs / (tp x peak x compute_efficiency))
-//   + tensor-parallel communication + layers x layer_overhead_ns
+//   + tensor-parallel communication + fixed overheads
+//
+// The fixed overheads are per step, per layer and per kernel class
+// (dense-FFN layers, MoE layers); see RooflineSpec in chip.proto.
 //
 // Bytes read are the weights the batch touches (for MoE layers the expected
 // number of distinct experts a batch of T tokens selects, E(1-(1-k/E)^T))
 // plus the KV cache each token attends. Communication per layer: an
 // all-reduce of the attention output and, for the FFN, another all-reduce
 // (dense) or an expert-parallel dispatch + combine (MoE); each collective
-// costs interconnect_latency_ns plus its bytes at the scale-up bandwidth.
+// costs CollectiveLatencySeconds() plus its bytes at the scale-up bandwidth.
 #ifndef ETCHSIM_CHIP_ROOFLINE_MODEL_H_
 #define ETCHSIM_CHIP_ROOFLINE_MODEL_H_
 
@@ -72,6 +75,11 @@ class RooflineStageModel {
   // Bytes left for KV on the stage after its weights.
   int64_t kv_capacity_bytes() const { return kv_capacity_bytes_; }
   int tensor_parallel() const { return tp_; }
+  // The step's batch-independent cost: step, per-layer and per-class
+  // overheads (collectives excluded).
+  double FixedOverheadSeconds() const;
+  // One collective among the stage's devices, at small message size.
+  double CollectiveLatencySeconds() const;
 
  private:
   RooflineStageModel() = default;

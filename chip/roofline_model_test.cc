@@ -27,7 +27,10 @@ TEST(RooflineModelTest, Llama8bDecodeOnOneH100ByHand) {
   const double flops = 2 * weights + 32 * 1000.0 * 4 * 32 * 128;
   const double t_compute = flops / (1978.9e12 * 0.6);
   ASSERT_GT(t_mem, t_compute);
-  const double expected = t_mem + 32 * spec.roofline().layer_overhead_ns() * 1e-9;
+  const v1::RooflineSpec& r = spec.roofline();
+  const double expected =
+      t_mem + (r.step_overhead_ns() +
+               32 * (r.layer_overhead_ns() + r.dense_layer_overhead_ns())) * 1e-9;
   EXPECT_NEAR(rf->StepTime({BatchItem{999, 1}}).ToSeconds(), expected, 1e-12);
 }
 
@@ -46,6 +49,57 @@ TEST(RooflineModelTest, MoeBatchTouchesExpectedDistinctExperts) {
   EXPECT_LT(t64.picos(), 64 * t1.picos() / 8);
   // With 8 experts and top-2, one token reads 2 of 8 experts; 64 tokens
   // read 8 x (1 - (6/8)^64) ~ all 8.
+}
+
+
+// Each fixed overhead is charged to the layers of its own class: R1 has 3
+// dense-FFN layers and 58 MoE layers; a step pays the step overhead once.
+TEST(RooflineModelTest, OverheadsAreChargedPerKernelClass) {
+  v1::ChipSpec spec = *LoadChipSpec("b200");
+  const model::ModelSpec m = *model::LoadModel("deepseek-r1");
+  v1::ChipShard all;  // one tensor-parallel stage holding every layer
+  for (int i = 0; i < static_cast<int>(m.layers.size()); ++i) {
+    all.add_layers()->set_layer(i);
+  }
+  all.set_embedding(true);
+  all.set_lm_head(true);
+  auto step = [&](const v1::ChipSpec& c, int tp) {
+    return RooflineStageModel::Create(c, m, all, tp, model::KvDtype::kFp8)
+        ->StepTime({BatchItem{100, 1}})
+        .picos();
+  };
+  const int64_t base = step(spec, 8);
+  struct Case {
+    void (*set)(v1::RooflineSpec&, double);
+    double ns;
+    int64_t expected_ps;  // added to the step
+  };
+  const std::vector<Case> cases = {
+      {[](v1::RooflineSpec& r, double v) { r.set_step_overhead_ns(r.step_overhead_ns() + v); },
+       1000, 1000 * 1000},
+      {[](v1::RooflineSpec& r, double v) { r.set_layer_overhead_ns(r.layer_overhead_ns() + v); },
+       1000, 61 * 1000 * 1000},
+      {[](v1::RooflineSpec& r, double v) {
+         r.set_dense_layer_overhead_ns(r.dense_layer_overhead_ns() + v);
+       },
+       1000, 3 * 1000 * 1000},
+      {[](v1::RooflineSpec& r, double v) {
+         r.set_moe_layer_overhead_ns(r.moe_layer_overhead_ns() + v);
+       },
+       1000, 58 * 1000 * 1000},
+      // Per layer: one all-reduce after attention, and a dispatch + combine
+      // (MoE, 58 layers) or an all-reduce (3 dense layers): 61 + 116 + 3 =
+      // 180 collectives, each 7 peers x 100 ns longer at tp = 8.
+      {[](v1::RooflineSpec& r, double v) {
+         r.set_interconnect_latency_per_peer_ns(r.interconnect_latency_per_peer_ns() + v);
+       },
+       100, 180 * 7 * 100 * 1000}};
+  for (const Case& c : cases) {
+    v1::ChipSpec changed = spec;
+    c.set(*changed.mutable_roofline(), c.ns);
+    EXPECT_NEAR(static_cast<double>(step(changed, 8) - base),
+                static_cast<double>(c.expected_ps), 2.0);
+  }
 }
 
 }  // namespace

@@ -50,6 +50,11 @@ ABSL_FLAG(std::string, out, "",
           "Also write the JSON report to this file (atomically).");
 ABSL_FLAG(double, target_tokens_per_s, 16960,
           "Calibration target: single-user decode tokens/s.");
+ABSL_FLAG(std::string, parameter, "",
+          "Constant to calibrate: hardwired.pe_scan_cycles, or for a roofline "
+          "chip roofline.layer_overhead_ns (the default), "
+          "roofline.dense_layer_overhead_ns, roofline.moe_layer_overhead_ns or "
+          "roofline.step_overhead_ns.");
 
 // Distributed mode.
 ABSL_FLAG(std::string, listen, "127.0.0.1:0",

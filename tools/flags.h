@@ -36,6 +36,7 @@ ABSL_DECLARE_FLAG(int32_t, tensor_parallel);
 ABSL_DECLARE_FLAG(int32_t, cards_per_server);
 ABSL_DECLARE_FLAG(std::string, out);
 ABSL_DECLARE_FLAG(double, target_tokens_per_s);
+ABSL_DECLARE_FLAG(std::string, parameter);
 ABSL_DECLARE_FLAG(std::string, listen);
 ABSL_DECLARE_FLAG(std::string, metrics_listen);
 ABSL_DECLARE_FLAG(std::string, chip_addresses);

@@ -3,10 +3,13 @@
 #include <chrono>
 #include <cmath>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "base/file_util.h"
 #include "base/status_macros.h"
 #include "base/text_table.h"
@@ -136,17 +139,42 @@ absl::Status RunCalibrate(const Invocation& inv) {
   ASSIGN_OR_RETURN(v1::Scenario scenario, ScenarioFromFlags(inv));
   scenario.mutable_workload()->mutable_closed_loop()->set_users(1);
   ASSIGN_OR_RETURN(v1::ChipSpec spec, chip::LoadChipSpec(scenario.chip()));
-  // The one constant each kind of chip calibrates: a hard-wired chip's
-  // ROM scan time, a roofline chip's per-layer step overhead.
+  // The constant to solve: a hard-wired chip's ROM scan time, or one of a
+  // roofline chip's fixed overheads (per layer by default).
   const bool hw = spec.kind() == v1::ChipSpec::HARDWIRED;
-  const char* param = hw ? "hardwired.pe_scan_cycles" : "roofline.layer_overhead_ns";
-  auto set_param = [&](double v) {
-    if (hw) {
-      spec.mutable_hardwired()->set_pe_scan_cycles(v);
-    } else {
-      spec.mutable_roofline()->set_layer_overhead_ns(v);
+  using Setter = void (*)(v1::ChipSpec&, double);
+  const std::vector<std::pair<std::string, Setter>> params =
+      hw ? std::vector<std::pair<std::string, Setter>>{
+               {"hardwired.pe_scan_cycles",
+                [](v1::ChipSpec& c, double v) { c.mutable_hardwired()->set_pe_scan_cycles(v); }}}
+         : std::vector<std::pair<std::string, Setter>>{
+               {"roofline.layer_overhead_ns",
+                [](v1::ChipSpec& c, double v) { c.mutable_roofline()->set_layer_overhead_ns(v); }},
+               {"roofline.dense_layer_overhead_ns",
+                [](v1::ChipSpec& c, double v) {
+                  c.mutable_roofline()->set_dense_layer_overhead_ns(v);
+                }},
+               {"roofline.moe_layer_overhead_ns",
+                [](v1::ChipSpec& c, double v) {
+                  c.mutable_roofline()->set_moe_layer_overhead_ns(v);
+                }},
+               {"roofline.step_overhead_ns",
+                [](v1::ChipSpec& c, double v) { c.mutable_roofline()->set_step_overhead_ns(v); }}};
+  const std::string wanted = absl::GetFlag(FLAGS_parameter);
+  size_t which = 0;
+  if (!wanted.empty()) {
+    for (which = 0; which < params.size() && params[which].first != wanted; ++which) {
     }
-  };
+    if (which == params.size()) {
+      std::vector<std::string> names;
+      for (const auto& p : params) names.push_back(p.first);
+      return absl::InvalidArgumentError(
+          absl::StrCat("--parameter: must be one of ", absl::StrJoin(names, ", "), " for ",
+                       spec.name(), ", got \"", wanted, "\""));
+    }
+  }
+  const char* param = params[which].first.c_str();
+  auto set_param = [&](double v) { params[which].second(spec, v); };
   const double target = absl::GetFlag(FLAGS_target_tokens_per_s);
   if (!(target > 0)) {
     return absl::InvalidArgumentError("--target-tokens-per-s must be > 0");
@@ -215,6 +243,7 @@ void RegisterSimulateCommands(Cli& cli) {
            .run = RunSimulate});
   std::vector<std::string> cal_flags = kScenarioFlags;
   cal_flags.push_back("target_tokens_per_s");
+  cal_flags.push_back("parameter");
   cli.Add({.name = "calibrate",
            .summary = "Solve a chip's calibrated constant so one user decodes at a "
                       "target speed.",
@@ -222,7 +251,8 @@ void RegisterSimulateCommands(Cli& cli) {
                "Defaults reproduce the HC1 calibration: Llama 3.1 8B on one hc1 "
                "at 1,024 input / 1,024 output tokens, 16,960 tok/s (Taalas' quoted "
                "figure). For a ROOFLINE chip the constant is roofline."
-               "layer_overhead_ns. Prints the constant, the analytic speed it "
+               "layer_overhead_ns unless --parameter names another fixed "
+               "overhead (dense_layer, moe_layer, step). Prints the constant, the analytic speed it "
                "gives, and the event engine's measured speed.",
            .flags = cal_flags,
            .flag_defaults = {{"chips", "1"}, {"chip", "hc1"}, {"model", "llama-3.1-8b"},
