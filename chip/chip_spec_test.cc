@@ -86,5 +86,36 @@ TEST(ChipSpecTest, RooflineOverheadsAreRangeChecked) {
   }
 }
 
+TEST(ChipSpecTest, AttentionQueryTileIsRangeChecked) {
+  const std::string base =
+      "name: \"x\" kind: ROOFLINE weight_format: \"fp8\" "
+      "weight_capacity_bytes: 100 kv_dtype: \"fp8\" "
+      "activation_bytes_per_element: 2 power { active_watts: 10 idle_watts: 1 } ";
+  for (const auto& [value, error] : std::vector<std::pair<std::string, std::string>>{
+           {"0", ""},
+           {"128", ""},
+           {"-1", "must be in [0, 65536], got -1"},
+           {"100000", "must be in [0, 65536], got 100000"}}) {
+    SCOPED_TRACE(value);
+    auto spec = ParseChipSpec(base + "roofline { attention_query_tile: " + value + " }", "x");
+    if (error.empty()) {
+      EXPECT_TRUE(spec.ok()) << spec.status();
+    } else {
+      EXPECT_EQ(spec.status().ToString(),
+                "INVALID_ARGUMENT: x: roofline.attention_query_tile " + error);
+    }
+  }
+  // An int32 field: a fractional, NaN or out-of-range value is a parse
+  // error at the value's position.
+  for (const std::string value : {"1.5", "nan", "3000000000"}) {
+    SCOPED_TRACE(value);
+    auto spec = ParseChipSpec(base + "roofline { attention_query_tile: " + value + " }", "x");
+    ASSERT_FALSE(spec.ok());
+    EXPECT_THAT(std::string(spec.status().message()),
+                ::testing::MatchesRegex("x: line 1, column [0-9]+: (Expected integer, got: " +
+                                        value + "|Integer out of range \\(" + value + "\\))"));
+  }
+}
+
 }  // namespace
 }  // namespace etchsim::chip

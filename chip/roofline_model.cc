@@ -87,7 +87,10 @@ double RooflineStageModel::CollectiveLatencySeconds() const {
 }
 
 SimTime RooflineStageModel::StepTime(const std::vector<BatchItem>& batch) const {
-  double tokens = 0, positions = 0, prefill_positions = 0, logits = 0;
+  // positions: (query, cached position) pairs, for attention FLOPs;
+  // kv_reads: cached positions whose K/V are read from memory.
+  double tokens = 0, positions = 0, prefill_positions = 0, logits = 0, kv_reads = 0;
+  const int64_t tile = spec_.attention_query_tile();
   for (const BatchItem& b : batch) {
     tokens += static_cast<double>(b.count);
     const double s = static_cast<double>(b.count) * b.context +
@@ -96,6 +99,15 @@ SimTime RooflineStageModel::StepTime(const std::vector<BatchItem>& batch) const 
       prefill_positions += s;
     } else {
       positions += s;
+    }
+    if (!b.prefill || tile <= 0) {
+      kv_reads += s;  // each query token streams the K/V it attends
+      continue;
+    }
+    // A tiled attention kernel streams K/V once per tile of `tile` query
+    // tokens; causal, so tile j reads up to its last token.
+    for (int64_t begin = 0; begin < b.count; begin += tile) {
+      kv_reads += static_cast<double>(b.context + std::min(b.count, begin + tile));
     }
     if (b.needs_logits) logits += b.prefill ? 1.0 : static_cast<double>(b.count);
   }
@@ -108,7 +120,7 @@ SimTime RooflineStageModel::StepTime(const std::vector<BatchItem>& batch) const 
   }
   weights += static_cast<double>(head_weights_);
   const double bytes = weights * bytes_per_param_ +
-                       (positions + prefill_positions) * layers_ *
+                       kv_reads * layers_ *
                            static_cast<double>(kv_bytes_per_position_);
   const double flops =
       2.0 * static_cast<double>(active_weights_per_token_) * tokens +

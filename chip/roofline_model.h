@@ -14,7 +14,8 @@
 //
 // Bytes read are the weights the batch touches (for MoE layers the expected
 // number of distinct experts a batch of T tokens selects, E(1-(1-k/E)^T))
-// plus the KV cache each token attends. Communication per layer: an
+// plus the KV cache each decode token attends (a prompt chunk reads it
+// once per attention_query_tile query tokens). Communication per layer: an
 // all-reduce of the attention output and, for the FFN, another all-reduce
 // (dense) or an expert-parallel dispatch + combine (MoE); each collective
 // costs CollectiveLatencySeconds() plus its bytes at the scale-up bandwidth.

@@ -52,6 +52,29 @@ TEST(RooflineModelTest, MoeBatchTouchesExpectedDistinctExperts) {
 }
 
 
+// A prompt chunk reads the K/V it attends once per query tile: a 300-token
+// chunk after 1,000 cached positions with 128-token tiles reads
+// (1000 + 128) + (1000 + 256) + (1000 + 300) positions per layer.
+TEST(RooflineModelTest, PrefillReadsKvOncePerQueryTile) {
+  v1::ChipSpec spec = *LoadChipSpec("h100");
+  spec.mutable_roofline()->set_memory_bandwidth_bytes_per_s(1e6);  // memory-bound
+  const model::ModelSpec m = *model::LoadModel("llama-3.1-8b");
+  auto cap = *CapacityOf(spec);
+  const v1::Plan plan = *partitioner::Partition(m, cap, "pipeline", {.num_chips = 1});
+  auto time_with = [&](int tile) {
+    spec.mutable_roofline()->set_attention_query_tile(tile);
+    return RooflineStageModel::Create(spec, m, plan.chips(0), 1, model::KvDtype::kFp8)
+        ->StepTime({BatchItem{1000, 300, true, true}})
+        .ToSeconds();
+  };
+  const double bw = 1e6 * spec.roofline().bandwidth_efficiency();
+  const double per_position = 32.0 * 2048 / bw;  // 32 layers x 2 KiB fp8 K+V
+  const double per_query = 300.0 * 1000 + 300.0 * 301 / 2;
+  const double tiled = (1000 + 128) + (1000 + 256) + (1000 + 300);
+  EXPECT_NEAR(time_with(0) - time_with(128), (per_query - tiled) * per_position,
+              1e-6 * time_with(0));
+}
+
 // Each fixed overhead is charged to the layers of its own class: R1 has 3
 // dense-FFN layers and 58 MoE layers; a step pays the step overhead once.
 TEST(RooflineModelTest, OverheadsAreChargedPerKernelClass) {
