@@ -18,8 +18,12 @@ struct Point {
 };
 
 Point Serve(const std::string& model, const std::string& chip, int chips, int users,
-          int requests, int64_t input_len, int64_t output_len) {
+          int requests, int64_t input_len, int64_t output_len, double ramp_up_s = 0,
+          double duration_s = 0, double warmup_s = 0) {
   v1::Scenario s = DefaultScenario();
+  s.mutable_workload()->mutable_closed_loop()->set_ramp_up_s(ramp_up_s);
+  s.set_duration_s(duration_s);
+  s.set_warmup_s(warmup_s);
   s.set_model(model);
   s.set_chip(chip);
   s.set_chips(chips);
@@ -81,6 +85,19 @@ TEST(ContinuousBatchingTest, PromptChunksShareStepsWithDecodes) {
   const Point busy = Serve("llama-3.1-8b", "h200", 1, 16, 48, 4096, 64);
   EXPECT_GT(busy.ttft_s, one.ttft_s);
   EXPECT_LT(busy.itl_s, one.ttft_s);
+}
+
+TEST(ContinuousBatchingTest, RampUpReachesTheSteadyStateInsteadOfLockStep) {
+  // Eight users with equal lengths that all start at 0 stay in lock step:
+  // their prompts arrive together every cycle and queue behind each other.
+  // Spread over one request's duration (~1.1 s here) and measured after
+  // the ramp, prompts arrive one at a time and TTFT is the single user's.
+  const Point one = Serve("llama-3.1-8b", "h200", 1, 1, 0, 2048, 256, 0, 6, 2);
+  const Point lock = Serve("llama-3.1-8b", "h200", 1, 8, 0, 2048, 256, 0, 6, 2);
+  const Point spread = Serve("llama-3.1-8b", "h200", 1, 8, 0, 2048, 256, 1.1, 6, 2);
+  EXPECT_GT(lock.ttft_s, 3 * one.ttft_s);
+  EXPECT_LT(spread.ttft_s, 1.2 * one.ttft_s);
+  EXPECT_GT(spread.tokens_per_s, 0.95 * lock.tokens_per_s);
 }
 
 }  // namespace

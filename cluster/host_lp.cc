@@ -27,11 +27,14 @@ std::vector<std::pair<SimTime, Message>> HostLp::InitialEvents() const {
   std::vector<std::pair<SimTime, Message>> ev;
   const v1::Workload& w = config_.scenario.workload();
   switch (w.kind_case()) {
-    case v1::Workload::kClosedLoop:
-      for (int32_t u = 0; u < w.closed_loop().users(); ++u) {
-        ev.emplace_back(SimTime::Zero(), ArrivalTimer(u));
+    case v1::Workload::kClosedLoop: {
+      const int32_t users = w.closed_loop().users();
+      const double ramp = w.closed_loop().ramp_up_s();
+      for (int32_t u = 0; u < users; ++u) {
+        ev.emplace_back(SimTime::FromSeconds(ramp * u / users), ArrivalTimer(u));
       }
       break;
+    }
     case v1::Workload::kPoisson:
       ev.emplace_back(SimTime::Zero(), ArrivalTimer(kOpenLoop));
       break;

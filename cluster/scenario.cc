@@ -118,6 +118,9 @@ absl::StatusOr<v1::Scenario> LoadScenarioFile(const std::string& path) {
   return ParseScenario(text, path);
 }
 
+// A ramp longer than a virtual day is a unit mistake.
+constexpr double kMaxRampUpS = 86400;
+
 absl::Status ValidateScenario(const v1::Scenario& s) {
   if (s.chips() < 0) return Bad("chips", absl::StrCat("must be >= 0, got ", s.chips()));
   if (!(s.duration_s() >= 0) || !std::isfinite(s.duration_s())) {
@@ -143,6 +146,15 @@ absl::Status ValidateScenario(const v1::Scenario& s) {
       }
       if (w.closed_loop().think_time_s() < 0) {
         return Bad("workload.closed_loop.think_time_s", "must be >= 0");
+      }
+      if (const double r = w.closed_loop().ramp_up_s(); !(r >= 0 && r <= kMaxRampUpS)) {
+        return Bad("workload.closed_loop.ramp_up_s",
+                   absl::StrCat("must be in [0, ", kMaxRampUpS, "] s, got ", r));
+      }
+      if (s.duration_s() > 0 && w.closed_loop().ramp_up_s() >= s.duration_s()) {
+        return Bad("workload.closed_loop.ramp_up_s",
+                   absl::StrCat("must be < duration_s (", s.duration_s(), "), got ",
+                                w.closed_loop().ramp_up_s()));
       }
       break;
     case v1::Workload::kPoisson:

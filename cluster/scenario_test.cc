@@ -52,7 +52,18 @@ INSTANTIATE_TEST_SUITE_P(
             "scenario: speculative.acceptance_rate must be in [0, 1], got 1.5"},
         Bad{"Pue", "cost { pue: 0.5 }", "scenario: cost.pue must be >= 1, got 0.5"},
         Bad{"Warmup", "duration_s: 1 warmup_s: 2",
-            "scenario: warmup_s must be < duration_s (1), got 2"}),
+            "scenario: warmup_s must be < duration_s (1), got 2"},
+        Bad{"RampUpNegative", "workload { closed_loop { users: 2 ramp_up_s: -1 } }",
+            "scenario: workload.closed_loop.ramp_up_s must be in [0, 86400] s, got -1"},
+        Bad{"RampUpNan", "workload { closed_loop { users: 2 ramp_up_s: nan } }",
+            "scenario: workload.closed_loop.ramp_up_s must be in [0, 86400] s, got nan"},
+        Bad{"RampUpHuge", "workload { closed_loop { users: 2 ramp_up_s: 1e300 } }",
+            "scenario: workload.closed_loop.ramp_up_s must be in [0, 86400] s, got 1e+300"},
+        Bad{"RampUpInf", "workload { closed_loop { users: 2 ramp_up_s: inf } }",
+            "scenario: workload.closed_loop.ramp_up_s must be in [0, 86400] s, got inf"},
+        Bad{"RampUpPastDuration",
+            "duration_s: 2 max_requests: 0 workload { closed_loop { users: 2 ramp_up_s: 3 } }",
+            "scenario: workload.closed_loop.ramp_up_s must be < duration_s (2), got 3"}),
     [](const auto& info) { return info.param.name; });
 
 TEST(ScenarioTest, SyntaxErrorsHavePositions) {

@@ -37,6 +37,9 @@ ABSL_FLAG(int64_t, requests, 10,
           "Stop after this many measured requests complete (0 = no limit).");
 ABSL_FLAG(double, warmup, 0, "Virtual seconds before measurement starts.");
 ABSL_FLAG(double, think_time, 0, "Closed-loop think time between requests, s.");
+ABSL_FLAG(double, ramp_up, 0,
+          "Closed-loop users start evenly spread over this many virtual seconds "
+          "(with --warmup past it: steady state, not the lock-step start).");
 ABSL_FLAG(uint64_t, seed, 1, "Random seed; same scenario + seed = same bytes.");
 ABSL_FLAG(int32_t, draft_len, 0,
           "Speculative / MTP decoding: draft tokens per step (0 = off).");

@@ -27,6 +27,7 @@ ABSL_DECLARE_FLAG(double, duration);
 ABSL_DECLARE_FLAG(int64_t, requests);
 ABSL_DECLARE_FLAG(double, warmup);
 ABSL_DECLARE_FLAG(double, think_time);
+ABSL_DECLARE_FLAG(double, ramp_up);
 ABSL_DECLARE_FLAG(uint64_t, seed);
 ABSL_DECLARE_FLAG(int32_t, draft_len);
 ABSL_DECLARE_FLAG(double, acceptance);

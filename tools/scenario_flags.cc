@@ -44,6 +44,12 @@ absl::StatusOr<v1::Scenario> ScenarioFromFlags(const Invocation& inv) {
     }
     w->mutable_closed_loop()->set_think_time_s(absl::GetFlag(FLAGS_think_time));
   }
+  if (inv.Given("ramp_up")) {
+    if (!w->has_closed_loop()) {
+      return absl::InvalidArgumentError("--ramp-up applies to closed-loop users only");
+    }
+    w->mutable_closed_loop()->set_ramp_up_s(absl::GetFlag(FLAGS_ramp_up));
+  }
   if (inv.Given("input_len")) {
     ASSIGN_OR_RETURN(*w->mutable_input_len(),
                      cluster::ParseLengthDist(absl::GetFlag(FLAGS_input_len), "--input-len"));

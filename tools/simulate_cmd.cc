@@ -216,7 +216,7 @@ absl::Status RunCalibrate(const Invocation& inv) {
 const std::vector<std::string> kScenarioFlags = {
     "scenario", "model",  "chip",     "chips",      "strategy",   "topology",
     "users",    "rate",   "trace",    "input_len",  "output_len", "duration",
-    "requests", "warmup", "think_time", "seed",     "kv_dtype",   "draft_len",
+    "requests", "warmup", "think_time", "ramp_up", "seed",     "kv_dtype",   "draft_len",
     "acceptance", "slo_ttft", "slo_tpot", "tensor_parallel", "cards_per_server"};
 
 }  // namespace
