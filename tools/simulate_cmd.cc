@@ -1,5 +1,5 @@
 // etchsim simulate [flags | --scenario FILE]
-// etchsim calibrate --chip C --model M --target-tokens-per-s T
+// etchsim calibrate --chip C --model M --target-tokens-per-s T [--parameter P]
 #include <chrono>
 #include <cmath>
 #include <optional>
