@@ -102,12 +102,12 @@ SimTime RooflineStageModel::StepTime(const std::vector<BatchItem>& batch) const 
     }
     if (!b.prefill || tile <= 0) {
       kv_reads += s;  // each query token streams the K/V it attends
-      continue;
-    }
-    // A tiled attention kernel streams K/V once per tile of `tile` query
-    // tokens; causal, so tile j reads up to its last token.
-    for (int64_t begin = 0; begin < b.count; begin += tile) {
-      kv_reads += static_cast<double>(b.context + std::min(b.count, begin + tile));
+    } else {
+      // A tiled attention kernel streams K/V once per tile of `tile` query
+      // tokens; causal, so tile j reads up to its last token.
+      for (int64_t begin = 0; begin < b.count; begin += tile) {
+        kv_reads += static_cast<double>(b.context + std::min(b.count, begin + tile));
+      }
     }
     if (b.needs_logits) logits += b.prefill ? 1.0 : static_cast<double>(b.count);
   }

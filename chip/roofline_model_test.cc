@@ -52,6 +52,27 @@ TEST(RooflineModelTest, MoeBatchTouchesExpectedDistinctExperts) {
 }
 
 
+// Compute-bound decode (bandwidth made huge): every decode token pays its
+// matmuls, its attention and the LM head.
+TEST(RooflineModelTest, ComputeBoundDecodeCountsEveryTokensLogits) {
+  v1::ChipSpec spec = *LoadChipSpec("h100");
+  spec.mutable_roofline()->set_memory_bandwidth_bytes_per_s(1e30);
+  const model::ModelSpec m = *model::LoadModel("llama-3.1-8b");
+  auto cap = *CapacityOf(spec);
+  const v1::Plan plan = *partitioner::Partition(m, cap, "pipeline", {.num_chips = 1});
+  auto rf = *RooflineStageModel::Create(spec, m, plan.chips(0), 1, model::KvDtype::kFp8);
+  const double layer_weights = 32.0 * (4096.0 * 4096 * 2 + 2 * 4096 * 1024 + 3 * 4096 * 14336);
+  const double head = 128256.0 * 4096;
+  // 64 decode tokens, no cached context: each attends one position.
+  const double flops = 2 * layer_weights * 64 + 32 * 64.0 * 4 * 32 * 128 + 2 * head * 64;
+  const v1::RooflineSpec& r = spec.roofline();
+  const double expected = flops / (1978.9e12 * 0.6) +
+                          (r.step_overhead_ns() +
+                           32 * (r.layer_overhead_ns() + r.dense_layer_overhead_ns())) * 1e-9;
+  EXPECT_NEAR(rf.StepTime(std::vector<BatchItem>(64, BatchItem{0, 1})).ToSeconds(), expected,
+              1e-9);
+}
+
 // A prompt chunk reads the K/V it attends once per query tile: a 300-token
 // chunk after 1,000 cached positions with 128-token tiles reads
 // (1000 + 128) + (1000 + 256) + (1000 + 300) positions per layer.
