@@ -46,6 +46,10 @@ absl::Status ValidateRooflineOverheads(const v1::ChipSpec& s, const std::string&
       return FieldError(src, name, absl::StrCat("must be in [0, 1e9] ns, got ", v));
     }
   }
+  if (!(r.moe_expert_overlap() >= 0 && r.moe_expert_overlap() <= 1)) {
+    return FieldError(src, "roofline.moe_expert_overlap",
+                      absl::StrCat("must be in [0, 1], got ", r.moe_expert_overlap()));
+  }
   if (r.attention_query_tile() < 0 || r.attention_query_tile() > 65536) {
     return FieldError(src, "roofline.attention_query_tile",
                       absl::StrCat("must be in [0, 65536], got ", r.attention_query_tile()));

@@ -86,6 +86,26 @@ TEST(ChipSpecTest, RooflineOverheadsAreRangeChecked) {
   }
 }
 
+TEST(ChipSpecTest, MoeExpertOverlapIsAFraction) {
+  const std::string base =
+      "name: \"x\" kind: ROOFLINE weight_format: \"fp8\" "
+      "weight_capacity_bytes: 100 kv_dtype: \"fp8\" "
+      "activation_bytes_per_element: 2 power { active_watts: 10 idle_watts: 1 } ";
+  for (const auto& [value, shown] : std::vector<std::pair<std::string, std::string>>{
+           {"0", ""}, {"0.5", ""}, {"1", ""},
+           {"-0.1", "-0.1"}, {"1.5", "1.5"}, {"1e300", "1e+300"}, {"nan", "nan"}}) {
+    SCOPED_TRACE(value);
+    auto spec = ParseChipSpec(base + "roofline { moe_expert_overlap: " + value + " }", "x");
+    if (shown.empty()) {
+      EXPECT_TRUE(spec.ok()) << spec.status();
+    } else {
+      EXPECT_EQ(spec.status().ToString(),
+                "INVALID_ARGUMENT: x: roofline.moe_expert_overlap must be in [0, 1], got " +
+                    shown);
+    }
+  }
+}
+
 TEST(ChipSpecTest, AttentionQueryTileIsRangeChecked) {
   const std::string base =
       "name: \"x\" kind: ROOFLINE weight_format: \"fp8\" "

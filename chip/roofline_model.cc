@@ -113,10 +113,12 @@ SimTime RooflineStageModel::StepTime(const std::vector<BatchItem>& batch) const 
   }
   // Weights read once per step; MoE experts: those the batch selects.
   double weights = static_cast<double>(fixed_weights_);
+  double expert_weights = 0;  // routed experts the batch selects
   if (moe_layers_ > 0 && experts_ > 0) {
     const double p_miss = 1.0 - static_cast<double>(experts_per_token_) / experts_;
     const double touched = experts_ * (1.0 - std::pow(p_miss, tokens));
-    weights += moe_layers_ * touched * static_cast<double>(expert_weights_);
+    expert_weights = moe_layers_ * touched * static_cast<double>(expert_weights_);
+    weights += expert_weights;
   }
   weights += static_cast<double>(head_weights_);
   const double bytes = weights * bytes_per_param_ +
@@ -126,8 +128,14 @@ SimTime RooflineStageModel::StepTime(const std::vector<BatchItem>& batch) const 
       2.0 * static_cast<double>(active_weights_per_token_) * tokens +
       layers_ * (positions * decode_attn_flops_ + prefill_positions * prefill_attn_flops_) +
       2.0 * static_cast<double>(head_weights_) * logits;
-  const double t_mem =
-      bytes / (tp_ * spec_.memory_bandwidth_bytes_per_s() * spec_.bandwidth_efficiency());
+  const double bandwidth =
+      tp_ * spec_.memory_bandwidth_bytes_per_s() * spec_.bandwidth_efficiency();
+  // Expert streaming hidden under the MoE layers' latency-bound work adds
+  // no time; what exceeds it does (so the step never shrinks with batch).
+  const double hidden =
+      std::min(expert_weights * bytes_per_param_ / bandwidth,
+               spec_.moe_expert_overlap() * moe_layers_ * spec_.moe_layer_overhead_ns() * 1e-9);
+  const double t_mem = bytes / bandwidth - hidden;
   const double t_compute = flops / (tp_ * peak_flops_ * spec_.compute_efficiency());
   double t_comm = 0;
   if (tp_ > 1) {

@@ -146,5 +146,36 @@ TEST(RooflineModelTest, OverheadsAreChargedPerKernelClass) {
   }
 }
 
+// Routed-expert streaming hides under the MoE layers' fixed work up to
+// moe_expert_overlap of it; beyond that it adds, so the step never
+// shrinks as the batch grows.
+TEST(RooflineModelTest, MoeExpertStreamingHidesUnderTheOverlap) {
+  v1::ChipSpec spec = *LoadChipSpec("b200");
+  const model::ModelSpec m = *model::LoadModel("deepseek-r1");
+  v1::ChipShard all;
+  for (int i = 0; i < static_cast<int>(m.layers.size()); ++i) all.add_layers()->set_layer(i);
+  all.set_embedding(true);
+  all.set_lm_head(true);
+  auto step = [&](double overlap, int tokens) {
+    spec.mutable_roofline()->set_moe_expert_overlap(overlap);
+    return RooflineStageModel::Create(spec, m, all, 8, model::KvDtype::kFp8)
+        ->StepTime(std::vector<BatchItem>(tokens, BatchItem{100, 1}))
+        .ToSeconds();
+  };
+  // 512 tokens touch all 256 experts of each of the 58 MoE layers: their
+  // streaming (~6.8 ms) exceeds the MoE overhead (58 x 77 us), so exactly
+  // overlap x 58 x overhead is hidden.
+  const double hidden = 0.6 * 58 * spec.roofline().moe_layer_overhead_ns() * 1e-9;
+  EXPECT_NEAR(step(0, 512) - step(0.6, 512), hidden, 1e-9);
+  double last = 0;
+  for (int tokens : {1, 2, 4, 8, 16, 32, 64, 128, 256, 512}) {
+    SCOPED_TRACE(tokens);
+    const double t = step(0.6, tokens);
+    EXPECT_GE(t, last);
+    EXPECT_LT(t, step(0, tokens) + 1e-12);
+    last = t;
+  }
+}
+
 }  // namespace
 }  // namespace etchsim::chip
