@@ -10,7 +10,9 @@
 //   + tensor-parallel communication + fixed overheads
 //
 // The fixed overheads are per step, per layer and per kernel class
-// (dense-FFN layers, MoE layers); see RooflineSpec in chip.proto.
+// (dense-FFN layers, MoE layers); see RooflineSpec in chip.proto. The
+// selected experts' weight streaming runs under up to moe_expert_overlap
+// of the MoE layers' overhead and adds only beyond it.
 //
 // Bytes read are the weights the batch touches (for MoE layers the expected
 // number of distinct experts a batch of T tokens selects, E(1-(1-k/E)^T))

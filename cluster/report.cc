@@ -33,6 +33,7 @@ void SummarizeWorkload(const v1::Workload& w, v1::WorkloadSummary* j) {
       j->set_kind("closed_loop");
       j->set_users(w.closed_loop().users());
       j->set_think_time_s(w.closed_loop().think_time_s());
+      if (w.closed_loop().ramp_up_s() > 0) j->set_ramp_up_s(w.closed_loop().ramp_up_s());
       break;
     case v1::Workload::kPoisson:
       j->set_kind("poisson");
@@ -212,6 +213,7 @@ std::string ReportText(const v1::Report& j) {
   std::string load;
   if (w.kind() == "closed_loop") {
     load = absl::StrCat(w.users(), " closed-loop user(s)");
+    if (w.has_ramp_up_s()) absl::StrAppend(&load, " starting over ", f(w.ramp_up_s(), 3), " s");
   } else if (w.kind() == "poisson") {
     load = absl::StrCat("Poisson arrivals at ", f(w.rate_per_s(), 2), "/s");
   } else {
