@@ -78,5 +78,17 @@ int main(int argc, char** argv) {
     s.set_duration_s(0.5);
     rc |= cluster::Bench("users_10k", s);
   }
+  if (want("r1_b200_gpu_256_users")) {
+    // The GPU baseline at full batch: 256 closed-loop users of R1 on 8 x
+    // B200, every decode in every step (TakeStep over a 256-item queue).
+    v1::Scenario s = cluster::DefaultScenario();
+    s.set_chip("b200");
+    s.set_chips(8);
+    s.mutable_workload()->mutable_closed_loop()->set_users(256);
+    s.mutable_workload()->mutable_closed_loop()->set_ramp_up_s(5);
+    s.set_max_requests(0);
+    s.set_duration_s(30);
+    rc |= cluster::Bench("r1_b200_gpu_256_users", s);
+  }
   return rc;
 }
