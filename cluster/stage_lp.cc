@@ -301,8 +301,9 @@ void BatchLp::Handle(const Event& e, Outbox& out) {
       std::vector<Message> done;
       done.swap(batch_);
       // A sequence's next decode item, when this stage is also the first,
-      // is sent to itself at this instant; it arrives before the start
-      // timer below (same sender, later counter), so it joins the next step.
+      // is sent to itself at this instant. The start timer, requested
+      // below or on that item's arrival, is sent after it (same sender,
+      // later counter), so the item joins the next step.
       for (const Message& item : done) Exit(item, out);
       if (!queue_.empty()) RequestStep(out);
       break;
