@@ -144,6 +144,7 @@ int Cli::Run(const std::vector<std::string>& argv_in, std::ostream& out,
     f->ParseFrom(over != cmd->flag_defaults.end() ? over->second : f->DefaultValue(), &e);
   }
   std::set<std::string> given;
+  std::map<std::string, std::vector<std::string>> values;
   std::vector<std::string> positional;
   bool only_positional = false;
   for (size_t i = used; i < argv.size(); ++i) {
@@ -201,6 +202,7 @@ int Cli::Run(const std::vector<std::string>& argv_in, std::ostream& out,
     }
     std::string error;
     given.insert(key);
+    values[key].push_back(value);
     if (!f->ParseFrom(value, &error)) {
       err << program_ << " " << cmd->name << ": invalid value \"" << value
           << "\" for --" << Dashed(key) << ": " << error << "\n";
@@ -219,7 +221,7 @@ int Cli::Run(const std::vector<std::string>& argv_in, std::ostream& out,
         << "\n";
     return 2;
   }
-  const absl::Status s = cmd->run(Invocation{positional, out, err, std::move(given)});
+  const absl::Status s = cmd->run(Invocation{positional, out, err, std::move(given), std::move(values)});
   if (!s.ok()) {
     err << program_ << ": " << s.message() << "\n";
     return ExitCodeFor(s);

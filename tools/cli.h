@@ -30,7 +30,15 @@ struct Invocation {
   std::ostream& out;
   std::ostream& err;
   std::set<std::string> given;    // flags set on the command line
+  // Every value of every flag, in command-line order: a flag given more
+  // than once (--axis a=1 --axis b=2) keeps all its values here, while the
+  // ABSL_FLAG holds the last.
+  std::map<std::string, std::vector<std::string>> values;
   bool Given(const std::string& flag) const { return given.contains(flag); }
+  std::vector<std::string> All(const std::string& flag) const {
+    auto it = values.find(flag);
+    return it == values.end() ? std::vector<std::string>{} : it->second;
+  }
 };
 
 struct Command {

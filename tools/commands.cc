@@ -8,6 +8,8 @@ Cli MakeEtchsimCli() {
   RegisterPartitionCommands(cli);
   RegisterSimulateCommands(cli);
   RegisterServeCommands(cli);
+  RegisterSweepCommands(cli);
+  RegisterCostCommands(cli);
   return cli;
 }
 

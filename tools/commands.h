@@ -10,6 +10,8 @@ void RegisterModelCommands(Cli& cli);
 void RegisterPartitionCommands(Cli& cli);
 void RegisterSimulateCommands(Cli& cli);
 void RegisterServeCommands(Cli& cli);
+void RegisterSweepCommands(Cli& cli);
+void RegisterCostCommands(Cli& cli);
 // The whole etchsim command set.
 Cli MakeEtchsimCli();
 

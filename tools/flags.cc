@@ -1,6 +1,7 @@
 #include "tools/flags.h"
 
 #include "absl/flags/flag.h"
+#include "cost/prices.h"
 
 ABSL_FLAG(std::string, format, "text", "Output format: text or json.");
 ABSL_FLAG(std::string, kv_dtype, "bf16",
@@ -79,3 +80,45 @@ ABSL_FLAG(std::string, coordinator, "",
           "coordinator serve / cluster up) and print its report.");
 ABSL_FLAG(bool, progress, false,
           "Print distributed-run progress (virtual time, events) on stderr.");
+
+// Sweeps.
+ABSL_FLAG(std::string, sweep, "",
+          "Sweep text proto (etchsim.v1.Sweep): a base scenario and axes.");
+ABSL_FLAG(std::string, axis, "",
+          "An axis FIELD=V1,V2,... or FIELD=LO:HI:STEP over a scenario field path "
+          "(workload.closed_loop.users) or alias (users, rate, chips, input_len, ...); "
+          "repeat for a cross product.");
+ABSL_FLAG(std::string, mode, "",
+          "analytic (fast path), event (discrete-event run per point) or both (analytic "
+          "pass, then the best --top points by --rank-by with the event engine); "
+          "default analytic or the sweep file's.");
+ABSL_FLAG(int32_t, jobs, 0, "Worker threads; 0 = the machine's cores.");
+ABSL_FLAG(std::string, out_dir, "sweep-out",
+          "Output folder: sweep.csv, sweep.jsonl and the resumable sweep.journal "
+          "(shard-I-of-N.* with --shard).");
+ABSL_FLAG(std::string, shard, "0/1", "Run only every N-th point, starting at I: I/N.");
+ABSL_FLAG(int32_t, top, 0, "--mode=both: event-engine runs of the best K points (default 10).");
+ABSL_FLAG(std::string, rank_by, "",
+          "--mode=both: the analytic column that ranks points, COLUMN[:min|max] "
+          "(default analytic.usd_per_million_tokens:min).");
+ABSL_FLAG(bool, filter, false, "Leave infeasible points out of the CSV and JSONL.");
+
+// Cost: break-even of hard-wired silicon against a GPU fleet.
+ABSL_FLAG(std::string, gpu, "h100", "GPU baseline: a roofline chip preset or file.");
+ABSL_FLAG(int32_t, gpu_chips, 8, "GPUs per GPU replica (one tensor-parallel server).");
+ABSL_FLAG(std::string, gpu_price, "neocloud",
+          "How GPUs are paid for: hyperscaler or neocloud (hourly rent, sourced prices) "
+          "or own (capex amortised, plus power and hosting).");
+ABSL_FLAG(double, gpu_usd_per_hour, 0, "Hourly rent per GPU; 0 = the --gpu-price tier's.");
+ABSL_FLAG(double, demand, 10000, "Demand: output tokens per second to serve.");
+ABSL_FLAG(double, hazard, 0.05,
+          "Probability per month that the model is replaced (lifetime ~ exponential).");
+ABSL_FLAG(double, horizon_months, 36, "Longest a model can serve: the hardware's life.");
+ABSL_FLAG(double, lead_time_months, etchsim::cost::kLeadTimeMonths, "Model to silicon; GPUs serve meanwhile.");
+ABSL_FLAG(double, commitment_months, etchsim::cost::kCommitmentMonths, "Minimum months of hard-wired silicon paid for.");
+ABSL_FLAG(int32_t, masks, etchsim::cost::kMasksChangedPerModel, "Masks that change per model (structured-ASIC style).");
+ABSL_FLAG(double, usd_per_mask, etchsim::cost::kUsdPerMaskN6, "Price of one changed mask.");
+ABSL_FLAG(double, engineering_usd, 0,
+          "Engineering NRE per model (model to RTL); not counted unless given.");
+ABSL_FLAG(double, hosting_usd_per_kw_month, etchsim::cost::kHostingUsdPerKwMonth,
+          "Colocation per kW of IT load per month (owned hardware).");

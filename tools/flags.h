@@ -46,5 +46,27 @@ ABSL_DECLARE_FLAG(bool, local);
 ABSL_DECLARE_FLAG(std::string, distributed);
 ABSL_DECLARE_FLAG(std::string, coordinator);
 ABSL_DECLARE_FLAG(bool, progress);
+ABSL_DECLARE_FLAG(std::string, sweep);
+ABSL_DECLARE_FLAG(std::string, axis);
+ABSL_DECLARE_FLAG(std::string, mode);
+ABSL_DECLARE_FLAG(int32_t, jobs);
+ABSL_DECLARE_FLAG(std::string, out_dir);
+ABSL_DECLARE_FLAG(std::string, shard);
+ABSL_DECLARE_FLAG(int32_t, top);
+ABSL_DECLARE_FLAG(std::string, rank_by);
+ABSL_DECLARE_FLAG(bool, filter);
+ABSL_DECLARE_FLAG(std::string, gpu);
+ABSL_DECLARE_FLAG(int32_t, gpu_chips);
+ABSL_DECLARE_FLAG(std::string, gpu_price);
+ABSL_DECLARE_FLAG(double, gpu_usd_per_hour);
+ABSL_DECLARE_FLAG(double, demand);
+ABSL_DECLARE_FLAG(double, hazard);
+ABSL_DECLARE_FLAG(double, horizon_months);
+ABSL_DECLARE_FLAG(double, lead_time_months);
+ABSL_DECLARE_FLAG(double, commitment_months);
+ABSL_DECLARE_FLAG(int32_t, masks);
+ABSL_DECLARE_FLAG(double, usd_per_mask);
+ABSL_DECLARE_FLAG(double, engineering_usd);
+ABSL_DECLARE_FLAG(double, hosting_usd_per_kw_month);
 
 #endif  // ETCHSIM_TOOLS_FLAGS_H_

@@ -1,0 +1,193 @@
+// etchsim cost breakeven: hard-wired silicon against a GPU fleet over the
+// model's uncertain life.
+#include <filesystem>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "base/file_util.h"
+#include "base/status_macros.h"
+#include "base/text_table.h"
+#include "cluster/analytic.h"
+#include "cluster/report.h"
+#include "cluster/scenario.h"
+#include "cluster/simulation.h"
+#include "cost/breakeven.h"
+#include "cost/prices.h"
+#include "cost/tco.h"
+#include "tools/commands.h"
+#include "tools/flags.h"
+#include "tools/scenario_flags.h"
+
+namespace etchsim::tools {
+namespace {
+
+struct Replica {
+  cost::ReplicaCost cost;
+  std::string what;  // "30 x hc2"
+  int devices = 0;
+  double power_w = 0;
+};
+
+// One replica's capacity (the analytic peak) and its owned cost: capex
+// amortised (committed), energy and hosting at full power (running).
+absl::StatusOr<Replica> Owned(const v1::Scenario& s, double hosting_usd_per_kw_month) {
+  ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(s));
+  const cluster::AnalyticEstimate a = cluster::Analyze(*sim);
+  const cluster::SimulationResult r = sim->Skeleton();
+  cost::CostInputs ci = cluster::CostInputsFor(r.scenario, r.chip, r.num_devices, r.num_servers);
+  ci.it_power_watts = r.num_devices * r.chip.power().active_watts() +
+                      r.num_servers * cluster::ServerOverheadWatts(r.scenario, r.chip);
+  ci.output_tokens_per_s = a.peak_output_tokens_per_s;
+  ASSIGN_OR_RETURN(cost::CostBreakdown cb, cost::ComputeCost(ci));
+  Replica rep;
+  rep.what = absl::StrCat(r.num_devices, " x ", r.chip.name());
+  rep.devices = r.num_devices;
+  rep.power_w = ci.it_power_watts;
+  rep.cost.tokens_per_s = a.peak_output_tokens_per_s;
+  rep.cost.committed_usd_per_hour = cb.capex_usd_per_hour;
+  rep.cost.running_usd_per_hour =
+      cb.energy_usd_per_hour + ci.it_power_watts / 1000 * hosting_usd_per_kw_month /
+                                   cost::kHoursPerMonth;
+  return rep;
+}
+
+std::string Csv(const std::string& x, const std::vector<cost::CurvePoint>& pts) {
+  std::string out = absl::StrCat(x, ",gpu_usd_per_million_tokens,hardwired_usd_per_million_tokens\n");
+  for (const auto& p : pts) {
+    absl::StrAppend(&out, absl::StrFormat("%.6g,%.6g,%.6g\n", p.x, p.gpu_usd_per_million,
+                                          p.hardwired_usd_per_million));
+  }
+  return out;
+}
+
+absl::Status RunBreakeven(const Invocation& inv) {
+  ASSIGN_OR_RETURN(v1::Scenario hw, ScenarioFromFlags(inv));
+  const double hosting = absl::GetFlag(FLAGS_hosting_usd_per_kw_month);
+  if (!(hosting >= 0)) {
+    return absl::InvalidArgumentError("--hosting-usd-per-kw-month must be >= 0");
+  }
+  ASSIGN_OR_RETURN(Replica hard, Owned(hw, hosting));
+  {
+    ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(hw));
+    if (!sim->hardwired()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--chip ", hw.chip(), " is not a hard-wired chip; give the GPU as --gpu"));
+    }
+  }
+  v1::Scenario g = hw;
+  g.set_chip(absl::GetFlag(FLAGS_gpu));
+  g.set_chips(absl::GetFlag(FLAGS_gpu_chips));
+  g.set_strategy("auto");
+  g.set_tensor_parallel(0);
+  ASSIGN_OR_RETURN(Replica gpu, Owned(g, hosting));
+  const std::string tier = absl::GetFlag(FLAGS_gpu_price);
+  if (tier != "own") {
+    double per_gpu = absl::GetFlag(FLAGS_gpu_usd_per_hour);
+    if (per_gpu == 0) {
+      ASSIGN_OR_RETURN(per_gpu, cost::GpuUsdPerHour(absl::GetFlag(FLAGS_gpu), tier));
+    } else if (!(per_gpu > 0)) {
+      return absl::InvalidArgumentError("--gpu-usd-per-hour must be > 0");
+    }
+    gpu.cost.committed_usd_per_hour = 0;
+    gpu.cost.running_usd_per_hour = per_gpu * gpu.devices;
+  }
+  cost::BreakevenInputs in;
+  in.demand_tokens_per_s = absl::GetFlag(FLAGS_demand);
+  in.hardwired = hard.cost;
+  in.gpu = gpu.cost;
+  in.nre = {.masks_changed = absl::GetFlag(FLAGS_masks),
+            .usd_per_mask = absl::GetFlag(FLAGS_usd_per_mask),
+            .engineering_usd = absl::GetFlag(FLAGS_engineering_usd)};
+  in.lead_time_months = absl::GetFlag(FLAGS_lead_time_months);
+  in.commitment_months = absl::GetFlag(FLAGS_commitment_months);
+  in.monthly_hazard = absl::GetFlag(FLAGS_hazard);
+  in.horizon_months = absl::GetFlag(FLAGS_horizon_months);
+  ASSIGN_OR_RETURN(cost::BreakevenResult r, cost::Breakeven(in));
+
+  const std::string out_dir = absl::GetFlag(FLAGS_out_dir);
+  if (!out_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(out_dir, ec);
+    if (ec) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("--out-dir ", out_dir, ": cannot create the folder: ", ec.message()));
+    }
+    RETURN_IF_ERROR(base::WriteFileAtomically(out_dir + "/lifetime.csv",
+                                              Csv("life_months", cost::LifetimeCurve(in, 72))));
+    RETURN_IF_ERROR(base::WriteFileAtomically(
+        out_dir + "/demand.csv",
+        Csv("demand_tokens_per_s", cost::DemandCurve(in, 100, 1e8, 61))));
+  }
+
+  auto money = [](double v) { return absl::StrCat("$", base::WithCommas(std::llround(v))); };
+  base::TextTable t({"", "replica", "tok/s per replica", "replicas", "fleet $/hour"});
+  const int64_t nh = cost::Replicas(in.hardwired, in.demand_tokens_per_s);
+  const int64_t ng = cost::Replicas(in.gpu, in.demand_tokens_per_s);
+  t.AddRow({"hard-wired", hard.what, base::Fixed(in.hardwired.tokens_per_s, 0),
+            absl::StrCat(nh),
+            base::Fixed(nh * (in.hardwired.committed_usd_per_hour +
+                              in.hardwired.running_usd_per_hour), 2)});
+  t.AddRow({absl::StrCat("GPU (", tier, ")"), gpu.what, base::Fixed(in.gpu.tokens_per_s, 0),
+            absl::StrCat(ng),
+            base::Fixed(ng * (in.gpu.committed_usd_per_hour + in.gpu.running_usd_per_hour), 2)});
+  inv.out << absl::StrFormat(
+      "%s at %s output tok/s; replaced with probability %.1f%%/month: expected life %.1f of "
+      "at most %.0f months\n",
+      hw.model(), base::WithCommas(std::llround(in.demand_tokens_per_s)),
+      in.monthly_hazard * 100, r.expected.expected_life_months, in.horizon_months);
+  inv.out << t.Render();
+  inv.out << absl::StrFormat(
+      "replica capacity: the analytic peak (no SLO bound)\n"
+      "NRE per model: %d masks x %s + %s engineering = %s; lead time %.1f months (GPUs serve); "
+      "commitment %.0f months\n",
+      in.nre.masks_changed, money(in.nre.usd_per_mask), money(in.nre.engineering_usd),
+      money(in.nre.Total()), in.lead_time_months, in.commitment_months);
+  inv.out << absl::StrFormat("expected $/M tokens: hard-wired %.4f, GPU %.4f\n",
+                             r.expected.hardwired_usd_per_million,
+                             r.expected.gpu_usd_per_million);
+  inv.out << "break-even life: "
+          << (r.breakeven_life_months
+                  ? absl::StrFormat("%.2f months (hard-wired cheaper if the model serves longer)",
+                                    *r.breakeven_life_months)
+                  : absl::StrFormat("none within %.0f months", in.horizon_months))
+          << "\nbreak-even hazard: "
+          << (r.breakeven_hazard ? absl::StrFormat("%.2f%%/month", *r.breakeven_hazard * 100)
+                                 : std::string("none (GPUs cheaper even if never replaced)"))
+          << "\nbreak-even demand: "
+          << (r.breakeven_demand_tokens_per_s
+                  ? absl::StrFormat("%s output tok/s",
+                                    base::WithCommas(std::llround(*r.breakeven_demand_tokens_per_s)))
+                  : std::string("none up to 1e9 tok/s"))
+          << "\n";
+  if (!out_dir.empty()) inv.out << "curves: " << out_dir << "/lifetime.csv, " << out_dir << "/demand.csv\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void RegisterCostCommands(Cli& cli) {
+  cli.Add({.name = "cost breakeven",
+           .summary = "When does a hard-wired cluster beat a GPU fleet, counting NRE, lead "
+                      "time, commitment and the chance the model is replaced early?",
+           .details =
+               "The hard-wired replica is the scenario (--model, --chip, --chips, lengths); "
+               "the GPU replica is --gpu-chips x --gpu for the same model. Each replica "
+               "serves its analytic peak output rate; the fleet is enough replicas for "
+               "--demand. Hard-wired: NRE (--masks x --usd-per-mask + --engineering-usd) "
+               "at the decision, GPUs serve for --lead-time-months, the silicon's capex is "
+               "paid for at least --commitment-months. The model's life is exponential with "
+               "--hazard per month, capped at --horizon-months. Prints the expected $/M "
+               "tokens of each and the break-even life, hazard and demand; --out-dir writes "
+               "lifetime.csv and demand.csv. Defaults: docs/assumptions.md §6.",
+           .flags = {"model", "chip", "chips", "input_len", "output_len", "kv_dtype", "draft_len",
+                     "acceptance", "scenario", "gpu", "gpu_chips", "gpu_price",
+                     "gpu_usd_per_hour", "demand", "hazard", "horizon_months",
+                     "lead_time_months", "commitment_months", "masks", "usd_per_mask",
+                     "engineering_usd", "hosting_usd_per_kw_month", "out_dir"},
+           .flag_defaults = {{"model", "llama-3.1-8b"}, {"chip", "hc1"}, {"chips", "0"},
+                             {"out_dir", ""}},
+           .run = RunBreakeven});
+}
+
+}  // namespace etchsim::tools
