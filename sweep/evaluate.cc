@@ -146,8 +146,9 @@ std::shared_ptr<const Evaluator::Analytic> Evaluator::AnalyticFor(const v1::Scen
     a->estimate = cluster::Analyze(**sim);
   }
   std::lock_guard<std::mutex> l(mu_);
-  ++builds_;
-  return analytic_.emplace(key, std::move(a)).first->second;
+  auto [it, inserted] = analytic_.emplace(key, std::move(a));
+  if (inserted) ++builds_;
+  return it->second;
 }
 
 absl::StatusOr<PointResult> Evaluator::Evaluate(const v1::Scenario& s, Mode m) {
