@@ -1,6 +1,7 @@
 #include "sweep/evaluate.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -9,10 +10,11 @@
 #include "cluster/report.h"
 #include "cluster/scenario.h"
 #include "cluster/simulation.h"
+#include "cost/energy.h"
 #include "cost/tco.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "nlohmann/json.hpp"
+#include "sweep/flatten.h"
 
 namespace etchsim::sweep {
 namespace {
@@ -22,57 +24,43 @@ v1::SweepCell Num(double v) {
   c.set_number(v);
   return c;
 }
-v1::SweepCell Int(int64_t v) {
-  v1::SweepCell c;
-  c.set_integer(v);
-  return c;
-}
-v1::SweepCell Text(std::string v) {
-  v1::SweepCell c;
-  c.set_text(std::move(v));
-  return c;
+
+// Plan fields of the report that the analytic pass knows without a run.
+const std::set<std::string> kPlanFields = {"num_chips", "tensor_parallel", "num_stages",
+                                           "num_servers", "strategy", "hops_per_token"};
+
+// Every other top-level report field: skipped when flattening the plan.
+std::set<std::string> NotPlan() {
+  std::set<std::string> skip;
+  const auto* d = v1::Report::descriptor();
+  for (int i = 0; i < d->field_count(); ++i) {
+    if (!kPlanFields.contains(d->field(i)->name())) skip.insert(d->field(i)->name());
+  }
+  return skip;
 }
 
-// The analytic columns, in output order. Cost is at the analytic peak with
-// every device active (the upper bound on power).
-const std::vector<std::string> kAnalyticColumns = {
-    "num_chips",
-    "num_stages",
-    "tensor_parallel",
-    "num_servers",
-    "plan_strategy",
-    "kv_capacity_tokens",
-    "analytic.single_user_ttft_s",
-    "analytic.single_user_tpot_s",
-    "analytic.single_user_tokens_per_s",
-    "analytic.single_user_e2e_s",
-    "analytic.max_concurrent_requests",
-    "analytic.peak_output_tokens_per_s",
-    "analytic.peak_output_tokens_per_s_per_chip",
-    "analytic.bottleneck",
-    "analytic.peak_power_w",
-    "analytic.capex_usd",
-    "analytic.usd_per_hour",
-    "analytic.usd_per_million_tokens",
-};
+// Event columns: the report's scalars, less the scenario (the axes say
+// it), the plan fields and the analytic block (both already columns).
+std::set<std::string> EventSkip() {
+  std::set<std::string> skip = kPlanFields;
+  skip.insert("scenario");
+  skip.insert("analytic");
+  return skip;
+}
 
-// Event-engine columns: paths into the run report.
-const std::vector<std::string> kEventColumns = {
-    "requests_completed",       "requests_rejected",
-    "measured_s",               "output_tokens_per_s.mean",
-    "tokens_per_s_per_user.mean", "tokens_per_s_per_user.p50",
-    "tokens_per_s_per_user.p99", "ttft_s.mean",
-    "ttft_s.p50",               "ttft_s.p90",
-    "ttft_s.p99",               "tpot_s.mean",
-    "tpot_s.p50",               "tpot_s.p90",
-    "tpot_s.p99",               "itl_s.p50",
-    "itl_s.p99",                "e2e_s.p50",
-    "e2e_s.p99",                "queue_s.p99",
-    "goodput.fraction",         "goodput.requests_per_s",
-    "average_power_w",          "energy_j_per_token",
-    "cost.total_usd_per_hour",  "usd_per_million_tokens",
-    "kv_cache.peak_tokens",
-};
+// Sweep-derived columns: cost at the analytic peak with every device
+// active (the upper bound on power).
+const std::vector<std::string> kAtPeak = {
+    "at_peak.output_tokens_per_s_per_chip", "at_peak.power_w", "at_peak.capex_usd",
+    "at_peak.usd_per_hour", "at_peak.usd_per_million_tokens"};
+
+std::vector<std::string> AnalyticColumns() {
+  std::vector<std::string> cols;
+  FlattenNames(*v1::Report::descriptor(), "", NotPlan(), &cols);
+  FlattenNames(*v1::AnalyticSummary::descriptor(), "analytic.", {}, &cols);
+  cols.insert(cols.end(), kAtPeak.begin(), kAtPeak.end());
+  return cols;
+}
 
 }  // namespace
 
@@ -80,6 +68,7 @@ struct Evaluator::Analytic {
   absl::Status status;  // not OK: infeasible, with the reason
   cluster::SimulationResult skeleton;
   cluster::AnalyticEstimate estimate;
+  std::vector<v1::SweepCell> cells;  // plan and analytic columns
 };
 
 absl::StatusOr<Mode> ParseMode(const std::string& s) {
@@ -92,12 +81,13 @@ absl::StatusOr<Mode> ParseMode(const std::string& s) {
 const char* ModeName(Mode m) { return m == Mode::kAnalytic ? "analytic" : "event"; }
 
 const std::vector<std::string>& Evaluator::Columns(Mode m) {
+  static const auto* analytic = new std::vector<std::string>(AnalyticColumns());
   static const auto* event = [] {
-    auto* v = new std::vector<std::string>(kAnalyticColumns);
-    v->insert(v->end(), kEventColumns.begin(), kEventColumns.end());
+    auto* v = new std::vector<std::string>(*analytic);
+    FlattenNames(*v1::Report::descriptor(), "", EventSkip(), v);
     return v;
   }();
-  return m == Mode::kAnalytic ? kAnalyticColumns : *event;
+  return m == Mode::kAnalytic ? *analytic : *event;
 }
 
 std::string AnalyticKey(const v1::Scenario& in) {
@@ -144,6 +134,15 @@ std::shared_ptr<const Evaluator::Analytic> Evaluator::AnalyticFor(const v1::Scen
   } else {
     a->skeleton = (*sim)->Skeleton();
     a->estimate = cluster::Analyze(**sim);
+    // The report of the run-less skeleton carries the plan and analytic
+    // fields under their report names; its measured fields are unused.
+    auto report = cluster::BuildReport(a->skeleton, a->estimate);
+    if (!report.ok()) {
+      a->status = report.status();
+    } else {
+      FlattenValues(*report, NotPlan(), &a->cells);
+      FlattenValues(report->analytic(), {}, &a->cells);
+    }
   }
   std::lock_guard<std::mutex> l(mu_);
   auto [it, inserted] = analytic_.emplace(key, std::move(a));
@@ -165,29 +164,18 @@ absl::StatusOr<PointResult> Evaluator::Evaluate(const v1::Scenario& s, Mode m) {
   v1::Scenario priced = r.scenario;
   *priced.mutable_cost() = s.cost();
   cluster::ApplyDefaults(priced);
-  cost::CostInputs ci = cluster::CostInputsFor(priced, r.chip, r.num_devices, r.num_servers);
-  ci.it_power_watts = r.num_devices * r.chip.power().active_watts() +
-                      r.num_servers * cluster::ServerOverheadWatts(priced, r.chip);
+  cost::CostInputs ci = cost::CostInputsFor(priced, r.chip, r.num_devices, r.num_servers);
+  // Every device busy: a second of energy at full load, in watts.
+  ci.it_power_watts = cost::ItEnergyJoules(
+      cost::DeviceEnergyJoules(r.chip, r.num_devices, 1.0, 1.0), r.num_servers,
+      cost::ServerOverheadWatts(priced, r.chip), 1.0);
   ci.output_tokens_per_s = e.peak_output_tokens_per_s;
   ASSIGN_OR_RETURN(cost::CostBreakdown cb, cost::ComputeCost(ci));
-  out.cells = {Int(r.num_devices),
-               Int(static_cast<int64_t>(r.stages.size())),
-               Int(r.tensor_parallel),
-               Int(r.num_servers),
-               Text(r.plan.strategy()),
-               Int(r.kv_capacity_tokens),
-               Num(e.single_user_ttft_s),
-               Num(e.single_user_tpot_s),
-               Num(e.single_user_tokens_per_s),
-               Num(e.single_user_e2e_s),
-               Int(e.max_concurrent_requests),
-               Num(e.peak_output_tokens_per_s),
-               Num(e.peak_output_tokens_per_s / std::max(1, r.num_devices)),
-               Text(e.bottleneck),
-               Num(ci.it_power_watts),
-               Num(cb.capex_usd),
-               Num(cb.total_usd_per_hour),
-               Num(cb.usd_per_million_tokens)};
+  out.cells = a->cells;
+  for (double v : {e.peak_output_tokens_per_s / std::max(1, r.num_devices), ci.it_power_watts,
+                   cb.capex_usd, cb.total_usd_per_hour, cb.usd_per_million_tokens}) {
+    out.cells.push_back(Num(v));
+  }
   if (m == Mode::kAnalytic) return out;
 
   // The event engine on this exact point.
@@ -199,19 +187,8 @@ absl::StatusOr<PointResult> Evaluator::Evaluate(const v1::Scenario& s, Mode m) {
     return out;
   }
   ASSIGN_OR_RETURN(cluster::SimulationResult result, (*sim)->RunInProcess());
-  ASSIGN_OR_RETURN(nlohmann::ordered_json report, cluster::ReportJson(result, e));
-  for (const std::string& col : kEventColumns) {
-    const nlohmann::ordered_json* j = &report;
-    for (absl::string_view part : absl::StrSplit(col, '.')) {
-      auto it = j->find(std::string(part));
-      if (it == j->end()) {
-        return absl::InternalError(absl::StrCat("sweep: the report has no field ", col));
-      }
-      j = &*it;
-    }
-    out.cells.push_back(j->is_number_integer() ? Int(j->get<int64_t>())
-                                               : Num(j->get<double>()));
-  }
+  ASSIGN_OR_RETURN(v1::Report report, cluster::BuildReport(result, e));
+  FlattenValues(report, EventSkip(), &out.cells);
   return out;
 }
 

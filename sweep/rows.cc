@@ -55,6 +55,8 @@ void Sort(const v1::SweepJournalHeader& h, std::vector<v1::SweepRow>& rows) {
 
 }  // namespace
 
+std::string AxisColumn(const std::string& axis) { return "axis." + axis; }
+
 std::string CellText(const v1::SweepCell& c) {
   switch (c.value_case()) {
     case v1::SweepCell::kNumber: {
@@ -146,7 +148,7 @@ absl::Status JournalWriter::Append(const v1::SweepRow& row) {
 std::string RenderCsv(const v1::SweepJournalHeader& h, std::vector<v1::SweepRow> rows) {
   Sort(h, rows);
   std::string out = "point,mode";
-  for (const std::string& a : h.axes()) absl::StrAppend(&out, ",", CsvField(a));
+  for (const std::string& a : h.axes()) absl::StrAppend(&out, ",", CsvField(AxisColumn(a)));
   absl::StrAppend(&out, ",feasible,reason");
   for (const std::string& c : h.columns()) absl::StrAppend(&out, ",", CsvField(c));
   out += "\n";
@@ -170,7 +172,7 @@ std::string RenderJsonl(const v1::SweepJournalHeader& h, std::vector<v1::SweepRo
     j["point"] = r.point();
     j["mode"] = r.mode();
     for (int i = 0; i < h.axes_size() && i < r.axis_values_size(); ++i) {
-      j[h.axes(i)] = r.axis_values(i);
+      j[AxisColumn(h.axes(i))] = r.axis_values(i);
     }
     j["feasible"] = r.feasible();
     j["reason"] = r.reason();

@@ -48,6 +48,10 @@ class JournalWriter {
 std::string RenderCsv(const v1::SweepJournalHeader& h, std::vector<v1::SweepRow> rows);
 std::string RenderJsonl(const v1::SweepJournalHeader& h, std::vector<v1::SweepRow> rows);
 
+// The column of an axis: "axis.users", apart from the report's columns
+// (an axis "strategy" and the report's "strategy" differ).
+std::string AxisColumn(const std::string& axis);
+
 // A cell as text (CSV) — numbers in shortest round-trip form.
 std::string CellText(const v1::SweepCell& c);
 // A cell's numeric value, or false when it holds none.

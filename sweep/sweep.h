@@ -25,7 +25,7 @@ struct SweepSpec {
   bool event = false;    // run the event engine (on all points, or with
                          // `analytic` too on the best `confirm_top`)
   int confirm_top = 10;
-  std::string rank_by = "analytic.usd_per_million_tokens";
+  std::string rank_by = "at_peak.usd_per_million_tokens";
   bool rank_descending = false;
   bool filter_infeasible = false;
 

@@ -100,7 +100,7 @@ ABSL_FLAG(std::string, shard, "0/1", "Run only every N-th point, starting at I: 
 ABSL_FLAG(int32_t, top, 0, "--mode=both: event-engine runs of the best K points (default 10).");
 ABSL_FLAG(std::string, rank_by, "",
           "--mode=both: the analytic column that ranks points, COLUMN[:min|max] "
-          "(default analytic.usd_per_million_tokens:min).");
+          "(default at_peak.usd_per_million_tokens:min).");
 ABSL_FLAG(bool, filter, false, "Leave infeasible points out of the CSV and JSONL.");
 
 // Cost: break-even of hard-wired silicon against a GPU fleet.
