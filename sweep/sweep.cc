@@ -56,12 +56,12 @@ absl::Status WriteOutputs(const v1::SweepJournalHeader& h, const std::vector<v1:
 }
 
 absl::Status MakeDir(const std::string& dir) {
-  if (dir.empty()) return absl::InvalidArgumentError("--out: give an output folder");
+  if (dir.empty()) return absl::InvalidArgumentError("--out-dir: give an output folder");
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
     return absl::PermissionDeniedError(
-        absl::StrCat("--out ", dir, ": cannot create the folder: ", ec.message()));
+        absl::StrCat("--out-dir ", dir, ": cannot create the folder: ", ec.message()));
   }
   return absl::OkStatus();
 }
@@ -294,7 +294,7 @@ absl::StatusOr<RunSummary> RunSweep(const SweepSpec& spec, const RunOptions& opt
       return absl::FailedPreconditionError(absl::StrCat(
           sum.journal_path, " belongs to a different sweep (fingerprint ",
           j.header.fingerprint(), ", this one ", header.fingerprint(),
-          "); use another --out folder or delete it"));
+          "); use another --out-dir or delete it"));
     }
     rows = std::move(j.rows);
     resume_bytes = j.valid_bytes;

@@ -157,7 +157,7 @@ TEST(SweepTest, BadPointsAndOutputFolderAreInputErrors) {
   auto r = RunSweep(Small({"users=1"}), {.jobs = 1, .out_dir = "/proc/nope/out"});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_THAT(std::string(r.status().message()), HasSubstr("--out /proc/nope/out"));
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("--out-dir /proc/nope/out"));
 }
 
 }  // namespace

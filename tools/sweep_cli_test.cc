@@ -1,0 +1,109 @@
+// Bad input to `etchsim sweep`, `sweep merge` and `cost breakeven`: one
+// line naming the input and field, exit code 2, no output files.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tools/commands.h"
+
+namespace etchsim::tools {
+namespace {
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+Result RunCli(std::vector<std::string> args) {
+  args.insert(args.begin(), "etchsim");
+  std::ostringstream out, err;
+  const int code = MakeEtchsimCli().Run(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+std::string Dir(const std::string& name) {
+  auto p = std::filesystem::path(::testing::TempDir()) / ("sweep_cli_" + name);
+  std::filesystem::remove_all(p);
+  return p.string();
+}
+
+struct Case {
+  std::vector<std::string> args;
+  std::string err;  // substring of the one error line
+};
+
+class SweepBadInput : public ::testing::TestWithParam<Case> {};
+
+TEST_P(SweepBadInput, OneLineExitTwoNothingWritten) {
+  const std::string out = Dir("bad");
+  std::vector<std::string> args = GetParam().args;
+  if (args[0] == "sweep" && args.size() > 1 && args[1] != "merge") {
+    args.push_back("--out-dir=" + out);
+  }
+  const Result r = RunCli(args);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_THAT(r.err, ::testing::HasSubstr(GetParam().err));
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out + "/sweep.csv"));
+  EXPECT_FALSE(std::filesystem::exists(out + "/sweep.journal"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, SweepBadInput,
+    ::testing::Values(
+        Case{{"sweep", "--axis=nosuch=1,2"}, "--axis nosuch: unknown scenario field \"nosuch\""},
+        Case{{"sweep", "--axis=users=1,x"}, "--axis users: \"x\" is not an integer"},
+        Case{{"sweep", "--axis=users="}, "--axis users: axis has no values"},
+        Case{{"sweep", "--axis=users=0,1"}, "sweep point 0 (users=0)"},
+        Case{{"sweep", "--axis=chip=hc1,nochip"}, "chip=nochip"},
+        Case{{"sweep", "--axis=model=nomodel"}, "model=nomodel"},
+        Case{{"sweep", "--axis=users=1", "--axis=workload.closed_loop.users=2"},
+             "workload.closed_loop.users is already an axis"},
+        Case{{"sweep"}, "give at least one --axis"},
+        Case{{"sweep", "--axis=users=1", "--mode=fast"}, "--mode must be analytic, event or both"},
+        Case{{"sweep", "--axis=users=1", "--shard=3/3"}, "--shard \"3/3\": expected I/N"},
+        Case{{"sweep", "--axis=users=1", "--shard=x"}, "--shard \"x\""},
+        Case{{"sweep", "--axis=users=1", "--mode=both", "--rank-by=nosuch"},
+             "--rank-by: \"nosuch\" is not an analytic column"},
+        Case{{"sweep", "--axis=users=1", "--jobs=-1"}, "--jobs must be >= 0"},
+        Case{{"sweep", "--sweep=/nonexistent/s.textproto"}, "/nonexistent/s.textproto"},
+        Case{{"sweep", "merge", "--out-dir=/tmp/x", "/nonexistent.journal"},
+             "/nonexistent.journal"},
+        Case{{"cost", "breakeven", "--demand=0"}, "breakeven: demand must be > 0"},
+        Case{{"cost", "breakeven", "--hazard=1"}, "breakeven: hazard must be in [0, 1)"},
+        Case{{"cost", "breakeven", "--gpu-price=cheap"}, "--gpu-price must be hyperscaler"},
+        Case{{"cost", "breakeven", "--gpu=b200"}, "no sourced neocloud hourly price for b200"},
+        Case{{"cost", "breakeven", "--chip=h100"}, "--chip h100 is not a hard-wired chip"}));
+
+TEST(SweepCliTest, UnwritableOutputFolder) {
+  const Result r = RunCli({"sweep", "--axis=users=1", "--out-dir=/proc/no/such"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, ::testing::HasSubstr("--out-dir /proc/no/such: cannot create the folder"));
+}
+
+TEST(SweepCliTest, SweepFileAndResume) {
+  const std::string dir = Dir("file");
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream f(dir + "/s.textproto");
+    f << "base { model: \"llama-3.1-8b\" chip: \"hc1\" max_requests: 1 "
+         "workload { closed_loop { users: 1 } input_len { fixed: 64 } output_len { fixed: 16 } } }\n"
+         "axes { field: \"chips\" values: \"1:3:1\" }\n"
+         "axes { field: \"users\" values: \"1\" values: \"2\" }\n";
+  }
+  const Result a = RunCli({"sweep", "--sweep=" + dir + "/s.textproto", "--out-dir=" + dir + "/o"});
+  ASSERT_EQ(a.code, 0) << a.err;
+  EXPECT_THAT(a.out, ::testing::HasSubstr("6 point(s): 6 evaluated, 0 resumed"));
+  const Result b = RunCli({"sweep", "--sweep=" + dir + "/s.textproto", "--out-dir=" + dir + "/o"});
+  ASSERT_EQ(b.code, 0) << b.err;
+  EXPECT_THAT(b.out, ::testing::HasSubstr("6 point(s): 0 evaluated, 6 resumed"));
+  const Result c = RunCli({"sweep", "--sweep=" + dir + "/s.textproto", "--model=x",
+                           "--out-dir=" + dir + "/o"});
+  EXPECT_EQ(c.code, 2);
+  EXPECT_THAT(c.err, ::testing::HasSubstr("set --model in the file's base scenario"));
+}
+
+}  // namespace
+}  // namespace etchsim::tools
