@@ -45,6 +45,8 @@ int ExitCodeFor(const absl::Status& s) {
     case absl::StatusCode::kPermissionDenied:
     case absl::StatusCode::kAlreadyExists:
       return 2;
+    case absl::StatusCode::kResourceExhausted:
+      return 3;
     default:
       return 1;
   }

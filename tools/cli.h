@@ -9,8 +9,9 @@
 //
 // Exit codes: 0 success; 2 bad input (usage, unknown names, invalid files,
 // impossible plans: absl InvalidArgument, NotFound, FailedPrecondition,
-// OutOfRange, PermissionDenied, AlreadyExists); 1 any other failure (a dead
-// peer, an internal error).
+// OutOfRange, PermissionDenied, AlreadyExists); 3 a plan with no candidate
+// meeting its SLO (ResourceExhausted); 1 any other failure (a dead peer, an
+// internal error).
 #ifndef ETCHSIM_TOOLS_CLI_H_
 #define ETCHSIM_TOOLS_CLI_H_
 

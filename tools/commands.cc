@@ -10,6 +10,7 @@ Cli MakeEtchsimCli() {
   RegisterServeCommands(cli);
   RegisterSweepCommands(cli);
   RegisterCostCommands(cli);
+  RegisterPlanCommands(cli);
   return cli;
 }
 

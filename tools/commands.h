@@ -12,6 +12,7 @@ void RegisterSimulateCommands(Cli& cli);
 void RegisterServeCommands(Cli& cli);
 void RegisterSweepCommands(Cli& cli);
 void RegisterCostCommands(Cli& cli);
+void RegisterPlanCommands(Cli& cli);
 // The whole etchsim command set.
 Cli MakeEtchsimCli();
 

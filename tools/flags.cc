@@ -122,3 +122,11 @@ ABSL_FLAG(double, engineering_usd, 0,
           "Engineering NRE per model (model to RTL); not counted unless given.");
 ABSL_FLAG(double, hosting_usd_per_kw_month, etchsim::cost::kHostingUsdPerKwMonth,
           "Colocation per kW of IT load per month (owned hardware).");
+
+// Planning.
+ABSL_FLAG(std::string, slo, "mlperf-server",
+          "SLO: METRIC_STAT<=VALUE[s|ms|us],... over ttft/tpot/itl/e2e and "
+          "mean/p50/p90/p99 (\"ttft_p99<=500ms,tpot_p99<=30ms\"), or a named set: "
+          "mlperf-server, mlperf-interactive (per model, docs/assumptions.md section 7).");
+ABSL_FLAG(std::string, candidates, "hc1,hc2,h100,h200,b200,wse3",
+          "Replica configurations to consider: CHIP or CHIP:CHIPS, comma-separated.");

@@ -68,5 +68,7 @@ ABSL_DECLARE_FLAG(int32_t, masks);
 ABSL_DECLARE_FLAG(double, usd_per_mask);
 ABSL_DECLARE_FLAG(double, engineering_usd);
 ABSL_DECLARE_FLAG(double, hosting_usd_per_kw_month);
+ABSL_DECLARE_FLAG(std::string, slo);
+ABSL_DECLARE_FLAG(std::string, candidates);
 
 #endif  // ETCHSIM_TOOLS_FLAGS_H_

@@ -75,7 +75,23 @@ INSTANTIATE_TEST_SUITE_P(
         Case{{"cost", "breakeven", "--hazard=1"}, "breakeven: hazard must be in [0, 1)"},
         Case{{"cost", "breakeven", "--gpu-price=cheap"}, "--gpu-price must be hyperscaler"},
         Case{{"cost", "breakeven", "--gpu=b200"}, "no sourced neocloud hourly price for b200"},
-        Case{{"cost", "breakeven", "--chip=h100"}, "--chip h100 is not a hard-wired chip"}));
+        Case{{"cost", "breakeven", "--chip=h100"}, "--chip h100 is not a hard-wired chip"},
+        Case{{"plan", "--model=llama-3.1-8b", "--slo=ttft_p99<500ms"}, "expected METRIC_STAT<=VALUE"},
+        Case{{"plan", "--model=llama-3.1-8b", "--slo=speed_p99<=1s"}, "unknown metric \"speed\""},
+        Case{{"plan", "--model=deepseek-r1", "--slo=mlperf-interactive"},
+             "no interactive latency limits for deepseek-r1"},
+        Case{{"plan", "--model=llama-3.1-8b", "--candidates=hc1", "--demand=0"},
+             "--demand must be > 0"},
+        Case{{"plan", "--model=llama-3.1-8b", "--candidates=hc1:x"}, "--candidates \"hc1:x\""}));
+
+TEST(SweepCliTest, PlanWithNoCandidateMeetingTheSloHasItsOwnExitCode) {
+  const Result r = RunCli({"plan", "--model=llama-3.1-8b", "--candidates=hc1:1,h100:8",
+                           "--slo=tpot_p99<=10us", "--input-len=128", "--output-len=32",
+                           "--requests=10"});
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_THAT(r.err, ::testing::HasSubstr("no candidate meets tpot_p99<=10us; closest:"));
+  EXPECT_THAT(r.out, ::testing::HasSubstr("rejected 1 x hc1: tpot_p99<=0.01ms: even one user"));
+}
 
 TEST(SweepCliTest, UnwritableOutputFolder) {
   const Result r = RunCli({"sweep", "--axis=users=1", "--out-dir=/proc/no/such"});

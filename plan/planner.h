@@ -1,0 +1,61 @@
+// The SLO planner: for each candidate replica configuration (a scenario:
+// chip, chips, strategy, topology, draft length), the highest Poisson
+// request rate at which the event engine's report still meets the SLO,
+// then the cheapest fleet of such replicas for a demand.
+//
+// The rate search is a bisection between a rate that passes and one that
+// fails, every probe a full event run with the same seed; the reported
+// rate is one that was simulated and passed, so re-simulating the chosen
+// replica at it meets the SLO exactly (a test does that). Candidates whose
+// single user already misses a TTFT or TPOT bound in the analytic model
+// are rejected without a run.
+#ifndef ETCHSIM_PLAN_PLANNER_H_
+#define ETCHSIM_PLAN_PLANNER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "plan/slo.h"
+#include "proto/etchsim/v1/report.pb.h"
+#include "proto/etchsim/v1/scenario.pb.h"
+
+namespace etchsim::plan {
+
+struct PlanOptions {
+  std::vector<v1::Scenario> candidates;  // workloads are replaced by Poisson
+  Slo slo;
+  double demand_tokens_per_s = 0;
+  int64_t requests = 200;   // completed requests per probe run
+  int iterations = 8;       // bisection steps per candidate
+  int jobs = 1;             // candidates searched in parallel
+};
+
+struct CandidateResult {
+  v1::Scenario scenario;   // as probed at the reported rate
+  std::string label;       // "30 x hc2"
+  bool feasible = false;
+  std::string reason;      // why not: the binding constraint
+  double max_rate_per_s = 0;
+  double tokens_per_s = 0;          // replica capacity at that rate
+  v1::Report report;                // at that rate
+  int64_t replicas = 0;
+  double fleet_usd_per_hour = 0;
+  double usd_per_million_tokens = 0;
+  double tokens_per_s_per_user = 0;  // report mean at that rate
+  double tokens_per_s_per_chip = 0;
+  bool pareto_user = false;   // on the front of tok/s/user vs $/M tokens
+  bool pareto_chip = false;   // on the front of tok/s per chip vs $/M tokens
+  int probes = 0;
+};
+
+// Sorted: feasible by fleet $/hour (ties by label), then infeasible.
+absl::StatusOr<std::vector<CandidateResult>> Plan(const PlanOptions& o);
+
+// The scenario of `base` under Poisson arrivals at `rate_per_s` for a
+// probe of `requests` completions (what Plan simulates).
+v1::Scenario AtRate(const v1::Scenario& base, double rate_per_s, int64_t requests);
+
+}  // namespace etchsim::plan
+
+#endif  // ETCHSIM_PLAN_PLANNER_H_

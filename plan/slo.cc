@@ -1,0 +1,109 @@
+#include "plan/slo.h"
+
+#include <cmath>
+#include <map>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace etchsim::plan {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+
+absl::Status Bad(const std::string& term, const std::string& what) {
+  return absl::InvalidArgumentError(absl::StrCat("--slo \"", term, "\": ", what));
+}
+
+// MLPerf Inference datacenter latency limits (p99), per bundled model
+// that MLPerf uses: docs/assumptions.md §7.
+const std::map<std::pair<std::string, std::string>, std::vector<SloTerm>>& Named() {
+  static const auto* m = new std::map<std::pair<std::string, std::string>, std::vector<SloTerm>>{
+      {{"mlperf-server", "deepseek-r1"}, {{"ttft", "p99", 2.0}, {"tpot", "p99", 0.080}}},
+      {{"mlperf-server", "llama-3.1-405b"}, {{"ttft", "p99", 6.0}, {"tpot", "p99", 0.175}}},
+      {{"mlperf-interactive", "llama-3.1-405b"}, {{"ttft", "p99", 4.5}, {"tpot", "p99", 0.080}}},
+      {{"mlperf-server", "llama-3.1-8b"}, {{"ttft", "p99", 2.0}, {"tpot", "p99", 0.100}}},
+      {{"mlperf-interactive", "llama-3.1-8b"}, {{"ttft", "p99", 0.5}, {"tpot", "p99", 0.030}}},
+  };
+  return *m;
+}
+
+}  // namespace
+
+std::string SloTerm::Describe() const {
+  return absl::StrFormat("%s_%s<=%gms", metric, stat, limit_s * 1e3);
+}
+
+absl::StatusOr<Slo> ParseSlo(const std::string& spec, const std::string& model) {
+  Slo slo;
+  slo.name = spec;
+  if (spec == "mlperf-server" || spec == "mlperf-interactive") {
+    auto it = Named().find({spec, model});
+    if (it == Named().end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--slo ", spec, ": MLPerf Inference has no ", spec.substr(7), " latency limits for ",
+          model, " (known: deepseek-r1 server; llama-3.1-8b, llama-3.1-405b server and "
+          "interactive)"));
+    }
+    slo.terms = it->second;
+    return slo;
+  }
+  if (absl::StripAsciiWhitespace(spec).empty()) {
+    return absl::InvalidArgumentError("--slo: empty; give e.g. \"ttft_p99<=500ms,tpot_p99<=30ms\"");
+  }
+  for (absl::string_view raw : absl::StrSplit(spec, ',')) {
+    const std::string term(absl::StripAsciiWhitespace(raw));
+    const size_t op = term.find("<=");
+    if (op == std::string::npos) return Bad(term, "expected METRIC_STAT<=VALUE, e.g. ttft_p99<=500ms");
+    const std::string lhs = term.substr(0, op);
+    std::string value = term.substr(op + 2);
+    std::vector<std::string> ms = absl::StrSplit(lhs, '_');
+    if (ms.size() != 2) return Bad(term, "expected METRIC_STAT, e.g. tpot_p99");
+    SloTerm t{ms[0], ms[1], 0};
+    if (t.metric != "ttft" && t.metric != "tpot" && t.metric != "itl" && t.metric != "e2e") {
+      return Bad(term, absl::StrCat("unknown metric \"", t.metric, "\" (ttft, tpot, itl, e2e)"));
+    }
+    if (t.stat != "mean" && t.stat != "p50" && t.stat != "p90" && t.stat != "p99") {
+      return Bad(term, absl::StrCat("unknown statistic \"", t.stat, "\" (mean, p50, p90, p99)"));
+    }
+    double scale = 1;
+    absl::string_view v = value;
+    if (absl::ConsumeSuffix(&v, "ms")) scale = 1e-3;
+    else if (absl::ConsumeSuffix(&v, "us")) scale = 1e-6;
+    else if (!absl::ConsumeSuffix(&v, "s")) return Bad(term, "give a unit: s, ms or us");
+    double x;
+    if (!absl::SimpleAtod(v, &x) || !std::isfinite(x) || !(x > 0)) {
+      return Bad(term, absl::StrCat("\"", value, "\" is not a positive duration"));
+    }
+    t.limit_s = x * scale;
+    slo.terms.push_back(t);
+  }
+  return slo;
+}
+
+double Observed(const v1::Report& r, const SloTerm& t) {
+  const auto* f = v1::Report::descriptor()->FindFieldByName(t.metric + "_s");
+  const auto& dist = static_cast<const v1::Distribution&>(r.GetReflection()->GetMessage(r, f));
+  const auto* s = v1::Distribution::descriptor()->FindFieldByName(t.stat);
+  return dist.GetReflection()->GetDouble(dist, s);
+}
+
+SloCheck Check(const Slo& slo, const v1::Report& r) {
+  SloCheck c;
+  c.ratio = -1;
+  for (const SloTerm& t : slo.terms) {
+    const double obs = Observed(r, t);
+    const double ratio = obs / t.limit_s;
+    if (obs > t.limit_s) c.met = false;
+    if (ratio > c.ratio) {
+      c.ratio = ratio;
+      c.binding = absl::StrFormat("%s (observed %.4g ms)", t.Describe(), obs * 1e3);
+    }
+  }
+  return c;
+}
+
+}  // namespace etchsim::plan

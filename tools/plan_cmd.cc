@@ -1,0 +1,139 @@
+// etchsim plan: the cheapest fleet meeting a demand at an SLO.
+#include <filesystem>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/numbers.h"
+#include "base/file_util.h"
+#include "base/status_macros.h"
+#include "base/text_table.h"
+#include "plan/planner.h"
+#include "tools/commands.h"
+#include "tools/flags.h"
+#include "tools/scenario_flags.h"
+
+namespace etchsim::tools {
+namespace {
+
+
+absl::StatusOr<std::vector<v1::Scenario>> Candidates(const v1::Scenario& base,
+                                                     const std::string& list) {
+  std::vector<v1::Scenario> out;
+  for (absl::string_view item : absl::StrSplit(list, ',', absl::SkipWhitespace())) {
+    std::vector<std::string> p = absl::StrSplit(item, ':');
+    v1::Scenario s = base;
+    s.set_chip(p[0]);
+    s.set_chips(0);
+    s.set_tensor_parallel(0);
+    s.set_strategy("auto");
+    int chips = 0;
+    if (p.size() > 2 || (p.size() == 2 && (!absl::SimpleAtoi(p[1], &chips) || chips < 0))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--candidates \"", item, "\": expected CHIP or CHIP:CHIPS (CHIPS >= 0)"));
+    }
+    s.set_chips(chips);
+    out.push_back(std::move(s));
+  }
+  if (out.empty()) return absl::InvalidArgumentError("--candidates: empty list");
+  return out;
+}
+
+std::string Csv(const std::vector<plan::CandidateResult>& v) {
+  std::string out =
+      "candidate,feasible,reason,max_rate_per_s,tokens_per_s,replicas,fleet_usd_per_hour,"
+      "usd_per_million_tokens,tokens_per_s_per_user,tokens_per_s_per_chip,pareto_user,"
+      "pareto_chip,ttft_s.p99,tpot_s.p99\n";
+  for (const auto& c : v) {
+    std::string reason = c.feasible ? "" : c.reason;
+    for (char& ch : reason) if (ch == ',' || ch == '"') ch = ';';
+    absl::StrAppend(&out, absl::StrFormat("%s,%s,\"%s\",%.9g,%.9g,%d,%.9g,%.9g,%.9g,%.9g,%d,%d,%.9g,%.9g\n",
+                                          c.label, c.feasible ? "true" : "false", reason,
+                                          c.max_rate_per_s, c.tokens_per_s, c.replicas,
+                                          c.fleet_usd_per_hour, c.usd_per_million_tokens,
+                                          c.tokens_per_s_per_user, c.tokens_per_s_per_chip,
+                                          c.pareto_user, c.pareto_chip, c.report.ttft_s().p99(),
+                                          c.report.tpot_s().p99()));
+  }
+  return out;
+}
+
+absl::Status RunPlan(const Invocation& inv) {
+  ASSIGN_OR_RETURN(v1::Scenario base, ScenarioFromFlags(inv));
+  plan::PlanOptions o;
+  ASSIGN_OR_RETURN(o.slo, plan::ParseSlo(absl::GetFlag(FLAGS_slo), base.model()));
+  ASSIGN_OR_RETURN(o.candidates, Candidates(base, absl::GetFlag(FLAGS_candidates)));
+  o.demand_tokens_per_s = absl::GetFlag(FLAGS_demand);
+  o.requests = absl::GetFlag(FLAGS_requests);
+  if (o.requests < 1) return absl::InvalidArgumentError("--requests must be >= 1 for plan");
+  const int jobs = absl::GetFlag(FLAGS_jobs);
+  if (jobs < 0) return absl::InvalidArgumentError(absl::StrCat("--jobs must be >= 0, got ", jobs));
+  o.jobs = jobs > 0 ? jobs : std::max(1u, std::thread::hardware_concurrency());
+  ASSIGN_OR_RETURN(std::vector<plan::CandidateResult> r, plan::Plan(o));
+  const std::string out_dir = absl::GetFlag(FLAGS_out_dir);
+  if (!out_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(out_dir, ec);
+    if (ec) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("--out-dir ", out_dir, ": cannot create the folder: ", ec.message()));
+    }
+    RETURN_IF_ERROR(base::WriteFileAtomically(out_dir + "/plan.csv", Csv(r)));
+  }
+  base::TextTable t({"candidate", "max req/s", "tok/s per replica", "replicas", "fleet $/hour",
+                     "$/M tokens", "tok/s/user", "TTFT p99 ms", "TPOT p99 ms", "pareto"});
+  for (const auto& c : r) {
+    if (!c.feasible) continue;
+    t.AddRow({c.label, base::Fixed(c.max_rate_per_s, 2), base::Fixed(c.tokens_per_s, 0),
+              absl::StrCat(c.replicas), base::Fixed(c.fleet_usd_per_hour, 2),
+              base::Fixed(c.usd_per_million_tokens, 4), base::Fixed(c.tokens_per_s_per_user, 0),
+              base::Fixed(c.report.ttft_s().p99() * 1e3, 2),
+              base::Fixed(c.report.tpot_s().p99() * 1e3, 3),
+              absl::StrCat(c.pareto_user ? "user" : "", c.pareto_user && c.pareto_chip ? "+" : "",
+                           c.pareto_chip ? "chip" : "")});
+  }
+  inv.out << absl::StrFormat("%s at %s output tok/s, SLO %s\n", base.model(),
+                             base::WithCommas(std::llround(o.demand_tokens_per_s)), o.slo.name);
+  const bool any = !r.empty() && r.front().feasible;
+  if (any) {
+    inv.out << t.Render();
+    const auto& b = r.front();
+    inv.out << absl::StrFormat(
+        "cheapest: %d x (%s) at %.3g req/s each: $%.2f/hour, $%.4f/M tokens\n", b.replicas,
+        b.label, b.max_rate_per_s, b.fleet_usd_per_hour, b.usd_per_million_tokens);
+  }
+  for (const auto& c : r) {
+    if (!c.feasible) inv.out << "rejected " << c.label << ": " << c.reason << "\n";
+  }
+  if (!any) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "plan: no candidate meets ", o.slo.name, "; closest: ", r.front().label, " (",
+        r.front().reason, ")"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void RegisterPlanCommands(Cli& cli) {
+  cli.Add({.name = "plan",
+           .summary = "The cheapest fleet of replicas meeting a demand at an SLO, with the "
+                      "runners-up and why the rest fail.",
+           .details =
+               "For each candidate (--candidates CHIP[:CHIPS],...; CHIPS 0 = the smallest "
+               "count that fits) the highest Poisson request rate whose event-engine report "
+               "meets --slo is found by bisection (each probe --requests completed "
+               "requests, same --seed); candidates whose single user misses a TTFT/TPOT "
+               "bound analytically are rejected without a run. Fleet = enough replicas for "
+               "--demand output tok/s; cost from the report at that rate (owned hardware, "
+               "docs/assumptions.md §6). Exit code 3 when no candidate meets the SLO.",
+           .flags = {"scenario", "model", "input_len", "output_len", "kv_dtype", "draft_len",
+                     "acceptance", "topology", "cards_per_server", "seed", "slo", "candidates",
+                     "demand", "requests", "jobs", "out_dir"},
+           .flag_defaults = {{"requests", "200"}, {"out_dir", ""}},
+           .run = RunPlan});
+}
+
+}  // namespace etchsim::tools
