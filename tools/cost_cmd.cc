@@ -1,6 +1,8 @@
 // etchsim cost breakeven: hard-wired silicon against a GPU fleet over the
 // model's uncertain life.
+#include <cmath>
 #include <filesystem>
+#include <tuple>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -95,6 +97,20 @@ absl::Status RunBreakeven(const Invocation& inv) {
     gpu.cost.committed_usd_per_hour = 0;
     gpu.cost.running_usd_per_hour = per_gpu * gpu.devices;
   }
+  // Capacities given (e.g. from etchsim plan at an SLO) replace the peaks.
+  bool slo_bound = false;
+  for (auto [flag, name, replica] :
+       {std::tuple{absl::GetFlag(FLAGS_hw_replica_tokens_per_s), "--hw-replica-tokens-per-s", &hard},
+        std::tuple{absl::GetFlag(FLAGS_gpu_replica_tokens_per_s), "--gpu-replica-tokens-per-s",
+                   &gpu}}) {
+    if (flag < 0 || !std::isfinite(flag)) {
+      return absl::InvalidArgumentError(absl::StrCat(name, " must be >= 0, got ", flag));
+    }
+    if (flag > 0) {
+      replica->cost.tokens_per_s = flag;
+      slo_bound = true;
+    }
+  }
   cost::BreakevenInputs in;
   in.demand_tokens_per_s = absl::GetFlag(FLAGS_demand);
   in.hardwired = hard.cost;
@@ -141,9 +157,11 @@ absl::Status RunBreakeven(const Invocation& inv) {
       in.monthly_hazard * 100, r.expected.expected_life_months, in.horizon_months);
   inv.out << t.Render();
   inv.out << absl::StrFormat(
-      "replica capacity: the analytic peak (no SLO bound)\n"
+      "replica capacity: %s\n"
       "NRE per model: %d masks x %s + %s engineering = %s; lead time %.1f months (GPUs serve); "
       "commitment %.0f months\n",
+      slo_bound ? "as given (--*-replica-tokens-per-s); the rest the analytic peak"
+                : "the analytic peak (no SLO bound)",
       in.nre.masks_changed, money(in.nre.usd_per_mask), money(in.nre.engineering_usd),
       money(in.nre.Total()), in.lead_time_months, in.commitment_months);
   inv.out << absl::StrFormat("expected $/M tokens: hard-wired %.4f, GPU %.4f\n",
@@ -187,7 +205,8 @@ void RegisterCostCommands(Cli& cli) {
                      "acceptance", "scenario", "gpu", "gpu_chips", "gpu_price",
                      "gpu_usd_per_hour", "demand", "hazard", "horizon_months",
                      "lead_time_months", "commitment_months", "masks", "usd_per_mask",
-                     "engineering_usd", "hosting_usd_per_kw_month", "out_dir"},
+                     "engineering_usd", "hosting_usd_per_kw_month", "hw_replica_tokens_per_s",
+                     "gpu_replica_tokens_per_s", "out_dir"},
            .flag_defaults = {{"model", "llama-3.1-8b"}, {"chip", "hc1"}, {"chips", "0"},
                              {"out_dir", ""}},
            .run = RunBreakeven});

@@ -130,3 +130,8 @@ ABSL_FLAG(std::string, slo, "mlperf-server",
           "mlperf-server, mlperf-interactive (per model, docs/assumptions.md section 7).");
 ABSL_FLAG(std::string, candidates, "hc1,hc2,h100,h200,b200,wse3",
           "Replica configurations to consider: CHIP or CHIP:CHIPS, comma-separated.");
+ABSL_FLAG(double, hw_replica_tokens_per_s, 0,
+          "cost breakeven: output tok/s one hard-wired replica serves, e.g. etchsim plan's "
+          "SLO-bound figure; 0 = its analytic peak.");
+ABSL_FLAG(double, gpu_replica_tokens_per_s, 0,
+          "cost breakeven: output tok/s one GPU replica serves; 0 = its analytic peak.");

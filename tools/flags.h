@@ -70,5 +70,7 @@ ABSL_DECLARE_FLAG(double, engineering_usd);
 ABSL_DECLARE_FLAG(double, hosting_usd_per_kw_month);
 ABSL_DECLARE_FLAG(std::string, slo);
 ABSL_DECLARE_FLAG(std::string, candidates);
+ABSL_DECLARE_FLAG(double, hw_replica_tokens_per_s);
+ABSL_DECLARE_FLAG(double, gpu_replica_tokens_per_s);
 
 #endif  // ETCHSIM_TOOLS_FLAGS_H_
