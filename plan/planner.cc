@@ -21,13 +21,27 @@ struct Probe {
   v1::Report report;
 };
 
+// A probe must also keep up with its load: a short run above capacity
+// can end before its queues grow enough to break the SLO.
+constexpr double kMinServedFraction = 0.8;
+// Probe runs last at least this many single-user request latencies (of
+// virtual time at the probe rate), so queues have time to build.
+constexpr double kLatenciesPerProbe = 4;
+
 absl::StatusOr<Probe> Run(const v1::Scenario& s, const Slo& slo) {
   ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(s));
   ASSIGN_OR_RETURN(cluster::SimulationResult r, sim->RunInProcess());
   ASSIGN_OR_RETURN(v1::Report rep, cluster::BuildReport(r, cluster::Analyze(*sim)));
   Probe p;
   p.check = Check(slo, rep);
-  p.met = p.check.met && rep.requests_completed() > 0 && rep.requests_rejected() == 0;
+  const double offered =
+      s.workload().poisson().rate_per_s() * static_cast<double>(rep.analytic().output_len());
+  const bool kept_up = rep.output_tokens_per_s().mean() >= kMinServedFraction * offered;
+  p.met = p.check.met && kept_up && rep.requests_completed() > 0 && rep.requests_rejected() == 0;
+  if (p.check.met && !kept_up) {
+    p.check.binding = absl::StrFormat("overloaded: served %.4g of %.4g output tok/s offered",
+                                      rep.output_tokens_per_s().mean(), offered);
+  }
   p.report = std::move(rep);
   return p;
 }
@@ -53,17 +67,22 @@ absl::Status Search(const PlanOptions& o, CandidateResult& c) {
     }
   }
   const double peak_rate = a.peak_output_tokens_per_s / std::max<int64_t>(1, a.output_len);
+  auto requests = [&](double rate) {
+    return std::max<int64_t>(
+        o.requests, static_cast<int64_t>(std::ceil(rate * kLatenciesPerProbe * a.single_user_e2e_s)));
+  };
   double lo = peak_rate * 0.01, hi = peak_rate * 1.2;
-  ASSIGN_OR_RETURN(Probe low, Run(AtRate(c.scenario, lo, o.requests), o.slo));
+  ASSIGN_OR_RETURN(Probe low, Run(AtRate(c.scenario, lo, requests(lo)), o.slo));
   ++c.probes;
   if (!low.met) {
     c.reason = absl::StrCat("at 1% of the analytic peak rate: ",
-                            low.check.met ? "requests rejected (KV cache)" : low.check.binding);
+                            low.report.requests_rejected() > 0 ? "requests rejected (KV cache)"
+                                                               : low.check.binding);
     return absl::OkStatus();
   }
   Probe best = std::move(low);
   double best_rate = lo;
-  ASSIGN_OR_RETURN(Probe top, Run(AtRate(c.scenario, hi, o.requests), o.slo));
+  ASSIGN_OR_RETURN(Probe top, Run(AtRate(c.scenario, hi, requests(hi)), o.slo));
   ++c.probes;
   if (top.met) {
     best = std::move(top);
@@ -71,7 +90,7 @@ absl::Status Search(const PlanOptions& o, CandidateResult& c) {
   } else {
     for (int i = 0; i < o.iterations; ++i) {
       const double mid = std::sqrt(lo * hi);
-      ASSIGN_OR_RETURN(Probe p, Run(AtRate(c.scenario, mid, o.requests), o.slo));
+      ASSIGN_OR_RETURN(Probe p, Run(AtRate(c.scenario, mid, requests(mid)), o.slo));
       ++c.probes;
       if (p.met) {
         lo = mid;
@@ -85,7 +104,7 @@ absl::Status Search(const PlanOptions& o, CandidateResult& c) {
   }
   c.feasible = true;
   c.max_rate_per_s = best_rate;
-  c.scenario = AtRate(c.scenario, best_rate, o.requests);
+  c.scenario = AtRate(c.scenario, best_rate, requests(best_rate));
   c.report = std::move(best.report);
   c.tokens_per_s = best_rate * c.report.analytic().output_len();
   c.replicas = std::max<int64_t>(

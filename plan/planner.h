@@ -26,8 +26,10 @@ struct PlanOptions {
   std::vector<v1::Scenario> candidates;  // workloads are replaced by Poisson
   Slo slo;
   double demand_tokens_per_s = 0;
-  int64_t requests = 200;   // completed requests per probe run
-  int iterations = 8;       // bisection steps per candidate
+  // Completed requests per probe run (at least; a probe also lasts four
+  // single-user request latencies, and must serve 80% of its offered load).
+  int64_t requests = 200;
+  int iterations = 6;       // bisection steps per candidate (ratio hi/lo 120 -> ~1.1)
   int jobs = 1;             // candidates searched in parallel
 };
 

@@ -38,7 +38,9 @@ TEST(PlannerTest, ChosenReplicaMeetsTheSloWhenSimulatedAtTheReportedLoad) {
   EXPECT_EQ(best.replicas,
             static_cast<int64_t>(std::ceil(o.demand_tokens_per_s / best.tokens_per_s)));
   // Simulate exactly what the plan reports, independently of the planner.
-  auto sim = cluster::Simulation::Build(AtRate(best.scenario, best.max_rate_per_s, o.requests));
+  ASSERT_TRUE(best.scenario.workload().has_poisson());
+  EXPECT_DOUBLE_EQ(best.scenario.workload().poisson().rate_per_s(), best.max_rate_per_s);
+  auto sim = cluster::Simulation::Build(best.scenario);
   ASSERT_TRUE(sim.ok()) << sim.status();
   auto run = (*sim)->RunInProcess();
   ASSERT_TRUE(run.ok());
