@@ -22,3 +22,15 @@ if addrs != want:
     sys.exit(f"--chip-addresses lists {len(addrs)} chips, the StatefulSet has {replicas}")
 print(f"chip addresses match {replicas} replicas")
 PY
+python3 - "$here/deploy/k8s/sweep-job.yaml" "$here/deploy/sweep.textproto" <<'PY'
+import re, sys
+text, sweep = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+block = re.search(r"sweep.textproto: \|\n((?:    .*\n|\n)*)", text).group(1)
+inline = "".join(l[4:] + "\n" if l else "\n" for l in block.rstrip("\n").split("\n"))
+if inline.strip() != sweep.strip():
+    sys.exit("deploy/k8s/sweep-job.yaml's ConfigMap differs from deploy/sweep.textproto")
+n = int(re.search(r"completions: (\d+)", text).group(1))
+if f"--shard=$(JOB_COMPLETION_INDEX)/{n}" not in text:
+    sys.exit(f"--shard must be $(JOB_COMPLETION_INDEX)/{n} for {n} completions")
+print(f"sweep job: {n} shards, ConfigMap matches deploy/sweep.textproto")
+PY
