@@ -7,7 +7,7 @@ etchsim=$1
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 args=(sweep --model llama-3.1-8b --chip hc1 --chips 1 --input-len 64 --output-len 512
-      --axis seed=1:400:1 --mode event --requests 4 --jobs 2)
+      --axis seed=1:1500:1 --mode event --requests 4 --jobs 2)
 "$etchsim" "${args[@]}" --out-dir "$dir/ref" > /dev/null 2>&1
 for sig in TERM KILL; do
   out=$dir/$sig
