@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# sweep_compose_test.sh ETCHSIM: runs deploy/compose/sweep-shards.yml (4
+# sweep_compose_test.sh ETCHSIM: runs deploy/compose-sweep/docker-compose.yml (4
 # shard containers and a merge) and checks the merged sweep.csv equals the
 # same sweep run in process, byte for byte. Skipped (77) when no Docker
 # daemon answers.
@@ -21,7 +21,7 @@ fi
 set -e
 project=etchsimsweep$$
 dir=$(mktemp -d)
-dc() { "${compose[@]}" -p "$project" -f "$here/deploy/compose/sweep-shards.yml" "$@"; }
+dc() { "${compose[@]}" -p "$project" -f "$here/deploy/compose-sweep/docker-compose.yml" "$@"; }
 trap 'dc down -v --remove-orphans --timeout 5 > /dev/null 2>&1; rm -rf "$dir"' EXIT
 "$here/deploy/build-images.sh" > "$dir/build.log" 2>&1 || { tail -20 "$dir/build.log"; exit 1; }
 dc up --abort-on-container-failure > "$dir/up.log" 2>&1 || { tail -40 "$dir/up.log"; exit 1; }
