@@ -1,11 +1,15 @@
 #include "model/model_config.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/bounds.h"
 #include "base/status_macros.h"
+#include "model/model_config_validate.h"
 #include "nlohmann/json.hpp"
 
 namespace etchsim::model {
@@ -65,12 +69,24 @@ class FieldReader {
       return absl::InvalidArgumentError(
           absl::StrCat(source_, ": missing required field \"", field, "\""));
     }
+    // Ceilings are checked on the JSON value, before any cast: 2^63 and
+    // 1e30 are reported as written, not wrapped.
+    const int64_t max = MaxConfigValue(field);
+    auto out_of_range = [&] {
+      return Error(field, absl::StrCat("must be ", min == 1 ? "> 0" : ">= 0", " and <= ",
+                                       max, ", got ", it->dump()));
+    };
     int64_t v = 0;
-    if (it->is_number_integer()) {
+    if (it->is_number_unsigned()) {
+      const uint64_t u = it->get<uint64_t>();
+      if (u > static_cast<uint64_t>(max)) return out_of_range();
+      v = static_cast<int64_t>(u);
+    } else if (it->is_number_integer()) {
       v = it->get<int64_t>();
     } else if (it->is_number_float()) {
       const double d = it->get<double>();
-      if (d != static_cast<double>(static_cast<int64_t>(d))) {
+      if (!(d >= -1e18 && d <= static_cast<double>(max))) return out_of_range();
+      if (d != std::floor(d)) {
         return Error(field, absl::StrCat("must be an integer, got ", it->dump()));
       }
       v = static_cast<int64_t>(d);
@@ -82,6 +98,7 @@ class FieldReader {
       return Error(field, absl::StrCat("must be ", min == 1 ? "> 0" : ">= 0",
                                        ", got ", v));
     }
+    if (v > max) return out_of_range();
     return v;
   }
 
@@ -118,9 +135,17 @@ class FieldReader {
       return Error(field, absl::StrCat("must be an array of integers, got ",
                                        JsonTypeName(*it)));
     }
+    const int64_t max = MaxConfigValue(field);
+    if (static_cast<int64_t>(it->size()) > max) {
+      return Error(field, absl::StrCat("must hold at most ", max, " entries, got ",
+                                       it->size()));
+    }
     for (const Json& e : *it) {
-      if (!e.is_number_integer() || e.get<int64_t>() < 0) {
-        return Error(field, absl::StrCat("must hold integers >= 0, got ", e.dump()));
+      if (!e.is_number_integer() ||
+          (e.is_number_unsigned() && e.get<uint64_t>() > static_cast<uint64_t>(max)) ||
+          e.get<int64_t>() < 0 || e.get<int64_t>() > max) {
+        return Error(field, absl::StrCat("must hold integers in [0, ", max, "], got ",
+                                         e.dump()));
       }
       out.push_back(e.get<int64_t>());
     }
@@ -177,6 +202,11 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text,
   Json root;
   try {
     root = Json::parse(json_text.begin(), json_text.end());
+  } catch (const Json::out_of_range& e) {
+    // nlohmann reports numbers past double's range (1e400) this way.
+    std::string what = e.what();  // "[json.exception.out_of_range.406] number ..."
+    if (auto close = what.find("] "); close != std::string::npos) what = what.substr(close + 2);
+    return absl::InvalidArgumentError(absl::StrCat(source, ": invalid JSON: ", what));
   } catch (const Json::parse_error& e) {
     const auto [line, col] = LineColumn(json_text, e.byte > 0 ? e.byte - 1 : 0);
     std::string what = e.what();
@@ -195,6 +225,11 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text,
         JsonTypeName(root)));
   }
   FieldReader r(root, source);
+  // The name is printed in JSON reports: it must be valid UTF-8.
+  if (!base::IsValidUtf8(source)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", absl::CHexEscape(source), "\": file name is not valid UTF-8"));
+  }
   ModelConfig c;
   c.source = source;
   c.name = StemOf(source);
@@ -330,6 +365,7 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text,
   if (any_dense && c.architecture != Architecture::kMixtral) {
     ASSIGN_OR_RETURN(c.intermediate_size, r.Int("intermediate_size", 1));
   }
+  RETURN_IF_ERROR(ValidateModelConfig(c));
   return c;
 }
 
