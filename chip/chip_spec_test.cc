@@ -37,7 +37,9 @@ TEST(ChipSpecTest, ErrorsNameFileAndField) {
     std::string s =
         "name: \"x\" kind: ROOFLINE weight_format: \"fp4\" "
         "weight_capacity_bytes: 100 kv_dtype: \"fp8\" "
-        "activation_bytes_per_element: 2 power { active_watts: 10 idle_watts: 1 }";
+        "activation_bytes_per_element: 2 power { active_watts: 10 idle_watts: 1 } "
+        "roofline { memory_bandwidth_bytes_per_s: 1e12 dense_bf16_flops: 1e15 "
+        "bandwidth_efficiency: 0.8 compute_efficiency: 0.5 }";
     if (!from.empty()) s.replace(s.find(from), from.size(), to);
     return ParseChipSpec(s, "x");
   };
@@ -46,7 +48,7 @@ TEST(ChipSpecTest, ErrorsNameFileAndField) {
             "INVALID_ARGUMENT: x: weight_format unknown weight format \"fp3\" (known: bf16, fp8, "
             "int4, fp4, nvfp4, hc1-3bit)");
   EXPECT_EQ(with("bytes: 100", "bytes: -5").status().ToString(),
-            "INVALID_ARGUMENT: x: weight_capacity_bytes must be > 0, got -5");
+            "INVALID_ARGUMENT: x: weight_capacity_bytes must be in [1, 1125899906842624], got -5");
   EXPECT_EQ(with("idle_watts: 1", "idle_watts: 50").status().ToString(),
             "INVALID_ARGUMENT: x: power.idle_watts must be in [0, power.active_watts], got 50");
   EXPECT_EQ(with("kind: ROOFLINE ", "").status().ToString(),

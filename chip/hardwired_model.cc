@@ -6,16 +6,11 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "base/bounds.h"
 #include "base/status_macros.h"
 
 namespace etchsim::chip {
 namespace {
-
-absl::Status Positive(const std::string& src, absl::string_view field, double v) {
-  if (v > 0) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat(src, ": hardwired.", field, " must be > 0, got ", v));
-}
 
 // Steps of a list of matmuls: step index -> the slowest matrix in it.
 std::map<int, int64_t> LargestPerStep(const std::vector<model::Matmul>& ms) {
@@ -31,20 +26,24 @@ std::map<int, int64_t> LargestPerStep(const std::vector<model::Matmul>& ms) {
 absl::Status ValidateHardwiredTiming(const v1::ChipSpec& spec,
                                      const std::string& src) {
   const v1::HardwiredTiming& t = spec.hardwired();
-  RETURN_IF_ERROR(Positive(src, "clock_ghz", t.clock_ghz()));
-  RETURN_IF_ERROR(Positive(src, "pe_scan_cycles", t.pe_scan_cycles()));
-  RETURN_IF_ERROR(Positive(src, "weights_per_pe", static_cast<double>(t.weights_per_pe())));
-  RETURN_IF_ERROR(Positive(src, "attention_macs_per_cycle", t.attention_macs_per_cycle()));
-  RETURN_IF_ERROR(Positive(src, "kv_read_bytes_per_cycle", t.kv_read_bytes_per_cycle()));
-  RETURN_IF_ERROR(Positive(src, "tokens_per_pass", t.tokens_per_pass()));
-  for (auto [name, v] : {std::pair{"matmul_fixed_cycles", t.matmul_fixed_cycles()},
-                         std::pair{"vector_cycles_per_layer", t.vector_cycles_per_layer()},
-                         std::pair{"embedding_cycles", t.embedding_cycles()},
-                         std::pair{"attention_fixed_cycles", t.attention_fixed_cycles()}}) {
-    if (v < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(src, ": hardwired.", name, " must be >= 0, got ", v));
-    }
+  // Ranges: 1 MHz to 100 GHz; 1e8 scan cycles per PE; 2^40 weights per PE;
+  // fixed costs up to 1e8 cycles; at least one attention MAC and KV byte
+  // per 1e6 cycles so attention time stays within the clock's range.
+  RETURN_IF_ERROR(base::CheckRange(src, "hardwired.clock_ghz", t.clock_ghz(), 1e-3, 100));
+  RETURN_IF_ERROR(base::CheckAbove(src, "hardwired.pe_scan_cycles", t.pe_scan_cycles(), 0, 1e8));
+  RETURN_IF_ERROR(base::CheckIntRange(src, "hardwired.weights_per_pe", t.weights_per_pe(), 1,
+                                      int64_t{1} << 40));
+  RETURN_IF_ERROR(base::CheckRange(src, "hardwired.attention_macs_per_cycle",
+                                   t.attention_macs_per_cycle(), 1e-6, 1e12));
+  RETURN_IF_ERROR(base::CheckRange(src, "hardwired.kv_read_bytes_per_cycle",
+                                   t.kv_read_bytes_per_cycle(), 1e-6, 1e12));
+  RETURN_IF_ERROR(base::CheckIntRange(src, "hardwired.tokens_per_pass", t.tokens_per_pass(), 1,
+                                      1 << 20));
+  for (auto [name, v] : {std::pair{"hardwired.matmul_fixed_cycles", t.matmul_fixed_cycles()},
+                         std::pair{"hardwired.vector_cycles_per_layer", t.vector_cycles_per_layer()},
+                         std::pair{"hardwired.embedding_cycles", t.embedding_cycles()},
+                         std::pair{"hardwired.attention_fixed_cycles", t.attention_fixed_cycles()}}) {
+    RETURN_IF_ERROR(base::CheckIntRange(src, name, v, 0, 100000000));
   }
   return absl::OkStatus();
 }

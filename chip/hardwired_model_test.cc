@@ -83,7 +83,7 @@ TEST(HardwiredModelTest, RejectsBadTiming) {
   v1::ChipSpec spec = *LoadChipSpec("hc1");
   spec.mutable_hardwired()->set_clock_ghz(0);
   EXPECT_EQ(ValidateHardwiredTiming(spec, "x").message(),
-            "x: hardwired.clock_ghz must be > 0, got 0");
+            "x: hardwired.clock_ghz must be a finite number in [0.001, 100], got 0");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "base/preset.h"
 #include "base/status_macros.h"
 #include "base/text_proto.h"
+#include "fabric/link_validate.h"
 
 namespace etchsim::fabric {
 
@@ -23,14 +24,7 @@ const base::PresetSet& LinkPresets() {
 
 absl::StatusOr<v1::LinkSpec> ParseLink(const std::string& text, const std::string& src) {
   ASSIGN_OR_RETURN(v1::LinkSpec spec, base::ParseTextProto<v1::LinkSpec>(text, src));
-  if (!(spec.bandwidth_bytes_per_s() > 0)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        src, ": bandwidth_bytes_per_s must be > 0, got ", spec.bandwidth_bytes_per_s()));
-  }
-  if (spec.latency_ns() < 0 || spec.switch_latency_ns() < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(src, ": latency_ns and switch_latency_ns must be >= 0"));
-  }
+  RETURN_IF_ERROR(ValidateLinkSpec(spec, src));
   return spec;
 }
 
