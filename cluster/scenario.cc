@@ -9,55 +9,11 @@
 #include "base/file_util.h"
 #include "base/status_macros.h"
 #include "base/text_proto.h"
+#include "cluster/scenario_validate.h"
 #include "fabric/topology.h"
 #include "model/model_spec.h"
 
 namespace etchsim::cluster {
-namespace {
-
-absl::Status Bad(absl::string_view field, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat("scenario: ", field, " ", what));
-}
-
-// `Bad` for a distribution: named as a scenario field, or as a flag
-// ("--input-len: ...") when the field name starts with "--".
-absl::Status BadDist(absl::string_view field, absl::string_view what) {
-  if (absl::StartsWith(field, "--")) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
-  }
-  return Bad(field, what);
-}
-
-absl::Status CheckDist(const v1::LengthDist& d, absl::string_view field) {
-  auto Bad = BadDist;
-  switch (d.kind_case()) {
-    case v1::LengthDist::kFixed:
-      if (d.fixed() < 1) return Bad(field, absl::StrCat("must be >= 1, got ", d.fixed()));
-      break;
-    case v1::LengthDist::kUniform:
-      if (d.uniform().min() < 1 || d.uniform().max() < d.uniform().min()) {
-        return Bad(field, absl::StrCat("uniform needs 1 <= min <= max, got [",
-                                       d.uniform().min(), ", ", d.uniform().max(), "]"));
-      }
-      break;
-    case v1::LengthDist::kLognormal:
-      if (!(d.lognormal().median() >= 1) || !(d.lognormal().sigma() >= 0) ||
-          d.lognormal().max() < 0) {
-        return Bad(field, "lognormal needs median >= 1, sigma >= 0 and max >= 0");
-      }
-      break;
-    case v1::LengthDist::KIND_NOT_SET:
-      return Bad(field, "must be set (fixed, uniform or lognormal)");
-  }
-  if (MaxOf(d) > model::kMaxContextTokens) {
-    return Bad(field, absl::StrCat("can exceed the ", model::kMaxContextTokens,
-                                   "-token context limit"));
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
-
 v1::Scenario DefaultScenario() {
   v1::Scenario s;
   s.set_model("deepseek-r1");
@@ -118,93 +74,6 @@ absl::StatusOr<v1::Scenario> LoadScenarioFile(const std::string& path) {
   return ParseScenario(text, path);
 }
 
-// A ramp longer than a virtual day is a unit mistake.
-constexpr double kMaxRampUpS = 86400;
-
-absl::Status ValidateScenario(const v1::Scenario& s) {
-  if (s.chips() < 0) return Bad("chips", absl::StrCat("must be >= 0, got ", s.chips()));
-  if (!(s.duration_s() >= 0) || !std::isfinite(s.duration_s())) {
-    return Bad("duration_s", absl::StrCat("must be >= 0, got ", s.duration_s()));
-  }
-  if (s.max_requests() < 0) {
-    return Bad("max_requests", absl::StrCat("must be >= 0, got ", s.max_requests()));
-  }
-  if (s.duration_s() == 0 && s.max_requests() == 0) {
-    return Bad("duration_s", "or max_requests must be > 0, or the run never ends");
-  }
-  if (s.warmup_s() < 0) return Bad("warmup_s", absl::StrCat("must be >= 0, got ", s.warmup_s()));
-  if (s.duration_s() > 0 && s.warmup_s() >= s.duration_s()) {
-    return Bad("warmup_s", absl::StrCat("must be < duration_s (", s.duration_s(),
-                                        "), got ", s.warmup_s()));
-  }
-  const v1::Workload& w = s.workload();
-  switch (w.kind_case()) {
-    case v1::Workload::kClosedLoop:
-      if (w.closed_loop().users() < 1) {
-        return Bad("workload.closed_loop.users",
-                   absl::StrCat("must be >= 1, got ", w.closed_loop().users()));
-      }
-      if (w.closed_loop().think_time_s() < 0) {
-        return Bad("workload.closed_loop.think_time_s", "must be >= 0");
-      }
-      if (const double r = w.closed_loop().ramp_up_s(); !(r >= 0 && r <= kMaxRampUpS)) {
-        return Bad("workload.closed_loop.ramp_up_s",
-                   absl::StrCat("must be in [0, ", kMaxRampUpS, "] s, got ", r));
-      }
-      if (s.duration_s() > 0 && w.closed_loop().ramp_up_s() >= s.duration_s()) {
-        return Bad("workload.closed_loop.ramp_up_s",
-                   absl::StrCat("must be < duration_s (", s.duration_s(), "), got ",
-                                w.closed_loop().ramp_up_s()));
-      }
-      break;
-    case v1::Workload::kPoisson:
-      if (!(w.poisson().rate_per_s() > 0)) {
-        return Bad("workload.poisson.rate_per_s",
-                   absl::StrCat("must be > 0, got ", w.poisson().rate_per_s()));
-      }
-      break;
-    case v1::Workload::kTrace:
-      if (w.trace().path().empty()) return Bad("workload.trace.path", "must be set");
-      break;
-    case v1::Workload::KIND_NOT_SET:
-      return Bad("workload", "must set closed_loop, poisson or trace");
-  }
-  if (w.kind_case() != v1::Workload::kTrace) {
-    RETURN_IF_ERROR(CheckDist(w.input_len(), "workload.input_len"));
-    RETURN_IF_ERROR(CheckDist(w.output_len(), "workload.output_len"));
-  }
-  const v1::Speculative& sp = s.speculative();
-  if (sp.draft_len() < 0 || sp.draft_len() > 16) {
-    return Bad("speculative.draft_len", absl::StrCat("must be in [0, 16], got ", sp.draft_len()));
-  }
-  if (sp.acceptance_rate() < 0 || sp.acceptance_rate() > 1) {
-    return Bad("speculative.acceptance_rate",
-               absl::StrCat("must be in [0, 1], got ", sp.acceptance_rate()));
-  }
-  if (sp.draft_ns_per_token() < 0) return Bad("speculative.draft_ns_per_token", "must be >= 0");
-  if (s.slo().ttft_s() < 0 || s.slo().tpot_s() < 0) return Bad("slo", "bounds must be >= 0");
-  if (s.prefill_chunk_tokens() < 0) {
-    return Bad("prefill_chunk_tokens",
-               absl::StrCat("must be >= 0, got ", s.prefill_chunk_tokens()));
-  }
-  if (s.host_overhead_ns() < 0) return Bad("host_overhead_ns", "must be >= 0");
-  if (s.tensor_parallel() < 0) return Bad("tensor_parallel", "must be >= 0");
-  if (!(s.throughput_window_s() > 0)) {
-    return Bad("throughput_window_s", absl::StrCat("must be > 0, got ", s.throughput_window_s()));
-  }
-  const v1::CostBlock& c = s.cost();
-  for (auto [name, v] : {std::pair{"cost.card_price_usd", c.card_price_usd()},
-                         std::pair{"cost.server_price_usd", c.server_price_usd()},
-                         std::pair{"cost.server_overhead_watts", c.server_overhead_watts()},
-                         std::pair{"cost.electricity_usd_per_kwh", c.electricity_usd_per_kwh()}}) {
-    if (v < 0) return Bad(name, absl::StrCat("must be >= 0, got ", v));
-  }
-  if (!(c.amortization_years() > 0)) return Bad("cost.amortization_years", "must be > 0");
-  if (c.pue() < 1) return Bad("cost.pue", absl::StrCat("must be >= 1, got ", c.pue()));
-  if (c.cards_per_server() < 0) return Bad("cost.cards_per_server", "must be >= 0");
-  return absl::OkStatus();
-}
-
 absl::StatusOr<v1::LengthDist> ParseLengthDist(const std::string& spec,
                                                const std::string& flag) {
   v1::LengthDist d;
@@ -239,7 +108,7 @@ absl::StatusOr<v1::LengthDist> ParseLengthDist(const std::string& spec,
   } else {
     return err("unknown form");
   }
-  RETURN_IF_ERROR(CheckDist(d, flag));
+  RETURN_IF_ERROR(ValidateLengthDist(d, flag));
   return d;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "cluster/scenario_validate.h"
 #include "proto/etchsim/v1/scenario.pb.h"
 
 namespace etchsim::cluster {
@@ -25,7 +26,7 @@ absl::StatusOr<v1::Scenario> LoadScenarioFile(const std::string& path);
 // Fills unset fields with defaults (every field DefaultScenario sets).
 void ApplyDefaults(v1::Scenario& s);
 
-absl::Status ValidateScenario(const v1::Scenario& s);
+// Declared in cluster/scenario_validate.h (ValidateScenario).
 
 // Length distribution from a flag value: "1024", "uniform:512:2048",
 // "lognormal:1024:0.5" (median:sigma) or "lognormal:1024:0.5:8192" (cap).

@@ -7,6 +7,7 @@
 #include "base/status_macros.h"
 #include "base/text_table.h"
 #include "chip/chip_spec.h"
+#include "chip/chip_spec_validate.h"
 #include "cluster/kernel.h"
 #include "cluster/scenario.h"
 #include "model/zoo.h"
@@ -66,6 +67,10 @@ absl::Status Simulation::LoadInputs(const BuildOverrides& o) {
     ASSIGN_OR_RETURN(model_, model::LoadModel(scenario_.model()));
   }
   if (o.chip != nullptr) {
+    // A chip spec from a peer (LoadShard) or a caller gets the same checks
+    // as a preset file.
+    RETURN_IF_ERROR(chip::ValidateChipSpec(*o.chip, o.chip->name().empty() ? "chip"
+                                                                            : o.chip->name()));
     chip_ = *o.chip;
   } else {
     ASSIGN_OR_RETURN(chip_, chip::LoadChipSpec(scenario_.chip()));

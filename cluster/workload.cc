@@ -8,7 +8,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/bounds.h"
 #include "base/file_util.h"
+#include "cluster/scenario_validate.h"
 #include "base/status_macros.h"
 #include "model/model_spec.h"
 #include "nlohmann/json.hpp"
@@ -35,13 +37,16 @@ int32_t SampleLength(const v1::LengthDist& d, base::Rng& rng) {
 
 namespace {
 
+constexpr int64_t kMaxTraceRequests = kMaxRequests;
+
 absl::Status LineError(const std::string& path, int line, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", what));
 }
 
 absl::Status Check(const std::string& path, int line, const TraceRequest& r, double arrival) {
-  if (!(arrival >= 0) || !std::isfinite(arrival)) {
-    return LineError(path, line, absl::StrCat("arrival_s must be >= 0, got ", arrival));
+  if (!(arrival >= 0 && arrival <= base::kMaxVirtualSeconds)) {
+    return LineError(path, line, absl::StrCat("arrival_s must be a finite number in [0, ",
+                                              base::kMaxVirtualSeconds, "], got ", arrival));
   }
   if (r.input_len < 1 || r.output_len < 1) {
     return LineError(path, line, "input_len and output_len must be >= 1");
@@ -70,7 +75,7 @@ absl::StatusOr<std::vector<TraceRequest>> LoadTrace(const std::string& path) {
       nlohmann::json j;
       try {
         j = nlohmann::json::parse(line);
-      } catch (const nlohmann::json::parse_error&) {
+      } catch (const nlohmann::json::exception&) {  // syntax, or a number like 1e400
         return LineError(path, n, "invalid JSON");
       }
       for (const char* k : {"arrival_s", "input_len", "output_len"}) {
@@ -79,8 +84,26 @@ absl::StatusOr<std::vector<TraceRequest>> LoadTrace(const std::string& path) {
         }
       }
       arrival = j["arrival_s"].get<double>();
-      r.input_len = j["input_len"].get<int32_t>();
-      r.output_len = j["output_len"].get<int32_t>();
+      // Lengths are read as written and range-checked before narrowing:
+      // 2^32 + 16 must be an error, not 16.
+      for (auto [k, dst] : {std::pair{"input_len", &r.input_len},
+                            std::pair{"output_len", &r.output_len}}) {
+        const nlohmann::json& v = j[k];
+        if (!v.is_number_integer()) {
+          return LineError(path, n, absl::StrCat("\"", k, "\" must be an integer, got ",
+                                                 v.dump()));
+        }
+        const bool in_range =
+            v.is_number_unsigned()
+                ? v.get<uint64_t>() <= static_cast<uint64_t>(model::kMaxContextTokens)
+                : v.get<int64_t>() >= 1 && v.get<int64_t>() <= model::kMaxContextTokens;
+        if (!in_range || v.get<int64_t>() < 1) {
+          return LineError(path, n, absl::StrCat("\"", k, "\" must be in [1, ",
+                                                 model::kMaxContextTokens, "], got ", v.dump()));
+        }
+        const int64_t len = v.get<int64_t>();
+        *dst = static_cast<int32_t>(len);
+      }
     } else {
       std::vector<std::string> cells = absl::StrSplit(line, ',');
       for (auto& c : cells) c = std::string(absl::StripAsciiWhitespace(c));
@@ -105,6 +128,10 @@ absl::StatusOr<std::vector<TraceRequest>> LoadTrace(const std::string& path) {
       }
     }
     RETURN_IF_ERROR(Check(path, n, r, arrival));
+    if (static_cast<int64_t>(out.size()) >= kMaxTraceRequests) {
+      return LineError(path, n, absl::StrCat("trace holds more than ", kMaxTraceRequests,
+                                             " requests"));
+    }
     r.arrival = base::SimTime::FromSeconds(arrival);
     out.push_back(r);
   }

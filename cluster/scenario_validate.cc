@@ -1,0 +1,189 @@
+#include "cluster/scenario_validate.h"
+
+#include <cmath>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "base/bounds.h"
+#include "base/status_macros.h"
+#include "cluster/scenario.h"
+#include "model/model_spec.h"
+
+namespace etchsim::cluster {
+namespace {
+
+using base::kMaxVirtualSeconds;
+
+absl::Status Bad(absl::string_view field, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("scenario: ", field, " ", what));
+}
+
+// Scenario fields are reported as "scenario: <field> ...", flags as
+// "--input-len ...".
+std::string Where(absl::string_view field) {
+  return absl::StartsWith(field, "--") ? "" : "scenario";
+}
+
+absl::Status Range(absl::string_view field, double v, double lo, double hi) {
+  return base::CheckRange(Where(field), field, v, lo, hi);
+}
+absl::Status IntRange(absl::string_view field, int64_t v, int64_t lo, int64_t hi) {
+  return base::CheckIntRange(Where(field), field, v, lo, hi);
+}
+
+absl::Status ValidateWorkload(const v1::Scenario& s) {
+  const v1::Workload& w = s.workload();
+  const double duration = s.duration_s();
+  switch (w.kind_case()) {
+    case v1::Workload::kClosedLoop: {
+      const auto& c = w.closed_loop();
+      RETURN_IF_ERROR(IntRange("workload.closed_loop.users", c.users(), 1, kMaxUsers));
+      // An exponential gap is at most ~37x its mean (53-bit uniforms).
+      RETURN_IF_ERROR(Range("workload.closed_loop.think_time_s", c.think_time_s(), 0, 1e4));
+      // A ramp longer than a virtual day is a unit mistake.
+      constexpr double kMaxRampUpS = 86400;
+      if (const double r = c.ramp_up_s(); !(r >= 0 && r <= kMaxRampUpS)) {
+        return Bad("workload.closed_loop.ramp_up_s",
+                   absl::StrCat("must be in [0, ", kMaxRampUpS, "] s, got ", r));
+      }
+      if (duration > 0 && c.ramp_up_s() >= duration) {
+        return Bad("workload.closed_loop.ramp_up_s",
+                   absl::StrCat("must be < duration_s (", duration, "), got ", c.ramp_up_s()));
+      }
+      if (duration == 0) {
+        const double rounds = std::ceil(static_cast<double>(s.max_requests()) / c.users());
+        if (rounds * c.think_time_s() > kMaxVirtualSeconds) {
+          return Bad("workload.closed_loop.think_time_s",
+                     absl::StrCat("with max_requests ", s.max_requests(), " and ", c.users(),
+                                  " users, the run would think for ",
+                                  rounds * c.think_time_s(), " virtual seconds, more than the ",
+                                  kMaxVirtualSeconds, " the clock allows; set duration_s"));
+        }
+      }
+      break;
+    }
+    case v1::Workload::kPoisson: {
+      const double rate = w.poisson().rate_per_s();
+      RETURN_IF_ERROR(Range("workload.poisson.rate_per_s", rate, 1e-3, 1e6));
+      const double arrivals = duration > 0 ? rate * duration : 0;
+      if (arrivals > static_cast<double>(kMaxRequests)) {
+        return Bad("workload.poisson.rate_per_s",
+                   absl::StrCat("x duration_s gives ", arrivals,
+                                " expected arrivals, more than the ", kMaxRequests,
+                                " a run may hold"));
+      }
+      if (duration == 0 && static_cast<double>(s.max_requests()) / rate > kMaxVirtualSeconds) {
+        return Bad("workload.poisson.rate_per_s",
+                   absl::StrCat("is too low for max_requests ", s.max_requests(),
+                                ": arrivals would span ", s.max_requests() / rate,
+                                " virtual seconds, more than the ", kMaxVirtualSeconds,
+                                " the clock allows"));
+      }
+      break;
+    }
+    case v1::Workload::kTrace:
+      if (w.trace().path().empty()) return Bad("workload.trace.path", "must be set");
+      RETURN_IF_ERROR(base::CheckUtf8("scenario", "workload.trace.path", w.trace().path()));
+      break;
+    case v1::Workload::KIND_NOT_SET:
+      return Bad("workload", "must set closed_loop, poisson or trace");
+  }
+  if (w.kind_case() != v1::Workload::kTrace) {
+    RETURN_IF_ERROR(ValidateLengthDist(w.input_len(), "workload.input_len"));
+    RETURN_IF_ERROR(ValidateLengthDist(w.output_len(), "workload.output_len"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateLengthDist(const v1::LengthDist& d, absl::string_view field) {
+  auto Bad = [&](absl::string_view what) {
+    return absl::InvalidArgumentError(
+        absl::StartsWith(field, "--") ? absl::StrCat(field, ": ", what)
+                                      : absl::StrCat("scenario: ", field, " ", what));
+  };
+  const int64_t max_ctx = model::kMaxContextTokens;
+  switch (d.kind_case()) {
+    case v1::LengthDist::kFixed:
+      if (d.fixed() < 1) return Bad(absl::StrCat("must be >= 1, got ", d.fixed()));
+      break;
+    case v1::LengthDist::kUniform:
+      if (d.uniform().min() < 1 || d.uniform().max() < d.uniform().min()) {
+        return Bad(absl::StrCat("uniform needs 1 <= min <= max, got [", d.uniform().min(),
+                                ", ", d.uniform().max(), "]"));
+      }
+      break;
+    case v1::LengthDist::kLognormal:
+      if (!(d.lognormal().median() >= 1 && d.lognormal().median() <= max_ctx) ||
+          !(d.lognormal().sigma() >= 0 && d.lognormal().sigma() <= 10) ||
+          d.lognormal().max() < 0) {
+        return Bad(absl::StrCat("lognormal needs median in [1, ", max_ctx,
+                                "], sigma in [0, 10] and max >= 0, got median ",
+                                d.lognormal().median(), ", sigma ", d.lognormal().sigma(),
+                                ", max ", d.lognormal().max()));
+      }
+      break;
+    case v1::LengthDist::KIND_NOT_SET:
+      return Bad("must be set (fixed, uniform or lognormal)");
+  }
+  if (MaxOf(d) > max_ctx) {
+    return Bad(absl::StrCat("can exceed the ", max_ctx, "-token context limit"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateScenario(const v1::Scenario& s) {
+  for (auto [name, v] : {std::pair{"model", &s.model()}, std::pair{"chip", &s.chip()},
+                         std::pair{"strategy", &s.strategy()},
+                         std::pair{"kv_dtype", &s.kv_dtype()},
+                         std::pair{"topology.kind", &s.topology().kind()},
+                         std::pair{"topology.chip_link", &s.topology().chip_link()},
+                         std::pair{"topology.card_link", &s.topology().card_link()},
+                         std::pair{"topology.server_link", &s.topology().server_link()}}) {
+    RETURN_IF_ERROR(base::CheckUtf8("scenario", name, *v));
+  }
+  RETURN_IF_ERROR(IntRange("chips", s.chips(), 0, kMaxChips));
+  RETURN_IF_ERROR(IntRange("topology.cards_per_server", s.topology().cards_per_server(), 0,
+                           kMaxChips));
+  RETURN_IF_ERROR(Range("duration_s", s.duration_s(), 0, kMaxVirtualSeconds));
+  RETURN_IF_ERROR(IntRange("max_requests", s.max_requests(), 0, kMaxRequests));
+  if (s.duration_s() == 0 && s.max_requests() == 0) {
+    return Bad("duration_s", "or max_requests must be > 0, or the run never ends");
+  }
+  RETURN_IF_ERROR(Range("warmup_s", s.warmup_s(), 0, kMaxVirtualSeconds));
+  if (s.duration_s() > 0 && s.warmup_s() >= s.duration_s()) {
+    return Bad("warmup_s", absl::StrCat("must be < duration_s (", s.duration_s(), "), got ",
+                                        s.warmup_s()));
+  }
+  RETURN_IF_ERROR(ValidateWorkload(s));
+  const v1::Speculative& sp = s.speculative();
+  RETURN_IF_ERROR(IntRange("speculative.draft_len", sp.draft_len(), 0, 16));
+  RETURN_IF_ERROR(Range("speculative.acceptance_rate", sp.acceptance_rate(), 0, 1));
+  RETURN_IF_ERROR(Range("speculative.draft_ns_per_token", sp.draft_ns_per_token(), 0, 1e9));
+  RETURN_IF_ERROR(Range("slo.ttft_s", s.slo().ttft_s(), 0, kMaxVirtualSeconds));
+  RETURN_IF_ERROR(Range("slo.tpot_s", s.slo().tpot_s(), 0, kMaxVirtualSeconds));
+  RETURN_IF_ERROR(
+      IntRange("prefill_chunk_tokens", s.prefill_chunk_tokens(), 0, model::kMaxContextTokens));
+  RETURN_IF_ERROR(Range("host_overhead_ns", s.host_overhead_ns(), 0, 1e9));
+  RETURN_IF_ERROR(IntRange("tensor_parallel", s.tensor_parallel(), 0, 1024));
+  // At least 1 us, so a window is a whole number of picoseconds > 0.
+  RETURN_IF_ERROR(Range("throughput_window_s", s.throughput_window_s(), 1e-6, kMaxVirtualSeconds));
+  if (s.duration_s() / s.throughput_window_s() > kMaxThroughputWindows) {
+    return Bad("throughput_window_s",
+               absl::StrCat("gives ", s.duration_s() / s.throughput_window_s(),
+                            " windows over duration_s, more than ", kMaxThroughputWindows));
+  }
+  const v1::CostBlock& c = s.cost();
+  RETURN_IF_ERROR(Range("cost.card_price_usd", c.card_price_usd(), 0, 1e9));
+  RETURN_IF_ERROR(Range("cost.server_price_usd", c.server_price_usd(), 0, 1e10));
+  RETURN_IF_ERROR(Range("cost.server_overhead_watts", c.server_overhead_watts(), 0, 1e7));
+  RETURN_IF_ERROR(Range("cost.electricity_usd_per_kwh", c.electricity_usd_per_kwh(), 0, 100));
+  if (!(c.amortization_years() > 0)) return Bad("cost.amortization_years", "must be > 0");
+  RETURN_IF_ERROR(Range("cost.amortization_years", c.amortization_years(), 0, 100));
+  RETURN_IF_ERROR(Range("cost.pue", c.pue(), 1, 10));
+  RETURN_IF_ERROR(IntRange("cost.cards_per_server", c.cards_per_server(), 0, 1024));
+  return absl::OkStatus();
+}
+
+}  // namespace etchsim::cluster

@@ -1,0 +1,36 @@
+// Bounds for a Scenario, from a --scenario file, flags or a StartRun RPC.
+//
+// Every number is finite and in a stated range; times fit the engine's
+// clock (base::kMaxVirtualSeconds); counts that size memory (users,
+// requests, arrivals, throughput windows) are capped before the run
+// allocates anything from them. Errors read
+//   scenario: workload.closed_loop.think_time_s must be a finite number in [0, 10000], got nan
+#ifndef ETCHSIM_CLUSTER_SCENARIO_VALIDATE_H_
+#define ETCHSIM_CLUSTER_SCENARIO_VALIDATE_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "proto/etchsim/v1/scenario.pb.h"
+
+namespace etchsim::cluster {
+
+// Requests one run may create: each costs a request record (~100 bytes)
+// kept to the end of the run for the report.
+inline constexpr int64_t kMaxRequests = 1000000;
+inline constexpr int32_t kMaxUsers = 100000;
+inline constexpr int32_t kMaxChips = 4096;
+// Throughput windows of one run (8 bytes each).
+inline constexpr double kMaxThroughputWindows = 1e7;
+
+// REQUIRES: ApplyDefaults(s) (or the fields it fills are set).
+absl::Status ValidateScenario(const v1::Scenario& s);
+
+// One length distribution; `field` names it ("workload.input_len") or the
+// flag it came from ("--input-len").
+absl::Status ValidateLengthDist(const v1::LengthDist& d, absl::string_view field);
+
+}  // namespace etchsim::cluster
+
+#endif  // ETCHSIM_CLUSTER_SCENARIO_VALIDATE_H_
