@@ -5,6 +5,7 @@
 #include "base/status_macros.h"
 #include "base/text_table.h"
 #include "chip/chip_spec.h"
+#include "cluster/scenario_validate.h"
 #include "model/weight_format.h"
 #include "model/zoo.h"
 #include "partitioner/partitioner.h"
@@ -12,6 +13,7 @@
 #include "tools/commands.h"
 #include "tools/flags.h"
 #include "tools/output.h"
+#include "tools/scenario_flags.h"
 
 namespace etchsim::tools {
 namespace {
@@ -20,10 +22,11 @@ using Json = nlohmann::ordered_json;
 
 absl::Status RunPartition(const Invocation& inv) {
   ASSIGN_OR_RETURN(Format format, ParseFormat(absl::GetFlag(FLAGS_format)));
+  RETURN_IF_ERROR(CheckNamedFlags(inv));
   const int chips = absl::GetFlag(FLAGS_chips);
-  if (chips < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--chips must be >= 1 (or 0 for the minimum), got ", chips));
+  if (chips < 0 || chips > cluster::kMaxChips) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--chips must be in [1, ", cluster::kMaxChips, "] (or 0 for the minimum), got ", chips));
   }
   ASSIGN_OR_RETURN(model::ModelSpec m, model::LoadModel(absl::GetFlag(FLAGS_model)));
   ASSIGN_OR_RETURN(v1::ChipSpec spec, chip::LoadChipSpec(absl::GetFlag(FLAGS_chip)));

@@ -1,14 +1,92 @@
 #include "tools/scenario_flags.h"
 
+#include "absl/flags/commandlineflag.h"
 #include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "base/bounds.h"
 #include "base/status_macros.h"
 #include "cluster/scenario.h"
 #include "tools/flags.h"
 
 namespace etchsim::tools {
 
+namespace {
+
+// Flags whose value is a scenario field: a range error on the field is
+// reported under the flag's name when the flag was given.
+struct FlagField {
+  const char* flag;   // as registered ("think_time")
+  const char* field;  // as ValidateScenario names it
+};
+constexpr FlagField kFlagFields[] = {
+    {"chips", "chips"},
+    {"cards_per_server", "topology.cards_per_server"},
+    {"users", "workload.closed_loop.users"},
+    {"rate", "workload.poisson.rate_per_s"},
+    {"think_time", "workload.closed_loop.think_time_s"},
+    {"duration", "duration_s"},
+    {"requests", "max_requests"},
+    {"warmup", "warmup_s"},
+    {"draft_len", "speculative.draft_len"},
+    {"acceptance", "speculative.acceptance_rate"},
+    {"slo_ttft", "slo.ttft_s"},
+    {"slo_tpot", "slo.tpot_s"},
+    {"tensor_parallel", "tensor_parallel"},
+};
+
+std::string Dashed(absl::string_view flag) {
+  return absl::StrCat("--", absl::StrReplaceAll(flag, {{"_", "-"}}));
+}
+
+}  // namespace
+
+absl::Status CheckNamedFlags(const Invocation& inv) {
+  for (const char* f : {"model", "chip", "topology", "strategy", "scenario", "trace",
+                        "kv_dtype", "input_len", "output_len"}) {
+    if (!inv.Given(f)) continue;
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(f);
+    std::string v;
+    if (flag != nullptr) v = flag->CurrentValue();
+    if (v.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(Dashed(f), ": must not be empty"));
+    }
+    RETURN_IF_ERROR(base::CheckUtf8("", Dashed(f), v));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Runs the scenario validator now, so that a bad flag is named as the flag.
+absl::Status ValidateAsFlags(const Invocation& inv, v1::Scenario s) {
+  cluster::ApplyDefaults(s);
+  absl::Status st = cluster::ValidateScenario(s);
+  if (st.ok()) return st;
+  for (const FlagField& ff : kFlagFields) {
+    const std::string prefix = absl::StrCat("scenario: ", ff.field, " ");
+    if (inv.Given(ff.flag) && absl::StartsWith(st.message(), prefix)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(Dashed(ff.flag), " ", st.message().substr(prefix.size())));
+    }
+  }
+  return st;
+}
+
+}  // namespace
+
 absl::StatusOr<v1::Scenario> ScenarioFromFlags(const Invocation& inv) {
+  RETURN_IF_ERROR(CheckNamedFlags(inv));
+  if (inv.Given("cards_per_server") && absl::GetFlag(FLAGS_cards_per_server) < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--cards-per-server must be >= 1, got ", absl::GetFlag(FLAGS_cards_per_server)));
+  }
+  if (inv.Given("requests") && absl::GetFlag(FLAGS_requests) == 0 && !inv.Given("duration")) {
+    return absl::InvalidArgumentError(
+        "--requests 0 means no limit: give --duration too, or the run never ends");
+  }
   v1::Scenario s;
   if (inv.Given("scenario")) {
     ASSIGN_OR_RETURN(s, cluster::LoadScenarioFile(absl::GetFlag(FLAGS_scenario)));
@@ -74,6 +152,7 @@ absl::StatusOr<v1::Scenario> ScenarioFromFlags(const Invocation& inv) {
   if (inv.Given("slo_ttft")) s.mutable_slo()->set_ttft_s(absl::GetFlag(FLAGS_slo_ttft));
   if (inv.Given("slo_tpot")) s.mutable_slo()->set_tpot_s(absl::GetFlag(FLAGS_slo_tpot));
   if (inv.Given("tensor_parallel")) s.set_tensor_parallel(absl::GetFlag(FLAGS_tensor_parallel));
+  RETURN_IF_ERROR(ValidateAsFlags(inv, s));
   return s;
 }
 

@@ -9,7 +9,14 @@
 
 namespace etchsim::tools {
 
+// Flags given, validated: a range error names the flag ("--warmup must be
+// a finite number in [0, 900000], got inf").
 absl::StatusOr<v1::Scenario> ScenarioFromFlags(const Invocation& inv);
+
+// String flags that name something (--model, --chip, --topology, ...) are
+// non-empty and valid UTF-8 when given: an empty one would silently mean
+// the default.
+absl::Status CheckNamedFlags(const Invocation& inv);
 
 }  // namespace etchsim::tools
 

@@ -16,8 +16,10 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/bounds.h"
 #include "base/status_macros.h"
 #include "proto/grpc/health/v1/health.grpc.pb.h"
+#include "rpc/address.h"
 #include "rpc/chip_server.h"
 #include "rpc/coordinator.h"
 #include "rpc/metrics.h"
@@ -81,17 +83,12 @@ absl::Status RunChipServe(const Invocation& inv) {
 
 absl::StatusOr<std::vector<std::string>> ChipAddresses(const std::string& flag,
                                                        const std::string& value) {
-  std::vector<std::string> out = absl::StrSplit(value, ',', absl::SkipWhitespace());
-  if (out.empty()) {
+  if (value.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--", flag, ": give at least one chip address HOST:PORT"));
   }
-  for (const std::string& a : out) {
-    if (a.find(':') == std::string::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", flag, ": \"", a, "\" is not HOST:PORT"));
-    }
-  }
+  ASSIGN_OR_RETURN(std::vector<std::string> out,
+                   rpc::ParseAddressList(absl::StrCat("--", flag), value));
   return out;
 }
 
@@ -102,7 +99,9 @@ absl::Status RunCoordinatorServe(const Invocation& inv) {
   auto registry = std::make_shared<prometheus::Registry>();
   rpc::ProcessMetrics metrics(*registry, "coordinator");
   ASSIGN_OR_RETURN(auto exposer, MaybeExposer(registry));
-  rpc::CoordinatorServer coord(chips, &metrics, absl::GetFlag(FLAGS_stall_timeout));
+  const double stall = absl::GetFlag(FLAGS_stall_timeout);
+  RETURN_IF_ERROR(base::CheckRange("", "--stall-timeout", stall, 0.1, 86400));
+  rpc::CoordinatorServer coord(chips, &metrics, stall);
   ASSIGN_OR_RETURN(rpc::RunningServer server,
                    rpc::StartServer(absl::GetFlag(FLAGS_listen), {&coord}));
   inv.out << rpc::AnnounceLine("coordinator", server.address,
@@ -147,6 +146,7 @@ absl::Status RunClusterUp(const Invocation& inv) {
 
 absl::Status RunHealth(const Invocation& inv) {
   const std::string& address = inv.args[0];
+  RETURN_IF_ERROR(rpc::ValidateHostPort("health", address, /*allow_port_zero=*/false));
   auto stub = grpc::health::v1::Health::NewStub(
       grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   grpc::ClientContext ctx;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "base/bounds.h"
 #include "base/file_util.h"
 #include "base/status_macros.h"
 #include "base/text_table.h"
@@ -18,6 +19,7 @@
 #include "cluster/report.h"
 #include "cluster/scenario.h"
 #include "cluster/simulation.h"
+#include "rpc/address.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
 #include "tools/output.h"
@@ -43,6 +45,7 @@ absl::StatusOr<v1::Report> RunOverProcesses(const v1::Scenario& scenario,
                                              std::ostream& err) {
   rpc::DistributedOptions opt;
   opt.stall_timeout_s = absl::GetFlag(FLAGS_stall_timeout);
+  RETURN_IF_ERROR(base::CheckRange("", "--stall-timeout", opt.stall_timeout_s, 0.1, 86400));
   if (progress) {
     opt.progress = [&err](const v1::RunProgress& p) { PrintProgress(err, p); };
   }
@@ -96,6 +99,18 @@ absl::Status RunSimulate(const Invocation& inv) {
   const std::string coordinator = absl::GetFlag(FLAGS_coordinator);
   if (!distributed.empty() && !coordinator.empty()) {
     return absl::InvalidArgumentError("give --distributed or --coordinator, not both");
+  }
+  // Addresses are checked before anything starts: a typo is one line and
+  // exit 2, not a 30-second deadline.
+  if (inv.Given("distributed") && distributed != "local") {
+    if (distributed.empty()) {
+      return absl::InvalidArgumentError(
+          "--distributed: expected \"local\" or a comma-separated HOST:PORT list, got \"\"");
+    }
+    RETURN_IF_ERROR(rpc::ParseAddressList("--distributed", distributed).status());
+  }
+  if (inv.Given("coordinator")) {
+    RETURN_IF_ERROR(rpc::ValidateHostPort("--coordinator", coordinator, false));
   }
   const auto wall0 = std::chrono::steady_clock::now();
   v1::Report report;
@@ -176,9 +191,7 @@ absl::Status RunCalibrate(const Invocation& inv) {
   const char* param = params[which].first.c_str();
   auto set_param = [&](double v) { params[which].second(spec, v); };
   const double target = absl::GetFlag(FLAGS_target_tokens_per_s);
-  if (!(target > 0)) {
-    return absl::InvalidArgumentError("--target-tokens-per-s must be > 0");
-  }
+  RETURN_IF_ERROR(base::CheckAbove("", "--target-tokens-per-s", target, 0, 1e9));
   auto speed = [&](double scan) -> absl::StatusOr<double> {
     set_param(scan);
     ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(scenario, {.chip = &spec}));
