@@ -65,6 +65,10 @@ grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequ
                                      "/", req->event_bytes(), " bytes, chip v", kWireVersion,
                                      "/", kEventBytes, " bytes (use the same etchsim build)"));
   }
+  if (absl::Status v = ValidateLoadShard(*req); !v.ok()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("LoadShard: ", v.message()));
+  }
   DropRun();  // a new run replaces any earlier one
   cluster::BuildOverrides o;
   o.chip = &req->chip();
@@ -88,6 +92,7 @@ grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequ
   run->id = req->run_id();
   run->rank = stage + 1;
   run->sim = std::move(*sim);
+  run->limits = LimitsFor(*run->sim, run->rank);
   run->started = std::chrono::steady_clock::now();
   Run* r = run.get();
   OnIo([&] {
@@ -129,7 +134,15 @@ grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequ
     hello.set_hello(true);
     auto peer_conn = ClientPeer::Open(
         channel, peer, hello, options_.stream_deadline_s,
-        [this, run](std::shared_ptr<v1::Batch> b) {
+        [this, run, peer](std::shared_ptr<v1::Batch> b) {
+          if (absl::Status v = ValidateBatch(*b, peer, run->limits); !v.ok()) {
+            asio::post(io_, [run, peer, v] {
+              if (run->node) {
+                run->node->Fail(absl::StrCat("bad batch from rank ", peer, ": ", v.message()));
+              }
+            });
+            return;
+          }
           asio::post(io_, [run, b] {
             if (run->node) run->node->OnBatch(b);
           });
@@ -164,6 +177,10 @@ grpc::Status ChipServer::Exchange(grpc::ServerContext* ctx,
   if (!stream->Read(&hello) || !hello.hello()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "Exchange must start with hello");
   }
+  if (hello.run_id().empty() || hello.run_id().size() > 128) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "Exchange hello: run_id must be 1 to 128 bytes");
+  }
   // The caller may have loaded its shard before this chip got its own.
   std::shared_ptr<Run> run;
   const auto give_up = std::chrono::steady_clock::now() +
@@ -175,26 +192,38 @@ grpc::Status ChipServer::Exchange(grpc::ServerContext* ctx,
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         absl::StrCat("no run ", hello.run_id(), " loaded on this chip"));
   }
+  if (absl::Status v = ValidateHello(hello, run->limits); !v.ok()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("Exchange: ", v.message()));
+  }
   const int from = hello.from_rank();
   auto peer = std::make_shared<ServerPeer>(from, stream);
   asio::post(io_, [run, peer] {
     if (run->node) run->node->AddPeer(peer);
   });
+  grpc::Status rejected = grpc::Status::OK;
   while (true) {
     auto b = std::make_shared<v1::Batch>();
     if (!stream->Read(b.get())) break;
+    // Checked here, on the gRPC thread, before anything reaches the LPs.
+    if (absl::Status v = ValidateBatch(*b, from, run->limits); !v.ok()) {
+      rejected = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                              absl::StrCat("Exchange from rank ", from, ": ", v.message()));
+      break;
+    }
     asio::post(io_, [run, b] {
       if (run->node) run->node->OnBatch(b);
     });
   }
   peer->MarkDone();
-  const grpc::Status closed = ctx->IsCancelled()
-                                  ? grpc::Status(grpc::StatusCode::CANCELLED, "peer cancelled")
-                                  : grpc::Status::OK;
+  const grpc::Status closed =
+      !rejected.ok()      ? rejected
+      : ctx->IsCancelled() ? grpc::Status(grpc::StatusCode::CANCELLED, "peer cancelled")
+                           : grpc::Status::OK;
   asio::post(io_, [run, from, closed] {
     if (run->node) run->node->OnPeerClosed(from, closed);
   });
-  return grpc::Status::OK;
+  return rejected;
 }
 
 grpc::Status ChipServer::GetStats(grpc::ServerContext*, const v1::StatsRequest* req,
@@ -207,6 +236,11 @@ grpc::Status ChipServer::GetStats(grpc::ServerContext*, const v1::StatsRequest* 
   if (!run || run->id != req->run_id()) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         absl::StrCat("no run ", req->run_id(), " on this chip"));
+  }
+  if (req->end_ps() < 0 || req->end_ps() > kMaxPeerTimePs) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("GetStats: end_ps must be in [0, ", kMaxPeerTimePs,
+                                     "], got ", req->end_ps()));
   }
   bool ok = false;
   OnIo([&] {

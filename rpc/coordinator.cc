@@ -14,6 +14,7 @@
 #include "cluster/simulation.h"
 #include "cost/energy.h"
 #include "model/zoo.h"
+#include "rpc/batch_validate.h"
 #include "rpc/peer.h"
 #include "rpc/sim_node.h"
 #include "rpc/status.h"
@@ -135,6 +136,7 @@ void DistributedRun::OpenStreams() {
     finished_ = true;
     io_.stop();
   };
+  const auto limits = std::make_shared<const PeerLimits>(LimitsFor(*sim_, 0));
   for (int k = 0; k < stages_; ++k) {
     v1::Batch hello;
     hello.set_run_id(run_id_);
@@ -145,7 +147,15 @@ void DistributedRun::OpenStreams() {
         grpc::CreateCustomChannel(opt_.chip_addresses[k], grpc::InsecureChannelCredentials(),
                                   PeerChannelArgs()),
         rank, hello, opt_.stream_deadline_s,
-        [this](std::shared_ptr<v1::Batch> b) {
+        [this, limits, rank](std::shared_ptr<v1::Batch> b) {
+          // A chip is a peer like any other: its batches are checked before
+          // they reach the host and switch LPs.
+          if (absl::Status v = ValidateBatch(*b, rank, *limits); !v.ok()) {
+            asio::post(io_, [this, rank, v] {
+              node_.Fail(absl::StrCat("bad batch from chip ", rank, ": ", v.message()));
+            });
+            return;
+          }
           asio::post(io_, [this, b] { node_.OnBatch(b); });
         },
         [this, rank](const grpc::Status& s) {
@@ -321,6 +331,11 @@ grpc::Status CoordinatorServer::StartRun(grpc::ServerContext* ctx, const v1::Run
   std::unique_lock<std::mutex> one_at_a_time(mu_, std::try_to_lock);
   if (!one_at_a_time.owns_lock()) {
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "a run is already in progress");
+  }
+  if (req->scenario_textproto().size() > (size_t{1} << 20)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("StartRun: scenario_textproto must be at most 1 MiB, got ",
+                                     req->scenario_textproto().size(), " bytes"));
   }
   auto scenario = cluster::ParseScenario(req->scenario_textproto(), "scenario");
   if (!scenario.ok()) {

@@ -16,8 +16,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/status_macros.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "rpc/address.h"
 
 namespace etchsim::rpc {
 namespace {
@@ -66,10 +68,7 @@ std::string WithPort(const std::string& address, int port) {
 
 absl::StatusOr<RunningServer> StartServer(const std::string& listen,
                                           const std::vector<grpc::Service*>& services) {
-  if (listen.find(':') == std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--listen: expected HOST:PORT, got \"", listen, "\""));
-  }
+  RETURN_IF_ERROR(ValidateHostPort("--listen", listen, /*allow_port_zero=*/true));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -93,10 +92,7 @@ absl::StatusOr<RunningServer> StartServer(const std::string& listen,
 
 absl::StatusOr<RunningExposer> StartExposer(const std::string& listen,
                                             std::shared_ptr<prometheus::Registry> registry) {
-  if (listen.find(':') == std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--metrics-listen: expected HOST:PORT, got \"", listen, "\""));
-  }
+  RETURN_IF_ERROR(ValidateHostPort("--metrics-listen", listen, /*allow_port_zero=*/true));
   RunningExposer r;
   try {
     r.exposer = std::make_unique<prometheus::Exposer>(listen, 2);

@@ -1,0 +1,142 @@
+#include "rpc/batch_validate.h"
+
+#include "absl/strings/str_cat.h"
+#include "base/bounds.h"
+#include "base/status_macros.h"
+#include "cluster/channels.h"
+#include "cluster/scenario_validate.h"
+#include "model/model_spec.h"
+#include "rpc/address.h"
+#include "rpc/wire.h"
+
+namespace etchsim::rpc {
+namespace {
+
+using cluster::MsgType;
+
+absl::Status Bad(absl::string_view what) { return absl::InvalidArgumentError(what); }
+
+absl::Status CheckTime(absl::string_view field, int64_t ps) {
+  if (ps >= 0 && ps <= kMaxPeerTimePs) return absl::OkStatus();
+  return Bad(absl::StrCat(field, " must be in [0, ", kMaxPeerTimePs, "] ps, got ", ps));
+}
+
+absl::Status CheckRunId(const std::string& id) {
+  if (id.empty() || id.size() > 128) {
+    return Bad(absl::StrCat("run_id must be 1 to 128 bytes, got ", id.size()));
+  }
+  return base::CheckUtf8("", "run_id", id);
+}
+
+}  // namespace
+
+PeerLimits LimitsFor(const cluster::Simulation& sim, int rank) {
+  const cluster::ChannelPlan plan = cluster::PlanChannels(sim);
+  PeerLimits l;
+  l.rank = rank;
+  l.num_ranks = plan.num_ranks;
+  l.num_lps = sim.num_lps();
+  l.num_links = static_cast<int>(sim.topology().links().size());
+  l.rank_of_lp = plan.rank_of_lp;
+  return l;
+}
+
+absl::Status ValidateHello(const v1::Batch& hello, const PeerLimits& l) {
+  if (!hello.hello()) return Bad("Exchange must start with hello");
+  RETURN_IF_ERROR(CheckRunId(hello.run_id()));
+  if (hello.from_rank() < 0 || hello.from_rank() >= l.num_ranks ||
+      hello.from_rank() == l.rank) {
+    return Bad(absl::StrCat("hello: from_rank must be another rank in [0, ", l.num_ranks - 1,
+                            "], got ", hello.from_rank()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateEvent(const cluster::Event& e, const PeerLimits& l) {
+  RETURN_IF_ERROR(CheckTime("time", e.time.picos()));
+  if (e.target < 0 || e.target >= l.num_lps || l.rank_of_lp[e.target] != l.rank) {
+    return Bad(absl::StrCat("target LP ", e.target, " is not an LP of rank ", l.rank));
+  }
+  const cluster::LpId sender = cluster::KeySender(e.key);
+  if (sender < 0 || sender >= l.num_lps) {
+    return Bad(absl::StrCat("key names sender LP ", sender, ", not in [0, ", l.num_lps, ")"));
+  }
+  const cluster::Message& m = e.msg;
+  // Timers and arrivals are LP-internal; only these cross processes.
+  if (m.type != MsgType::kWork && m.type != MsgType::kTokenOut &&
+      m.type != MsgType::kDispatch && m.type != MsgType::kCombine) {
+    return Bad(absl::StrCat("message kind ", static_cast<int>(m.type),
+                            " does not cross processes"));
+  }
+  if (m.flags & ~(cluster::kFlagPrefill | cluster::kFlagLastChunk | cluster::kFlagFinal)) {
+    return Bad(absl::StrCat("unknown message flags ", static_cast<int>(m.flags)));
+  }
+  for (auto [name, v] : {std::pair{"dst", m.dst}, std::pair{"origin", m.origin}}) {
+    if (v < 0 || v >= l.num_lps) {
+      return Bad(absl::StrCat("message ", name, " LP ", v, " not in [0, ", l.num_lps, ")"));
+    }
+  }
+  if (m.ingress < -1 || m.ingress >= l.num_links) {
+    return Bad(absl::StrCat("message ingress link ", m.ingress, " not in [-1, ", l.num_links,
+                            ")"));
+  }
+  const int32_t max_tokens = static_cast<int32_t>(model::kMaxContextTokens);
+  for (auto [name, v] : {std::pair{"request", m.request}, std::pair{"step", m.step},
+                         std::pair{"aux", m.aux}}) {
+    if (v < 0) return Bad(absl::StrCat("message ", name, " must be >= 0, got ", v));
+  }
+  for (auto [name, v] : {std::pair{"context", m.context}, std::pair{"count", m.count},
+                         std::pair{"remaining", m.remaining}}) {
+    if (v < 0 || v > max_tokens) {
+      return Bad(absl::StrCat("message ", name, " must be in [0, ", max_tokens, "], got ", v));
+    }
+  }
+  if (m.bytes < 0) return Bad(absl::StrCat("message bytes must be >= 0, got ", m.bytes));
+  return absl::OkStatus();
+}
+
+absl::Status ValidateBatch(const v1::Batch& b, int from_rank, const PeerLimits& l) {
+  if (b.from_rank() != from_rank) {
+    return Bad(absl::StrCat("from_rank ", b.from_rank(), " on a stream opened by rank ",
+                            from_rank));
+  }
+  // Clocks may be SimTime::Max() ("no bound"), never negative.
+  for (auto [name, v] : {std::pair{"promise_ps", b.promise_ps()}, std::pair{"lvt_ps", b.lvt_ps()},
+                         std::pair{"end_ps", b.end_ps()}, std::pair{"gvt_ps", b.gvt_ps()}}) {
+    if (v < 0) return Bad(absl::StrCat(name, " must be >= 0, got ", v));
+  }
+  if (b.events_processed() < 0) return Bad("events_processed must be >= 0");
+  if (b.error().size() > 4096) return Bad("error must be at most 4096 bytes");
+  RETURN_IF_ERROR(base::CheckUtf8("", "error", b.error()));
+  if (b.events().size() % kEventBytes != 0) {
+    return Bad(absl::StrCat("events: ", b.events().size(), " bytes is not a multiple of ",
+                            kEventBytes));
+  }
+  ASSIGN_OR_RETURN(std::vector<cluster::Event> events, DecodeEvents(b.events()));
+  for (size_t i = 0; i < events.size(); ++i) {
+    const absl::Status s = ValidateEvent(events[i], l);
+    if (!s.ok()) return Bad(absl::StrCat("event ", i, ": ", s.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateLoadShard(const v1::LoadShardRequest& req) {
+  RETURN_IF_ERROR(CheckRunId(req.run_id()));
+  if (req.model_config_json().size() > (size_t{16} << 20)) {
+    return Bad(absl::StrCat("model_config_json must be at most 16 MiB, got ",
+                            req.model_config_json().size(), " bytes"));
+  }
+  if (req.stage() < 0 || req.stage() >= cluster::kMaxChips) {
+    return Bad(absl::StrCat("stage must be in [0, ", cluster::kMaxChips, "), got ", req.stage()));
+  }
+  if (req.stage_addresses_size() > cluster::kMaxChips) {
+    return Bad(absl::StrCat("stage_addresses holds at most ", cluster::kMaxChips,
+                            " entries, got ", req.stage_addresses_size()));
+  }
+  for (const std::string& a : req.stage_addresses()) {
+    RETURN_IF_ERROR(ValidateHostPort("stage_addresses", a, /*allow_port_zero=*/false));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace etchsim::rpc
