@@ -1,0 +1,370 @@
+#!/usr/bin/env python3
+"""bad_inputs_test.py ETCHSIM SOURCE_DIR
+
+Table-driven end-to-end test of the input edge: every row is one bad input
+(a config.json, chip or link preset, scenario, trace or flag) run through
+the etchsim binary as a user runs it. Each must exit 2 within the time
+limit with exactly one line on stderr that names the input and the field
+(the row's expected text), nothing on stdout, and no crash, sanitizer
+report or uncaught exception.
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+ETCHSIM, SRC = sys.argv[1], sys.argv[2]
+D = tempfile.mkdtemp(prefix="etchsim_bad_")
+TIMEOUT_S = 60
+
+
+def read(path):
+    with open(os.path.join(SRC, path)) as f:
+        return f.read()
+
+
+def write(name, text):
+    path = os.path.join(D, name) if isinstance(name, str) else os.path.join(D.encode(), name)
+    with open(path, "wb") as f:
+        f.write(text.encode() if isinstance(text, str) else text)
+    return path
+
+
+def json_set(base, key, raw):
+    """A bundled config with "key" set to the raw JSON text `raw`."""
+    text = read(f"model/configs/{base}.json")
+    pat = re.compile(r'"%s":\s*[^,\n}]+' % re.escape(key))
+    if pat.search(text):
+        return pat.sub(lambda m: f'"{key}": {raw}', text, count=1)
+    return text.replace("{", "{\n  \"%s\": %s," % (key, raw), 1)
+
+
+def proto_set(preset, field, raw):
+    """A bundled chip preset with `field: raw` (added if absent)."""
+    text = read(f"chip/presets/{preset}.textproto")
+    pat = re.compile(r"(^|\s)%s:\s*[^\s}]+" % re.escape(field), re.M)
+    if pat.search(text):
+        return pat.sub(lambda m: f"{m.group(1)}{field}: {raw}", text, count=1)
+    raise SystemExit(f"{preset} has no field {field}")
+
+
+ROWS = []  # (name, argv, expected substring of the one stderr line)
+
+
+def row(name, argv, expect):
+    ROWS.append((name, argv, expect))
+
+
+# --- config.json ----------------------------------------------------------
+L8 = "llama-3.1-8b"
+for key, raw, expect in [
+    ("num_hidden_layers", "2147483648", '"num_hidden_layers" must be > 0 and <= 4096, got 2147483648'),
+    ("num_hidden_layers", "10000000", '"num_hidden_layers" must be > 0 and <= 4096, got 10000000'),
+    ("num_hidden_layers", "9223372036854775808", 'got 9223372036854775808'),
+    ("num_hidden_layers", "18446744073709551615", 'got 18446744073709551615'),
+    ("num_hidden_layers", "-3", '"num_hidden_layers" must be > 0, got -3'),
+    ("num_hidden_layers", "0", '"num_hidden_layers" must be > 0, got 0'),
+    ("num_hidden_layers", "1e400", "number overflow"),
+    ("num_hidden_layers", "-1e400", "number overflow"),
+    ("num_hidden_layers", "1e30", '"num_hidden_layers" must be > 0 and <= 4096, got 1e+30'),
+    ("num_hidden_layers", "32.5", '"num_hidden_layers" must be an integer, got 32.5'),
+    ("num_hidden_layers", '"32"', '"num_hidden_layers" must be an integer, got a string'),
+    ("num_hidden_layers", "true", '"num_hidden_layers" must be an integer, got a boolean'),
+    ("num_hidden_layers", "[32]", '"num_hidden_layers" must be an integer, got an array'),
+    ("hidden_size", "9223372036854775807", '"hidden_size" must be > 0 and <= 65536'),
+    ("hidden_size", "1e19", '"hidden_size" must be > 0 and <= 65536'),
+    ("head_dim", "9223372036854775807", '"head_dim" must be > 0 and <= 4096'),
+    ("num_attention_heads", "100000", '"num_attention_heads" must be > 0 and <= 4096'),
+    ("num_key_value_heads", "5", '"num_key_value_heads" must divide "num_attention_heads"'),
+    ("num_key_value_heads", "0", '"num_key_value_heads" must be > 0, got 0'),
+    ("intermediate_size", "1e300", '"intermediate_size" must be > 0 and <= 1048576'),
+    ("vocab_size", "4294967296", '"vocab_size" must be > 0 and <= 16777216'),
+    ("max_position_embeddings", "1e18", '"max_position_embeddings" must be > 0 and <= 134217728'),
+    ("tie_word_embeddings", "1", '"tie_word_embeddings" must be true or false, got a number'),
+    ("architectures", '["GPT2LMHeadModel"]', 'unsupported architecture "GPT2LMHeadModel"'),
+    ("architectures", "[]", '"architectures" must be a non-empty array of strings'),
+    ("architectures", "null", 'missing required field "architectures"'),
+]:
+    p = write(f"cfg_{len(ROWS)}.json", json_set(L8, key, raw))
+    row(f"config {key}={raw}", ["models", "show", p], expect)
+
+R1 = "deepseek-r1"
+for key, raw, expect in [
+    ("num_nextn_predict_layers", "10000000", '"num_nextn_predict_layers" must be >= 0 and <= 64'),
+    ("n_routed_experts", "1000000", '"n_routed_experts" must be >= 0 and <= 65536'),
+    ("num_experts_per_tok", "300", '"num_experts_per_tok" must be <= the number of routed experts'),
+    ("kv_lora_rank", "1e100", '"kv_lora_rank" must be > 0 and <= 65536'),
+    ("moe_layer_freq", "0", '"moe_layer_freq" must be > 0, got 0'),
+    ("first_k_dense_replace", "-1", '"first_k_dense_replace" must be >= 0, got -1'),
+    ("q_lora_rank", "NaN", "invalid JSON"),
+    ("moe_intermediate_size", "1048576", "parameters, more than the 1e+14"),
+]:
+    p = write(f"cfg_{len(ROWS)}.json", json_set(R1, key, raw))
+    row(f"config r1 {key}={raw}", ["models", "show", p], expect)
+
+q = json_set("qwen3-235b-a22b", "mlp_only_layers", "[1, -2]")
+row("config mlp_only_layers negative", ["models", "show", write("q1.json", q)],
+    '"mlp_only_layers" must hold integers in [0, 4096], got -2')
+q = json_set("qwen3-235b-a22b", "mlp_only_layers", "[99999999999]")
+row("config mlp_only_layers huge", ["models", "show", write("q2.json", q)],
+    '"mlp_only_layers" must hold integers in [0, 4096], got 99999999999')
+big = json_set(L8, "num_attention_heads", "4096")
+big = re.sub(r'"num_key_value_heads":\s*\d+', '"num_key_value_heads": 4096', big)
+big = big.replace('"architectures"', '"head_dim": 4096,\n  "architectures"', 1)
+row("config KV bytes per token", ["models", "show", write("kv.json", big)],
+    "KV-cache bytes per token")
+row("config not JSON", ["models", "show", write("junk.json", "{\"a\": ")], "invalid JSON at line 1")
+row("config top-level array", ["models", "show", write("arr.json", "[1,2]")],
+    "expected a JSON object at the top level, got an array")
+row("config empty file", ["models", "show", write("empty.json", "")], "invalid JSON")
+row("config bad UTF-8 inside", ["models", "show", write("u8.json", b'{"architectures": ["\xff"]}')],
+    "invalid JSON")
+row("config bad UTF-8 file name", ["models", "show", write(b"b\xff.json", read(f"model/configs/{L8}.json"))],
+    "file name is not valid UTF-8")
+row("config /dev/zero", ["models", "show", "/dev/zero"], "larger than the 268435456-byte input limit")
+row("config is a directory", ["models", "show", D], "is a directory")
+row("config deep nesting", ["models", "show", write("deep.json", "[" * 100000 + "]" * 100000)],
+    "expected a JSON object at the top level")
+
+# --- chip presets -------------------------------------------------------------
+for field, raw, expect in [
+    ("clock_ghz", "inf", "hardwired.clock_ghz must be a finite number in [0.001, 100], got inf"),
+    ("clock_ghz", "nan", "hardwired.clock_ghz must be a finite number in [0.001, 100], got nan"),
+    ("clock_ghz", "0", "hardwired.clock_ghz must be a finite number in [0.001, 100], got 0"),
+    ("clock_ghz", "-1", "hardwired.clock_ghz must be a finite number"),
+    ("pe_scan_cycles", "1e300", "hardwired.pe_scan_cycles must be a finite number in (0, 1e+08], got 1e+300"),
+    ("pe_scan_cycles", "0", "hardwired.pe_scan_cycles must be a finite number in (0, 1e+08], got 0"),
+    ("weights_per_pe", "0", "hardwired.weights_per_pe must be in [1, 1099511627776], got 0"),
+    ("weights_per_pe", "9223372036854775807", "hardwired.weights_per_pe must be in [1, 1099511627776]"),
+    ("attention_macs_per_cycle", "nan", "hardwired.attention_macs_per_cycle must be a finite number"),
+    ("kv_read_bytes_per_cycle", "-inf", "hardwired.kv_read_bytes_per_cycle must be a finite number"),
+    ("tokens_per_pass", "0", "hardwired.tokens_per_pass must be in [1, 1048576], got 0"),
+    ("matmul_fixed_cycles", "-5", "hardwired.matmul_fixed_cycles must be in [0, 100000000], got -5"),
+    ("vector_cycles_per_layer", "2000000000", "hardwired.vector_cycles_per_layer must be in [0, 100000000]"),
+    ("weight_capacity_bytes", "-5", "weight_capacity_bytes must be in [1, 1125899906842624], got -5"),
+    ("weight_capacity_bytes", "9223372036854775807", "weight_capacity_bytes must be in [1, 1125899906842624]"),
+    ("kv_capacity_bytes", "-1", "kv_capacity_bytes must be in [0, 1125899906842624], got -1"),
+    ("activation_bytes_per_element", "nan", "activation_bytes_per_element must be a finite number in (0, 16]"),
+    ("activation_bytes_per_element", "1e9", "activation_bytes_per_element must be a finite number in (0, 16]"),
+    ("active_watts", "inf", "power.active_watts must be a finite number in (0, 1e+06], got inf"),
+    ("idle_watts", "nan", "power.idle_watts must be in [0, power.active_watts], got nan"),
+    ("server_overhead_watts", "-1", "power.server_overhead_watts must be a finite number"),
+    ("card_price_usd", "nan", "cost.card_price_usd must be a finite number in [0, 1e+09], got nan"),
+    ("cards_per_server", "-3", "cost.cards_per_server must be in [0, 1024], got -3"),
+    ("weight_format", '"fp3"', 'weight_format unknown weight format "fp3"'),
+    ("kv_dtype", '"int2"', "kv_dtype"),
+    ("name", '"\\377"', "name is not valid UTF-8"),
+    ("name", '""', "name must be set"),
+    ("clock_ghz", "many", "line 13, column 14"),
+]:
+    p = write(f"chip_{len(ROWS)}.textproto", proto_set("hc2", field, raw))
+    row(f"chip hc2 {field}={raw}", ["partition", "--chip", p, "--model", L8], expect)
+
+for field, raw, expect in [
+    ("interconnect_bytes_per_s", "0.5", "roofline.interconnect_bytes_per_s must be a finite number in [1e+06, 1e+16], got 0.5"),
+    ("layer_overhead_ns", "-1", "roofline.layer_overhead_ns must be a finite number in [0, 1e+09], got -1"),
+    ("layer_overhead_ns", "nan", "roofline.layer_overhead_ns must be a finite number in [0, 1e+09], got nan"),
+    ("interconnect_latency_ns", "1e30", "roofline.interconnect_latency_ns must be a finite number"),
+    ("memory_bandwidth_bytes_per_s", "0", "roofline.memory_bandwidth_bytes_per_s must be a finite number in (0, 1e+18], got 0"),
+    ("memory_bandwidth_bytes_per_s", "inf", "roofline.memory_bandwidth_bytes_per_s must be a finite number"),
+    ("dense_bf16_flops", "nan", "roofline.dense_bf16_flops must be a finite number"),
+    ("dense_fp8_flops", "-1", "roofline.dense_fp8_flops must be a finite number in [0, 1e+19], got -1"),
+    ("bandwidth_efficiency", "1.5", "roofline.bandwidth_efficiency must be a finite number in (0, 1], got 1.5"),
+    ("compute_efficiency", "0", "roofline.compute_efficiency must be a finite number in (0, 1], got 0"),
+    ("max_batch", "-1", "roofline.max_batch must be in [0, 65536], got -1"),
+    ("max_batch_tokens", "2000000000", "roofline.max_batch_tokens must be in [0, 16777216]"),
+    ("default_tensor_parallel", "100000", "roofline.default_tensor_parallel must be in [0, 1024]"),
+]:
+    p = write(f"chip_{len(ROWS)}.textproto", proto_set("b200", field, raw))
+    row(f"chip b200 {field}={raw}", ["simulate", "--chip", p, "--model", L8, "--chips", "8"], expect)
+row("chip unknown field", ["partition", "--chip", write("cu.textproto", "name: \"x\"\nfrobs: 3\n")],
+    'line 2, column 6: Message type "etchsim.v1.ChipSpec" has no field named "frobs"')
+row("chip /dev/zero", ["partition", "--chip", "/dev/zero/x.textproto"], "/dev/zero/x.textproto")
+
+# --- link presets -------------------------------------------------------------
+for body, expect in [
+    ('bandwidth_bytes_per_s: 50e9 latency_ns: nan', "latency_ns must be a finite number in [0, 1e+09], got nan"),
+    ('bandwidth_bytes_per_s: 50e9 latency_ns: 1e30', "latency_ns must be a finite number in [0, 1e+09], got 1e+30"),
+    ('bandwidth_bytes_per_s: 50e9 latency_ns: -1', "latency_ns must be a finite number in [0, 1e+09], got -1"),
+    ('bandwidth_bytes_per_s: 50e9 switch_latency_ns: inf', "switch_latency_ns must be a finite number"),
+    ('bandwidth_bytes_per_s: 0', "bandwidth_bytes_per_s must be a finite number in [1000, 1e+15], got 0"),
+    ('bandwidth_bytes_per_s: 0.5', "bandwidth_bytes_per_s must be a finite number in [1000, 1e+15], got 0.5"),
+    ('bandwidth_bytes_per_s: nan', "bandwidth_bytes_per_s must be a finite number"),
+    ('bandwidth_bytes_per_s: 1e300', "bandwidth_bytes_per_s must be a finite number"),
+    ('bandwidth_bytes_per_s: 50e9 speed: 3', 'line 1, column 34: Message type "etchsim.v1.LinkSpec" has no field named "speed"'),
+    ('bandwidth_bytes_per_s: 50e9 name: "\\377"', "name is not valid UTF-8"),
+]:
+    lp = write(f"link_{len(ROWS)}.textproto", body)
+    sp = write(f"ls_{len(ROWS)}.textproto", f'topology {{ card_link: "{lp}" }}')
+    row(f"link {body}", ["simulate", "--scenario", sp], expect)
+
+# --- scenario files -------------------------------------------------------------
+for body, expect in [
+    ("warmup_s: 1e30", "scenario: warmup_s must be a finite number in [0, 900000], got 1e+30"),
+    ("warmup_s: nan", "scenario: warmup_s must be a finite number in [0, 900000], got nan"),
+    ("warmup_s: -1", "scenario: warmup_s must be a finite number"),
+    ("duration_s: 1e7", "scenario: duration_s must be a finite number in [0, 900000], got 1e+07"),
+    ("duration_s: inf", "scenario: duration_s must be a finite number"),
+    ("duration_s: nan", "scenario: duration_s must be a finite number"),
+    ("duration_s: 1 warmup_s: 2", "scenario: warmup_s must be < duration_s (1), got 2"),
+    ("throughput_window_s: 1e-13", "scenario: throughput_window_s must be a finite number in [1e-06, 900000], got 1e-13"),
+    ("throughput_window_s: nan", "scenario: throughput_window_s must be a finite number"),
+    ("throughput_window_s: -1", "scenario: throughput_window_s must be a finite number"),
+    ("duration_s: 100 throughput_window_s: 1e-6", "scenario: throughput_window_s gives 1e+08 windows"),
+    ("max_requests: -1", "scenario: max_requests must be in [0, 1000000], got -1"),
+    ("max_requests: 9223372036854775807", "scenario: max_requests must be in [0, 1000000], got 9223372036854775807"),
+    ("chips: -2", "scenario: chips must be in [0, 4096], got -2"),
+    ("chips: 2000000000", "scenario: chips must be in [0, 4096], got 2000000000"),
+    ("workload { closed_loop { users: 1000000000 } }", "scenario: workload.closed_loop.users must be in [1, 100000], got 1000000000"),
+    ("workload { closed_loop { users: 0 } }", "scenario: workload.closed_loop.users must be in [1, 100000], got 0"),
+    ("workload { closed_loop { users: 1 think_time_s: nan } }", "scenario: workload.closed_loop.think_time_s must be a finite number in [0, 10000], got nan"),
+    ("workload { closed_loop { users: 1 think_time_s: 1e30 } }", "scenario: workload.closed_loop.think_time_s must be a finite number in [0, 10000], got 1e+30"),
+    ("max_requests: 1000000 workload { closed_loop { users: 1 think_time_s: 10 } }", "the run would think for 1e+07 virtual seconds"),
+    ("workload { poisson { rate_per_s: inf } }", "scenario: workload.poisson.rate_per_s must be a finite number in [0.001, 1e+06], got inf"),
+    ("workload { poisson { rate_per_s: 1e12 } }", "scenario: workload.poisson.rate_per_s must be a finite number in [0.001, 1e+06], got 1e+12"),
+    ("workload { poisson { rate_per_s: 1e-300 } }", "scenario: workload.poisson.rate_per_s must be a finite number in [0.001, 1e+06], got 1e-300"),
+    ("workload { poisson { rate_per_s: nan } }", "scenario: workload.poisson.rate_per_s must be a finite number"),
+    ("duration_s: 100000 workload { poisson { rate_per_s: 1000 } }", "x duration_s gives 1e+08 expected arrivals"),
+    ("max_requests: 100000 workload { poisson { rate_per_s: 0.01 } }", "is too low for max_requests 100000"),
+    ("workload { trace { path: \"\" } }", "scenario: workload.trace.path must be set"),
+    ("workload { input_len { fixed: 0 } }", "scenario: workload.input_len must be >= 1, got 0"),
+    ("workload { input_len { fixed: 2000000 } }", "scenario: workload.input_len can exceed the 1048576-token context limit"),
+    ("workload { input_len { uniform { min: 10 max: 5 } } }", "uniform needs 1 <= min <= max"),
+    ("workload { output_len { lognormal { median: nan sigma: 1 } } }", "lognormal needs median in [1, 1048576], sigma in [0, 10]"),
+    ("workload { output_len { lognormal { median: 100 sigma: inf } } }", "lognormal needs median in [1, 1048576], sigma in [0, 10]"),
+    ("workload { output_len { lognormal { median: 1e300 sigma: 1 } } }", "lognormal needs median"),
+    ("speculative { draft_len: 2 acceptance_rate: nan }", "scenario: speculative.acceptance_rate must be a finite number in [0, 1], got nan"),
+    ("speculative { draft_len: 99 }", "scenario: speculative.draft_len must be in [0, 16], got 99"),
+    ("speculative { draft_len: 2 acceptance_rate: 0.5 draft_ns_per_token: inf }", "speculative.draft_ns_per_token must be a finite number"),
+    ("slo { ttft_s: nan }", "scenario: slo.ttft_s must be a finite number"),
+    ("slo { tpot_s: -1 }", "scenario: slo.tpot_s must be a finite number"),
+    ("prefill_chunk_tokens: -1", "scenario: prefill_chunk_tokens must be in [0, 1048576], got -1"),
+    ("host_overhead_ns: nan", "scenario: host_overhead_ns must be a finite number"),
+    ("host_overhead_ns: 1e30", "scenario: host_overhead_ns must be a finite number"),
+    ("tensor_parallel: -1", "scenario: tensor_parallel must be in [0, 1024], got -1"),
+    ("cost { pue: 0.5 }", "scenario: cost.pue must be a finite number in [1, 10], got 0.5"),
+    ("cost { pue: nan }", "scenario: cost.pue must be a finite number in [1, 10], got nan"),
+    ("cost { amortization_years: -1 }", "scenario: cost.amortization_years must be > 0"),
+    ("cost { electricity_usd_per_kwh: inf }", "scenario: cost.electricity_usd_per_kwh must be a finite number"),
+    ("cost { card_price_usd: nan }", "scenario: cost.card_price_usd must be a finite number"),
+    ("cost { cards_per_server: -1 }", "scenario: cost.cards_per_server must be in [0, 1024], got -1"),
+    ("topology { cards_per_server: -1 }", "scenario: topology.cards_per_server must be in [0, 4096], got -1"),
+    ("model: \"\\377\"", "scenario: model is not valid UTF-8"),
+    ("chips: many", "line 1, column 8"),
+    ("frobnicate: 3", 'line 1, column 11: Message type "etchsim.v1.Scenario" has no field named "frobnicate"'),
+]:
+    p = write(f"scn_{len(ROWS)}.textproto", body)
+    row(f"scenario {body}", ["simulate", "--scenario", p], expect)
+
+# --- traces -------------------------------------------------------------
+for name, body, expect in [
+    ("t1.jsonl", '{"arrival_s": 0, "input_len": 4294967312, "output_len": 8}\n', '"input_len" must be in [1, 1048576], got 4294967312'),
+    ("t2.jsonl", '{"arrival_s": 0, "input_len": 16, "output_len": -8}\n', '"output_len" must be in [1, 1048576], got -8'),
+    ("t3.jsonl", '{"arrival_s": 0, "input_len": 16.5, "output_len": 8}\n', '"input_len" must be an integer, got 16.5'),
+    ("t4.jsonl", '{"arrival_s": 1e400, "input_len": 16, "output_len": 8}\n', ":1: invalid JSON"),
+    ("t5.jsonl", '{"arrival_s": 1e30, "input_len": 16, "output_len": 8}\n', ":1: arrival_s must be a finite number in [0, 900000], got 1e+30"),
+    ("t6.jsonl", '{"arrival_s": -1, "input_len": 16, "output_len": 8}\n', ":1: arrival_s must be a finite number"),
+    ("t7.jsonl", '{"arrival_s": 0, "input_len": 16}\n', ':1: missing number "output_len"'),
+    ("t8.jsonl", '[1, 2]\n', ':1: missing number "arrival_s"'),
+    ("t9.csv", 'arrival_s,input_len,output_len\nnan,16,8\n', ":2: arrival_s must be a finite number"),
+    ("t10.csv", 'arrival_s,input_len,output_len\n0,4294967312,8\n', ":2: expected arrival_s (number), input_len and output_len (integers)"),
+    ("t11.csv", 'a,b,c\n0,1,1\n', ":1: CSV header must name arrival_s, input_len and output_len"),
+    ("t12.csv", 'arrival_s,input_len,output_len\n0,1000000,1000000\n', ":2: input_len + output_len exceeds the context limit"),
+    ("t13.csv", '', "trace has no requests"),
+]:
+    p = write(name, body)
+    row(f"trace {name}", ["simulate", "--model", L8, "--chip", "hc1", "--chips", "1", "--trace", p], expect)
+row("trace /dev/zero", ["simulate", "--trace", "/dev/zero"], "/dev/zero: larger than the 268435456-byte input limit")
+
+# --- flags -------------------------------------------------------------
+for args, expect in [
+    (["--warmup", "1e30"], "--warmup must be a finite number in [0, 900000], got 1e+30"),
+    (["--warmup", "nan"], "--warmup must be a finite number in [0, 900000], got nan"),
+    (["--think-time", "nan"], "--think-time must be a finite number in [0, 10000], got nan"),
+    (["--think-time", "1e30"], "--think-time must be a finite number in [0, 10000], got 1e+30"),
+    (["--rate", "inf"], "--rate must be a finite number in [0.001, 1e+06], got inf"),
+    (["--rate", "1e12"], "--rate must be a finite number in [0.001, 1e+06], got 1e+12"),
+    (["--rate", "1e-300"], "--rate must be a finite number in [0.001, 1e+06], got 1e-300"),
+    (["--rate", "-1"], "--rate must be a finite number"),
+    (["--users", "1000000000"], "--users must be in [1, 100000], got 1000000000"),
+    (["--users", "0"], "--users must be in [1, 100000], got 0"),
+    (["--duration", "1e7"], "--duration must be a finite number in [0, 900000], got 1e+07"),
+    (["--duration", "nan"], "--duration must be a finite number"),
+    (["--requests", "0"], "--requests 0 means no limit: give --duration too"),
+    (["--requests", "-5"], "--requests must be in [0, 1000000], got -5"),
+    (["--requests", "99999999999"], "--requests must be in [0, 1000000], got 99999999999"),
+    (["--chip", ""], "--chip: must not be empty"),
+    (["--model", ""], "--model: must not be empty"),
+    (["--topology", ""], "--topology: must not be empty"),
+    (["--strategy", ""], "--strategy: must not be empty"),
+    (["--trace", ""], "--trace: must not be empty"),
+    (["--cards-per-server", "0"], "--cards-per-server must be >= 1, got 0"),
+    (["--cards-per-server", "-4"], "--cards-per-server must be >= 1, got -4"),
+    (["--chips", "-1"], "--chips must be in [0, 4096], got -1"),
+    (["--chips", "100000"], "--chips must be in [0, 4096], got 100000"),
+    (["--draft-len", "99"], "--draft-len must be in [0, 16], got 99"),
+    (["--draft-len", "2", "--acceptance", "nan"], "--acceptance must be a finite number in [0, 1], got nan"),
+    (["--slo-ttft", "inf"], "--slo-ttft must be a finite number"),
+    (["--tensor-parallel", "-2"], "--tensor-parallel must be in [0, 1024], got -2"),
+    (["--input-len", "99999999999"], "--input-len: not an integer"),
+    (["--input-len", "lognormal:nan:1"], "--input-len: lognormal needs median"),
+    (["--out", D], "is a directory, expected a file to write"),
+    (["--distributed=garbage"], '--distributed: expected HOST:PORT, got "garbage" (no port)'),
+    (["--distributed="], '--distributed: expected "local" or a comma-separated HOST:PORT list'),
+    (["--distributed=127.0.0.1:99999"], "--distributed: expected HOST:PORT, got \"127.0.0.1:99999\" (port must be <= 65535)"),
+    (["--coordinator", "127.0.0.1:"], '--coordinator: expected HOST:PORT, got "127.0.0.1:"'),
+    (["--stall-timeout", "nan", "--distributed=local"], "--stall-timeout must be a finite number"),
+    (["--users", "2", "--rate", "3"], "give only one of --users"),
+]:
+    row(f"flag simulate {' '.join(args)}", ["simulate"] + args, expect)
+for argv, expect in [
+    (["chip", "serve", "--listen", "127.0.0.1:99999"], '--listen: expected HOST:PORT, got "127.0.0.1:99999" (port must be <= 65535)'),
+    (["chip", "serve", "--listen", "127.0.0.1:-1"], "--listen: expected HOST:PORT"),
+    (["chip", "serve", "--listen", "nohost"], '--listen: expected HOST:PORT, got "nohost" (no port)'),
+    (["chip", "serve", "--metrics-listen", "127.0.0.1:70000"], "--metrics-listen: expected HOST:PORT"),
+    (["coordinator", "serve", "--chip-addresses", "127.0.0.1:1,bad"], '--chip-addresses: expected HOST:PORT, got "bad"'),
+    (["coordinator", "serve", "--chip-addresses", ""], "--chip-addresses: give at least one chip address"),
+    (["coordinator", "serve", "--chip-addresses", "127.0.0.1:1", "--stall-timeout", "-1"], "--stall-timeout must be a finite number"),
+    (["health", ""], 'health: expected HOST:PORT, got "" (no port)'),
+    (["health", "127.0.0.1:0"], "port 0 is only for listening"),
+    (["models", "show", L8, "--context", "0"], "--context must be in [1, 1048576], got 0"),
+    (["models", "show", L8, "--context", "99999999999"], "--context must be in [1, 1048576]"),
+    (["partition", "--model", ""], "--model: must not be empty"),
+    (["partition", "--chips", "-1"], "--chips must be in [1, 4096] (or 0 for the minimum), got -1"),
+    (["calibrate", "--target-tokens-per-s", "inf"], "--target-tokens-per-s must be a finite number"),
+    (["simulate", "--users", "abc"], 'invalid value "abc" for --users'),
+]:
+    row(f"flag {' '.join(argv)}", argv, expect)
+
+
+def main():
+    failures = 0
+    for name, argv, expect in ROWS:
+        try:
+            p = subprocess.run([ETCHSIM] + argv, stdin=subprocess.DEVNULL, capture_output=True,
+                               timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            print(f"FAIL {name}: no answer within {TIMEOUT_S} s")
+            failures += 1
+            continue
+        err = p.stderr.decode(errors="replace")
+        lines = err.rstrip("\n").split("\n")
+        problems = []
+        if p.returncode != 2:
+            problems.append(f"exit {p.returncode}, want 2")
+        if len(lines) != 1 or not err.endswith("\n"):
+            problems.append(f"{len(lines)} stderr lines, want 1")
+        if expect not in err:
+            problems.append(f"stderr lacks {expect!r}")
+        if p.stdout:
+            problems.append("stdout not empty")
+        if problems:
+            failures += 1
+            print(f"FAIL {name}: {'; '.join(problems)}\n  argv: {argv}\n  stderr: {err[:600]!r}")
+    print(f"{len(ROWS)} bad inputs, {len(ROWS) - failures} handled, {failures} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
