@@ -1,0 +1,181 @@
+#include "rpc/batch_validate.h"
+
+#include <functional>
+#include <memory>
+
+#include "cluster/scenario.h"
+#include "cluster/simulation.h"
+#include "gtest/gtest.h"
+#include "rpc/wire.h"
+
+namespace etchsim::rpc {
+namespace {
+
+using cluster::Event;
+using cluster::MsgType;
+
+// A 4-stage pipeline of Llama 3.1 70B on hc2: rank 2 is stage 1.
+class BatchValidateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    v1::Scenario s = cluster::DefaultScenario();
+    s.set_model("llama-3.1-70b");
+    s.set_chips(4);
+    auto sim = cluster::Simulation::Build(s);
+    ASSERT_TRUE(sim.ok()) << sim.status();
+    sim_ = std::move(*sim);
+    limits_ = LimitsFor(*sim_, 2);
+    for (int lp = 0; lp < limits_.num_lps; ++lp) {
+      if (limits_.rank_of_lp[lp] == 2) local_ = lp;
+      if (limits_.rank_of_lp[lp] == 1) other_ = lp;
+    }
+    ASSERT_GE(local_, 0);
+    ASSERT_GE(other_, 0);
+  }
+  Event Good() const {
+    Event e;
+    e.time = cluster::SimTime::Nanos(5);
+    e.key = cluster::MakeKey(other_, 7);
+    e.target = local_;
+    e.msg.type = MsgType::kWork;
+    e.msg.dst = local_;
+    e.msg.origin = other_;
+    e.msg.request = 3;
+    e.msg.count = 1;
+    e.msg.remaining = 10;
+    e.msg.context = 100;
+    e.msg.bytes = 16384;
+    return e;
+  }
+  std::unique_ptr<cluster::Simulation> sim_;
+  PeerLimits limits_;
+  int local_ = -1, other_ = -1;
+};
+
+TEST_F(BatchValidateTest, GoodEventPasses) { EXPECT_TRUE(ValidateEvent(Good(), limits_).ok()); }
+
+TEST_F(BatchValidateTest, EveryBadFieldIsRejected) {
+  struct Case {
+    const char* name;
+    std::function<void(Event&)> mutate;
+    const char* message;
+  };
+  const int n = limits_.num_lps;
+  const Case cases[] = {
+      {"negative time", [](Event& e) { e.time = cluster::SimTime::Picos(-1); }, "time must be in"},
+      {"time past the clock", [](Event& e) { e.time = cluster::SimTime::Max(); }, "time must be in"},
+      {"target negative", [](Event& e) { e.target = -1; }, "target LP -1 is not an LP of rank 2"},
+      {"target huge", [](Event& e) { e.target = 1 << 30; }, "is not an LP of rank 2"},
+      {"target on another rank", [&](Event& e) { e.target = other_; }, "is not an LP of rank 2"},
+      {"sender past the LPs", [&](Event& e) { e.key = cluster::MakeKey(n + 5, 1); }, "key names sender LP"},
+      {"kind none", [](Event& e) { e.msg.type = MsgType::kNone; }, "message kind 0"},
+      {"kind timer", [](Event& e) { e.msg.type = MsgType::kTimer; }, "message kind 5"},
+      {"kind arrival", [](Event& e) { e.msg.type = MsgType::kArrival; }, "message kind 6"},
+      {"kind 200", [](Event& e) { e.msg.type = static_cast<MsgType>(200); }, "message kind 200"},
+      {"flags", [](Event& e) { e.msg.flags = 0x80; }, "unknown message flags 128"},
+      {"dst negative", [](Event& e) { e.msg.dst = -7; }, "message dst LP -7"},
+      {"dst huge", [&](Event& e) { e.msg.dst = n; }, "message dst LP"},
+      {"origin negative", [](Event& e) { e.msg.origin = -1; }, "message origin LP -1"},
+      {"ingress below -1", [](Event& e) { e.msg.ingress = -2; }, "message ingress link -2"},
+      {"ingress huge", [](Event& e) { e.msg.ingress = 1 << 30; }, "message ingress link"},
+      {"request negative", [](Event& e) { e.msg.request = -1; }, "message request must be >= 0"},
+      {"step negative", [](Event& e) { e.msg.step = -1; }, "message step must be >= 0"},
+      {"aux negative", [](Event& e) { e.msg.aux = -1; }, "message aux must be >= 0"},
+      {"count negative", [](Event& e) { e.msg.count = -1; }, "message count must be in"},
+      {"count huge", [](Event& e) { e.msg.count = 1 << 30; }, "message count must be in"},
+      {"context huge", [](Event& e) { e.msg.context = 1 << 30; }, "message context must be in"},
+      {"remaining negative", [](Event& e) { e.msg.remaining = -5; }, "message remaining must be in"},
+      {"bytes negative", [](Event& e) { e.msg.bytes = -1; }, "message bytes must be >= 0"},
+  };
+  for (const Case& c : cases) {
+    Event e = Good();
+    c.mutate(e);
+    const absl::Status s = ValidateEvent(e, limits_);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.name;
+    EXPECT_NE(s.message().find(c.message), std::string::npos) << c.name << ": " << s.message();
+  }
+}
+
+TEST_F(BatchValidateTest, BatchAndHello) {
+  v1::Batch b;
+  b.set_from_rank(1);
+  std::string bytes;
+  EncodeEvents({Good()}, &bytes);
+  b.set_events(bytes);
+  EXPECT_TRUE(ValidateBatch(b, 1, limits_).ok());
+
+  struct Case {
+    const char* name;
+    std::function<void(v1::Batch&)> mutate;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"rank mismatch", [](v1::Batch& x) { x.set_from_rank(3); }, "from_rank 3 on a stream opened by rank 1"},
+      {"torn record", [](v1::Batch& x) { x.mutable_events()->push_back('x'); }, "is not a multiple of"},
+      {"negative promise", [](v1::Batch& x) { x.set_promise_ps(-1); }, "promise_ps must be >= 0"},
+      {"negative end", [](v1::Batch& x) { x.set_end_ps(-1); }, "end_ps must be >= 0"},
+      {"negative gvt", [](v1::Batch& x) { x.set_gvt_ps(-9); }, "gvt_ps must be >= 0"},
+      {"negative lvt", [](v1::Batch& x) { x.set_lvt_ps(-9); }, "lvt_ps must be >= 0"},
+      {"negative events", [](v1::Batch& x) { x.set_events_processed(-1); }, "events_processed"},
+      {"error not UTF-8", [](v1::Batch& x) { x.set_error("\xff"); }, "error is not valid UTF-8"},
+      {"error huge", [](v1::Batch& x) { x.set_error(std::string(5000, 'e')); }, "at most 4096 bytes"},
+      {"bad record", [&](v1::Batch& x) {
+         Event e = Good();
+         e.target = 1 << 20;
+         std::string raw;
+         EncodeEvents({Good(), e}, &raw);
+         x.set_events(raw);
+       }, "event 1: target LP"},
+  };
+  for (const Case& c : cases) {
+    v1::Batch x = b;
+    c.mutate(x);
+    const absl::Status s = ValidateBatch(x, 1, limits_);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.name;
+    EXPECT_NE(s.message().find(c.message), std::string::npos) << c.name << ": " << s.message();
+  }
+
+  v1::Batch hello;
+  hello.set_hello(true);
+  hello.set_run_id("r1");
+  hello.set_from_rank(1);
+  EXPECT_TRUE(ValidateHello(hello, limits_).ok());
+  for (int bad : {-1, 2, limits_.num_ranks, 1 << 30}) {
+    hello.set_from_rank(bad);
+    EXPECT_EQ(ValidateHello(hello, limits_).code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  hello.set_from_rank(1);
+  hello.set_run_id(std::string(200, 'r'));
+  EXPECT_NE(ValidateHello(hello, limits_).message().find("run_id must be 1 to 128 bytes"),
+            std::string::npos);
+}
+
+TEST(LoadShardValidateTest, Fields) {
+  v1::LoadShardRequest r;
+  r.set_run_id("r");
+  r.add_stage_addresses("127.0.0.1:5000");
+  EXPECT_TRUE(ValidateLoadShard(r).ok());
+  struct Case {
+    const char* name;
+    std::function<void(v1::LoadShardRequest&)> mutate;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"no run id", [](auto& x) { x.clear_run_id(); }, "run_id must be 1 to 128 bytes"},
+      {"stage negative", [](auto& x) { x.set_stage(-1); }, "stage must be in [0, 4096), got -1"},
+      {"stage huge", [](auto& x) { x.set_stage(1 << 30); }, "stage must be in"},
+      {"address port", [](auto& x) { x.set_stage_addresses(0, "127.0.0.1:99999"); }, "port must be <= 65535"},
+      {"address empty", [](auto& x) { x.set_stage_addresses(0, ""); }, "no port"},
+      {"model json huge", [](auto& x) { x.set_model_config_json(std::string(17 << 20, ' ')); }, "at most 16 MiB"},
+  };
+  for (const Case& c : cases) {
+    v1::LoadShardRequest x = r;
+    c.mutate(x);
+    const absl::Status s = ValidateLoadShard(x);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.name;
+    EXPECT_NE(s.message().find(c.message), std::string::npos) << c.name << ": " << s.message();
+  }
+}
+
+}  // namespace
+}  // namespace etchsim::rpc
