@@ -61,6 +61,11 @@ absl::Status Check(const std::string& path, int line, const TraceRequest& r, dou
 
 absl::StatusOr<std::vector<TraceRequest>> LoadTrace(const std::string& path) {
   ASSIGN_OR_RETURN(std::string text, base::ReadFile(path));
+  return ParseTrace(text, path);
+}
+
+absl::StatusOr<std::vector<TraceRequest>> ParseTrace(const std::string& text,
+                                                     const std::string& path) {
   std::vector<TraceRequest> out;
   std::vector<std::string> lines = absl::StrSplit(text, '\n');
   const bool jsonl = absl::EndsWith(path, ".jsonl") || absl::EndsWith(path, ".json");

@@ -25,6 +25,10 @@ struct TraceRequest {
 // Reads a CSV (header naming arrival_s, input_len, output_len in any order)
 // or JSONL trace, sorted by arrival. Errors name the file and line.
 absl::StatusOr<std::vector<TraceRequest>> LoadTrace(const std::string& path);
+// The same from the file's bytes; `path` names it in errors and its
+// extension (.jsonl / .json) selects JSONL.
+absl::StatusOr<std::vector<TraceRequest>> ParseTrace(const std::string& text,
+                                                     const std::string& path);
 
 }  // namespace etchsim::cluster
 

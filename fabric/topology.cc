@@ -22,19 +22,19 @@ const base::PresetSet& LinkPresets() {
   return set;
 }
 
-absl::StatusOr<v1::LinkSpec> ParseLink(const std::string& text, const std::string& src) {
+}  // namespace
+
+absl::StatusOr<v1::LinkSpec> ParseLinkSpec(const std::string& text, const std::string& src) {
   ASSIGN_OR_RETURN(v1::LinkSpec spec, base::ParseTextProto<v1::LinkSpec>(text, src));
   RETURN_IF_ERROR(ValidateLinkSpec(spec, src));
   return spec;
 }
 
-}  // namespace
-
 std::vector<std::string> LinkPresetNames() { return base::PresetNames(LinkPresets()); }
 
 absl::StatusOr<v1::LinkSpec> LoadLinkSpec(const std::string& name_or_path) {
   ASSIGN_OR_RETURN(base::PresetText p, base::ReadPreset(LinkPresets(), name_or_path));
-  return ParseLink(p.text, p.source);
+  return ParseLinkSpec(p.text, p.source);
 }
 
 int TopologyBuilder::AddChip(int index, SimTime forward_latency) {

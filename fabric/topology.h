@@ -25,6 +25,8 @@ using base::SimTime;
 
 std::vector<std::string> LinkPresetNames();
 absl::StatusOr<v1::LinkSpec> LoadLinkSpec(const std::string& name_or_path);
+// Parses and validates LinkSpec text; errors carry `src` and the position.
+absl::StatusOr<v1::LinkSpec> ParseLinkSpec(const std::string& text, const std::string& src);
 
 // Fills the blanks of `spec` with the defaults, the one home of them: kind
 // "two-level", cards_per_server 10 (an HC1-style server of 10 cards),

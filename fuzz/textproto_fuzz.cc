@@ -1,0 +1,24 @@
+// libFuzzer target: the text-proto readers (chip presets, link presets,
+// scenarios). Every input goes through all three; each rejects what is
+// not its own quickly, so one corpus seeded with every bundled file covers
+// them together.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "chip/chip_spec.h"
+#include "cluster/scenario.h"
+#include "fabric/topology.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  auto chip = etchsim::chip::ParseChipSpec(text, "fuzz.textproto");
+  if (chip.ok()) (void)etchsim::chip::CapacityOf(*chip);
+  (void)etchsim::fabric::ParseLinkSpec(text, "fuzz.textproto");
+  auto scenario = etchsim::cluster::ParseScenario(text, "fuzz.textproto");
+  if (scenario.ok()) {
+    etchsim::cluster::ApplyDefaults(*scenario);
+    (void)etchsim::cluster::ValidateScenario(*scenario);
+  }
+  return 0;
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# fuzz.sh SECONDS [TARGET...]: builds the libFuzzer targets (the "fuzz"
+# preset: clang, ASan+UBSan) and runs each for SECONDS, seeded from the
+# bundled files: model configs for model_config_fuzz; chip and link
+# presets and scenarios for textproto_fuzz; the test traces for
+# trace_fuzz; event batches for chip_service_fuzz. Corpora persist in
+# build/fuzz/corpus/<target>; a crash leaves its input in
+# build/fuzz/artifacts/ and fails the script. Prints each run's exec count.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:?usage: fuzz.sh SECONDS [TARGET...]}
+shift
+targets=("$@")
+((${#targets[@]})) || targets=(model_config_fuzz textproto_fuzz trace_fuzz chip_service_fuzz)
+
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz --target "${targets[@]}"
+
+out=build/fuzz
+mkdir -p "$out/artifacts"
+seed() {  # seed TARGET FILE...
+  local dir=$out/corpus/$1
+  shift
+  mkdir -p "$dir"
+  cp -n "$@" "$dir"/ 2>/dev/null || true
+}
+seed model_config_fuzz model/configs/*.json
+seed textproto_fuzz chip/presets/*.textproto fabric/presets/*.textproto tests/scenarios/*.textproto
+mkdir -p "$out/corpus/trace_fuzz"
+# trace_fuzz: first byte 0 = CSV, 1 = JSONL.
+for f in tests/scenarios/*.csv; do
+  { printf '\0'; cat "$f"; } >"$out/corpus/trace_fuzz/$(basename "$f").seed"
+done
+printf '\1{"arrival_s": 0.5, "input_len": 128, "output_len": 16}\n' \
+  >"$out/corpus/trace_fuzz/one.jsonl.seed"
+# chip_service_fuzz: v1::Batch messages from rank 1 carrying event records
+# (cluster::Event, 64 bytes: time, key, target, then the Message fields).
+mkdir -p "$out/corpus/chip_service_fuzz"
+python3 - "$out/corpus/chip_service_fuzz" <<'PY'
+import struct, sys
+def varint(n):
+    n &= (1 << 64) - 1
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+def event(time, sender, target, kind, dst, count, context):
+    key = (sender << 40) | 1
+    msg = struct.pack("<BBHiiiiiiiiii", kind, 0, 0, dst, 0, context, count, 4, 0, sender, 0, 4096, -1)
+    return struct.pack("<qQi", time, key, target) + msg
+for i, (kind, target) in enumerate([(1, 3), (1, 4), (3, 4), (4, 3), (2, 5), (1, 6)]):
+    evs = b"".join(event(1000 * (k + 1), 2, target, kind, target, 1, 64) for k in range(3))
+    batch = (b"\x0a\x05run-1" + b"\x10" + varint(1) + b"\x20" + varint(5000)
+             + b"\x2a" + varint(len(evs)) + evs)
+    open(f"{sys.argv[1]}/batch{i}", "wb").write(batch)
+PY
+
+status=0
+for t in "${targets[@]}"; do
+  log=$out/$t.log
+  if ! "$out/fuzz/$t" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
+      -max_len=65536 -print_final_stats=1 -artifact_prefix="$out/artifacts/$t-" \
+      "$out/corpus/$t" >"$log" 2>&1; then
+    echo "fuzz: $t FAILED (see $log and $out/artifacts/)"
+    tail -40 "$log"
+    status=1
+  fi
+  execs=$(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)
+  echo "fuzz: $t ${seconds}s: $execs executions, $cov"
+done
+exit $status
