@@ -7,12 +7,16 @@
 // does. Any crash, sanitizer report or hang here is a remote crash.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <string>
 #include <memory>
 
 #include "cluster/channels.h"
 #include "cluster/pdes.h"
 #include "cluster/scenario.h"
 #include "cluster/simulation.h"
+#include "google/protobuf/stubs/logging.h"
 #include "proto/etchsim/v1/service.pb.h"
 #include "rpc/batch_validate.h"
 #include "rpc/wire.h"
@@ -41,7 +45,52 @@ const World& TheWorld() {
   return *w;
 }
 
+// Seeds: batches of well-formed records aimed at this rank's LPs, one per
+// message kind that crosses processes, written by
+//   ETCHSIM_FUZZ_WRITE_SEEDS=DIR chip_service_fuzz -runs=0
+// (scripts/fuzz.sh does this), so the corpus follows the real LP layout.
+void WriteSeeds(const char* dir) {
+  const World& w = TheWorld();
+  std::vector<cluster::LpId> mine = w.plan.LpsOf(2), theirs = w.plan.LpsOf(1);
+  int n = 0;
+  for (cluster::MsgType kind : {cluster::MsgType::kWork, cluster::MsgType::kDispatch,
+                                cluster::MsgType::kCombine, cluster::MsgType::kTokenOut}) {
+    for (cluster::LpId target : mine) {
+      std::vector<cluster::Event> events;
+      for (int k = 0; k < 3; ++k) {
+        cluster::Event e;
+        e.time = base::SimTime::Nanos(100 * (k + 1));
+        e.key = cluster::MakeKey(theirs.front(), k + 1);
+        e.target = target;
+        e.msg.type = kind;
+        e.msg.flags = k == 0 ? cluster::kFlagPrefill : 0;
+        e.msg.dst = target;
+        e.msg.origin = theirs.front();
+        e.msg.request = k;
+        e.msg.count = 1 + k;
+        e.msg.context = 64 * k;
+        e.msg.remaining = 8;
+        e.msg.bytes = 16384;
+        events.push_back(e);
+      }
+      v1::Batch b;
+      b.set_run_id("run-1");
+      b.set_from_rank(1);
+      b.set_promise_ps(base::SimTime::Micros(1).picos());
+      rpc::EncodeEvents(events, b.mutable_events());
+      std::ofstream(std::string(dir) + "/batch" + std::to_string(n++), std::ios::binary)
+          << b.SerializeAsString();
+    }
+  }
+}
+
 }  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  google::protobuf::SetLogHandler(nullptr);  // parse noise, not findings
+  if (const char* dir = std::getenv("ETCHSIM_FUZZ_WRITE_SEEDS")) WriteSeeds(dir);
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const World& w = TheWorld();

@@ -33,31 +33,13 @@ for f in tests/scenarios/*.csv; do
 done
 printf '\1{"arrival_s": 0.5, "input_len": 128, "output_len": 16}\n' \
   >"$out/corpus/trace_fuzz/one.jsonl.seed"
-# chip_service_fuzz: v1::Batch messages from rank 1 carrying event records
-# (cluster::Event, 64 bytes: time, key, target, then the Message fields).
+# chip_service_fuzz: v1::Batch messages from rank 1 aimed at rank 2's LPs,
+# written by the target itself so they follow the real LP layout.
 mkdir -p "$out/corpus/chip_service_fuzz"
-python3 - "$out/corpus/chip_service_fuzz" <<'PY'
-import struct, sys
-def varint(n):
-    n &= (1 << 64) - 1
-    out = b""
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
-def event(time, sender, target, kind, dst, count, context):
-    key = (sender << 40) | 1
-    msg = struct.pack("<BBHiiiiiiiiii", kind, 0, 0, dst, 0, context, count, 4, 0, sender, 0, 4096, -1)
-    return struct.pack("<qQi", time, key, target) + msg
-for i, (kind, target) in enumerate([(1, 3), (1, 4), (3, 4), (4, 3), (2, 5), (1, 6)]):
-    evs = b"".join(event(1000 * (k + 1), 2, target, kind, target, 1, 64) for k in range(3))
-    batch = (b"\x0a\x05run-1" + b"\x10" + varint(1) + b"\x20" + varint(5000)
-             + b"\x2a" + varint(len(evs)) + evs)
-    open(f"{sys.argv[1]}/batch{i}", "wb").write(batch)
-PY
+if [[ " ${targets[*]} " == *" chip_service_fuzz "* ]]; then
+  ETCHSIM_FUZZ_WRITE_SEEDS="$out/corpus/chip_service_fuzz" \
+    "$out/fuzz/chip_service_fuzz" -runs=0 "$out/corpus/chip_service_fuzz" >/dev/null 2>&1
+fi
 
 status=0
 for t in "${targets[@]}"; do
