@@ -35,7 +35,7 @@ ABSL_FLAG(std::string, output_len, "1024",
 ABSL_FLAG(double, duration, 0,
           "Virtual seconds to simulate; 0 = until --requests complete.");
 ABSL_FLAG(int64_t, requests, 10,
-          "Stop after this many measured requests complete (0 = no limit).");
+          "Stop after this many measured requests complete (0 = no limit; needs --duration).");
 ABSL_FLAG(double, warmup, 0, "Virtual seconds before measurement starts.");
 ABSL_FLAG(double, think_time, 0, "Closed-loop think time between requests, s.");
 ABSL_FLAG(double, ramp_up, 0,

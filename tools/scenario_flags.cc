@@ -83,10 +83,6 @@ absl::StatusOr<v1::Scenario> ScenarioFromFlags(const Invocation& inv) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--cards-per-server must be >= 1, got ", absl::GetFlag(FLAGS_cards_per_server)));
   }
-  if (inv.Given("requests") && absl::GetFlag(FLAGS_requests) == 0 && !inv.Given("duration")) {
-    return absl::InvalidArgumentError(
-        "--requests 0 means no limit: give --duration too, or the run never ends");
-  }
   v1::Scenario s;
   if (inv.Given("scenario")) {
     ASSIGN_OR_RETURN(s, cluster::LoadScenarioFile(absl::GetFlag(FLAGS_scenario)));
@@ -152,6 +148,11 @@ absl::StatusOr<v1::Scenario> ScenarioFromFlags(const Invocation& inv) {
   if (inv.Given("slo_ttft")) s.mutable_slo()->set_ttft_s(absl::GetFlag(FLAGS_slo_ttft));
   if (inv.Given("slo_tpot")) s.mutable_slo()->set_tpot_s(absl::GetFlag(FLAGS_slo_tpot));
   if (inv.Given("tensor_parallel")) s.set_tensor_parallel(absl::GetFlag(FLAGS_tensor_parallel));
+  // ApplyDefaults would turn "no limit and no duration" into 10 requests.
+  if (inv.Given("requests") && s.max_requests() == 0 && s.duration_s() == 0) {
+    return absl::InvalidArgumentError(
+        "--requests 0 means no limit: give --duration too, or the run never ends");
+  }
   RETURN_IF_ERROR(ValidateAsFlags(inv, s));
   return s;
 }
