@@ -126,7 +126,9 @@ grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequ
                           absl::StrCat("no address for stage ", stage_of_peer));
     }
     auto channel = grpc::CreateCustomChannel(req->stage_addresses(stage_of_peer),
-                                             grpc::InsecureChannelCredentials(),
+                                             options_.channel_credentials
+                                                 ? options_.channel_credentials
+                                                 : grpc::InsecureChannelCredentials(),
                                              PeerChannelArgs());
     v1::Batch hello;
     hello.set_run_id(r->id);

@@ -18,6 +18,7 @@
 #include "boost/asio.hpp"
 #include "proto/etchsim/v1/service.grpc.pb.h"
 #include "rpc/batch_validate.h"
+#include "grpcpp/security/credentials.h"
 #include "rpc/metrics.h"
 #include "rpc/sim_node.h"
 
@@ -26,6 +27,8 @@ namespace etchsim::rpc {
 struct ChipServerOptions {
   double stream_deadline_s = 24 * 3600;  // bound on any one run's streams
   double load_timeout_s = 60;            // wait for a peer's LoadShard
+  // For streams to other chips; null = plaintext (see rpc/tls.h).
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
 };
 
 class ChipServer final : public v1::ChipService::Service {

@@ -53,6 +53,8 @@ class DistributedRun {
         opt_(opt),
         model_json_(std::move(model_json)),
         run_id_(NewRunId()),
+        creds_(opt.channel_credentials ? opt.channel_credentials
+                                       : grpc::InsecureChannelCredentials()),
         stages_(sim_->num_stages()),
         node_(io_, sim_, 0, run_id_) {}
 
@@ -82,6 +84,7 @@ class DistributedRun {
   const DistributedOptions& opt_;
   std::string model_json_;
   std::string run_id_;
+  std::shared_ptr<grpc::ChannelCredentials> creds_;
   int stages_;
   asio::io_context io_;
   SimNode node_;
@@ -100,7 +103,7 @@ class DistributedRun {
 absl::Status DistributedRun::LoadShards() {
   for (int k = 0; k < stages_; ++k) {
     stubs_.push_back(v1::ChipService::NewStub(grpc::CreateCustomChannel(
-        opt_.chip_addresses[k], grpc::InsecureChannelCredentials(), PeerChannelArgs())));
+        opt_.chip_addresses[k], creds_, PeerChannelArgs())));
   }
   for (int k = 0; k < stages_; ++k) {
     v1::LoadShardRequest req;
@@ -144,8 +147,7 @@ void DistributedRun::OpenStreams() {
     hello.set_hello(true);
     const int rank = k + 1;
     auto peer = ClientPeer::Open(
-        grpc::CreateCustomChannel(opt_.chip_addresses[k], grpc::InsecureChannelCredentials(),
-                                  PeerChannelArgs()),
+        grpc::CreateCustomChannel(opt_.chip_addresses[k], creds_, PeerChannelArgs()),
         rank, hello, opt_.stream_deadline_s,
         [this, limits, rank](std::shared_ptr<v1::Batch> b) {
           // A chip is a peer like any other: its batches are checked before
@@ -323,8 +325,12 @@ absl::StatusOr<v1::Report> RunDistributed(const v1::Scenario& scenario,
 }
 
 CoordinatorServer::CoordinatorServer(std::vector<std::string> chip_addresses,
-                                     ProcessMetrics* metrics, double stall_timeout_s)
-    : chips_(std::move(chip_addresses)), metrics_(metrics), stall_timeout_s_(stall_timeout_s) {}
+                                     ProcessMetrics* metrics, double stall_timeout_s,
+                                     std::shared_ptr<grpc::ChannelCredentials> channel_credentials)
+    : chips_(std::move(chip_addresses)),
+      metrics_(metrics),
+      stall_timeout_s_(stall_timeout_s),
+      channel_credentials_(std::move(channel_credentials)) {}
 
 grpc::Status CoordinatorServer::StartRun(grpc::ServerContext* ctx, const v1::RunRequest* req,
                                          grpc::ServerWriter<v1::RunProgress>* writer) {
@@ -345,6 +351,7 @@ grpc::Status CoordinatorServer::StartRun(grpc::ServerContext* ctx, const v1::Run
   opt.chip_addresses = chips_;
   opt.metrics = metrics_;
   opt.stall_timeout_s = stall_timeout_s_;
+  opt.channel_credentials = channel_credentials_;
   std::string run_id;
   opt.cancelled = [ctx] { return ctx->IsCancelled(); };
   opt.progress = [&](const v1::RunProgress& p) {

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "proto/etchsim/v1/scenario.pb.h"
 #include "proto/etchsim/v1/service.grpc.pb.h"
+#include "grpcpp/security/credentials.h"
 #include "rpc/metrics.h"
 
 namespace etchsim::rpc {
@@ -35,6 +36,8 @@ struct DistributedOptions {
   // hold them instead of the coordinator).
   const std::string* model_config_json = nullptr;
   const v1::ChipSpec* chip = nullptr;
+  // For every channel to a chip; null = plaintext (see rpc/tls.h).
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
 };
 
 // Runs `scenario` over the chip processes; returns the report, identical to
@@ -48,7 +51,8 @@ absl::StatusOr<int> StagesNeeded(const v1::Scenario& scenario);
 class CoordinatorServer final : public v1::CoordinatorService::Service {
  public:
   CoordinatorServer(std::vector<std::string> chip_addresses, ProcessMetrics* metrics,
-                    double stall_timeout_s);
+                    double stall_timeout_s,
+                    std::shared_ptr<grpc::ChannelCredentials> channel_credentials = nullptr);
   grpc::Status StartRun(grpc::ServerContext* ctx, const v1::RunRequest* req,
                         grpc::ServerWriter<v1::RunProgress>* writer) override;
   grpc::Status GetReport(grpc::ServerContext* ctx, const v1::ReportRequest* req,
@@ -58,6 +62,7 @@ class CoordinatorServer final : public v1::CoordinatorService::Service {
   std::vector<std::string> chips_;
   ProcessMetrics* metrics_;
   double stall_timeout_s_;
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials_;
   std::mutex mu_;  // one run at a time; guards the last report
   std::mutex report_mu_;
   std::string last_run_id_;

@@ -67,13 +67,15 @@ std::string WithPort(const std::string& address, int port) {
 }
 
 absl::StatusOr<RunningServer> StartServer(const std::string& listen,
-                                          const std::vector<grpc::Service*>& services) {
+                                          const std::vector<grpc::Service*>& services,
+                                          std::shared_ptr<grpc::ServerCredentials> credentials) {
   RETURN_IF_ERROR(ValidateHostPort("--listen", listen, /*allow_port_zero=*/true));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(listen,
+                           credentials ? credentials : grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(256 << 20);
   // Keepalive pings from peers are expected (they detect dead processes).
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 1000);
@@ -201,10 +203,10 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(const Options&
   std::unique_ptr<LocalCluster> lc(new LocalCluster());
   const std::string metrics = o.metrics ? "127.0.0.1:0" : "";
   for (int k = 0; k < o.chips; ++k) {
-    auto c = lc->Spawn(absl::StrCat("chip ", k),
-                       {"chip", "serve", "--listen=127.0.0.1:0",
-                        absl::StrCat("--metrics-listen=", metrics)},
-                       o.start_timeout_s, !o.verbose);
+    std::vector<std::string> args = {"chip", "serve", "--listen=127.0.0.1:0",
+                                      absl::StrCat("--metrics-listen=", metrics)};
+    for (std::string& f : o.tls.AsFlags()) args.push_back(std::move(f));
+    auto c = lc->Spawn(absl::StrCat("chip ", k), std::move(args), o.start_timeout_s, !o.verbose);
     if (!c.ok()) return c.status();  // the destructor stops the others
     if (o.verbose) {
       std::cerr << "started chip " << k << " (pid " << c->pid << ") on " << c->address
@@ -215,11 +217,12 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(const Options&
   if (o.coordinator) {
     std::string chips;
     for (const Child& c : lc->children_) absl::StrAppend(&chips, chips.empty() ? "" : ",", c.address);
-    auto c = lc->Spawn("coordinator",
-                       {"coordinator", "serve", absl::StrCat("--listen=", o.coordinator_listen),
-                        absl::StrCat("--chip-addresses=", chips),
-                        absl::StrCat("--metrics-listen=", metrics)},
-                       o.start_timeout_s, !o.verbose);
+    std::vector<std::string> args = {"coordinator", "serve",
+                                      absl::StrCat("--listen=", o.coordinator_listen),
+                                      absl::StrCat("--chip-addresses=", chips),
+                                      absl::StrCat("--metrics-listen=", metrics)};
+    for (std::string& f : o.tls.AsFlags()) args.push_back(std::move(f));
+    auto c = lc->Spawn("coordinator", std::move(args), o.start_timeout_s, !o.verbose);
     if (!c.ok()) return c.status();
     if (o.verbose) {
       std::cerr << "started coordinator (pid " << c->pid << ") on " << c->address

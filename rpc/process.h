@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "rpc/tls.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
@@ -30,8 +31,10 @@ struct RunningServer {
   std::unique_ptr<grpc::Server> server;
   std::string address;  // with the port actually bound
 };
-absl::StatusOr<RunningServer> StartServer(const std::string& listen,
-                                          const std::vector<grpc::Service*>& services);
+// `credentials` null = plaintext (see rpc/tls.h).
+absl::StatusOr<RunningServer> StartServer(
+    const std::string& listen, const std::vector<grpc::Service*>& services,
+    std::shared_ptr<grpc::ServerCredentials> credentials = nullptr);
 
 // The Prometheus endpoint (/metrics) on `listen`; port 0 picks one.
 struct RunningExposer {
@@ -60,6 +63,7 @@ class LocalCluster {
     // One stderr line per process started, and the children's own stderr;
     // false silences both.
     bool verbose = true;
+    TlsFiles tls;  // passed on to every child
   };
   struct Child {
     std::string role;  // "chip 3", "coordinator"

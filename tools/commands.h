@@ -2,6 +2,8 @@
 #ifndef ETCHSIM_TOOLS_COMMANDS_H_
 #define ETCHSIM_TOOLS_COMMANDS_H_
 
+#include "absl/status/statusor.h"
+#include "rpc/tls.h"
 #include "tools/cli.h"
 
 namespace etchsim::tools {
@@ -13,6 +15,10 @@ void RegisterServeCommands(Cli& cli);
 void RegisterSweepCommands(Cli& cli);
 void RegisterCostCommands(Cli& cli);
 void RegisterPlanCommands(Cli& cli);
+
+// --tls-cert/--tls-key/--tls-ca, and the credentials they give.
+rpc::TlsFiles TlsFilesFromFlags();
+absl::StatusOr<rpc::Credentials> CredentialsFromFlags();
 // The whole etchsim command set.
 Cli MakeEtchsimCli();
 

@@ -135,3 +135,12 @@ ABSL_FLAG(double, hw_replica_tokens_per_s, 0,
           "SLO-bound figure; 0 = its analytic peak.");
 ABSL_FLAG(double, gpu_replica_tokens_per_s, 0,
           "cost breakeven: output tok/s one GPU replica serves; 0 = its analytic peak.");
+
+// Mutual TLS (rpc/tls.h): all three or none.
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate of this process for mutual TLS (with --tls-key and --tls-ca); "
+          "empty = plaintext gRPC.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls-cert.");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA certificate that signed every peer's certificate (servers require "
+          "client certificates signed by it).");

@@ -73,4 +73,8 @@ ABSL_DECLARE_FLAG(std::string, candidates);
 ABSL_DECLARE_FLAG(double, hw_replica_tokens_per_s);
 ABSL_DECLARE_FLAG(double, gpu_replica_tokens_per_s);
 
+ABSL_DECLARE_FLAG(std::string, tls_cert);
+ABSL_DECLARE_FLAG(std::string, tls_key);
+ABSL_DECLARE_FLAG(std::string, tls_ca);
+
 #endif  // ETCHSIM_TOOLS_FLAGS_H_

@@ -45,6 +45,19 @@ absl::StatusOr<std::optional<rpc::RunningExposer>> MaybeExposer(
   return e;
 }
 
+}  // namespace
+
+rpc::TlsFiles TlsFilesFromFlags() {
+  return {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+          absl::GetFlag(FLAGS_tls_ca)};
+}
+
+absl::StatusOr<rpc::Credentials> CredentialsFromFlags() {
+  return rpc::LoadCredentials(TlsFilesFromFlags());
+}
+
+namespace {
+
 absl::Status RunChipServe(const Invocation& inv) {
   rpc::BlockTerminationSignals();  // before any thread starts
   asio::io_context io;
@@ -52,9 +65,10 @@ absl::Status RunChipServe(const Invocation& inv) {
   auto registry = std::make_shared<prometheus::Registry>();
   rpc::ProcessMetrics metrics(*registry, "chip");
   ASSIGN_OR_RETURN(auto exposer, MaybeExposer(registry));
-  rpc::ChipServer chip(io, {}, &metrics);
+  ASSIGN_OR_RETURN(rpc::Credentials creds, CredentialsFromFlags());
+  rpc::ChipServer chip(io, {.channel_credentials = creds.channel}, &metrics);
   ASSIGN_OR_RETURN(rpc::RunningServer server,
-                   rpc::StartServer(absl::GetFlag(FLAGS_listen), {&chip}));
+                   rpc::StartServer(absl::GetFlag(FLAGS_listen), {&chip}, creds.server));
   inv.out << rpc::AnnounceLine("chip", server.address, exposer ? exposer->address : "")
           << std::endl;
   // Metrics follow the run from the io thread, like everything else.
@@ -101,9 +115,10 @@ absl::Status RunCoordinatorServe(const Invocation& inv) {
   ASSIGN_OR_RETURN(auto exposer, MaybeExposer(registry));
   const double stall = absl::GetFlag(FLAGS_stall_timeout);
   RETURN_IF_ERROR(base::CheckRange("", "--stall-timeout", stall, 0.1, 86400));
-  rpc::CoordinatorServer coord(chips, &metrics, stall);
+  ASSIGN_OR_RETURN(rpc::Credentials creds, CredentialsFromFlags());
+  rpc::CoordinatorServer coord(chips, &metrics, stall, creds.channel);
   ASSIGN_OR_RETURN(rpc::RunningServer server,
-                   rpc::StartServer(absl::GetFlag(FLAGS_listen), {&coord}));
+                   rpc::StartServer(absl::GetFlag(FLAGS_listen), {&coord}, creds.server));
   inv.out << rpc::AnnounceLine("coordinator", server.address,
                                exposer ? exposer->address : "")
           << std::endl;
@@ -127,6 +142,8 @@ absl::Status RunClusterUp(const Invocation& inv) {
   o.chips = chips;
   o.coordinator = true;
   o.coordinator_listen = absl::GetFlag(FLAGS_listen);
+  RETURN_IF_ERROR(CredentialsFromFlags().status());  // fail here, not in a child
+  o.tls = TlsFilesFromFlags();
   o.metrics = true;
   ASSIGN_OR_RETURN(std::unique_ptr<rpc::LocalCluster> lc, rpc::LocalCluster::Start(o));
   const rpc::LocalCluster::Child* coord = lc->coordinator();
@@ -147,8 +164,8 @@ absl::Status RunClusterUp(const Invocation& inv) {
 absl::Status RunHealth(const Invocation& inv) {
   const std::string& address = inv.args[0];
   RETURN_IF_ERROR(rpc::ValidateHostPort("health", address, /*allow_port_zero=*/false));
-  auto stub = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  ASSIGN_OR_RETURN(rpc::Credentials creds, CredentialsFromFlags());
+  auto stub = grpc::health::v1::Health::NewStub(grpc::CreateChannel(address, creds.channel));
   grpc::ClientContext ctx;
   ctx.set_deadline(In(2));
   grpc::health::v1::HealthCheckRequest req;
@@ -173,6 +190,7 @@ void RegisterServeCommands(Cli& cli) {
            .summary = "Check a chip or coordinator process (grpc.health.v1).",
            .details = "Exit 0 and print SERVING if the process answers within 2 s; "
                       "exit 1 otherwise. Used by container health checks.",
+           .flags = {"tls_cert", "tls_key", "tls_ca"},
            .min_args = 1,
            .max_args = 1,
            .run = RunHealth});
@@ -185,7 +203,7 @@ void RegisterServeCommands(Cli& cli) {
                "Serves grpc.health.v1 and reflection. Prints \"etchsim chip "
                "listening on ADDR metrics on ADDR|-\" once ready; stops on SIGINT or "
                "SIGTERM.",
-           .flags = {"listen", "metrics_listen"},
+           .flags = {"listen", "metrics_listen", "tls_cert", "tls_key", "tls_ca"},
            .run = RunChipServe});
   cli.Add({.name = "coordinator serve",
            .summary = "Serve CoordinatorService: run scenarios over chip processes.",
@@ -194,7 +212,8 @@ void RegisterServeCommands(Cli& cli) {
                "chip's shard, streams progress and returns the report, which equals "
                "`etchsim simulate --format=json` byte for byte. A scenario uses the "
                "first S chips of --chip-addresses, S being its number of stages.",
-           .flags = {"listen", "metrics_listen", "chip_addresses", "stall_timeout"},
+           .flags = {"listen", "metrics_listen", "chip_addresses", "stall_timeout", "tls_cert",
+                     "tls_key", "tls_ca"},
            .flag_defaults = {{"listen", "127.0.0.1:50051"}},
            .run = RunCoordinatorServe});
   cli.Add({.name = "cluster up",
@@ -204,7 +223,7 @@ void RegisterServeCommands(Cli& cli) {
                "/metrics endpoint, and a coordinator on --listen. Runs until Ctrl-C "
                "or SIGTERM, then stops and reaps every process it started (they also "
                "die with it if it is killed).",
-           .flags = {"local", "chips", "listen"},
+           .flags = {"local", "chips", "listen", "tls_cert", "tls_key", "tls_ca"},
            .flag_defaults = {{"listen", "127.0.0.1:50051"}, {"chips", "30"}},
            .run = RunClusterUp});
 }

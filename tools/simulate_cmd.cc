@@ -46,6 +46,8 @@ absl::StatusOr<v1::Report> RunOverProcesses(const v1::Scenario& scenario,
   rpc::DistributedOptions opt;
   opt.stall_timeout_s = absl::GetFlag(FLAGS_stall_timeout);
   RETURN_IF_ERROR(base::CheckRange("", "--stall-timeout", opt.stall_timeout_s, 0.1, 86400));
+  ASSIGN_OR_RETURN(rpc::Credentials creds, CredentialsFromFlags());
+  opt.channel_credentials = creds.channel;
   if (progress) {
     opt.progress = [&err](const v1::RunProgress& p) { PrintProgress(err, p); };
   }
@@ -54,6 +56,7 @@ absl::StatusOr<v1::Report> RunOverProcesses(const v1::Scenario& scenario,
     ASSIGN_OR_RETURN(const int stages, rpc::StagesNeeded(scenario));
     rpc::LocalCluster::Options o;
     o.chips = stages;
+    o.tls = TlsFilesFromFlags();
     o.verbose = progress;
     ASSIGN_OR_RETURN(local, rpc::LocalCluster::Start(o));
     opt.chip_addresses = local->chip_addresses();
@@ -68,8 +71,8 @@ absl::StatusOr<v1::Report> RunOverProcesses(const v1::Scenario& scenario,
 absl::StatusOr<v1::Report> RunOnCoordinator(const v1::Scenario& scenario,
                                              const std::string& address, bool progress,
                                              std::ostream& err) {
-  auto stub = v1::CoordinatorService::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  ASSIGN_OR_RETURN(rpc::Credentials creds, CredentialsFromFlags());
+  auto stub = v1::CoordinatorService::NewStub(grpc::CreateChannel(address, creds.channel));
   v1::RunRequest req;
   google::protobuf::TextFormat::PrintToString(scenario, req.mutable_scenario_textproto());
   grpc::ClientContext ctx;
@@ -237,7 +240,8 @@ const std::vector<std::string> kScenarioFlags = {
 void RegisterSimulateCommands(Cli& cli) {
   std::vector<std::string> sim_flags = kScenarioFlags;
   sim_flags.insert(sim_flags.end(),
-                   {"format", "out", "distributed", "coordinator", "progress", "stall_timeout"});
+                   {"format", "out", "distributed", "coordinator", "progress", "stall_timeout",
+                    "tls_cert", "tls_key", "tls_ca"});
   cli.Add({.name = "simulate",
            .summary = "Run a serving workload on a cluster and report latency, "
                       "throughput, energy and cost.",
