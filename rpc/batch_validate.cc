@@ -76,6 +76,12 @@ absl::Status ValidateEvent(const cluster::Event& e, const PeerLimits& l) {
       return Bad(absl::StrCat("message ", name, " LP ", v, " not in [0, ", l.num_lps, ")"));
     }
   }
+  // A dispatch is answered with a combine sent over the fabric to its
+  // origin; from the receiving LP to itself there is no route (the
+  // fuzzer's first finding: NextLink(self, self) = -1 used as an index).
+  if (m.type == MsgType::kDispatch && m.origin == e.target) {
+    return Bad(absl::StrCat("dispatch to LP ", e.target, " names that LP as its origin"));
+  }
   if (m.ingress < -1 || m.ingress >= l.num_links) {
     return Bad(absl::StrCat("message ingress link ", m.ingress, " not in [-1, ", l.num_links,
                             ")"));

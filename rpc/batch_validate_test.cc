@@ -86,6 +86,10 @@ TEST_F(BatchValidateTest, EveryBadFieldIsRejected) {
       {"context huge", [](Event& e) { e.msg.context = 1 << 30; }, "message context must be in"},
       {"remaining negative", [](Event& e) { e.msg.remaining = -5; }, "message remaining must be in"},
       {"bytes negative", [](Event& e) { e.msg.bytes = -1; }, "message bytes must be >= 0"},
+      {"dispatch from itself", [&](Event& e) {
+         e.msg.type = MsgType::kDispatch;
+         e.msg.origin = local_;
+       }, "names that LP as its origin"},
   };
   for (const Case& c : cases) {
     Event e = Good();

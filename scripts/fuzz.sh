@@ -41,6 +41,13 @@ if [[ " ${targets[*]} " == *" chip_service_fuzz "* ]]; then
     "$out/fuzz/chip_service_fuzz" -runs=0 "$out/corpus/chip_service_fuzz" >/dev/null 2>&1
 fi
 
+# Inputs that once failed stay in every corpus (fuzz/regressions/<target>).
+for d in fuzz/regressions/*/; do
+  t=$(basename "$d")
+  mkdir -p "$out/corpus/$t"
+  cp -n "$d"* "$out/corpus/$t"/ 2>/dev/null || true
+done
+
 status=0
 for t in "${targets[@]}"; do
   log=$out/$t.log
