@@ -63,6 +63,10 @@ TEST(ChipSpecTest, RooflineOverheadsAreRangeChecked) {
       "name: \"x\" kind: ROOFLINE weight_format: \"fp8\" "
       "weight_capacity_bytes: 100 kv_dtype: \"fp8\" "
       "activation_bytes_per_element: 2 power { active_watts: 10 idle_watts: 1 } ";
+  // A roofline block needs its bandwidth, FLOPs and efficiencies.
+  const std::string roofline =
+      "roofline { memory_bandwidth_bytes_per_s: 1e12 dense_bf16_flops: 1e15 "
+      "bandwidth_efficiency: 0.8 compute_efficiency: 0.5 ";
   struct Case {
     std::string value;
     bool ok;
@@ -77,13 +81,14 @@ TEST(ChipSpecTest, RooflineOverheadsAreRangeChecked) {
         "interconnect_latency_per_peer_ns"}) {
     for (const Case& c : cases) {
       SCOPED_TRACE(field + " = " + c.value);
-      auto spec = ParseChipSpec(base + "roofline { " + field + ": " + c.value + " }", "x");
+      auto spec = ParseChipSpec(base + roofline + field + ": " + c.value + " }", "x");
       if (c.ok) {
         EXPECT_TRUE(spec.ok()) << spec.status();
         continue;
       }
       EXPECT_EQ(spec.status().ToString(), "INVALID_ARGUMENT: x: roofline." + field +
-                                              " must be in [0, 1e9] ns, got " + c.shown);
+                                              " must be a finite number in [0, 1e+09], got " +
+                                              c.shown);
     }
   }
 }
@@ -93,16 +98,21 @@ TEST(ChipSpecTest, MoeExpertOverlapIsAFraction) {
       "name: \"x\" kind: ROOFLINE weight_format: \"fp8\" "
       "weight_capacity_bytes: 100 kv_dtype: \"fp8\" "
       "activation_bytes_per_element: 2 power { active_watts: 10 idle_watts: 1 } ";
+  // A roofline block needs its bandwidth, FLOPs and efficiencies.
+  const std::string roofline =
+      "roofline { memory_bandwidth_bytes_per_s: 1e12 dense_bf16_flops: 1e15 "
+      "bandwidth_efficiency: 0.8 compute_efficiency: 0.5 ";
   for (const auto& [value, shown] : std::vector<std::pair<std::string, std::string>>{
            {"0", ""}, {"0.5", ""}, {"1", ""},
            {"-0.1", "-0.1"}, {"1.5", "1.5"}, {"1e300", "1e+300"}, {"nan", "nan"}}) {
     SCOPED_TRACE(value);
-    auto spec = ParseChipSpec(base + "roofline { moe_expert_overlap: " + value + " }", "x");
+    auto spec = ParseChipSpec(base + roofline + "moe_expert_overlap: " + value + " }", "x");
     if (shown.empty()) {
       EXPECT_TRUE(spec.ok()) << spec.status();
     } else {
       EXPECT_EQ(spec.status().ToString(),
-                "INVALID_ARGUMENT: x: roofline.moe_expert_overlap must be in [0, 1], got " +
+                "INVALID_ARGUMENT: x: roofline.moe_expert_overlap must be a finite number in "
+                "[0, 1], got " +
                     shown);
     }
   }
@@ -113,13 +123,17 @@ TEST(ChipSpecTest, AttentionQueryTileIsRangeChecked) {
       "name: \"x\" kind: ROOFLINE weight_format: \"fp8\" "
       "weight_capacity_bytes: 100 kv_dtype: \"fp8\" "
       "activation_bytes_per_element: 2 power { active_watts: 10 idle_watts: 1 } ";
+  // A roofline block needs its bandwidth, FLOPs and efficiencies.
+  const std::string roofline =
+      "roofline { memory_bandwidth_bytes_per_s: 1e12 dense_bf16_flops: 1e15 "
+      "bandwidth_efficiency: 0.8 compute_efficiency: 0.5 ";
   for (const auto& [value, error] : std::vector<std::pair<std::string, std::string>>{
            {"0", ""},
            {"128", ""},
            {"-1", "must be in [0, 65536], got -1"},
            {"100000", "must be in [0, 65536], got 100000"}}) {
     SCOPED_TRACE(value);
-    auto spec = ParseChipSpec(base + "roofline { attention_query_tile: " + value + " }", "x");
+    auto spec = ParseChipSpec(base + roofline + "attention_query_tile: " + value + " }", "x");
     if (error.empty()) {
       EXPECT_TRUE(spec.ok()) << spec.status();
     } else {
@@ -131,7 +145,7 @@ TEST(ChipSpecTest, AttentionQueryTileIsRangeChecked) {
   // error at the value's position.
   for (const std::string value : {"1.5", "nan", "3000000000"}) {
     SCOPED_TRACE(value);
-    auto spec = ParseChipSpec(base + "roofline { attention_query_tile: " + value + " }", "x");
+    auto spec = ParseChipSpec(base + roofline + "attention_query_tile: " + value + " }", "x");
     ASSERT_FALSE(spec.ok());
     EXPECT_THAT(std::string(spec.status().message()),
                 ::testing::MatchesRegex("x: line 1, column [0-9]+: (Expected integer, got: " +

@@ -31,19 +31,10 @@ absl::Status ValidateRooflineOverheads(const v1::RooflineSpec& r, const std::str
                          std::pair{"roofline.interconnect_latency_ns", r.interconnect_latency_ns()},
                          std::pair{"roofline.interconnect_latency_per_peer_ns",
                                    r.interconnect_latency_per_peer_ns()}}) {
-    if (!(v >= 0 && v <= kMaxNs)) {
-      return FieldError(src, name, absl::StrCat("must be in [0, 1e9] ns, got ", v));
-    }
+    RETURN_IF_ERROR(CheckRange(src, name, v, 0, kMaxNs));
   }
-  if (!(r.moe_expert_overlap() >= 0 && r.moe_expert_overlap() <= 1)) {
-    return FieldError(src, "roofline.moe_expert_overlap",
-                      absl::StrCat("must be in [0, 1], got ", r.moe_expert_overlap()));
-  }
-  if (r.attention_query_tile() < 0 || r.attention_query_tile() > 65536) {
-    return FieldError(src, "roofline.attention_query_tile",
-                      absl::StrCat("must be in [0, 65536], got ", r.attention_query_tile()));
-  }
-  return absl::OkStatus();
+  RETURN_IF_ERROR(CheckRange(src, "roofline.moe_expert_overlap", r.moe_expert_overlap(), 0, 1));
+  return CheckIntRange(src, "roofline.attention_query_tile", r.attention_query_tile(), 0, 65536);
 }
 
 absl::Status ValidateRoofline(const v1::RooflineSpec& r, const std::string& src) {
