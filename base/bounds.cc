@@ -13,22 +13,22 @@ std::string Prefix(absl::string_view where, absl::string_view field) {
 
 }  // namespace
 
-absl::Status CheckRange(absl::string_view where, absl::string_view field, double v,
-                        double lo, double hi) {
+absl::Status CheckRange(absl::string_view where, absl::string_view field, double v, double lo,
+                        double hi) {
   if (std::isfinite(v) && v >= lo && v <= hi) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
       Prefix(where, field), " must be a finite number in [", lo, ", ", hi, "], got ", v));
 }
 
-absl::Status CheckAbove(absl::string_view where, absl::string_view field, double v,
-                        double lo, double hi) {
+absl::Status CheckAbove(absl::string_view where, absl::string_view field, double v, double lo,
+                        double hi) {
   if (std::isfinite(v) && v > lo && v <= hi) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
       Prefix(where, field), " must be a finite number in (", lo, ", ", hi, "], got ", v));
 }
 
-absl::Status CheckIntRange(absl::string_view where, absl::string_view field, int64_t v,
-                           int64_t lo, int64_t hi) {
+absl::Status CheckIntRange(absl::string_view where, absl::string_view field, int64_t v, int64_t lo,
+                           int64_t hi) {
   if (v >= lo && v <= hi) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat(Prefix(where, field), " must be in [", lo, ", ", hi, "], got ", v));
@@ -70,11 +70,9 @@ bool IsValidUtf8(absl::string_view s) {
   return true;
 }
 
-absl::Status CheckUtf8(absl::string_view where, absl::string_view field,
-                       absl::string_view s) {
+absl::Status CheckUtf8(absl::string_view where, absl::string_view field, absl::string_view s) {
   if (IsValidUtf8(s)) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat(Prefix(where, field), " is not valid UTF-8"));
+  return absl::InvalidArgumentError(absl::StrCat(Prefix(where, field), " is not valid UTF-8"));
 }
 
 }  // namespace etchsim::base

@@ -23,17 +23,16 @@ inline constexpr double kMaxVirtualSeconds = 9.0e5;
 inline constexpr int64_t kMaxInputFileBytes = int64_t{256} << 20;
 
 // `v` is finite and in [lo, hi].
-absl::Status CheckRange(absl::string_view where, absl::string_view field, double v,
-                        double lo, double hi);
+absl::Status CheckRange(absl::string_view where, absl::string_view field, double v, double lo,
+                        double hi);
 // `v` is finite and in (lo, hi]: for values that must be strictly positive.
-absl::Status CheckAbove(absl::string_view where, absl::string_view field, double v,
-                        double lo, double hi);
+absl::Status CheckAbove(absl::string_view where, absl::string_view field, double v, double lo,
+                        double hi);
 // Integer `v` is in [lo, hi].
-absl::Status CheckIntRange(absl::string_view where, absl::string_view field, int64_t v,
-                           int64_t lo, int64_t hi);
+absl::Status CheckIntRange(absl::string_view where, absl::string_view field, int64_t v, int64_t lo,
+                           int64_t hi);
 // `s` is valid UTF-8 (it will be printed in a JSON report).
-absl::Status CheckUtf8(absl::string_view where, absl::string_view field,
-                       absl::string_view s);
+absl::Status CheckUtf8(absl::string_view where, absl::string_view field, absl::string_view s);
 bool IsValidUtf8(absl::string_view s);
 
 }  // namespace etchsim::base

@@ -31,8 +31,8 @@ TEST(BoundsTest, IntRangeNamesValue) {
 TEST(BoundsTest, Utf8) {
   EXPECT_TRUE(IsValidUtf8("plain"));
   EXPECT_TRUE(IsValidUtf8("\xc3\xa9t\xe2\x82\xac\xf0\x9f\x98\x80"));
-  for (const char* bad : {"\xff", "\xc3", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80",
-                          "a\xe2\x82"}) {
+  for (const char* bad :
+       {"\xff", "\xc3", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "a\xe2\x82"}) {
     EXPECT_FALSE(IsValidUtf8(bad)) << bad;
   }
   EXPECT_EQ(CheckUtf8("x.json", "name", "\xff").message(), "x.json: name is not valid UTF-8");

@@ -1,12 +1,12 @@
 #include "base/file_util.h"
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 
@@ -19,19 +19,16 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, int64_t max_bytes)
     if (err == ENOENT) {
       return absl::NotFoundError(absl::StrCat(path, ": no such file"));
     }
-    return absl::PermissionDeniedError(
-        absl::StrCat(path, ": cannot open: ", std::strerror(err)));
+    return absl::PermissionDeniedError(absl::StrCat(path, ": cannot open: ", std::strerror(err)));
   }
   if (S_ISDIR(st.st_mode)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": is a directory, expected a file"));
+    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, expected a file"));
   }
   // Read in chunks up to a cap: a device (/dev/zero) or a huge file must not
   // be slurped into memory before anyone looks at it.
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return absl::PermissionDeniedError(
-        absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
+    return absl::PermissionDeniedError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
   }
   std::string out;
   char buf[1 << 16];
@@ -51,8 +48,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, int64_t max_bytes)
   return out;
 }
 
-absl::Status WriteFileAtomically(const std::string& path,
-                                 absl::string_view contents) {
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents) {
   if (struct stat st; ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": is a directory, expected a file to write"));
@@ -61,8 +57,8 @@ absl::Status WriteFileAtomically(const std::string& path,
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          path, ": cannot write: ", std::strerror(errno)));
+      return absl::PermissionDeniedError(
+          absl::StrCat(path, ": cannot write: ", std::strerror(errno)));
     }
     out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
     out.flush();
@@ -74,8 +70,7 @@ absl::Status WriteFileAtomically(const std::string& path,
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     std::remove(tmp.c_str());
-    return absl::InternalError(
-        absl::StrCat(path, ": rename failed: ", std::strerror(err)));
+    return absl::InternalError(absl::StrCat(path, ": rename failed: ", std::strerror(err)));
   }
   return absl::OkStatus();
 }

@@ -19,8 +19,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path,
 
 // Writes to "<path>.tmp.<pid>" then renames over `path`, so a reader (or a
 // crash) never sees a half-written result file.
-absl::Status WriteFileAtomically(const std::string& path,
-                                 absl::string_view contents);
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents);
 
 }  // namespace etchsim::base
 

@@ -19,10 +19,8 @@ TEST(FileUtilTest, RoundTripAndErrorsNameThePath) {
 
   auto missing = ReadFile(dir + "/does/not/exist.json");
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_NE(missing.status().message().find("does/not/exist.json"),
-            std::string::npos);
-  EXPECT_EQ(ReadFile(dir).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(missing.status().message().find("does/not/exist.json"), std::string::npos);
+  EXPECT_EQ(ReadFile(dir).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_FALSE(WriteFileAtomically(dir + "/no/such/dir/x", "x").ok());
 }
 

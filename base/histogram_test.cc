@@ -41,8 +41,7 @@ TEST(LogHistogramTest, QuantilesWithinATenthOfAPercent) {
   for (double q : {0.01, 0.5, 0.9, 0.99, 0.999}) {
     const size_t rank = static_cast<size_t>(std::ceil(q * v.size()));
     const double exact = static_cast<double>(v[rank - 1]);
-    EXPECT_NEAR(static_cast<double>(h.Quantile(q)) / exact, 1.0, 1.0 / 1024)
-        << "q=" << q;
+    EXPECT_NEAR(static_cast<double>(h.Quantile(q)) / exact, 1.0, 1.0 / 1024) << "q=" << q;
   }
   EXPECT_EQ(h.min(), v.front());
   EXPECT_EQ(h.max(), v.back());

@@ -28,10 +28,10 @@ absl::StatusOr<PresetText> ReadPreset(const PresetSet& set, const std::string& n
     }
     std::error_code ec;
     if (name_or_path.empty() || !std::filesystem::is_regular_file(name_or_path, ec)) {
-      return absl::NotFoundError(absl::StrCat(
-          "unknown ", set.what, " \"", name_or_path, "\": not ", set.preset_noun, " (",
-          set.list_label, ": ", absl::StrJoin(PresetNames(set), ", "), ") and not a path to ",
-          set.path_noun));
+      return absl::NotFoundError(absl::StrCat("unknown ", set.what, " \"", name_or_path, "\": not ",
+                                              set.preset_noun, " (", set.list_label, ": ",
+                                              absl::StrJoin(PresetNames(set), ", "),
+                                              ") and not a path to ", set.path_noun));
     }
   }
   ASSIGN_OR_RETURN(std::string text, ReadFile(name_or_path));

@@ -33,7 +33,7 @@ std::vector<std::string> PresetNames(const PresetSet& set);
 
 struct PresetText {
   std::string text;
-  std::string source;   // for error messages: the file name or the path
+  std::string source;  // for error messages: the file name or the path
   bool bundled = false;
 };
 

@@ -24,7 +24,7 @@ TEST(RingBufferTest, FifoOrderAcrossGrowth) {
 TEST(RingBufferTest, WrapsAndGrowsWhileWrapped) {
   RingBuffer<int> b;
   for (int i = 0; i < 16; ++i) b.push_back(i);
-  for (int i = 0; i < 10; ++i) b.pop_front();  // head at 10 of 16
+  for (int i = 0; i < 10; ++i) b.pop_front();    // head at 10 of 16
   for (int i = 16; i < 40; ++i) b.push_back(i);  // wraps, then grows wrapped
   ASSERT_EQ(b.size(), 30u);
   for (size_t i = 0; i < b.size(); ++i) EXPECT_EQ(b[i], static_cast<int>(10 + i));

@@ -18,9 +18,7 @@ Rng::Rng(uint64_t seed, uint64_t stream) {
   }
 }
 
-static inline uint64_t Rotl(uint64_t x, int k) {
-  return (x << k) | (x >> (64 - k));
-}
+static inline uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 uint64_t Rng::Next() {
   const uint64_t result = Rotl(s_[1] * 5, 7) * 9;
@@ -67,8 +65,6 @@ double Rng::Normal() {
   return r * std::cos(theta);
 }
 
-double Rng::LogNormal(double mu, double sigma) {
-  return std::exp(mu + sigma * Normal());
-}
+double Rng::LogNormal(double mu, double sigma) { return std::exp(mu + sigma * Normal()); }
 
 }  // namespace etchsim::base

@@ -37,7 +37,7 @@ class Rng {
   Rng(uint64_t seed, uint64_t stream);
 
   uint64_t Next();
-  double Uniform01();                         // [0, 1)
+  double Uniform01();                          // [0, 1)
   int64_t UniformInt(int64_t lo, int64_t hi);  // [lo, hi], unbiased
   double Exponential(double mean);
   double Normal();  // standard normal, Box-Muller

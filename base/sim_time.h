@@ -20,24 +20,16 @@ class SimTime {
 
   static constexpr SimTime Picos(int64_t ps) { return SimTime(ps); }
   static constexpr SimTime Nanos(int64_t ns) { return SimTime(ns * 1000); }
-  static constexpr SimTime Micros(int64_t us) {
-    return SimTime(us * 1000 * 1000);
-  }
-  static constexpr SimTime Millis(int64_t ms) {
-    return SimTime(ms * 1000 * 1000 * 1000);
-  }
-  static constexpr SimTime Seconds(int64_t s) {
-    return SimTime(s * 1000 * 1000 * 1000 * 1000);
-  }
+  static constexpr SimTime Micros(int64_t us) { return SimTime(us * 1000 * 1000); }
+  static constexpr SimTime Millis(int64_t ms) { return SimTime(ms * 1000 * 1000 * 1000); }
+  static constexpr SimTime Seconds(int64_t s) { return SimTime(s * 1000 * 1000 * 1000 * 1000); }
   // Rounds to the nearest picosecond. Used where a duration comes from a
   // physical law in floating point (bytes / bandwidth); the rounding happens
   // once, at the edge, so the engine itself only ever adds integers.
   static SimTime FromSeconds(double s) { return SimTime(Round(s * 1e12)); }
   static SimTime FromNanos(double ns) { return SimTime(Round(ns * 1e3)); }
   static constexpr SimTime Zero() { return SimTime(0); }
-  static constexpr SimTime Max() {
-    return SimTime(std::numeric_limits<int64_t>::max());
-  }
+  static constexpr SimTime Max() { return SimTime(std::numeric_limits<int64_t>::max()); }
 
   constexpr int64_t picos() const { return ps_; }
   constexpr double ToSeconds() const { return static_cast<double>(ps_) * 1e-12; }

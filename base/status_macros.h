@@ -13,17 +13,15 @@
 #define ETCHSIM_CONCAT_INNER_(a, b) a##b
 #define ETCHSIM_CONCAT_(a, b) ETCHSIM_CONCAT_INNER_(a, b)
 
-#define RETURN_IF_ERROR(expr)                          \
-  do {                                                 \
-    if (::absl::Status etchsim_status_ = (expr);       \
-        !etchsim_status_.ok()) {                       \
-      return etchsim_status_;                          \
-    }                                                  \
+#define RETURN_IF_ERROR(expr)                                             \
+  do {                                                                    \
+    if (::absl::Status etchsim_status_ = (expr); !etchsim_status_.ok()) { \
+      return etchsim_status_;                                             \
+    }                                                                     \
   } while (false)
 
 #define ASSIGN_OR_RETURN(lhs, rexpr) \
-  ETCHSIM_ASSIGN_OR_RETURN_IMPL_(    \
-      ETCHSIM_CONCAT_(etchsim_statusor_, __LINE__), lhs, rexpr)
+  ETCHSIM_ASSIGN_OR_RETURN_IMPL_(ETCHSIM_CONCAT_(etchsim_statusor_, __LINE__), lhs, rexpr)
 
 #define ETCHSIM_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
   auto statusor = (rexpr);                                   \

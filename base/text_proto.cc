@@ -30,8 +30,8 @@ absl::Status ParseTextProtoInto(const std::string& text, const std::string& sour
   FirstError errors;
   parser.RecordErrorsTo(&errors);
   if (!parser.ParseFromString(text, m)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(source, ": ", errors.first().empty() ? "not a valid text proto" : errors.first()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": ", errors.first().empty() ? "not a valid text proto" : errors.first()));
   }
   return absl::OkStatus();
 }

@@ -89,8 +89,6 @@ std::string HumanBytes(double b) {
   return absl::StrFormat("%.0f B", b);
 }
 
-std::string Fixed(double v, int decimals) {
-  return absl::StrFormat("%.*f", decimals, v);
-}
+std::string Fixed(double v, int decimals) { return absl::StrFormat("%.*f", decimals, v); }
 
 }  // namespace etchsim::base

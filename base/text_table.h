@@ -10,8 +10,7 @@ namespace etchsim::base {
 class TextTable {
  public:
   enum class Align { kLeft, kRight };
-  explicit TextTable(std::vector<std::string> header,
-                     std::vector<Align> align = {});
+  explicit TextTable(std::vector<std::string> header, std::vector<Align> align = {});
   void AddRow(std::vector<std::string> cells);
   void AddSeparator();
   std::string Render() const;

@@ -5,11 +5,11 @@
 //     wall s >= 1;
 //   * 10,000 concurrent users in <= 1 GiB.
 // Usage: cluster_bench [scenario ...] (default: all).
-#include <sys/resource.h>
-
 #include <chrono>
 #include <cstdio>
 #include <string>
+
+#include <sys/resource.h>
 
 #include "cluster/scenario.h"
 #include "cluster/simulation.h"
@@ -31,8 +31,7 @@ int Bench(const char* name, v1::Scenario s) {
     return 1;
   }
   auto r = (*sim)->RunInProcess();
-  const double wall =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!r.ok()) return 1;
   std::printf(
       "%-28s virtual %.4f s  wall %.3f s  virtual/wall %.3f  events %llu  "

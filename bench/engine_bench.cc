@@ -43,8 +43,8 @@ void BM_Phold(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Phold)
-    ->Args({32, 64})      // a 30-chip cluster's LPs, a few tokens each
-    ->Args({32, 1024})    // the same under heavy load
+    ->Args({32, 64})       // a 30-chip cluster's LPs, a few tokens each
+    ->Args({32, 1024})     // the same under heavy load
     ->Args({1024, 16384})  // many LPs, big queue
     ->Unit(benchmark::kMillisecond);
 

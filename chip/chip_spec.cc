@@ -24,8 +24,7 @@ const base::PresetSet& Presets() {
 
 std::vector<std::string> PresetNames() { return base::PresetNames(Presets()); }
 
-absl::StatusOr<v1::ChipSpec> ParseChipSpec(const std::string& text,
-                                           const std::string& source) {
+absl::StatusOr<v1::ChipSpec> ParseChipSpec(const std::string& text, const std::string& source) {
   ASSIGN_OR_RETURN(v1::ChipSpec spec, base::ParseTextProto<v1::ChipSpec>(text, source));
   RETURN_IF_ERROR(ValidateChipSpec(spec, source));
   return spec;

@@ -19,8 +19,7 @@ std::vector<std::string> PresetNames();
 absl::StatusOr<v1::ChipSpec> LoadChipSpec(const std::string& name_or_path);
 
 // Parses and validates text-format ChipSpec; `source` names it in errors.
-absl::StatusOr<v1::ChipSpec> ParseChipSpec(const std::string& text,
-                                           const std::string& source);
+absl::StatusOr<v1::ChipSpec> ParseChipSpec(const std::string& text, const std::string& source);
 
 // What the partitioner needs: capacity and weight format.
 absl::StatusOr<partitioner::ChipCapacity> CapacityOf(const v1::ChipSpec& spec);

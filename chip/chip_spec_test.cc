@@ -7,8 +7,8 @@ namespace etchsim::chip {
 namespace {
 
 TEST(ChipSpecTest, PresetsLoadAndValidate) {
-  EXPECT_EQ(PresetNames(), (std::vector<std::string>{"b200", "h100", "h200", "hc1",
-                                                     "hc2", "wse3"}));
+  EXPECT_EQ(PresetNames(),
+            (std::vector<std::string>{"b200", "h100", "h200", "hc1", "hc2", "wse3"}));
   for (const std::string& name : PresetNames()) {
     auto spec = LoadChipSpec(name);
     ASSERT_TRUE(spec.ok()) << spec.status();
@@ -28,10 +28,10 @@ TEST(ChipSpecTest, ErrorsNameFileAndField) {
 
   auto syntax = ParseChipSpec("name: \"x\"\nkind: HARDWIRD\n", "x.textproto");
   ASSERT_FALSE(syntax.ok());
-  EXPECT_THAT(std::string(syntax.status().message()),
-              ::testing::MatchesRegex(
-                  "x\\.textproto: line [0-9]+, column [0-9]+: Unknown enumeration "
-                  "value of \"HARDWIRD\" for field \"kind\"\\."));
+  EXPECT_THAT(
+      std::string(syntax.status().message()),
+      ::testing::MatchesRegex("x\\.textproto: line [0-9]+, column [0-9]+: Unknown enumeration "
+                              "value of \"HARDWIRD\" for field \"kind\"\\."));
 
   auto with = [](const std::string& from, const std::string& to) {
     std::string s =
@@ -55,7 +55,6 @@ TEST(ChipSpecTest, ErrorsNameFileAndField) {
             "INVALID_ARGUMENT: x: kind must be HARDWIRED or ROOFLINE");
 }
 
-
 // Every roofline overhead field: zero is a valid value (no such cost);
 // negative, huge and NaN are rejected with one line naming file and field.
 TEST(ChipSpecTest, RooflineOverheadsAreRangeChecked) {
@@ -72,13 +71,12 @@ TEST(ChipSpecTest, RooflineOverheadsAreRangeChecked) {
     bool ok;
     std::string shown;  // how the error prints the value
   };
-  const std::vector<Case> cases = {
-      {"0", true, ""},       {"250", true, ""},      {"-1", false, "-1"},
-      {"1e12", false, "1e+12"}, {"nan", false, "nan"}, {"inf", false, "inf"}};
+  const std::vector<Case> cases = {{"0", true, ""},       {"250", true, ""},
+                                   {"-1", false, "-1"},   {"1e12", false, "1e+12"},
+                                   {"nan", false, "nan"}, {"inf", false, "inf"}};
   for (const std::string field :
-       {"layer_overhead_ns", "step_overhead_ns", "dense_layer_overhead_ns",
-        "moe_layer_overhead_ns", "interconnect_latency_ns",
-        "interconnect_latency_per_peer_ns"}) {
+       {"layer_overhead_ns", "step_overhead_ns", "dense_layer_overhead_ns", "moe_layer_overhead_ns",
+        "interconnect_latency_ns", "interconnect_latency_per_peer_ns"}) {
     for (const Case& c : cases) {
       SCOPED_TRACE(field + " = " + c.value);
       auto spec = ParseChipSpec(base + roofline + field + ": " + c.value + " }", "x");
@@ -102,9 +100,14 @@ TEST(ChipSpecTest, MoeExpertOverlapIsAFraction) {
   const std::string roofline =
       "roofline { memory_bandwidth_bytes_per_s: 1e12 dense_bf16_flops: 1e15 "
       "bandwidth_efficiency: 0.8 compute_efficiency: 0.5 ";
-  for (const auto& [value, shown] : std::vector<std::pair<std::string, std::string>>{
-           {"0", ""}, {"0.5", ""}, {"1", ""},
-           {"-0.1", "-0.1"}, {"1.5", "1.5"}, {"1e300", "1e+300"}, {"nan", "nan"}}) {
+  for (const auto& [value, shown] :
+       std::vector<std::pair<std::string, std::string>>{{"0", ""},
+                                                        {"0.5", ""},
+                                                        {"1", ""},
+                                                        {"-0.1", "-0.1"},
+                                                        {"1.5", "1.5"},
+                                                        {"1e300", "1e+300"},
+                                                        {"nan", "nan"}}) {
     SCOPED_TRACE(value);
     auto spec = ParseChipSpec(base + roofline + "moe_expert_overlap: " + value + " }", "x");
     if (shown.empty()) {

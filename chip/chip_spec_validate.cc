@@ -52,10 +52,10 @@ absl::Status ValidateRoofline(const v1::RooflineSpec& r, const std::string& src)
                                r.interconnect_bytes_per_s(), 1e6, 1e16));
   }
   RETURN_IF_ERROR(CheckIntRange(src, "roofline.max_batch", r.max_batch(), 0, 65536));
-  RETURN_IF_ERROR(CheckIntRange(src, "roofline.max_batch_tokens", r.max_batch_tokens(), 0,
-                                int64_t{1} << 24));
-  RETURN_IF_ERROR(CheckIntRange(src, "roofline.default_tensor_parallel",
-                                r.default_tensor_parallel(), 0, 1024));
+  RETURN_IF_ERROR(
+      CheckIntRange(src, "roofline.max_batch_tokens", r.max_batch_tokens(), 0, int64_t{1} << 24));
+  RETURN_IF_ERROR(
+      CheckIntRange(src, "roofline.default_tensor_parallel", r.default_tensor_parallel(), 0, 1024));
   return ValidateRooflineOverheads(r, src);
 }
 
@@ -66,8 +66,8 @@ absl::Status ValidateChipSpec(const v1::ChipSpec& s, const std::string& src) {
   RETURN_IF_ERROR(base::CheckUtf8(src, "name", s.name()));
   RETURN_IF_ERROR(base::CheckUtf8(src, "description", s.description()));
   if (s.name().size() > 256) {
-    return FieldError(src, "name", absl::StrCat("must be at most 256 bytes, got ",
-                                                s.name().size()));
+    return FieldError(src, "name",
+                      absl::StrCat("must be at most 256 bytes, got ", s.name().size()));
   }
   if (s.kind() == v1::ChipSpec::KIND_UNSPECIFIED) {
     return FieldError(src, "kind", "must be HARDWIRED or ROOFLINE");
@@ -81,25 +81,24 @@ absl::Status ValidateChipSpec(const v1::ChipSpec& s, const std::string& src) {
   if (auto d = model::ParseKvDtype(s.kv_dtype()); !d.ok()) {
     return FieldError(src, "kv_dtype", d.status().message());
   }
-  RETURN_IF_ERROR(CheckAbove(src, "activation_bytes_per_element",
-                             s.activation_bytes_per_element(), 0, 16));
+  RETURN_IF_ERROR(
+      CheckAbove(src, "activation_bytes_per_element", s.activation_bytes_per_element(), 0, 16));
   RETURN_IF_ERROR(CheckRange(src, "die_area_mm2", s.die_area_mm2(), 0, 1e6));
   RETURN_IF_ERROR(CheckAbove(src, "power.active_watts", s.power().active_watts(), 0, 1e6));
   if (!(s.power().idle_watts() >= 0 && s.power().idle_watts() <= s.power().active_watts())) {
-    return FieldError(src, "power.idle_watts",
-                      absl::StrCat("must be in [0, power.active_watts], got ",
-                                   s.power().idle_watts()));
+    return FieldError(
+        src, "power.idle_watts",
+        absl::StrCat("must be in [0, power.active_watts], got ", s.power().idle_watts()));
   }
-  RETURN_IF_ERROR(CheckRange(src, "power.server_overhead_watts",
-                             s.power().server_overhead_watts(), 0, 1e7));
+  RETURN_IF_ERROR(
+      CheckRange(src, "power.server_overhead_watts", s.power().server_overhead_watts(), 0, 1e7));
   if (s.kind() == v1::ChipSpec::HARDWIRED) {
     RETURN_IF_ERROR(ValidateHardwiredTiming(s, src));
   } else {
     RETURN_IF_ERROR(ValidateRoofline(s.roofline(), src));
   }
   RETURN_IF_ERROR(CheckRange(src, "cost.card_price_usd", s.cost().card_price_usd(), 0, 1e9));
-  RETURN_IF_ERROR(
-      CheckRange(src, "cost.server_price_usd", s.cost().server_price_usd(), 0, 1e10));
+  RETURN_IF_ERROR(CheckRange(src, "cost.server_price_usd", s.cost().server_price_usd(), 0, 1e10));
   RETURN_IF_ERROR(
       CheckIntRange(src, "cost.cards_per_server", s.cost().cards_per_server(), 0, 1024));
   return absl::OkStatus();

@@ -23,8 +23,7 @@ std::map<int, int64_t> LargestPerStep(const std::vector<model::Matmul>& ms) {
 
 }  // namespace
 
-absl::Status ValidateHardwiredTiming(const v1::ChipSpec& spec,
-                                     const std::string& src) {
+absl::Status ValidateHardwiredTiming(const v1::ChipSpec& spec, const std::string& src) {
   const v1::HardwiredTiming& t = spec.hardwired();
   // Ranges: 1 MHz to 100 GHz; 1e8 scan cycles per PE; 2^40 weights per PE;
   // fixed costs up to 1e8 cycles; at least one attention MAC and KV byte
@@ -37,12 +36,13 @@ absl::Status ValidateHardwiredTiming(const v1::ChipSpec& spec,
                                    t.attention_macs_per_cycle(), 1e-6, 1e12));
   RETURN_IF_ERROR(base::CheckRange(src, "hardwired.kv_read_bytes_per_cycle",
                                    t.kv_read_bytes_per_cycle(), 1e-6, 1e12));
-  RETURN_IF_ERROR(base::CheckIntRange(src, "hardwired.tokens_per_pass", t.tokens_per_pass(), 1,
-                                      1 << 20));
-  for (auto [name, v] : {std::pair{"hardwired.matmul_fixed_cycles", t.matmul_fixed_cycles()},
-                         std::pair{"hardwired.vector_cycles_per_layer", t.vector_cycles_per_layer()},
-                         std::pair{"hardwired.embedding_cycles", t.embedding_cycles()},
-                         std::pair{"hardwired.attention_fixed_cycles", t.attention_fixed_cycles()}}) {
+  RETURN_IF_ERROR(
+      base::CheckIntRange(src, "hardwired.tokens_per_pass", t.tokens_per_pass(), 1, 1 << 20));
+  for (auto [name, v] :
+       {std::pair{"hardwired.matmul_fixed_cycles", t.matmul_fixed_cycles()},
+        std::pair{"hardwired.vector_cycles_per_layer", t.vector_cycles_per_layer()},
+        std::pair{"hardwired.embedding_cycles", t.embedding_cycles()},
+        std::pair{"hardwired.attention_fixed_cycles", t.attention_fixed_cycles()}}) {
     RETURN_IF_ERROR(base::CheckIntRange(src, name, v, 0, 100000000));
   }
   return absl::OkStatus();
@@ -53,8 +53,7 @@ double HardwiredChipModel::StepCycles(int64_t weights) const {
   // PEs = ceil(W / wpp); each streams W / PEs weights.
   const int64_t pes = (weights + wpp - 1) / wpp;
   const double per_pe = static_cast<double>(weights) / static_cast<double>(pes);
-  return spec_.matmul_fixed_cycles() +
-         spec_.pe_scan_cycles() * per_pe / static_cast<double>(wpp);
+  return spec_.matmul_fixed_cycles() + spec_.pe_scan_cycles() * per_pe / static_cast<double>(wpp);
 }
 
 double HardwiredChipModel::AttentionCycles(int64_t positions) const {
@@ -66,24 +65,23 @@ double HardwiredChipModel::AttentionCycles(int64_t positions) const {
 
 double HardwiredChipModel::ChunkAttentionCycles(int64_t context, int64_t count) const {
   // Token i of the chunk attends context + i positions, i = 1..count.
-  const double s = static_cast<double>(count) * context +
-                   static_cast<double>(count) * (count + 1) / 2.0;
+  const double s =
+      static_cast<double>(count) * context + static_cast<double>(count) * (count + 1) / 2.0;
   return count * static_cast<double>(spec_.attention_fixed_cycles()) +
          std::max(s * kv_bytes_per_position_ / spec_.kv_read_bytes_per_cycle(),
                   s * macs_per_position_ / spec_.attention_macs_per_cycle());
 }
 
-double HardwiredChipModel::PerTokenInterval(int64_t context, int64_t count,
-                                            int layers) const {
+double HardwiredChipModel::PerTokenInterval(int64_t context, int64_t count, int layers) const {
   const double scan = spec_.pe_scan_cycles() / spec_.tokens_per_pass();
   if (layers == 0) return scan;
-  return std::max(scan, layers * ChunkAttentionCycles(context, count) /
-                            static_cast<double>(count));
+  return std::max(scan, layers * ChunkAttentionCycles(context, count) / static_cast<double>(count));
 }
 
-absl::StatusOr<HardwiredChipModel> HardwiredChipModel::Create(
-    const v1::ChipSpec& spec, const model::ModelSpec& m,
-    const v1::ChipShard& shard, model::KvDtype kv_dtype) {
+absl::StatusOr<HardwiredChipModel> HardwiredChipModel::Create(const v1::ChipSpec& spec,
+                                                              const model::ModelSpec& m,
+                                                              const v1::ChipShard& shard,
+                                                              model::KvDtype kv_dtype) {
   RETURN_IF_ERROR(ValidateHardwiredTiming(spec, spec.name()));
   HardwiredChipModel c;
   c.spec_ = spec.hardwired();
@@ -97,9 +95,9 @@ absl::StatusOr<HardwiredChipModel> HardwiredChipModel::Create(
   if (shard.embedding()) seg.fixed_cycles += spec.hardwired().embedding_cycles();
   for (const v1::LayerSlice& s : shard.layers()) {
     if (s.layer() < 0 || s.layer() >= static_cast<int>(m.layers.size())) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("shard ", shard.index(), " names layer ", s.layer(),
-                       " but ", m.name, " has ", m.layers.size()));
+      return absl::InvalidArgumentError(absl::StrCat("shard ", shard.index(), " names layer ",
+                                                     s.layer(), " but ", m.name, " has ",
+                                                     m.layers.size()));
     }
     const model::LayerSpec& l = m.layers[s.layer()];
     // Expert steps: gate|up then down, shared experts alongside.
@@ -147,8 +145,7 @@ absl::StatusOr<HardwiredChipModel> HardwiredChipModel::Create(
   return c;
 }
 
-SimTime HardwiredChipModel::SegmentLatency(int s, int64_t context,
-                                           int64_t count) const {
+SimTime HardwiredChipModel::SegmentLatency(int s, int64_t context, int64_t count) const {
   const Segment& seg = segments_[s];
   double cycles = seg.fixed_cycles + seg.attention_layers * AttentionCycles(context + 1);
   if (count > 1) {

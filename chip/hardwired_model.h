@@ -92,8 +92,7 @@ class HardwiredChipModel {
 };
 
 // Validates a HARDWIRED spec's timing block; errors name the field.
-absl::Status ValidateHardwiredTiming(const v1::ChipSpec& spec,
-                                     const std::string& source);
+absl::Status ValidateHardwiredTiming(const v1::ChipSpec& spec, const std::string& source);
 
 }  // namespace etchsim::chip
 

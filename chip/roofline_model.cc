@@ -7,22 +7,26 @@
 #include "base/status_macros.h"
 
 namespace etchsim::chip {
-absl::StatusOr<RooflineStageModel> RooflineStageModel::Create(
-    const v1::ChipSpec& spec, const model::ModelSpec& m,
-    const v1::ChipShard& stage, int tensor_parallel, model::KvDtype kv_dtype) {
+absl::StatusOr<RooflineStageModel> RooflineStageModel::Create(const v1::ChipSpec& spec,
+                                                              const model::ModelSpec& m,
+                                                              const v1::ChipShard& stage,
+                                                              int tensor_parallel,
+                                                              model::KvDtype kv_dtype) {
   const v1::RooflineSpec& r = spec.roofline();
-  for (auto [name, v] : {std::pair{"memory_bandwidth_bytes_per_s", r.memory_bandwidth_bytes_per_s()},
-                         std::pair{"dense_bf16_flops", r.dense_bf16_flops()},
-                         std::pair{"bandwidth_efficiency", r.bandwidth_efficiency()},
-                         std::pair{"compute_efficiency", r.compute_efficiency()}}) {
+  for (auto [name, v] :
+       {std::pair{"memory_bandwidth_bytes_per_s", r.memory_bandwidth_bytes_per_s()},
+        std::pair{"dense_bf16_flops", r.dense_bf16_flops()},
+        std::pair{"bandwidth_efficiency", r.bandwidth_efficiency()},
+        std::pair{"compute_efficiency", r.compute_efficiency()}}) {
     if (!(v > 0)) {
       return absl::InvalidArgumentError(
           absl::StrCat(spec.name(), ": roofline.", name, " must be > 0, got ", v));
     }
   }
   if (tensor_parallel > 1 && !(r.interconnect_bytes_per_s() > 0)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        spec.name(), ": roofline.interconnect_bytes_per_s must be > 0 for "
+    return absl::InvalidArgumentError(
+        absl::StrCat(spec.name(),
+                     ": roofline.interconnect_bytes_per_s must be > 0 for "
                      "tensor parallelism"));
   }
   RooflineStageModel s;
@@ -49,7 +53,8 @@ absl::StatusOr<RooflineStageModel> RooflineStageModel::Create(
   for (const v1::LayerSlice& sl : stage.layers()) {
     const model::LayerSpec& l = m.layers[sl.layer()];
     ++s.layers_;
-    s.fixed_weights_ += model::SumWeights(l.attention) + model::SumWeights(l.dense_mlp) + model::SumWeights(l.shared_expert);
+    s.fixed_weights_ += model::SumWeights(l.attention) + model::SumWeights(l.dense_mlp) +
+                        model::SumWeights(l.shared_expert);
     if (l.router) s.fixed_weights_ += l.router->weights();
     s.active_weights_per_token_ += l.ActiveMatmulWeights();
     if (l.ffn_kind == model::FfnKind::kMoe) {
@@ -67,8 +72,8 @@ absl::StatusOr<RooflineStageModel> RooflineStageModel::Create(
   s.kv_capacity_bytes_ = static_cast<int64_t>(
       std::max(0.0, RooflineMemoryBudget::kUsableFraction * memory - weight_bytes));
   if (spec.kv_capacity_bytes() > 0) {
-    s.kv_capacity_bytes_ = std::min<int64_t>(s.kv_capacity_bytes_,
-                                             spec.kv_capacity_bytes() * s.tp_);
+    s.kv_capacity_bytes_ =
+        std::min<int64_t>(s.kv_capacity_bytes_, spec.kv_capacity_bytes() * s.tp_);
   }
   return s;
 }
@@ -81,8 +86,7 @@ double RooflineStageModel::FixedOverheadSeconds() const {
 }
 
 double RooflineStageModel::CollectiveLatencySeconds() const {
-  return (spec_.interconnect_latency_ns() +
-          (tp_ - 1) * spec_.interconnect_latency_per_peer_ns()) *
+  return (spec_.interconnect_latency_ns() + (tp_ - 1) * spec_.interconnect_latency_per_peer_ns()) *
          1e-9;
 }
 
@@ -121,9 +125,8 @@ SimTime RooflineStageModel::StepTime(const std::vector<BatchItem>& batch) const 
     weights += expert_weights;
   }
   weights += static_cast<double>(head_weights_);
-  const double bytes = weights * bytes_per_param_ +
-                       kv_reads * layers_ *
-                           static_cast<double>(kv_bytes_per_position_);
+  const double bytes =
+      weights * bytes_per_param_ + kv_reads * layers_ * static_cast<double>(kv_bytes_per_position_);
   const double flops =
       2.0 * static_cast<double>(active_weights_per_token_) * tokens +
       layers_ * (positions * decode_attn_flops_ + prefill_positions * prefill_attn_flops_) +
@@ -150,8 +153,7 @@ SimTime RooflineStageModel::StepTime(const std::vector<BatchItem>& batch) const 
     const double all_reduce = lat + 2.0 * frac * act / bw;
     const double all_to_all =
         2.0 * (lat + frac * act * static_cast<double>(experts_per_token_) / bw);
-    t_comm = layers_ * all_reduce + (layers_ - moe_layers_) * all_reduce +
-             moe_layers_ * all_to_all;
+    t_comm = layers_ * all_reduce + (layers_ - moe_layers_) * all_reduce + moe_layers_ * all_to_all;
   }
   const double t_overhead = FixedOverheadSeconds();
   return SimTime::FromSeconds(std::max(t_mem, t_compute) + t_comm + t_overhead);

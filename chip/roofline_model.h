@@ -66,8 +66,7 @@ class RooflineStageModel {
  public:
   static absl::StatusOr<RooflineStageModel> Create(const v1::ChipSpec& spec,
                                                    const model::ModelSpec& m,
-                                                   const v1::ChipShard& stage,
-                                                   int tensor_parallel,
+                                                   const v1::ChipShard& stage, int tensor_parallel,
                                                    model::KvDtype kv_dtype);
 
   // Duration of one forward step over `batch`.
@@ -91,11 +90,11 @@ class RooflineStageModel {
   int tp_ = 1;
   int max_batch_ = 256;
   int64_t max_batch_tokens_ = 0;  // 0 = no cap
-  double peak_flops_ = 0;       // at the weight format's compute precision
-  double bytes_per_param_ = 2;  // stored weight bytes per parameter
+  double peak_flops_ = 0;         // at the weight format's compute precision
+  double bytes_per_param_ = 2;    // stored weight bytes per parameter
   int64_t hidden_ = 0;
-  int64_t kv_bytes_per_position_ = 0;   // per layer
-  int64_t decode_attn_flops_ = 0;       // per position per layer
+  int64_t kv_bytes_per_position_ = 0;  // per layer
+  int64_t decode_attn_flops_ = 0;      // per position per layer
   int64_t prefill_attn_flops_ = 0;
   int layers_ = 0;
   int moe_layers_ = 0;

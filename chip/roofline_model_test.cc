@@ -20,8 +20,8 @@ TEST(RooflineModelTest, Llama8bDecodeOnOneH100ByHand) {
   // Batch of one decode token attending 1000 positions: read every weight
   // once (fp8 with 128x128 block scales: 4097/512 bits), the KV of 1000
   // positions x 32 layers x 2048 B; memory-bound.
-  const double weights = 32.0 * (4096.0 * 4096 * 2 + 2 * 4096 * 1024 + 3 * 4096 * 14336) +
-                         128256.0 * 4096;
+  const double weights =
+      32.0 * (4096.0 * 4096 * 2 + 2 * 4096 * 1024 + 3 * 4096 * 14336) + 128256.0 * 4096;
   const double bytes = weights * (4097.0 / 512 / 8) + 1000.0 * 32 * 2048;
   const double t_mem = bytes / (3.35e12 * 0.85);
   const double flops = 2 * weights + 32 * 1000.0 * 4 * 32 * 128;
@@ -29,8 +29,8 @@ TEST(RooflineModelTest, Llama8bDecodeOnOneH100ByHand) {
   ASSERT_GT(t_mem, t_compute);
   const v1::RooflineSpec& r = spec.roofline();
   const double expected =
-      t_mem + (r.step_overhead_ns() +
-               32 * (r.layer_overhead_ns() + r.dense_layer_overhead_ns())) * 1e-9;
+      t_mem +
+      (r.step_overhead_ns() + 32 * (r.layer_overhead_ns() + r.dense_layer_overhead_ns())) * 1e-9;
   EXPECT_NEAR(rf->StepTime({BatchItem{999, 1}}).ToSeconds(), expected, 1e-12);
 }
 
@@ -51,7 +51,6 @@ TEST(RooflineModelTest, MoeBatchTouchesExpectedDistinctExperts) {
   // read 8 x (1 - (6/8)^64) ~ all 8.
 }
 
-
 // Compute-bound decode (bandwidth made huge): every decode token pays its
 // matmuls, its attention and the LM head.
 TEST(RooflineModelTest, ComputeBoundDecodeCountsEveryTokensLogits) {
@@ -66,11 +65,10 @@ TEST(RooflineModelTest, ComputeBoundDecodeCountsEveryTokensLogits) {
   // 64 decode tokens, no cached context: each attends one position.
   const double flops = 2 * layer_weights * 64 + 32 * 64.0 * 4 * 32 * 128 + 2 * head * 64;
   const v1::RooflineSpec& r = spec.roofline();
-  const double expected = flops / (1978.9e12 * 0.6) +
-                          (r.step_overhead_ns() +
-                           32 * (r.layer_overhead_ns() + r.dense_layer_overhead_ns())) * 1e-9;
-  EXPECT_NEAR(rf.StepTime(std::vector<BatchItem>(64, BatchItem{0, 1})).ToSeconds(), expected,
-              1e-9);
+  const double expected =
+      flops / (1978.9e12 * 0.6) +
+      (r.step_overhead_ns() + 32 * (r.layer_overhead_ns() + r.dense_layer_overhead_ns())) * 1e-9;
+  EXPECT_NEAR(rf.StepTime(std::vector<BatchItem>(64, BatchItem{0, 1})).ToSeconds(), expected, 1e-9);
 }
 
 // A prompt chunk reads the K/V it attends once per query tile: a 300-token
@@ -141,8 +139,8 @@ TEST(RooflineModelTest, OverheadsAreChargedPerKernelClass) {
   for (const Case& c : cases) {
     v1::ChipSpec changed = spec;
     c.set(*changed.mutable_roofline(), c.ns);
-    EXPECT_NEAR(static_cast<double>(step(changed, 8) - base),
-                static_cast<double>(c.expected_ps), 2.0);
+    EXPECT_NEAR(static_cast<double>(step(changed, 8) - base), static_cast<double>(c.expected_ps),
+                2.0);
   }
 }
 

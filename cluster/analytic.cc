@@ -15,11 +15,14 @@ namespace {
 
 double MeanOf(const v1::LengthDist& d) {
   switch (d.kind_case()) {
-    case v1::LengthDist::kFixed: return d.fixed();
-    case v1::LengthDist::kUniform: return (d.uniform().min() + d.uniform().max()) / 2.0;
+    case v1::LengthDist::kFixed:
+      return d.fixed();
+    case v1::LengthDist::kUniform:
+      return (d.uniform().min() + d.uniform().max()) / 2.0;
     case v1::LengthDist::kLognormal:
       return d.lognormal().median() * std::exp(d.lognormal().sigma() * d.lognormal().sigma() / 2);
-    default: return 1;
+    default:
+      return 1;
   }
 }
 
@@ -60,8 +63,7 @@ double ExpectedBranch(const Simulation& sim, int stage, int seg_index, int64_t c
 }
 
 // One pass of an item (count tokens after `context`) through stage s.
-double StageSeconds(const Simulation& sim, int s, int64_t context, int64_t count,
-                    bool prefill) {
+double StageSeconds(const Simulation& sim, int s, int64_t context, int64_t count, bool prefill) {
   if (!sim.hardwired()) {
     return sim.roofline_model(s)
         .StepTime({chip::BatchItem{context, count, prefill, true}})
@@ -81,7 +83,8 @@ double PassSeconds(const Simulation& sim, int64_t context, int64_t count) {
   const int n = sim.num_stages();
   for (int s = 0; s < n; ++s) {
     t += StageSeconds(sim, s, context, count, false);
-    if (s + 1 < n) t += Delay(sim, sim.stage_lp(s), sim.stage_lp(s + 1), sim.constants().HandoffBytes(count));
+    if (s + 1 < n)
+      t += Delay(sim, sim.stage_lp(s), sim.stage_lp(s + 1), sim.constants().HandoffBytes(count));
   }
   return t;
 }
@@ -148,7 +151,8 @@ AnalyticEstimate Analyze(const Simulation& sim) {
       double free = 0;
       for (size_t k = 0; k < chunks.size(); ++k) {
         const double begin = std::max(chunks[k].arrive, free);
-        free = begin + sim.hardwired_model(s).Occupancy(chunks[k].start, chunks[k].count).ToSeconds();
+        free =
+            begin + sim.hardwired_model(s).Occupancy(chunks[k].start, chunks[k].count).ToSeconds();
         done[k] = begin + StageSeconds(sim, s, chunks[k].start, chunks[k].count, true);
       }
     } else {
@@ -161,8 +165,7 @@ AnalyticEstimate Analyze(const Simulation& sim) {
       size_t next = 0;
       double free = 0;
       while (next < chunks.size() || !queue.empty()) {
-        const double begin =
-            queue.empty() ? std::max(free, chunks[next].arrive) : free;
+        const double begin = queue.empty() ? std::max(free, chunks[next].arrive) : free;
         for (; next < chunks.size() && chunks[next].arrive <= begin; ++next) {
           Message m;
           m.type = MsgType::kWork;
@@ -244,7 +247,8 @@ AnalyticEstimate Analyze(const Simulation& sim) {
     const auto& rf0 = sim.roofline_model(0);
     int64_t step_cap = rf0.max_batch();
     if (rf0.max_batch_tokens() > 0) {
-      step_cap = std::min<int64_t>(step_cap, std::max<int64_t>(1, rf0.max_batch_tokens() / (1 + d)));
+      step_cap =
+          std::min<int64_t>(step_cap, std::max<int64_t>(1, rf0.max_batch_tokens() / (1 + d)));
     }
     const int64_t batch = std::min<int64_t>(a.max_concurrent_requests, step_cap);
     double t = 0;
@@ -260,8 +264,8 @@ AnalyticEstimate Analyze(const Simulation& sim) {
     a.peak_output_tokens_per_s = batch > 0 ? batch * produced / t : 0;
     a.bottleneck = absl::StrCat("batch of ", batch, " (",
                                 batch == a.max_concurrent_requests ? "KV cache"
-                                : batch == rf0.max_batch()  ? "max_batch"
-                                                            : "token budget",
+                                : batch == rf0.max_batch()         ? "max_batch"
+                                                                   : "token budget",
                                 ") per forward step");
   }
   return a;

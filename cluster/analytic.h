@@ -13,7 +13,7 @@
 namespace etchsim::cluster {
 
 struct AnalyticEstimate {
-  int64_t input_len = 0;   // lengths used (means of the distributions)
+  int64_t input_len = 0;  // lengths used (means of the distributions)
   int64_t output_len = 0;
   double single_user_ttft_s = 0;
   double single_user_tpot_s = 0;  // mean over the decode steps

@@ -36,8 +36,7 @@ std::vector<Message> TakeStep(std::deque<Message>& queue, const StepLimits& limi
       queue.pop_front();
       continue;
     }
-    const int64_t room =
-        limits.token_budget == 0 ? m.count : limits.token_budget - tokens;
+    const int64_t room = limits.token_budget == 0 ? m.count : limits.token_budget - tokens;
     if (room <= 0) break;
     if (room >= m.count) {
       step.push_back(m);
@@ -65,8 +64,7 @@ std::vector<chip::BatchItem> ToBatchItems(const std::vector<Message>& items) {
   out.reserve(items.size());
   for (const Message& m : items) {
     const bool prefill = IsPrefill(m);
-    out.push_back({m.context, m.count, prefill,
-                   !prefill || (m.flags & kFlagLastChunk) != 0});
+    out.push_back({m.context, m.count, prefill, !prefill || (m.flags & kFlagLastChunk) != 0});
   }
   return out;
 }

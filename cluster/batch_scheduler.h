@@ -22,8 +22,8 @@
 namespace etchsim::cluster {
 
 struct StepLimits {
-  int max_batch = 256;         // sequences per step (> 0)
-  int64_t token_budget = 0;    // tokens per step; 0 = no budget
+  int max_batch = 256;       // sequences per step (> 0)
+  int64_t token_budget = 0;  // tokens per step; 0 = no budget
 };
 
 // Removes from `queue` the work items of the next forward step and

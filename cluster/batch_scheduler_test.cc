@@ -24,8 +24,7 @@ Message Chunk(int32_t request, int32_t context, int32_t count, bool last) {
 TEST(BatchSchedulerTest, EveryDecodeJoinsBeforeAnyPromptChunk) {
   // A prompt chunk queued ahead of three decodes does not push them out:
   // running sequences come first, as in vLLM's scheduler.
-  std::deque<Message> q = {Chunk(9, 0, 100, true), Decode(1, 10), Decode(2, 20),
-                           Decode(3, 30)};
+  std::deque<Message> q = {Chunk(9, 0, 100, true), Decode(1, 10), Decode(2, 20), Decode(3, 30)};
   const std::vector<Message> step = TakeStep(q, {.max_batch = 8, .token_budget = 64});
   ASSERT_EQ(step.size(), 4u);
   EXPECT_EQ(step[0].request, 1);

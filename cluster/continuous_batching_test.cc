@@ -17,9 +17,9 @@ struct Point {
   double ttft_s = 0;
 };
 
-Point Serve(const std::string& model, const std::string& chip, int chips, int users,
-          int requests, int64_t input_len, int64_t output_len, double ramp_up_s = 0,
-          double duration_s = 0, double warmup_s = 0) {
+Point Serve(const std::string& model, const std::string& chip, int chips, int users, int requests,
+            int64_t input_len, int64_t output_len, double ramp_up_s = 0, double duration_s = 0,
+            double warmup_s = 0) {
   v1::Scenario s = DefaultScenario();
   s.mutable_workload()->mutable_closed_loop()->set_ramp_up_s(ramp_up_s);
   s.set_duration_s(duration_s);

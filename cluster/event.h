@@ -30,24 +30,24 @@ enum class MsgType : uint8_t {
 };
 
 // Flags on kWork.
-inline constexpr uint8_t kFlagPrefill = 1;  // a prompt chunk (not decode)
+inline constexpr uint8_t kFlagPrefill = 1;    // a prompt chunk (not decode)
 inline constexpr uint8_t kFlagLastChunk = 2;  // last chunk of the prompt
-inline constexpr uint8_t kFlagFinal = 4;    // the request's last step
+inline constexpr uint8_t kFlagFinal = 4;      // the request's last step
 
 // A fixed-size, trivially copyable payload (no allocation per event).
 struct Message {
   MsgType type = MsgType::kNone;
   uint8_t flags = 0;
-  uint16_t layer = 0;      // MoE layer for dispatch/combine
-  int32_t dst = -1;        // final destination LP (forwarded until reached)
+  uint16_t layer = 0;  // MoE layer for dispatch/combine
+  int32_t dst = -1;    // final destination LP (forwarded until reached)
   int32_t request = -1;
-  int32_t context = 0;     // KV positions before this item
-  int32_t count = 0;       // tokens in the item (dispatch: experts)
-  int32_t remaining = 0;   // tokens still to generate after this item
-  int32_t step = 0;        // decode step index of the request
-  int32_t origin = -1;     // LP that created the message
-  int32_t aux = 0;         // type-specific (timer kind, segment, ...)
-  int32_t bytes = 0;       // size on the wire
+  int32_t context = 0;    // KV positions before this item
+  int32_t count = 0;      // tokens in the item (dispatch: experts)
+  int32_t remaining = 0;  // tokens still to generate after this item
+  int32_t step = 0;       // decode step index of the request
+  int32_t origin = -1;    // LP that created the message
+  int32_t aux = 0;        // type-specific (timer kind, segment, ...)
+  int32_t bytes = 0;      // size on the wire
   // A switch's last link to the destination, whose queue the destination
   // models on receipt (see NodeLp::Transmit); -1 = already delivered.
   int32_t ingress = -1;
@@ -58,9 +58,7 @@ inline constexpr int kSeqBits = 40;
 inline constexpr uint64_t MakeKey(LpId src, uint64_t seq) {
   return (static_cast<uint64_t>(src) << kSeqBits) | seq;
 }
-inline constexpr LpId KeySender(uint64_t key) {
-  return static_cast<LpId>(key >> kSeqBits);
-}
+inline constexpr LpId KeySender(uint64_t key) { return static_cast<LpId>(key >> kSeqBits); }
 
 struct Event {
   SimTime time;

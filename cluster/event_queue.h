@@ -53,7 +53,7 @@ class EventQueue {
   void PushZero(const Node& n);  // into bucket 0's (time, key) heap
 
   std::vector<Node> buckets_[65];
-  int64_t last_ = 0;  // coarse time of bucket 0
+  int64_t last_ = 0;   // coarse time of bucket 0
   int64_t floor_ = 0;  // exact time of the last event popped (monotone)
   size_t size_ = 0;
   std::vector<Payload> slab_;

@@ -78,7 +78,9 @@ TEST(EventQueueTest, RandomInterleavingMatchesASortedReference) {
     const int op = static_cast<int>(rng.UniformInt(0, 9));
     if (op < 5 || ref.empty()) {
       Event e{SimTime::Picos(floor + rng.UniformInt(0, 1 << (rng.UniformInt(0, 30)))),
-              MakeKey(static_cast<LpId>(rng.UniformInt(0, 5)), seq++), 0, {}};
+              MakeKey(static_cast<LpId>(rng.UniformInt(0, 5)), seq++),
+              0,
+              {}};
       q.Push(e);
       ref.insert(std::upper_bound(ref.begin(), ref.end(), e, EarlierThan), e);
     } else if (op < 7) {

@@ -128,9 +128,7 @@ void HostLp::TryAdmit(Outbox& out) {
   }
 }
 
-void HostLp::SetKv(SimTime at) {
-  kv_.Set(at, kv_tokens_);
-}
+void HostLp::SetKv(SimTime at) { kv_.Set(at, kv_tokens_); }
 
 void HostLp::OnTokens(const Message& m, Outbox& out) {
   Request& r = requests_[m.request];
@@ -172,8 +170,8 @@ void HostLp::OnTokens(const Message& m, Outbox& out) {
       tpot_s = static_cast<double>(tpot) * 1e-12;
       r_.tpot_ps.Add(static_cast<uint64_t>(tpot));
       if (decode > SimTime::Zero()) {
-        r_.tokens_per_s_per_user_milli.Add(static_cast<uint64_t>(
-            std::llround(1000.0 * (r.output - 1) / decode.ToSeconds())));
+        r_.tokens_per_s_per_user_milli.Add(
+            static_cast<uint64_t>(std::llround(1000.0 * (r.output - 1) / decode.ToSeconds())));
       }
     }
     const v1::Slo& slo = config_.scenario.slo();
@@ -181,8 +179,7 @@ void HostLp::OnTokens(const Message& m, Outbox& out) {
         (slo.tpot_s() == 0 || tpot_s <= slo.tpot_s())) {
       ++r_.slo_met;
     }
-    if (config_.scenario.max_requests() > 0 &&
-        r_.completed >= config_.scenario.max_requests()) {
+    if (config_.scenario.max_requests() > 0 && r_.completed >= config_.scenario.max_requests()) {
       stopped_ = true;
       out.StopAt(now);
     }

@@ -19,7 +19,7 @@ struct HostConfig {
   v1::Scenario scenario;
   std::vector<TraceRequest> trace;  // for trace workloads
   LpId first_stage = 1;
-  int64_t kv_capacity_tokens = 0;   // admission limit (context tokens)
+  int64_t kv_capacity_tokens = 0;  // admission limit (context tokens)
   int32_t draft_len = 0;
   SimTime window_start;
   SimTime host_overhead;
@@ -29,8 +29,8 @@ struct HostResult {
   base::LogHistogram ttft_ps, tpot_ps, itl_ps, e2e_ps, queue_ps;
   base::LogHistogram tokens_per_s_per_user_milli;  // per request, x1000
   int64_t arrivals = 0;
-  int64_t completed = 0;     // measured requests completed
-  int64_t rejected = 0;      // can never fit the KV cache
+  int64_t completed = 0;  // measured requests completed
+  int64_t rejected = 0;   // can never fit the KV cache
   int64_t in_flight_at_end = 0;
   int64_t output_tokens = 0;  // emitted in the window
   int64_t input_tokens = 0;   // of measured completed requests
@@ -77,8 +77,8 @@ class HostLp : public NodeLp {
   base::Rng gaps_;
   std::vector<Request> requests_;
   std::deque<int32_t> waiting_;
-  int64_t reserved_ = 0;   // admitted requests' full KV need
-  int64_t kv_tokens_ = 0;  // context tokens currently held
+  int64_t reserved_ = 0;       // admitted requests' full KV need
+  int64_t kv_tokens_ = 0;      // context tokens currently held
   int64_t emitted_total_ = 0;  // output tokens, warm-up included (metrics)
   int64_t admitted_now_ = 0;   // admitted, not yet complete (metrics)
   size_t next_trace_ = 0;

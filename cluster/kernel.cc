@@ -51,7 +51,7 @@ SimTime Kernel::Run(SimTime end) {
       for (auto& lp : lps_) lp->Compact(e.time);
     }
   }
-  if (stop_ < end) return stop_;        // an LP stopped the run
+  if (stop_ < end) return stop_;         // an LP stopped the run
   if (end < SimTime::Max()) return end;  // the scenario's duration
   return last;                           // ran out of events
 }

@@ -63,8 +63,8 @@ void ProcessExecutor::Receive(int from, SimTime promise, const std::vector<Event
     // run would silently differ from the in-process one, so stop loudly.
     if (e.time < last_time_ && error_.empty()) {
       error_ = absl::StrCat("causality violation: rank ", rank_, " received an event at ",
-                            e.time.ToString(), " from rank ", from,
-                            " after processing up to ", last_time_.ToString());
+                            e.time.ToString(), " from rank ", from, " after processing up to ",
+                            last_time_.ToString());
     }
     queue_.Push(e);
   }

@@ -35,8 +35,8 @@ class ProcessExecutor {
  public:
   // `lps` holds an LP for every id the plan assigns to `rank` (others null).
   // REQUIRES: `plan` outlives the executor.
-  ProcessExecutor(int rank, const ChannelPlan& plan,
-                  std::vector<std::unique_ptr<Lp>> lps, SimTime end);
+  ProcessExecutor(int rank, const ChannelPlan& plan, std::vector<std::unique_ptr<Lp>> lps,
+                  SimTime end);
 
   int rank() const { return rank_; }
   // Seeds an event for a local LP, as sent by `src` (a local LP).

@@ -2,7 +2,6 @@
 // every stage in its own executor, must reproduce the single-process
 // report byte for byte.
 #include "cluster/pdes.h"
-#include "cluster/run_protocol.h"
 
 #include <deque>
 #include <fstream>
@@ -10,6 +9,7 @@
 #include "cluster/analytic.h"
 #include "cluster/channels.h"
 #include "cluster/report.h"
+#include "cluster/run_protocol.h"
 #include "cluster/scenario.h"
 #include "gtest/gtest.h"
 

@@ -5,10 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/proto_json.h"
 #include "base/status_macros.h"
 #include "base/text_table.h"
 #include "cluster/scenario.h"
-#include "base/proto_json.h"
 #include "cost/energy.h"
 #include "cost/tco.h"
 
@@ -101,7 +101,8 @@ absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const Analytic
     base::LogHistogram wh;
     const int64_t full = static_cast<int64_t>(std::floor(measured_s / window + 1e-9));
     for (int64_t i = 0; i < full; ++i) {
-      const int64_t tokens = i < static_cast<int64_t>(h.window_tokens.size()) ? h.window_tokens[i] : 0;
+      const int64_t tokens =
+          i < static_cast<int64_t>(h.window_tokens.size()) ? h.window_tokens[i] : 0;
       wh.Add(static_cast<uint64_t>(std::llround(tokens / window * 1000.0)));
     }
     ot.set_p50(static_cast<double>(wh.Quantile(0.50)) * 1e-3);
@@ -128,7 +129,8 @@ absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const Analytic
   const double kv_mean_tokens =
       measured_s > 0 ? static_cast<double>(h.kv_token_integral) / (measured_s * 1e12) : 0.0;
   for (const StageInfo& st : r.stages) {
-    const double busy_s = std::min(measured_s, (st.stats.busy_ps + st.stats.expert_busy_ps) * 1e-12);
+    const double busy_s =
+        std::min(measured_s, (st.stats.busy_ps + st.stats.expert_busy_ps) * 1e-12);
     const double energy = cost::DeviceEnergyJoules(r.chip, st.devices, measured_s, busy_s);
     chip_energy += energy;
     v1::StageReport& c = *j.add_chips();
@@ -148,8 +150,8 @@ absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const Analytic
     c.set_energy_j(energy);
     c.set_average_power_w(measured_s > 0 ? energy / measured_s : 0.0);
   }
-  const double it_energy = cost::ItEnergyJoules(
-      chip_energy, r.num_servers, cost::ServerOverheadWatts(s, r.chip), measured_s);
+  const double it_energy = cost::ItEnergyJoules(chip_energy, r.num_servers,
+                                                cost::ServerOverheadWatts(s, r.chip), measured_s);
   j.set_energy_j_per_token(h.output_tokens > 0 ? it_energy / h.output_tokens : 0.0);
   j.set_average_power_w(measured_s > 0 ? it_energy / measured_s : 0.0);
 
@@ -205,10 +207,10 @@ std::string ReportText(const v1::Report& j) {
   auto f = [](double v, int d) { return base::Fixed(v, d); };
   auto ms = [&](double x) { return f(x * 1e3, 3); };
   const v1::ScenarioSummary& sc = j.scenario();
-  std::string out = absl::StrFormat(
-      "%s on %d x %s (%s, %d stage%s, %s topology, %d server%s)\n", j.model(), j.num_chips(),
-      j.chip(), j.strategy(), j.num_stages(), j.num_stages() == 1 ? "" : "s", j.topology(),
-      j.num_servers(), j.num_servers() == 1 ? "" : "s");
+  std::string out = absl::StrFormat("%s on %d x %s (%s, %d stage%s, %s topology, %d server%s)\n",
+                                    j.model(), j.num_chips(), j.chip(), j.strategy(),
+                                    j.num_stages(), j.num_stages() == 1 ? "" : "s", j.topology(),
+                                    j.num_servers(), j.num_servers() == 1 ? "" : "s");
   const v1::WorkloadSummary& w = sc.workload();
   std::string load;
   if (w.kind() == "closed_loop") {
@@ -223,9 +225,10 @@ std::string ReportText(const v1::Report& j) {
     absl::StrAppend(&load, ", input ", w.input_len(), " / output ", w.output_len(), " tokens");
   }
   absl::StrAppend(&out, "workload: ", load, "; seed ", sc.seed(), "\n");
-  absl::StrAppend(&out, "measured ", f(j.measured_s(), 4), " s of virtual time: ",
-                  j.requests_completed(), " requests completed, ", j.requests_in_flight_at_end(),
-                  " in flight, ", j.requests_rejected(), " rejected\n\n");
+  absl::StrAppend(&out, "measured ", f(j.measured_s(), 4),
+                  " s of virtual time: ", j.requests_completed(), " requests completed, ",
+                  j.requests_in_flight_at_end(), " in flight, ", j.requests_rejected(),
+                  " rejected\n\n");
 
   base::TextTable t({"metric", "mean", "p50", "p90", "p99"});
   auto row_ms = [&](const std::string& name, const v1::Distribution& x) {
@@ -271,24 +274,28 @@ std::string ReportText(const v1::Report& j) {
   at.AddRow({"  limited by", a.bottleneck()});
   out += at.Render() + "\n";
 
-  base::TextTable ct({"chip", "holds", "util", "expert util", "tokens", "KV mean", "KV peak", "power W"},
-                     {base::TextTable::Align::kRight, base::TextTable::Align::kLeft});
+  base::TextTable ct(
+      {"chip", "holds", "util", "expert util", "tokens", "KV mean", "KV peak", "power W"},
+      {base::TextTable::Align::kRight, base::TextTable::Align::kLeft});
   for (const v1::StageReport& c : j.chips()) {
-    ct.AddRow({absl::StrCat(c.index(), c.devices() > 1 ? absl::StrCat(" (x", c.devices(), ")") : ""),
-               c.holds(), absl::StrCat(f(c.utilization() * 100, 1), "%"),
-               absl::StrCat(f(c.expert_utilization() * 100, 1), "%"), base::WithCommas(c.tokens()),
-               absl::StrCat(f(c.kv_occupancy_mean() * 100, 2), "%"),
-               absl::StrCat(f(c.kv_occupancy_peak() * 100, 2), "%"), f(c.average_power_w(), 1)});
+    ct.AddRow(
+        {absl::StrCat(c.index(), c.devices() > 1 ? absl::StrCat(" (x", c.devices(), ")") : ""),
+         c.holds(), absl::StrCat(f(c.utilization() * 100, 1), "%"),
+         absl::StrCat(f(c.expert_utilization() * 100, 1), "%"), base::WithCommas(c.tokens()),
+         absl::StrCat(f(c.kv_occupancy_mean() * 100, 2), "%"),
+         absl::StrCat(f(c.kv_occupancy_peak() * 100, 2), "%"), f(c.average_power_w(), 1)});
   }
   out += ct.Render() + "\n";
 
   // The busiest links.
   std::vector<const v1::LinkReport*> links;
   for (const v1::LinkReport& l : j.links()) links.push_back(&l);
-  std::stable_sort(links.begin(), links.end(), [](const v1::LinkReport* x, const v1::LinkReport* y) {
-    return x->utilization() > y->utilization();
-  });
-  base::TextTable lt({"busiest links", "util", "bytes", "messages"}, {base::TextTable::Align::kLeft});
+  std::stable_sort(links.begin(), links.end(),
+                   [](const v1::LinkReport* x, const v1::LinkReport* y) {
+                     return x->utilization() > y->utilization();
+                   });
+  base::TextTable lt({"busiest links", "util", "bytes", "messages"},
+                     {base::TextTable::Align::kLeft});
   for (size_t i = 0; i < std::min<size_t>(8, links.size()); ++i) {
     const v1::LinkReport& l = *links[i];
     lt.AddRow({l.name(), absl::StrCat(f(l.utilization() * 100, 2), "%"),

@@ -64,8 +64,7 @@ void ApplyDefaults(v1::Scenario& s) {
   if (c->pue() == 0) c->set_pue(d.cost().pue());
 }
 
-absl::StatusOr<v1::Scenario> ParseScenario(const std::string& text,
-                                           const std::string& source) {
+absl::StatusOr<v1::Scenario> ParseScenario(const std::string& text, const std::string& source) {
   return base::ParseTextProto<v1::Scenario>(text, source);
 }
 
@@ -74,14 +73,13 @@ absl::StatusOr<v1::Scenario> LoadScenarioFile(const std::string& path) {
   return ParseScenario(text, path);
 }
 
-absl::StatusOr<v1::LengthDist> ParseLengthDist(const std::string& spec,
-                                               const std::string& flag) {
+absl::StatusOr<v1::LengthDist> ParseLengthDist(const std::string& spec, const std::string& flag) {
   v1::LengthDist d;
   const std::vector<std::string> parts = absl::StrSplit(spec, ':');
   auto err = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        flag, ": ", why, ", got \"", spec,
-        "\" (use N, uniform:MIN:MAX or lognormal:MEDIAN:SIGMA[:MAX])"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": ", why, ", got \"", spec,
+                     "\" (use N, uniform:MIN:MAX or lognormal:MEDIAN:SIGMA[:MAX])"));
   };
   auto to_int = [&](const std::string& x, int32_t* v) { return absl::SimpleAtoi(x, v); };
   if (parts.size() == 1) {
@@ -114,22 +112,28 @@ absl::StatusOr<v1::LengthDist> ParseLengthDist(const std::string& spec,
 
 std::string DescribeLengthDist(const v1::LengthDist& d) {
   switch (d.kind_case()) {
-    case v1::LengthDist::kFixed: return absl::StrCat(d.fixed());
+    case v1::LengthDist::kFixed:
+      return absl::StrCat(d.fixed());
     case v1::LengthDist::kUniform:
       return absl::StrCat("uniform:", d.uniform().min(), ":", d.uniform().max());
     case v1::LengthDist::kLognormal:
       return absl::StrCat("lognormal:", d.lognormal().median(), ":", d.lognormal().sigma(),
                           d.lognormal().max() ? absl::StrCat(":", d.lognormal().max()) : "");
-    default: return "unset";
+    default:
+      return "unset";
   }
 }
 
 int64_t MaxOf(const v1::LengthDist& d) {
   switch (d.kind_case()) {
-    case v1::LengthDist::kFixed: return d.fixed();
-    case v1::LengthDist::kUniform: return d.uniform().max();
-    case v1::LengthDist::kLognormal: return d.lognormal().max() > 0 ? d.lognormal().max() : -1;
-    default: return 0;
+    case v1::LengthDist::kFixed:
+      return d.fixed();
+    case v1::LengthDist::kUniform:
+      return d.uniform().max();
+    case v1::LengthDist::kLognormal:
+      return d.lognormal().max() > 0 ? d.lognormal().max() : -1;
+    default:
+      return 0;
   }
 }
 

@@ -19,8 +19,7 @@ namespace etchsim::cluster {
 v1::Scenario DefaultScenario();
 
 // Parses a text-format Scenario; errors carry `source` and the position.
-absl::StatusOr<v1::Scenario> ParseScenario(const std::string& text,
-                                           const std::string& source);
+absl::StatusOr<v1::Scenario> ParseScenario(const std::string& text, const std::string& source);
 absl::StatusOr<v1::Scenario> LoadScenarioFile(const std::string& path);
 
 // Fills unset fields with defaults (every field DefaultScenario sets).
@@ -30,8 +29,7 @@ void ApplyDefaults(v1::Scenario& s);
 
 // Length distribution from a flag value: "1024", "uniform:512:2048",
 // "lognormal:1024:0.5" (median:sigma) or "lognormal:1024:0.5:8192" (cap).
-absl::StatusOr<v1::LengthDist> ParseLengthDist(const std::string& spec,
-                                               const std::string& flag);
+absl::StatusOr<v1::LengthDist> ParseLengthDist(const std::string& spec, const std::string& flag);
 std::string DescribeLengthDist(const v1::LengthDist& d);
 // Largest value the distribution can produce (-1 = unbounded).
 int64_t MaxOf(const v1::LengthDist& d);

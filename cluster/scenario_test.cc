@@ -1,6 +1,6 @@
 #include "cluster/scenario.h"
-#include "cluster/scenario_validate.h"
 
+#include "cluster/scenario_validate.h"
 #include "gtest/gtest.h"
 
 namespace etchsim::cluster {
@@ -45,13 +45,14 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"ZeroUsers", "workload { closed_loop { users: 0 } }",
             "scenario: workload.closed_loop.users must be in [1, 100000], got 0"},
         Bad{"ZeroRate", "workload { poisson { rate_per_s: 0 } }",
-            "scenario: workload.poisson.rate_per_s must be a finite number in [0.001, 1e+06], got 0"},
-        Bad{"UniformBackwards",
-            "workload { input_len { uniform { min: 10 max: 5 } } }",
+            "scenario: workload.poisson.rate_per_s must be a finite number in [0.001, 1e+06], got "
+            "0"},
+        Bad{"UniformBackwards", "workload { input_len { uniform { min: 10 max: 5 } } }",
             "scenario: workload.input_len uniform needs 1 <= min <= max, got [10, 5]"},
         Bad{"Acceptance", "speculative { draft_len: 2 acceptance_rate: 1.5 }",
             "scenario: speculative.acceptance_rate must be a finite number in [0, 1], got 1.5"},
-        Bad{"Pue", "cost { pue: 0.5 }", "scenario: cost.pue must be a finite number in [1, 10], got 0.5"},
+        Bad{"Pue", "cost { pue: 0.5 }",
+            "scenario: cost.pue must be a finite number in [1, 10], got 0.5"},
         Bad{"Warmup", "duration_s: 1 warmup_s: 2",
             "scenario: warmup_s must be < duration_s (1), got 2"},
         Bad{"RampUpNegative", "workload { closed_loop { users: 2 ramp_up_s: -1 } }",

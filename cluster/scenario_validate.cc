@@ -55,9 +55,9 @@ absl::Status ValidateWorkload(const v1::Scenario& s) {
         if (rounds * c.think_time_s() > kMaxVirtualSeconds) {
           return Bad("workload.closed_loop.think_time_s",
                      absl::StrCat("with max_requests ", s.max_requests(), " and ", c.users(),
-                                  " users, the run would think for ",
-                                  rounds * c.think_time_s(), " virtual seconds, more than the ",
-                                  kMaxVirtualSeconds, " the clock allows; set duration_s"));
+                                  " users, the run would think for ", rounds * c.think_time_s(),
+                                  " virtual seconds, more than the ", kMaxVirtualSeconds,
+                                  " the clock allows; set duration_s"));
         }
       }
       break;
@@ -67,17 +67,16 @@ absl::Status ValidateWorkload(const v1::Scenario& s) {
       RETURN_IF_ERROR(Range("workload.poisson.rate_per_s", rate, 1e-3, 1e6));
       const double arrivals = duration > 0 ? rate * duration : 0;
       if (arrivals > static_cast<double>(kMaxRequests)) {
-        return Bad("workload.poisson.rate_per_s",
-                   absl::StrCat("x duration_s gives ", arrivals,
-                                " expected arrivals, more than the ", kMaxRequests,
-                                " a run may hold"));
+        return Bad("workload.poisson.rate_per_s", absl::StrCat("x duration_s gives ", arrivals,
+                                                               " expected arrivals, more than the ",
+                                                               kMaxRequests, " a run may hold"));
       }
       if (duration == 0 && static_cast<double>(s.max_requests()) / rate > kMaxVirtualSeconds) {
-        return Bad("workload.poisson.rate_per_s",
-                   absl::StrCat("is too low for max_requests ", s.max_requests(),
-                                ": arrivals would span ", s.max_requests() / rate,
-                                " virtual seconds, more than the ", kMaxVirtualSeconds,
-                                " the clock allows"));
+        return Bad(
+            "workload.poisson.rate_per_s",
+            absl::StrCat("is too low for max_requests ", s.max_requests(), ": arrivals would span ",
+                         s.max_requests() / rate, " virtual seconds, more than the ",
+                         kMaxVirtualSeconds, " the clock allows"));
       }
       break;
     }
@@ -99,9 +98,9 @@ absl::Status ValidateWorkload(const v1::Scenario& s) {
 
 absl::Status ValidateLengthDist(const v1::LengthDist& d, absl::string_view field) {
   auto Bad = [&](absl::string_view what) {
-    return absl::InvalidArgumentError(
-        absl::StartsWith(field, "--") ? absl::StrCat(field, ": ", what)
-                                      : absl::StrCat("scenario: ", field, " ", what));
+    return absl::InvalidArgumentError(absl::StartsWith(field, "--")
+                                          ? absl::StrCat(field, ": ", what)
+                                          : absl::StrCat("scenario: ", field, " ", what));
   };
   const int64_t max_ctx = model::kMaxContextTokens;
   switch (d.kind_case()) {
@@ -110,18 +109,17 @@ absl::Status ValidateLengthDist(const v1::LengthDist& d, absl::string_view field
       break;
     case v1::LengthDist::kUniform:
       if (d.uniform().min() < 1 || d.uniform().max() < d.uniform().min()) {
-        return Bad(absl::StrCat("uniform needs 1 <= min <= max, got [", d.uniform().min(),
-                                ", ", d.uniform().max(), "]"));
+        return Bad(absl::StrCat("uniform needs 1 <= min <= max, got [", d.uniform().min(), ", ",
+                                d.uniform().max(), "]"));
       }
       break;
     case v1::LengthDist::kLognormal:
       if (!(d.lognormal().median() >= 1 && d.lognormal().median() <= max_ctx) ||
-          !(d.lognormal().sigma() >= 0 && d.lognormal().sigma() <= 10) ||
-          d.lognormal().max() < 0) {
+          !(d.lognormal().sigma() >= 0 && d.lognormal().sigma() <= 10) || d.lognormal().max() < 0) {
         return Bad(absl::StrCat("lognormal needs median in [1, ", max_ctx,
                                 "], sigma in [0, 10] and max >= 0, got median ",
-                                d.lognormal().median(), ", sigma ", d.lognormal().sigma(),
-                                ", max ", d.lognormal().max()));
+                                d.lognormal().median(), ", sigma ", d.lognormal().sigma(), ", max ",
+                                d.lognormal().max()));
       }
       break;
     case v1::LengthDist::KIND_NOT_SET:
@@ -135,8 +133,7 @@ absl::Status ValidateLengthDist(const v1::LengthDist& d, absl::string_view field
 
 absl::Status ValidateScenario(const v1::Scenario& s) {
   for (auto [name, v] : {std::pair{"model", &s.model()}, std::pair{"chip", &s.chip()},
-                         std::pair{"strategy", &s.strategy()},
-                         std::pair{"kv_dtype", &s.kv_dtype()},
+                         std::pair{"strategy", &s.strategy()}, std::pair{"kv_dtype", &s.kv_dtype()},
                          std::pair{"topology.kind", &s.topology().kind()},
                          std::pair{"topology.chip_link", &s.topology().chip_link()},
                          std::pair{"topology.card_link", &s.topology().card_link()},
@@ -144,8 +141,8 @@ absl::Status ValidateScenario(const v1::Scenario& s) {
     RETURN_IF_ERROR(base::CheckUtf8("scenario", name, *v));
   }
   RETURN_IF_ERROR(IntRange("chips", s.chips(), 0, kMaxChips));
-  RETURN_IF_ERROR(IntRange("topology.cards_per_server", s.topology().cards_per_server(), 0,
-                           kMaxChips));
+  RETURN_IF_ERROR(
+      IntRange("topology.cards_per_server", s.topology().cards_per_server(), 0, kMaxChips));
   RETURN_IF_ERROR(Range("duration_s", s.duration_s(), 0, kMaxVirtualSeconds));
   RETURN_IF_ERROR(IntRange("max_requests", s.max_requests(), 0, kMaxRequests));
   if (s.duration_s() == 0 && s.max_requests() == 0) {
@@ -153,8 +150,8 @@ absl::Status ValidateScenario(const v1::Scenario& s) {
   }
   RETURN_IF_ERROR(Range("warmup_s", s.warmup_s(), 0, kMaxVirtualSeconds));
   if (s.duration_s() > 0 && s.warmup_s() >= s.duration_s()) {
-    return Bad("warmup_s", absl::StrCat("must be < duration_s (", s.duration_s(), "), got ",
-                                        s.warmup_s()));
+    return Bad("warmup_s",
+               absl::StrCat("must be < duration_s (", s.duration_s(), "), got ", s.warmup_s()));
   }
   RETURN_IF_ERROR(ValidateWorkload(s));
   const v1::Speculative& sp = s.speculative();

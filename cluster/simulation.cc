@@ -31,15 +31,15 @@ absl::Status Simulation::BuildPlan() {
             ? scenario_.tensor_parallel()
             : (scenario_.chips() > 0 ? std::min(scenario_.chips(), def_tp) : def_tp);
   if (scenario_.chips() > 0 && scenario_.chips() % tp_ != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--chips (", scenario_.chips(), ") must be a multiple of the tensor-parallel "
-        "group size (", tp_, ") for ", chip_.name()));
+    return absl::InvalidArgumentError(absl::StrCat("--chips (", scenario_.chips(),
+                                                   ") must be a multiple of the tensor-parallel "
+                                                   "group size (",
+                                                   tp_, ") for ", chip_.name()));
   }
   cap.weight_capacity_bytes = chip::RooflineMemoryBudget::WeightBytes(chip_, tp_);
   cap.name = tp_ > 1 ? absl::StrCat(tp_, "x", chip_.name()) : chip_.name();
   const int stages = scenario_.chips() > 0 ? scenario_.chips() / tp_ : 0;
-  ASSIGN_OR_RETURN(plan_, partitioner::Partition(model_, cap, "pipeline",
-                                                 {.num_chips = stages}));
+  ASSIGN_OR_RETURN(plan_, partitioner::Partition(model_, cap, "pipeline", {.num_chips = stages}));
   return absl::OkStatus();
 }
 
@@ -69,15 +69,15 @@ absl::Status Simulation::LoadInputs(const BuildOverrides& o) {
   if (o.chip != nullptr) {
     // A chip spec from a peer (LoadShard) or a caller gets the same checks
     // as a preset file.
-    RETURN_IF_ERROR(chip::ValidateChipSpec(*o.chip, o.chip->name().empty() ? "chip"
-                                                                            : o.chip->name()));
+    RETURN_IF_ERROR(
+        chip::ValidateChipSpec(*o.chip, o.chip->name().empty() ? "chip" : o.chip->name()));
     chip_ = *o.chip;
   } else {
     ASSIGN_OR_RETURN(chip_, chip::LoadChipSpec(scenario_.chip()));
   }
-  ASSIGN_OR_RETURN(kv_dtype_, model::ParseKvDtype(scenario_.kv_dtype().empty()
-                                                      ? chip_.kv_dtype()
-                                                      : scenario_.kv_dtype()));
+  ASSIGN_OR_RETURN(
+      kv_dtype_,
+      model::ParseKvDtype(scenario_.kv_dtype().empty() ? chip_.kv_dtype() : scenario_.kv_dtype()));
   const v1::Workload& w = scenario_.workload();
   if (w.kind_case() == v1::Workload::kTrace && o.load_trace) {
     ASSIGN_OR_RETURN(trace_, LoadTrace(w.trace().path()));
@@ -86,8 +86,10 @@ absl::Status Simulation::LoadInputs(const BuildOverrides& o) {
 }
 
 absl::Status Simulation::BuildTopology() {
-  if (hardwired()) scenario_.set_chips(plan_.num_chips());
-  else scenario_.set_chips(plan_.num_chips() * tp_);
+  if (hardwired())
+    scenario_.set_chips(plan_.num_chips());
+  else
+    scenario_.set_chips(plan_.num_chips() * tp_);
   ASSIGN_OR_RETURN(fabric::Topology topo,
                    fabric::Topology::Build(scenario_.topology(), plan_.num_chips()));
   topology_.emplace(std::move(topo));
@@ -106,8 +108,7 @@ absl::Status Simulation::BuildStages() {
   kv_capacity_tokens_ = std::numeric_limits<int64_t>::max();
   std::string kv_limiter;
   for (const v1::ChipShard& shard : plan_.chips()) {
-    ASSIGN_OR_RETURN(StageModel stage,
-                     StageModel::Create(chip_, model_, shard, tp_, kv_dtype_));
+    ASSIGN_OR_RETURN(StageModel stage, StageModel::Create(chip_, model_, shard, tp_, kv_dtype_));
     const int64_t kv_capacity = stage.kv_capacity_bytes();
     stages_.push_back(std::move(stage));
     if (shard.kv_bytes_per_token() > 0) {
@@ -116,8 +117,7 @@ absl::Status Simulation::BuildStages() {
         kv_capacity_tokens_ = tokens;
         kv_limiter = absl::StrCat(
             "stage ", shard.index(), ": ", base::HumanBytes(static_cast<double>(kv_capacity)),
-            " of KV memory at ", base::WithCommas(shard.kv_bytes_per_token()),
-            " bytes per token");
+            " of KV memory at ", base::WithCommas(shard.kv_bytes_per_token()), " bytes per token");
       }
     }
   }
@@ -130,12 +130,11 @@ absl::Status Simulation::BuildStages() {
     const int64_t need = w.input_len().fixed() + int64_t{w.output_len().fixed()} + draft;
     if (need > kv_capacity_tokens_) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "every request needs ", base::WithCommas(need),
-          " tokens of KV cache (input + output", draft ? " + draft" : "", ") but the ",
-          plan_.num_chips(), "-stage cluster holds ", base::WithCommas(kv_capacity_tokens_),
-          " (limited by ", kv_limiter, "); use shorter requests",
-          kv_dtype_ == model::KvDtype::kFp8 ? "" : ", fp8 KV (--kv-dtype=fp8)",
-          " or more chips"));
+          "every request needs ", base::WithCommas(need), " tokens of KV cache (input + output",
+          draft ? " + draft" : "", ") but the ", plan_.num_chips(), "-stage cluster holds ",
+          base::WithCommas(kv_capacity_tokens_), " (limited by ", kv_limiter,
+          "); use shorter requests",
+          kv_dtype_ == model::KvDtype::kFp8 ? "" : ", fp8 KV (--kv-dtype=fp8)", " or more chips"));
     }
   }
   return absl::OkStatus();
@@ -209,8 +208,7 @@ std::vector<std::pair<SimTime, Message>> Simulation::InitialEvents() const {
 }
 
 SimTime Simulation::EndTime() const {
-  return scenario_.duration_s() > 0 ? SimTime::FromSeconds(scenario_.duration_s())
-                                    : SimTime::Max();
+  return scenario_.duration_s() > 0 ? SimTime::FromSeconds(scenario_.duration_s()) : SimTime::Max();
 }
 
 SimulationResult Simulation::Skeleton() const {
@@ -222,7 +220,7 @@ SimulationResult Simulation::Skeleton() const {
   r.tensor_parallel = tp_;
   r.num_devices = plan_.num_chips() * tp_;
   const int cps = chip_.cost().cards_per_server() > 0 ? chip_.cost().cards_per_server()
-                                                       : scenario_.topology().cards_per_server();
+                                                      : scenario_.topology().cards_per_server();
   r.num_servers = (r.num_devices + cps - 1) / std::max(1, cps);
   r.kv_capacity_tokens = kv_capacity_tokens_;
   r.window_start = k_.window_start;

@@ -29,8 +29,8 @@ namespace etchsim::cluster {
 
 struct StageInfo {
   int index = 0;
-  int devices = 1;                  // chips in the stage (tensor parallel)
-  std::string holds;                // "emb, 0-2"
+  int devices = 1;    // chips in the stage (tensor parallel)
+  std::string holds;  // "emb, 0-2"
   int64_t kv_bytes_per_token = 0;
   int64_t kv_capacity_bytes = 0;
   int64_t weight_bytes = 0;
@@ -86,7 +86,7 @@ struct BuildOverrides {
 class Simulation {
  public:
   static absl::StatusOr<std::unique_ptr<Simulation>> Build(v1::Scenario scenario,
-                                                          const BuildOverrides& o = {});
+                                                           const BuildOverrides& o = {});
 
   const v1::Scenario& scenario() const { return scenario_; }
   const v1::Plan& plan() const { return plan_; }
@@ -129,8 +129,7 @@ class Simulation {
   // Builds the result from every LP's contribution, whichever process ran
   // it; `end` is the time the run ended.
   // REQUIRES: `parts` holds exactly one LpResult per LP, finalised at `end`.
-  SimulationResult Assemble(const std::vector<LpResult>& parts, SimTime end,
-                            uint64_t events) const;
+  SimulationResult Assemble(const std::vector<LpResult>& parts, SimTime end, uint64_t events) const;
   // FinalizeLp for every LP (indexed by LP id), then Assemble.
   SimulationResult Collect(std::vector<std::unique_ptr<Lp>>& lps, SimTime end,
                            uint64_t events) const;
@@ -143,9 +142,9 @@ class Simulation {
   absl::Status LoadInputs(const BuildOverrides& o);  // model, chip, KV dtype, trace
   absl::Status BuildPlan();                          // partition (and TP for GPUs)
   absl::Status BuildTopology();                      // nodes, links, routes
-  absl::Status BuildStages();  // stage models, KV admission limit, fit check
-  void MapExperts();           // who holds which routed experts
-  void SetConstants();         // RunConstants for every LP
+  absl::Status BuildStages();                        // stage models, KV admission limit, fit check
+  void MapExperts();                                 // who holds which routed experts
+  void SetConstants();                               // RunConstants for every LP
 
   v1::Scenario scenario_;
   model::ModelSpec model_;

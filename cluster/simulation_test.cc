@@ -40,13 +40,12 @@ Outcome Simulate(const v1::Scenario& s) {
 // fast path within 1%.
 TEST(SimulationTest, EngineAgreesWithAnalyticAtLowLoad) {
   for (const auto& [model, chip, chips] :
-       std::vector<std::tuple<std::string, std::string, int>>{
-           {"deepseek-r1", "hc2", 30},
-           {"llama-3.1-8b", "hc1", 1},
-           {"llama-3.1-70b", "hc2", 0},
-           {"deepseek-r1", "b200", 8},
-           {"mixtral-8x7b", "h100", 1},
-           {"llama-3.1-70b", "wse3", 0}}) {
+       std::vector<std::tuple<std::string, std::string, int>>{{"deepseek-r1", "hc2", 30},
+                                                              {"llama-3.1-8b", "hc1", 1},
+                                                              {"llama-3.1-70b", "hc2", 0},
+                                                              {"deepseek-r1", "b200", 8},
+                                                              {"mixtral-8x7b", "h100", 1},
+                                                              {"llama-3.1-70b", "wse3", 0}}) {
     SCOPED_TRACE(model + " on " + chip);
     Outcome run = Simulate(Base(model, chip, chips));
     const double tpot = run.j["tpot_s"]["mean"].get<double>();
@@ -169,9 +168,9 @@ TEST(SimulationTest, ImpossibleRequestsAreAClearError) {
   auto sim = Simulation::Build(s);
   ASSERT_FALSE(sim.ok());
   EXPECT_EQ(sim.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(std::string(sim.status().message()).find(
-                "every request needs 9,024 tokens of KV cache"),
-            std::string::npos)
+  EXPECT_NE(
+      std::string(sim.status().message()).find("every request needs 9,024 tokens of KV cache"),
+      std::string::npos)
       << sim.status();
 }
 

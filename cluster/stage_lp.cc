@@ -8,8 +8,7 @@
 
 namespace etchsim::cluster {
 
-StageLp::StageLp(const fabric::Topology& topo, int node, StageWiring wiring,
-                 const RunConstants& k)
+StageLp::StageLp(const fabric::Topology& topo, int node, StageWiring wiring, const RunConstants& k)
     : NodeLp(topo, node, k.window_start),
       wiring_(wiring),
       k_(k),
@@ -202,9 +201,9 @@ void HardwiredLp::SegmentDone(const Message& m, int s, Outbox& out) {
   }
   // Local selected experts and shared experts run while remote holders
   // compute theirs; the layer resumes when the last partial sum is back.
-  const SimTime local_done =
-      out.now() + SimTime::FromNanos(seg.local_expert_cycles * model_.cycle_ns()) +
-      model_.ExpertOccupancy(1) * (m.count - 1);
+  const SimTime local_done = out.now() +
+                             SimTime::FromNanos(seg.local_expert_cycles * model_.cycle_ns()) +
+                             model_.ExpertOccupancy(1) * (m.count - 1);
   const std::vector<LpId> remote = RemoteHolders(m, seg.dispatch_layer);
   if (remote.empty()) {
     StartSegment(m, s + 1, local_done, out);
@@ -240,10 +239,10 @@ std::vector<LpId> HardwiredLp::RemoteHolders(const Message& m, int layer) const 
   for (int32_t j = 0; j < m.count && remote_touched < remote_total; ++j) {
     // Top-k routing drawn uniformly without replacement (Floyd's method),
     // from a stream keyed by (seed, request, step, layer, token).
-    base::Rng rng(base::HashOf({k_.seed, static_cast<uint64_t>(m.request),
-                                static_cast<uint64_t>(m.step), static_cast<uint64_t>(layer),
-                                static_cast<uint64_t>(j)}),
-                  1);
+    base::Rng rng(
+        base::HashOf({k_.seed, static_cast<uint64_t>(m.request), static_cast<uint64_t>(m.step),
+                      static_cast<uint64_t>(layer), static_cast<uint64_t>(j)}),
+        1);
     chosen.clear();
     for (int64_t i = e - k; i < e; ++i) {
       const int64_t t = rng.UniformInt(0, i);
@@ -271,8 +270,8 @@ std::vector<LpId> HardwiredLp::RemoteHolders(const Message& m, int layer) const 
 
 // --- BatchLp ---------------------------------------------------------------
 
-BatchLp::BatchLp(const fabric::Topology& topo, int node, StageWiring wiring,
-                 const RunConstants& k, chip::RooflineStageModel model)
+BatchLp::BatchLp(const fabric::Topology& topo, int node, StageWiring wiring, const RunConstants& k,
+                 chip::RooflineStageModel model)
     : StageLp(topo, node, wiring, k), model_(std::move(model)) {}
 
 void BatchLp::Handle(const Event& e, Outbox& out) {

@@ -22,7 +22,7 @@ struct RunConstants {
   uint64_t seed = 1;
   int32_t draft_len = 0;
   double acceptance_rate = 0;
-  SimTime draft_time;             // per draft token, at the last stage
+  SimTime draft_time;  // per draft token, at the last stage
   int64_t hidden_size = 0;
   double activation_bytes = 2.0;  // per hidden element on the wire
   SimTime window_start;
@@ -59,8 +59,7 @@ struct StageResult {
 
 class StageLp : public NodeLp {
  public:
-  StageLp(const fabric::Topology& topo, int node, StageWiring wiring,
-          const RunConstants& k);
+  StageLp(const fabric::Topology& topo, int node, StageWiring wiring, const RunConstants& k);
   void Compact(SimTime horizon) override;
   StageResult FinalizeStage(SimTime end);
   // Running totals for live metrics (not clipped to the window).
@@ -99,9 +98,8 @@ class StageLp : public NodeLp {
 // A hard-wired chip: spatial pipeline with an initiation interval.
 class HardwiredLp : public StageLp {
  public:
-  HardwiredLp(const fabric::Topology& topo, int node, StageWiring wiring,
-              const RunConstants& k, chip::HardwiredChipModel model,
-              const ExpertMap* experts);
+  HardwiredLp(const fabric::Topology& topo, int node, StageWiring wiring, const RunConstants& k,
+              chip::HardwiredChipModel model, const ExpertMap* experts);
   void Handle(const Event& e, Outbox& out) override;
   const chip::HardwiredChipModel& model() const { return model_; }
 
@@ -134,8 +132,8 @@ class HardwiredLp : public StageLp {
 // it ends, so at small batch each user's inter-token latency is one step.
 class BatchLp : public StageLp {
  public:
-  BatchLp(const fabric::Topology& topo, int node, StageWiring wiring,
-          const RunConstants& k, chip::RooflineStageModel model);
+  BatchLp(const fabric::Topology& topo, int node, StageWiring wiring, const RunConstants& k,
+          chip::RooflineStageModel model);
   void Handle(const Event& e, Outbox& out) override;
   const chip::RooflineStageModel& model() const { return model_; }
 

@@ -6,8 +6,7 @@
 
 namespace etchsim::cluster {
 
-absl::StatusOr<StageModel> StageModel::Create(const v1::ChipSpec& spec,
-                                              const model::ModelSpec& m,
+absl::StatusOr<StageModel> StageModel::Create(const v1::ChipSpec& spec, const model::ModelSpec& m,
                                               const v1::ChipShard& shard, int tensor_parallel,
                                               model::KvDtype kv_dtype) {
   if (spec.kind() == v1::ChipSpec::HARDWIRED) {

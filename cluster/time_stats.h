@@ -23,8 +23,7 @@ using base::SimTime;
 // (a server's or a link's busy periods).
 class IntervalStat {
  public:
-  explicit IntervalStat(SimTime window_start = SimTime::Zero())
-      : w0_(window_start.picos()) {}
+  explicit IntervalStat(SimTime window_start = SimTime::Zero()) : w0_(window_start.picos()) {}
   void Add(SimTime start, SimTime end) {
     if (end > start) pending_.push_back({start.picos(), end.picos()});
   }
@@ -63,8 +62,7 @@ class IntervalStat {
 // Sum of amounts recorded at instants in [window_start, end).
 class CountStat {
  public:
-  explicit CountStat(SimTime window_start = SimTime::Zero())
-      : w0_(window_start.picos()) {}
+  explicit CountStat(SimTime window_start = SimTime::Zero()) : w0_(window_start.picos()) {}
   void Add(SimTime at, int64_t amount) {
     if (amount != 0) pending_.push_back({at.picos(), amount});
   }
@@ -94,8 +92,7 @@ class CountStat {
 // one record per interval instead of an IntervalStat plus CountStats.
 class WorkStat {
  public:
-  explicit WorkStat(SimTime window_start = SimTime::Zero())
-      : w0_(window_start.picos()) {}
+  explicit WorkStat(SimTime window_start = SimTime::Zero()) : w0_(window_start.picos()) {}
   void Add(SimTime start, SimTime end, int64_t amount) {
     pending_.push_back({start.picos(), end.picos(), amount, false});
   }
@@ -155,8 +152,7 @@ class WorkStat {
 // level counts toward the peak only if it holds for a positive time.
 class LevelStat {
  public:
-  explicit LevelStat(SimTime window_start = SimTime::Zero())
-      : w0_(window_start.picos()) {}
+  explicit LevelStat(SimTime window_start = SimTime::Zero()) : w0_(window_start.picos()) {}
   void Set(SimTime at, int64_t level) { pending_.push_back({at.picos(), level}); }
   void Compact(SimTime horizon) {
     while (!pending_.empty() && pending_.front().first < horizon.picos()) {

@@ -10,8 +10,8 @@
 #include "absl/strings/str_split.h"
 #include "base/bounds.h"
 #include "base/file_util.h"
-#include "cluster/scenario_validate.h"
 #include "base/status_macros.h"
+#include "cluster/scenario_validate.h"
 #include "model/model_spec.h"
 #include "nlohmann/json.hpp"
 
@@ -45,8 +45,9 @@ absl::Status LineError(const std::string& path, int line, absl::string_view what
 
 absl::Status Check(const std::string& path, int line, const TraceRequest& r, double arrival) {
   if (!(arrival >= 0 && arrival <= base::kMaxVirtualSeconds)) {
-    return LineError(path, line, absl::StrCat("arrival_s must be a finite number in [0, ",
-                                              base::kMaxVirtualSeconds, "], got ", arrival));
+    return LineError(path, line,
+                     absl::StrCat("arrival_s must be a finite number in [0, ",
+                                  base::kMaxVirtualSeconds, "], got ", arrival));
   }
   if (r.input_len < 1 || r.output_len < 1) {
     return LineError(path, line, "input_len and output_len must be >= 1");
@@ -91,20 +92,20 @@ absl::StatusOr<std::vector<TraceRequest>> ParseTrace(const std::string& text,
       arrival = j["arrival_s"].get<double>();
       // Lengths are read as written and range-checked before narrowing:
       // 2^32 + 16 must be an error, not 16.
-      for (auto [k, dst] : {std::pair{"input_len", &r.input_len},
-                            std::pair{"output_len", &r.output_len}}) {
+      for (auto [k, dst] :
+           {std::pair{"input_len", &r.input_len}, std::pair{"output_len", &r.output_len}}) {
         const nlohmann::json& v = j[k];
         if (!v.is_number_integer()) {
-          return LineError(path, n, absl::StrCat("\"", k, "\" must be an integer, got ",
-                                                 v.dump()));
+          return LineError(path, n, absl::StrCat("\"", k, "\" must be an integer, got ", v.dump()));
         }
         const bool in_range =
             v.is_number_unsigned()
                 ? v.get<uint64_t>() <= static_cast<uint64_t>(model::kMaxContextTokens)
                 : v.get<int64_t>() >= 1 && v.get<int64_t>() <= model::kMaxContextTokens;
         if (!in_range || v.get<int64_t>() < 1) {
-          return LineError(path, n, absl::StrCat("\"", k, "\" must be in [1, ",
-                                                 model::kMaxContextTokens, "], got ", v.dump()));
+          return LineError(path, n,
+                           absl::StrCat("\"", k, "\" must be in [1, ", model::kMaxContextTokens,
+                                        "], got ", v.dump()));
         }
         const int64_t len = v.get<int64_t>();
         *dst = static_cast<int32_t>(len);
@@ -119,8 +120,7 @@ absl::StatusOr<std::vector<TraceRequest>> ParseTrace(const std::string& text,
           if (cells[c] == "output_len") col_out = c;
         }
         if (col_arrival < 0 || col_in < 0 || col_out < 0) {
-          return LineError(path, n,
-                           "CSV header must name arrival_s, input_len and output_len");
+          return LineError(path, n, "CSV header must name arrival_s, input_len and output_len");
         }
         continue;
       }
@@ -129,13 +129,14 @@ absl::StatusOr<std::vector<TraceRequest>> ParseTrace(const std::string& text,
           !absl::SimpleAtod(cells[col_arrival], &arrival) ||
           !absl::SimpleAtoi(cells[col_in], &r.input_len) ||
           !absl::SimpleAtoi(cells[col_out], &r.output_len)) {
-        return LineError(path, n, "expected arrival_s (number), input_len and output_len (integers)");
+        return LineError(path, n,
+                         "expected arrival_s (number), input_len and output_len (integers)");
       }
     }
     RETURN_IF_ERROR(Check(path, n, r, arrival));
     if (static_cast<int64_t>(out.size()) >= kMaxTraceRequests) {
-      return LineError(path, n, absl::StrCat("trace holds more than ", kMaxTraceRequests,
-                                             " requests"));
+      return LineError(path, n,
+                       absl::StrCat("trace holds more than ", kMaxTraceRequests, " requests"));
     }
     r.arrival = base::SimTime::FromSeconds(arrival);
     out.push_back(r);

@@ -173,8 +173,7 @@ std::vector<CurvePoint> LifetimeCurve(const BreakevenInputs& in, int points) {
   return out;
 }
 
-std::vector<CurvePoint> DemandCurve(const BreakevenInputs& in, double lo, double hi,
-                                    int points) {
+std::vector<CurvePoint> DemandCurve(const BreakevenInputs& in, double lo, double hi, int points) {
   std::vector<CurvePoint> out;
   BreakevenInputs x = in;
   for (int i = 0; i < points; ++i) {

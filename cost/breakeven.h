@@ -31,7 +31,7 @@ struct NreTerms {
 
 // One serving replica (the unit a fleet is made of) of one side.
 struct ReplicaCost {
-  double tokens_per_s = 0;          // output tokens/s one replica serves
+  double tokens_per_s = 0;            // output tokens/s one replica serves
   double committed_usd_per_hour = 0;  // hardware (amortised) paid whether used or not
   double running_usd_per_hour = 0;    // energy, hosting, or hourly rent: only while serving
 };

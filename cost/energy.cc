@@ -2,8 +2,7 @@
 
 namespace etchsim::cost {
 
-double DeviceEnergyJoules(const v1::ChipSpec& chip, int devices, double measured_s,
-                          double busy_s) {
+double DeviceEnergyJoules(const v1::ChipSpec& chip, int devices, double measured_s, double busy_s) {
   const double idle = chip.power().idle_watts();
   const double active = chip.power().active_watts();
   return devices * (idle * measured_s + (active - idle) * busy_s);
@@ -24,8 +23,8 @@ CostInputs CostInputsFor(const v1::Scenario& s, const v1::ChipSpec& chip, int de
   CostInputs ci;
   ci.devices = devices;
   ci.servers = servers;
-  ci.device_price_usd = s.cost().card_price_usd() > 0 ? s.cost().card_price_usd()
-                                                      : chip.cost().card_price_usd();
+  ci.device_price_usd =
+      s.cost().card_price_usd() > 0 ? s.cost().card_price_usd() : chip.cost().card_price_usd();
   ci.server_price_usd = s.cost().server_price_usd() > 0 ? s.cost().server_price_usd()
                                                         : chip.cost().server_price_usd();
   ci.amortization_years = s.cost().amortization_years();

@@ -16,8 +16,7 @@ namespace etchsim::cost {
 // Joules drawn by `devices` devices of `chip` over `measured_s` seconds,
 // busy `busy_s` of them.
 // REQUIRES: 0 <= busy_s <= measured_s.
-double DeviceEnergyJoules(const v1::ChipSpec& chip, int devices, double measured_s,
-                          double busy_s);
+double DeviceEnergyJoules(const v1::ChipSpec& chip, int devices, double measured_s, double busy_s);
 
 // Server overhead power: the scenario's override, else the chip's figure.
 double ServerOverheadWatts(const v1::Scenario& s, const v1::ChipSpec& chip);
@@ -30,8 +29,7 @@ double ItEnergyJoules(double device_energy_j, int servers, double server_overhea
 // Prices, amortisation and energy rates for a cluster of `devices` chips in
 // `servers` servers: the scenario's cost block, falling back to the chip's
 // list prices. Power and throughput are left for the caller.
-CostInputs CostInputsFor(const v1::Scenario& s, const v1::ChipSpec& chip, int devices,
-                         int servers);
+CostInputs CostInputsFor(const v1::Scenario& s, const v1::ChipSpec& chip, int devices, int servers);
 
 }  // namespace etchsim::cost
 

@@ -23,9 +23,9 @@ absl::StatusOr<double> GpuUsdPerHour(const std::string& gpu, const std::string& 
   }
   auto it = prices->find({gpu, tier});
   if (it == prices->end()) {
-    return absl::NotFoundError(absl::StrCat(
-        "no sourced ", tier, " hourly price for ", gpu,
-        "; give --gpu-usd-per-hour or --gpu-price=own (capex)"));
+    return absl::NotFoundError(
+        absl::StrCat("no sourced ", tier, " hourly price for ", gpu,
+                     "; give --gpu-usd-per-hour or --gpu-price=own (capex)"));
   }
   return it->second;
 }

@@ -8,15 +8,15 @@
 namespace etchsim::cost {
 
 struct CostInputs {
-  int devices = 0;                  // chips or GPUs
+  int devices = 0;  // chips or GPUs
   int servers = 0;
   double device_price_usd = 0;
   double server_price_usd = 0;
   double amortization_years = 3;
   double electricity_usd_per_kwh = 0.10;
-  double pue = 1.3;                 // facility power / IT power
-  double it_power_watts = 0;        // measured average: devices + servers
-  double output_tokens_per_s = 0;   // measured
+  double pue = 1.3;                // facility power / IT power
+  double it_power_watts = 0;       // measured average: devices + servers
+  double output_tokens_per_s = 0;  // measured
 };
 
 struct CostBreakdown {

@@ -24,8 +24,8 @@ TEST(TcoTest, HandComputedExample) {
   EXPECT_DOUBLE_EQ(c->capex_usd, 120000);
   EXPECT_NEAR(c->capex_usd_per_hour, 120000.0 / (3 * 8766.0), 1e-9);
   EXPECT_NEAR(c->energy_usd_per_hour, 1.17, 1e-12);
-  EXPECT_NEAR(c->usd_per_million_tokens,
-              (120000.0 / (3 * 8766.0) + 1.17) / (12000 * 3600.0) * 1e6, 1e-12);
+  EXPECT_NEAR(c->usd_per_million_tokens, (120000.0 / (3 * 8766.0) + 1.17) / (12000 * 3600.0) * 1e6,
+              1e-12);
 }
 
 TEST(TcoTest, NoTokensNoCostPerToken) {

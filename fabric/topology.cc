@@ -85,15 +85,15 @@ absl::StatusOr<Topology> Topology::Build(const v1::TopologySpec& in, int num_chi
   v1::TopologySpec& s = t.spec_;
   ApplyTopologyDefaults(s);
   if (s.cards_per_server() < 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "topology.cards_per_server must be >= 1, got ", s.cards_per_server()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("topology.cards_per_server must be >= 1, got ", s.cards_per_server()));
   }
   t.num_chips_ = num_chips;
   t.AddNode(NodeKind::kHost, 0, "host", SimTime::Zero());
   const TopologyKind* kind = FindTopologyKind(s.kind());
   if (kind == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unknown topology \"", s.kind(), "\" (known: ", TopologyKindNames(), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown topology \"", s.kind(), "\" (known: ", TopologyKindNames(), ")"));
   }
   TopologyBuilder builder(t);
   RETURN_IF_ERROR(kind->build(s, num_chips, builder));
@@ -123,8 +123,8 @@ absl::Status Topology::ComputeRoutes() {
     }
     for (int u = 0; u < n; ++u) {
       if (u != dst && next_[u][dst] < 0) {
-        return absl::InternalError(absl::StrCat("topology: ", nodes_[u].name,
-                                                " cannot reach ", nodes_[dst].name));
+        return absl::InternalError(
+            absl::StrCat("topology: ", nodes_[u].name, " cannot reach ", nodes_[dst].name));
       }
     }
   }

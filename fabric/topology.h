@@ -37,8 +37,8 @@ enum class NodeKind { kHost, kChip, kSwitch };
 
 struct Node {
   NodeKind kind = NodeKind::kChip;
-  int index = 0;  // chip index, or switch ordinal
-  std::string name;  // "host", "chip7", "server0", "spine"
+  int index = 0;            // chip index, or switch ordinal
+  std::string name;         // "host", "chip7", "server0", "spine"
   SimTime forward_latency;  // added when a message passes through
   std::vector<int> out_links;
   // The node's LP models the queue of the switch link that reaches it, so
@@ -49,7 +49,7 @@ struct Node {
 struct Link {
   int from = 0;
   int to = 0;
-  std::string name;  // "chip3->server0"
+  std::string name;         // "chip3->server0"
   double bytes_per_ps = 0;  // bandwidth
   double ps_per_byte = 0;   // its inverse, precomputed (hot path)
   SimTime latency;
@@ -128,14 +128,13 @@ struct TopologyKind {
 };
 const std::vector<TopologyKind>& TopologyKinds();
 const TopologyKind* FindTopologyKind(absl::string_view name);  // null if unknown
-std::string TopologyKindNames();  // "chain, ring, switch, two-level"
+std::string TopologyKindNames();                               // "chain, ring, switch, two-level"
 
 class Topology {
  public:
   // `num_chips` chips (or stages), named by `spec`; ApplyTopologyDefaults
   // fills its blanks.
-  static absl::StatusOr<Topology> Build(const v1::TopologySpec& spec,
-                                        int num_chips);
+  static absl::StatusOr<Topology> Build(const v1::TopologySpec& spec, int num_chips);
 
   const std::vector<Node>& nodes() const { return nodes_; }
   void set_models_ingress(int node, bool v) { nodes_[node].models_ingress = v; }

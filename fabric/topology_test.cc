@@ -29,11 +29,11 @@ TEST(TopologyTest, TwoLevelRoutesThroughTheSpine) {
   EXPECT_EQ(RouteNames(*t, t->chip(8), t->chip(9)),
             (std::vector<std::string>{"chip8->server0", "server0->chip9"}));
   EXPECT_EQ(RouteNames(*t, t->chip(9), t->chip(10)),
-            (std::vector<std::string>{"chip9->server0", "server0->spine",
-                                      "spine->server1", "server1->chip10"}));
+            (std::vector<std::string>{"chip9->server0", "server0->spine", "spine->server1",
+                                      "server1->chip10"}));
   EXPECT_EQ(RouteNames(*t, t->chip(29), t->host()),
-            (std::vector<std::string>{"chip29->server2", "server2->spine",
-                                      "spine->server0", "server0->host"}));
+            (std::vector<std::string>{"chip29->server2", "server2->spine", "spine->server0",
+                                      "server0->host"}));
   // Idle delay of 14,336 bytes chip9 -> chip10: two PCIe hops, two Ethernet
   // hops, switch latencies of server0, spine and server1.
   const double pcie = 14336 / 53.6e9 * 1e12 + 250e3;  // ps
@@ -53,8 +53,7 @@ TEST(TopologyTest, ChainRingAndSwitch) {
   v1::TopologySpec ring;
   ring.set_kind("ring");
   auto r = Topology::Build(ring, 4);
-  EXPECT_EQ(RouteNames(*r, r->chip(3), r->chip(0)),
-            (std::vector<std::string>{"chip3->chip0"}));
+  EXPECT_EQ(RouteNames(*r, r->chip(3), r->chip(0)), (std::vector<std::string>{"chip3->chip0"}));
   v1::TopologySpec sw;
   sw.set_kind("switch");
   auto s = Topology::Build(sw, 3);

@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
-#include <string>
 #include <memory>
+#include <string>
 
 #include "cluster/channels.h"
 #include "cluster/pdes.h"

@@ -32,13 +32,20 @@ constexpr ArchEntry kArchitectures[] = {
 
 const char* JsonTypeName(const Json& j) {
   switch (j.type()) {
-    case Json::value_t::null: return "null";
-    case Json::value_t::boolean: return "a boolean";
-    case Json::value_t::string: return "a string";
-    case Json::value_t::array: return "an array";
-    case Json::value_t::object: return "an object";
-    case Json::value_t::number_float: return "a non-integer number";
-    default: return "a number";
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::boolean:
+      return "a boolean";
+    case Json::value_t::string:
+      return "a string";
+    case Json::value_t::array:
+      return "an array";
+    case Json::value_t::object:
+      return "an object";
+    case Json::value_t::number_float:
+      return "a non-integer number";
+    default:
+      return "a number";
   }
 }
 
@@ -46,12 +53,10 @@ const char* JsonTypeName(const Json& j) {
 // field in every error.
 class FieldReader {
  public:
-  FieldReader(const Json& obj, const std::string& source)
-      : obj_(obj), source_(source) {}
+  FieldReader(const Json& obj, const std::string& source) : obj_(obj), source_(source) {}
 
   absl::Status Error(absl::string_view field, absl::string_view what) const {
-    return absl::InvalidArgumentError(
-        absl::StrCat(source_, ": \"", field, "\" ", what));
+    return absl::InvalidArgumentError(absl::StrCat(source_, ": \"", field, "\" ", what));
   }
 
   bool Has(absl::string_view field) const {
@@ -73,8 +78,8 @@ class FieldReader {
     // 1e30 are reported as written, not wrapped.
     const int64_t max = MaxConfigValue(field);
     auto out_of_range = [&] {
-      return Error(field, absl::StrCat("must be ", min == 1 ? "> 0" : ">= 0", " and <= ",
-                                       max, ", got ", it->dump()));
+      return Error(field, absl::StrCat("must be ", min == 1 ? "> 0" : ">= 0", " and <= ", max,
+                                       ", got ", it->dump()));
     };
     int64_t v = 0;
     if (it->is_number_unsigned()) {
@@ -91,19 +96,16 @@ class FieldReader {
       }
       v = static_cast<int64_t>(d);
     } else {
-      return Error(field, absl::StrCat("must be an integer, got ",
-                                       JsonTypeName(*it)));
+      return Error(field, absl::StrCat("must be an integer, got ", JsonTypeName(*it)));
     }
     if (v < min) {
-      return Error(field, absl::StrCat("must be ", min == 1 ? "> 0" : ">= 0",
-                                       ", got ", v));
+      return Error(field, absl::StrCat("must be ", min == 1 ? "> 0" : ">= 0", ", got ", v));
     }
     if (v > max) return out_of_range();
     return v;
   }
 
-  absl::StatusOr<int64_t> Int(absl::string_view field, int64_t min,
-                              int64_t fallback) const {
+  absl::StatusOr<int64_t> Int(absl::string_view field, int64_t min, int64_t fallback) const {
     return Int(field, min, &fallback);
   }
 
@@ -111,14 +113,12 @@ class FieldReader {
     auto it = obj_.find(std::string(field));
     if (it == obj_.end() || it->is_null()) return fallback;
     if (!it->is_boolean()) {
-      return Error(field,
-                   absl::StrCat("must be true or false, got ", JsonTypeName(*it)));
+      return Error(field, absl::StrCat("must be true or false, got ", JsonTypeName(*it)));
     }
     return it->get<bool>();
   }
 
-  absl::StatusOr<std::string> String(absl::string_view field,
-                                     absl::string_view fallback) const {
+  absl::StatusOr<std::string> String(absl::string_view field, absl::string_view fallback) const {
     auto it = obj_.find(std::string(field));
     if (it == obj_.end() || it->is_null()) return std::string(fallback);
     if (!it->is_string()) {
@@ -132,20 +132,17 @@ class FieldReader {
     auto it = obj_.find(std::string(field));
     if (it == obj_.end() || it->is_null()) return out;
     if (!it->is_array()) {
-      return Error(field, absl::StrCat("must be an array of integers, got ",
-                                       JsonTypeName(*it)));
+      return Error(field, absl::StrCat("must be an array of integers, got ", JsonTypeName(*it)));
     }
     const int64_t max = MaxConfigValue(field);
     if (static_cast<int64_t>(it->size()) > max) {
-      return Error(field, absl::StrCat("must hold at most ", max, " entries, got ",
-                                       it->size()));
+      return Error(field, absl::StrCat("must hold at most ", max, " entries, got ", it->size()));
     }
     for (const Json& e : *it) {
       if (!e.is_number_integer() ||
           (e.is_number_unsigned() && e.get<uint64_t>() > static_cast<uint64_t>(max)) ||
           e.get<int64_t>() < 0 || e.get<int64_t>() > max) {
-        return Error(field, absl::StrCat("must hold integers in [0, ", max, "], got ",
-                                         e.dump()));
+        return Error(field, absl::StrCat("must hold integers in [0, ", max, "], got ", e.dump()));
       }
       out.push_back(e.get<int64_t>());
     }
@@ -212,17 +209,15 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text,
     std::string what = e.what();
     // nlohmann's message is "[json.exception.parse_error.101] parse error at
     // line 1, column 2: <reason>"; keep only the reason.
-    if (auto colon = what.find(": ", what.find("column"));
-        colon != std::string::npos) {
+    if (auto colon = what.find(": ", what.find("column")); colon != std::string::npos) {
       what = what.substr(colon + 2);
     }
-    return absl::InvalidArgumentError(absl::StrCat(
-        source, ": invalid JSON at line ", line, ", column ", col, ": ", what));
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": invalid JSON at line ", line, ", column ", col, ": ", what));
   }
   if (!root.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        source, ": expected a JSON object at the top level, got ",
-        JsonTypeName(root)));
+        source, ": expected a JSON object at the top level, got ", JsonTypeName(root)));
   }
   FieldReader r(root, source);
   // The name is printed in JSON reports: it must be valid UTF-8.
@@ -252,9 +247,9 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text,
     }
   }
   if (!found) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        source, ": unsupported architecture \"", arch_name,
-        "\" in \"architectures\" (supported: ", SupportedArchitectures(), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": unsupported architecture \"", arch_name,
+                     "\" in \"architectures\" (supported: ", SupportedArchitectures(), ")"));
   }
 
   ASSIGN_OR_RETURN(c.hidden_size, r.Int("hidden_size", 1));
@@ -262,30 +257,25 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text,
   ASSIGN_OR_RETURN(c.num_attention_heads, r.Int("num_attention_heads", 1));
   ASSIGN_OR_RETURN(c.vocab_size, r.Int("vocab_size", 1));
   // transformers: num_key_value_heads defaults to num_attention_heads.
-  ASSIGN_OR_RETURN(c.num_key_value_heads,
-                   r.Int("num_key_value_heads", 1, c.num_attention_heads));
+  ASSIGN_OR_RETURN(c.num_key_value_heads, r.Int("num_key_value_heads", 1, c.num_attention_heads));
   if (c.num_attention_heads % c.num_key_value_heads != 0) {
     return r.Error("num_key_value_heads",
-                   absl::StrCat("must divide \"num_attention_heads\" (",
-                                c.num_attention_heads, "), got ",
-                                c.num_key_value_heads));
+                   absl::StrCat("must divide \"num_attention_heads\" (", c.num_attention_heads,
+                                "), got ", c.num_key_value_heads));
   }
-  ASSIGN_OR_RETURN(c.max_position_embeddings,
-                   r.Int("max_position_embeddings", 1, int64_t{4096}));
+  ASSIGN_OR_RETURN(c.max_position_embeddings, r.Int("max_position_embeddings", 1, int64_t{4096}));
   // All six architectures' config classes default to untied embeddings.
   ASSIGN_OR_RETURN(c.tie_word_embeddings, r.Bool("tie_word_embeddings", false));
 
   const bool mla = c.architecture == Architecture::kDeepseekV3;
   if (!mla) {
     if (!r.Has("head_dim") && c.hidden_size % c.num_attention_heads != 0) {
-      return r.Error("hidden_size",
-                     absl::StrCat("must be divisible by \"num_attention_heads\" (",
-                                  c.num_attention_heads,
-                                  ") when \"head_dim\" is absent, got ",
-                                  c.hidden_size));
+      return r.Error(
+          "hidden_size",
+          absl::StrCat("must be divisible by \"num_attention_heads\" (", c.num_attention_heads,
+                       ") when \"head_dim\" is absent, got ", c.hidden_size));
     }
-    ASSIGN_OR_RETURN(c.head_dim,
-                     r.Int("head_dim", 1, c.hidden_size / c.num_attention_heads));
+    ASSIGN_OR_RETURN(c.head_dim, r.Int("head_dim", 1, c.hidden_size / c.num_attention_heads));
   }
 
   switch (c.architecture) {
@@ -327,8 +317,7 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text,
     const std::set<int64_t> dense(mlp_only.begin(), mlp_only.end());
     for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
       // transformers' Qwen3MoeDecoderLayer rule.
-      c.moe_layer[i] = !dense.contains(i) && c.num_routed_experts > 0 &&
-                       (i + 1) % step == 0;
+      c.moe_layer[i] = !dense.contains(i) && c.num_routed_experts > 0 && (i + 1) % step == 0;
     }
   } else if (mla) {
     ASSIGN_OR_RETURN(c.num_routed_experts, r.Int("n_routed_experts", 0, int64_t{0}));
@@ -350,15 +339,13 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text,
     ASSIGN_OR_RETURN(c.qk_nope_head_dim, r.Int("qk_nope_head_dim", 1));
     ASSIGN_OR_RETURN(c.qk_rope_head_dim, r.Int("qk_rope_head_dim", 1));
     ASSIGN_OR_RETURN(c.v_head_dim, r.Int("v_head_dim", 1));
-    ASSIGN_OR_RETURN(c.num_nextn_predict_layers,
-                     r.Int("num_nextn_predict_layers", 0, int64_t{0}));
+    ASSIGN_OR_RETURN(c.num_nextn_predict_layers, r.Int("num_nextn_predict_layers", 0, int64_t{0}));
     c.head_dim = c.qk_nope_head_dim + c.qk_rope_head_dim;
   }
   if (c.num_routed_experts > 0 && c.num_experts_per_tok > c.num_routed_experts) {
     return r.Error("num_experts_per_tok",
-                   absl::StrCat("must be <= the number of routed experts (",
-                                c.num_routed_experts, "), got ",
-                                c.num_experts_per_tok));
+                   absl::StrCat("must be <= the number of routed experts (", c.num_routed_experts,
+                                "), got ", c.num_experts_per_tok));
   }
   const bool any_dense =
       std::find(c.moe_layer.begin(), c.moe_layer.end(), false) != c.moe_layer.end();

@@ -42,7 +42,7 @@ struct ModelConfig {
   int64_t num_hidden_layers = 0;
   int64_t num_attention_heads = 0;
   int64_t num_key_value_heads = 0;
-  int64_t head_dim = 0;  // q/k/v head dimension (GQA)
+  int64_t head_dim = 0;           // q/k/v head dimension (GQA)
   int64_t intermediate_size = 0;  // dense MLP width (0 if no dense layer)
   int64_t vocab_size = 0;
   int64_t max_position_embeddings = 0;

@@ -9,8 +9,7 @@ namespace etchsim::model {
 namespace {
 
 // A minimal valid Llama config; each bad-input case edits it.
-std::string Llama(const std::string& replace_from = "",
-                  const std::string& replace_to = "") {
+std::string Llama(const std::string& replace_from = "", const std::string& replace_to = "") {
   std::string s = R"({
   "architectures": ["LlamaForCausalLM"],
   "hidden_size": 64,
@@ -61,39 +60,34 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"NotAnObject", "[1, 2]",
                 "cfg/bad.json: expected a JSON object at the top level, got an "
                 "array"},
-        BadCase{"NoArchitectures",
-                Llama("\"architectures\": [\"LlamaForCausalLM\"],", ""),
+        BadCase{"NoArchitectures", Llama("\"architectures\": [\"LlamaForCausalLM\"],", ""),
                 "cfg/bad.json: missing required field \"architectures\""},
-        BadCase{"ArchitecturesNotArray",
-                Llama("[\"LlamaForCausalLM\"]", "\"LlamaForCausalLM\""),
+        BadCase{"ArchitecturesNotArray", Llama("[\"LlamaForCausalLM\"]", "\"LlamaForCausalLM\""),
                 "cfg/bad.json: \"architectures\" must be a non-empty array of "
                 "strings"},
-        BadCase{"UnknownArchitecture",
-                Llama("LlamaForCausalLM", "GPT2LMHeadModel"),
+        BadCase{"UnknownArchitecture", Llama("LlamaForCausalLM", "GPT2LMHeadModel"),
                 "cfg/bad.json: unsupported architecture \"GPT2LMHeadModel\" in "
                 "\"architectures\" (supported: LlamaForCausalLM, "
                 "MistralForCausalLM, MixtralForCausalLM, Qwen2ForCausalLM, "
                 "Qwen3MoeForCausalLM, DeepseekV3ForCausalLM)"},
         BadCase{"MissingField", Llama("\"hidden_size\": 64,", ""),
                 "cfg/bad.json: missing required field \"hidden_size\""},
-        BadCase{"NegativeLayers",
-                Llama("\"num_hidden_layers\": 2", "\"num_hidden_layers\": -3"),
+        BadCase{"NegativeLayers", Llama("\"num_hidden_layers\": 2", "\"num_hidden_layers\": -3"),
                 "cfg/bad.json: \"num_hidden_layers\" must be > 0, got -3"},
-        BadCase{"ZeroHeads",
-                Llama("\"num_attention_heads\": 4", "\"num_attention_heads\": 0"),
+        BadCase{"ZeroHeads", Llama("\"num_attention_heads\": 4", "\"num_attention_heads\": 0"),
                 "cfg/bad.json: \"num_attention_heads\" must be > 0, got 0"},
         BadCase{"WrongType", Llama("\"vocab_size\": 100", "\"vocab_size\": \"100\""),
                 "cfg/bad.json: \"vocab_size\" must be an integer, got a string"},
-        BadCase{"Fractional",
-                Llama("\"hidden_size\": 64", "\"hidden_size\": 64.5"),
+        BadCase{"Fractional", Llama("\"hidden_size\": 64", "\"hidden_size\": 64.5"),
                 "cfg/bad.json: \"hidden_size\" must be an integer, got 64.5"},
         BadCase{"KvHeadsDoNotDivide",
                 Llama("\"num_key_value_heads\": 2", "\"num_key_value_heads\": 3"),
                 "cfg/bad.json: \"num_key_value_heads\" must divide "
                 "\"num_attention_heads\" (4), got 3"},
         BadCase{"BoolWrongType",
-                Llama("\"vocab_size\": 100", "\"vocab_size\": 100, "
-                                             "\"tie_word_embeddings\": 1"),
+                Llama("\"vocab_size\": 100",
+                      "\"vocab_size\": 100, "
+                      "\"tie_word_embeddings\": 1"),
                 "cfg/bad.json: \"tie_word_embeddings\" must be true or false, "
                 "got a number"},
         BadCase{"TooManyExpertsPerToken",
@@ -110,8 +104,7 @@ INSTANTIATE_TEST_SUITE_P(
                    "qk_nope_head_dim": 16, "qk_rope_head_dim": 8,
                    "v_head_dim": 16})",
                 "cfg/bad.json: missing required field \"kv_lora_rank\""},
-        BadCase{"HiddenNotDivisible",
-                Llama("\"hidden_size\": 64", "\"hidden_size\": 66"),
+        BadCase{"HiddenNotDivisible", Llama("\"hidden_size\": 64", "\"hidden_size\": 66"),
                 "cfg/bad.json: \"hidden_size\" must be divisible by "
                 "\"num_attention_heads\" (4) when \"head_dim\" is absent, got 66"}),
     [](const auto& info) { return info.param.name; });
@@ -127,8 +120,7 @@ TEST(ModelConfigTest, DefaultsFollowTransformers) {
 
 TEST(ModelConfigTest, IntegralFloatsAndNullsAreAccepted) {
   auto c = ParseModelConfig(
-      Llama("\"hidden_size\": 64", "\"hidden_size\": 64.0, \"head_dim\": null"),
-      "x.json");
+      Llama("\"hidden_size\": 64", "\"hidden_size\": 64.0, \"head_dim\": null"), "x.json");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->hidden_size, 64);
   EXPECT_EQ(c->head_dim, 16);

@@ -69,24 +69,25 @@ absl::Status ValidateModelConfig(const ModelConfig& c) {
   }
   const double experts = static_cast<double>(c.num_routed_experts + c.num_shared_experts);
   const double mlp = 3 * h *
-                     (static_cast<double>(c.intermediate_size) +
-                      static_cast<double>(c.moe_intermediate_size) * experts) +
+                         (static_cast<double>(c.intermediate_size) +
+                          static_cast<double>(c.moe_intermediate_size) * experts) +
                      h * static_cast<double>(c.num_routed_experts);
   const double layers = static_cast<double>(c.num_hidden_layers + c.num_nextn_predict_layers);
   const double params = layers * (attn + mlp) + 2 * static_cast<double>(c.vocab_size) * h;
   if (params > kMaxModelParams) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        c.source, ": the fields give about ", params, " parameters, more than the ",
-        kMaxModelParams, " this simulator accepts (check \"num_hidden_layers\", "
-        "\"hidden_size\" and the expert counts)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(c.source, ": the fields give about ", params, " parameters, more than the ",
+                     kMaxModelParams,
+                     " this simulator accepts (check \"num_hidden_layers\", "
+                     "\"hidden_size\" and the expert counts)"));
   }
   // 4 bytes per element: the widest KV dtype.
   const double kv = 4 * kv_elems * layers;
   if (kv > kMaxKvBytesPerToken) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        c.source, ": the attention fields give ", kv,
-        " KV-cache bytes per token, more than the ", kMaxKvBytesPerToken,
-        " this simulator accepts (check \"num_key_value_heads\" and \"head_dim\")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(c.source, ": the attention fields give ", kv,
+                     " KV-cache bytes per token, more than the ", kMaxKvBytesPerToken,
+                     " this simulator accepts (check \"num_key_value_heads\" and \"head_dim\")"));
   }
   return absl::OkStatus();
 }

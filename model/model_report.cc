@@ -14,9 +14,7 @@ using base::TextTable;
 using base::WithCommas;
 
 const char* FfnName(FfnKind k) { return k == FfnKind::kMoe ? "moe" : "dense"; }
-const char* AttnName(AttentionKind k) {
-  return k == AttentionKind::kMla ? "mla" : "gqa";
-}
+const char* AttnName(AttentionKind k) { return k == AttentionKind::kMla ? "mla" : "gqa"; }
 
 Json MatmulJson(const Matmul& m) {
   Json j;
@@ -65,8 +63,8 @@ Json LayerJson(const LayerSpec& l, const AccountingOptions& opt) {
 }
 
 struct ComponentTotals {
-  int64_t attention = 0, norms = 0, dense_mlp = 0, router = 0,
-          routed_experts = 0, shared_experts = 0;
+  int64_t attention = 0, norms = 0, dense_mlp = 0, router = 0, routed_experts = 0,
+          shared_experts = 0;
 };
 
 ComponentTotals Totals(const ModelSpec& m) {
@@ -136,11 +134,10 @@ Json ModelAccountingJson(const ModelSpec& m, const AccountingOptions& opt) {
 }
 
 std::string ModelAccountingText(const ModelSpec& m, const AccountingOptions& opt) {
-  std::string out = absl::StrCat(
-      m.name, " (", m.architecture, ", ", m.layers.size(), " layers, ",
-      m.is_mla() ? "MLA" : "GQA", m.is_moe() ? ", MoE" : ", dense",
-      m.tied_embeddings ? ", tied embeddings" : "", ")\n", "source: ", m.source,
-      "\n\n");
+  std::string out = absl::StrCat(m.name, " (", m.architecture, ", ", m.layers.size(), " layers, ",
+                                 m.is_mla() ? "MLA" : "GQA", m.is_moe() ? ", MoE" : ", dense",
+                                 m.tied_embeddings ? ", tied embeddings" : "", ")\n",
+                                 "source: ", m.source, "\n\n");
   TextTable summary({"quantity", "value", ""});
   summary.AddRow({"total parameters", WithCommas(m.TotalParams()),
                   HumanCount(static_cast<double>(m.TotalParams()))});
@@ -166,11 +163,9 @@ std::string ModelAccountingText(const ModelSpec& m, const AccountingOptions& opt
   const double total = static_cast<double>(m.TotalParams());
   auto row = [&](const std::string& name, int64_t v) {
     if (v == 0) return;
-    comp.AddRow({name, WithCommas(v),
-                 absl::StrCat(base::Fixed(100.0 * v / total, 2), "%")});
+    comp.AddRow({name, WithCommas(v), absl::StrCat(base::Fixed(100.0 * v / total, 2), "%")});
   };
-  row(m.tied_embeddings ? "embedding (tied with LM head)" : "embedding",
-      m.embedding_params);
+  row(m.tied_embeddings ? "embedding (tied with LM head)" : "embedding", m.embedding_params);
   row("attention", t.attention);
   row("norms", t.norms + m.final_norm_params);
   row("dense MLP", t.dense_mlp);
@@ -181,8 +176,8 @@ std::string ModelAccountingText(const ModelSpec& m, const AccountingOptions& opt
   out += comp.Render() + "\n";
 
   // Consecutive identical layers are shown as one range.
-  TextTable layers({"layers", "ffn", "attn", "params/layer", "active/layer",
-                    "experts", "KV B/token/layer"});
+  TextTable layers(
+      {"layers", "ffn", "attn", "params/layer", "active/layer", "experts", "KV B/token/layer"});
   size_t i = 0;
   while (i < m.layers.size()) {
     size_t j = i + 1;
@@ -195,11 +190,12 @@ std::string ModelAccountingText(const ModelSpec& m, const AccountingOptions& opt
         j - i == 1 ? absl::StrCat(i) : absl::StrCat(i, "-", j - 1, " (x", j - i, ")");
     const std::string experts =
         a.ffn_kind == FfnKind::kMoe
-            ? absl::StrCat(a.experts_per_token, "/", a.num_routed_experts,
-                           a.num_shared_experts ? absl::StrCat(" +", a.num_shared_experts, " shared") : "")
+            ? absl::StrCat(
+                  a.experts_per_token, "/", a.num_routed_experts,
+                  a.num_shared_experts ? absl::StrCat(" +", a.num_shared_experts, " shared") : "")
             : "-";
-    layers.AddRow({range, FfnName(a.ffn_kind), AttnName(a.attention_kind),
-                   WithCommas(a.Params()), WithCommas(a.ActiveParams()), experts,
+    layers.AddRow({range, FfnName(a.ffn_kind), AttnName(a.attention_kind), WithCommas(a.Params()),
+                   WithCommas(a.ActiveParams()), experts,
                    WithCommas(a.KvBytesPerToken(opt.kv_dtype))});
     i = j;
   }

@@ -20,8 +20,7 @@ struct AccountingOptions {
 // Top level: total_params, active_params_per_token, kv_cache_bytes_per_token,
 // num_layers (integers), components, weight_bytes per format, and a
 // `layers` array with each layer's breakdown.
-nlohmann::ordered_json ModelAccountingJson(const ModelSpec& m,
-                                           const AccountingOptions& opt);
+nlohmann::ordered_json ModelAccountingJson(const ModelSpec& m, const AccountingOptions& opt);
 
 std::string ModelAccountingText(const ModelSpec& m, const AccountingOptions& opt);
 

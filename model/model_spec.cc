@@ -77,21 +77,18 @@ int BuildMlaAttention(const ModelConfig& c, LayerSpec& l) {
     l.attention.push_back({"q_proj", h, heads * qk_head, false, 0});
     q_ready = 0;
   }
-  l.attention.push_back({"kv_a_proj_with_mqa", h,
-                         c.kv_lora_rank + c.qk_rope_head_dim, c.attention_bias, 0});
+  l.attention.push_back(
+      {"kv_a_proj_with_mqa", h, c.kv_lora_rank + c.qk_rope_head_dim, c.attention_bias, 0});
   l.attention_norm_params += c.kv_lora_rank;  // kv_a_layernorm
   // kv_b_proj (kv_lora_rank -> heads*(nope+v)) is one matrix in the
   // checkpoint; decode uses its key half on the query (absorption, before
   // the attention core) and its value half on the output (after), so it is
   // listed as the two halves it is applied as. Their sum is the matrix.
   const int absorb = q_ready + 1;
-  l.attention.push_back({"kv_b_proj.k", c.kv_lora_rank,
-                         heads * c.qk_nope_head_dim, false, absorb});
+  l.attention.push_back({"kv_b_proj.k", c.kv_lora_rank, heads * c.qk_nope_head_dim, false, absorb});
   l.attention_core_after = absorb;
-  l.attention.push_back({"kv_b_proj.v", c.kv_lora_rank, heads * c.v_head_dim,
-                         false, absorb + 1});
-  l.attention.push_back({"o_proj", heads * c.v_head_dim, h, c.attention_bias,
-                         absorb + 2});
+  l.attention.push_back({"kv_b_proj.v", c.kv_lora_rank, heads * c.v_head_dim, false, absorb + 1});
+  l.attention.push_back({"o_proj", heads * c.v_head_dim, h, c.attention_bias, absorb + 2});
   return absorb + 3;
 }
 
@@ -148,9 +145,12 @@ int KvDtypeBytes(KvDtype d) { return d == KvDtype::kFp8 ? 1 : 2; }
 
 absl::string_view KvDtypeName(KvDtype d) {
   switch (d) {
-    case KvDtype::kBf16: return "bf16";
-    case KvDtype::kFp16: return "fp16";
-    case KvDtype::kFp8: return "fp8";
+    case KvDtype::kBf16:
+      return "bf16";
+    case KvDtype::kFp16:
+      return "fp16";
+    case KvDtype::kFp8:
+      return "fp8";
   }
   return "?";
 }
@@ -163,9 +163,7 @@ int LayerSpec::num_steps() const {
   return s + 1;
 }
 
-int64_t LayerSpec::AttentionParams() const {
-  return SumParams(attention) + attention_norm_params;
-}
+int64_t LayerSpec::AttentionParams() const { return SumParams(attention) + attention_norm_params; }
 int64_t LayerSpec::DenseMlpParams() const { return SumParams(dense_mlp); }
 int64_t LayerSpec::RouterParams() const {
   return router ? router->params() + router_bias_params : 0;
@@ -174,19 +172,18 @@ int64_t LayerSpec::ExpertParams() const { return SumParams(expert); }
 int64_t LayerSpec::SharedExpertParams() const { return SumParams(shared_expert); }
 
 int64_t LayerSpec::Params() const {
-  return AttentionParams() + layer_norm_params + DenseMlpParams() +
-         RouterParams() + RoutedExpertParams() + SharedExpertParams();
+  return AttentionParams() + layer_norm_params + DenseMlpParams() + RouterParams() +
+         RoutedExpertParams() + SharedExpertParams();
 }
 
 int64_t LayerSpec::ActiveParams() const {
-  return AttentionParams() + layer_norm_params + DenseMlpParams() +
-         RouterParams() + experts_per_token * ExpertParams() +
-         SharedExpertParams();
+  return AttentionParams() + layer_norm_params + DenseMlpParams() + RouterParams() +
+         experts_per_token * ExpertParams() + SharedExpertParams();
 }
 
 int64_t LayerSpec::ActiveMatmulWeights() const {
-  int64_t w = SumWeights(attention) + SumWeights(dense_mlp) +
-              SumWeights(shared_expert) + experts_per_token * SumWeights(expert);
+  int64_t w = SumWeights(attention) + SumWeights(dense_mlp) + SumWeights(shared_expert) +
+              experts_per_token * SumWeights(expert);
   if (router) w += router->weights();
   return w;
 }
@@ -201,8 +198,7 @@ int64_t LayerSpec::AttentionFlopsPerPosition(bool decode) const {
     return 2 * num_heads * head_dim + 2 * num_heads * v_head_dim;
   }
   if (decode) {
-    return 2 * num_heads * (kv_lora_rank + qk_rope_head_dim) +
-           2 * num_heads * kv_lora_rank;
+    return 2 * num_heads * (kv_lora_rank + qk_rope_head_dim) + 2 * num_heads * kv_lora_rank;
   }
   return 2 * num_heads * head_dim + 2 * num_heads * v_head_dim;
 }
@@ -220,9 +216,7 @@ bool ModelSpec::is_mla() const {
   return !layers.empty() && layers[0].attention_kind == AttentionKind::kMla;
 }
 
-Matmul ModelSpec::LmHead() const {
-  return Matmul{"lm_head", hidden_size, vocab_size, false, 0};
-}
+Matmul ModelSpec::LmHead() const { return Matmul{"lm_head", hidden_size, vocab_size, false, 0}; }
 
 int64_t ModelSpec::TotalParams() const {
   int64_t t = embedding_params + lm_head_params + final_norm_params;
@@ -259,8 +253,7 @@ int64_t ModelSpec::PrefillFlops(int64_t length) const {
   const int64_t pairs = length * (length + 1) / 2;
   int64_t f = 2 * LmHead().weights();
   for (const LayerSpec& l : layers) {
-    f += length * 2 * l.ActiveMatmulWeights() +
-         pairs * l.AttentionFlopsPerPosition(false);
+    f += length * 2 * l.ActiveMatmulWeights() + pairs * l.AttentionFlopsPerPosition(false);
   }
   return f;
 }

@@ -89,7 +89,7 @@ struct LayerSpec {
   int64_t router_bias_params = 0;
   int64_t num_routed_experts = 0;
   int64_t experts_per_token = 0;
-  std::vector<Matmul> expert;         // ONE routed expert's matrices
+  std::vector<Matmul> expert;  // ONE routed expert's matrices
   int64_t num_shared_experts = 0;
   std::vector<Matmul> shared_expert;  // all shared experts as one MLP
 
@@ -115,16 +115,14 @@ struct LayerSpec {
   // in the naive form (keys/values expanded per head). GQA is the same both.
   int64_t AttentionFlopsPerPosition(bool decode) const;
   // Multiply-accumulates of the attention core per cached position (decode).
-  int64_t AttentionMacsPerPosition() const {
-    return AttentionFlopsPerPosition(true) / 2;
-  }
+  int64_t AttentionMacsPerPosition() const { return AttentionFlopsPerPosition(true) / 2; }
   // One decode token attending to `context` positions (its own included).
   int64_t DecodeFlops(int64_t context) const;
 };
 
 struct MtpSpec {
-  LayerSpec layer;             // the extra transformer layer
-  int64_t extra_params = 0;    // eh_proj + enorm + hnorm + shared_head.norm
+  LayerSpec layer;           // the extra transformer layer
+  int64_t extra_params = 0;  // eh_proj + enorm + hnorm + shared_head.norm
   int64_t Params() const { return layer.Params() + extra_params; }
 };
 

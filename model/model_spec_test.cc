@@ -55,8 +55,7 @@ TEST(ModelSpecTest, Llama31_8B) {
   // P(P+1)/2 x 4 x heads x d per layer + the LM head once.
   const int64_t p = 1000;
   EXPECT_EQ(m.PrefillFlops(p), p * 2 * 32 * (g.attn() + g.mlp()) +
-                                   32 * (p * (p + 1) / 2) * 4 * 32 * 128 +
-                                   2 * 128256 * 4096);
+                                   32 * (p * (p + 1) / 2) * 4 * 32 * 128 + 2 * 128256 * 4096);
   EXPECT_EQ(m.MtpParams(), 0);
   EXPECT_EQ(m.layers[0].num_steps(), 4);  // qkv, o, gate|up, down
 }
@@ -82,8 +81,8 @@ TEST(ModelSpecTest, Llama31_405B) {
   const ModelSpec m = Load("llama-3.1-405b");
   EXPECT_EQ(m.TotalParams(), total);
   EXPECT_EQ(m.KvBytesPerToken(KvDtype::kBf16), 126 * 2 * 8 * 128 * 2);
-  EXPECT_EQ(m.DecodeFlops(1), 2 * (126 * (g.attn() + g.mlp()) + 128256 * 16384) +
-                                  126 * 4 * 128 * 128);
+  EXPECT_EQ(m.DecodeFlops(1),
+            2 * (126 * (g.attn() + g.mlp()) + 128256 * 16384) + 126 * 4 * 128 * 128);
 }
 
 TEST(ModelSpecTest, Mistral7Bv03) {
@@ -103,8 +102,7 @@ TEST(ModelSpecTest, Qwen25_7B_HasQkvBias) {
   const ModelSpec m = Load("qwen2.5-7b");
   EXPECT_EQ(m.TotalParams(), total);
   // Biases are parameters but not matmul FLOPs.
-  EXPECT_EQ(m.layers[0].ActiveMatmulWeights(),
-            3584 * 3584 * 2 + 2 * 3584 * 512 + 3 * 3584 * 18944);
+  EXPECT_EQ(m.layers[0].ActiveMatmulWeights(), 3584 * 3584 * 2 + 2 * 3584 * 512 + 3 * 3584 * 18944);
 }
 
 TEST(ModelSpecTest, Qwen25_05B_TiedEmbeddingsCountedOnce) {
@@ -157,8 +155,8 @@ TEST(ModelSpecTest, Qwen3_235B_A22B) {
   EXPECT_EQ(total, 235093634560);  // 235B
   const ModelSpec m = Load("qwen3-235b-a22b");
   EXPECT_EQ(m.TotalParams(), total);
-  const int64_t active = 94 * (g.attn() + g.norms() + router + 8 * expert) +
-                         151936 * 4096 + 4096 + 4096;
+  const int64_t active =
+      94 * (g.attn() + g.norms() + router + 8 * expert) + 151936 * 4096 + 4096 + 4096;
   EXPECT_EQ(m.ActiveParamsPerToken(), active);
   // "A22B": with the whole embedding table it is 22.19B.
   EXPECT_EQ(active - 4096 + 151936 * 4096, 22190763520);
@@ -171,11 +169,11 @@ TEST(ModelSpecTest, DeepSeekR1) {
   // 256 routed experts (3 x 7168 x 2048) top-8 + 1 shared, sigmoid router
   // with e_score_correction_bias (noaux_tc). Vocab 129280, untied.
   const int64_t h = 7168, H = 128;
-  const int64_t attn = h * 1536 + 1536               // q_a_proj, q_a_layernorm
-                       + 1536 * H * (128 + 64)       // q_b_proj
-                       + h * (512 + 64) + 512        // kv_a_proj_with_mqa, kv_a_layernorm
-                       + 512 * H * (128 + 128)       // kv_b_proj
-                       + H * 128 * h;                // o_proj
+  const int64_t attn = h * 1536 + 1536          // q_a_proj, q_a_layernorm
+                       + 1536 * H * (128 + 64)  // q_b_proj
+                       + h * (512 + 64) + 512   // kv_a_proj_with_mqa, kv_a_layernorm
+                       + 512 * H * (128 + 128)  // kv_b_proj
+                       + H * 128 * h;           // o_proj
   EXPECT_EQ(attn, 187107328);
   const int64_t norms = 2 * h;
   const int64_t dense_layer = attn + norms + 3 * h * 18432;
@@ -196,9 +194,8 @@ TEST(ModelSpecTest, DeepSeekR1) {
   EXPECT_EQ(m.layers[3].SharedExpertParams(), expert);
   EXPECT_EQ(m.TotalParams(), total);
   // Active: 8 routed + 1 shared expert; head included, one embedding row.
-  const int64_t active = 3 * dense_layer +
-                         58 * (attn + norms + router + 9 * expert) +
-                         129280 * h + h + h;
+  const int64_t active =
+      3 * dense_layer + 58 * (attn + norms + router + 9 * expert) + 129280 * h + h + h;
   EXPECT_EQ(m.ActiveParamsPerToken(), active);
   EXPECT_EQ(active, 36625625600);  // DeepSeek: "36.6B incl. 0.9B head"
   // MTP kept apart: a MoE layer + eh_proj (2h x h) + enorm, hnorm,
@@ -209,17 +206,12 @@ TEST(ModelSpecTest, DeepSeekR1) {
   EXPECT_EQ(m.KvBytesPerToken(KvDtype::kBf16), 61 * (512 + 64) * 2);  // 70,272
   // Decode attention core (absorbed): 2H(512+64) for scores + 2H x 512 for
   // the weighted sum, per cached position.
-  EXPECT_EQ(m.layers[0].AttentionFlopsPerPosition(true),
-            2 * H * 576 + 2 * H * 512);
+  EXPECT_EQ(m.layers[0].AttentionFlopsPerPosition(true), 2 * H * 576 + 2 * H * 512);
   // Prefill (naive form): 2H(128+64) + 2H x 128.
-  EXPECT_EQ(m.layers[0].AttentionFlopsPerPosition(false),
-            2 * H * 192 + 2 * H * 128);
+  EXPECT_EQ(m.layers[0].AttentionFlopsPerPosition(false), 2 * H * 192 + 2 * H * 128);
   const int64_t weights = 3 * (dense_layer - norms - 1536 - 512) +
-                          58 * (moe_layer - norms - 1536 - 512 - 256 -
-                                248 * expert) +
-                          129280 * h;
-  EXPECT_EQ(m.DecodeFlops(4096),
-            2 * weights + 61 * int64_t{4096} * (2 * H * 576 + 2 * H * 512));
+                          58 * (moe_layer - norms - 1536 - 512 - 256 - 248 * expert) + 129280 * h;
+  EXPECT_EQ(m.DecodeFlops(4096), 2 * weights + 61 * int64_t{4096} * (2 * H * 576 + 2 * H * 512));
   // Critical path: q_a|kv_a, q_b, kv_b.k, [core], kv_b.v, o, then the FFN.
   EXPECT_EQ(m.layers[0].attention_core_after, 2);
   EXPECT_EQ(m.layers[0].num_steps(), 7);  // 5 attention + gate|up + down
@@ -228,10 +220,9 @@ TEST(ModelSpecTest, DeepSeekR1) {
 
 TEST(ModelSpecTest, EveryBundledModelIsCovered) {
   // Adding a bundled config without a hand-derived test above fails here.
-  const std::vector<std::string> expected = {
-      "deepseek-r1",  "llama-3.1-405b", "llama-3.1-70b",
-      "llama-3.1-8b", "mistral-7b-v0.3", "mixtral-8x7b",
-      "qwen2.5-0.5b", "qwen2.5-7b",     "qwen3-235b-a22b"};
+  const std::vector<std::string> expected = {"deepseek-r1",  "llama-3.1-405b",  "llama-3.1-70b",
+                                             "llama-3.1-8b", "mistral-7b-v0.3", "mixtral-8x7b",
+                                             "qwen2.5-0.5b", "qwen2.5-7b",      "qwen3-235b-a22b"};
   EXPECT_EQ(BundledModelNames(), expected);
 }
 

@@ -20,16 +20,13 @@ const std::vector<WeightFormat>& AllWeightFormats() {
   static const auto* formats = new std::vector<WeightFormat>{
       {"bf16", 16, 1, "16-bit brain float, no scales",
        "IEEE-754-style bfloat16 (Google TPU / Intel BF16 spec)", false},
-      {"fp8", 4097, 512,
-       "8-bit e4m3 + one fp32 scale per 128x128 block: 8 + 32/16384",
+      {"fp8", 4097, 512, "8-bit e4m3 + one fp32 scale per 128x128 block: 8 + 32/16384",
        "DeepSeek-V3 checkpoint quantization_config (fmt e4m3, "
        "weight_block_size [128, 128])",
        false},
-      {"int4", 17, 4,
-       "4-bit integers + fp16 scale and fp16 zero per group of 128: 4 + 32/128",
+      {"int4", 17, 4, "4-bit integers + fp16 scale and fp16 zero per group of 128: 4 + 32/128",
        "AWQ / GPTQ group-size-128 layout", false},
-      {"fp4", 17, 4,
-       "4-bit e2m1 + one 8-bit E8M0 scale per block of 32: 4 + 8/32",
+      {"fp4", 17, 4, "4-bit e2m1 + one 8-bit E8M0 scale per block of 32: 4 + 8/32",
        "OCP Microscaling Formats (MX) v1.0, MXFP4", false},
       {"nvfp4", 9, 2,
        "4-bit e2m1 + one fp8 e4m3 scale per block of 16: 4 + 8/16 "
@@ -53,8 +50,7 @@ absl::StatusOr<WeightFormat> FindWeightFormat(absl::string_view name) {
     names.push_back(f.name);
   }
   return absl::NotFoundError(absl::StrCat("unknown weight format \"", name,
-                                          "\" (known: ", absl::StrJoin(names, ", "),
-                                          ")"));
+                                          "\" (known: ", absl::StrJoin(names, ", "), ")"));
 }
 
 }  // namespace etchsim::model

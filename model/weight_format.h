@@ -16,8 +16,8 @@
 namespace etchsim::model {
 
 struct WeightFormat {
-  std::string name;         // "fp4", "hc1-3bit", ...
-  int64_t bits_num = 0;     // bits per parameter = bits_num / bits_den
+  std::string name;      // "fp4", "hc1-3bit", ...
+  int64_t bits_num = 0;  // bits per parameter = bits_num / bits_den
   int64_t bits_den = 1;
   std::string composition;  // how the bits add up, one line
   std::string source;       // where the layout comes from

@@ -18,8 +18,8 @@ TEST(WeightFormatTest, BitsIncludeScales) {
 
 TEST(WeightFormatTest, BytesAreExactAndRoundUp) {
   const WeightFormat fp4 = *FindWeightFormat("fp4");
-  EXPECT_EQ(fp4.BytesFor(32), 17);         // 32 x 4.25 bits = 136 bits
-  EXPECT_EQ(fp4.BytesFor(1), 1);           // 4.25 bits -> 1 byte
+  EXPECT_EQ(fp4.BytesFor(32), 17);                      // 32 x 4.25 bits = 136 bits
+  EXPECT_EQ(fp4.BytesFor(1), 1);                        // 4.25 bits -> 1 byte
   EXPECT_EQ(fp4.BytesFor(671026419200), 356482785200);  // R1 at MXFP4
   EXPECT_EQ(fp4.ParamsIn(17), 32);
   EXPECT_LE(fp4.BytesFor(fp4.ParamsIn(12750000000)), 12750000000);

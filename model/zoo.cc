@@ -12,8 +12,8 @@ const std::vector<base::EmbeddedFile>& EmbeddedModelConfigs();
 namespace {
 
 const base::PresetSet& Models() {
-  static const base::PresetSet set{&EmbeddedModelConfigs(), ".json", "model",
-                                   "a bundled model", "bundled", "a config.json"};
+  static const base::PresetSet set{&EmbeddedModelConfigs(), ".json",   "model",
+                                   "a bundled model",       "bundled", "a config.json"};
   return set;
 }
 

@@ -31,8 +31,7 @@ TEST(ZooTest, UnknownNameAndMissingFile) {
   auto unknown = LoadModelConfig("gpt-5");
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_NE(unknown.status().message().find("unknown model \"gpt-5\""),
-            std::string::npos);
+  EXPECT_NE(unknown.status().message().find("unknown model \"gpt-5\""), std::string::npos);
   EXPECT_NE(unknown.status().message().find("deepseek-r1"), std::string::npos);
 
   auto missing = LoadModelConfig("/nonexistent/config.json");

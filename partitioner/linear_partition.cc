@@ -30,8 +30,7 @@ std::vector<ChipLoad> Loads(const std::vector<Item>& items, const Assignment& a)
   return loads;
 }
 
-int GreedyPack(const std::vector<Item>& items, int64_t cap, double max_cost,
-               Assignment* out) {
+int GreedyPack(const std::vector<Item>& items, int64_t cap, double max_cost, Assignment* out) {
   if (out) out->assign(1, {});
   int chips = 1;
   int64_t params = 0;
@@ -145,20 +144,18 @@ bool SplitOnce(const std::vector<Item>& items, Assignment& a) {
 
 }  // namespace
 
-absl::StatusOr<Assignment> PartitionExactly(const std::vector<Item>& items,
-                                            int64_t cap, int num_chips) {
+absl::StatusOr<Assignment> PartitionExactly(const std::vector<Item>& items, int64_t cap,
+                                            int num_chips) {
   const int min_chips = MinChips(items, cap);
   if (min_chips < 0) {
     return absl::FailedPreconditionError("an indivisible unit exceeds the chip");
   }
   if (num_chips < min_chips) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("needs at least ", min_chips, " chips"));
+    return absl::FailedPreconditionError(absl::StrCat("needs at least ", min_chips, " chips"));
   }
   if (num_chips > TotalUnits(items)) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "has only ", TotalUnits(items), " placeable units, fewer than ",
-        num_chips, " chips"));
+        "has only ", TotalUnits(items), " placeable units, fewer than ", num_chips, " chips"));
   }
   double lo = 0.0, hi = 0.0;
   for (const Item& it : items) {
@@ -188,10 +185,10 @@ absl::StatusOr<Assignment> PartitionExactly(const std::vector<Item>& items,
   // embedding's chip needs its own copy of the table: re-check capacity.
   for (const ChipLoad& l : Loads(items, a)) {
     if (l.params > cap) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot use ", num_chips,
-          " chips: the tied LM head needs its own copy of the embedding "
-          "table once it leaves the first chip, and that copy does not fit"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot use ", num_chips,
+                       " chips: the tied LM head needs its own copy of the embedding "
+                       "table once it leaves the first chip, and that copy does not fit"));
     }
   }
   return a;

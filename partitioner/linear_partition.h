@@ -40,13 +40,12 @@ std::vector<ChipLoad> Loads(const std::vector<Item>& items, const Assignment& a)
 // Chips the greedy packing needs under capacity `cap_params` and threshold
 // `max_cost`; -1 when some indivisible unit alone exceeds either. Fills
 // `out` when given.
-int GreedyPack(const std::vector<Item>& items, int64_t cap_params,
-               double max_cost, Assignment* out);
+int GreedyPack(const std::vector<Item>& items, int64_t cap_params, double max_cost,
+               Assignment* out);
 
 // Smallest number of chips that holds the items at all.
 inline int MinChips(const std::vector<Item>& items, int64_t cap_params) {
-  return GreedyPack(items, cap_params, std::numeric_limits<double>::infinity(),
-                    nullptr);
+  return GreedyPack(items, cap_params, std::numeric_limits<double>::infinity(), nullptr);
 }
 
 // Total placeable units (the most chips a plan can use).
@@ -54,8 +53,8 @@ int64_t TotalUnits(const std::vector<Item>& items);
 
 // The optimal assignment over exactly `num_chips` chips. FailedPrecondition
 // when it cannot fit (callers turn that into a message with the minimum).
-absl::StatusOr<Assignment> PartitionExactly(const std::vector<Item>& items,
-                                            int64_t cap_params, int num_chips);
+absl::StatusOr<Assignment> PartitionExactly(const std::vector<Item>& items, int64_t cap_params,
+                                            int num_chips);
 
 }  // namespace etchsim::partitioner
 

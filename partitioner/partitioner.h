@@ -11,10 +11,10 @@
 #define ETCHSIM_PARTITIONER_PARTITIONER_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "model/model_spec.h"
 #include "model/weight_format.h"
 #include "partitioner/units.h"
@@ -48,8 +48,7 @@ class Strategy {
   virtual absl::StatusOr<int> MinChips(const model::ModelSpec& m,
                                        const ChipCapacity& chip) const = 0;
   // A plan over exactly opt.num_chips chips (or the minimum when 0).
-  virtual absl::StatusOr<v1::Plan> Partition(const model::ModelSpec& m,
-                                             const ChipCapacity& chip,
+  virtual absl::StatusOr<v1::Plan> Partition(const model::ModelSpec& m, const ChipCapacity& chip,
                                              const PartitionOptions& opt) const = 0;
 };
 
@@ -58,10 +57,8 @@ std::vector<const Strategy*> AllStrategies();
 std::string StrategyNames();  // "auto, expert-spread, pipeline"
 
 // Looks up the strategy and partitions; unknown names are InvalidArgument.
-absl::StatusOr<v1::Plan> Partition(const model::ModelSpec& m,
-                                   const ChipCapacity& chip,
-                                   absl::string_view strategy,
-                                   const PartitionOptions& opt);
+absl::StatusOr<v1::Plan> Partition(const model::ModelSpec& m, const ChipCapacity& chip,
+                                   absl::string_view strategy, const PartitionOptions& opt);
 
 }  // namespace etchsim::partitioner
 

@@ -26,8 +26,8 @@ const ChipCapacity kBig = Chip("big", 12750000000, "fp4");
 const ChipCapacity kSmall = Chip("small", 3600000000, "hc1-3bit");
 
 // Checks every structural invariant of a plan.
-void CheckInvariants(const model::ModelSpec& m, const ChipCapacity& chip,
-                     const v1::Plan& plan, int n) {
+void CheckInvariants(const model::ModelSpec& m, const ChipCapacity& chip, const v1::Plan& plan,
+                     int n) {
   SCOPED_TRACE(plan.strategy() + " " + m.name + " on " + std::to_string(n));
   ASSERT_EQ(plan.num_chips(), n);
   ASSERT_EQ(plan.chips_size(), n);
@@ -96,8 +96,7 @@ TEST(PartitionerTest, InvariantsOnEveryBundledModel) {
           auto plan = Partition(m, *chip, strategy, {.num_chips = n});
           if (!plan.ok()) {
             // Only when there are fewer whole layers than chips.
-            EXPECT_NE(plan.status().message().find("placeable units"),
-                      std::string::npos)
+            EXPECT_NE(plan.status().message().find("placeable units"), std::string::npos)
                 << plan.status();
             continue;
           }
@@ -107,8 +106,8 @@ TEST(PartitionerTest, InvariantsOnEveryBundledModel) {
           auto too_few = Partition(m, *chip, strategy, {.num_chips = min - 1});
           ASSERT_FALSE(too_few.ok());
           EXPECT_EQ(too_few.status().code(), absl::StatusCode::kFailedPrecondition);
-          EXPECT_NE(too_few.status().message().find(
-                        "the smallest count that fits is " + std::to_string(min)),
+          EXPECT_NE(too_few.status().message().find("the smallest count that fits is " +
+                                                    std::to_string(min)),
                     std::string::npos)
               << too_few.status();
         }
@@ -121,7 +120,7 @@ TEST(PartitionerTest, DeepSeekR1OnThirtyBigChips) {
   const model::ModelSpec m = *model::LoadModel("deepseek-r1");
   auto plan = Partition(m, kBig, "auto", {.num_chips = 30});
   ASSERT_TRUE(plan.ok()) << plan.status();
-  EXPECT_EQ(plan->strategy(), "pipeline");  // no all-to-all needed at 30
+  EXPECT_EQ(plan->strategy(), "pipeline");         // no all-to-all needed at 30
   EXPECT_DOUBLE_EQ(plan->hops_per_token(), 30.0);  // 29 hand-offs + return
   EXPECT_EQ(plan->handoff_bytes_per_token(), 29 * 7168 * 2);
   EXPECT_EQ(plan->all_to_all_bytes_per_token(), 0.0);

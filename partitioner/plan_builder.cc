@@ -22,8 +22,8 @@ double ProbabilityTouched(int64_t experts, int64_t held, int64_t k) {
 }
 
 v1::Plan BuildPlan(const model::ModelSpec& m, const ChipCapacity& chip,
-                   const std::vector<Item>& items, const Assignment& a,
-                   const std::string& strategy, const WorkCostModel& balance) {
+                   const std::vector<Item>& items, const Assignment& a, const std::string& strategy,
+                   const WorkCostModel& balance) {
   v1::Plan plan;
   plan.set_model(m.name);
   plan.set_chip(chip.name);
@@ -35,7 +35,8 @@ v1::Plan BuildPlan(const model::ModelSpec& m, const ChipCapacity& chip,
   plan.set_balance(balance.name());
 
   const WorkCostModel work;
-  const int64_t handoff = model::ActivationBytes(1, m.hidden_size, chip.activation_bytes_per_element);
+  const int64_t handoff =
+      model::ActivationBytes(1, m.hidden_size, chip.activation_bytes_per_element);
   const std::vector<ChipLoad> loads = Loads(items, a);
   // Per MoE layer: home chip and the experts each chip holds.
   std::map<int, int> home;
@@ -143,38 +144,36 @@ v1::Plan BuildPlan(const model::ModelSpec& m, const ChipCapacity& chip,
   return plan;
 }
 
-absl::Status NotEnoughChips(const model::ModelSpec& m, const ChipCapacity& chip,
-                            int num_chips, int min_chips, absl::string_view how) {
-  return absl::FailedPreconditionError(absl::StrFormat(
-      "%s does not fit on %d %s chip%s (%s ROM each at %s): its %s parameters "
-      "need %s of weights; the smallest count that fits is %d%s",
-      m.name, num_chips, chip.name, num_chips == 1 ? "" : "s",
-      base::HumanBytes(static_cast<double>(chip.weight_capacity_bytes)),
-      chip.format.name, base::HumanCount(static_cast<double>(m.TotalParams())),
-      base::HumanBytes(static_cast<double>(chip.format.BytesFor(m.TotalParams()))),
-      min_chips, how));
+absl::Status NotEnoughChips(const model::ModelSpec& m, const ChipCapacity& chip, int num_chips,
+                            int min_chips, absl::string_view how) {
+  return absl::FailedPreconditionError(
+      absl::StrFormat("%s does not fit on %d %s chip%s (%s ROM each at %s): its %s parameters "
+                      "need %s of weights; the smallest count that fits is %d%s",
+                      m.name, num_chips, chip.name, num_chips == 1 ? "" : "s",
+                      base::HumanBytes(static_cast<double>(chip.weight_capacity_bytes)),
+                      chip.format.name, base::HumanCount(static_cast<double>(m.TotalParams())),
+                      base::HumanBytes(static_cast<double>(chip.format.BytesFor(m.TotalParams()))),
+                      min_chips, how));
 }
 
-absl::StatusOr<v1::Plan> PartitionItems(const model::ModelSpec& m,
-                                        const ChipCapacity& chip,
-                                        const std::vector<Item>& items,
-                                        int min_chips, const PartitionOptions& opt,
-                                        const std::string& strategy,
+absl::StatusOr<v1::Plan> PartitionItems(const model::ModelSpec& m, const ChipCapacity& chip,
+                                        const std::vector<Item>& items, int min_chips,
+                                        const PartitionOptions& opt, const std::string& strategy,
                                         const WorkCostModel& balance) {
   const int n = opt.num_chips == 0 ? min_chips : opt.num_chips;
   if (n < min_chips) {
-    return NotEnoughChips(m, chip, n, min_chips,
-                          absl::StrCat(" (--strategy=", strategy, ")"));
+    return NotEnoughChips(m, chip, n, min_chips, absl::StrCat(" (--strategy=", strategy, ")"));
   }
   const int64_t units = TotalUnits(items);
   if (n > units) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "--strategy=", strategy, " cannot use ", n, " chips for ", m.name,
-        ": it has only ", units, " placeable units (",
-        strategy == "pipeline" ? "embedding, layers, LM head"
-                               : "embedding, layer cores, experts, LM head",
-        ")", strategy == "pipeline" ? "; use --strategy=expert-spread or fewer chips"
-                                    : "; use fewer chips"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("--strategy=", strategy, " cannot use ", n, " chips for ", m.name,
+                     ": it has only ", units, " placeable units (",
+                     strategy == "pipeline" ? "embedding, layers, LM head"
+                                            : "embedding, layer cores, experts, LM head",
+                     ")",
+                     strategy == "pipeline" ? "; use --strategy=expert-spread or fewer chips"
+                                            : "; use fewer chips"));
   }
   ASSIGN_OR_RETURN(Assignment a, PartitionExactly(items, chip.CapParams(), n));
   v1::Plan plan = BuildPlan(m, chip, items, a, strategy, balance);

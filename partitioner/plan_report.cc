@@ -45,8 +45,8 @@ std::string DescribeShard(const v1::ChipShard& shard) {
     if (s.expert_end() == s.expert_begin()) {
       parts.push_back(absl::StrCat(s.layer(), "[core]"));
     } else {
-      parts.push_back(absl::StrCat(s.layer(), s.core() ? "" : ":", "[e",
-                                   s.expert_begin(), "-", s.expert_end() - 1, "]"));
+      parts.push_back(absl::StrCat(s.layer(), s.core() ? "" : ":", "[e", s.expert_begin(), "-",
+                                   s.expert_end() - 1, "]"));
     }
   }
   flush();
@@ -108,21 +108,18 @@ Json PlanJson(const v1::Plan& p) {
 }
 
 std::string PlanText(const v1::Plan& p) {
-  std::string out = absl::StrCat(
-      p.model(), " on ", p.num_chips(), " x ", p.chip(), " (", p.weight_format(),
-      ", ", base::HumanBytes(static_cast<double>(p.chip_capacity_bytes())),
-      " ROM each), strategy ", p.strategy(), "\n");
-  absl::StrAppend(&out, "parameters: ", base::WithCommas(p.total_params()),
-                  " in the model, ", base::WithCommas(p.stored_params()),
-                  " stored on chips\n");
-  absl::StrAppend(&out, "per token: ", base::Fixed(p.hops_per_token(), 2),
-                  " chip-to-chip hops, ",
+  std::string out =
+      absl::StrCat(p.model(), " on ", p.num_chips(), " x ", p.chip(), " (", p.weight_format(), ", ",
+                   base::HumanBytes(static_cast<double>(p.chip_capacity_bytes())),
+                   " ROM each), strategy ", p.strategy(), "\n");
+  absl::StrAppend(&out, "parameters: ", base::WithCommas(p.total_params()), " in the model, ",
+                  base::WithCommas(p.stored_params()), " stored on chips\n");
+  absl::StrAppend(&out, "per token: ", base::Fixed(p.hops_per_token(), 2), " chip-to-chip hops, ",
                   base::HumanBytes(static_cast<double>(p.handoff_bytes_per_token())),
-                  " of pipeline hand-offs, ",
-                  base::HumanBytes(p.all_to_all_bytes_per_token()),
+                  " of pipeline hand-offs, ", base::HumanBytes(p.all_to_all_bytes_per_token()),
                   " of expert dispatch/combine\n\n");
-  base::TextTable t({"chip", "holds", "params", "weight bytes", "used",
-                     "KV B/token", "hand-off B", "a2a B/token"},
+  base::TextTable t({"chip", "holds", "params", "weight bytes", "used", "KV B/token", "hand-off B",
+                     "a2a B/token"},
                     {base::TextTable::Align::kRight, base::TextTable::Align::kLeft});
   for (const v1::ChipShard& c : p.chips()) {
     t.AddRow({absl::StrCat(c.index()), DescribeShard(c),

@@ -24,12 +24,17 @@ absl::Status UnitTooBig(const model::ModelSpec& m, const ChipCapacity& chip,
     if (it.unit_params <= cap) continue;
     std::string what;
     switch (it.kind) {
-      case ItemKind::kEmbedding: what = "the embedding table"; break;
-      case ItemKind::kLmHead: what = "the LM head"; break;
-      case ItemKind::kLayer: what = absl::StrCat("layer ", it.layer); break;
+      case ItemKind::kEmbedding:
+        what = "the embedding table";
+        break;
+      case ItemKind::kLmHead:
+        what = "the LM head";
+        break;
+      case ItemKind::kLayer:
+        what = absl::StrCat("layer ", it.layer);
+        break;
       case ItemKind::kMoeCore:
-        what = absl::StrCat("the core of layer ", it.layer,
-                            " (attention, router, shared experts)");
+        what = absl::StrCat("the core of layer ", it.layer, " (attention, router, shared experts)");
         break;
       case ItemKind::kExperts:
         what = absl::StrCat("one routed expert of layer ", it.layer);
@@ -41,8 +46,7 @@ absl::Status UnitTooBig(const model::ModelSpec& m, const ChipCapacity& chip,
         what, m.name, base::HumanCount(static_cast<double>(it.unit_params)),
         base::HumanBytes(static_cast<double>(chip.format.BytesFor(it.unit_params))),
         chip.format.name, chip.name,
-        base::HumanBytes(static_cast<double>(chip.weight_capacity_bytes)), strategy,
-        advice));
+        base::HumanBytes(static_cast<double>(chip.weight_capacity_bytes)), strategy, advice));
   }
   return absl::FailedPreconditionError("no unit fits");  // not reached
 }
@@ -53,21 +57,19 @@ absl::Status UnitTooBig(const model::ModelSpec& m, const ChipCapacity& chip,
 // unit does not fit, and how the plan is explained.
 class Contiguous : public Strategy {
  public:
-  absl::StatusOr<int> MinChips(const model::ModelSpec& m,
-                               const ChipCapacity& chip) const override {
+  absl::StatusOr<int> MinChips(const model::ModelSpec& m, const ChipCapacity& chip) const override {
     const auto items = BuildItems(m, WorkCostModel(), split_experts());
     const int n = partitioner::MinChips(items, chip.CapParams());
     if (n < 0) return UnitTooBig(m, chip, items, name(), Advice(m));
     return n;
   }
-  absl::StatusOr<v1::Plan> Partition(const model::ModelSpec& m,
-                                     const ChipCapacity& chip,
+  absl::StatusOr<v1::Plan> Partition(const model::ModelSpec& m, const ChipCapacity& chip,
                                      const PartitionOptions& opt) const override {
     ASSIGN_OR_RETURN(int min_chips, MinChips(m, chip));
     const WorkCostModel balance;
     const auto items = BuildItems(m, balance, split_experts());
-    ASSIGN_OR_RETURN(v1::Plan plan, PartitionItems(m, chip, items, min_chips, opt,
-                                                   std::string(name()), balance));
+    ASSIGN_OR_RETURN(v1::Plan plan,
+                     PartitionItems(m, chip, items, min_chips, opt, std::string(name()), balance));
     plan.set_explanation(Explain(plan, chip, balance));
     return plan;
   }
@@ -140,8 +142,7 @@ class Auto : public Strategy {
     return "the plan with the fewest chip-to-chip hops per token that fits, "
            "then the best balance";
   }
-  absl::StatusOr<int> MinChips(const model::ModelSpec& m,
-                               const ChipCapacity& chip) const override {
+  absl::StatusOr<int> MinChips(const model::ModelSpec& m, const ChipCapacity& chip) const override {
     int best = std::numeric_limits<int>::max();
     absl::Status last;
     for (const Strategy* s : Concrete()) {
@@ -155,8 +156,7 @@ class Auto : public Strategy {
     if (best == std::numeric_limits<int>::max()) return last;
     return best;
   }
-  absl::StatusOr<v1::Plan> Partition(const model::ModelSpec& m,
-                                     const ChipCapacity& chip,
+  absl::StatusOr<v1::Plan> Partition(const model::ModelSpec& m, const ChipCapacity& chip,
                                      const PartitionOptions& opt) const override {
     PartitionOptions o = opt;
     if (o.num_chips == 0) {
@@ -176,19 +176,17 @@ class Auto : public Strategy {
       auto plan = s->Partition(m, chip, o);
       if (!plan.ok()) {
         last_failure = plan.status();
-        notes.push_back(absl::StrCat(s->name(), " does not fit (",
-                                     n.ok() ? absl::StrCat("needs >= ", *n, " chips")
-                                            : "a unit exceeds the chip",
-                                     ")"));
+        notes.push_back(absl::StrCat(
+            s->name(), " does not fit (",
+            n.ok() ? absl::StrCat("needs >= ", *n, " chips") : "a unit exceeds the chip", ")"));
         continue;
       }
-      notes.push_back(absl::StrFormat("%s: %.2f hops/token, largest stage %s",
-                                      s->name(), plan->hops_per_token(),
+      notes.push_back(absl::StrFormat("%s: %.2f hops/token, largest stage %s", s->name(),
+                                      plan->hops_per_token(),
                                       base::HumanCount(plan->max_stage_cost())));
-      const bool better =
-          !best || plan->hops_per_token() < best->hops_per_token() - 1e-9 ||
-          (std::abs(plan->hops_per_token() - best->hops_per_token()) <= 1e-9 &&
-           plan->max_stage_cost() < best->max_stage_cost());
+      const bool better = !best || plan->hops_per_token() < best->hops_per_token() - 1e-9 ||
+                          (std::abs(plan->hops_per_token() - best->hops_per_token()) <= 1e-9 &&
+                           plan->max_stage_cost() < best->max_stage_cost());
       if (better) best = *plan;
     }
     if (!best) {
@@ -199,10 +197,9 @@ class Auto : public Strategy {
       }
       return last_failure;  // e.g. more chips than placeable units
     }
-    best->set_explanation(absl::StrCat(
-        "auto chose ", best->strategy(),
-        " (fewest hops per token, then best balance) among: ",
-        absl::StrJoin(notes, "; "), ". ", best->explanation()));
+    best->set_explanation(absl::StrCat("auto chose ", best->strategy(),
+                                       " (fewest hops per token, then best balance) among: ",
+                                       absl::StrJoin(notes, "; "), ". ", best->explanation()));
     best->set_min_chips(min_any);
     return *best;
   }
@@ -238,18 +235,15 @@ std::string StrategyNames() {
   return absl::StrJoin(names, ", ");
 }
 
-absl::StatusOr<v1::Plan> Partition(const model::ModelSpec& m,
-                                   const ChipCapacity& chip,
-                                   absl::string_view strategy,
-                                   const PartitionOptions& opt) {
+absl::StatusOr<v1::Plan> Partition(const model::ModelSpec& m, const ChipCapacity& chip,
+                                   absl::string_view strategy, const PartitionOptions& opt) {
   const Strategy* s = FindStrategy(strategy);
   if (s == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unknown strategy \"", strategy, "\" (known: ", StrategyNames(), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown strategy \"", strategy, "\" (known: ", StrategyNames(), ")"));
   }
   if (opt.num_chips < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--chips must be >= 1, got ", opt.num_chips));
+    return absl::InvalidArgumentError(absl::StrCat("--chips must be >= 1, got ", opt.num_chips));
   }
   return s->Partition(m, chip, opt);
 }

@@ -21,27 +21,23 @@ double WorkCostModel::MoeCore(const LayerSpec& l) const {
 double WorkCostModel::Expert(const LayerSpec& l) const {
   if (l.num_routed_experts == 0) return 0.0;
   return static_cast<double>(model::SumWeights(l.expert)) *
-         static_cast<double>(l.experts_per_token) /
-         static_cast<double>(l.num_routed_experts);
+         static_cast<double>(l.experts_per_token) / static_cast<double>(l.num_routed_experts);
 }
 
 double WorkCostModel::LmHead(const ModelSpec& m) const {
   return static_cast<double>(m.LmHead().weights());
 }
 
-int64_t CoreParams(const LayerSpec& l) {
-  return l.Params() - l.RoutedExpertParams();
-}
+int64_t CoreParams(const LayerSpec& l) { return l.Params() - l.RoutedExpertParams(); }
 
-std::vector<Item> BuildItems(const ModelSpec& m, const WorkCostModel& cost,
-                             bool split_experts) {
+std::vector<Item> BuildItems(const ModelSpec& m, const WorkCostModel& cost, bool split_experts) {
   std::vector<Item> items;
   items.push_back({ItemKind::kEmbedding, -1, 1, m.embedding_params, cost.Embedding(m)});
   for (const LayerSpec& l : m.layers) {
     if (l.ffn_kind == FfnKind::kMoe && split_experts) {
       items.push_back({ItemKind::kMoeCore, l.index, 1, CoreParams(l), cost.MoeCore(l)});
-      items.push_back({ItemKind::kExperts, l.index, l.num_routed_experts,
-                       l.ExpertParams(), cost.Expert(l)});
+      items.push_back(
+          {ItemKind::kExperts, l.index, l.num_routed_experts, l.ExpertParams(), cost.Expert(l)});
     } else {
       items.push_back({ItemKind::kLayer, l.index, 1, l.Params(), cost.Layer(l)});
     }
@@ -49,8 +45,7 @@ std::vector<Item> BuildItems(const ModelSpec& m, const WorkCostModel& cost,
   // The head stores its own V x h matrix; with tied embeddings that is a
   // second copy of the embedding table unless both sit on one chip (the
   // plan builder corrects for that case).
-  Item head{ItemKind::kLmHead, -1, 1, m.embedding_params + m.final_norm_params,
-            cost.LmHead(m)};
+  Item head{ItemKind::kLmHead, -1, 1, m.embedding_params + m.final_norm_params, cost.LmHead(m)};
   if (m.tied_embeddings) head.params_on_first_chip = m.final_norm_params;
   items.push_back(head);
   return items;

@@ -21,10 +21,10 @@ enum class ItemKind { kEmbedding, kLayer, kMoeCore, kExperts, kLmHead };
 
 struct Item {
   ItemKind kind = ItemKind::kLayer;
-  int layer = -1;            // decoder layer index (-1 for embedding / head)
-  int64_t count = 1;         // units in the item (> 1 only for kExperts)
-  int64_t unit_params = 0;   // parameters per unit
-  double unit_cost = 0.0;    // balance cost per unit (see WorkCostModel)
+  int layer = -1;           // decoder layer index (-1 for embedding / head)
+  int64_t count = 1;        // units in the item (> 1 only for kExperts)
+  int64_t unit_params = 0;  // parameters per unit
+  double unit_cost = 0.0;   // balance cost per unit (see WorkCostModel)
   // Parameters when the item shares the first chip (a tied LM head next to
   // the embedding it shares needs no second copy); -1 = same as params().
   int64_t params_on_first_chip = -1;

@@ -57,27 +57,27 @@ absl::Status Search(const PlanOptions& o, CandidateResult& c) {
   // Analytic pruning: one user's TTFT and TPOT bound every statistic of
   // those distributions from below.
   for (const SloTerm& t : o.slo.terms) {
-    const double lone = t.metric == "ttft" ? a.single_user_ttft_s
+    const double lone = t.metric == "ttft"   ? a.single_user_ttft_s
                         : t.metric == "tpot" ? a.single_user_tpot_s
                                              : 0;
     if (lone > t.limit_s) {
-      c.reason = absl::StrFormat("%s: even one user takes %.4g ms (analytic)", t.Describe(),
-                                 lone * 1e3);
+      c.reason =
+          absl::StrFormat("%s: even one user takes %.4g ms (analytic)", t.Describe(), lone * 1e3);
       return absl::OkStatus();
     }
   }
   const double peak_rate = a.peak_output_tokens_per_s / std::max<int64_t>(1, a.output_len);
   auto requests = [&](double rate) {
-    return std::max<int64_t>(
-        o.requests, static_cast<int64_t>(std::ceil(rate * kLatenciesPerProbe * a.single_user_e2e_s)));
+    return std::max<int64_t>(o.requests, static_cast<int64_t>(std::ceil(rate * kLatenciesPerProbe *
+                                                                        a.single_user_e2e_s)));
   };
   double lo = peak_rate * 0.01, hi = peak_rate * 1.2;
   ASSIGN_OR_RETURN(Probe low, Run(AtRate(c.scenario, lo, requests(lo)), o.slo));
   ++c.probes;
   if (!low.met) {
-    c.reason = absl::StrCat("at 1% of the analytic peak rate: ",
-                            low.report.requests_rejected() > 0 ? "requests rejected (KV cache)"
-                                                               : low.check.binding);
+    c.reason = absl::StrCat(
+        "at 1% of the analytic peak rate: ",
+        low.report.requests_rejected() > 0 ? "requests rejected (KV cache)" : low.check.binding);
     return absl::OkStatus();
   }
   Probe best = std::move(low);
@@ -165,10 +165,12 @@ absl::StatusOr<std::vector<CandidateResult>> Plan(const PlanOptions& o) {
   }
   for (auto& t : threads) t.join();
   for (const absl::Status& s : status) RETURN_IF_ERROR(s);
-  Front(out, [](const CandidateResult& c) { return c.tokens_per_s_per_user; },
-        [](CandidateResult& c) -> bool& { return c.pareto_user; });
-  Front(out, [](const CandidateResult& c) { return c.tokens_per_s_per_chip; },
-        [](CandidateResult& c) -> bool& { return c.pareto_chip; });
+  Front(
+      out, [](const CandidateResult& c) { return c.tokens_per_s_per_user; },
+      [](CandidateResult& c) -> bool& { return c.pareto_user; });
+  Front(
+      out, [](const CandidateResult& c) { return c.tokens_per_s_per_chip; },
+      [](CandidateResult& c) -> bool& { return c.pareto_chip; });
   std::stable_sort(out.begin(), out.end(), [](const CandidateResult& a, const CandidateResult& b) {
     if (a.feasible != b.feasible) return a.feasible;
     if (a.feasible && a.fleet_usd_per_hour != b.fleet_usd_per_hour) {

@@ -29,25 +29,25 @@ struct PlanOptions {
   // Completed requests per probe run (at least; a probe also lasts four
   // single-user request latencies, and must serve 80% of its offered load).
   int64_t requests = 200;
-  int iterations = 6;       // bisection steps per candidate (ratio hi/lo 120 -> ~1.1)
-  int jobs = 1;             // candidates searched in parallel
+  int iterations = 6;  // bisection steps per candidate (ratio hi/lo 120 -> ~1.1)
+  int jobs = 1;        // candidates searched in parallel
 };
 
 struct CandidateResult {
-  v1::Scenario scenario;   // as probed at the reported rate
-  std::string label;       // "30 x hc2"
+  v1::Scenario scenario;  // as probed at the reported rate
+  std::string label;      // "30 x hc2"
   bool feasible = false;
-  std::string reason;      // why not: the binding constraint
+  std::string reason;  // why not: the binding constraint
   double max_rate_per_s = 0;
-  double tokens_per_s = 0;          // replica capacity at that rate
-  v1::Report report;                // at that rate
+  double tokens_per_s = 0;  // replica capacity at that rate
+  v1::Report report;        // at that rate
   int64_t replicas = 0;
   double fleet_usd_per_hour = 0;
   double usd_per_million_tokens = 0;
   double tokens_per_s_per_user = 0;  // report mean at that rate
   double tokens_per_s_per_chip = 0;
-  bool pareto_user = false;   // on the front of tok/s/user vs $/M tokens
-  bool pareto_chip = false;   // on the front of tok/s per chip vs $/M tokens
+  bool pareto_user = false;  // on the front of tok/s/user vs $/M tokens
+  bool pareto_chip = false;  // on the front of tok/s per chip vs $/M tokens
   int probes = 0;
 };
 

@@ -43,10 +43,11 @@ absl::StatusOr<Slo> ParseSlo(const std::string& spec, const std::string& model) 
   if (spec == "mlperf-server" || spec == "mlperf-interactive") {
     auto it = Named().find({spec, model});
     if (it == Named().end()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--slo ", spec, ": MLPerf Inference has no ", spec.substr(7), " latency limits for ",
-          model, " (known: deepseek-r1 server; llama-3.1-8b, llama-3.1-405b server and "
-          "interactive)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--slo ", spec, ": MLPerf Inference has no ", spec.substr(7),
+                       " latency limits for ", model,
+                       " (known: deepseek-r1 server; llama-3.1-8b, llama-3.1-405b server and "
+                       "interactive)"));
     }
     slo.terms = it->second;
     return slo;
@@ -57,7 +58,8 @@ absl::StatusOr<Slo> ParseSlo(const std::string& spec, const std::string& model) 
   for (absl::string_view raw : absl::StrSplit(spec, ',')) {
     const std::string term(absl::StripAsciiWhitespace(raw));
     const size_t op = term.find("<=");
-    if (op == std::string::npos) return Bad(term, "expected METRIC_STAT<=VALUE, e.g. ttft_p99<=500ms");
+    if (op == std::string::npos)
+      return Bad(term, "expected METRIC_STAT<=VALUE, e.g. ttft_p99<=500ms");
     const std::string lhs = term.substr(0, op);
     std::string value = term.substr(op + 2);
     std::vector<std::string> ms = absl::StrSplit(lhs, '_');
@@ -71,9 +73,12 @@ absl::StatusOr<Slo> ParseSlo(const std::string& spec, const std::string& model) 
     }
     double scale = 1;
     absl::string_view v = value;
-    if (absl::ConsumeSuffix(&v, "ms")) scale = 1e-3;
-    else if (absl::ConsumeSuffix(&v, "us")) scale = 1e-6;
-    else if (!absl::ConsumeSuffix(&v, "s")) return Bad(term, "give a unit: s, ms or us");
+    if (absl::ConsumeSuffix(&v, "ms"))
+      scale = 1e-3;
+    else if (absl::ConsumeSuffix(&v, "us"))
+      scale = 1e-6;
+    else if (!absl::ConsumeSuffix(&v, "s"))
+      return Bad(term, "give a unit: s, ms or us");
     double x;
     if (!absl::SimpleAtod(v, &x) || !std::isfinite(x) || !(x > 0)) {
       return Bad(term, absl::StrCat("\"", value, "\" is not a positive duration"));

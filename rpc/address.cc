@@ -23,8 +23,8 @@ absl::Status ValidateHostPort(absl::string_view flag, absl::string_view addr,
   const absl::string_view port = addr.substr(colon + 1);
   if (host.empty()) return bad("empty host");
   for (char c : host) {
-    if (!(absl::ascii_isalnum(c) || c == '.' || c == '-' || c == '_' || c == ':' ||
-          c == '[' || c == ']')) {
+    if (!(absl::ascii_isalnum(c) || c == '.' || c == '-' || c == '_' || c == ':' || c == '[' ||
+          c == ']')) {
       return bad("host has a character other than letters, digits, '.', '-', ':' and []");
     }
   }

@@ -14,8 +14,7 @@ namespace etchsim::rpc {
 
 // `addr` is HOST:PORT with a non-empty host (a name, IPv4, or [IPv6]) and a
 // decimal port in [0, 65535] ([1, 65535] unless `allow_port_zero`).
-absl::Status ValidateHostPort(absl::string_view flag, absl::string_view addr,
-                              bool allow_port_zero);
+absl::Status ValidateHostPort(absl::string_view flag, absl::string_view addr, bool allow_port_zero);
 
 // A comma-separated list of HOST:PORT, none empty.
 absl::StatusOr<std::vector<std::string>> ParseAddressList(absl::string_view flag,

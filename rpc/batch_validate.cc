@@ -44,8 +44,7 @@ PeerLimits LimitsFor(const cluster::Simulation& sim, int rank) {
 absl::Status ValidateHello(const v1::Batch& hello, const PeerLimits& l) {
   if (!hello.hello()) return Bad("Exchange must start with hello");
   RETURN_IF_ERROR(CheckRunId(hello.run_id()));
-  if (hello.from_rank() < 0 || hello.from_rank() >= l.num_ranks ||
-      hello.from_rank() == l.rank) {
+  if (hello.from_rank() < 0 || hello.from_rank() >= l.num_ranks || hello.from_rank() == l.rank) {
     return Bad(absl::StrCat("hello: from_rank must be another rank in [0, ", l.num_ranks - 1,
                             "], got ", hello.from_rank()));
   }
@@ -63,10 +62,10 @@ absl::Status ValidateEvent(const cluster::Event& e, const PeerLimits& l) {
   }
   const cluster::Message& m = e.msg;
   // Timers and arrivals are LP-internal; only these cross processes.
-  if (m.type != MsgType::kWork && m.type != MsgType::kTokenOut &&
-      m.type != MsgType::kDispatch && m.type != MsgType::kCombine) {
-    return Bad(absl::StrCat("message kind ", static_cast<int>(m.type),
-                            " does not cross processes"));
+  if (m.type != MsgType::kWork && m.type != MsgType::kTokenOut && m.type != MsgType::kDispatch &&
+      m.type != MsgType::kCombine) {
+    return Bad(
+        absl::StrCat("message kind ", static_cast<int>(m.type), " does not cross processes"));
   }
   if (m.flags & ~(cluster::kFlagPrefill | cluster::kFlagLastChunk | cluster::kFlagFinal)) {
     return Bad(absl::StrCat("unknown message flags ", static_cast<int>(m.flags)));
@@ -83,12 +82,11 @@ absl::Status ValidateEvent(const cluster::Event& e, const PeerLimits& l) {
     return Bad(absl::StrCat("dispatch to LP ", e.target, " names that LP as its origin"));
   }
   if (m.ingress < -1 || m.ingress >= l.num_links) {
-    return Bad(absl::StrCat("message ingress link ", m.ingress, " not in [-1, ", l.num_links,
-                            ")"));
+    return Bad(absl::StrCat("message ingress link ", m.ingress, " not in [-1, ", l.num_links, ")"));
   }
   const int32_t max_tokens = static_cast<int32_t>(model::kMaxContextTokens);
-  for (auto [name, v] : {std::pair{"request", m.request}, std::pair{"step", m.step},
-                         std::pair{"aux", m.aux}}) {
+  for (auto [name, v] :
+       {std::pair{"request", m.request}, std::pair{"step", m.step}, std::pair{"aux", m.aux}}) {
     if (v < 0) return Bad(absl::StrCat("message ", name, " must be >= 0, got ", v));
   }
   for (auto [name, v] : {std::pair{"context", m.context}, std::pair{"count", m.count},
@@ -103,8 +101,8 @@ absl::Status ValidateEvent(const cluster::Event& e, const PeerLimits& l) {
 
 absl::Status ValidateBatch(const v1::Batch& b, int from_rank, const PeerLimits& l) {
   if (b.from_rank() != from_rank) {
-    return Bad(absl::StrCat("from_rank ", b.from_rank(), " on a stream opened by rank ",
-                            from_rank));
+    return Bad(
+        absl::StrCat("from_rank ", b.from_rank(), " on a stream opened by rank ", from_rank));
   }
   // Clocks may be SimTime::Max() ("no bound"), never negative.
   for (auto [name, v] : {std::pair{"promise_ps", b.promise_ps()}, std::pair{"lvt_ps", b.lvt_ps()},
@@ -115,8 +113,8 @@ absl::Status ValidateBatch(const v1::Batch& b, int from_rank, const PeerLimits& 
   if (b.error().size() > 4096) return Bad("error must be at most 4096 bytes");
   RETURN_IF_ERROR(base::CheckUtf8("", "error", b.error()));
   if (b.events().size() % kEventBytes != 0) {
-    return Bad(absl::StrCat("events: ", b.events().size(), " bytes is not a multiple of ",
-                            kEventBytes));
+    return Bad(
+        absl::StrCat("events: ", b.events().size(), " bytes is not a multiple of ", kEventBytes));
   }
   ASSIGN_OR_RETURN(std::vector<cluster::Event> events, DecodeEvents(b.events()));
   for (size_t i = 0; i < events.size(); ++i) {
@@ -136,8 +134,8 @@ absl::Status ValidateLoadShard(const v1::LoadShardRequest& req) {
     return Bad(absl::StrCat("stage must be in [0, ", cluster::kMaxChips, "), got ", req.stage()));
   }
   if (req.stage_addresses_size() > cluster::kMaxChips) {
-    return Bad(absl::StrCat("stage_addresses holds at most ", cluster::kMaxChips,
-                            " entries, got ", req.stage_addresses_size()));
+    return Bad(absl::StrCat("stage_addresses holds at most ", cluster::kMaxChips, " entries, got ",
+                            req.stage_addresses_size()));
   }
   for (const std::string& a : req.stage_addresses()) {
     RETURN_IF_ERROR(ValidateHostPort("stage_addresses", a, /*allow_port_zero=*/false));

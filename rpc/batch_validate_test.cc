@@ -63,11 +63,13 @@ TEST_F(BatchValidateTest, EveryBadFieldIsRejected) {
   const int n = limits_.num_lps;
   const Case cases[] = {
       {"negative time", [](Event& e) { e.time = cluster::SimTime::Picos(-1); }, "time must be in"},
-      {"time past the clock", [](Event& e) { e.time = cluster::SimTime::Max(); }, "time must be in"},
+      {"time past the clock", [](Event& e) { e.time = cluster::SimTime::Max(); },
+       "time must be in"},
       {"target negative", [](Event& e) { e.target = -1; }, "target LP -1 is not an LP of rank 2"},
       {"target huge", [](Event& e) { e.target = 1 << 30; }, "is not an LP of rank 2"},
       {"target on another rank", [&](Event& e) { e.target = other_; }, "is not an LP of rank 2"},
-      {"sender past the LPs", [&](Event& e) { e.key = cluster::MakeKey(n + 5, 1); }, "key names sender LP"},
+      {"sender past the LPs", [&](Event& e) { e.key = cluster::MakeKey(n + 5, 1); },
+       "key names sender LP"},
       {"kind none", [](Event& e) { e.msg.type = MsgType::kNone; }, "message kind 0"},
       {"kind timer", [](Event& e) { e.msg.type = MsgType::kTimer; }, "message kind 5"},
       {"kind arrival", [](Event& e) { e.msg.type = MsgType::kArrival; }, "message kind 6"},
@@ -84,12 +86,15 @@ TEST_F(BatchValidateTest, EveryBadFieldIsRejected) {
       {"count negative", [](Event& e) { e.msg.count = -1; }, "message count must be in"},
       {"count huge", [](Event& e) { e.msg.count = 1 << 30; }, "message count must be in"},
       {"context huge", [](Event& e) { e.msg.context = 1 << 30; }, "message context must be in"},
-      {"remaining negative", [](Event& e) { e.msg.remaining = -5; }, "message remaining must be in"},
+      {"remaining negative", [](Event& e) { e.msg.remaining = -5; },
+       "message remaining must be in"},
       {"bytes negative", [](Event& e) { e.msg.bytes = -1; }, "message bytes must be >= 0"},
-      {"dispatch from itself", [&](Event& e) {
+      {"dispatch from itself",
+       [&](Event& e) {
          e.msg.type = MsgType::kDispatch;
          e.msg.origin = local_;
-       }, "names that LP as its origin"},
+       },
+       "names that LP as its origin"},
   };
   for (const Case& c : cases) {
     Event e = Good();
@@ -114,22 +119,27 @@ TEST_F(BatchValidateTest, BatchAndHello) {
     const char* message;
   };
   const Case cases[] = {
-      {"rank mismatch", [](v1::Batch& x) { x.set_from_rank(3); }, "from_rank 3 on a stream opened by rank 1"},
-      {"torn record", [](v1::Batch& x) { x.mutable_events()->push_back('x'); }, "is not a multiple of"},
+      {"rank mismatch", [](v1::Batch& x) { x.set_from_rank(3); },
+       "from_rank 3 on a stream opened by rank 1"},
+      {"torn record", [](v1::Batch& x) { x.mutable_events()->push_back('x'); },
+       "is not a multiple of"},
       {"negative promise", [](v1::Batch& x) { x.set_promise_ps(-1); }, "promise_ps must be >= 0"},
       {"negative end", [](v1::Batch& x) { x.set_end_ps(-1); }, "end_ps must be >= 0"},
       {"negative gvt", [](v1::Batch& x) { x.set_gvt_ps(-9); }, "gvt_ps must be >= 0"},
       {"negative lvt", [](v1::Batch& x) { x.set_lvt_ps(-9); }, "lvt_ps must be >= 0"},
       {"negative events", [](v1::Batch& x) { x.set_events_processed(-1); }, "events_processed"},
       {"error not UTF-8", [](v1::Batch& x) { x.set_error("\xff"); }, "error is not valid UTF-8"},
-      {"error huge", [](v1::Batch& x) { x.set_error(std::string(5000, 'e')); }, "at most 4096 bytes"},
-      {"bad record", [&](v1::Batch& x) {
+      {"error huge", [](v1::Batch& x) { x.set_error(std::string(5000, 'e')); },
+       "at most 4096 bytes"},
+      {"bad record",
+       [&](v1::Batch& x) {
          Event e = Good();
          e.target = 1 << 20;
          std::string raw;
          EncodeEvents({Good(), e}, &raw);
          x.set_events(raw);
-       }, "event 1: target LP"},
+       },
+       "event 1: target LP"},
   };
   for (const Case& c : cases) {
     v1::Batch x = b;
@@ -168,9 +178,11 @@ TEST(LoadShardValidateTest, Fields) {
       {"no run id", [](auto& x) { x.clear_run_id(); }, "run_id must be 1 to 128 bytes"},
       {"stage negative", [](auto& x) { x.set_stage(-1); }, "stage must be in [0, 4096), got -1"},
       {"stage huge", [](auto& x) { x.set_stage(1 << 30); }, "stage must be in"},
-      {"address port", [](auto& x) { x.set_stage_addresses(0, "127.0.0.1:99999"); }, "port must be <= 65535"},
+      {"address port", [](auto& x) { x.set_stage_addresses(0, "127.0.0.1:99999"); },
+       "port must be <= 65535"},
       {"address empty", [](auto& x) { x.set_stage_addresses(0, ""); }, "no port"},
-      {"model json huge", [](auto& x) { x.set_model_config_json(std::string(17 << 20, ' ')); }, "at most 16 MiB"},
+      {"model json huge", [](auto& x) { x.set_model_config_json(std::string(17 << 20, ' ')); },
+       "at most 16 MiB"},
   };
   for (const Case& c : cases) {
     v1::LoadShardRequest x = r;

@@ -62,8 +62,8 @@ grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequ
   if (req->wire_version() != kWireVersion || req->event_bytes() != kEventBytes) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         absl::StrCat("wire format mismatch: coordinator v", req->wire_version(),
-                                     "/", req->event_bytes(), " bytes, chip v", kWireVersion,
-                                     "/", kEventBytes, " bytes (use the same etchsim build)"));
+                                     "/", req->event_bytes(), " bytes, chip v", kWireVersion, "/",
+                                     kEventBytes, " bytes (use the same etchsim build)"));
   }
   if (absl::Status v = ValidateLoadShard(*req); !v.ok()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -125,11 +125,11 @@ grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequ
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           absl::StrCat("no address for stage ", stage_of_peer));
     }
-    auto channel = grpc::CreateCustomChannel(req->stage_addresses(stage_of_peer),
-                                             options_.channel_credentials
-                                                 ? options_.channel_credentials
-                                                 : grpc::InsecureChannelCredentials(),
-                                             PeerChannelArgs());
+    auto channel =
+        grpc::CreateCustomChannel(req->stage_addresses(stage_of_peer),
+                                  options_.channel_credentials ? options_.channel_credentials
+                                                               : grpc::InsecureChannelCredentials(),
+                                  PeerChannelArgs());
     v1::Batch hello;
     hello.set_run_id(r->id);
     hello.set_from_rank(r->rank);
@@ -165,8 +165,7 @@ grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequ
   return grpc::Status::OK;
 }
 
-std::shared_ptr<ChipServer::Run> ChipServer::WaitForRun(const std::string& id,
-                                                        double timeout_s) {
+std::shared_ptr<ChipServer::Run> ChipServer::WaitForRun(const std::string& id, double timeout_s) {
   std::unique_lock<std::mutex> l(mu_);
   cv_.wait_for(l, std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)),
                [&] { return run_ && run_->id == id; });
@@ -218,10 +217,10 @@ grpc::Status ChipServer::Exchange(grpc::ServerContext* ctx,
     });
   }
   peer->MarkDone();
-  const grpc::Status closed =
-      !rejected.ok()      ? rejected
-      : ctx->IsCancelled() ? grpc::Status(grpc::StatusCode::CANCELLED, "peer cancelled")
-                           : grpc::Status::OK;
+  const grpc::Status closed = !rejected.ok() ? rejected
+                              : ctx->IsCancelled()
+                                  ? grpc::Status(grpc::StatusCode::CANCELLED, "peer cancelled")
+                                  : grpc::Status::OK;
   asio::post(io_, [run, from, closed] {
     if (run->node) run->node->OnPeerClosed(from, closed);
   });
@@ -240,9 +239,9 @@ grpc::Status ChipServer::GetStats(grpc::ServerContext*, const v1::StatsRequest* 
                         absl::StrCat("no run ", req->run_id(), " on this chip"));
   }
   if (req->end_ps() < 0 || req->end_ps() > kMaxPeerTimePs) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("GetStats: end_ps must be in [0, ", kMaxPeerTimePs,
-                                     "], got ", req->end_ps()));
+    return grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        absl::StrCat("GetStats: end_ps must be in [0, ", kMaxPeerTimePs, "], got ", req->end_ps()));
   }
   bool ok = false;
   OnIo([&] {

@@ -16,9 +16,9 @@
 #include <utility>  // Asio 1.81 awaitable.hpp uses std::exchange unincluded
 
 #include "boost/asio.hpp"
+#include "grpcpp/security/credentials.h"
 #include "proto/etchsim/v1/service.grpc.pb.h"
 #include "rpc/batch_validate.h"
-#include "grpcpp/security/credentials.h"
 #include "rpc/metrics.h"
 #include "rpc/sim_node.h"
 
@@ -55,7 +55,7 @@ class ChipServer final : public v1::ChipService::Service {
     std::string id;
     int rank = 0;
     std::shared_ptr<cluster::Simulation> sim;
-    PeerLimits limits;  // what peers' batches for this rank may contain
+    PeerLimits limits;              // what peers' batches for this rank may contain
     std::unique_ptr<SimNode> node;  // touched only on the io thread
     std::vector<std::shared_ptr<ClientPeer>> outgoing;
     std::chrono::steady_clock::time_point started;

@@ -86,8 +86,7 @@ class ChipServerTest : public ::testing::Test {
   }
 
   asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_ =
-      asio::make_work_guard(io_);
+  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
   std::thread io_thread_;
   std::unique_ptr<ChipServer> chip_;
   RunningServer server_;
@@ -104,19 +103,23 @@ TEST_F(ChipServerTest, BadLoadShardIsInvalidArgument) {
       {"bad address", [](auto& r) { r.set_stage_addresses(0, "x:99999"); }},
       {"warmup 1e30", [](auto& r) { r.mutable_scenario()->set_warmup_s(1e30); }},
       {"tiny window", [](auto& r) { r.mutable_scenario()->set_throughput_window_s(1e-13); }},
-      {"users 1e9", [](auto& r) {
+      {"users 1e9",
+       [](auto& r) {
          r.mutable_scenario()->mutable_workload()->mutable_closed_loop()->set_users(1000000000);
        }},
-      {"clock inf", [](auto& r) {
+      {"clock inf",
+       [](auto& r) {
          r.mutable_chip()->mutable_hardwired()->set_clock_ghz(
              std::numeric_limits<double>::infinity());
        }},
-      {"layers 1e7", [](auto& r) {
+      {"layers 1e7",
+       [](auto& r) {
          std::string j = r.model_config_json();
          j.replace(j.find("\"num_hidden_layers\": 32"), 23, "\"num_hidden_layers\": 10000000");
          r.set_model_config_json(j);
        }},
-      {"config 1e400", [](auto& r) {
+      {"config 1e400",
+       [](auto& r) {
          std::string j = r.model_config_json();
          j.replace(j.find("\"num_hidden_layers\": 32"), 23, "\"num_hidden_layers\": 1e400");
          r.set_model_config_json(j);

@@ -102,8 +102,8 @@ class DistributedRun {
 
 absl::Status DistributedRun::LoadShards() {
   for (int k = 0; k < stages_; ++k) {
-    stubs_.push_back(v1::ChipService::NewStub(grpc::CreateCustomChannel(
-        opt_.chip_addresses[k], creds_, PeerChannelArgs())));
+    stubs_.push_back(v1::ChipService::NewStub(
+        grpc::CreateCustomChannel(opt_.chip_addresses[k], creds_, PeerChannelArgs())));
   }
   for (int k = 0; k < stages_; ++k) {
     v1::LoadShardRequest req;
@@ -147,8 +147,8 @@ void DistributedRun::OpenStreams() {
     hello.set_hello(true);
     const int rank = k + 1;
     auto peer = ClientPeer::Open(
-        grpc::CreateCustomChannel(opt_.chip_addresses[k], creds_, PeerChannelArgs()),
-        rank, hello, opt_.stream_deadline_s,
+        grpc::CreateCustomChannel(opt_.chip_addresses[k], creds_, PeerChannelArgs()), rank, hello,
+        opt_.stream_deadline_s,
         [this, limits, rank](std::shared_ptr<v1::Batch> b) {
           // A chip is a peer like any other: its batches are checked before
           // they reach the host and switch LPs.
@@ -180,8 +180,7 @@ absl::Status DistributedRun::PublishRunInfo() {
   ci.it_power_watts = skeleton.num_devices * sim_->chip().power().active_watts() +
                       skeleton.num_servers * cost::ServerOverheadWatts(sc, sim_->chip());
   ASSIGN_OR_RETURN(const cost::CostBreakdown cb, cost::ComputeCost(ci));
-  opt_.metrics->SetRunInfo(static_cast<double>(sim_->kv_capacity_tokens()),
-                           cb.total_usd_per_hour,
+  opt_.metrics->SetRunInfo(static_cast<double>(sim_->kv_capacity_tokens()), cb.total_usd_per_hour,
                            sc.workload().kind_case() == v1::Workload::kClosedLoop
                                ? static_cast<double>(sc.workload().closed_loop().users())
                                : 0.0);
@@ -214,10 +213,10 @@ void DistributedRun::Tick() {
     } else if (std::chrono::duration<double>(Clock::now() - last_progress_at_).count() >
                opt_.stall_timeout_s) {
       const auto [slow, t] = node_.slowest();
-      node_.Fail(absl::StrFormat(
-          "no progress for %.0f s at virtual time %s; waiting on %s (at %s)",
-          opt_.stall_timeout_s, node_.gvt().ToString(),
-          slow > 0 ? Name(slow - 1) : std::string("the coordinator"), t.ToString()));
+      node_.Fail(absl::StrFormat("no progress for %.0f s at virtual time %s; waiting on %s (at %s)",
+                                 opt_.stall_timeout_s, node_.gvt().ToString(),
+                                 slow > 0 ? Name(slow - 1) : std::string("the coordinator"),
+                                 t.ToString()));
       return;
     }
     Tick();
@@ -298,7 +297,7 @@ absl::StatusOr<v1::Report> DistributedRun::Collect() {
 }  // namespace
 
 absl::StatusOr<v1::Report> RunDistributed(const v1::Scenario& scenario,
-                                           const DistributedOptions& opt) {
+                                          const DistributedOptions& opt) {
   cluster::BuildOverrides overrides;
   overrides.chip = opt.chip;
   overrides.model_config_json = opt.model_config_json;
@@ -306,9 +305,9 @@ absl::StatusOr<v1::Report> RunDistributed(const v1::Scenario& scenario,
                    cluster::Simulation::Build(scenario, overrides));
   const int stages = sim->num_stages();
   if (static_cast<int>(opt.chip_addresses.size()) != stages) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "this scenario needs ", stages, " chip processes (one per stage), got ",
-        opt.chip_addresses.size(), " addresses"));
+    return absl::InvalidArgumentError(absl::StrCat("this scenario needs ", stages,
+                                                   " chip processes (one per stage), got ",
+                                                   opt.chip_addresses.size(), " addresses"));
   }
   std::string model_json;
   if (opt.model_config_json != nullptr) {

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "grpcpp/security/credentials.h"
 #include "proto/etchsim/v1/scenario.pb.h"
 #include "proto/etchsim/v1/service.grpc.pb.h"
-#include "grpcpp/security/credentials.h"
 #include "rpc/metrics.h"
 
 namespace etchsim::rpc {
@@ -23,7 +23,7 @@ namespace etchsim::rpc {
 struct DistributedOptions {
   // One address per stage, in stage order.
   std::vector<std::string> chip_addresses;
-  double rpc_deadline_s = 30;       // unary RPCs (LoadShard, GetStats)
+  double rpc_deadline_s = 30;  // unary RPCs (LoadShard, GetStats)
   double stream_deadline_s = 24 * 3600;
   // A run whose virtual time does not advance for this long has failed.
   double stall_timeout_s = 60;
@@ -43,7 +43,7 @@ struct DistributedOptions {
 // Runs `scenario` over the chip processes; returns the report, identical to
 // the in-process run's.
 absl::StatusOr<v1::Report> RunDistributed(const v1::Scenario& scenario,
-                                           const DistributedOptions& options);
+                                          const DistributedOptions& options);
 
 // How many chip processes (stages) a scenario needs.
 absl::StatusOr<int> StagesNeeded(const v1::Scenario& scenario);

@@ -20,16 +20,16 @@ ProcessMetrics::ProcessMetrics(prometheus::Registry& r, std::string role)
     : registry_(r),
       role_(std::move(role)),
       labels_{{"role", role_}},
-      events_f_(C(r, "etchsim_events_processed_total",
-                  "Simulation events processed by this process")),
+      events_f_(
+          C(r, "etchsim_events_processed_total", "Simulation events processed by this process")),
       tokens_f_(C(r, "etchsim_tokens_processed_total",
                   "Tokens that entered this chip's stage (prompt and decode)")),
       output_f_(C(r, "etchsim_output_tokens_total",
                   "Output tokens delivered to users (coordinator: the host)")),
       busy_f_(C(r, "etchsim_busy_seconds_total",
                 "Virtual seconds this chip's bottleneck unit was busy")),
-      completed_f_(C(r, "etchsim_requests_completed_total",
-                     "Requests completed (coordinator: the host)")),
+      completed_f_(
+          C(r, "etchsim_requests_completed_total", "Requests completed (coordinator: the host)")),
       sent_f_(C(r, "etchsim_batches_sent_total",
                 "Event batches and null messages sent to peer processes")),
       received_f_(C(r, "etchsim_batches_received_total",
@@ -108,9 +108,9 @@ void ProcessMetrics::StartRun(int stage) {
   last_ = NodeSnapshot{};
   last_link_.clear();
   const std::map<std::string, std::string> want =
-      stage >= 0 ? std::map<std::string, std::string>{{"role", role_},
-                                                        {"chip", absl::StrCat(stage)}}
-                 : std::map<std::string, std::string>{{"role", role_}};
+      stage >= 0
+          ? std::map<std::string, std::string>{{"role", role_}, {"chip", absl::StrCat(stage)}}
+          : std::map<std::string, std::string>{{"role", role_}};
   // Counters keep counting across runs of the same stage (Prometheus
   // rates handle that); a different stage gets fresh series.
   if (want != labels_ || events_ == nullptr) {
@@ -154,8 +154,7 @@ void ProcessMetrics::Update(const NodeSnapshot& s, double wall_s) {
   last_ = s;
 }
 
-void ProcessMetrics::SetRunInfo(double kv_capacity_tokens, double cost_usd_per_hour,
-                                double users) {
+void ProcessMetrics::SetRunInfo(double kv_capacity_tokens, double cost_usd_per_hour, double users) {
   if (kv_cap_ == nullptr) return;
   kv_cap_->Set(kv_capacity_tokens);
   cost_->Set(cost_usd_per_hour);

@@ -63,12 +63,12 @@ class ProcessMetrics {
   Fam<prometheus::Gauge>& users_f_;
   Fam<prometheus::Gauge>& cost_f_;
   Fam<prometheus::Gauge>& up_f_;
-  prometheus::Counter *events_ = nullptr, *tokens_ = nullptr, *output_ = nullptr,
-                      *busy_ = nullptr, *completed_ = nullptr, *sent_ = nullptr,
-                      *received_ = nullptr, *errors_ = nullptr;
+  prometheus::Counter *events_ = nullptr, *tokens_ = nullptr, *output_ = nullptr, *busy_ = nullptr,
+                      *completed_ = nullptr, *sent_ = nullptr, *received_ = nullptr,
+                      *errors_ = nullptr;
   prometheus::Gauge *queue_ = nullptr, *vt_ = nullptr, *lag_ = nullptr, *kv_ = nullptr,
-                    *kv_cap_ = nullptr, *in_flight_ = nullptr, *users_ = nullptr,
-                    *cost_ = nullptr, *run_ = nullptr;
+                    *kv_cap_ = nullptr, *in_flight_ = nullptr, *users_ = nullptr, *cost_ = nullptr,
+                    *run_ = nullptr;
   std::map<std::string, prometheus::Counter*> link_counters_;
   // Last values seen, to turn running totals into counter increments.
   NodeSnapshot last_;

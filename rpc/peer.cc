@@ -14,10 +14,9 @@ grpc::ChannelArguments PeerChannelArgs() {
   return args;
 }
 
-std::shared_ptr<ClientPeer> ClientPeer::Open(std::shared_ptr<grpc::Channel> channel,
-                                             int peer_rank, const v1::Batch& hello,
-                                             double deadline_s, BatchSink on_batch,
-                                             CloseSink on_close) {
+std::shared_ptr<ClientPeer> ClientPeer::Open(std::shared_ptr<grpc::Channel> channel, int peer_rank,
+                                             const v1::Batch& hello, double deadline_s,
+                                             BatchSink on_batch, CloseSink on_close) {
   std::shared_ptr<ClientPeer> p(new ClientPeer(peer_rank));
   p->stub_ = v1::ChipService::NewStub(channel);
   p->ctx_.set_deadline(std::chrono::system_clock::now() +

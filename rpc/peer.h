@@ -43,10 +43,9 @@ class ClientPeer : public Peer {
  public:
   // Opens Exchange on `channel`, sends `hello`, and starts reading.
   // `deadline_s` bounds the whole stream (every RPC has a deadline).
-  static std::shared_ptr<ClientPeer> Open(std::shared_ptr<grpc::Channel> channel,
-                                          int peer_rank, const v1::Batch& hello,
-                                          double deadline_s, BatchSink on_batch,
-                                          CloseSink on_close);
+  static std::shared_ptr<ClientPeer> Open(std::shared_ptr<grpc::Channel> channel, int peer_rank,
+                                          const v1::Batch& hello, double deadline_s,
+                                          BatchSink on_batch, CloseSink on_close);
   ~ClientPeer() override;
   bool Write(const v1::Batch& b) override;
   // Half-closes (WritesDone) and waits for the reader to finish.

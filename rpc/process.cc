@@ -1,17 +1,17 @@
 #include "rpc/process.h"
 
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <iostream>
+#include <thread>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <chrono>
-#include <cstring>
-#include <iostream>
-#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -62,8 +62,7 @@ int WaitForTerminationSignal() {
 
 std::string WithPort(const std::string& address, int port) {
   const size_t colon = address.rfind(':');
-  return absl::StrCat(colon == std::string::npos ? address : address.substr(0, colon), ":",
-                      port);
+  return absl::StrCat(colon == std::string::npos ? address : address.substr(0, colon), ":", port);
 }
 
 absl::StatusOr<RunningServer> StartServer(const std::string& listen,
@@ -74,8 +73,8 @@ absl::StatusOr<RunningServer> StartServer(const std::string& listen,
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen,
-                           credentials ? credentials : grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(listen, credentials ? credentials : grpc::InsecureServerCredentials(),
+                           &port);
   builder.SetMaxReceiveMessageSize(256 << 20);
   // Keepalive pings from peers are expected (they detect dead processes).
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 1000);
@@ -99,8 +98,7 @@ absl::StatusOr<RunningExposer> StartExposer(const std::string& listen,
   try {
     r.exposer = std::make_unique<prometheus::Exposer>(listen, 2);
   } catch (const std::exception& e) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot serve metrics on ", listen, ": ", e.what()));
+    return absl::UnavailableError(absl::StrCat("cannot serve metrics on ", listen, ": ", e.what()));
   }
   r.exposer->RegisterCollectable(registry);
   const std::vector<int> ports = r.exposer->GetListeningPorts();
@@ -204,7 +202,7 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(const Options&
   const std::string metrics = o.metrics ? "127.0.0.1:0" : "";
   for (int k = 0; k < o.chips; ++k) {
     std::vector<std::string> args = {"chip", "serve", "--listen=127.0.0.1:0",
-                                      absl::StrCat("--metrics-listen=", metrics)};
+                                     absl::StrCat("--metrics-listen=", metrics)};
     for (std::string& f : o.tls.AsFlags()) args.push_back(std::move(f));
     auto c = lc->Spawn(absl::StrCat("chip ", k), std::move(args), o.start_timeout_s, !o.verbose);
     if (!c.ok()) return c.status();  // the destructor stops the others
@@ -216,11 +214,11 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(const Options&
   }
   if (o.coordinator) {
     std::string chips;
-    for (const Child& c : lc->children_) absl::StrAppend(&chips, chips.empty() ? "" : ",", c.address);
-    std::vector<std::string> args = {"coordinator", "serve",
-                                      absl::StrCat("--listen=", o.coordinator_listen),
-                                      absl::StrCat("--chip-addresses=", chips),
-                                      absl::StrCat("--metrics-listen=", metrics)};
+    for (const Child& c : lc->children_)
+      absl::StrAppend(&chips, chips.empty() ? "" : ",", c.address);
+    std::vector<std::string> args = {
+        "coordinator", "serve", absl::StrCat("--listen=", o.coordinator_listen),
+        absl::StrCat("--chip-addresses=", chips), absl::StrCat("--metrics-listen=", metrics)};
     for (std::string& f : o.tls.AsFlags()) args.push_back(std::move(f));
     auto c = lc->Spawn("coordinator", std::move(args), o.start_timeout_s, !o.verbose);
     if (!c.ok()) return c.status();

@@ -4,17 +4,17 @@
 #ifndef ETCHSIM_RPC_PROCESS_H_
 #define ETCHSIM_RPC_PROCESS_H_
 
-#include <sys/types.h>
-
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <sys/types.h>
+
 #include "absl/status/statusor.h"
-#include "rpc/tls.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
+#include "rpc/tls.h"
 
 namespace etchsim::rpc {
 
@@ -68,7 +68,7 @@ class LocalCluster {
   struct Child {
     std::string role;  // "chip 3", "coordinator"
     pid_t pid = -1;
-    int out_fd = -1;   // the child's stdout (it announces its addresses)
+    int out_fd = -1;  // the child's stdout (it announces its addresses)
     std::string address;
     std::string metrics_address;
   };

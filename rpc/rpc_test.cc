@@ -166,8 +166,7 @@ TEST_F(CoordinatorServiceTest, UnknownModelIsNotFound) {
 TEST_F(CoordinatorServiceTest, TooFewChipsAndNoReportYet) {
   const grpc::Status s = Run("chips: 30\n");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_EQ(s.error_message(),
-            "the scenario needs 30 chip processes; this coordinator has 0");
+  EXPECT_EQ(s.error_message(), "the scenario needs 30 chip processes; this coordinator has 0");
   grpc::ClientContext ctx;
   v1::ReportRequest req;
   v1::ReportResponse resp;

@@ -23,8 +23,8 @@ std::vector<std::unique_ptr<cluster::Lp>> LpsFor(const cluster::Simulation& sim,
 
 }  // namespace
 
-SimNode::SimNode(asio::io_context& io, std::shared_ptr<const cluster::Simulation> sim,
-                 int rank, std::string run_id)
+SimNode::SimNode(asio::io_context& io, std::shared_ptr<const cluster::Simulation> sim, int rank,
+                 std::string run_id)
     : io_(io),
       sim_(std::move(sim)),
       plan_(cluster::PlanChannels(*sim_)),

@@ -15,8 +15,8 @@
 #include <memory>
 #include <set>
 #include <string>
-#include <vector>
 #include <utility>  // Asio 1.81 awaitable.hpp uses std::exchange unincluded
+#include <vector>
 
 #include "boost/asio.hpp"
 #include "cluster/channels.h"
@@ -81,8 +81,8 @@ class SimNode {
   // Rank 0: the unfinished chip with the lowest lvt (rank, lvt).
   std::pair<int, SimTime> slowest() const { return protocol_.Slowest(); }
 
-  std::function<void()> on_ready;          // all expected peers attached
-  std::function<void()> on_all_finished;   // rank 0: run complete
+  std::function<void()> on_ready;         // all expected peers attached
+  std::function<void()> on_all_finished;  // rank 0: run complete
   std::function<void(const std::string&)> on_failure;
 
  private:

@@ -39,9 +39,9 @@ absl::StatusOr<Credentials> LoadCredentials(const TlsFiles& f) {
     c.channel = grpc::InsecureChannelCredentials();
     return c;
   }
-  for (auto [flag, path] : {std::pair{"--tls-cert", &f.cert_path},
-                            std::pair{"--tls-key", &f.key_path},
-                            std::pair{"--tls-ca", &f.ca_path}}) {
+  for (auto [flag, path] :
+       {std::pair{"--tls-cert", &f.cert_path}, std::pair{"--tls-key", &f.key_path},
+        std::pair{"--tls-ca", &f.ca_path}}) {
     if (path->empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
           flag, ": missing; --tls-cert, --tls-key and --tls-ca go together (mutual TLS)"));
@@ -60,8 +60,8 @@ absl::StatusOr<Credentials> LoadCredentials(const TlsFiles& f) {
   co.pem_cert_chain = cert;
   c.channel = grpc::SslCredentials(co);
   if (c.server == nullptr || c.channel == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--tls-cert/--tls-key: gRPC refused ", f.cert_path, " and ", f.key_path));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tls-cert/--tls-key: gRPC refused ", f.cert_path, " and ", f.key_path));
   }
   return c;
 }

@@ -17,8 +17,8 @@ void EncodeEvents(const std::vector<cluster::Event>& events, std::string* out) {
 
 absl::StatusOr<std::vector<cluster::Event>> DecodeEvents(const std::string& bytes) {
   if (bytes.size() % kEventBytes != 0) {
-    return absl::DataLossError(absl::StrCat("event batch of ", bytes.size(),
-                                            " bytes is not a multiple of ", kEventBytes));
+    return absl::DataLossError(
+        absl::StrCat("event batch of ", bytes.size(), " bytes is not a multiple of ", kEventBytes));
   }
   std::vector<cluster::Event> events(bytes.size() / kEventBytes);
   if (!events.empty()) std::memcpy(events.data(), bytes.data(), bytes.size());

@@ -45,8 +45,7 @@ bool IsLengthDist(const FieldDescriptor* f) {
 // Numeric axes (and length axes, whose fixed values are integers) accept
 // a range.
 bool TakesRange(const FieldDescriptor* f) {
-  return IsInteger(f) || IsLengthDist(f) ||
-         f->cpp_type() == FieldDescriptor::CPPTYPE_DOUBLE ||
+  return IsInteger(f) || IsLengthDist(f) || f->cpp_type() == FieldDescriptor::CPPTYPE_DOUBLE ||
          f->cpp_type() == FieldDescriptor::CPPTYPE_FLOAT;
 }
 
@@ -76,14 +75,13 @@ bool SplitRange(const std::string& v, double* lo, double* hi, double* step) {
          absl::SimpleAtod(p[2], step);
 }
 
-absl::Status ExpandRange(const std::string& where, const FieldDescriptor* f,
-                         const std::string& v, std::vector<std::string>& out) {
+absl::Status ExpandRange(const std::string& where, const FieldDescriptor* f, const std::string& v,
+                         std::vector<std::string>& out) {
   double lo, hi, step;
   SplitRange(v, &lo, &hi, &step);
-  if (!std::isfinite(lo) || !std::isfinite(hi) || !std::isfinite(step) || !(step > 0) ||
-      hi < lo) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        where, ": range \"", v, "\" needs finite LO <= HI and STEP > 0"));
+  if (!std::isfinite(lo) || !std::isfinite(hi) || !std::isfinite(step) || !(step > 0) || hi < lo) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": range \"", v, "\" needs finite LO <= HI and STEP > 0"));
   }
   const bool integer = IsInteger(f) || IsLengthDist(f);
   if (integer && (lo != std::floor(lo) || step != std::floor(step))) {
@@ -92,8 +90,8 @@ absl::Status ExpandRange(const std::string& where, const FieldDescriptor* f,
   }
   const double n = std::floor((hi - lo) / step * (1 + 1e-12)) + 1;
   if (n > kMaxAxisValues) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        where, ": range \"", v, "\" has ", n, " values; at most ", kMaxAxisValues));
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": range \"", v, "\" has ", n, " values; at most ", kMaxAxisValues));
   }
   for (int64_t i = 0; i < static_cast<int64_t>(n); ++i) {
     const double x = lo + static_cast<double>(i) * step;  // no accumulated error
@@ -107,8 +105,7 @@ absl::Status SetField(Message& m, const FieldDescriptor* f, const std::string& v
                       const std::string& where) {
   const Reflection* r = m.GetReflection();
   auto bad = [&]() {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, ": \"", v, "\" is not ", TypeName(f)));
+    return absl::InvalidArgumentError(absl::StrCat(where, ": \"", v, "\" is not ", TypeName(f)));
   };
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT32: {
@@ -204,8 +201,8 @@ const std::vector<std::pair<std::string, std::string>>& AxisAliases() {
 absl::StatusOr<v1::SweepAxis> ParseAxisFlag(const std::string& flag) {
   const size_t eq = flag.find('=');
   if (eq == std::string::npos || eq == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--axis \"", flag, "\": expected FIELD=V1,V2,... or FIELD=LO:HI:STEP"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--axis \"", flag, "\": expected FIELD=V1,V2,... or FIELD=LO:HI:STEP"));
   }
   v1::SweepAxis a;
   a.set_field(std::string(absl::StripAsciiWhitespace(flag.substr(0, eq))));
@@ -240,8 +237,9 @@ absl::StatusOr<Axis> ResolveAxis(const v1::SweepAxis& spec, const std::string& s
       }
       return absl::InvalidArgumentError(absl::StrCat(
           where, ": unknown scenario field \"", parts[i], "\"",
-          names.empty() ? "" : absl::StrCat(" (", d->full_name(), " has ",
-                                            absl::StrJoin(names, ", "), ")")));
+          names.empty()
+              ? ""
+              : absl::StrCat(" (", d->full_name(), " has ", absl::StrJoin(names, ", "), ")")));
     }
     if (f->is_repeated()) {
       return absl::InvalidArgumentError(
@@ -251,13 +249,12 @@ absl::StatusOr<Axis> ResolveAxis(const v1::SweepAxis& spec, const std::string& s
     const bool last = i + 1 == parts.size();
     if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !IsLengthDist(f)) {
       if (last) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, ": \"", parts[i], "\" is a message; name one of its fields"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": \"", parts[i], "\" is a message; name one of its fields"));
       }
       d = f->message_type();
     } else if (!last) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": \"", parts[i], "\" has no fields"));
+      return absl::InvalidArgumentError(absl::StrCat(where, ": \"", parts[i], "\" has no fields"));
     }
   }
   if (spec.values().empty()) {

@@ -20,8 +20,8 @@ namespace etchsim::sweep {
 const std::vector<std::pair<std::string, std::string>>& AxisAliases();
 
 struct Axis {
-  std::string name;  // as the user wrote it: the column header
-  std::string path;  // full field path in Scenario
+  std::string name;    // as the user wrote it: the column header
+  std::string path;    // full field path in Scenario
   std::string source;  // where it was given ("--axis", a file): for errors
   // The chain of fields from Scenario down to the swept one.
   std::vector<const google::protobuf::FieldDescriptor*> fields;

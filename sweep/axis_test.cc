@@ -75,25 +75,24 @@ TEST_P(BadAxisTest, OneLineNamingTheAxis) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, BadAxisTest,
-    ::testing::Values(
-        BadCase{"nosuch=1", "--axis nosuch: unknown scenario field \"nosuch\""},
-        BadCase{"workload.bogus=1", "unknown scenario field \"bogus\""},
-        BadCase{"users=abc", "--axis users: \"abc\" is not an integer"},
-        BadCase{"rate=fast", "\"fast\" is not a finite number"},
-        BadCase{"rate=nan", "\"nan\" is not a finite number"},
-        BadCase{"seed=-1", "\"-1\" is not a non-negative integer"},
-        BadCase{"users=", "axis has no values"},
-        BadCase{"users", "expected FIELD=V1,V2"},
-        BadCase{"=1,2", "expected FIELD=V1,V2"},
-        BadCase{"users=1,,3", "\"\" is not an integer"},
-        BadCase{"workload=1", "\"workload\" is a message; name one of its fields"},
-        BadCase{"model.x=1", "\"model\" has no fields"},
-        BadCase{"chips=10:1:1", "needs finite LO <= HI and STEP > 0"},
-        BadCase{"chips=1:10:0", "needs finite LO <= HI and STEP > 0"},
-        BadCase{"chips=1:10:0.5", "must use integers for an integer field"},
-        BadCase{"users=1:100000000:1", "at most 1000000"},
-        BadCase{"input_len=lognormal:x", "--axis input_len"},
-        BadCase{"model=", "axis has no values"}));
+    ::testing::Values(BadCase{"nosuch=1", "--axis nosuch: unknown scenario field \"nosuch\""},
+                      BadCase{"workload.bogus=1", "unknown scenario field \"bogus\""},
+                      BadCase{"users=abc", "--axis users: \"abc\" is not an integer"},
+                      BadCase{"rate=fast", "\"fast\" is not a finite number"},
+                      BadCase{"rate=nan", "\"nan\" is not a finite number"},
+                      BadCase{"seed=-1", "\"-1\" is not a non-negative integer"},
+                      BadCase{"users=", "axis has no values"},
+                      BadCase{"users", "expected FIELD=V1,V2"},
+                      BadCase{"=1,2", "expected FIELD=V1,V2"},
+                      BadCase{"users=1,,3", "\"\" is not an integer"},
+                      BadCase{"workload=1", "\"workload\" is a message; name one of its fields"},
+                      BadCase{"model.x=1", "\"model\" has no fields"},
+                      BadCase{"chips=10:1:1", "needs finite LO <= HI and STEP > 0"},
+                      BadCase{"chips=1:10:0", "needs finite LO <= HI and STEP > 0"},
+                      BadCase{"chips=1:10:0.5", "must use integers for an integer field"},
+                      BadCase{"users=1:100000000:1", "at most 1000000"},
+                      BadCase{"input_len=lognormal:x", "--axis input_len"},
+                      BadCase{"model=", "axis has no values"}));
 
 }  // namespace
 }  // namespace etchsim::sweep

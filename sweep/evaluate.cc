@@ -26,8 +26,8 @@ v1::SweepCell Num(double v) {
 }
 
 // Plan fields of the report that the analytic pass knows without a run.
-const std::set<std::string> kPlanFields = {"num_chips", "tensor_parallel", "num_stages",
-                                           "num_servers", "strategy", "hops_per_token"};
+const std::set<std::string> kPlanFields = {"num_chips",   "tensor_parallel", "num_stages",
+                                           "num_servers", "strategy",        "hops_per_token"};
 
 // Every other top-level report field: skipped when flattening the plan.
 std::set<std::string> NotPlan() {
@@ -50,9 +50,9 @@ std::set<std::string> EventSkip() {
 
 // Sweep-derived columns: cost at the analytic peak with every device
 // active (the upper bound on power).
-const std::vector<std::string> kAtPeak = {
-    "at_peak.output_tokens_per_s_per_chip", "at_peak.power_w", "at_peak.capex_usd",
-    "at_peak.usd_per_hour", "at_peak.usd_per_million_tokens"};
+const std::vector<std::string> kAtPeak = {"at_peak.output_tokens_per_s_per_chip", "at_peak.power_w",
+                                          "at_peak.capex_usd", "at_peak.usd_per_hour",
+                                          "at_peak.usd_per_million_tokens"};
 
 std::vector<std::string> AnalyticColumns() {
   std::vector<std::string> cols;
@@ -166,9 +166,9 @@ absl::StatusOr<PointResult> Evaluator::Evaluate(const v1::Scenario& s, Mode m) {
   cluster::ApplyDefaults(priced);
   cost::CostInputs ci = cost::CostInputsFor(priced, r.chip, r.num_devices, r.num_servers);
   // Every device busy: a second of energy at full load, in watts.
-  ci.it_power_watts = cost::ItEnergyJoules(
-      cost::DeviceEnergyJoules(r.chip, r.num_devices, 1.0, 1.0), r.num_servers,
-      cost::ServerOverheadWatts(priced, r.chip), 1.0);
+  ci.it_power_watts =
+      cost::ItEnergyJoules(cost::DeviceEnergyJoules(r.chip, r.num_devices, 1.0, 1.0), r.num_servers,
+                           cost::ServerOverheadWatts(priced, r.chip), 1.0);
   ci.output_tokens_per_s = e.peak_output_tokens_per_s;
   ASSIGN_OR_RETURN(cost::CostBreakdown cb, cost::ComputeCost(ci));
   out.cells = a->cells;

@@ -9,8 +9,8 @@ using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
-void FlattenNames(const Descriptor& d, const std::string& prefix,
-                  const std::set<std::string>& skip, std::vector<std::string>* names) {
+void FlattenNames(const Descriptor& d, const std::string& prefix, const std::set<std::string>& skip,
+                  std::vector<std::string>* names) {
   for (int i = 0; i < d.field_count(); ++i) {
     const FieldDescriptor* f = d.field(i);
     if (f->is_repeated() || skip.contains(f->name())) continue;
@@ -37,18 +37,35 @@ void FlattenValues(const Message& m, const std::set<std::string>& skip,
     v1::SweepCell c;
     if (!f->has_presence() || r->HasField(m, f)) {
       switch (f->cpp_type()) {
-        case FieldDescriptor::CPPTYPE_INT32: c.set_integer(r->GetInt32(m, f)); break;
-        case FieldDescriptor::CPPTYPE_INT64: c.set_integer(r->GetInt64(m, f)); break;
-        case FieldDescriptor::CPPTYPE_UINT32: c.set_integer(r->GetUInt32(m, f)); break;
+        case FieldDescriptor::CPPTYPE_INT32:
+          c.set_integer(r->GetInt32(m, f));
+          break;
+        case FieldDescriptor::CPPTYPE_INT64:
+          c.set_integer(r->GetInt64(m, f));
+          break;
+        case FieldDescriptor::CPPTYPE_UINT32:
+          c.set_integer(r->GetUInt32(m, f));
+          break;
         case FieldDescriptor::CPPTYPE_UINT64:
           c.set_integer(static_cast<int64_t>(r->GetUInt64(m, f)));
           break;
-        case FieldDescriptor::CPPTYPE_DOUBLE: c.set_number(r->GetDouble(m, f)); break;
-        case FieldDescriptor::CPPTYPE_FLOAT: c.set_number(r->GetFloat(m, f)); break;
-        case FieldDescriptor::CPPTYPE_BOOL: c.set_flag(r->GetBool(m, f)); break;
-        case FieldDescriptor::CPPTYPE_STRING: c.set_text(r->GetString(m, f)); break;
-        case FieldDescriptor::CPPTYPE_ENUM: c.set_text(r->GetEnum(m, f)->name()); break;
-        case FieldDescriptor::CPPTYPE_MESSAGE: break;
+        case FieldDescriptor::CPPTYPE_DOUBLE:
+          c.set_number(r->GetDouble(m, f));
+          break;
+        case FieldDescriptor::CPPTYPE_FLOAT:
+          c.set_number(r->GetFloat(m, f));
+          break;
+        case FieldDescriptor::CPPTYPE_BOOL:
+          c.set_flag(r->GetBool(m, f));
+          break;
+        case FieldDescriptor::CPPTYPE_STRING:
+          c.set_text(r->GetString(m, f));
+          break;
+        case FieldDescriptor::CPPTYPE_ENUM:
+          c.set_text(r->GetEnum(m, f)->name());
+          break;
+        case FieldDescriptor::CPPTYPE_MESSAGE:
+          break;
       }
     }
     cells->push_back(std::move(c));

@@ -1,8 +1,8 @@
 #include "sweep/rows.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 #include <unistd.h>
@@ -64,17 +64,24 @@ std::string CellText(const v1::SweepCell& c) {
       auto r = std::to_chars(buf, buf + sizeof buf, c.number());
       return std::string(buf, r.ptr);
     }
-    case v1::SweepCell::kInteger: return absl::StrCat(c.integer());
-    case v1::SweepCell::kText: return c.text();
-    case v1::SweepCell::kFlag: return c.flag() ? "true" : "false";
-    default: return "";
+    case v1::SweepCell::kInteger:
+      return absl::StrCat(c.integer());
+    case v1::SweepCell::kText:
+      return c.text();
+    case v1::SweepCell::kFlag:
+      return c.flag() ? "true" : "false";
+    default:
+      return "";
   }
 }
 
 bool CellNumber(const v1::SweepCell& c, double* v) {
-  if (c.has_number()) *v = c.number();
-  else if (c.has_integer()) *v = static_cast<double>(c.integer());
-  else return false;
+  if (c.has_number())
+    *v = c.number();
+  else if (c.has_integer())
+    *v = static_cast<double>(c.integer());
+  else
+    return false;
   return true;
 }
 
@@ -179,11 +186,21 @@ std::string RenderJsonl(const v1::SweepJournalHeader& h, std::vector<v1::SweepRo
     for (int i = 0; i < h.columns_size(); ++i) {
       const v1::SweepCell c = i < r.cells_size() ? r.cells(i) : v1::SweepCell();
       switch (c.value_case()) {
-        case v1::SweepCell::kNumber: j[h.columns(i)] = c.number(); break;
-        case v1::SweepCell::kInteger: j[h.columns(i)] = c.integer(); break;
-        case v1::SweepCell::kText: j[h.columns(i)] = c.text(); break;
-        case v1::SweepCell::kFlag: j[h.columns(i)] = c.flag(); break;
-        default: j[h.columns(i)] = nullptr; break;
+        case v1::SweepCell::kNumber:
+          j[h.columns(i)] = c.number();
+          break;
+        case v1::SweepCell::kInteger:
+          j[h.columns(i)] = c.integer();
+          break;
+        case v1::SweepCell::kText:
+          j[h.columns(i)] = c.text();
+          break;
+        case v1::SweepCell::kFlag:
+          j[h.columns(i)] = c.flag();
+          break;
+        default:
+          j[h.columns(i)] = nullptr;
+          break;
       }
     }
     absl::StrAppend(&out, j.dump(), "\n");

@@ -32,7 +32,9 @@ class JournalWriter {
   static absl::StatusOr<JournalWriter> Open(const std::string& path,
                                             const v1::SweepJournalHeader& header,
                                             int64_t resume_valid_bytes);
-  JournalWriter(JournalWriter&& o) noexcept : f_(o.f_), path_(std::move(o.path_)) { o.f_ = nullptr; }
+  JournalWriter(JournalWriter&& o) noexcept : f_(o.f_), path_(std::move(o.path_)) {
+    o.f_ = nullptr;
+  }
   JournalWriter(const JournalWriter&) = delete;
   ~JournalWriter();
   absl::Status Append(const v1::SweepRow& row);

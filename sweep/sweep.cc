@@ -43,8 +43,7 @@ std::string Describe(const SweepSpec& spec, const std::vector<std::string>& valu
 }
 
 std::string ShardName(const RunOptions& o) {
-  return o.shard_count > 1 ? absl::StrCat("shard-", o.shard_index, "-of-", o.shard_count)
-                           : "sweep";
+  return o.shard_count > 1 ? absl::StrCat("shard-", o.shard_index, "-of-", o.shard_count) : "sweep";
 }
 
 absl::Status WriteOutputs(const v1::SweepJournalHeader& h, const std::vector<v1::SweepRow>& rows,
@@ -210,8 +209,7 @@ absl::StatusOr<SweepSpec> MakeSpec(const v1::Sweep* file, const std::string& sou
         absl::StrCat("--mode must be analytic, event or both, got \"", m, "\""));
   }
   if (confirm_top < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--top must be >= 1, got ", confirm_top));
+    return absl::InvalidArgumentError(absl::StrCat("--top must be >= 1, got ", confirm_top));
   }
   if (confirm_top > 0) spec.confirm_top = confirm_top;
   if (!rank.empty()) {
@@ -225,9 +223,9 @@ absl::StatusOr<SweepSpec> MakeSpec(const v1::Sweep* file, const std::string& sou
   }
   const auto& cols = Evaluator::Columns(Mode::kAnalytic);
   if (std::find(cols.begin(), cols.end(), spec.rank_by) == cols.end()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--rank-by: \"", spec.rank_by, "\" is not an analytic column (", absl::StrJoin(cols, ", "),
-        ")"));
+    return absl::InvalidArgumentError(absl::StrCat("--rank-by: \"", spec.rank_by,
+                                                   "\" is not an analytic column (",
+                                                   absl::StrJoin(cols, ", "), ")"));
   }
   return spec;
 }
@@ -246,16 +244,16 @@ absl::Status CheckPoints(const SweepSpec& spec) {
     }
     if (models.insert(s.model()).second) {
       if (auto m = model::LoadModelConfig(s.model()); !m.ok()) {
-        return absl::Status(m.status().code(), absl::StrCat("sweep point ", i, " (",
-                                                            Describe(spec, values),
-                                                            "): ", m.status().message()));
+        return absl::Status(m.status().code(),
+                            absl::StrCat("sweep point ", i, " (", Describe(spec, values),
+                                         "): ", m.status().message()));
       }
     }
     if (chips.insert(s.chip()).second) {
       if (auto c = chip::LoadChipSpec(s.chip()); !c.ok()) {
-        return absl::Status(c.status().code(), absl::StrCat("sweep point ", i, " (",
-                                                            Describe(spec, values),
-                                                            "): ", c.status().message()));
+        return absl::Status(c.status().code(),
+                            absl::StrCat("sweep point ", i, " (", Describe(spec, values),
+                                         "): ", c.status().message()));
       }
     }
   }
@@ -292,9 +290,8 @@ absl::StatusOr<RunSummary> RunSweep(const SweepSpec& spec, const RunOptions& opt
     ASSIGN_OR_RETURN(Journal j, ReadJournal(sum.journal_path));
     if (j.header.SerializeAsString() != header.SerializeAsString()) {
       return absl::FailedPreconditionError(absl::StrCat(
-          sum.journal_path, " belongs to a different sweep (fingerprint ",
-          j.header.fingerprint(), ", this one ", header.fingerprint(),
-          "); use another --out-dir or delete it"));
+          sum.journal_path, " belongs to a different sweep (fingerprint ", j.header.fingerprint(),
+          ", this one ", header.fingerprint(), "); use another --out-dir or delete it"));
     }
     rows = std::move(j.rows);
     resume_bytes = j.valid_bytes;
@@ -308,11 +305,10 @@ absl::StatusOr<RunSummary> RunSweep(const SweepSpec& spec, const RunOptions& opt
   std::vector<int64_t> mine;
   for (int64_t i = opt.shard_index; i < spec.NumPoints(); i += opt.shard_count) mine.push_back(i);
   sum.points = static_cast<int64_t>(mine.size());
-  const int64_t total = sum.points * (spec.analytic ? 1 : 0) +
-                        (spec.event ? (spec.analytic ? std::min<int64_t>(spec.confirm_top,
-                                                                         sum.points)
-                                                     : sum.points)
-                                    : 0);
+  const int64_t total =
+      sum.points * (spec.analytic ? 1 : 0) +
+      (spec.event ? (spec.analytic ? std::min<int64_t>(spec.confirm_top, sum.points) : sum.points)
+                  : 0);
   int64_t finished = sum.resumed;
   Evaluator ev;
   auto sink = [&](v1::SweepRow row) -> absl::Status {
@@ -385,13 +381,12 @@ absl::StatusOr<RunSummary> MergeShards(const std::vector<std::string>& journals,
       first = h;
     } else if (h.SerializeAsString() != first.SerializeAsString()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(path, ": a shard of a different sweep (fingerprint ",
-                       j.header.fingerprint(), ", expected ", first.fingerprint(), ")"));
+          absl::StrCat(path, ": a shard of a different sweep (fingerprint ", j.header.fingerprint(),
+                       ", expected ", first.fingerprint(), ")"));
     }
     const int index = j.header.shard_index();
     if (shards.contains(index)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": shard ", index, " given twice"));
+      return absl::InvalidArgumentError(absl::StrCat(path, ": shard ", index, " given twice"));
     }
     shards.emplace(index, std::move(j));
   }
@@ -418,9 +413,9 @@ absl::StatusOr<RunSummary> MergeShards(const std::vector<std::string>& journals,
   for (int i = 0; i < count; ++i) {
     for (int64_t p = i; p < first.points(); p += count) {
       if (!points.contains(p)) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "sweep merge: shard ", i, " is incomplete (no row for point ", p,
-            "); rerun it to resume"));
+        return absl::FailedPreconditionError(absl::StrCat("sweep merge: shard ", i,
+                                                          " is incomplete (no row for point ", p,
+                                                          "); rerun it to resume"));
       }
     }
   }

@@ -65,11 +65,11 @@ struct RunOptions {
 };
 
 struct RunSummary {
-  int64_t points = 0;    // in this shard
-  int64_t resumed = 0;   // rows found in the journal
+  int64_t points = 0;   // in this shard
+  int64_t resumed = 0;  // rows found in the journal
   int64_t evaluated = 0;
   int64_t infeasible = 0;
-  int64_t builds = 0;    // distinct analytic builds
+  int64_t builds = 0;  // distinct analytic builds
   std::string csv_path, jsonl_path, journal_path;
 };
 

@@ -15,9 +15,7 @@ namespace etchsim::tools {
 namespace {
 
 std::string Dashed(const std::string& s) { return absl::StrReplaceAll(s, {{"_", "-"}}); }
-std::string Underscored(const std::string& s) {
-  return absl::StrReplaceAll(s, {{"-", "_"}});
-}
+std::string Underscored(const std::string& s) { return absl::StrReplaceAll(s, {{"-", "_"}}); }
 
 // Wraps text at ~76 columns with a hanging indent.
 std::string Wrap(const std::string& text, size_t indent) {
@@ -37,7 +35,8 @@ std::string Wrap(const std::string& text, size_t indent) {
 
 int ExitCodeFor(const absl::Status& s) {
   switch (s.code()) {
-    case absl::StatusCode::kOk: return 0;
+    case absl::StatusCode::kOk:
+      return 0;
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kNotFound:
     case absl::StatusCode::kFailedPrecondition:
@@ -52,8 +51,7 @@ int ExitCodeFor(const absl::Status& s) {
   }
 }
 
-const Command* Cli::Find(const std::vector<std::string>& words,
-                         size_t* used) const {
+const Command* Cli::Find(const std::vector<std::string>& words, size_t* used) const {
   const Command* best = nullptr;
   size_t best_len = 0;
   for (const Command& c : commands_) {
@@ -97,20 +95,18 @@ std::string Cli::Help(const Command& c) const {
 std::string Cli::TopHelp() const {
   std::string out = absl::StrCat(
       "usage: ", program_, " COMMAND [args] [flags]\n\n",
-      "etchsim simulates clusters of hard-wired-weight inference chips.\n\n",
-      "commands:\n");
+      "etchsim simulates clusters of hard-wired-weight inference chips.\n\n", "commands:\n");
   size_t width = 0;
   for (const Command& c : commands_) width = std::max(width, c.name.size());
   for (const Command& c : commands_) {
-    absl::StrAppend(&out, "  ", c.name, std::string(width - c.name.size() + 2, ' '),
-                    c.summary, "\n");
+    absl::StrAppend(&out, "  ", c.name, std::string(width - c.name.size() + 2, ' '), c.summary,
+                    "\n");
   }
   absl::StrAppend(&out, "\nRun '", program_, " COMMAND --help' for a command's flags.\n");
   return out;
 }
 
-int Cli::Run(const std::vector<std::string>& argv_in, std::ostream& out,
-             std::ostream& err) const {
+int Cli::Run(const std::vector<std::string>& argv_in, std::ostream& out, std::ostream& err) const {
   std::vector<std::string> argv(argv_in.begin() + std::min<size_t>(1, argv_in.size()),
                                 argv_in.end());
   if (argv.empty() && !default_.empty()) {
@@ -137,8 +133,7 @@ int Cli::Run(const std::vector<std::string>& argv_in, std::ostream& out,
   for (const std::string& name : cmd->flags) {
     absl::CommandLineFlag* f = absl::FindCommandLineFlag(name);
     if (f == nullptr) {
-      err << program_ << ": internal error: flag --" << Dashed(name)
-          << " is not defined\n";
+      err << program_ << ": internal error: flag --" << Dashed(name) << " is not defined\n";
       return 1;
     }
     std::string e;
@@ -182,22 +177,20 @@ int Cli::Run(const std::vector<std::string>& argv_in, std::ostream& out,
       negated = true;
     }
     if (!accepted(key)) {
-      err << program_ << " " << cmd->name << ": unknown flag --" << name
-          << " (see '" << program_ << " " << cmd->name << " --help')\n";
+      err << program_ << " " << cmd->name << ": unknown flag --" << name << " (see '" << program_
+          << " " << cmd->name << " --help')\n";
       return 2;
     }
     absl::CommandLineFlag* f = absl::FindCommandLineFlag(key);
     if (f->IsOfType<bool>()) {
       if (negated && has_value) {
-        err << program_ << " " << cmd->name << ": --" << name
-            << " takes no value\n";
+        err << program_ << " " << cmd->name << ": --" << name << " takes no value\n";
         return 2;
       }
       if (!has_value) value = negated ? "false" : "true";
     } else if (!has_value) {
       if (negated || i + 1 >= argv.size()) {
-        err << program_ << " " << cmd->name << ": flag --" << name
-            << " needs a value\n";
+        err << program_ << " " << cmd->name << ": flag --" << name << " needs a value\n";
         return 2;
       }
       value = argv[++i];
@@ -206,24 +199,23 @@ int Cli::Run(const std::vector<std::string>& argv_in, std::ostream& out,
     given.insert(key);
     values[key].push_back(value);
     if (!f->ParseFrom(value, &error)) {
-      err << program_ << " " << cmd->name << ": invalid value \"" << value
-          << "\" for --" << Dashed(key) << ": " << error << "\n";
+      err << program_ << " " << cmd->name << ": invalid value \"" << value << "\" for --"
+          << Dashed(key) << ": " << error << "\n";
       return 2;
     }
   }
   if (static_cast<int>(positional.size()) < cmd->min_args ||
       static_cast<int>(positional.size()) > cmd->max_args) {
     err << program_ << " " << cmd->name << ": expected "
-        << (cmd->min_args == cmd->max_args
-                ? absl::StrCat(cmd->min_args)
-                : absl::StrCat(cmd->min_args, " to ", cmd->max_args))
+        << (cmd->min_args == cmd->max_args ? absl::StrCat(cmd->min_args)
+                                           : absl::StrCat(cmd->min_args, " to ", cmd->max_args))
         << " argument(s)" << (cmd->args_usage.empty() ? "" : " (" + cmd->args_usage + ")")
         << ", got " << positional.size()
-        << (positional.empty() ? "" : ": " + absl::StrJoin(positional, " "))
-        << "\n";
+        << (positional.empty() ? "" : ": " + absl::StrJoin(positional, " ")) << "\n";
     return 2;
   }
-  const absl::Status s = cmd->run(Invocation{positional, out, err, std::move(given), std::move(values)});
+  const absl::Status s =
+      cmd->run(Invocation{positional, out, err, std::move(given), std::move(values)});
   if (!s.ok()) {
     err << program_ << ": " << s.message() << "\n";
     return ExitCodeFor(s);

@@ -30,7 +30,7 @@ struct Invocation {
   std::vector<std::string> args;  // positional arguments
   std::ostream& out;
   std::ostream& err;
-  std::set<std::string> given;    // flags set on the command line
+  std::set<std::string> given;  // flags set on the command line
   // Every value of every flag, in command-line order: a flag given more
   // than once (--axis a=1 --axis b=2) keeps all its values here, while the
   // ABSL_FLAG holds the last.
@@ -43,10 +43,10 @@ struct Invocation {
 };
 
 struct Command {
-  std::string name;        // words after "etchsim", e.g. "models show"
-  std::string args_usage;  // e.g. "NAME|PATH"
-  std::string summary;     // one line for the command list
-  std::string details;     // paragraph(s) for --help
+  std::string name;                // words after "etchsim", e.g. "models show"
+  std::string args_usage;          // e.g. "NAME|PATH"
+  std::string summary;             // one line for the command list
+  std::string details;             // paragraph(s) for --help
   std::vector<std::string> flags;  // accepted flag names (underscored)
   // Defaults that differ from the flag's global default for this command.
   std::map<std::string, std::string> flag_defaults;
@@ -61,8 +61,7 @@ class Cli {
   void Add(Command c) { commands_.push_back(std::move(c)); }
   // Runs argv[1..]. `default_command`, when not empty, is what a bare
   // invocation (no arguments at all) runs.
-  int Run(const std::vector<std::string>& argv, std::ostream& out,
-          std::ostream& err) const;
+  int Run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) const;
   void set_default_command(std::string name) { default_ = std::move(name); }
 
  private:

@@ -36,8 +36,9 @@ TEST(CliTest, HelpEverywhere) {
 TEST(CliTest, UnknownFlagsCommandsAndValuesAreErrors) {
   Result f = RunCli({"models", "show", "llama-3.1-8b", "--rate=3"});
   EXPECT_EQ(f.code, 2);
-  EXPECT_EQ(f.err, "etchsim models show: unknown flag --rate (see 'etchsim models "
-                   "show --help')\n");
+  EXPECT_EQ(f.err,
+            "etchsim models show: unknown flag --rate (see 'etchsim models "
+            "show --help')\n");
   Result c = RunCli({"frobnicate"});
   EXPECT_EQ(c.code, 2);
   EXPECT_NE(c.err.find("unknown command \"frobnicate\""), std::string::npos);
@@ -46,8 +47,7 @@ TEST(CliTest, UnknownFlagsCommandsAndValuesAreErrors) {
   EXPECT_NE(v.err.find("invalid value \"abc\" for --context"), std::string::npos);
   Result a = RunCli({"models", "show"});
   EXPECT_EQ(a.code, 2);
-  EXPECT_NE(a.err.find("expected 1 argument(s) (NAME|PATH), got 0"),
-            std::string::npos);
+  EXPECT_NE(a.err.find("expected 1 argument(s) (NAME|PATH), got 0"), std::string::npos);
   Result d = RunCli({"models", "show", "llama-3.1-8b", "--kv-dtype=int3"});
   EXPECT_EQ(d.code, 2);
   EXPECT_EQ(d.err, "etchsim: unknown KV dtype \"int3\" (known: bf16, fp16, fp8)\n");
@@ -56,8 +56,7 @@ TEST(CliTest, UnknownFlagsCommandsAndValuesAreErrors) {
 }
 
 TEST(CliTest, FlagsResetBetweenRuns) {
-  Result a = RunCli({"models", "show", "llama-3.1-8b", "--format", "json",
-                  "--kv-dtype=fp8"});
+  Result a = RunCli({"models", "show", "llama-3.1-8b", "--format", "json", "--kv-dtype=fp8"});
   ASSERT_EQ(a.code, 0) << a.err;
   auto ja = nlohmann::json::parse(a.out);
   EXPECT_EQ(ja["kv_cache_bytes_per_token"].get<int64_t>(), 65536);
@@ -70,8 +69,8 @@ TEST(CliTest, ShowJsonHasTheContractedKeys) {
   Result r = RunCli({"models", "show", "deepseek-r1", "--format=json"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
-  for (const char* key : {"total_params", "active_params_per_token",
-                          "kv_cache_bytes_per_token", "num_layers"}) {
+  for (const char* key :
+       {"total_params", "active_params_per_token", "kv_cache_bytes_per_token", "num_layers"}) {
     ASSERT_TRUE(j.contains(key)) << key;
     EXPECT_TRUE(j[key].is_number_integer()) << key;
   }
@@ -104,23 +103,23 @@ TEST_P(BadFileTest, ExitTwoWithOneLine) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cli, BadFileTest,
-    ::testing::Values(
-        BadFile{"missing", "", ": no such file"},
-        BadFile{"invalid", "{\"a\":", ": invalid JSON at line 1, column 6: syntax "
-                                      "error while parsing value - unexpected end "
-                                      "of input; expected '[', '{', or a literal"},
-        BadFile{"nofield",
-                R"({"architectures": ["LlamaForCausalLM"], "hidden_size": 8})",
-                ": missing required field \"num_hidden_layers\""},
-        BadFile{"negative",
-                R"({"architectures": ["LlamaForCausalLM"], "hidden_size": 8,
+    ::testing::Values(BadFile{"missing", "", ": no such file"},
+                      BadFile{"invalid", "{\"a\":",
+                              ": invalid JSON at line 1, column 6: syntax "
+                              "error while parsing value - unexpected end "
+                              "of input; expected '[', '{', or a literal"},
+                      BadFile{"nofield",
+                              R"({"architectures": ["LlamaForCausalLM"], "hidden_size": 8})",
+                              ": missing required field \"num_hidden_layers\""},
+                      BadFile{"negative",
+                              R"({"architectures": ["LlamaForCausalLM"], "hidden_size": 8,
                     "num_hidden_layers": -3})",
-                ": \"num_hidden_layers\" must be > 0, got -3"},
-        BadFile{"arch", R"({"architectures": ["BertModel"]})",
-                ": unsupported architecture \"BertModel\" in \"architectures\" "
-                "(supported: LlamaForCausalLM, MistralForCausalLM, "
-                "MixtralForCausalLM, Qwen2ForCausalLM, Qwen3MoeForCausalLM, "
-                "DeepseekV3ForCausalLM)"}),
+                              ": \"num_hidden_layers\" must be > 0, got -3"},
+                      BadFile{"arch", R"({"architectures": ["BertModel"]})",
+                              ": unsupported architecture \"BertModel\" in \"architectures\" "
+                              "(supported: LlamaForCausalLM, MistralForCausalLM, "
+                              "MixtralForCausalLM, Qwen2ForCausalLM, Qwen3MoeForCausalLM, "
+                              "DeepseekV3ForCausalLM)"}),
     [](const auto& info) { return info.param.name; });
 
 TEST(CliTest, UnknownModelNameIsExitTwo) {

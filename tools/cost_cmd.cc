@@ -12,10 +12,10 @@
 #include "base/text_table.h"
 #include "cluster/analytic.h"
 #include "cluster/report.h"
-#include "cost/energy.h"
 #include "cluster/scenario.h"
 #include "cluster/simulation.h"
 #include "cost/breakeven.h"
+#include "cost/energy.h"
 #include "cost/prices.h"
 #include "cost/tco.h"
 #include "tools/commands.h"
@@ -40,9 +40,9 @@ absl::StatusOr<Replica> Owned(const v1::Scenario& s, double hosting_usd_per_kw_m
   const cluster::SimulationResult r = sim->Skeleton();
   cost::CostInputs ci = cost::CostInputsFor(r.scenario, r.chip, r.num_devices, r.num_servers);
   // Every device busy: a second of energy at full load, in watts.
-  ci.it_power_watts = cost::ItEnergyJoules(
-      cost::DeviceEnergyJoules(r.chip, r.num_devices, 1.0, 1.0), r.num_servers,
-      cost::ServerOverheadWatts(r.scenario, r.chip), 1.0);
+  ci.it_power_watts =
+      cost::ItEnergyJoules(cost::DeviceEnergyJoules(r.chip, r.num_devices, 1.0, 1.0), r.num_servers,
+                           cost::ServerOverheadWatts(r.scenario, r.chip), 1.0);
   ci.output_tokens_per_s = a.peak_output_tokens_per_s;
   ASSIGN_OR_RETURN(cost::CostBreakdown cb, cost::ComputeCost(ci));
   Replica rep;
@@ -51,14 +51,15 @@ absl::StatusOr<Replica> Owned(const v1::Scenario& s, double hosting_usd_per_kw_m
   rep.power_w = ci.it_power_watts;
   rep.cost.tokens_per_s = a.peak_output_tokens_per_s;
   rep.cost.committed_usd_per_hour = cb.capex_usd_per_hour;
-  rep.cost.running_usd_per_hour =
-      cb.energy_usd_per_hour + ci.it_power_watts / 1000 * hosting_usd_per_kw_month /
-                                   cost::kHoursPerMonth;
+  rep.cost.running_usd_per_hour = cb.energy_usd_per_hour + ci.it_power_watts / 1000 *
+                                                               hosting_usd_per_kw_month /
+                                                               cost::kHoursPerMonth;
   return rep;
 }
 
 std::string Csv(const std::string& x, const std::vector<cost::CurvePoint>& pts) {
-  std::string out = absl::StrCat(x, ",gpu_usd_per_million_tokens,hardwired_usd_per_million_tokens\n");
+  std::string out =
+      absl::StrCat(x, ",gpu_usd_per_million_tokens,hardwired_usd_per_million_tokens\n");
   for (const auto& p : pts) {
     absl::StrAppend(&out, absl::StrFormat("%.6g,%.6g,%.6g\n", p.x, p.gpu_usd_per_million,
                                           p.hardwired_usd_per_million));
@@ -76,8 +77,8 @@ absl::Status RunBreakeven(const Invocation& inv) {
   {
     ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(hw));
     if (!sim->hardwired()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--chip ", hw.chip(), " is not a hard-wired chip; give the GPU as --gpu"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--chip ", hw.chip(), " is not a hard-wired chip; give the GPU as --gpu"));
     }
   }
   v1::Scenario g = hw;
@@ -99,10 +100,10 @@ absl::Status RunBreakeven(const Invocation& inv) {
   }
   // Capacities given (e.g. from etchsim plan at an SLO) replace the peaks.
   bool slo_bound = false;
-  for (auto [flag, name, replica] :
-       {std::tuple{absl::GetFlag(FLAGS_hw_replica_tokens_per_s), "--hw-replica-tokens-per-s", &hard},
-        std::tuple{absl::GetFlag(FLAGS_gpu_replica_tokens_per_s), "--gpu-replica-tokens-per-s",
-                   &gpu}}) {
+  for (auto [flag, name, replica] : {std::tuple{absl::GetFlag(FLAGS_hw_replica_tokens_per_s),
+                                                "--hw-replica-tokens-per-s", &hard},
+                                     std::tuple{absl::GetFlag(FLAGS_gpu_replica_tokens_per_s),
+                                                "--gpu-replica-tokens-per-s", &gpu}}) {
     if (flag < 0 || !std::isfinite(flag)) {
       return absl::InvalidArgumentError(absl::StrCat(name, " must be >= 0, got ", flag));
     }
@@ -135,26 +136,25 @@ absl::Status RunBreakeven(const Invocation& inv) {
     RETURN_IF_ERROR(base::WriteFileAtomically(out_dir + "/lifetime.csv",
                                               Csv("life_months", cost::LifetimeCurve(in, 72))));
     RETURN_IF_ERROR(base::WriteFileAtomically(
-        out_dir + "/demand.csv",
-        Csv("demand_tokens_per_s", cost::DemandCurve(in, 100, 1e8, 61))));
+        out_dir + "/demand.csv", Csv("demand_tokens_per_s", cost::DemandCurve(in, 100, 1e8, 61))));
   }
 
   auto money = [](double v) { return absl::StrCat("$", base::WithCommas(std::llround(v))); };
   base::TextTable t({"", "replica", "tok/s per replica", "replicas", "fleet $/hour"});
   const int64_t nh = cost::Replicas(in.hardwired, in.demand_tokens_per_s);
   const int64_t ng = cost::Replicas(in.gpu, in.demand_tokens_per_s);
-  t.AddRow({"hard-wired", hard.what, base::Fixed(in.hardwired.tokens_per_s, 0),
-            absl::StrCat(nh),
-            base::Fixed(nh * (in.hardwired.committed_usd_per_hour +
-                              in.hardwired.running_usd_per_hour), 2)});
+  t.AddRow(
+      {"hard-wired", hard.what, base::Fixed(in.hardwired.tokens_per_s, 0), absl::StrCat(nh),
+       base::Fixed(nh * (in.hardwired.committed_usd_per_hour + in.hardwired.running_usd_per_hour),
+                   2)});
   t.AddRow({absl::StrCat("GPU (", tier, ")"), gpu.what, base::Fixed(in.gpu.tokens_per_s, 0),
             absl::StrCat(ng),
             base::Fixed(ng * (in.gpu.committed_usd_per_hour + in.gpu.running_usd_per_hour), 2)});
   inv.out << absl::StrFormat(
       "%s at %s output tok/s; replaced with probability %.1f%%/month: expected life %.1f of "
       "at most %.0f months\n",
-      hw.model(), base::WithCommas(std::llround(in.demand_tokens_per_s)),
-      in.monthly_hazard * 100, r.expected.expected_life_months, in.horizon_months);
+      hw.model(), base::WithCommas(std::llround(in.demand_tokens_per_s)), in.monthly_hazard * 100,
+      r.expected.expected_life_months, in.horizon_months);
   inv.out << t.Render();
   inv.out << absl::StrFormat(
       "replica capacity: %s\n"
@@ -165,8 +165,7 @@ absl::Status RunBreakeven(const Invocation& inv) {
       in.nre.masks_changed, money(in.nre.usd_per_mask), money(in.nre.engineering_usd),
       money(in.nre.Total()), in.lead_time_months, in.commitment_months);
   inv.out << absl::StrFormat("expected $/M tokens: hard-wired %.4f, GPU %.4f\n",
-                             r.expected.hardwired_usd_per_million,
-                             r.expected.gpu_usd_per_million);
+                             r.expected.hardwired_usd_per_million, r.expected.gpu_usd_per_million);
   inv.out << "break-even life: "
           << (r.breakeven_life_months
                   ? absl::StrFormat("%.2f months (hard-wired cheaper if the model serves longer)",
@@ -177,11 +176,12 @@ absl::Status RunBreakeven(const Invocation& inv) {
                                  : std::string("none (GPUs cheaper even if never replaced)"))
           << "\nbreak-even demand: "
           << (r.breakeven_demand_tokens_per_s
-                  ? absl::StrFormat("%s output tok/s",
-                                    base::WithCommas(std::llround(*r.breakeven_demand_tokens_per_s)))
+                  ? absl::StrFormat("%s output tok/s", base::WithCommas(std::llround(
+                                                           *r.breakeven_demand_tokens_per_s)))
                   : std::string("none up to 1e9 tok/s"))
           << "\n";
-  if (!out_dir.empty()) inv.out << "curves: " << out_dir << "/lifetime.csv, " << out_dir << "/demand.csv\n";
+  if (!out_dir.empty())
+    inv.out << "curves: " << out_dir << "/lifetime.csv, " << out_dir << "/demand.csv\n";
   return absl::OkStatus();
 }
 
@@ -191,24 +191,42 @@ void RegisterCostCommands(Cli& cli) {
   cli.Add({.name = "cost breakeven",
            .summary = "When does a hard-wired cluster beat a GPU fleet, counting NRE, lead "
                       "time, commitment and the chance the model is replaced early?",
-           .details =
-               "The hard-wired replica is the scenario (--model, --chip, --chips, lengths); "
-               "the GPU replica is --gpu-chips x --gpu for the same model. Each replica "
-               "serves its analytic peak output rate; the fleet is enough replicas for "
-               "--demand. Hard-wired: NRE (--masks x --usd-per-mask + --engineering-usd) "
-               "at the decision, GPUs serve for --lead-time-months, the silicon's capex is "
-               "paid for at least --commitment-months. The model's life is exponential with "
-               "--hazard per month, capped at --horizon-months. Prints the expected $/M "
-               "tokens of each and the break-even life, hazard and demand; --out-dir writes "
-               "lifetime.csv and demand.csv. Defaults: docs/assumptions.md §6.",
-           .flags = {"model", "chip", "chips", "input_len", "output_len", "kv_dtype", "draft_len",
-                     "acceptance", "scenario", "gpu", "gpu_chips", "gpu_price",
-                     "gpu_usd_per_hour", "demand", "hazard", "horizon_months",
-                     "lead_time_months", "commitment_months", "masks", "usd_per_mask",
-                     "engineering_usd", "hosting_usd_per_kw_month", "hw_replica_tokens_per_s",
-                     "gpu_replica_tokens_per_s", "out_dir"},
-           .flag_defaults = {{"model", "llama-3.1-8b"}, {"chip", "hc1"}, {"chips", "0"},
-                             {"out_dir", ""}},
+           .details = "The hard-wired replica is the scenario (--model, --chip, --chips, lengths); "
+                      "the GPU replica is --gpu-chips x --gpu for the same model. Each replica "
+                      "serves its analytic peak output rate; the fleet is enough replicas for "
+                      "--demand. Hard-wired: NRE (--masks x --usd-per-mask + --engineering-usd) "
+                      "at the decision, GPUs serve for --lead-time-months, the silicon's capex is "
+                      "paid for at least --commitment-months. The model's life is exponential with "
+                      "--hazard per month, capped at --horizon-months. Prints the expected $/M "
+                      "tokens of each and the break-even life, hazard and demand; --out-dir writes "
+                      "lifetime.csv and demand.csv. Defaults: docs/assumptions.md §6.",
+           .flags = {"model",
+                     "chip",
+                     "chips",
+                     "input_len",
+                     "output_len",
+                     "kv_dtype",
+                     "draft_len",
+                     "acceptance",
+                     "scenario",
+                     "gpu",
+                     "gpu_chips",
+                     "gpu_price",
+                     "gpu_usd_per_hour",
+                     "demand",
+                     "hazard",
+                     "horizon_months",
+                     "lead_time_months",
+                     "commitment_months",
+                     "masks",
+                     "usd_per_mask",
+                     "engineering_usd",
+                     "hosting_usd_per_kw_month",
+                     "hw_replica_tokens_per_s",
+                     "gpu_replica_tokens_per_s",
+                     "out_dir"},
+           .flag_defaults =
+               {{"model", "llama-3.1-8b"}, {"chip", "hc1"}, {"chips", "0"}, {"out_dir", ""}},
            .run = RunBreakeven});
 }
 

@@ -4,8 +4,7 @@
 #include "cost/prices.h"
 
 ABSL_FLAG(std::string, format, "text", "Output format: text or json.");
-ABSL_FLAG(std::string, kv_dtype, "bf16",
-          "KV-cache element type: bf16, fp16 or fp8.");
+ABSL_FLAG(std::string, kv_dtype, "bf16", "KV-cache element type: bf16, fp16 or fp8.");
 ABSL_FLAG(int64_t, context, 1024,
           "Context length L (positions attended) for decode FLOPs per token.");
 ABSL_FLAG(int64_t, prompt_len, 1024, "Prompt length for prefill FLOPs.");
@@ -14,10 +13,8 @@ ABSL_FLAG(std::string, model, "deepseek-r1",
 ABSL_FLAG(std::string, chip, "hc2",
           "Chip: a preset name (etchsim chips) or a path to a ChipSpec "
           ".textproto.");
-ABSL_FLAG(int32_t, chips, 0,
-          "Number of chips; 0 = the smallest count that fits.");
-ABSL_FLAG(std::string, strategy, "auto",
-          "Partition strategy: auto, pipeline or expert-spread.");
+ABSL_FLAG(int32_t, chips, 0, "Number of chips; 0 = the smallest count that fits.");
+ABSL_FLAG(std::string, strategy, "auto", "Partition strategy: auto, pipeline or expert-spread.");
 ABSL_FLAG(std::string, scenario, "",
           "Scenario text proto (etchsim.v1.Scenario); flags given on the command "
           "line override its fields.");
@@ -26,14 +23,12 @@ ABSL_FLAG(std::string, topology, "two-level",
           "PCIe switch, servers on Ethernet).");
 ABSL_FLAG(int32_t, users, 1, "Closed-loop users (each waits for its reply).");
 ABSL_FLAG(double, rate, 0, "Open-loop Poisson arrival rate, requests per second.");
-ABSL_FLAG(std::string, trace, "",
-          "Replay a trace: CSV (arrival_s,input_len,output_len) or JSONL.");
+ABSL_FLAG(std::string, trace, "", "Replay a trace: CSV (arrival_s,input_len,output_len) or JSONL.");
 ABSL_FLAG(std::string, input_len, "1024",
           "Prompt length: N, uniform:MIN:MAX or lognormal:MEDIAN:SIGMA[:MAX].");
 ABSL_FLAG(std::string, output_len, "1024",
           "Output length: N, uniform:MIN:MAX or lognormal:MEDIAN:SIGMA[:MAX].");
-ABSL_FLAG(double, duration, 0,
-          "Virtual seconds to simulate; 0 = until --requests complete.");
+ABSL_FLAG(double, duration, 0, "Virtual seconds to simulate; 0 = until --requests complete.");
 ABSL_FLAG(int64_t, requests, 10,
           "Stop after this many measured requests complete (0 = no limit; needs --duration).");
 ABSL_FLAG(double, warmup, 0, "Virtual seconds before measurement starts.");
@@ -42,18 +37,15 @@ ABSL_FLAG(double, ramp_up, 0,
           "Closed-loop users start evenly spread over this many virtual seconds "
           "(with --warmup past it: steady state, not the lock-step start).");
 ABSL_FLAG(uint64_t, seed, 1, "Random seed; same scenario + seed = same bytes.");
-ABSL_FLAG(int32_t, draft_len, 0,
-          "Speculative / MTP decoding: draft tokens per step (0 = off).");
+ABSL_FLAG(int32_t, draft_len, 0, "Speculative / MTP decoding: draft tokens per step (0 = off).");
 ABSL_FLAG(double, acceptance, 0.7, "Acceptance rate of each draft token.");
 ABSL_FLAG(double, slo_ttft, 0, "Goodput SLO on time to first token, s (0 = none).");
 ABSL_FLAG(double, slo_tpot, 0, "Goodput SLO on time per output token, s (0 = none).");
 ABSL_FLAG(int32_t, tensor_parallel, 0,
           "Roofline chips (GPUs) per pipeline stage; 0 = the preset's default.");
 ABSL_FLAG(int32_t, cards_per_server, 10, "Chips per server (two-level topology).");
-ABSL_FLAG(std::string, out, "",
-          "Also write the JSON report to this file (atomically).");
-ABSL_FLAG(double, target_tokens_per_s, 16960,
-          "Calibration target: single-user decode tokens/s.");
+ABSL_FLAG(std::string, out, "", "Also write the JSON report to this file (atomically).");
+ABSL_FLAG(double, target_tokens_per_s, 16960, "Calibration target: single-user decode tokens/s.");
 ABSL_FLAG(std::string, parameter, "",
           "Constant to calibrate: hardwired.pe_scan_cycles, or for a roofline "
           "chip roofline.layer_overhead_ns (the default), "
@@ -82,8 +74,7 @@ ABSL_FLAG(bool, progress, false,
           "Print distributed-run progress (virtual time, events) on stderr.");
 
 // Sweeps.
-ABSL_FLAG(std::string, sweep, "",
-          "Sweep text proto (etchsim.v1.Sweep): a base scenario and axes.");
+ABSL_FLAG(std::string, sweep, "", "Sweep text proto (etchsim.v1.Sweep): a base scenario and axes.");
 ABSL_FLAG(std::string, axis, "",
           "An axis FIELD=V1,V2,... or FIELD=LO:HI:STEP over a scenario field path "
           "(workload.closed_loop.users) or alias (users, rate, chips, input_len, ...); "
@@ -114,9 +105,12 @@ ABSL_FLAG(double, demand, 10000, "Demand: output tokens per second to serve.");
 ABSL_FLAG(double, hazard, 0.05,
           "Probability per month that the model is replaced (lifetime ~ exponential).");
 ABSL_FLAG(double, horizon_months, 36, "Longest a model can serve: the hardware's life.");
-ABSL_FLAG(double, lead_time_months, etchsim::cost::kLeadTimeMonths, "Model to silicon; GPUs serve meanwhile.");
-ABSL_FLAG(double, commitment_months, etchsim::cost::kCommitmentMonths, "Minimum months of hard-wired silicon paid for.");
-ABSL_FLAG(int32_t, masks, etchsim::cost::kMasksChangedPerModel, "Masks that change per model (structured-ASIC style).");
+ABSL_FLAG(double, lead_time_months, etchsim::cost::kLeadTimeMonths,
+          "Model to silicon; GPUs serve meanwhile.");
+ABSL_FLAG(double, commitment_months, etchsim::cost::kCommitmentMonths,
+          "Minimum months of hard-wired silicon paid for.");
+ABSL_FLAG(int32_t, masks, etchsim::cost::kMasksChangedPerModel,
+          "Masks that change per model (structured-ASIC style).");
 ABSL_FLAG(double, usd_per_mask, etchsim::cost::kUsdPerMaskN6, "Price of one changed mask.");
 ABSL_FLAG(double, engineering_usd, 0,
           "Engineering NRE per model (model to RTL); not counted unless given.");

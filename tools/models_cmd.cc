@@ -18,8 +18,8 @@ using Json = nlohmann::ordered_json;
 absl::Status ListModels(const Invocation& inv) {
   ASSIGN_OR_RETURN(Format format, ParseFormat(absl::GetFlag(FLAGS_format)));
   Json arr = Json::array();
-  base::TextTable t({"model", "architecture", "layers", "total params",
-                     "active/token", "KV bytes/token (bf16)"});
+  base::TextTable t(
+      {"model", "architecture", "layers", "total params", "active/token", "KV bytes/token (bf16)"});
   for (const std::string& name : model::BundledModelNames()) {
     ASSIGN_OR_RETURN(model::ModelSpec m, model::LoadModel(name));
     Json j;
@@ -51,11 +51,11 @@ absl::Status ShowModel(const Invocation& inv) {
   ASSIGN_OR_RETURN(opt.kv_dtype, model::ParseKvDtype(absl::GetFlag(FLAGS_kv_dtype)));
   opt.context_tokens = absl::GetFlag(FLAGS_context);
   opt.prompt_tokens = absl::GetFlag(FLAGS_prompt_len);
-  for (auto [name, v] : {std::pair{"--context", opt.context_tokens},
-                         std::pair{"--prompt-len", opt.prompt_tokens}}) {
+  for (auto [name, v] :
+       {std::pair{"--context", opt.context_tokens}, std::pair{"--prompt-len", opt.prompt_tokens}}) {
     if (v < 1 || v > model::kMaxContextTokens) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          name, " must be in [1, ", model::kMaxContextTokens, "], got ", v));
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, " must be in [1, ", model::kMaxContextTokens, "], got ", v));
     }
   }
   ASSIGN_OR_RETURN(model::ModelSpec m, model::LoadModel(inv.args[0]));

@@ -25,15 +25,14 @@ absl::Status RunPartition(const Invocation& inv) {
   RETURN_IF_ERROR(CheckNamedFlags(inv));
   const int chips = absl::GetFlag(FLAGS_chips);
   if (chips < 0 || chips > cluster::kMaxChips) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--chips must be in [1, ", cluster::kMaxChips, "] (or 0 for the minimum), got ", chips));
+    return absl::InvalidArgumentError(absl::StrCat("--chips must be in [1, ", cluster::kMaxChips,
+                                                   "] (or 0 for the minimum), got ", chips));
   }
   ASSIGN_OR_RETURN(model::ModelSpec m, model::LoadModel(absl::GetFlag(FLAGS_model)));
   ASSIGN_OR_RETURN(v1::ChipSpec spec, chip::LoadChipSpec(absl::GetFlag(FLAGS_chip)));
   ASSIGN_OR_RETURN(partitioner::ChipCapacity cap, chip::CapacityOf(spec));
-  ASSIGN_OR_RETURN(v1::Plan plan,
-                   partitioner::Partition(m, cap, absl::GetFlag(FLAGS_strategy),
-                                          {.num_chips = chips}));
+  ASSIGN_OR_RETURN(v1::Plan plan, partitioner::Partition(m, cap, absl::GetFlag(FLAGS_strategy),
+                                                         {.num_chips = chips}));
   if (format == Format::kJson) {
     PrintJson(inv.out, partitioner::PlanJson(plan));
   } else {
@@ -45,8 +44,8 @@ absl::Status RunPartition(const Invocation& inv) {
 absl::Status ListChips(const Invocation& inv) {
   ASSIGN_OR_RETURN(Format format, ParseFormat(absl::GetFlag(FLAGS_format)));
   Json arr = Json::array();
-  base::TextTable t({"chip", "kind", "weights", "capacity", "params held",
-                     "KV memory", "watts", "description"});
+  base::TextTable t(
+      {"chip", "kind", "weights", "capacity", "params held", "KV memory", "watts", "description"});
   for (const std::string& name : chip::PresetNames()) {
     ASSIGN_OR_RETURN(v1::ChipSpec s, chip::LoadChipSpec(name));
     ASSIGN_OR_RETURN(partitioner::ChipCapacity cap, chip::CapacityOf(s));
@@ -81,14 +80,13 @@ absl::Status ListChips(const Invocation& inv) {
 void RegisterPartitionCommands(Cli& cli) {
   cli.Add({.name = "partition",
            .summary = "Split a model over N chips of a given preset.",
-           .details =
-               "Strategies: pipeline (contiguous whole layers, the largest stage "
-               "as small as possible under capacity), expert-spread (a MoE "
-               "layer's routed experts may spill over several chips at the cost "
-               "of a per-token all-to-all), auto (the fitting plan with the "
-               "fewest chip-to-chip hops per token, then the best balance). "
-               "When the model cannot fit, the error names the smallest chip "
-               "count that would. Details: docs/partitioning.md.",
+           .details = "Strategies: pipeline (contiguous whole layers, the largest stage "
+                      "as small as possible under capacity), expert-spread (a MoE "
+                      "layer's routed experts may spill over several chips at the cost "
+                      "of a per-token all-to-all), auto (the fitting plan with the "
+                      "fewest chip-to-chip hops per token, then the best balance). "
+                      "When the model cannot fit, the error names the smallest chip "
+                      "count that would. Details: docs/partitioning.md.",
            .flags = {"model", "chip", "chips", "strategy", "format"},
            .run = RunPartition});
   cli.Add({.name = "chips",

@@ -3,10 +3,10 @@
 #include <thread>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/numbers.h"
 #include "base/file_util.h"
 #include "base/status_macros.h"
 #include "base/text_table.h"
@@ -17,7 +17,6 @@
 
 namespace etchsim::tools {
 namespace {
-
 
 absl::StatusOr<std::vector<v1::Scenario>> Candidates(const v1::Scenario& base,
                                                      const std::string& list) {
@@ -31,8 +30,8 @@ absl::StatusOr<std::vector<v1::Scenario>> Candidates(const v1::Scenario& base,
     s.set_strategy("auto");
     int chips = 0;
     if (p.size() > 2 || (p.size() == 2 && (!absl::SimpleAtoi(p[1], &chips) || chips < 0))) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--candidates \"", item, "\": expected CHIP or CHIP:CHIPS (CHIPS >= 0)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--candidates \"", item, "\": expected CHIP or CHIP:CHIPS (CHIPS >= 0)"));
     }
     s.set_chips(chips);
     out.push_back(std::move(s));
@@ -48,14 +47,15 @@ std::string Csv(const std::vector<plan::CandidateResult>& v) {
       "pareto_chip,ttft_s.p99,tpot_s.p99\n";
   for (const auto& c : v) {
     std::string reason = c.feasible ? "" : c.reason;
-    for (char& ch : reason) if (ch == ',' || ch == '"') ch = ';';
-    absl::StrAppend(&out, absl::StrFormat("%s,%s,\"%s\",%.9g,%.9g,%d,%.9g,%.9g,%.9g,%.9g,%d,%d,%.9g,%.9g\n",
-                                          c.label, c.feasible ? "true" : "false", reason,
-                                          c.max_rate_per_s, c.tokens_per_s, c.replicas,
-                                          c.fleet_usd_per_hour, c.usd_per_million_tokens,
-                                          c.tokens_per_s_per_user, c.tokens_per_s_per_chip,
-                                          c.pareto_user, c.pareto_chip, c.report.ttft_s().p99(),
-                                          c.report.tpot_s().p99()));
+    for (char& ch : reason)
+      if (ch == ',' || ch == '"') ch = ';';
+    absl::StrAppend(
+        &out,
+        absl::StrFormat("%s,%s,\"%s\",%.9g,%.9g,%d,%.9g,%.9g,%.9g,%.9g,%d,%d,%.9g,%.9g\n", c.label,
+                        c.feasible ? "true" : "false", reason, c.max_rate_per_s, c.tokens_per_s,
+                        c.replicas, c.fleet_usd_per_hour, c.usd_per_million_tokens,
+                        c.tokens_per_s_per_user, c.tokens_per_s_per_chip, c.pareto_user,
+                        c.pareto_chip, c.report.ttft_s().p99(), c.report.tpot_s().p99()));
   }
   return out;
 }
@@ -101,16 +101,16 @@ absl::Status RunPlan(const Invocation& inv) {
     inv.out << t.Render();
     const auto& b = r.front();
     inv.out << absl::StrFormat(
-        "cheapest: %d x (%s) at %.3g req/s each: $%.2f/hour, $%.4f/M tokens\n", b.replicas,
-        b.label, b.max_rate_per_s, b.fleet_usd_per_hour, b.usd_per_million_tokens);
+        "cheapest: %d x (%s) at %.3g req/s each: $%.2f/hour, $%.4f/M tokens\n", b.replicas, b.label,
+        b.max_rate_per_s, b.fleet_usd_per_hour, b.usd_per_million_tokens);
   }
   for (const auto& c : r) {
     if (!c.feasible) inv.out << "rejected " << c.label << ": " << c.reason << "\n";
   }
   if (!any) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "plan: no candidate meets ", o.slo.name, "; closest: ", r.front().label, " (",
-        r.front().reason, ")"));
+    return absl::ResourceExhaustedError(absl::StrCat("plan: no candidate meets ", o.slo.name,
+                                                     "; closest: ", r.front().label, " (",
+                                                     r.front().reason, ")"));
   }
   return absl::OkStatus();
 }
@@ -121,14 +121,13 @@ void RegisterPlanCommands(Cli& cli) {
   cli.Add({.name = "plan",
            .summary = "The cheapest fleet of replicas meeting a demand at an SLO, with the "
                       "runners-up and why the rest fail.",
-           .details =
-               "For each candidate (--candidates CHIP[:CHIPS],...; CHIPS 0 = the smallest "
-               "count that fits) the highest Poisson request rate whose event-engine report "
-               "meets --slo is found by bisection (each probe --requests completed "
-               "requests, same --seed); candidates whose single user misses a TTFT/TPOT "
-               "bound analytically are rejected without a run. Fleet = enough replicas for "
-               "--demand output tok/s; cost from the report at that rate (owned hardware, "
-               "docs/assumptions.md §6). Exit code 3 when no candidate meets the SLO.",
+           .details = "For each candidate (--candidates CHIP[:CHIPS],...; CHIPS 0 = the smallest "
+                      "count that fits) the highest Poisson request rate whose event-engine report "
+                      "meets --slo is found by bisection (each probe --requests completed "
+                      "requests, same --seed); candidates whose single user misses a TTFT/TPOT "
+                      "bound analytically are rejected without a run. Fleet = enough replicas for "
+                      "--demand output tok/s; cost from the report at that rate (owned hardware, "
+                      "docs/assumptions.md §6). Exit code 3 when no candidate meets the SLO.",
            .flags = {"scenario", "model", "input_len", "output_len", "kv_dtype", "draft_len",
                      "acceptance", "topology", "cards_per_server", "seed", "slo", "candidates",
                      "demand", "requests", "jobs", "out_dir"},

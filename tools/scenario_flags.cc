@@ -44,8 +44,8 @@ std::string Dashed(absl::string_view flag) {
 }  // namespace
 
 absl::Status CheckNamedFlags(const Invocation& inv) {
-  for (const char* f : {"model", "chip", "topology", "strategy", "scenario", "trace",
-                        "kv_dtype", "input_len", "output_len"}) {
+  for (const char* f : {"model", "chip", "topology", "strategy", "scenario", "trace", "kv_dtype",
+                        "input_len", "output_len"}) {
     if (!inv.Given(f)) continue;
     const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(f);
     std::string v;
@@ -80,8 +80,8 @@ absl::Status ValidateAsFlags(const Invocation& inv, v1::Scenario s) {
 absl::StatusOr<v1::Scenario> ScenarioFromFlags(const Invocation& inv) {
   RETURN_IF_ERROR(CheckNamedFlags(inv));
   if (inv.Given("cards_per_server") && absl::GetFlag(FLAGS_cards_per_server) < 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--cards-per-server must be >= 1, got ", absl::GetFlag(FLAGS_cards_per_server)));
+    return absl::InvalidArgumentError(absl::StrCat("--cards-per-server must be >= 1, got ",
+                                                   absl::GetFlag(FLAGS_cards_per_server)));
   }
   v1::Scenario s;
   if (inv.Given("scenario")) {
@@ -141,7 +141,8 @@ absl::StatusOr<v1::Scenario> ScenarioFromFlags(const Invocation& inv) {
   }
   if (inv.Given("warmup")) s.set_warmup_s(absl::GetFlag(FLAGS_warmup));
   if (inv.Given("seed")) s.set_seed(absl::GetFlag(FLAGS_seed));
-  if (inv.Given("draft_len")) s.mutable_speculative()->set_draft_len(absl::GetFlag(FLAGS_draft_len));
+  if (inv.Given("draft_len"))
+    s.mutable_speculative()->set_draft_len(absl::GetFlag(FLAGS_draft_len));
   if (inv.Given("acceptance") || inv.Given("draft_len")) {
     s.mutable_speculative()->set_acceptance_rate(absl::GetFlag(FLAGS_acceptance));
   }

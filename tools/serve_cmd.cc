@@ -5,13 +5,13 @@
 // Each serving process prints one line on stdout once it listens
 // ("etchsim chip listening on 127.0.0.1:41234 metrics on -"), then serves
 // until SIGINT or SIGTERM and exits 0 after a clean shutdown.
-#include <signal.h>
-#include <sys/wait.h>
-
 #include <chrono>
 #include <iostream>
 #include <optional>
 #include <thread>
+
+#include <signal.h>
+#include <sys/wait.h>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -48,8 +48,7 @@ absl::StatusOr<std::optional<rpc::RunningExposer>> MaybeExposer(
 }  // namespace
 
 rpc::TlsFiles TlsFilesFromFlags() {
-  return {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
-          absl::GetFlag(FLAGS_tls_ca)};
+  return {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)};
 }
 
 absl::StatusOr<rpc::Credentials> CredentialsFromFlags() {
@@ -119,12 +118,10 @@ absl::Status RunCoordinatorServe(const Invocation& inv) {
   rpc::CoordinatorServer coord(chips, &metrics, stall, creds.channel);
   ASSIGN_OR_RETURN(rpc::RunningServer server,
                    rpc::StartServer(absl::GetFlag(FLAGS_listen), {&coord}, creds.server));
-  inv.out << rpc::AnnounceLine("coordinator", server.address,
-                               exposer ? exposer->address : "")
+  inv.out << rpc::AnnounceLine("coordinator", server.address, exposer ? exposer->address : "")
           << std::endl;
   const int sig = rpc::WaitForTerminationSignal();
-  inv.err << "coordinator " << server.address << ": " << strsignal(sig)
-          << ", shutting down\n";
+  inv.err << "coordinator " << server.address << ": " << strsignal(sig) << ", shutting down\n";
   server.server->Shutdown(In(2));  // cancels a run in progress
   return absl::OkStatus();
 }
@@ -196,33 +193,30 @@ void RegisterServeCommands(Cli& cli) {
            .run = RunHealth});
   cli.Add({.name = "chip serve",
            .summary = "Serve one chip of distributed runs (ChipService over gRPC).",
-           .details =
-               "Hosts one pipeline stage per run: the coordinator sends it the "
-               "scenario, model config, chip spec and its shard (LoadShard), and the "
-               "chip exchanges virtual-time-stamped events with its neighbours. "
-               "Serves grpc.health.v1 and reflection. Prints \"etchsim chip "
-               "listening on ADDR metrics on ADDR|-\" once ready; stops on SIGINT or "
-               "SIGTERM.",
+           .details = "Hosts one pipeline stage per run: the coordinator sends it the "
+                      "scenario, model config, chip spec and its shard (LoadShard), and the "
+                      "chip exchanges virtual-time-stamped events with its neighbours. "
+                      "Serves grpc.health.v1 and reflection. Prints \"etchsim chip "
+                      "listening on ADDR metrics on ADDR|-\" once ready; stops on SIGINT or "
+                      "SIGTERM.",
            .flags = {"listen", "metrics_listen", "tls_cert", "tls_key", "tls_ca"},
            .run = RunChipServe});
   cli.Add({.name = "coordinator serve",
            .summary = "Serve CoordinatorService: run scenarios over chip processes.",
-           .details =
-               "Runs the host and the switches of each run (rank 0), loads every "
-               "chip's shard, streams progress and returns the report, which equals "
-               "`etchsim simulate --format=json` byte for byte. A scenario uses the "
-               "first S chips of --chip-addresses, S being its number of stages.",
+           .details = "Runs the host and the switches of each run (rank 0), loads every "
+                      "chip's shard, streams progress and returns the report, which equals "
+                      "`etchsim simulate --format=json` byte for byte. A scenario uses the "
+                      "first S chips of --chip-addresses, S being its number of stages.",
            .flags = {"listen", "metrics_listen", "chip_addresses", "stall_timeout", "tls_cert",
                      "tls_key", "tls_ca"},
            .flag_defaults = {{"listen", "127.0.0.1:50051"}},
            .run = RunCoordinatorServe});
   cli.Add({.name = "cluster up",
            .summary = "Start N chip processes and a coordinator on this machine.",
-           .details =
-               "With --local: N chip processes on free 127.0.0.1 ports, each with a "
-               "/metrics endpoint, and a coordinator on --listen. Runs until Ctrl-C "
-               "or SIGTERM, then stops and reaps every process it started (they also "
-               "die with it if it is killed).",
+           .details = "With --local: N chip processes on free 127.0.0.1 ports, each with a "
+                      "/metrics endpoint, and a coordinator on --listen. Runs until Ctrl-C "
+                      "or SIGTERM, then stops and reaps every process it started (they also "
+                      "die with it if it is killed).",
            .flags = {"local", "chips", "listen", "tls_cert", "tls_key", "tls_ca"},
            .flag_defaults = {{"listen", "127.0.0.1:50051"}, {"chips", "30"}},
            .run = RunClusterUp});

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "base/bounds.h"
 #include "base/file_util.h"
 #include "base/status_macros.h"
@@ -19,16 +20,15 @@
 #include "cluster/report.h"
 #include "cluster/scenario.h"
 #include "cluster/simulation.h"
+#include "google/protobuf/text_format.h"
 #include "rpc/address.h"
+#include "rpc/coordinator.h"
+#include "rpc/process.h"
+#include "rpc/status.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
 #include "tools/output.h"
 #include "tools/scenario_flags.h"
-#include "rpc/coordinator.h"
-#include "rpc/process.h"
-#include "rpc/status.h"
-#include "google/protobuf/text_format.h"
-#include "absl/strings/str_split.h"
 
 namespace etchsim::tools {
 namespace {
@@ -40,9 +40,8 @@ void PrintProgress(std::ostream& err, const v1::RunProgress& p) {
 
 // The report of a run over chip processes: "local" starts them here for
 // this run, otherwise the flag lists their addresses in stage order.
-absl::StatusOr<v1::Report> RunOverProcesses(const v1::Scenario& scenario,
-                                             const std::string& where, bool progress,
-                                             std::ostream& err) {
+absl::StatusOr<v1::Report> RunOverProcesses(const v1::Scenario& scenario, const std::string& where,
+                                            bool progress, std::ostream& err) {
   rpc::DistributedOptions opt;
   opt.stall_timeout_s = absl::GetFlag(FLAGS_stall_timeout);
   RETURN_IF_ERROR(base::CheckRange("", "--stall-timeout", opt.stall_timeout_s, 0.1, 86400));
@@ -69,8 +68,8 @@ absl::StatusOr<v1::Report> RunOverProcesses(const v1::Scenario& scenario,
 
 // The report of a run on a coordinator service.
 absl::StatusOr<v1::Report> RunOnCoordinator(const v1::Scenario& scenario,
-                                             const std::string& address, bool progress,
-                                             std::ostream& err) {
+                                            const std::string& address, bool progress,
+                                            std::ostream& err) {
   ASSIGN_OR_RETURN(rpc::Credentials creds, CredentialsFromFlags());
   auto stub = v1::CoordinatorService::NewStub(grpc::CreateChannel(address, creds.channel));
   v1::RunRequest req;
@@ -136,10 +135,9 @@ absl::Status RunSimulate(const Invocation& inv) {
                                  : RunOverProcesses(scenario, distributed, progress, inv.err));
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-    summary = absl::StrFormat("\nsimulated over chip processes (%s) in %.3f wall s\n",
-                              distributed.empty() ? "coordinator " + coordinator
-                                                  : "--distributed=" + distributed,
-                              wall);
+    summary = absl::StrFormat(
+        "\nsimulated over chip processes (%s) in %.3f wall s\n",
+        distributed.empty() ? "coordinator " + coordinator : "--distributed=" + distributed, wall);
   }
   const std::string out_path = absl::GetFlag(FLAGS_out);
   if (!out_path.empty()) {
@@ -162,20 +160,20 @@ absl::Status RunCalibrate(const Invocation& inv) {
   const bool hw = spec.kind() == v1::ChipSpec::HARDWIRED;
   using Setter = void (*)(v1::ChipSpec&, double);
   const std::vector<std::pair<std::string, Setter>> params =
-      hw ? std::vector<std::pair<std::string, Setter>>{
-               {"hardwired.pe_scan_cycles",
-                [](v1::ChipSpec& c, double v) { c.mutable_hardwired()->set_pe_scan_cycles(v); }}}
+      hw ? std::vector<std::pair<std::string, Setter>>{{"hardwired.pe_scan_cycles",
+                                                        [](v1::ChipSpec& c, double v) {
+                                                          c.mutable_hardwired()->set_pe_scan_cycles(
+                                                              v);
+                                                        }}}
          : std::vector<std::pair<std::string, Setter>>{
                {"roofline.layer_overhead_ns",
                 [](v1::ChipSpec& c, double v) { c.mutable_roofline()->set_layer_overhead_ns(v); }},
                {"roofline.dense_layer_overhead_ns",
-                [](v1::ChipSpec& c, double v) {
-                  c.mutable_roofline()->set_dense_layer_overhead_ns(v);
-                }},
+                [](v1::ChipSpec& c,
+                   double v) { c.mutable_roofline()->set_dense_layer_overhead_ns(v); }},
                {"roofline.moe_layer_overhead_ns",
-                [](v1::ChipSpec& c, double v) {
-                  c.mutable_roofline()->set_moe_layer_overhead_ns(v);
-                }},
+                [](v1::ChipSpec& c,
+                   double v) { c.mutable_roofline()->set_moe_layer_overhead_ns(v); }},
                {"roofline.step_overhead_ns",
                 [](v1::ChipSpec& c, double v) { c.mutable_roofline()->set_step_overhead_ns(v); }}};
   const std::string wanted = absl::GetFlag(FLAGS_parameter);
@@ -186,9 +184,9 @@ absl::Status RunCalibrate(const Invocation& inv) {
     if (which == params.size()) {
       std::vector<std::string> names;
       for (const auto& p : params) names.push_back(p.first);
-      return absl::InvalidArgumentError(
-          absl::StrCat("--parameter: must be one of ", absl::StrJoin(names, ", "), " for ",
-                       spec.name(), ", got \"", wanted, "\""));
+      return absl::InvalidArgumentError(absl::StrCat("--parameter: must be one of ",
+                                                     absl::StrJoin(names, ", "), " for ",
+                                                     spec.name(), ", got \"", wanted, "\""));
     }
   }
   const char* param = params[which].first.c_str();
@@ -203,10 +201,10 @@ absl::Status RunCalibrate(const Invocation& inv) {
   double lo = 1e-3, hi = 1e7;  // speed falls as the parameter grows
   ASSIGN_OR_RETURN(double fastest, speed(lo));
   if (fastest < target) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "%s cannot reach %.0f tok/s on %s even with %s = 0 (%.0f tok/s): the "
-        "other costs already take longer",
-        spec.name(), target, scenario.model(), param, fastest));
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s cannot reach %.0f tok/s on %s even with %s = 0 (%.0f tok/s): the "
+                        "other costs already take longer",
+                        spec.name(), target, scenario.model(), param, fastest));
   }
   for (int i = 0; i < 200 && hi - lo > 1e-9; ++i) {
     const double mid = (lo + hi) / 2;
@@ -229,52 +227,70 @@ absl::Status RunCalibrate(const Invocation& inv) {
   return absl::OkStatus();
 }
 
-const std::vector<std::string> kScenarioFlags = {
-    "scenario", "model",  "chip",     "chips",      "strategy",   "topology",
-    "users",    "rate",   "trace",    "input_len",  "output_len", "duration",
-    "requests", "warmup", "think_time", "ramp_up", "seed",     "kv_dtype",   "draft_len",
-    "acceptance", "slo_ttft", "slo_tpot", "tensor_parallel", "cards_per_server"};
+const std::vector<std::string> kScenarioFlags = {"scenario",
+                                                 "model",
+                                                 "chip",
+                                                 "chips",
+                                                 "strategy",
+                                                 "topology",
+                                                 "users",
+                                                 "rate",
+                                                 "trace",
+                                                 "input_len",
+                                                 "output_len",
+                                                 "duration",
+                                                 "requests",
+                                                 "warmup",
+                                                 "think_time",
+                                                 "ramp_up",
+                                                 "seed",
+                                                 "kv_dtype",
+                                                 "draft_len",
+                                                 "acceptance",
+                                                 "slo_ttft",
+                                                 "slo_tpot",
+                                                 "tensor_parallel",
+                                                 "cards_per_server"};
 
 }  // namespace
 
 void RegisterSimulateCommands(Cli& cli) {
   std::vector<std::string> sim_flags = kScenarioFlags;
-  sim_flags.insert(sim_flags.end(),
-                   {"format", "out", "distributed", "coordinator", "progress", "stall_timeout",
-                    "tls_cert", "tls_key", "tls_ca"});
+  sim_flags.insert(sim_flags.end(), {"format", "out", "distributed", "coordinator", "progress",
+                                     "stall_timeout", "tls_cert", "tls_key", "tls_ca"});
   cli.Add({.name = "simulate",
            .summary = "Run a serving workload on a cluster and report latency, "
                       "throughput, energy and cost.",
-           .details =
-               "With no flags: DeepSeek R1 on 30 hc2 chips (two-level topology, "
-               "10 per server), one closed-loop user, 1,024 input / 1,024 output "
-               "tokens, 10 requests. --scenario FILE reads an etchsim.v1.Scenario "
-               "text proto; flags given on the command line override it. The same "
-               "scenario and --seed always give the same bytes of --format=json, "
-               "in process, over chip processes (--distributed=local or a list of "
-               "chip addresses) or on a coordinator service (--coordinator). "
-               "Model and assumptions: docs/assumptions.md; validation: "
-               "docs/VALIDATION.md.",
+           .details = "With no flags: DeepSeek R1 on 30 hc2 chips (two-level topology, "
+                      "10 per server), one closed-loop user, 1,024 input / 1,024 output "
+                      "tokens, 10 requests. --scenario FILE reads an etchsim.v1.Scenario "
+                      "text proto; flags given on the command line override it. The same "
+                      "scenario and --seed always give the same bytes of --format=json, "
+                      "in process, over chip processes (--distributed=local or a list of "
+                      "chip addresses) or on a coordinator service (--coordinator). "
+                      "Model and assumptions: docs/assumptions.md; validation: "
+                      "docs/VALIDATION.md.",
            .flags = sim_flags,
            .flag_defaults = {{"chips", "30"}},
            .run = RunSimulate});
   std::vector<std::string> cal_flags = kScenarioFlags;
   cal_flags.push_back("target_tokens_per_s");
   cal_flags.push_back("parameter");
-  cli.Add({.name = "calibrate",
-           .summary = "Solve a chip's calibrated constant so one user decodes at a "
-                      "target speed.",
-           .details =
-               "Defaults reproduce the HC1 calibration: Llama 3.1 8B on one hc1 "
-               "at 1,024 input / 1,024 output tokens, 16,960 tok/s (Taalas' quoted "
-               "figure). For a ROOFLINE chip the constant is roofline."
-               "layer_overhead_ns unless --parameter names another fixed "
-               "overhead (dense_layer, moe_layer, step). Prints the constant, the analytic speed it "
-               "gives, and the event engine's measured speed.",
-           .flags = cal_flags,
-           .flag_defaults = {{"chips", "1"}, {"chip", "hc1"}, {"model", "llama-3.1-8b"},
-                             {"requests", "1"}},
-           .run = RunCalibrate});
+  cli.Add(
+      {.name = "calibrate",
+       .summary = "Solve a chip's calibrated constant so one user decodes at a "
+                  "target speed.",
+       .details =
+           "Defaults reproduce the HC1 calibration: Llama 3.1 8B on one hc1 "
+           "at 1,024 input / 1,024 output tokens, 16,960 tok/s (Taalas' quoted "
+           "figure). For a ROOFLINE chip the constant is roofline."
+           "layer_overhead_ns unless --parameter names another fixed "
+           "overhead (dense_layer, moe_layer, step). Prints the constant, the analytic speed it "
+           "gives, and the event engine's measured speed.",
+       .flags = cal_flags,
+       .flag_defaults =
+           {{"chips", "1"}, {"chip", "hc1"}, {"model", "llama-3.1-8b"}, {"requests", "1"}},
+       .run = RunCalibrate});
 }
 
 }  // namespace etchsim::tools

@@ -76,7 +76,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{{"cost", "breakeven", "--gpu-price=cheap"}, "--gpu-price must be hyperscaler"},
         Case{{"cost", "breakeven", "--gpu=b200"}, "no sourced neocloud hourly price for b200"},
         Case{{"cost", "breakeven", "--chip=h100"}, "--chip h100 is not a hard-wired chip"},
-        Case{{"plan", "--model=llama-3.1-8b", "--slo=ttft_p99<500ms"}, "expected METRIC_STAT<=VALUE"},
+        Case{{"plan", "--model=llama-3.1-8b", "--slo=ttft_p99<500ms"},
+             "expected METRIC_STAT<=VALUE"},
         Case{{"plan", "--model=llama-3.1-8b", "--slo=speed_p99<=1s"}, "unknown metric \"speed\""},
         Case{{"plan", "--model=deepseek-r1", "--slo=mlperf-interactive"},
              "no interactive latency limits for deepseek-r1"},
@@ -85,9 +86,9 @@ INSTANTIATE_TEST_SUITE_P(
         Case{{"plan", "--model=llama-3.1-8b", "--candidates=hc1:x"}, "--candidates \"hc1:x\""}));
 
 TEST(SweepCliTest, PlanWithNoCandidateMeetingTheSloHasItsOwnExitCode) {
-  const Result r = RunCli({"plan", "--model=llama-3.1-8b", "--candidates=hc1:1,h100:8",
-                           "--slo=tpot_p99<=10us", "--input-len=128", "--output-len=32",
-                           "--requests=10"});
+  const Result r =
+      RunCli({"plan", "--model=llama-3.1-8b", "--candidates=hc1:1,h100:8", "--slo=tpot_p99<=10us",
+              "--input-len=128", "--output-len=32", "--requests=10"});
   EXPECT_EQ(r.code, 3) << r.err;
   EXPECT_THAT(r.err, ::testing::HasSubstr("no candidate meets tpot_p99<=10us; closest:"));
   EXPECT_THAT(r.out, ::testing::HasSubstr("rejected 1 x hc1: tpot_p99<=0.01ms: even one user"));
@@ -105,7 +106,8 @@ TEST(SweepCliTest, SweepFileAndResume) {
   {
     std::ofstream f(dir + "/s.textproto");
     f << "base { model: \"llama-3.1-8b\" chip: \"hc1\" max_requests: 1 "
-         "workload { closed_loop { users: 1 } input_len { fixed: 64 } output_len { fixed: 16 } } }\n"
+         "workload { closed_loop { users: 1 } input_len { fixed: 64 } output_len { fixed: 16 } } "
+         "}\n"
          "axes { field: \"chips\" values: \"1:3:1\" }\n"
          "axes { field: \"users\" values: \"1\" values: \"2\" }\n";
   }
@@ -115,8 +117,8 @@ TEST(SweepCliTest, SweepFileAndResume) {
   const Result b = RunCli({"sweep", "--sweep=" + dir + "/s.textproto", "--out-dir=" + dir + "/o"});
   ASSERT_EQ(b.code, 0) << b.err;
   EXPECT_THAT(b.out, ::testing::HasSubstr("6 point(s): 0 evaluated, 6 resumed"));
-  const Result c = RunCli({"sweep", "--sweep=" + dir + "/s.textproto", "--model=x",
-                           "--out-dir=" + dir + "/o"});
+  const Result c =
+      RunCli({"sweep", "--sweep=" + dir + "/s.textproto", "--model=x", "--out-dir=" + dir + "/o"});
   EXPECT_EQ(c.code, 2);
   EXPECT_THAT(c.err, ::testing::HasSubstr("set --model in the file's base scenario"));
 }

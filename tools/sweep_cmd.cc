@@ -1,12 +1,12 @@
 // etchsim sweep [--sweep FILE] [--axis FIELD=VALUES ...] [scenario flags]
 // etchsim sweep merge JOURNAL...
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <iostream>
 #include <thread>
+
+#include <unistd.h>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -62,9 +62,8 @@ class Progress {
     if (tty_) {
       const int width = 30, fill = static_cast<int>(frac * width);
       err_ << absl::StrFormat("\r[%s%s] %3.0f%% %s/%s  %.0f points/s  ETA %.0f s ",
-                              std::string(fill, '#'), std::string(width - fill, '.'),
-                              frac * 100, base::WithCommas(done), base::WithCommas(total),
-                              rate, eta);
+                              std::string(fill, '#'), std::string(width - fill, '.'), frac * 100,
+                              base::WithCommas(done), base::WithCommas(total), rate, eta);
       if (done >= total) err_ << "\n";
     } else {
       err_ << absl::StrFormat("sweep: %d/%d points (%.0f%%), %.0f points/s, ETA %.0f s\n", done,
@@ -81,9 +80,9 @@ class Progress {
 };
 
 const std::vector<std::string> kBaseFlags = {
-    "scenario", "model",  "chip",     "chips",      "strategy",   "topology",
-    "users",    "rate",   "input_len", "output_len", "duration",  "requests",
-    "warmup",   "seed",   "kv_dtype", "draft_len",  "acceptance", "tensor_parallel",
+    "scenario",        "model", "chip",      "chips",      "strategy",   "topology",
+    "users",           "rate",  "input_len", "output_len", "duration",   "requests",
+    "warmup",          "seed",  "kv_dtype",  "draft_len",  "acceptance", "tensor_parallel",
     "cards_per_server"};
 
 absl::Status RunSweepCmd(const Invocation& inv) {
@@ -105,10 +104,10 @@ absl::Status RunSweepCmd(const Invocation& inv) {
     }
     file = std::move(s);
   }
-  ASSIGN_OR_RETURN(sweep::SweepSpec spec,
-                   sweep::MakeSpec(file ? &*file : nullptr, path, inv.All("axis"),
-                                   absl::GetFlag(FLAGS_mode), absl::GetFlag(FLAGS_rank_by),
-                                   absl::GetFlag(FLAGS_top)));
+  ASSIGN_OR_RETURN(
+      sweep::SweepSpec spec,
+      sweep::MakeSpec(file ? &*file : nullptr, path, inv.All("axis"), absl::GetFlag(FLAGS_mode),
+                      absl::GetFlag(FLAGS_rank_by), absl::GetFlag(FLAGS_top)));
   if (!file) {
     ASSIGN_OR_RETURN(spec.base, ScenarioFromFlags(inv));
   }
@@ -117,8 +116,8 @@ absl::Status RunSweepCmd(const Invocation& inv) {
     return absl::InvalidArgumentError("sweep: give at least one --axis (or axes in --sweep)");
   }
   sweep::RunOptions opt;
-  RETURN_IF_ERROR(sweep::ParseShard(absl::GetFlag(FLAGS_shard), &opt.shard_index,
-                                    &opt.shard_count));
+  RETURN_IF_ERROR(
+      sweep::ParseShard(absl::GetFlag(FLAGS_shard), &opt.shard_index, &opt.shard_count));
   const int jobs = absl::GetFlag(FLAGS_jobs);
   if (jobs < 0) return absl::InvalidArgumentError(absl::StrCat("--jobs must be >= 0, got ", jobs));
   opt.jobs = jobs > 0 ? jobs : std::max(1u, std::thread::hardware_concurrency());
@@ -136,18 +135,16 @@ absl::Status RunSweepCmd(const Invocation& inv) {
       "%d point(s)%s: %d evaluated, %d resumed from the journal, %d infeasible, %d distinct "
       "build(s), %.3f wall s\n%s\n%s\n",
       sum.points,
-      opt.shard_count > 1 ? absl::StrCat(" in shard ", opt.shard_index, "/", opt.shard_count)
-                          : "",
-      sum.evaluated, sum.resumed, sum.infeasible, sum.builds, wall, sum.csv_path,
-      sum.jsonl_path);
+      opt.shard_count > 1 ? absl::StrCat(" in shard ", opt.shard_index, "/", opt.shard_count) : "",
+      sum.evaluated, sum.resumed, sum.infeasible, sum.builds, wall, sum.csv_path, sum.jsonl_path);
   return absl::OkStatus();
 }
 
 absl::Status RunMerge(const Invocation& inv) {
   ASSIGN_OR_RETURN(sweep::RunSummary sum,
                    sweep::MergeShards(inv.args, absl::GetFlag(FLAGS_out_dir)));
-  inv.out << absl::StrFormat("%d point(s) from %d shard(s)\n%s\n%s\n", sum.points,
-                             inv.args.size(), sum.csv_path, sum.jsonl_path);
+  inv.out << absl::StrFormat("%d point(s) from %d shard(s)\n%s\n%s\n", sum.points, inv.args.size(),
+                             sum.csv_path, sum.jsonl_path);
   return absl::OkStatus();
 }
 
@@ -163,8 +160,8 @@ std::string AliasList() {
 
 void RegisterSweepCommands(Cli& cli) {
   std::vector<std::string> flags = kBaseFlags;
-  flags.insert(flags.end(), {"sweep", "axis", "mode", "jobs", "out_dir", "shard", "top",
-                             "rank_by", "filter"});
+  flags.insert(flags.end(),
+               {"sweep", "axis", "mode", "jobs", "out_dir", "shard", "top", "rank_by", "filter"});
   cli.Add({.name = "sweep",
            .summary = "Run a scenario over the cross product of axes, in parallel, to CSV "
                       "and JSONL.",
