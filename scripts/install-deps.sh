@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
   python3 python3-venv curl
   clang libclang-rt-14-dev  # libFuzzer targets and their sanitizer runtimes
+  clang-format  # scripts/check-format.sh (ctest lint.format)
   openssl                   # certificates for the TLS test
 )
 # Extra packages for optional jobs, requested with ETCHSIM_EXTRA_PACKAGES,
