@@ -51,6 +51,13 @@ bool StageLp::ForwardIfTransit(const Event& e, Outbox& out) {
   return true;
 }
 
+void StageLp::Depart(const Message& timer, Outbox& out) {
+  Message n = timer;
+  n.type = MsgType::kWork;
+  n.aux = 0;
+  SendWork(n, out);
+}
+
 void StageLp::SendWork(const Message& m, Outbox& out) {
   if (m.dst == out.self()) {
     out.Send(out.self(), out.now(), m);
@@ -151,13 +158,9 @@ void HardwiredLp::Handle(const Event& e, Outbox& out) {
           Transmit(c, e.time, out);
           break;
         }
-        case kDepart: {
-          Message n = m;
-          n.type = MsgType::kWork;
-          n.aux = 0;
-          SendWork(n, out);
+        case kDepart:
+          Depart(m, out);
           break;
-        }
         default:
           break;
       }
@@ -284,13 +287,9 @@ void BatchLp::Handle(const Event& e, Outbox& out) {
   }
   if (m.type != MsgType::kTimer) return;
   switch (KindOf(m)) {
-    case kDepart: {
-      Message n = m;
-      n.type = MsgType::kWork;
-      n.aux = 0;
-      SendWork(n, out);
+    case kDepart:
+      Depart(m, out);
       break;
-    }
     case kStartStep:
       start_pending_ = false;
       if (!busy_now_ && !queue_.empty()) StartStep(out);

@@ -83,6 +83,8 @@ class StageLp : public NodeLp {
   // Forwards a message addressed to another node (chain/ring topologies
   // route through chips); true if it did.
   bool ForwardIfTransit(const Event& e, Outbox& out);
+  // A kDepart timer fired: the item it carries leaves as work.
+  void Depart(const Message& timer, Outbox& out);
   // Sends a work item toward `m.dst`, or to itself when it is the target.
   void SendWork(const Message& m, Outbox& out);
   int32_t Accepted(const Message& m) const;
