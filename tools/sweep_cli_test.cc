@@ -6,22 +6,13 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tools/cli_test_util.h"
 #include "tools/commands.h"
 
 namespace etchsim::tools {
 namespace {
 
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-Result RunCli(std::vector<std::string> args) {
-  args.insert(args.begin(), "etchsim");
-  std::ostringstream out, err;
-  const int code = MakeEtchsimCli().Run(args, out, err);
-  return {code, out.str(), err.str()};
-}
+using Result = CliResult;
 
 std::string Dir(const std::string& name) {
   auto p = std::filesystem::path(::testing::TempDir()) / ("sweep_cli_" + name);
