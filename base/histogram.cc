@@ -76,4 +76,13 @@ uint64_t LogHistogram::Quantile(double q) const {
   return max_;
 }
 
+uint64_t LogHistogram::CountAbove(uint64_t v) const {
+  uint64_t n = 0;
+  for (size_t b = buckets_.size(); b-- > 0;) {
+    if (BucketLow(static_cast<int>(b)) <= v) break;
+    n += buckets_[b];
+  }
+  return n;
+}
+
 }  // namespace etchsim::base

@@ -28,6 +28,10 @@ class LogHistogram {
   // Nearest-rank quantile, q in [0, 1]: the smallest bucket value v such that
   // at least ceil(q * count) samples are <= v. 0 when empty.
   uint64_t Quantile(double q) const;
+  // Samples certainly greater than `v`: those in buckets whose every value
+  // is > v (a lower bound on the true count; exact below 2048). If more
+  // than count() - ceil(q * count()) samples are counted, Quantile(q) > v.
+  uint64_t CountAbove(uint64_t v) const;
 
   // Bucket index and inclusive value range, exposed for tests.
   static int BucketOf(uint64_t value);

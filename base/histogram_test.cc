@@ -47,6 +47,33 @@ TEST(LogHistogramTest, QuantilesWithinATenthOfAPercent) {
   EXPECT_EQ(h.max(), v.back());
 }
 
+TEST(LogHistogramTest, CountAboveIsALowerBoundThatDecidesTheQuantile) {
+  Rng r(7, 7);
+  LogHistogram h;
+  std::vector<uint64_t> v;
+  for (int i = 0; i < 2000; ++i) {
+    const uint64_t x = static_cast<uint64_t>(r.LogNormal(14.0, 1.5));
+    v.push_back(x);
+    h.Add(x);
+  }
+  for (uint64_t limit : {uint64_t{0}, uint64_t{1000}, uint64_t{900000}, uint64_t{3000000},
+                         uint64_t{20000000}, h.max()}) {
+    const uint64_t truly = static_cast<uint64_t>(
+        std::count_if(v.begin(), v.end(), [&](uint64_t x) { return x > limit; }));
+    const uint64_t counted = h.CountAbove(limit);
+    EXPECT_LE(counted, truly) << limit;
+    EXPECT_GE(static_cast<double>(counted), 0.99 * static_cast<double>(truly) - 2) << limit;
+    for (double q : {0.5, 0.9, 0.99}) {
+      const uint64_t allowed = h.count() - static_cast<uint64_t>(std::ceil(q * h.count()));
+      if (counted > allowed) EXPECT_GT(h.Quantile(q), limit) << limit << " q=" << q;
+    }
+  }
+  LogHistogram small;
+  for (uint64_t x : {5, 10, 11, 2047}) small.Add(x);
+  EXPECT_EQ(small.CountAbove(10), 2u);  // exact in the linear buckets
+  EXPECT_EQ(small.CountAbove(2047), 0u);
+}
+
 TEST(LogHistogramTest, MergeEqualsAddingEverything) {
   LogHistogram a, b, all;
   for (uint64_t i = 0; i < 5000; ++i) {

@@ -182,6 +182,10 @@ void HostLp::OnTokens(const Message& m, Outbox& out) {
     if (config_.scenario.max_requests() > 0 && r_.completed >= config_.scenario.max_requests()) {
       stopped_ = true;
       out.StopAt(now);
+    } else if (config_.give_up && config_.give_up(r_)) {
+      r_.gave_up = true;
+      stopped_ = true;
+      out.StopAt(now);
     }
   }
   if (!stopped_) {

@@ -5,6 +5,7 @@
 #define ETCHSIM_CLUSTER_HOST_LP_H_
 
 #include <deque>
+#include <functional>
 #include <vector>
 
 #include "base/histogram.h"
@@ -15,6 +16,12 @@
 
 namespace etchsim::cluster {
 
+struct HostResult;
+
+// Checked after every measured completion; true ends the run there. The
+// planner uses it to abandon a probe whose SLO is already lost.
+using GiveUp = std::function<bool(const HostResult&)>;
+
 struct HostConfig {
   v1::Scenario scenario;
   std::vector<TraceRequest> trace;  // for trace workloads
@@ -23,6 +30,7 @@ struct HostConfig {
   int32_t draft_len = 0;
   SimTime window_start;
   SimTime host_overhead;
+  GiveUp give_up;  // may be empty
 };
 
 struct HostResult {
@@ -39,6 +47,7 @@ struct HostResult {
   __int128 kv_token_integral = 0;      // context tokens x ps
   int64_t kv_tokens_peak = 0;
   SimTime last_event;
+  bool gave_up = false;  // the run was ended by HostConfig::give_up
 };
 
 class HostLp : public NodeLp {

@@ -176,7 +176,7 @@ void Simulation::SetConstants() {
   }
 }
 
-std::unique_ptr<Lp> Simulation::MakeLp(LpId id) const {
+std::unique_ptr<Lp> Simulation::MakeLp(LpId id, GiveUp give_up) const {
   const fabric::Node& node = topology_->nodes()[id];
   switch (node.kind) {
     case fabric::NodeKind::kHost: {
@@ -188,6 +188,7 @@ std::unique_ptr<Lp> Simulation::MakeLp(LpId id) const {
       c.draft_len = k_.draft_len;
       c.window_start = k_.window_start;
       c.host_overhead = SimTime::FromNanos(scenario_.host_overhead_ns());
+      c.give_up = std::move(give_up);
       return std::make_unique<HostLp>(*topology_, id, std::move(c));
     }
     case fabric::NodeKind::kChip: {
@@ -288,9 +289,11 @@ SimulationResult Simulation::Collect(std::vector<std::unique_ptr<Lp>>& lps, SimT
   return Assemble(parts, end, events);
 }
 
-absl::StatusOr<SimulationResult> Simulation::RunInProcess() const {
+absl::StatusOr<SimulationResult> Simulation::RunInProcess(GiveUp give_up) const {
   Kernel kernel;
-  for (LpId id = 0; id < num_lps(); ++id) kernel.Add(MakeLp(id));
+  for (LpId id = 0; id < num_lps(); ++id) {
+    kernel.Add(MakeLp(id, id == topology_->host() ? std::move(give_up) : GiveUp()));
+  }
   for (const auto& [at, m] : InitialEvents()) {
     kernel.Inject(topology_->host(), topology_->host(), at, m);
   }

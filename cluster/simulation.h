@@ -111,16 +111,18 @@ class Simulation {
   int num_lps() const { return static_cast<int>(topology_->nodes().size()); }
   LpId stage_lp(int stage) const { return topology_->chip(stage); }
 
-  // A fresh LP for node `id` (host, stage or switch).
+  // A fresh LP for node `id` (host, stage or switch); `give_up` goes to
+  // the host LP (HostConfig::give_up).
   // REQUIRES: 0 <= id < num_lps().
-  std::unique_ptr<Lp> MakeLp(LpId id) const;
+  std::unique_ptr<Lp> MakeLp(LpId id, GiveUp give_up = {}) const;
   // Events to inject before running (sent by the host to itself).
   std::vector<std::pair<SimTime, Message>> InitialEvents() const;
   // Virtual time at which the run ends unless the host stops it earlier.
   SimTime EndTime() const;
 
-  // Runs every LP in this process.
-  absl::StatusOr<SimulationResult> RunInProcess() const;
+  // Runs every LP in this process; `give_up` may end it early (its result
+  // then has host.gave_up set).
+  absl::StatusOr<SimulationResult> RunInProcess(GiveUp give_up = {}) const;
 
   // Finalises one LP's statistics clipped at `end`.
   // REQUIRES: `lp` is the LP MakeLp(id) made, and every event before `end`

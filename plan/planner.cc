@@ -3,57 +3,161 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "base/status_macros.h"
 #include "cluster/analytic.h"
 #include "cluster/report.h"
 #include "cluster/simulation.h"
+#include "cost/energy.h"
+#include "cost/tco.h"
 
 namespace etchsim::plan {
 namespace {
 
 struct Probe {
   bool met = false;
+  uint64_t events = 0;
   SloCheck check;
   v1::Report report;
 };
 
 // A probe must also keep up with its load: a short run above capacity
 // can end before its queues grow enough to break the SLO.
-constexpr double kMinServedFraction = 0.8;
+constexpr double kMinServedFraction = 0.9;
 // Probe runs last at least this many single-user request latencies (of
 // virtual time at the probe rate), so queues have time to build.
 constexpr double kLatenciesPerProbe = 4;
+// The first probe's rate as a fraction of the analytic ceiling (a little
+// above it, so a ceiling that is met is seen), and the lowest rate tried.
+constexpr double kCeilingMargin = 1.1;
+constexpr double kLowestFraction = 1.0 / 256;
+
+// What ends a probe early: the first request that can never fit the KV
+// cache, or more requests over a percentile bound than the final
+// percentile over all `requests` completions could absorb. An abandoned
+// probe would have failed had it run to the end, so the search's outcome
+// is unchanged; it only stops paying for runs whose answer is known.
+struct Abandon {
+  struct Term {
+    const base::LogHistogram cluster::HostResult::*samples;
+    uint64_t limit_ps;
+    uint64_t allowed;  // samples over the limit the percentile tolerates
+    std::string describe;
+  };
+  std::vector<Term> terms;
+  std::string why;  // set when it fired
+
+  Abandon(const Slo& slo, int64_t requests) {
+    for (const SloTerm& t : slo.terms) {
+      const base::LogHistogram cluster::HostResult::*h =
+          t.metric == "ttft"   ? &cluster::HostResult::ttft_ps
+          : t.metric == "tpot" ? &cluster::HostResult::tpot_ps
+          : t.metric == "e2e"  ? &cluster::HostResult::e2e_ps
+                               : nullptr;
+      const double q = t.stat == "p50" ? 0.5 : t.stat == "p90" ? 0.9 : t.stat == "p99" ? 0.99 : -1;
+      if (h == nullptr || q < 0) continue;  // means and per-token ITL: decided at the end
+      const auto n = static_cast<uint64_t>(requests);
+      // Margin of 1e-9 so that the report's seconds are surely over too.
+      terms.push_back({h, static_cast<uint64_t>(std::ceil(t.limit_s * 1e12 * (1 + 1e-9))),
+                       n - static_cast<uint64_t>(std::ceil(q * static_cast<double>(n))),
+                       t.Describe()});
+    }
+  }
+  bool operator()(const cluster::HostResult& r) {
+    if (r.rejected > 0) {
+      why = "requests rejected (KV cache)";
+      return true;
+    }
+    for (const Term& t : terms) {
+      const uint64_t over = (r.*t.samples).CountAbove(t.limit_ps);
+      if (over > t.allowed) {
+        why = absl::StrCat(t.describe, " lost: ", over, " of the first ", r.completed,
+                           " requests over the limit (probe stopped early)");
+        return true;
+      }
+    }
+    return false;
+  }
+};
+
+// Output tokens/s in the throughput windows between `from_s` (the first
+// requests have had time to finish, so the pipeline is full) and `to_s`
+// (the expected arrival of the last measured request, before the run
+// drains), both measured from the window start. A run's mean includes
+// the fill and drain; in a short probe that alone would read as a
+// shortfall. Falls back to the whole run when the span holds no window.
+double SteadyOutputTokensPerS(const cluster::SimulationResult& r, double from_s, double to_s) {
+  const double w = r.scenario.throughput_window_s();
+  const std::vector<int64_t>& tokens = r.host.window_tokens;
+  const auto first = static_cast<size_t>(std::ceil(from_s / w));
+  const auto last = std::min(tokens.size(), static_cast<size_t>(std::floor(to_s / w)));
+  if (first >= last) {
+    const double measured = (r.end - r.window_start).ToSeconds();
+    return measured > 0 ? static_cast<double>(r.host.output_tokens) / measured : 0;
+  }
+  int64_t sum = 0;
+  for (size_t i = first; i < last; ++i) sum += tokens[i];
+  return static_cast<double>(sum) / (static_cast<double>(last - first) * w);
+}
 
 absl::StatusOr<Probe> Run(const v1::Scenario& s, const Slo& slo) {
   ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(s));
-  ASSIGN_OR_RETURN(cluster::SimulationResult r, sim->RunInProcess());
-  ASSIGN_OR_RETURN(v1::Report rep, cluster::BuildReport(r, cluster::Analyze(*sim)));
+  Abandon abandon(slo, s.max_requests());
+  ASSIGN_OR_RETURN(
+      cluster::SimulationResult r,
+      sim->RunInProcess([&abandon](const cluster::HostResult& h) { return abandon(h); }));
   Probe p;
+  p.events = r.events;
+  if (r.host.gave_up) {
+    p.check.met = false;
+    p.check.binding = abandon.why;
+    return p;
+  }
+  const cluster::AnalyticEstimate a = cluster::Analyze(*sim);
+  ASSIGN_OR_RETURN(v1::Report rep, cluster::BuildReport(r, a));
   p.check = Check(slo, rep);
-  const double offered =
-      s.workload().poisson().rate_per_s() * static_cast<double>(rep.analytic().output_len());
-  const bool kept_up = rep.output_tokens_per_s().mean() >= kMinServedFraction * offered;
+  const double rate = s.workload().poisson().rate_per_s();
+  const double offered = rate * static_cast<double>(a.output_len);
+  const double served =
+      SteadyOutputTokensPerS(r, a.single_user_e2e_s, static_cast<double>(s.max_requests()) / rate);
+  const bool kept_up = served >= kMinServedFraction * offered;
   p.met = p.check.met && kept_up && rep.requests_completed() > 0 && rep.requests_rejected() == 0;
   if (p.check.met && !kept_up) {
-    p.check.binding = absl::StrFormat("overloaded: served %.4g of %.4g output tok/s offered",
-                                      rep.output_tokens_per_s().mean(), offered);
+    p.check.binding = absl::StrFormat(
+        "overloaded: served %.4g of %.4g output tok/s offered (steady state)", served, offered);
   }
   p.report = std::move(rep);
   return p;
 }
 
-absl::Status Search(const PlanOptions& o, CandidateResult& c) {
+// The analytic screen of one candidate: built, its single user within
+// the SLO, its rate ceiling and a lower bound on the fleet's cost.
+struct Screened {
+  bool ok = false;  // passed; else c.reason says why not
+  cluster::AnalyticEstimate a;
+  double ceiling = 0;                 // req/s
+  double fleet_usd_per_hour_min = 0;  // no fleet of it can cost less
+  int devices = 0;
+};
+
+Screened Screen(const PlanOptions& o, const std::string& variant, CandidateResult& c) {
+  Screened r;
   auto sim = cluster::Simulation::Build(c.scenario);
   if (!sim.ok()) {
     c.reason = std::string(sim.status().message());
-    return absl::OkStatus();
+    return r;
   }
-  const cluster::AnalyticEstimate a = cluster::Analyze(**sim);
-  c.label = absl::StrCat((*sim)->Skeleton().num_devices, " x ", (*sim)->chip().name());
+  r.a = cluster::Analyze(**sim);
+  const cluster::AnalyticEstimate& a = r.a;
+  const cluster::SimulationResult skeleton = (*sim)->Skeleton();
+  r.devices = skeleton.num_devices;
+  c.label = absl::StrCat(skeleton.num_devices, " x ", (*sim)->chip().name(), variant);
   // Analytic pruning: one user's TTFT and TPOT bound every statistic of
   // those distributions from below.
   for (const SloTerm& t : o.slo.terms) {
@@ -63,49 +167,94 @@ absl::Status Search(const PlanOptions& o, CandidateResult& c) {
     if (lone > t.limit_s) {
       c.reason =
           absl::StrFormat("%s: even one user takes %.4g ms (analytic)", t.Describe(), lone * 1e3);
-      return absl::OkStatus();
+      return r;
     }
   }
-  const double peak_rate = a.peak_output_tokens_per_s / std::max<int64_t>(1, a.output_len);
+  const double out_len = static_cast<double>(std::max<int64_t>(1, a.output_len));
+  // The analytic ceiling on a sustainable rate: the pipeline's peak, and
+  // the KV cache's concurrency over one unloaded request's lifetime
+  // (Little's law; loaded requests live longer, so this is an upper bound).
+  r.ceiling = a.peak_output_tokens_per_s / out_len;
+  if (a.max_concurrent_requests > 0 && a.single_user_e2e_s > 0) {
+    r.ceiling =
+        std::min(r.ceiling, static_cast<double>(a.max_concurrent_requests) / a.single_user_e2e_s);
+  }
+  if (!(r.ceiling > 0)) {
+    c.reason = "no analytic capacity";
+    return r;
+  }
+  // Cheapest conceivable fleet: replicas at the highest rate the search
+  // can report, each costing its hardware and its idle power.
+  const v1::ChipSpec& chip = (*sim)->chip();
+  cost::CostInputs ci =
+      cost::CostInputsFor(c.scenario, chip, skeleton.num_devices, skeleton.num_servers);
+  ci.it_power_watts = skeleton.num_devices * chip.power().idle_watts() +
+                      skeleton.num_servers * cost::ServerOverheadWatts(c.scenario, chip);
+  ci.output_tokens_per_s = 0;
+  auto cb = cost::ComputeCost(ci);
+  const double replicas =
+      std::ceil(o.demand_tokens_per_s / (r.ceiling * kCeilingMargin * out_len) - 1e-12);
+  r.fleet_usd_per_hour_min = cb.ok() ? std::max(1.0, replicas) * cb->total_usd_per_hour : 0;
+  r.ok = true;
+  return r;
+}
+
+// The rate search of a screened candidate.
+absl::Status Search(const PlanOptions& o, const Screened& sc, CandidateResult& c) {
+  const cluster::AnalyticEstimate& a = sc.a;
+  const double ceiling = sc.ceiling;
   auto requests = [&](double rate) {
     return std::max<int64_t>(o.requests, static_cast<int64_t>(std::ceil(rate * kLatenciesPerProbe *
                                                                         a.single_user_e2e_s)));
   };
-  double lo = peak_rate * 0.01, hi = peak_rate * 1.2;
-  ASSIGN_OR_RETURN(Probe low, Run(AtRate(c.scenario, lo, requests(lo)), o.slo));
-  ++c.probes;
-  if (!low.met) {
-    c.reason = absl::StrCat(
-        "at 1% of the analytic peak rate: ",
-        low.report.requests_rejected() > 0 ? "requests rejected (KV cache)" : low.check.binding);
-    return absl::OkStatus();
-  }
-  Probe best = std::move(low);
-  double best_rate = lo;
-  ASSIGN_OR_RETURN(Probe top, Run(AtRate(c.scenario, hi, requests(hi)), o.slo));
-  ++c.probes;
-  if (top.met) {
-    best = std::move(top);
-    best_rate = hi;
-  } else {
-    for (int i = 0; i < o.iterations; ++i) {
-      const double mid = std::sqrt(lo * hi);
-      ASSIGN_OR_RETURN(Probe p, Run(AtRate(c.scenario, mid, requests(mid)), o.slo));
-      ++c.probes;
-      if (p.met) {
-        lo = mid;
-        best = std::move(p);
-        best_rate = mid;
-      } else {
-        hi = mid;
-        c.reason = p.check.binding;  // what binds just above the answer
-      }
+  auto probe = [&](double rate) -> absl::StatusOr<Probe> {
+    ASSIGN_OR_RETURN(Probe p, Run(AtRate(c.scenario, rate, requests(rate)), o.slo));
+    ++c.probes;
+    c.events += p.events;
+    fprintf(stderr, "%s rate %.4g req %lld met %d events %llu %s\n", c.label.c_str(), rate,
+            (long long)requests(rate), p.met, (unsigned long long)p.events,
+            p.check.binding.c_str());
+    return p;
+  };
+  // Down from the ceiling by halves to the first rate that passes (failing
+  // probes are mostly abandoned early), then geometric bisection between
+  // it and the last failure until they are within the tolerance.
+  const double floor_rate = ceiling * kLowestFraction;
+  double hi = 0, lo = ceiling * kCeilingMargin;
+  std::optional<Probe> best;
+  while (true) {
+    ASSIGN_OR_RETURN(Probe p, probe(lo));
+    if (p.met) {
+      best = std::move(p);
+      break;
+    }
+    c.reason = p.check.binding;
+    hi = lo;
+    lo /= 2;
+    if (lo < floor_rate) {
+      c.reason = absl::StrFormat("at %.3g%% of the analytic ceiling of %.4g req/s: %s",
+                                 100 * hi / ceiling, ceiling, p.check.binding);
+      return absl::OkStatus();
     }
   }
+  double best_rate = lo;
+  while (hi > 0 && hi / lo > 1 + o.tolerance) {
+    const double mid = std::sqrt(lo * hi);
+    ASSIGN_OR_RETURN(Probe p, probe(mid));
+    if (p.met) {
+      lo = mid;
+      best = std::move(p);
+      best_rate = mid;
+    } else {
+      hi = mid;
+      c.reason = p.check.binding;  // what binds just above the answer
+    }
+  }
+  if (hi == 0) c.reason = "met at the analytic ceiling";
   c.feasible = true;
   c.max_rate_per_s = best_rate;
   c.scenario = AtRate(c.scenario, best_rate, requests(best_rate));
-  c.report = std::move(best.report);
+  c.report = std::move(best->report);
   c.tokens_per_s = best_rate * c.report.analytic().output_len();
   c.replicas = std::max<int64_t>(
       1, static_cast<int64_t>(std::ceil(o.demand_tokens_per_s / c.tokens_per_s - 1e-12)));
@@ -143,28 +292,111 @@ v1::Scenario AtRate(const v1::Scenario& base, double rate_per_s, int64_t request
   return s;
 }
 
+namespace {
+
+// Runs fn(i) for every i in `items` on up to `jobs` threads, the items
+// taken in the order given (callers put the longest first).
+template <typename Fn>
+void ParallelFor(const std::vector<size_t>& items, int jobs, Fn fn) {
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t k; (k = next.fetch_add(1)) < items.size();) fn(items[k]);
+  };
+  std::vector<std::thread> threads;
+  const int n = std::max(1, std::min<int>(jobs, static_cast<int>(items.size())));
+  for (int t = 0; t < n; ++t) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+}
+
+// " [pipeline, ring, draft 2]": the fields in which candidates differ.
+std::vector<std::string> Variants(const std::vector<v1::Scenario>& v) {
+  auto differs = [&](auto field) {
+    for (const v1::Scenario& s : v) {
+      if (field(s) != field(v.front())) return true;
+    }
+    return false;
+  };
+  const bool strategy = differs([](const v1::Scenario& s) { return s.strategy(); });
+  const bool topology = differs([](const v1::Scenario& s) { return s.topology().kind(); });
+  const bool draft = differs([](const v1::Scenario& s) { return s.speculative().draft_len(); });
+  std::vector<std::string> out;
+  for (const v1::Scenario& s : v) {
+    std::vector<std::string> parts;
+    if (strategy) parts.push_back(s.strategy().empty() ? "auto" : s.strategy());
+    if (topology) parts.push_back(s.topology().kind().empty() ? "default" : s.topology().kind());
+    if (draft) parts.push_back(absl::StrCat("draft ", s.speculative().draft_len()));
+    out.push_back(parts.empty() ? "" : absl::StrCat(" [", absl::StrJoin(parts, ", "), "]"));
+  }
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<CandidateResult>> Plan(const PlanOptions& o) {
   if (!(o.demand_tokens_per_s > 0) || !std::isfinite(o.demand_tokens_per_s)) {
     return absl::InvalidArgumentError(
         absl::StrCat("--demand must be > 0 output tokens/s, got ", o.demand_tokens_per_s));
   }
   if (o.candidates.empty()) return absl::InvalidArgumentError("plan: no candidates");
-  std::vector<CandidateResult> out(o.candidates.size());
-  std::vector<absl::Status> status(o.candidates.size());
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < out.size();) {
-      out[i].scenario = o.candidates[i];
-      out[i].label = o.candidates[i].chip();
-      status[i] = Search(o, out[i]);
+  const size_t n = o.candidates.size();
+  std::vector<CandidateResult> out(n);
+  std::vector<Screened> screened(n);
+  std::vector<absl::Status> status(n);
+  const std::vector<std::string> variants = Variants(o.candidates);
+  std::vector<size_t> all(n);
+  for (size_t i = 0; i < n; ++i) all[i] = i;
+  // 1. The analytic screen of every candidate.
+  ParallelFor(all, o.jobs, [&](size_t i) {
+    out[i].scenario = o.candidates[i];
+    out[i].label = o.candidates[i].chip();
+    screened[i] = Screen(o, variants[i], out[i]);
+  });
+  // 2. Event searches: first each chip preset's candidate with the lowest
+  // cost bound (so every preset gets a measured answer), then every other
+  // candidate whose bound is below the cheapest fleet those found; the rest
+  // cannot be cheaper and are pruned. Two fixed phases keep the set of
+  // searched candidates independent of thread timing.
+  std::vector<size_t> first, rest;
+  for (size_t i = 0; i < n; ++i) {
+    if (!screened[i].ok) continue;
+    bool best_of_chip = true;
+    for (size_t j = 0; j < n && best_of_chip; ++j) {
+      if (j == i || !screened[j].ok || o.candidates[j].chip() != o.candidates[i].chip()) continue;
+      const double bi = screened[i].fleet_usd_per_hour_min, bj = screened[j].fleet_usd_per_hour_min;
+      best_of_chip = bi < bj || (bi == bj && i < j);
     }
-  };
-  std::vector<std::thread> threads;
-  for (int t = 0; t < std::max(1, std::min<int>(o.jobs, static_cast<int>(out.size()))); ++t) {
-    threads.emplace_back(worker);
+    (best_of_chip ? first : rest).push_back(i);
   }
-  for (auto& t : threads) t.join();
-  for (const absl::Status& s : status) RETURN_IF_ERROR(s);
+  // Longest searches first: probe work grows with stages x tokens.
+  auto by_work = [&](std::vector<size_t>& v) {
+    auto work = [&](size_t i) {
+      return static_cast<double>(screened[i].devices) *
+             static_cast<double>(screened[i].a.input_len + screened[i].a.output_len) /
+             std::max(1e-9, screened[i].a.single_user_e2e_s);
+    };
+    std::stable_sort(v.begin(), v.end(), [&](size_t x, size_t y) { return work(x) > work(y); });
+  };
+  auto search = [&](size_t i) { status[i] = Search(o, screened[i], out[i]); };
+  by_work(first);
+  ParallelFor(first, o.jobs, search);
+  double best = std::numeric_limits<double>::infinity();
+  for (size_t i : first) {
+    if (out[i].feasible) best = std::min(best, out[i].fleet_usd_per_hour);
+  }
+  std::vector<size_t> second;
+  for (size_t i : rest) {
+    if (screened[i].fleet_usd_per_hour_min < best) {
+      second.push_back(i);
+    } else {
+      out[i].reason = absl::StrFormat(
+          "pruned: no fleet of it can cost less than $%.2f/hour (analytic bound), the cheapest "
+          "found costs $%.2f/hour",
+          screened[i].fleet_usd_per_hour_min, best);
+    }
+  }
+  by_work(second);
+  ParallelFor(second, o.jobs, search);
+  for (const absl::Status& st : status) RETURN_IF_ERROR(st);
   Front(
       out, [](const CandidateResult& c) { return c.tokens_per_s_per_user; },
       [](CandidateResult& c) -> bool& { return c.pareto_user; });

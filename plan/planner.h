@@ -3,12 +3,18 @@
 // request rate at which the event engine's report still meets the SLO,
 // then the cheapest fleet of such replicas for a demand.
 //
-// The rate search is a bisection between a rate that passes and one that
-// fails, every probe a full event run with the same seed; the reported
-// rate is one that was simulated and passed, so re-simulating the chosen
-// replica at it meets the SLO exactly (a test does that). Candidates whose
-// single user already misses a TTFT or TPOT bound in the analytic model
-// are rejected without a run.
+// The rate search starts a little above an analytic ceiling (the
+// pipeline's peak rate, and the KV cache's concurrency over one unloaded
+// request's lifetime), halves the rate until a probe passes, then bisects
+// geometrically until the lowest failing rate is within a tolerance of the
+// highest passing one. Every probe is an event run with the same seed; a
+// probe is abandoned as soon as its SLO is certainly lost (more requests
+// over a percentile bound than the final percentile could absorb), which
+// cannot change the search's outcome. The reported rate is one that was
+// simulated in full and passed, so re-simulating the chosen replica at it
+// meets the SLO exactly (a test does that). Candidates whose single user
+// already misses a TTFT or TPOT bound in the analytic model are rejected
+// without a run.
 #ifndef ETCHSIM_PLAN_PLANNER_H_
 #define ETCHSIM_PLAN_PLANNER_H_
 
@@ -27,10 +33,12 @@ struct PlanOptions {
   Slo slo;
   double demand_tokens_per_s = 0;
   // Completed requests per probe run (at least; a probe also lasts four
-  // single-user request latencies, and must serve 80% of its offered load).
+  // single-user request latencies, and must serve 90% of its offered load in steady state).
   int64_t requests = 200;
-  int iterations = 6;  // bisection steps per candidate (ratio hi/lo 120 -> ~1.1)
-  int jobs = 1;        // candidates searched in parallel
+  // The search stops when the lowest failing rate is within this ratio of
+  // the highest passing one (which is reported).
+  double tolerance = 0.05;
+  int jobs = 1;  // candidates searched in parallel
 };
 
 struct CandidateResult {
@@ -49,6 +57,7 @@ struct CandidateResult {
   bool pareto_user = false;  // on the front of tok/s/user vs $/M tokens
   bool pareto_chip = false;  // on the front of tok/s per chip vs $/M tokens
   int probes = 0;
+  uint64_t events = 0;  // simulated by all probes of this candidate
 };
 
 // Sorted: feasible by fleet $/hour (ties by label), then infeasible.

@@ -28,7 +28,6 @@ TEST(PlannerTest, ChosenReplicaMeetsTheSloWhenSimulatedAtTheReportedLoad) {
   o.slo = *slo;
   o.demand_tokens_per_s = 100000;
   o.requests = 60;
-  o.iterations = 5;
   o.jobs = 2;
   auto plan = Plan(o);
   ASSERT_TRUE(plan.ok()) << plan.status();
@@ -68,6 +67,76 @@ TEST(PlannerTest, RejectsNameTheBindingConstraint) {
     EXPECT_FALSE(c.feasible);
     EXPECT_THAT(c.reason, ::testing::HasSubstr("tpot_p99<=0.01ms: even one user takes"));
   }
+}
+
+TEST(PlannerTest, SameAnswerWhateverTheThreadCount) {
+  PlanOptions o;
+  o.candidates = {Llama("hc1", 1), Llama("hc1", 2), Llama("h100", 1)};
+  auto slo = ParseSlo("ttft_p99<=20ms,tpot_p99<=1ms", "llama-3.1-8b");
+  ASSERT_TRUE(slo.ok());
+  o.slo = *slo;
+  o.demand_tokens_per_s = 50000;
+  o.requests = 40;
+  o.jobs = 1;
+  auto one = Plan(o);
+  o.jobs = 3;
+  auto three = Plan(o);
+  ASSERT_TRUE(one.ok() && three.ok());
+  ASSERT_EQ(one->size(), three->size());
+  for (size_t i = 0; i < one->size(); ++i) {
+    EXPECT_EQ((*one)[i].label, (*three)[i].label);
+    EXPECT_EQ((*one)[i].max_rate_per_s, (*three)[i].max_rate_per_s);
+    EXPECT_EQ((*one)[i].reason, (*three)[i].reason);
+    EXPECT_EQ((*one)[i].events, (*three)[i].events);
+  }
+}
+
+TEST(PlannerTest, ConfigurationsThatCannotBeCheaperArePrunedWithTheirBound) {
+  // Two counts of one preset: the smaller is searched first (lower bound);
+  // 16 chips of hc1 serving llama-3.1-8b cost at least 16 cards an hour,
+  // more than the one-chip fleet found, so it is pruned without a run.
+  PlanOptions o;
+  o.candidates = {Llama("hc1", 1), Llama("hc1", 16)};
+  auto slo = ParseSlo("ttft_p99<=20ms,tpot_p99<=1ms", "llama-3.1-8b");
+  ASSERT_TRUE(slo.ok());
+  o.slo = *slo;
+  o.demand_tokens_per_s = 20000;
+  o.requests = 40;
+  auto plan = Plan(o);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->size(), 2u);
+  EXPECT_TRUE((*plan)[0].feasible);
+  EXPECT_EQ((*plan)[0].label, "1 x hc1");
+  EXPECT_FALSE((*plan)[1].feasible);
+  EXPECT_EQ((*plan)[1].probes, 0);
+  EXPECT_THAT((*plan)[1].reason, ::testing::HasSubstr("pruned: no fleet of it can cost less"));
+}
+
+TEST(PlannerTest, AnAbandonedProbeWouldHaveFailedInFull) {
+  // An overloaded probe: one hc1 far above its peak request rate. Run in full
+  // it misses ttft_p99<=20ms; the planner's early exit stops it sooner and
+  // the search still reports a rate that passes in full.
+  v1::Scenario s = AtRate(Llama("hc1", 1), 2000, 400);
+  auto sim = cluster::Simulation::Build(s);
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  auto full = (*sim)->RunInProcess();
+  ASSERT_TRUE(full.ok());
+  auto report = cluster::BuildReport(*full, cluster::Analyze(**sim));
+  ASSERT_TRUE(report.ok());
+  // The full run's median TTFT as the bound: half the requests exceed it,
+  // so p99 <= it is lost long before the end.
+  const auto limit_ps = static_cast<uint64_t>(report->ttft_s().p50() * 1e12);
+  EXPECT_GT(report->ttft_s().p99(), report->ttft_s().p50());
+  int64_t seen = 0;
+  auto early = (*sim)->RunInProcess([&](const cluster::HostResult& h) {
+    seen = h.completed;
+    return h.ttft_ps.CountAbove(limit_ps) > 4;  // p99 of 400 tolerates 4 over
+  });
+  ASSERT_TRUE(early.ok());
+  EXPECT_TRUE(early->host.gave_up);
+  EXPECT_LT(early->host.completed, 400);
+  EXPECT_LT(early->events, full->events);
+  EXPECT_EQ(seen, early->host.completed);
 }
 
 TEST(PlannerTest, DemandMustBePositive) {

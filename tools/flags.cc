@@ -124,6 +124,15 @@ ABSL_FLAG(std::string, slo, "mlperf-server",
           "mlperf-server, mlperf-interactive (per model, docs/assumptions.md section 7).");
 ABSL_FLAG(std::string, candidates, "hc1,hc2,h100,h200,b200,wse3",
           "Replica configurations to consider: CHIP or CHIP:CHIPS, comma-separated.");
+ABSL_FLAG(std::string, strategies, "",
+          "plan: partition strategies to search for every candidate (auto, pipeline, "
+          "expert-spread), comma-separated; empty = --strategy.");
+ABSL_FLAG(std::string, topologies, "",
+          "plan: topologies to search for every candidate (chain, ring, switch, two-level), "
+          "comma-separated; empty = --topology.");
+ABSL_FLAG(std::string, draft_lens, "",
+          "plan: speculative draft lengths to search for every candidate (0 = off), "
+          "comma-separated; empty = --draft-len.");
 ABSL_FLAG(double, hw_replica_tokens_per_s, 0,
           "cost breakeven: output tok/s one hard-wired replica serves, e.g. etchsim plan's "
           "SLO-bound figure; 0 = its analytic peak.");

@@ -70,6 +70,9 @@ ABSL_DECLARE_FLAG(double, engineering_usd);
 ABSL_DECLARE_FLAG(double, hosting_usd_per_kw_month);
 ABSL_DECLARE_FLAG(std::string, slo);
 ABSL_DECLARE_FLAG(std::string, candidates);
+ABSL_DECLARE_FLAG(std::string, strategies);
+ABSL_DECLARE_FLAG(std::string, topologies);
+ABSL_DECLARE_FLAG(std::string, draft_lens);
 ABSL_DECLARE_FLAG(double, hw_replica_tokens_per_s);
 ABSL_DECLARE_FLAG(double, gpu_replica_tokens_per_s);
 

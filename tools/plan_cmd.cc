@@ -3,13 +3,16 @@
 #include <thread>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "base/file_util.h"
 #include "base/status_macros.h"
 #include "base/text_table.h"
+#include "fabric/topology.h"
 #include "plan/planner.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
@@ -18,25 +21,76 @@
 namespace etchsim::tools {
 namespace {
 
+// Comma list of `flag`; empty = {""} (the base scenario's value).
+std::vector<std::string> ListOf(const std::string& value) {
+  std::vector<std::string> v = absl::StrSplit(value, ',', absl::SkipWhitespace());
+  for (std::string& x : v) x = std::string(absl::StripAsciiWhitespace(x));
+  if (v.empty()) v.push_back("");
+  return v;
+}
+
+// Every candidate CHIP[:CHIPS] crossed with --strategies, --topologies and
+// --draft-lens.
 absl::StatusOr<std::vector<v1::Scenario>> Candidates(const v1::Scenario& base,
                                                      const std::string& list) {
+  const std::vector<std::string> strategies = ListOf(absl::GetFlag(FLAGS_strategies));
+  const std::vector<std::string> topologies = ListOf(absl::GetFlag(FLAGS_topologies));
+  const std::vector<std::string> drafts = ListOf(absl::GetFlag(FLAGS_draft_lens));
+  for (const std::string& x : strategies) {
+    if (!x.empty() && x != "auto" && x != "pipeline" && x != "expert-spread") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--strategies \"", x, "\": expected auto, pipeline or expert-spread"));
+    }
+  }
+  for (const std::string& x : topologies) {
+    if (!x.empty() && fabric::FindTopologyKind(x) == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--topologies \"", x, "\": unknown topology (chain, ring, switch, two-level)"));
+    }
+  }
+  std::vector<int32_t> draft_lens;
+  for (const std::string& x : drafts) {
+    int32_t d = base.speculative().draft_len();
+    if (!x.empty() && (!absl::SimpleAtoi(x, &d) || d < 0 || d > 16)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--draft-lens \"", x, "\": expected an integer in [0, 16]"));
+    }
+    draft_lens.push_back(d);
+  }
   std::vector<v1::Scenario> out;
   for (absl::string_view item : absl::StrSplit(list, ',', absl::SkipWhitespace())) {
     std::vector<std::string> p = absl::StrSplit(item, ':');
-    v1::Scenario s = base;
-    s.set_chip(p[0]);
-    s.set_chips(0);
-    s.set_tensor_parallel(0);
-    s.set_strategy("auto");
     int chips = 0;
-    if (p.size() > 2 || (p.size() == 2 && (!absl::SimpleAtoi(p[1], &chips) || chips < 0))) {
+    if (p.size() > 2 || p[0].empty() ||
+        (p.size() == 2 && (!absl::SimpleAtoi(p[1], &chips) || chips < 0))) {
       return absl::InvalidArgumentError(
           absl::StrCat("--candidates \"", item, "\": expected CHIP or CHIP:CHIPS (CHIPS >= 0)"));
     }
-    s.set_chips(chips);
-    out.push_back(std::move(s));
+    for (const std::string& strategy : strategies) {
+      for (const std::string& topology : topologies) {
+        for (int32_t draft : draft_lens) {
+          v1::Scenario s = base;
+          s.set_chip(p[0]);
+          s.set_chips(chips);
+          s.set_tensor_parallel(0);
+          s.set_strategy(strategy.empty() ? (base.strategy().empty() ? "auto" : base.strategy())
+                                          : strategy);
+          if (!topology.empty()) s.mutable_topology()->set_kind(topology);
+          s.mutable_speculative()->set_draft_len(draft);
+          out.push_back(std::move(s));
+        }
+      }
+    }
   }
   if (out.empty()) return absl::InvalidArgumentError("--candidates: empty list");
+  constexpr size_t kMaxCandidates = 4096;
+  if (out.size() > kMaxCandidates) {
+    return absl::InvalidArgumentError(absl::StrCat("plan: ", out.size(),
+                                                   " candidates after crossing --candidates, "
+                                                   "--strategies, --topologies and --draft-lens; "
+                                                   "at most ",
+                                                   kMaxCandidates));
+  }
   return out;
 }
 
@@ -44,18 +98,18 @@ std::string Csv(const std::vector<plan::CandidateResult>& v) {
   std::string out =
       "candidate,feasible,reason,max_rate_per_s,tokens_per_s,replicas,fleet_usd_per_hour,"
       "usd_per_million_tokens,tokens_per_s_per_user,tokens_per_s_per_chip,pareto_user,"
-      "pareto_chip,ttft_s.p99,tpot_s.p99\n";
+      "pareto_chip,ttft_s.p99,tpot_s.p99,probes,events\n";
   for (const auto& c : v) {
     std::string reason = c.feasible ? "" : c.reason;
     for (char& ch : reason)
       if (ch == ',' || ch == '"') ch = ';';
     absl::StrAppend(
-        &out,
-        absl::StrFormat("%s,%s,\"%s\",%.9g,%.9g,%d,%.9g,%.9g,%.9g,%.9g,%d,%d,%.9g,%.9g\n", c.label,
-                        c.feasible ? "true" : "false", reason, c.max_rate_per_s, c.tokens_per_s,
-                        c.replicas, c.fleet_usd_per_hour, c.usd_per_million_tokens,
-                        c.tokens_per_s_per_user, c.tokens_per_s_per_chip, c.pareto_user,
-                        c.pareto_chip, c.report.ttft_s().p99(), c.report.tpot_s().p99()));
+        &out, absl::StrFormat(
+                  "\"%s\",%s,\"%s\",%.9g,%.9g,%d,%.9g,%.9g,%.9g,%.9g,%d,%d,%.9g,%.9g,%d,%d\n",
+                  c.label, c.feasible ? "true" : "false", reason, c.max_rate_per_s, c.tokens_per_s,
+                  c.replicas, c.fleet_usd_per_hour, c.usd_per_million_tokens,
+                  c.tokens_per_s_per_user, c.tokens_per_s_per_chip, c.pareto_user, c.pareto_chip,
+                  c.report.ttft_s().p99(), c.report.tpot_s().p99(), c.probes, c.events));
   }
   return out;
 }
@@ -128,9 +182,11 @@ void RegisterPlanCommands(Cli& cli) {
                       "bound analytically are rejected without a run. Fleet = enough replicas for "
                       "--demand output tok/s; cost from the report at that rate (owned hardware, "
                       "docs/assumptions.md §6). Exit code 3 when no candidate meets the SLO.",
-           .flags = {"scenario", "model", "input_len", "output_len", "kv_dtype", "draft_len",
-                     "acceptance", "topology", "cards_per_server", "seed", "slo", "candidates",
-                     "demand", "requests", "jobs", "out_dir"},
+           .flags = {"scenario",         "model",      "input_len",  "output_len",
+                     "kv_dtype",         "draft_len",  "acceptance", "topology",
+                     "cards_per_server", "seed",       "slo",        "candidates",
+                     "strategy",         "strategies", "topologies", "draft_lens",
+                     "demand",           "requests",   "jobs",       "out_dir"},
            .flag_defaults = {{"requests", "200"}, {"out_dir", ""}},
            .run = RunPlan});
 }

@@ -74,7 +74,16 @@ INSTANTIATE_TEST_SUITE_P(
              "no interactive latency limits for deepseek-r1"},
         Case{{"plan", "--model=llama-3.1-8b", "--candidates=hc1", "--demand=0"},
              "--demand must be > 0"},
-        Case{{"plan", "--model=llama-3.1-8b", "--candidates=hc1:x"}, "--candidates \"hc1:x\""}));
+        Case{{"plan", "--model=llama-3.1-8b", "--candidates=hc1:x"}, "--candidates \"hc1:x\""},
+        Case{{"plan", "--model=llama-3.1-8b", "--candidates=:3"}, "--candidates \":3\""},
+        Case{{"plan", "--model=llama-3.1-8b", "--strategies=pipeline,zigzag"},
+             "--strategies \"zigzag\": expected auto, pipeline or expert-spread"},
+        Case{{"plan", "--model=llama-3.1-8b", "--topologies=torus"},
+             "--topologies \"torus\": unknown topology"},
+        Case{{"plan", "--model=llama-3.1-8b", "--draft-lens=0,-1"},
+             "--draft-lens \"-1\": expected an integer in [0, 16]"},
+        Case{{"plan", "--model=llama-3.1-8b", "--draft-lens=2x"},
+             "--draft-lens \"2x\": expected an integer in [0, 16]"}));
 
 TEST(SweepCliTest, PlanWithNoCandidateMeetingTheSloHasItsOwnExitCode) {
   const Result r =
