@@ -9,6 +9,8 @@
 #include "absl/strings/str_join.h"
 #include "base/bounds.h"
 #include "base/status_macros.h"
+#include "model/config_families.h"
+#include "model/config_reader.h"
 #include "model/model_config_validate.h"
 #include "nlohmann/json.hpp"
 
@@ -20,138 +22,25 @@ using Json = nlohmann::json;
 struct ArchEntry {
   Architecture arch;
   absl::string_view name;
+  bool multimodal;  // the text model's fields sit under "text_config"
 };
+// The first entry of an architecture is its name in reports.
 constexpr ArchEntry kArchitectures[] = {
-    {Architecture::kLlama, "LlamaForCausalLM"},
-    {Architecture::kMistral, "MistralForCausalLM"},
-    {Architecture::kMixtral, "MixtralForCausalLM"},
-    {Architecture::kQwen2, "Qwen2ForCausalLM"},
-    {Architecture::kQwen3Moe, "Qwen3MoeForCausalLM"},
-    {Architecture::kDeepseekV3, "DeepseekV3ForCausalLM"},
-};
-
-const char* JsonTypeName(const Json& j) {
-  switch (j.type()) {
-    case Json::value_t::null:
-      return "null";
-    case Json::value_t::boolean:
-      return "a boolean";
-    case Json::value_t::string:
-      return "a string";
-    case Json::value_t::array:
-      return "an array";
-    case Json::value_t::object:
-      return "an object";
-    case Json::value_t::number_float:
-      return "a non-integer number";
-    default:
-      return "a number";
-  }
-}
-
-// Reads typed fields from the top-level object, naming the source and the
-// field in every error.
-class FieldReader {
- public:
-  FieldReader(const Json& obj, const std::string& source) : obj_(obj), source_(source) {}
-
-  absl::Status Error(absl::string_view field, absl::string_view what) const {
-    return absl::InvalidArgumentError(absl::StrCat(source_, ": \"", field, "\" ", what));
-  }
-
-  bool Has(absl::string_view field) const {
-    auto it = obj_.find(std::string(field));
-    return it != obj_.end() && !it->is_null();
-  }
-
-  // An integer field. Absent or null: `fallback` if given, else an error.
-  // JSON floats with an integral value (e.g. 4096.0) are accepted.
-  absl::StatusOr<int64_t> Int(absl::string_view field, int64_t min,
-                              const int64_t* fallback = nullptr) const {
-    auto it = obj_.find(std::string(field));
-    if (it == obj_.end() || it->is_null()) {
-      if (fallback != nullptr) return *fallback;
-      return absl::InvalidArgumentError(
-          absl::StrCat(source_, ": missing required field \"", field, "\""));
-    }
-    // Ceilings are checked on the JSON value, before any cast: 2^63 and
-    // 1e30 are reported as written, not wrapped.
-    const int64_t max = MaxConfigValue(field);
-    auto out_of_range = [&] {
-      return Error(field, absl::StrCat("must be ", min == 1 ? "> 0" : ">= 0", " and <= ", max,
-                                       ", got ", it->dump()));
-    };
-    int64_t v = 0;
-    if (it->is_number_unsigned()) {
-      const uint64_t u = it->get<uint64_t>();
-      if (u > static_cast<uint64_t>(max)) return out_of_range();
-      v = static_cast<int64_t>(u);
-    } else if (it->is_number_integer()) {
-      v = it->get<int64_t>();
-    } else if (it->is_number_float()) {
-      const double d = it->get<double>();
-      if (!(d >= -1e18 && d <= static_cast<double>(max))) return out_of_range();
-      if (d != std::floor(d)) {
-        return Error(field, absl::StrCat("must be an integer, got ", it->dump()));
-      }
-      v = static_cast<int64_t>(d);
-    } else {
-      return Error(field, absl::StrCat("must be an integer, got ", JsonTypeName(*it)));
-    }
-    if (v < min) {
-      return Error(field, absl::StrCat("must be ", min == 1 ? "> 0" : ">= 0", ", got ", v));
-    }
-    if (v > max) return out_of_range();
-    return v;
-  }
-
-  absl::StatusOr<int64_t> Int(absl::string_view field, int64_t min, int64_t fallback) const {
-    return Int(field, min, &fallback);
-  }
-
-  absl::StatusOr<bool> Bool(absl::string_view field, bool fallback) const {
-    auto it = obj_.find(std::string(field));
-    if (it == obj_.end() || it->is_null()) return fallback;
-    if (!it->is_boolean()) {
-      return Error(field, absl::StrCat("must be true or false, got ", JsonTypeName(*it)));
-    }
-    return it->get<bool>();
-  }
-
-  absl::StatusOr<std::string> String(absl::string_view field, absl::string_view fallback) const {
-    auto it = obj_.find(std::string(field));
-    if (it == obj_.end() || it->is_null()) return std::string(fallback);
-    if (!it->is_string()) {
-      return Error(field, absl::StrCat("must be a string, got ", JsonTypeName(*it)));
-    }
-    return it->get<std::string>();
-  }
-
-  absl::StatusOr<std::vector<int64_t>> IntList(absl::string_view field) const {
-    std::vector<int64_t> out;
-    auto it = obj_.find(std::string(field));
-    if (it == obj_.end() || it->is_null()) return out;
-    if (!it->is_array()) {
-      return Error(field, absl::StrCat("must be an array of integers, got ", JsonTypeName(*it)));
-    }
-    const int64_t max = MaxConfigValue(field);
-    if (static_cast<int64_t>(it->size()) > max) {
-      return Error(field, absl::StrCat("must hold at most ", max, " entries, got ", it->size()));
-    }
-    for (const Json& e : *it) {
-      if (!e.is_number_integer() ||
-          (e.is_number_unsigned() && e.get<uint64_t>() > static_cast<uint64_t>(max)) ||
-          e.get<int64_t>() < 0 || e.get<int64_t>() > max) {
-        return Error(field, absl::StrCat("must hold integers in [0, ", max, "], got ", e.dump()));
-      }
-      out.push_back(e.get<int64_t>());
-    }
-    return out;
-  }
-
- private:
-  const Json& obj_;
-  const std::string& source_;
+    {Architecture::kLlama, "LlamaForCausalLM", false},
+    {Architecture::kMistral, "MistralForCausalLM", false},
+    {Architecture::kMixtral, "MixtralForCausalLM", false},
+    {Architecture::kQwen2, "Qwen2ForCausalLM", false},
+    {Architecture::kQwen3Moe, "Qwen3MoeForCausalLM", false},
+    {Architecture::kDeepseekV3, "DeepseekV3ForCausalLM", false},
+    {Architecture::kQwen3, "Qwen3ForCausalLM", false},
+    {Architecture::kDeepseekV2, "DeepseekV2ForCausalLM", false},
+    {Architecture::kPhi3, "Phi3ForCausalLM", false},
+    {Architecture::kGemma2, "Gemma2ForCausalLM", false},
+    {Architecture::kGemma3, "Gemma3ForCausalLM", false},
+    {Architecture::kGemma3, "Gemma3ForConditionalGeneration", true},
+    {Architecture::kGptOss, "GptOssForCausalLM", false},
+    {Architecture::kLlama4, "Llama4ForCausalLM", false},
+    {Architecture::kLlama4, "Llama4ForConditionalGeneration", true},
 };
 
 // Line and column (1-based) of a byte offset, for JSON syntax errors.
@@ -219,7 +108,6 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text,
     return absl::InvalidArgumentError(absl::StrCat(
         source, ": expected a JSON object at the top level, got ", JsonTypeName(root)));
   }
-  FieldReader r(root, source);
   // The name is printed in JSON reports: it must be valid UTF-8.
   if (!base::IsValidUtf8(source)) {
     return absl::InvalidArgumentError(
@@ -236,26 +124,49 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text,
         absl::StrCat(source, ": missing required field \"architectures\""));
   }
   if (!arch_it->is_array() || arch_it->empty() || !(*arch_it)[0].is_string()) {
-    return r.Error("architectures", "must be a non-empty array of strings");
+    return ConfigReader(root, source)
+        .Error("architectures", "must be a non-empty array of strings");
   }
   const std::string arch_name = (*arch_it)[0].get<std::string>();
-  bool found = false;
+  const ArchEntry* entry = nullptr;
   for (const auto& e : kArchitectures) {
-    if (e.name == arch_name) {
-      c.architecture = e.arch;
-      found = true;
-    }
+    if (e.name == arch_name) entry = &e;
   }
-  if (!found) {
+  if (entry == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat(source, ": unsupported architecture \"", arch_name,
                      "\" in \"architectures\" (supported: ", SupportedArchitectures(), ")"));
   }
+  c.architecture = entry->arch;
+  const Json* text = &root;
+  if (entry->multimodal) {
+    auto t = root.find("text_config");
+    if (t == root.end() || t->is_null()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ": missing required field \"text_config\" (", arch_name,
+                       " keeps its language model's fields there)"));
+    }
+    if (!t->is_object()) {
+      return ConfigReader(root, source)
+          .Error("text_config", absl::StrCat("must be an object, got ", JsonTypeName(*t)));
+    }
+    text = &*t;
+    c.multimodal_wrapper = arch_name;
+  }
+  // The top level (tie_word_embeddings, quantization_config) and the text
+  // model's fields (the same object for text-only checkpoints).
+  const ConfigReader top(root, source);
+  const ConfigReader r(*text, source, entry->multimodal ? "text_config." : "");
+  const FamilyDefaults d = DefaultsOf(c.architecture);
 
   ASSIGN_OR_RETURN(c.hidden_size, r.Int("hidden_size", 1));
   ASSIGN_OR_RETURN(c.num_hidden_layers, r.Int("num_hidden_layers", 1));
   ASSIGN_OR_RETURN(c.num_attention_heads, r.Int("num_attention_heads", 1));
-  ASSIGN_OR_RETURN(c.vocab_size, r.Int("vocab_size", 1));
+  if (d.vocab_size > 0) {
+    ASSIGN_OR_RETURN(c.vocab_size, r.Int("vocab_size", 1, d.vocab_size));
+  } else {
+    ASSIGN_OR_RETURN(c.vocab_size, r.Int("vocab_size", 1));
+  }
   // transformers: num_key_value_heads defaults to num_attention_heads.
   ASSIGN_OR_RETURN(c.num_key_value_heads, r.Int("num_key_value_heads", 1, c.num_attention_heads));
   if (c.num_attention_heads % c.num_key_value_heads != 0) {
@@ -263,20 +174,27 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text,
                    absl::StrCat("must divide \"num_attention_heads\" (", c.num_attention_heads,
                                 "), got ", c.num_key_value_heads));
   }
-  ASSIGN_OR_RETURN(c.max_position_embeddings, r.Int("max_position_embeddings", 1, int64_t{4096}));
-  // All six architectures' config classes default to untied embeddings.
-  ASSIGN_OR_RETURN(c.tie_word_embeddings, r.Bool("tie_word_embeddings", false));
+  ASSIGN_OR_RETURN(c.max_position_embeddings,
+                   r.Int("max_position_embeddings", 1, d.max_position_embeddings));
+  ASSIGN_OR_RETURN(c.tie_word_embeddings, top.Bool("tie_word_embeddings", d.tie_word_embeddings));
 
-  const bool mla = c.architecture == Architecture::kDeepseekV3;
+  const bool mla =
+      c.architecture == Architecture::kDeepseekV3 || c.architecture == Architecture::kDeepseekV2;
   if (!mla) {
-    if (!r.Has("head_dim") && c.hidden_size % c.num_attention_heads != 0) {
-      return r.Error(
-          "hidden_size",
-          absl::StrCat("must be divisible by \"num_attention_heads\" (", c.num_attention_heads,
-                       ") when \"head_dim\" is absent, got ", c.hidden_size));
+    if (d.head_dim > 0) {
+      ASSIGN_OR_RETURN(c.head_dim, r.Int("head_dim", 1, d.head_dim));
+    } else {
+      if (!r.Has("head_dim") && c.hidden_size % c.num_attention_heads != 0) {
+        return r.Error(
+            "hidden_size",
+            absl::StrCat("must be divisible by \"num_attention_heads\" (", c.num_attention_heads,
+                         ") when \"head_dim\" is absent, got ", c.hidden_size));
+      }
+      ASSIGN_OR_RETURN(c.head_dim, r.Int("head_dim", 1, c.hidden_size / c.num_attention_heads));
     }
-    ASSIGN_OR_RETURN(c.head_dim, r.Int("head_dim", 1, c.hidden_size / c.num_attention_heads));
   }
+  c.moe_layer.assign(c.num_hidden_layers, false);
+  c.attention_span.assign(c.num_hidden_layers, AttentionSpan::kFull);
 
   switch (c.architecture) {
     case Architecture::kLlama: {
@@ -295,13 +213,21 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text,
       c.qk_norm = true;
       break;
     }
-    case Architecture::kDeepseekV3: {
+    case Architecture::kDeepseekV3:
+    case Architecture::kDeepseekV2: {
       ASSIGN_OR_RETURN(c.attention_bias, r.Bool("attention_bias", false));
       break;
     }
+    case Architecture::kQwen3:
+    case Architecture::kPhi3:
+    case Architecture::kGemma2:
+    case Architecture::kGemma3:
+    case Architecture::kGptOss:
+    case Architecture::kLlama4:
+      RETURN_IF_ERROR(ParseFamilyFields(top, r, c));
+      break;
   }
 
-  c.moe_layer.assign(c.num_hidden_layers, false);
   if (c.architecture == Architecture::kMixtral) {
     ASSIGN_OR_RETURN(c.num_routed_experts, r.Int("num_local_experts", 1));
     ASSIGN_OR_RETURN(c.num_experts_per_tok, r.Int("num_experts_per_tok", 1));
@@ -330,7 +256,7 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text,
       ASSIGN_OR_RETURN(std::string topk_method, r.String("topk_method", "greedy"));
       c.router_bias = topk_method == "noaux_tc";
       for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
-        // transformers' DeepseekV3DecoderLayer rule.
+        // transformers' DeepseekV3DecoderLayer (and V2) rule.
         c.moe_layer[i] = i >= first_dense && i % freq == 0;
       }
     }
@@ -349,7 +275,9 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text,
   }
   const bool any_dense =
       std::find(c.moe_layer.begin(), c.moe_layer.end(), false) != c.moe_layer.end();
-  if (any_dense && c.architecture != Architecture::kMixtral) {
+  // Llama 4 reads its dense width (intermediate_size_mlp) in ParseFamilyFields.
+  if (any_dense && c.architecture != Architecture::kMixtral &&
+      c.architecture != Architecture::kLlama4) {
     ASSIGN_OR_RETURN(c.intermediate_size, r.Int("intermediate_size", 1));
   }
   RETURN_IF_ERROR(ValidateModelConfig(c));

@@ -26,6 +26,22 @@ enum class Architecture {
   kQwen2,       // Qwen2ForCausalLM
   kQwen3Moe,    // Qwen3MoeForCausalLM
   kDeepseekV3,  // DeepseekV3ForCausalLM
+  kQwen3,       // Qwen3ForCausalLM
+  kDeepseekV2,  // DeepseekV2ForCausalLM
+  kPhi3,        // Phi3ForCausalLM
+  kGemma2,      // Gemma2ForCausalLM
+  kGemma3,      // Gemma3ForCausalLM, or the text model of
+                // Gemma3ForConditionalGeneration
+  kGptOss,      // GptOssForCausalLM
+  kLlama4,      // the text model of Llama4ForConditionalGeneration
+                // (or Llama4ForCausalLM)
+};
+
+// Which positions a layer's attention reads, and so what its KV cache keeps.
+enum class AttentionSpan {
+  kFull,     // every earlier position
+  kSliding,  // the last `window` positions, itself included
+  kChunked,  // positions of its own chunk of `window` (Llama 4)
 };
 
 // The HF class name, e.g. "DeepseekV3ForCausalLM".
@@ -50,13 +66,30 @@ struct ModelConfig {
   bool attention_bias = false;  // bias on q/k/v/o (Llama) or q/k/v (Qwen2)
   bool mlp_bias = false;
   bool qk_norm = false;  // per-head RMSNorm on q and k (Qwen3)
+  // RMSNorms per decoder layer: 2 (input, post-attention); Gemma 2/3 add
+  // pre- and post-feedforward norms: 4.
+  int64_t norms_per_layer = 2;
+  bool attention_sinks = false;  // one learned sink logit per head (gpt-oss)
+  bool expert_bias = false;      // biases on every expert matrix (gpt-oss)
+
+  // Per layer (size num_hidden_layers): what the attention reads, with
+  // `attention_window` positions for sliding and chunked layers.
+  std::vector<AttentionSpan> attention_span;
+  int64_t attention_window = 0;  // sliding_window or attention_chunk_size
+
+  // The checkpoint's own storage format of its routed experts ("mxfp4" for
+  // gpt-oss, from quantization_config.quant_method); empty = bf16 weights.
+  std::string native_expert_format;
+  // Set for multimodal checkpoints (e.g. "Gemma3ForConditionalGeneration"):
+  // only the text model (text_config) is counted; the vision tower is not.
+  std::string multimodal_wrapper;
 
   // Mixture of experts. num_routed_experts == 0 means dense.
   int64_t num_routed_experts = 0;
   int64_t num_experts_per_tok = 0;
   int64_t moe_intermediate_size = 0;
   int64_t num_shared_experts = 0;
-  bool router_bias = false;  // DeepSeek's e_score_correction_bias
+  bool router_bias = false;  // DeepSeek's e_score_correction_bias, gpt-oss's router bias
   // Which layers are MoE (size num_hidden_layers).
   std::vector<bool> moe_layer;
 

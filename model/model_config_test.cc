@@ -27,6 +27,19 @@ std::string Llama(const std::string& replace_from = "", const std::string& repla
   return s;
 }
 
+// Minimal Gemma 3 and Llama 4 configs with `extra` fields spliced in.
+std::string Gemma3(const std::string& extra) {
+  return R"({"architectures": ["Gemma3ForCausalLM"], )" + extra + R"(
+  "hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4,
+  "num_hidden_layers": 2, "num_key_value_heads": 2, "head_dim": 16, "vocab_size": 100})";
+}
+std::string Llama4(const std::string& extra) {
+  return R"({"architectures": ["Llama4ForConditionalGeneration"], "text_config": {)" + extra +
+         R"( "hidden_size": 64, "intermediate_size": 32, "intermediate_size_mlp": 128,
+  "num_attention_heads": 4, "num_hidden_layers": 2, "num_key_value_heads": 2,
+  "vocab_size": 100, "num_local_experts": 4}})";
+}
+
 struct BadCase {
   std::string name;
   std::string json;
@@ -69,7 +82,10 @@ INSTANTIATE_TEST_SUITE_P(
                 "cfg/bad.json: unsupported architecture \"GPT2LMHeadModel\" in "
                 "\"architectures\" (supported: LlamaForCausalLM, "
                 "MistralForCausalLM, MixtralForCausalLM, Qwen2ForCausalLM, "
-                "Qwen3MoeForCausalLM, DeepseekV3ForCausalLM)"},
+                "Qwen3MoeForCausalLM, DeepseekV3ForCausalLM, Qwen3ForCausalLM, "
+                "DeepseekV2ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM, "
+                "Gemma3ForCausalLM, Gemma3ForConditionalGeneration, GptOssForCausalLM, "
+                "Llama4ForCausalLM, Llama4ForConditionalGeneration)"},
         BadCase{"MissingField", Llama("\"hidden_size\": 64,", ""),
                 "cfg/bad.json: missing required field \"hidden_size\""},
         BadCase{"NegativeLayers", Llama("\"num_hidden_layers\": 2", "\"num_hidden_layers\": -3"),
@@ -106,7 +122,44 @@ INSTANTIATE_TEST_SUITE_P(
                 "cfg/bad.json: missing required field \"kv_lora_rank\""},
         BadCase{"HiddenNotDivisible", Llama("\"hidden_size\": 64", "\"hidden_size\": 66"),
                 "cfg/bad.json: \"hidden_size\" must be divisible by "
-                "\"num_attention_heads\" (4) when \"head_dim\" is absent, got 66"}),
+                "\"num_attention_heads\" (4) when \"head_dim\" is absent, got 66"},
+        BadCase{"LayerTypesWrongLength", Gemma3("\"layer_types\": [\"full_attention\"],"),
+                "cfg/bad.json: \"layer_types\" must have one entry per layer "
+                "(\"num_hidden_layers\" = 2), got 1"},
+        BadCase{"LayerTypesUnknownEntry",
+                Gemma3("\"layer_types\": [\"full_attention\", \"local\"],"),
+                "cfg/bad.json: \"layer_types\" entry 1 must be \"full_attention\", "
+                "\"sliding_attention\" or \"chunked_attention\", got \"local\""},
+        BadCase{"SlidingWindowZero", Gemma3("\"sliding_window\": 0,"),
+                "cfg/bad.json: \"sliding_window\" must be > 0, got 0"},
+        BadCase{"SlidingWindowHuge", Gemma3("\"sliding_window\": 1e12,"),
+                "cfg/bad.json: \"sliding_window\" must be > 0 and <= 134217728, got "
+                "1000000000000.0"},
+        BadCase{"MultimodalWithoutTextConfig",
+                R"({"architectures": ["Llama4ForConditionalGeneration"], "hidden_size": 64})",
+                "cfg/bad.json: missing required field \"text_config\" "
+                "(Llama4ForConditionalGeneration keeps its language model's fields there)"},
+        BadCase{"TextConfigNotObject",
+                R"({"architectures": ["Gemma3ForConditionalGeneration"], "text_config": 3})",
+                "cfg/bad.json: \"text_config\" must be an object, got a number"},
+        BadCase{"TextConfigFieldNamedWithPath",
+                R"({"architectures": ["Gemma3ForConditionalGeneration"],
+                   "text_config": {"hidden_size": -1}})",
+                "cfg/bad.json: \"text_config.hidden_size\" must be > 0, got -1"},
+        BadCase{"UnknownQuantMethod",
+                R"({"architectures": ["GptOssForCausalLM"], "hidden_size": 64,
+                   "intermediate_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2,
+                   "vocab_size": 100, "num_local_experts": 4, "num_experts_per_tok": 2,
+                   "quantization_config": {"quant_method": "gptq"}})",
+                "cfg/bad.json: \"quantization_config.quant_method\" must be \"mxfp4\" (the "
+                "one layout gpt-oss ships), got \"gptq\""},
+        BadCase{"NoRopeLayersNotBinary",
+                Llama4("\"attention_chunk_size\": 8, \"no_rope_layers\": [1, 2],"),
+                "cfg/bad.json: \"text_config.no_rope_layers\" must hold 0 or 1, got 2"},
+        BadCase{"MoeLayersOutOfRange", Llama4("\"moe_layers\": [5],"),
+                "cfg/bad.json: \"text_config.moe_layers\" must hold layer indices < 2, got 5"},
+        BadCase{"ChunkSizeZero", Llama4("\"attention_chunk_size\": 0,"),
+                "cfg/bad.json: \"text_config.attention_chunk_size\" must be > 0, got 0"}),
     [](const auto& info) { return info.param.name; });
 
 TEST(ModelConfigTest, DefaultsFollowTransformers) {

@@ -37,6 +37,18 @@ constexpr Limit kLimits[] = {
     {"qk_rope_head_dim", 4096},
     {"v_head_dim", 4096},
     {"num_nextn_predict_layers", 64},
+    // Layer patterns (Gemma 3: 1,024-position windows every 6th layer full;
+    // gpt-oss: 128; Llama 4: 8,192-position chunks).
+    {"sliding_window", int64_t{1} << 27},
+    {"attention_chunk_size", int64_t{1} << 27},
+    {"sliding_window_pattern", 4096},
+    {"max_window_layers", 4096},
+    {"layer_types", 4096},
+    {"no_rope_layers", 4096},
+    {"no_rope_layer_interval", 4096},
+    {"moe_layers", 4096},
+    {"interleave_moe_layer_step", 4096},
+    {"intermediate_size_mlp", int64_t{1} << 20},
 };
 
 }  // namespace

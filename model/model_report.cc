@@ -15,6 +15,17 @@ using base::WithCommas;
 
 const char* FfnName(FfnKind k) { return k == FfnKind::kMoe ? "moe" : "dense"; }
 const char* AttnName(AttentionKind k) { return k == AttentionKind::kMla ? "mla" : "gqa"; }
+const char* SpanName(AttentionSpan s) {
+  switch (s) {
+    case AttentionSpan::kSliding:
+      return "sliding";
+    case AttentionSpan::kChunked:
+      return "chunked";
+    case AttentionSpan::kFull:
+      break;
+  }
+  return "full";
+}
 
 Json MatmulJson(const Matmul& m) {
   Json j;
@@ -36,6 +47,9 @@ Json LayerJson(const LayerSpec& l, const AccountingOptions& opt) {
   j["active_params_per_token"] = l.ActiveParams();
   j["kv_cache_bytes_per_token"] = l.KvBytesPerToken(opt.kv_dtype);
   j["decode_flops_per_token"] = l.DecodeFlops(opt.context_tokens);
+  j["attention_span"] = SpanName(l.attention_span);
+  j["attention_window"] = l.attention_window;
+  j["kv_cache_bytes_at_context"] = l.KvBytes(opt.context_tokens, opt.kv_dtype);
   Json c;
   c["attention"] = l.AttentionParams();
   c["norms"] = l.layer_norm_params;
@@ -99,6 +113,20 @@ Json ModelAccountingJson(const ModelSpec& m, const AccountingOptions& opt) {
   j["kv_dtype"] = std::string(KvDtypeName(opt.kv_dtype));
   j["kv_cache_bytes_per_token"] = m.KvBytesPerToken(opt.kv_dtype);
   j["context_tokens"] = opt.context_tokens;
+  // Windowed layers cap what a sequence of context_tokens holds.
+  j["kv_cache_bytes_at_context"] = m.KvBytes(opt.context_tokens, opt.kv_dtype);
+  // The same activity in each publisher's convention (docs/models.md).
+  Json conv;
+  conv["etchsim"] = m.ActiveParamsPerToken();
+  conv["with_embedding_table"] = m.ActiveParamsWithEmbeddingTable();
+  conv["non_embedding"] = m.ActiveParamsNonEmbedding();
+  j["active_params_conventions"] = conv;
+  j["total_params_non_embedding"] = m.TotalParamsNonEmbedding();
+  if (!m.multimodal_wrapper.empty()) j["text_model_of"] = m.multimodal_wrapper;
+  if (!m.native_expert_format.empty()) {
+    j["native_expert_format"] = m.native_expert_format;
+    j["native_weight_bytes"] = m.NativeWeightBytes();
+  }
   j["decode_flops_per_token"] = m.DecodeFlops(opt.context_tokens);
   j["prompt_tokens"] = opt.prompt_tokens;
   j["prefill_flops"] = m.PrefillFlops(opt.prompt_tokens);
@@ -134,15 +162,25 @@ Json ModelAccountingJson(const ModelSpec& m, const AccountingOptions& opt) {
 }
 
 std::string ModelAccountingText(const ModelSpec& m, const AccountingOptions& opt) {
-  std::string out = absl::StrCat(m.name, " (", m.architecture, ", ", m.layers.size(), " layers, ",
-                                 m.is_mla() ? "MLA" : "GQA", m.is_moe() ? ", MoE" : ", dense",
-                                 m.tied_embeddings ? ", tied embeddings" : "", ")\n",
-                                 "source: ", m.source, "\n\n");
+  std::string out =
+      absl::StrCat(m.name, " (", m.architecture, ", ", m.layers.size(), " layers, ",
+                   m.is_mla() ? "MLA" : "GQA", m.is_moe() ? ", MoE" : ", dense",
+                   m.tied_embeddings ? ", tied embeddings" : "", ")\n", "source: ", m.source, "\n");
+  if (!m.multimodal_wrapper.empty()) {
+    absl::StrAppend(&out, "text model of ", m.multimodal_wrapper,
+                    " (the vision tower is not counted)\n");
+  }
+  out += "\n";
   TextTable summary({"quantity", "value", ""});
   summary.AddRow({"total parameters", WithCommas(m.TotalParams()),
                   HumanCount(static_cast<double>(m.TotalParams()))});
   summary.AddRow({"active parameters / token", WithCommas(m.ActiveParamsPerToken()),
                   HumanCount(static_cast<double>(m.ActiveParamsPerToken()))});
+  summary.AddRow({"  with the whole embedding table",
+                  WithCommas(m.ActiveParamsWithEmbeddingTable()),
+                  HumanCount(static_cast<double>(m.ActiveParamsWithEmbeddingTable()))});
+  summary.AddRow({"  without embedding and LM head", WithCommas(m.ActiveParamsNonEmbedding()),
+                  HumanCount(static_cast<double>(m.ActiveParamsNonEmbedding()))});
   if (!m.mtp.empty()) {
     summary.AddRow({"MTP module (not in total)", WithCommas(m.MtpParams()),
                     HumanCount(static_cast<double>(m.MtpParams()))});
@@ -150,6 +188,16 @@ std::string ModelAccountingText(const ModelSpec& m, const AccountingOptions& opt
   const int64_t kv = m.KvBytesPerToken(opt.kv_dtype);
   summary.AddRow({absl::StrCat("KV cache / token (", KvDtypeName(opt.kv_dtype), ")"),
                   WithCommas(kv), HumanBytes(static_cast<double>(kv))});
+  if (m.has_windowed_layers()) {
+    const int64_t at = m.KvBytes(opt.context_tokens, opt.kv_dtype);
+    summary.AddRow({absl::StrCat("KV cache at L=", opt.context_tokens, " (windows capped)"),
+                    WithCommas(at), HumanBytes(static_cast<double>(at))});
+  }
+  if (!m.native_expert_format.empty()) {
+    summary.AddRow({absl::StrCat("native checkpoint (", m.native_expert_format, " experts)"),
+                    WithCommas(m.NativeWeightBytes()),
+                    HumanBytes(static_cast<double>(m.NativeWeightBytes()))});
+  }
   summary.AddRow({absl::StrCat("decode FLOPs / token at L=", opt.context_tokens),
                   WithCommas(m.DecodeFlops(opt.context_tokens)),
                   HumanCount(static_cast<double>(m.DecodeFlops(opt.context_tokens)))});
@@ -176,14 +224,14 @@ std::string ModelAccountingText(const ModelSpec& m, const AccountingOptions& opt
   out += comp.Render() + "\n";
 
   // Consecutive identical layers are shown as one range.
-  TextTable layers(
-      {"layers", "ffn", "attn", "params/layer", "active/layer", "experts", "KV B/token/layer"});
+  TextTable layers({"layers", "ffn", "attn", "span", "params/layer", "active/layer", "experts",
+                    "KV B/token/layer"});
   size_t i = 0;
   while (i < m.layers.size()) {
     size_t j = i + 1;
     const LayerSpec& a = m.layers[i];
     while (j < m.layers.size() && m.layers[j].Params() == a.Params() &&
-           m.layers[j].ffn_kind == a.ffn_kind) {
+           m.layers[j].ffn_kind == a.ffn_kind && m.layers[j].attention_span == a.attention_span) {
       ++j;
     }
     const std::string range =
@@ -194,8 +242,12 @@ std::string ModelAccountingText(const ModelSpec& m, const AccountingOptions& opt
                   a.experts_per_token, "/", a.num_routed_experts,
                   a.num_shared_experts ? absl::StrCat(" +", a.num_shared_experts, " shared") : "")
             : "-";
-    layers.AddRow({range, FfnName(a.ffn_kind), AttnName(a.attention_kind), WithCommas(a.Params()),
-                   WithCommas(a.ActiveParams()), experts,
+    const std::string span =
+        a.attention_span == AttentionSpan::kFull
+            ? "full"
+            : absl::StrCat(SpanName(a.attention_span), " ", a.attention_window);
+    layers.AddRow({range, FfnName(a.ffn_kind), AttnName(a.attention_kind), span,
+                   WithCommas(a.Params()), WithCommas(a.ActiveParams()), experts,
                    WithCommas(a.KvBytesPerToken(opt.kv_dtype))});
     i = j;
   }

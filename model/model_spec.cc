@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "model/weight_format.h"
 
 namespace etchsim::model {
 
@@ -53,6 +54,7 @@ int BuildGqaAttention(const ModelConfig& c, LayerSpec& l) {
   };
   l.attention_core_after = 0;
   l.attention_norm_params = c.qk_norm ? 2 * c.head_dim : 0;
+  l.attention_sink_params = c.attention_sinks ? c.num_attention_heads : 0;
   return 2;
 }
 
@@ -108,12 +110,14 @@ void BuildFfn(const ModelConfig& c, bool moe, int step, LayerSpec& l) {
   l.router = Matmul{"router", h, c.num_routed_experts, false, step};
   l.router_bias_params = c.router_bias ? c.num_routed_experts : 0;
   const int64_t e = c.moe_intermediate_size;
-  l.expert = {{"gate_proj", h, e, false, step + 1},
-              {"up_proj", h, e, false, step + 1},
-              {"down_proj", e, h, false, step + 2}};
+  // gpt-oss: gate_up_proj_bias (2e) and down_proj_bias (h) per expert.
+  const bool eb = c.expert_bias;
+  l.expert = {{"gate_proj", h, e, eb, step + 1},
+              {"up_proj", h, e, eb, step + 1},
+              {"down_proj", e, h, eb, step + 2}};
   if (c.num_shared_experts > 0) {
     // DeepseekV3MoE builds one MLP of width moe_intermediate_size *
-    // n_shared_experts for all shared experts.
+    // n_shared_experts for all shared experts; Llama 4 has one.
     const int64_t s = e * c.num_shared_experts;
     l.num_shared_experts = c.num_shared_experts;
     l.shared_expert = {{"shared.gate_proj", h, s, false, step + 1},
@@ -126,7 +130,11 @@ LayerSpec BuildLayer(const ModelConfig& c, int index, bool moe) {
   LayerSpec l;
   l.index = index;
   const int ffn_step = c.is_mla() ? BuildMlaAttention(c, l) : BuildGqaAttention(c, l);
-  l.layer_norm_params = 2 * c.hidden_size;
+  l.layer_norm_params = c.norms_per_layer * c.hidden_size;
+  if (index < static_cast<int>(c.attention_span.size())) {
+    l.attention_span = c.attention_span[index];
+    if (l.attention_span != AttentionSpan::kFull) l.attention_window = c.attention_window;
+  }
   BuildFfn(c, moe, ffn_step, l);
   return l;
 }
@@ -163,7 +171,9 @@ int LayerSpec::num_steps() const {
   return s + 1;
 }
 
-int64_t LayerSpec::AttentionParams() const { return SumParams(attention) + attention_norm_params; }
+int64_t LayerSpec::AttentionParams() const {
+  return SumParams(attention) + attention_norm_params + attention_sink_params;
+}
 int64_t LayerSpec::DenseMlpParams() const { return SumParams(dense_mlp); }
 int64_t LayerSpec::RouterParams() const {
   return router ? router->params() + router_bias_params : 0;
@@ -193,6 +203,41 @@ int64_t LayerSpec::KvElementsPerToken() const {
   return 2 * num_kv_heads * head_dim;
 }
 
+int64_t LayerSpec::CachedPositions(int64_t length) const {
+  if (attention_span == AttentionSpan::kFull) return length;
+  return std::min(length, attention_window);
+}
+
+int64_t LayerSpec::AttendedPositions(int64_t context) const {
+  switch (attention_span) {
+    case AttentionSpan::kFull:
+      return context;
+    case AttentionSpan::kSliding:
+      return std::min(context, attention_window);
+    case AttentionSpan::kChunked:
+      return context <= 0 ? 0 : (context - 1) % attention_window + 1;
+  }
+  return context;
+}
+
+int64_t LayerSpec::PrefillPairs(int64_t length) const {
+  const int64_t w = attention_window;
+  switch (attention_span) {
+    case AttentionSpan::kFull:
+      break;
+    case AttentionSpan::kSliding:
+      // 1 + 2 + ... + w, then w for every later position.
+      if (length > w) return w * (w + 1) / 2 + (length - w) * w;
+      break;
+    case AttentionSpan::kChunked: {
+      // Each whole chunk is a causal triangle of w, then the partial one.
+      const int64_t r = length % w;
+      return (length / w) * (w * (w + 1) / 2) + r * (r + 1) / 2;
+    }
+  }
+  return length * (length + 1) / 2;
+}
+
 int64_t LayerSpec::AttentionFlopsPerPosition(bool decode) const {
   if (attention_kind == AttentionKind::kGqa) {
     return 2 * num_heads * head_dim + 2 * num_heads * v_head_dim;
@@ -204,7 +249,7 @@ int64_t LayerSpec::AttentionFlopsPerPosition(bool decode) const {
 }
 
 int64_t LayerSpec::DecodeFlops(int64_t context) const {
-  return 2 * ActiveMatmulWeights() + context * AttentionFlopsPerPosition(true);
+  return 2 * ActiveMatmulWeights() + AttendedPositions(context) * AttentionFlopsPerPosition(true);
 }
 
 bool ModelSpec::is_moe() const {
@@ -231,6 +276,19 @@ int64_t ModelSpec::ActiveParamsPerToken() const {
   return t;
 }
 
+int64_t ModelSpec::ActiveParamsWithEmbeddingTable() const {
+  if (tied_embeddings) return ActiveParamsPerToken();
+  return ActiveParamsPerToken() - hidden_size + embedding_params;
+}
+
+int64_t ModelSpec::ActiveParamsNonEmbedding() const {
+  return ActiveParamsPerToken() - LmHead().weights() - (tied_embeddings ? 0 : hidden_size);
+}
+
+int64_t ModelSpec::TotalParamsNonEmbedding() const {
+  return TotalParams() - embedding_params - lm_head_params;
+}
+
 int64_t ModelSpec::MtpParams() const {
   int64_t t = 0;
   for (const MtpSpec& m : mtp) t += m.Params();
@@ -243,6 +301,27 @@ int64_t ModelSpec::KvBytesPerToken(KvDtype dtype) const {
   return t;
 }
 
+int64_t ModelSpec::KvBytes(int64_t length, KvDtype dtype) const {
+  int64_t t = 0;
+  for (const LayerSpec& l : layers) t += l.KvBytes(length, dtype);
+  return t;
+}
+
+bool ModelSpec::has_windowed_layers() const {
+  return std::any_of(layers.begin(), layers.end(),
+                     [](const LayerSpec& l) { return l.attention_span != AttentionSpan::kFull; });
+}
+
+int64_t ModelSpec::NativeWeightBytes() const {
+  // Only mxfp4 is accepted by the parser (gpt-oss); its layout is the `fp4`
+  // weight format (e2m1 + an E8M0 scale per 32 = 4.25 bits). Expert biases
+  // stay bf16, as in the checkpoint.
+  auto fp4 = FindWeightFormat("fp4");
+  int64_t expert_weights = 0;
+  for (const LayerSpec& l : layers) expert_weights += l.num_routed_experts * SumWeights(l.expert);
+  return fp4->BytesFor(expert_weights) + 2 * (TotalParams() - expert_weights);
+}
+
 int64_t ModelSpec::DecodeFlops(int64_t context) const {
   int64_t f = 2 * LmHead().weights();
   for (const LayerSpec& l : layers) f += l.DecodeFlops(context);
@@ -250,10 +329,10 @@ int64_t ModelSpec::DecodeFlops(int64_t context) const {
 }
 
 int64_t ModelSpec::PrefillFlops(int64_t length) const {
-  const int64_t pairs = length * (length + 1) / 2;
   int64_t f = 2 * LmHead().weights();
   for (const LayerSpec& l : layers) {
-    f += length * 2 * l.ActiveMatmulWeights() + pairs * l.AttentionFlopsPerPosition(false);
+    f += length * 2 * l.ActiveMatmulWeights() +
+         l.PrefillPairs(length) * l.AttentionFlopsPerPosition(false);
   }
   return f;
 }
@@ -267,6 +346,8 @@ absl::StatusOr<ModelSpec> BuildModelSpec(const ModelConfig& c) {
   m.vocab_size = c.vocab_size;
   m.max_position_embeddings = c.max_position_embeddings;
   m.tied_embeddings = c.tie_word_embeddings;
+  m.multimodal_wrapper = c.multimodal_wrapper;
+  m.native_expert_format = c.native_expert_format;
   m.embedding_params = c.vocab_size * c.hidden_size;
   m.lm_head_params = c.tie_word_embeddings ? 0 : c.vocab_size * c.hidden_size;
   m.final_norm_params = c.hidden_size;

@@ -78,10 +78,16 @@ struct LayerSpec {
   int64_t kv_lora_rank = 0;
   int64_t qk_rope_head_dim = 0;
 
+  // Which positions the attention reads: every earlier one, or at most
+  // `attention_window` (sliding window, or Llama 4's chunk).
+  AttentionSpan attention_span = AttentionSpan::kFull;
+  int64_t attention_window = 0;  // 0 for kFull
+
   std::vector<Matmul> attention;      // projections (MLA: kv_b split in 2)
   int attention_core_after = 0;       // step after which the core runs
   int64_t attention_norm_params = 0;  // q/k norms, q_a/kv_a layernorms
-  int64_t layer_norm_params = 0;      // input + post-attention RMSNorms
+  int64_t attention_sink_params = 0;  // one sink logit per head (gpt-oss)
+  int64_t layer_norm_params = 0;      // input + post-attention (+ Gemma's pre/post-FFN) norms
 
   std::vector<Matmul> dense_mlp;  // gate, up, down; empty for MoE layers
 
@@ -95,7 +101,7 @@ struct LayerSpec {
 
   int num_steps() const;  // matmul steps on the critical path
 
-  int64_t AttentionParams() const;  // projections + attention norms
+  int64_t AttentionParams() const;  // projections + attention norms + sinks
   int64_t DenseMlpParams() const;
   int64_t RouterParams() const;  // gate + bias
   int64_t ExpertParams() const;  // one routed expert
@@ -105,18 +111,32 @@ struct LayerSpec {
   int64_t ActiveParams() const;
   int64_t ActiveMatmulWeights() const;  // weights multiplied per token
 
-  // Cached values per token in this layer (MLA: latent + rope key).
+  // Cached values per position in this layer (MLA: latent + rope key).
   int64_t KvElementsPerToken() const;
   int64_t KvBytesPerToken(KvDtype dtype) const {
     return KvElementsPerToken() * KvDtypeBytes(dtype);
   }
+  // Positions the KV cache must hold for a sequence of `length` tokens:
+  // `length`, or at most the window (a chunked layer's current chunk is at
+  // most one window; a reservation for the whole sequence needs that much).
+  int64_t CachedPositions(int64_t length) const;
+  int64_t KvBytes(int64_t length, KvDtype dtype) const {
+    return CachedPositions(length) * KvBytesPerToken(dtype);
+  }
+  // Positions the token at 1-based position `context` attends to: all of
+  // them, the last `window` (sliding), or those of its own chunk.
+  int64_t AttendedPositions(int64_t context) const;
+  // Sum of AttendedPositions(i) for i = 1..length: the (query, key) pairs of
+  // causal prefill of `length` tokens.
+  int64_t PrefillPairs(int64_t length) const;
   // Attention-core FLOPs for one query against one cached position.
   // decode: MLA in absorbed form (scores in the latent space); prefill: MLA
   // in the naive form (keys/values expanded per head). GQA is the same both.
   int64_t AttentionFlopsPerPosition(bool decode) const;
   // Multiply-accumulates of the attention core per cached position (decode).
   int64_t AttentionMacsPerPosition() const { return AttentionFlopsPerPosition(true) / 2; }
-  // One decode token attending to `context` positions (its own included).
+  // One decode token at position `context` (its own included), attending
+  // to AttendedPositions(context) of them.
   int64_t DecodeFlops(int64_t context) const;
 };
 
@@ -134,6 +154,12 @@ struct ModelSpec {
   int64_t vocab_size = 0;
   int64_t max_position_embeddings = 0;
   bool tied_embeddings = false;
+  // Non-empty for multimodal checkpoints: the wrapper class whose text model
+  // this is (the vision tower is not counted).
+  std::string multimodal_wrapper;
+  // The checkpoint's native format of routed-expert weights ("mxfp4" for
+  // gpt-oss; the rest of the checkpoint is bf16). Empty: all bf16.
+  std::string native_expert_format;
 
   int64_t embedding_params = 0;   // vocab x hidden
   int64_t lm_head_params = 0;     // vocab x hidden, 0 when tied
@@ -147,9 +173,31 @@ struct ModelSpec {
   Matmul LmHead() const;
 
   int64_t TotalParams() const;
+  // Active parameters per token in etchsim's convention ("reads", see the
+  // file comment): DeepSeek's "37B activated" (36.6B) and OpenAI's 5.13B
+  // for gpt-oss-120b are stated in it.
   int64_t ActiveParamsPerToken() const;
+  // The same, counting the whole embedding table as active (Mistral's
+  // "12.9B active" for Mixtral, Qwen's "22B activated", Meta's "17B active"
+  // for Llama 4). Equal to ActiveParamsPerToken() when tied.
+  int64_t ActiveParamsWithEmbeddingTable() const;
+  // Without any embedding or LM-head matrix (Kaplan's N; Qwen's
+  // "non-embedding" column counts total parameters this way).
+  int64_t ActiveParamsNonEmbedding() const;
+  int64_t TotalParamsNonEmbedding() const;
   int64_t MtpParams() const;
+  // KV bytes per token summed over every layer: the marginal cost of one
+  // more cached position while the sequence is shorter than every window.
   int64_t KvBytesPerToken(KvDtype dtype) const;
+  // KV bytes a sequence of `length` tokens holds, windowed layers capped at
+  // their window. Equals length x KvBytesPerToken when no layer is windowed.
+  int64_t KvBytes(int64_t length, KvDtype dtype) const;
+  // True when some layer keeps at most a window of positions.
+  bool has_windowed_layers() const;
+  // Bytes of the checkpoint in its native formats (routed experts in
+  // native_expert_format, everything else bf16). REQUIRES:
+  // !native_expert_format.empty().
+  int64_t NativeWeightBytes() const;
   // FLOPs to decode one token at context `context` (positions attended,
   // including the new one): every active matmul incl. the LM head, plus the
   // attention core over `context` positions in every layer.

@@ -114,6 +114,37 @@ big = re.sub(r'"num_key_value_heads":\s*\d+', '"num_key_value_heads": 4096', big
 big = big.replace('"architectures"', '"head_dim": 4096,\n  "architectures"', 1)
 row("config KV bytes per token", ["models", "show", write("kv.json", big)],
     "KV-cache bytes per token")
+# Layer-pattern families (issue 16): windows, layer lists, text_config, MXFP4.
+def json_put(base, key, raw):
+    """A bundled config with `key` (in text_config when the config has one,
+    unless `key` is top-level there) set to the JSON text `raw`."""
+    import json
+    cfg = json.loads(read(f"model/configs/{base}.json"))
+    where = cfg["text_config"] if "text_config" in cfg and key != "text_config" else cfg
+    where[key] = json.loads(raw)
+    return json.dumps(cfg, indent=2)
+
+
+for base, key, raw, expect in [
+    ("gpt-oss-120b", "sliding_window", "0", '"sliding_window" must be > 0, got 0'),
+    ("gpt-oss-120b", "sliding_window", "1e30", '"sliding_window" must be > 0 and <= 134217728'),
+    ("gpt-oss-120b", "layer_types", '["full_attention"]',
+     '"layer_types" must have one entry per layer ("num_hidden_layers" = 36), got 1'),
+    ("gpt-oss-120b", "layer_types", "7", '"layer_types" must be an array of strings, got a number'),
+    ("gpt-oss-120b", "quantization_config", '{"quant_method": "awq"}',
+     '"quantization_config.quant_method" must be "mxfp4"'),
+    ("gpt-oss-120b", "num_local_experts", "0", '"num_local_experts" must be > 0, got 0'),
+    ("gemma-3-27b", "text_config", '"x"', '"text_config" must be an object, got a string'),
+    ("llama-4-maverick", "attention_chunk_size", "-8",
+     '"text_config.attention_chunk_size" must be > 0, got -8'),
+    ("llama-4-maverick", "interleave_moe_layer_step", "0",
+     '"text_config.interleave_moe_layer_step" must be > 0, got 0'),
+    ("llama-4-maverick", "intermediate_size_mlp", "99999999",
+     '"text_config.intermediate_size_mlp" must be > 0 and <= 1048576'),
+    ("qwen3-32b", "max_position_embeddings", "1e40", '"max_position_embeddings" must be > 0 and <='),
+]:
+    p = write(f"cfg_{len(ROWS)}.json", json_put(base, key, raw))
+    row(f"config {base} {key}={raw}", ["models", "show", p], expect)
 row("config not JSON", ["models", "show", write("junk.json", "{\"a\": ")], "invalid JSON at line 1")
 row("config top-level array", ["models", "show", write("arr.json", "[1,2]")],
     "expected a JSON object at the top level, got an array")

@@ -110,7 +110,10 @@ INSTANTIATE_TEST_SUITE_P(
                               ": unsupported architecture \"BertModel\" in \"architectures\" "
                               "(supported: LlamaForCausalLM, MistralForCausalLM, "
                               "MixtralForCausalLM, Qwen2ForCausalLM, Qwen3MoeForCausalLM, "
-                              "DeepseekV3ForCausalLM)"}),
+                              "DeepseekV3ForCausalLM, Qwen3ForCausalLM, DeepseekV2ForCausalLM, "
+                              "Phi3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, "
+                              "Gemma3ForConditionalGeneration, GptOssForCausalLM, "
+                              "Llama4ForCausalLM, Llama4ForConditionalGeneration)"}),
     [](const auto& info) { return info.param.name; });
 
 TEST(CliTest, UnknownModelNameIsExitTwo) {
