@@ -168,7 +168,7 @@ TEST(ModelFamiliesTest, Gemma3_27B_TextModelOfMultimodalCheckpoint) {
   EXPECT_EQ(m.layers[4].attention_window, 1024);
   const int64_t per_layer = 2 * 16 * 128 * 2;  // 8,192 bytes per position
   EXPECT_EQ(m.KvBytesPerToken(KvDtype::kBf16), 62 * per_layer);
-  // At 32,768 tokens the 52 sliding layers keep 1,024 positions: 5.1x less
+  // At 32,768 tokens the 52 sliding layers keep 1,024 positions: 5.33x less
   // than if every layer kept all of them.
   EXPECT_EQ(m.KvBytes(32768, KvDtype::kBf16), (10 * 32768 + 52 * 1024) * per_layer);
   // Decode at 32,768: full layers attend 32,768, sliding 1,024.
