@@ -31,7 +31,8 @@ absl::Status ReadLayerTypes(const ConfigReader& r, ModelConfig& c, bool* given) 
       c.attention_span[i] = AttentionSpan::kChunked;
     } else {
       return r.Error("layer_types",
-                     absl::StrCat("entry ", i, " must be \"full_attention\", \"sliding_attention\""
+                     absl::StrCat("entry ", i,
+                                  " must be \"full_attention\", \"sliding_attention\""
                                   " or \"chunked_attention\", got \"",
                                   types[i], "\""));
     }
@@ -129,9 +130,9 @@ absl::Status ParseGptOss(const ConfigReader& top, const ConfigReader& r, ModelCo
     const ConfigReader qr = top.Nested(*q, "quantization_config");
     ASSIGN_OR_RETURN(std::string method, qr.String("quant_method", ""));
     if (method != "mxfp4") {
-      return qr.Error("quant_method",
-                      absl::StrCat("must be \"mxfp4\" (the one layout gpt-oss ships), got \"",
-                                   method, "\""));
+      return qr.Error(
+          "quant_method",
+          absl::StrCat("must be \"mxfp4\" (the one layout gpt-oss ships), got \"", method, "\""));
     }
     c.native_expert_format = "mxfp4";
   }
@@ -150,8 +151,8 @@ absl::Status ParseLlama4(const ConfigReader& r, ModelConfig& c) {
   if (r.Has("moe_layers")) {
     for (int64_t i : moe_layers) {
       if (i >= c.num_hidden_layers) {
-        return r.Error("moe_layers", absl::StrCat("must hold layer indices < ",
-                                                  c.num_hidden_layers, ", got ", i));
+        return r.Error("moe_layers", absl::StrCat("must hold layer indices < ", c.num_hidden_layers,
+                                                  ", got ", i));
       }
       c.moe_layer[i] = true;
     }

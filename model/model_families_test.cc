@@ -36,7 +36,7 @@ TEST(ModelFamiliesTest, Qwen3_32B_DenseWithQkNorms) {
   const int64_t layer = attn + 3 * h * 25600 + 2 * h;
   EXPECT_EQ(layer, 487598336);
   const int64_t total = 64 * layer + 2 * V * h + h;
-  EXPECT_EQ(total, 32762123264);  // model card: "32.8B"
+  EXPECT_EQ(total, 32762123264);       // model card: "32.8B"
   EXPECT_EQ(64 * layer, 31206293504);  // model card: "Non-Embedding: 31.2B"
   const ModelSpec m = Load("qwen3-32b");
   EXPECT_EQ(m.architecture, "Qwen3ForCausalLM");
@@ -133,7 +133,7 @@ TEST(ModelFamiliesTest, Gemma2_9B_AlternatingWindowsTiedFourNorms) {
   const int64_t layer = GqaWeights(h, 16, 8, 256) + 3 * h * 14336 + 4 * h;
   EXPECT_EQ(layer, 198195200);
   const int64_t total = 42 * layer + 256000 * h + h;  // one (tied) table
-  EXPECT_EQ(total, 9241705984);  // Google: "9.24B" (HF safetensors count)
+  EXPECT_EQ(total, 9241705984);                       // Google: "9.24B" (HF safetensors count)
   EXPECT_TRUE(m.tied_embeddings);
   EXPECT_EQ(m.TotalParams(), total);
   EXPECT_EQ(m.layers[0].attention_span, AttentionSpan::kSliding);
