@@ -201,8 +201,9 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(const Options&
   std::unique_ptr<LocalCluster> lc(new LocalCluster());
   const std::string metrics = o.metrics ? "127.0.0.1:0" : "";
   for (int k = 0; k < o.chips; ++k) {
-    std::vector<std::string> args = {"chip", "serve", "--listen=127.0.0.1:0",
-                                     absl::StrCat("--metrics-listen=", metrics)};
+    std::vector<std::string> args = o.chip_command;
+    args.push_back("--listen=127.0.0.1:0");
+    args.push_back(absl::StrCat("--metrics-listen=", metrics));
     for (std::string& f : o.tls.AsFlags()) args.push_back(std::move(f));
     auto c = lc->Spawn(absl::StrCat("chip ", k), std::move(args), o.start_timeout_s, !o.verbose);
     if (!c.ok()) return c.status();  // the destructor stops the others

@@ -64,6 +64,8 @@ class LocalCluster {
     // false silences both.
     bool verbose = true;
     TlsFiles tls;  // passed on to every child
+    // The subcommand each chip process runs (it must print AnnounceLine).
+    std::vector<std::string> chip_command = {"chip", "serve"};
   };
   struct Child {
     std::string role;  // "chip 3", "coordinator"

@@ -11,6 +11,7 @@ Cli MakeEtchsimCli() {
   RegisterSweepCommands(cli);
   RegisterCostCommands(cli);
   RegisterPlanCommands(cli);
+  RegisterVerifyCommands(cli);
   return cli;
 }
 

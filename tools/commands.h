@@ -15,6 +15,7 @@ void RegisterServeCommands(Cli& cli);
 void RegisterSweepCommands(Cli& cli);
 void RegisterCostCommands(Cli& cli);
 void RegisterPlanCommands(Cli& cli);
+void RegisterVerifyCommands(Cli& cli);
 
 // --tls-cert/--tls-key/--tls-ca, and the credentials they give.
 rpc::TlsFiles TlsFilesFromFlags();
