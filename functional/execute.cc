@@ -60,8 +60,8 @@ absl::Status ValidateDecodeOptions(const Arch& arch, const DecodeOptions& o) {
   const int64_t max_pos = arch.config.max_position_embeddings;
   if (o.forced.empty()) {
     RETURN_IF_ERROR(base::CheckIntRange("verify", "--prompt-tokens", o.prompt_tokens, 1, max_pos));
-    RETURN_IF_ERROR(base::CheckIntRange("verify", "--new-tokens", o.new_tokens, 0,
-                                        max_pos - o.prompt_tokens));
+    RETURN_IF_ERROR(
+        base::CheckIntRange("verify", "--new-tokens", o.new_tokens, 0, max_pos - o.prompt_tokens));
   } else if (static_cast<int64_t>(o.forced.size()) > max_pos) {
     return absl::InvalidArgumentError("verify: forced sequence longer than the context");
   }

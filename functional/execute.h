@@ -63,7 +63,7 @@ struct DecodeOptions {
 absl::Status ValidateDecodeOptions(const Arch& arch, const DecodeOptions& o);
 
 struct DecodeResult {
-  std::vector<int> tokens;  // prompt then greedy continuation
+  std::vector<int> tokens;                   // prompt then greedy continuation
   std::vector<std::vector<int32_t>> logits;  // per step, Q16
   std::vector<v1::FunctionalTrace> trace;    // every chip's records, in order
 };

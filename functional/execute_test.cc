@@ -2,8 +2,8 @@
 
 #include "functional/formats.h"
 #include "functional/verify.h"
-#include "model/model_spec.h"
 #include "gtest/gtest.h"
+#include "model/model_spec.h"
 
 namespace etchsim::functional {
 namespace {

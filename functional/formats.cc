@@ -35,7 +35,8 @@ void Fp8(const std::vector<float>& w, int64_t rows, int64_t cols, std::vector<do
     for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
       const int64_t r1 = std::min(rows, r0 + kTile), c1 = std::min(cols, c0 + kTile);
       double amax = 0;
-      for (int64_t r = r0; r < r1; ++r) amax = std::max(amax, AbsMax(w, r * cols + c0, r * cols + c1));
+      for (int64_t r = r0; r < r1; ++r)
+        amax = std::max(amax, AbsMax(w, r * cols + c0, r * cols + c1));
       const double scale = static_cast<float>(amax / 448.0);  // fp32 scale
       for (int64_t r = r0; r < r1; ++r) {
         for (int64_t c = c0; c < c1; ++c) {
@@ -66,8 +67,8 @@ void Int4(const std::vector<float>& w, int64_t rows, int64_t cols, std::vector<d
 
 // e2m1 elements under a per-block scale chosen by `scale_of(amax)`.
 template <typename S>
-void E2m1Blocks(const std::vector<float>& w, int64_t rows, int64_t cols, int64_t block,
-                S scale_of, std::vector<double>& out) {
+void E2m1Blocks(const std::vector<float>& w, int64_t rows, int64_t cols, int64_t block, S scale_of,
+                std::vector<double>& out) {
   ForBlocks(rows, cols, block, [&](int64_t b, int64_t e) {
     const double amax = AbsMax(w, b, e);
     const double scale = amax == 0 ? 0 : scale_of(amax);
@@ -112,9 +113,8 @@ absl::Status CheckQuantFormat(absl::string_view name) {
   for (const std::string& f : QuantFormats()) {
     if (f == name) return absl::OkStatus();
   }
-  return absl::InvalidArgumentError(absl::StrCat("unknown weight format \"", name,
-                                                 "\" (known: ", absl::StrJoin(QuantFormats(), ", "),
-                                                 ")"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown weight format \"", name, "\" (known: ", absl::StrJoin(QuantFormats(), ", "), ")"));
 }
 
 double RoundToFloat(double v, int mantissa_bits, int min_exp, double max_value) {
@@ -141,7 +141,8 @@ Matrix Quantize(absl::string_view format, const std::vector<float>& w, int64_t r
         w, rows, cols, 32, [](double amax) { return std::exp2(std::floor(std::log2(amax)) - 2); },
         deq);
   } else if (format == "nvfp4") {
-    E2m1Blocks(w, rows, cols, 16, [](double amax) { return RoundE4m3(amax / 6.0); }, deq);
+    E2m1Blocks(
+        w, rows, cols, 16, [](double amax) { return RoundE4m3(amax / 6.0); }, deq);
   } else {
     Hc1(w, rows, cols, deq);
   }

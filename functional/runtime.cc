@@ -77,8 +77,8 @@ absl::StatusOr<std::unique_ptr<ChipRuntime>> ChipRuntime::Create(
     }
     const Tensor& t = it->second;
     if (t.shape != s.shape) {
-      return absl::InvalidArgumentError(absl::StrCat("weights: tensor \"", s.name,
-                                                     "\" has the wrong shape for the config"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("weights: tensor \"", s.name, "\" has the wrong shape for the config"));
     }
     if (t.dtype != "BF16" && t.dtype != "F16" && t.dtype != "F32") {
       return absl::InvalidArgumentError(absl::StrCat("weights: tensor \"", s.name, "\" is ",
@@ -86,9 +86,10 @@ absl::StatusOr<std::unique_ptr<ChipRuntime>> ChipRuntime::Create(
     }
     const std::vector<float> v = t.ToFloat();
     for (float x : v) {
-      if (!std::isfinite(x) || std::fabs(x) > 64.0f) {
+      if (!std::isfinite(x) || std::fabs(x) > kMaxWeightMagnitude) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "weights: tensor \"", s.name, "\" holds ", x, "; values must be finite and in [-64, 64]"));
+            "weights: tensor \"", s.name, "\" holds ", x, "; values must be finite and in [-",
+            kMaxWeightMagnitude, ", ", kMaxWeightMagnitude, "]"));
       }
     }
     if (s.shape.size() == 2) {
@@ -107,8 +108,8 @@ absl::Status ChipRuntime::CheckCarry(const v1::FunctionalCarry& c) const {
     return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
   };
   if (c.position() < 0 || c.position() >= m.max_position_embeddings) {
-    return bad(absl::StrCat("position ", c.position(), " outside [0, ",
-                            m.max_position_embeddings, ")"));
+    return bad(
+        absl::StrCat("position ", c.position(), " outside [0, ", m.max_position_embeddings, ")"));
   }
   if (c.token() < 0 || c.token() >= m.vocab_size) {
     return bad(absl::StrCat("token ", c.token(), " outside [0, ", m.vocab_size, ")"));
@@ -127,7 +128,8 @@ absl::Status ChipRuntime::CheckCarry(const v1::FunctionalCarry& c) const {
       return bad("pending MoE layer with inconsistent sizes");
     }
     for (int e : c.expert_ids()) {
-      if (e < 0 || e >= m.num_routed_experts) return bad(absl::StrCat("expert id ", e, " out of range"));
+      if (e < 0 || e >= m.num_routed_experts)
+        return bad(absl::StrCat("expert id ", e, " out of range"));
     }
   }
   if (c.trace_size() > kMaxTraceEntries || !c.logits().empty()) {
@@ -167,7 +169,8 @@ Act ChipRuntime::GqaAttention(int l, int pos, const Act& x, KvCache& kv) {
     }
     ApplyRope(k, h * hd, hd, pos, arch_.rope_theta);
   }
-  const bool stale = fault_.kind() == v1::FunctionalFault::STALE_KV && fault_.layer() == l && pos > 0;
+  const bool stale =
+      fault_.kind() == v1::FunctionalFault::STALE_KV && fault_.layer() == l && pos > 0;
   kv.k.push_back(stale ? kv.k.back() : k);
   kv.v.push_back(stale ? kv.v.back() : v);
   Act out(static_cast<size_t>(nh * hd));
@@ -190,18 +193,18 @@ Act ChipRuntime::MlaAttention(int l, int pos, const Act& x, KvCache& kv) {
   const std::string p = Prefix(l) + "self_attn.";
   const int64_t nh = m.num_attention_heads, nope = m.qk_nope_head_dim, rope = m.qk_rope_head_dim;
   const int64_t vd = m.v_head_dim, qd = nope + rope, r = m.kv_lora_rank;
-  Act q = m.q_lora_rank > 0
-              ? MatVec(M(p + "q_b_proj.weight"),
-                       RmsNorm(MatVec(M(p + "q_a_proj.weight"), x), V(p + "q_a_layernorm.weight"),
-                               arch_.rms_norm_eps))
-              : MatVec(M(p + "q_proj.weight"), x);
+  Act q = m.q_lora_rank > 0 ? MatVec(M(p + "q_b_proj.weight"),
+                                     RmsNorm(MatVec(M(p + "q_a_proj.weight"), x),
+                                             V(p + "q_a_layernorm.weight"), arch_.rms_norm_eps))
+                            : MatVec(M(p + "q_proj.weight"), x);
   for (int64_t h = 0; h < nh; ++h) ApplyRope(q, h * qd + nope, rope, pos, arch_.rope_theta);
   const Act kva = MatVec(M(p + "kv_a_proj_with_mqa.weight"), x);
   const Act latent = RmsNorm(Slice(kva, 0, r), V(p + "kv_a_layernorm.weight"), arch_.rms_norm_eps);
   Act k_rope = Slice(kva, r, rope);
   ApplyRope(k_rope, 0, rope, pos, arch_.rope_theta);
   // The cache holds the latent and the rope key, as the accounting counts.
-  const bool stale = fault_.kind() == v1::FunctionalFault::STALE_KV && fault_.layer() == l && pos > 0;
+  const bool stale =
+      fault_.kind() == v1::FunctionalFault::STALE_KV && fault_.layer() == l && pos > 0;
   kv.k.push_back(stale ? kv.k.back() : latent);
   kv.v.push_back(stale ? kv.v.back() : k_rope);
   // Naive (non-absorbed) form: expand every cached latent per head.
@@ -289,13 +292,13 @@ absl::Status ChipRuntime::RunSlice(const v1::LayerSlice& s, v1::FunctionalCarry&
                          " but its KV cache holds ", kv.k.size(), " positions"));
       }
       const Act x = RmsNorm(in, V(Prefix(l) + "input_layernorm.weight"), arch_.rms_norm_eps);
-      attn = m.is_mla() ? MlaAttention(l, c.position(), x, kv) : GqaAttention(l, c.position(), x, kv);
+      attn =
+          m.is_mla() ? MlaAttention(l, c.position(), x, kv) : GqaAttention(l, c.position(), x, kv);
     }
     Record(c, l, "attn", attn);
     const Act h = Add(in, attn);
     c.mutable_hidden()->Assign(h.begin(), h.end());
-    const Act x2 =
-        RmsNorm(h, V(Prefix(l) + "post_attention_layernorm.weight"), arch_.rms_norm_eps);
+    const Act x2 = RmsNorm(h, V(Prefix(l) + "post_attention_layernorm.weight"), arch_.rms_norm_eps);
     if (!m.moe_layer[l]) {
       const Act ffn = skip ? Act(hsize, 0) : Mlp(Prefix(l) + "mlp.", x2, false);
       Record(c, l, "ffn", ffn);
@@ -370,8 +373,8 @@ absl::Status ChipRuntime::Run(v1::FunctionalCarry& c) {
     }
     const Act x = RmsNorm(Act(c.hidden().begin(), c.hidden().end()), V("model.norm.weight"),
                           arch_.rms_norm_eps);
-    const Act logits = MatVec(
-        M(m.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight"), x);
+    const Act logits =
+        MatVec(M(m.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight"), x);
     c.mutable_logits()->Assign(logits.begin(), logits.end());
     Record(c, arch_.num_layers(), "logits", logits);
   }

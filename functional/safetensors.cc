@@ -18,17 +18,16 @@ uint16_t FloatToBf16Bits(float f) {
   uint32_t u = 0;
   std::memcpy(&u, &f, 4);
   if ((u & 0x7fffffffu) > 0x7f800000u) return 0x7fc0;  // NaN
-  const uint32_t round = 0x7fffu + ((u >> 16) & 1u);  // nearest, ties to even
+  const uint32_t round = 0x7fffu + ((u >> 16) & 1u);   // nearest, ties to even
   return static_cast<uint16_t>((u + round) >> 16);
 }
 
 float HalfToFloat(uint16_t h) {
   const int exp = (h >> 10) & 0x1f;
   const int mant = h & 0x3ff;
-  float v = exp == 0 ? std::ldexp(static_cast<float>(mant), -24)
-            : exp == 31
-                ? std::numeric_limits<float>::infinity()
-                : std::ldexp(static_cast<float>(mant | 0x400), exp - 25);
+  float v = exp == 0    ? std::ldexp(static_cast<float>(mant), -24)
+            : exp == 31 ? std::numeric_limits<float>::infinity()
+                        : std::ldexp(static_cast<float>(mant | 0x400), exp - 25);
   return (h & 0x8000) ? -v : v;
 }
 
@@ -122,7 +121,8 @@ absl::StatusOr<TensorFile> ParseSafetensors(absl::string_view bytes, absl::strin
     if (name == "__metadata__") {
       if (!v.is_object()) return Bad(source, "safetensors \"__metadata__\" is not an object");
       for (const auto& [k, s] : v.items()) {
-        if (!s.is_string()) return Bad(source, absl::StrCat("__metadata__ \"", k, "\" not a string"));
+        if (!s.is_string())
+          return Bad(source, absl::StrCat("__metadata__ \"", k, "\" not a string"));
         out.metadata[k] = s.get<std::string>();
       }
       continue;
@@ -131,7 +131,8 @@ absl::StatusOr<TensorFile> ParseSafetensors(absl::string_view bytes, absl::strin
     if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") ||
         !v.contains("data_offsets") || !v["dtype"].is_string() || !v["shape"].is_array() ||
         !v["data_offsets"].is_array() || v["data_offsets"].size() != 2) {
-      return Bad(source, absl::StrCat(where, " needs \"dtype\", \"shape\" and two \"data_offsets\""));
+      return Bad(source,
+                 absl::StrCat(where, " needs \"dtype\", \"shape\" and two \"data_offsets\""));
     }
     Tensor t;
     t.dtype = v["dtype"].get<std::string>();

@@ -123,8 +123,7 @@ void LayerTensors(const Arch& a, int l, bool core, int64_t eb, int64_t ee,
   }
   if (c.moe_layer[l]) {
     for (int64_t e = eb; e < ee; ++e) {
-      AddMlp(out, L(l, absl::StrCat(moe, "experts.", e, ".")), h, c.moe_intermediate_size,
-             mixtral);
+      AddMlp(out, L(l, absl::StrCat(moe, "experts.", e, ".")), h, c.moe_intermediate_size, mixtral);
     }
   }
 }
@@ -152,8 +151,8 @@ absl::StatusOr<std::string> TinyModelConfig(absl::string_view name) {
   for (const auto& c : kTinyConfigs) {
     if (name == c[0]) return std::string(c[1]);
   }
-  return absl::NotFoundError(absl::StrCat("unknown tiny model \"", name, "\" (known: ",
-                                          absl::StrJoin(TinyModelNames(), ", "), ")"));
+  return absl::NotFoundError(absl::StrCat(
+      "unknown tiny model \"", name, "\" (known: ", absl::StrJoin(TinyModelNames(), ", "), ")"));
 }
 
 absl::StatusOr<Arch> ParseArch(absl::string_view config_json, const std::string& source) {
@@ -168,8 +167,9 @@ absl::StatusOr<Arch> ParseArch(absl::string_view config_json, const std::string&
       base::CheckIntRange(source, "num_routed_experts", c.num_routed_experts, 0, kMaxExperts));
   if (c.num_attention_heads % c.num_key_value_heads != 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat(source, ": \"num_attention_heads\" must be a multiple of "
-                             "\"num_key_value_heads\" for functional mode"));
+        absl::StrCat(source,
+                     ": \"num_attention_heads\" must be a multiple of "
+                     "\"num_key_value_heads\" for functional mode"));
   }
   if ((c.is_mla() ? c.qk_rope_head_dim : c.head_dim) % 2 != 0) {
     return absl::InvalidArgumentError(
@@ -198,8 +198,9 @@ absl::StatusOr<Arch> ParseArch(absl::string_view config_json, const std::string&
   if (a.deepseek() && j.contains("n_group") && j["n_group"].is_number() &&
       j["n_group"].get<double>() != 1.0) {
     return absl::InvalidArgumentError(
-        absl::StrCat(source, ": \"n_group\" must be 1 for functional mode (group-limited "
-                             "routing is not implemented)"));
+        absl::StrCat(source,
+                     ": \"n_group\" must be 1 for functional mode (group-limited "
+                     "routing is not implemented)"));
   }
   int64_t params = 0;
   for (const TensorSpec& t : ModelTensors(a)) {
@@ -272,13 +273,45 @@ TensorFile GenerateWeights(const Arch& a, const std::string& config_json, uint64
   return f;
 }
 
+absl::Status ValidateWeights(const Arch& a, const TensorFile& file, absl::string_view source) {
+  const std::vector<TensorSpec> specs = ModelTensors(a);
+  auto bad = [&](const std::string& name, absl::string_view what) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": tensor \"", name, "\" ", what));
+  };
+  for (const auto& [name, t] : file.tensors) {
+    bool known = false;
+    for (const TensorSpec& s : specs) known |= s.name == name;
+    if (!known) return bad(name, "is not a tensor of this model");
+  }
+  for (const TensorSpec& s : specs) {
+    auto it = file.tensors.find(s.name);
+    if (it == file.tensors.end()) return bad(s.name, "is missing");
+    const Tensor& t = it->second;
+    if (t.shape != s.shape) {
+      return bad(s.name, absl::StrCat("has shape [", absl::StrJoin(t.shape, ", "),
+                                      "], the config needs [", absl::StrJoin(s.shape, ", "), "]"));
+    }
+    if (t.dtype != "BF16" && t.dtype != "F16" && t.dtype != "F32") {
+      return bad(s.name, absl::StrCat("is ", t.dtype, "; expected BF16, F16 or F32"));
+    }
+    for (float x : t.ToFloat()) {
+      if (!std::isfinite(x) || std::fabs(x) > kMaxWeightMagnitude) {
+        return bad(s.name, absl::StrCat("holds ", x, "; values must be finite and in [-",
+                                        kMaxWeightMagnitude, ", ", kMaxWeightMagnitude, "]"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<TensorFile> SelectShard(const Arch& a, const TensorFile& full,
                                        const v1::ChipShard& shard) {
   TensorFile out;
   for (const TensorSpec& t : ShardTensors(a, shard)) {
     auto it = full.tensors.find(t.name);
     if (it == full.tensors.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("weights: tensor \"", t.name, "\" is missing"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("weights: tensor \"", t.name, "\" is missing"));
     }
     out.tensors[t.name] = it->second;
   }

@@ -23,6 +23,9 @@
 
 namespace etchsim::functional {
 
+// Largest weight magnitude accepted (Q24 weights must fit an int32).
+inline constexpr float kMaxWeightMagnitude = 64.0f;
+
 std::vector<std::string> TinyModelNames();
 // config.json text of a tiny model; NotFound for other names.
 absl::StatusOr<std::string> TinyModelConfig(absl::string_view name);
@@ -57,6 +60,10 @@ v1::ChipShard WholeModelShard(const Arch& a);
 // The model's weights from `seed`, with the config and seed in the
 // metadata ("config", "seed").
 TensorFile GenerateWeights(const Arch& a, const std::string& config_json, uint64_t seed);
+// A full weights file against the model: every tensor present with its
+// shape and a float dtype (BF16, F16, F32), finite values in [-64, 64], and
+// no tensor the model does not have. Errors name `source` and the tensor.
+absl::Status ValidateWeights(const Arch& a, const TensorFile& file, absl::string_view source);
 // The tensors of `shard` from a full file (missing ones are an error).
 absl::StatusOr<TensorFile> SelectShard(const Arch& a, const TensorFile& full,
                                        const v1::ChipShard& shard);

@@ -77,9 +77,9 @@ absl::StatusOr<v1::FunctionalFault> ParseFault(absl::string_view text, const Arc
   if (text.empty()) return f;
   const std::vector<std::string> parts = absl::StrSplit(text, ':');
   auto bad = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--fault: ", why, ", got \"", text,
-        "\" (use drop-expert:LAYER:EXPERT, skip-layer:LAYER or stale-kv:LAYER)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--fault: ", why, ", got \"", text,
+                     "\" (use drop-expert:LAYER:EXPERT, skip-layer:LAYER or stale-kv:LAYER)"));
   };
   std::vector<int> nums;
   for (size_t i = 1; i < parts.size(); ++i) {
@@ -112,7 +112,8 @@ absl::StatusOr<v1::FunctionalFault> ParseFault(absl::string_view text, const Arc
   return f;
 }
 
-absl::StatusOr<std::vector<QuantRow>> QuantizationReport(const Arch& arch, const TensorFile& weights,
+absl::StatusOr<std::vector<QuantRow>> QuantizationReport(const Arch& arch,
+                                                         const TensorFile& weights,
                                                          const DecodeOptions& o) {
   ASSIGN_OR_RETURN(auto bf16_chain, ReferenceChain(arch, weights, "bf16"));
   ASSIGN_OR_RETURN(DecodeResult base, Decode(arch, *bf16_chain, o));

@@ -43,7 +43,8 @@ struct QuantRow {
   double top1_agreement = 0;      // fraction of steps with the same argmax
   int steps = 0;
 };
-absl::StatusOr<std::vector<QuantRow>> QuantizationReport(const Arch& arch, const TensorFile& weights,
+absl::StatusOr<std::vector<QuantRow>> QuantizationReport(const Arch& arch,
+                                                         const TensorFile& weights,
                                                          const DecodeOptions& o);
 
 }  // namespace etchsim::functional

@@ -8,8 +8,10 @@ limit with exactly one line on stderr that names the input and the field
 (the row's expected text), nothing on stdout, and no crash, sanitizer
 report or uncaught exception.
 """
+import json
 import os
 import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -367,6 +369,84 @@ for argv, expect in [
     (["simulate", "--users", "abc"], 'invalid value "abc" for --users'),
 ]:
     row(f"flag {' '.join(argv)}", argv, expect)
+
+# --- functional mode: verify flags and safetensors files -------------------
+for args, expect in [
+    (["--model", "nope"], 'unknown tiny model "nope"'),
+    (["--chips", "0"], "verify: --chips must be in [1, 256], got 0"),
+    (["--chips", "300"], "verify: --chips must be in [1, 256], got 300"),
+    (["--chips", "8", "--strategy", "pipeline"], "tiny-r1"),
+    (["--strategy", "diagonal"], 'unknown strategy "diagonal"'),
+    (["--weight-format", "fp3"], 'unknown weight format "fp3"'),
+    (["--fault", "melt:1"], "--fault: unknown fault kind"),
+    (["--fault", "drop-expert:0:1"], "--fault: that layer has no routed experts"),
+    (["--fault", "drop-expert:1:99"], "--fault: expert must be in [0, 15]"),
+    (["--fault", "skip-layer:9"], "--fault: layer must be in [0, 3]"),
+    (["--fault", "stale-kv:x"], "--fault: fields after the kind must be integers"),
+    (["--fault", "skip-layer"], "--fault: wrong number of fields"),
+    (["--prompt-tokens", "0"], "verify: --prompt-tokens must be in [1, 256], got 0"),
+    (["--new-tokens", "1000"], "verify: --new-tokens must be in [0, 248], got 1000"),
+    (["--distributed=10.0.0.1:5"], 'verify supports only "local"'),
+    (["--weights", "/nonexistent.safetensors"], "/nonexistent.safetensors: no such file"),
+    (["--weights", "/dev/null", "--model", "tiny-r1"], "give --model or --weights, not both"),
+]:
+    row(f"flag verify {' '.join(args)}", ["verify"] + args, expect)
+for argv, expect in [
+    (["verify", "generate"], "--out: give the safetensors file to write"),
+    (["verify", "generate", "--out", "/nonexistent/dir/x.safetensors"], "/nonexistent/dir"),
+    (["verify", "serve", "--listen", "127.0.0.1:99999"], "--listen: expected HOST:PORT"),
+    (["verify", "serve", "--metrics-listen", "127.0.0.1:0"], "--metrics-listen: a functional chip exports no metrics"),
+]:
+    row(f"flag {' '.join(argv)}", argv, expect)
+
+GOOD_ST = os.path.join(D, "good.safetensors")
+subprocess.run([ETCHSIM, "verify", "generate", "--model", "tiny-llama", "--out", GOOD_ST],
+               check=True, capture_output=True)
+with open(GOOD_ST, "rb") as f:
+    _st = f.read()
+_n = struct.unpack("<Q", _st[:8])[0]
+ST_HEADER, ST_DATA = json.loads(_st[8:8 + _n]), _st[8 + _n:]
+
+
+def safetensors(header, data=None, length=None):
+    text = json.dumps(header).encode()
+    return struct.pack("<Q", len(text) if length is None else length) + text + (
+        ST_DATA if data is None else data)
+
+
+def st_edit(fn):
+    h = json.loads(json.dumps(ST_HEADER))
+    fn(h)
+    return h
+
+
+def st_config(key, raw):
+    def fn(h):
+        c = json.loads(h["__metadata__"]["config"])
+        c[key] = raw
+        h["__metadata__"]["config"] = json.dumps(c)
+    return st_edit(fn)
+
+
+NORM = "model.norm.weight"
+_norm_b = ST_HEADER[NORM]["data_offsets"][0]
+for name, content, expect in [
+    ("truncated", b"\x10\x00", "shorter than its 8-byte header length"),
+    ("length lies", safetensors(ST_HEADER, length=1 << 62), "safetensors header length 4611686018427387904 exceeds"),
+    ("header not json", struct.pack("<Q", 5) + b"{oops" + ST_DATA, "safetensors header is not a JSON object"),
+    ("offsets past end", safetensors(st_edit(lambda h: h[NORM].update(data_offsets=[0, 1 << 40]))), "lie outside the data section"),
+    ("size mismatch", safetensors(st_edit(lambda h: h[NORM].update(shape=[64]))), "bytes of data for 64 BF16 elements"),
+    ("data cut short", safetensors(ST_HEADER, data=ST_DATA[:-2]), "lie outside the data section"),
+    ("unknown dtype", safetensors(st_edit(lambda h: h[NORM].update(dtype="F4"))), 'unknown dtype "F4"'),
+    ("int dtype", safetensors(st_edit(lambda h: h[NORM].update(dtype="I16"))), 'tensor "model.norm.weight" is I16; expected BF16'),
+    ("no config", safetensors(st_edit(lambda h: h["__metadata__"].pop("config"))), '__metadata__ has no "config"'),
+    ("bad config", safetensors(st_config("num_hidden_layers", -3)), 'config: "num_hidden_layers" must be > 0, got -3'),
+    ("config too big", safetensors(st_config("hidden_size", 4096)), "hidden_size must be in [1, 1024], got 4096"),
+    ("config mismatch", safetensors(st_config("intermediate_size", 128)), "has shape [256, 128], the config needs [128, 128]"),
+    ("missing tensor", safetensors(st_edit(lambda h: h.pop("lm_head.weight")), data=None), "safetensors data"),
+    ("nan weight", safetensors(ST_HEADER, data=ST_DATA[:_norm_b] + b"\xc0\x7f" + ST_DATA[_norm_b + 2:]), 'tensor "model.norm.weight" holds nan'),
+]:
+    row(f"safetensors {name}", ["verify", "--weights", write(f"bad_{name.replace(' ', '_')}.safetensors", content)], expect)
 
 
 def main():

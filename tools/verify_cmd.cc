@@ -57,7 +57,8 @@ absl::StatusOr<Loaded> LoadModelAndWeights(const Invocation& inv) {
   Loaded l;
   const std::string path = absl::GetFlag(FLAGS_weights);
   if (!path.empty()) {
-    if (inv.Given("model")) return absl::InvalidArgumentError("give --model or --weights, not both");
+    if (inv.Given("model"))
+      return absl::InvalidArgumentError("give --model or --weights, not both");
     ASSIGN_OR_RETURN(l.weights, functional::ReadSafetensors(path));
     auto it = l.weights.metadata.find("config");
     if (it == l.weights.metadata.end()) {
@@ -67,6 +68,7 @@ absl::StatusOr<Loaded> LoadModelAndWeights(const Invocation& inv) {
     l.config_json = it->second;
     l.name = path;
     ASSIGN_OR_RETURN(l.arch, functional::ParseArch(l.config_json, path + ": config"));
+    RETURN_IF_ERROR(functional::ValidateWeights(l.arch, l.weights, path));
     return l;
   }
   l.name = absl::GetFlag(FLAGS_model);
@@ -86,8 +88,8 @@ absl::Status QuantReport(const Invocation& inv, Format format, const Loaded& l) 
   ASSIGN_OR_RETURN(std::vector<functional::QuantRow> rows,
                    functional::QuantizationReport(l.arch, l.weights, DecodeOptionsFromFlags()));
   Json arr = Json::array();
-  base::TextTable t({"format", "bits/param", "rms logit error", "max logit error",
-                     "relative rms", "top-1 agreement"});
+  base::TextTable t({"format", "bits/param", "rms logit error", "max logit error", "relative rms",
+                     "top-1 agreement"});
   for (const functional::QuantRow& r : rows) {
     arr.push_back({{"format", r.format},
                    {"bits_per_param", r.bits_per_param},
@@ -103,8 +105,8 @@ absl::Status QuantReport(const Invocation& inv, Format format, const Loaded& l) 
   const std::string label =
       "evidence on a synthetic model with random weights, not a quality benchmark";
   if (format == Format::kJson) {
-    PrintJson(inv.out, Json{{"model", l.name}, {"reference", "bf16"}, {"label", label},
-                            {"formats", arr}});
+    PrintJson(inv.out,
+              Json{{"model", l.name}, {"reference", "bf16"}, {"label", label}, {"formats", arr}});
   } else {
     inv.out << l.name << ": each format against the BF16 model, teacher-forced on its greedy "
             << "sequence (" << label << ")\n"
@@ -155,9 +157,9 @@ absl::Status RunVerify(const Invocation& inv) {
 
   const std::optional<functional::Mismatch> mm =
       functional::FirstMismatch(ref.trace, got.trace, l.arch.num_layers());
-  const std::string mode =
-      distributed.empty() ? "in process, shard by shard"
-                          : absl::StrCat(plan.num_chips(), " chip processes over gRPC");
+  const std::string mode = distributed.empty()
+                               ? "in process, shard by shard"
+                               : absl::StrCat(plan.num_chips(), " chip processes over gRPC");
   ASSIGN_OR_RETURN(model::ModelSpec spec, model::BuildModelSpec(l.arch.config));
   if (format == Format::kJson) {
     Json j{{"model", l.name},
@@ -187,7 +189,8 @@ absl::Status RunVerify(const Invocation& inv) {
             << " tensors compared against the single-process reference\n"
             << "  reference tokens: " << absl::StrJoin(ref.tokens, " ") << "\n"
             << "  sharded tokens:   " << absl::StrJoin(got.tokens, " ") << "\n"
-            << "  " << (mm ? "MISMATCH" : "bit-identical logits and tokens") << "\n";
+            << "  " << (mm ? "MISMATCH: first at " + mm->what : "bit-identical logits and tokens")
+            << "\n";
   }
   inv.err << "verify: reference " << base::Fixed(ref_s, 3) << " s, "
           << (distributed.empty() ? "sharded " : "distributed (incl. process start) ")
@@ -212,6 +215,9 @@ absl::Status RunServe(const Invocation& inv) {
   rpc::BlockTerminationSignals();
   const std::string listen = absl::GetFlag(FLAGS_listen);
   RETURN_IF_ERROR(rpc::ValidateHostPort("--listen", listen, true));
+  if (!absl::GetFlag(FLAGS_metrics_listen).empty()) {
+    return absl::InvalidArgumentError("--metrics-listen: a functional chip exports no metrics");
+  }
   functional::FunctionalChipService service;
   ASSIGN_OR_RETURN(rpc::RunningServer server, rpc::StartServer(listen, {&service}));
   inv.out << rpc::AnnounceLine("functional chip", server.address, "") << std::endl;
@@ -225,23 +231,23 @@ absl::Status RunServe(const Invocation& inv) {
 
 void RegisterVerifyCommands(Cli& cli) {
   const std::string models = absl::StrJoin(functional::TinyModelNames(), ", ");
-  cli.Add({.name = "verify",
-           .summary = "Prove that a partition computes the unsharded model, bit for bit.",
-           .details = absl::StrCat(
-               "Runs a tiny model of a real family (", models,
-               ") with pseudo-random weights quantized to --weight-format three ways: "
-               "whole in one process (reference), shard by shard through the partition plan "
-               "for --chips and --strategy, and with --distributed=local one gRPC process per "
-               "chip, each holding only its shard. Logits, greedy tokens and every recorded "
-               "intermediate tensor must be identical; the first difference is reported by "
-               "step, layer, chip and tensor (exit 1). --fault injects a known error. "
-               "--quantization-report compares each weight format with BF16 instead. "
-               "Numerics: docs/functional.md."),
-           .flags = {"model", "weights", "chips", "strategy", "distributed", "weight_format",
-                     "fault", "prompt_tokens", "new_tokens", "seed", "quantization_report",
-                     "format"},
-           .flag_defaults = {{"model", "tiny-r1"}, {"chips", "4"}},
-           .run = RunVerify});
+  cli.Add(
+      {.name = "verify",
+       .summary = "Prove that a partition computes the unsharded model, bit for bit.",
+       .details = absl::StrCat(
+           "Runs a tiny model of a real family (", models,
+           ") with pseudo-random weights quantized to --weight-format three ways: "
+           "whole in one process (reference), shard by shard through the partition plan "
+           "for --chips and --strategy, and with --distributed=local one gRPC process per "
+           "chip, each holding only its shard. Logits, greedy tokens and every recorded "
+           "intermediate tensor must be identical; the first difference is reported by "
+           "step, layer, chip and tensor (exit 1). --fault injects a known error. "
+           "--quantization-report compares each weight format with BF16 instead. "
+           "Numerics: docs/functional.md."),
+       .flags = {"model", "weights", "chips", "strategy", "distributed", "weight_format", "fault",
+                 "prompt_tokens", "new_tokens", "seed", "quantization_report", "format"},
+       .flag_defaults = {{"model", "tiny-r1"}, {"chips", "4"}},
+       .run = RunVerify});
   cli.Add({.name = "verify generate",
            .summary = "Write a tiny model's weights (and config) to a safetensors file.",
            .flags = {"model", "seed", "out"},
