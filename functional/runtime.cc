@@ -61,37 +61,10 @@ absl::StatusOr<std::unique_ptr<ChipRuntime>> ChipRuntime::Create(
   RETURN_IF_ERROR(CheckQuantFormat(format));
   std::unique_ptr<ChipRuntime> rt(new ChipRuntime(arch, shard, chip, fault));
   const std::vector<TensorSpec> need = ShardTensors(arch, shard);
-  for (const auto& [name, t] : weights.tensors) {
-    bool wanted = false;
-    for (const TensorSpec& s : need) wanted |= s.name == name;
-    if (!wanted) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("weights: tensor \"", name, "\" is not part of chip ", chip, "'s shard"));
-    }
-  }
+  RETURN_IF_ERROR(
+      CheckTensorSet(need, weights, "weights", absl::StrCat("chip ", chip, "'s shard")));
   for (const TensorSpec& s : need) {
-    auto it = weights.tensors.find(s.name);
-    if (it == weights.tensors.end()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("weights: tensor \"", s.name, "\" is missing (chip ", chip, ")"));
-    }
-    const Tensor& t = it->second;
-    if (t.shape != s.shape) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("weights: tensor \"", s.name, "\" has the wrong shape for the config"));
-    }
-    if (t.dtype != "BF16" && t.dtype != "F16" && t.dtype != "F32") {
-      return absl::InvalidArgumentError(absl::StrCat("weights: tensor \"", s.name, "\" is ",
-                                                     t.dtype, "; expected BF16, F16 or F32"));
-    }
-    const std::vector<float> v = t.ToFloat();
-    for (float x : v) {
-      if (!std::isfinite(x) || std::fabs(x) > kMaxWeightMagnitude) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "weights: tensor \"", s.name, "\" holds ", x, "; values must be finite and in [-",
-            kMaxWeightMagnitude, ", ", kMaxWeightMagnitude, "]"));
-      }
-    }
+    const std::vector<float> v = weights.tensors.at(s.name).ToFloat();
     if (s.shape.size() == 2) {
       rt->matrices_[s.name] = Quantize(format, v, s.shape[0], s.shape[1]);
     } else {

@@ -273,35 +273,49 @@ TensorFile GenerateWeights(const Arch& a, const std::string& config_json, uint64
   return f;
 }
 
-absl::Status ValidateWeights(const Arch& a, const TensorFile& file, absl::string_view source) {
-  const std::vector<TensorSpec> specs = ModelTensors(a);
-  auto bad = [&](const std::string& name, absl::string_view what) {
-    return absl::InvalidArgumentError(absl::StrCat(source, ": tensor \"", name, "\" ", what));
+absl::Status CheckTensor(const TensorSpec& s, const Tensor& t, absl::string_view source) {
+  auto bad = [&](absl::string_view what) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": tensor \"", s.name, "\" ", what));
   };
-  for (const auto& [name, t] : file.tensors) {
-    bool known = false;
-    for (const TensorSpec& s : specs) known |= s.name == name;
-    if (!known) return bad(name, "is not a tensor of this model");
+  if (t.shape != s.shape) {
+    return bad(absl::StrCat("has shape [", absl::StrJoin(t.shape, ", "), "], the config needs [",
+                            absl::StrJoin(s.shape, ", "), "]"));
   }
-  for (const TensorSpec& s : specs) {
-    auto it = file.tensors.find(s.name);
-    if (it == file.tensors.end()) return bad(s.name, "is missing");
-    const Tensor& t = it->second;
-    if (t.shape != s.shape) {
-      return bad(s.name, absl::StrCat("has shape [", absl::StrJoin(t.shape, ", "),
-                                      "], the config needs [", absl::StrJoin(s.shape, ", "), "]"));
-    }
-    if (t.dtype != "BF16" && t.dtype != "F16" && t.dtype != "F32") {
-      return bad(s.name, absl::StrCat("is ", t.dtype, "; expected BF16, F16 or F32"));
-    }
-    for (float x : t.ToFloat()) {
-      if (!std::isfinite(x) || std::fabs(x) > kMaxWeightMagnitude) {
-        return bad(s.name, absl::StrCat("holds ", x, "; values must be finite and in [-",
-                                        kMaxWeightMagnitude, ", ", kMaxWeightMagnitude, "]"));
-      }
+  if (t.dtype != "BF16" && t.dtype != "F16" && t.dtype != "F32") {
+    return bad(absl::StrCat("is ", t.dtype, "; expected BF16, F16 or F32"));
+  }
+  for (float x : t.ToFloat()) {
+    if (!std::isfinite(x) || std::fabs(x) > kMaxWeightMagnitude) {
+      return bad(absl::StrCat("holds ", x, "; values must be finite and in [-", kMaxWeightMagnitude,
+                              ", ", kMaxWeightMagnitude, "]"));
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status CheckTensorSet(const std::vector<TensorSpec>& specs, const TensorFile& file,
+                            absl::string_view source, absl::string_view whose) {
+  for (const auto& [name, t] : file.tensors) {
+    bool known = false;
+    for (const TensorSpec& s : specs) known |= s.name == name;
+    if (!known) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ": tensor \"", name, "\" is not part of ", whose));
+    }
+  }
+  for (const TensorSpec& s : specs) {
+    auto it = file.tensors.find(s.name);
+    if (it == file.tensors.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ": tensor \"", s.name, "\" is missing"));
+    }
+    RETURN_IF_ERROR(CheckTensor(s, it->second, source));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateWeights(const Arch& a, const TensorFile& file, absl::string_view source) {
+  return CheckTensorSet(ModelTensors(a), file, source, "this model");
 }
 
 absl::StatusOr<TensorFile> SelectShard(const Arch& a, const TensorFile& full,

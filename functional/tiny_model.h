@@ -64,6 +64,10 @@ TensorFile GenerateWeights(const Arch& a, const std::string& config_json, uint64
 // shape and a float dtype (BF16, F16, F32), finite values in [-64, 64], and
 // no tensor the model does not have. Errors name `source` and the tensor.
 absl::Status ValidateWeights(const Arch& a, const TensorFile& file, absl::string_view source);
+// The same for any list of tensors (a shard's); `whose` completes "tensor X
+// is not part of ..." for a tensor that is not listed.
+absl::Status CheckTensorSet(const std::vector<TensorSpec>& specs, const TensorFile& file,
+                            absl::string_view source, absl::string_view whose);
 // The tensors of `shard` from a full file (missing ones are an error).
 absl::StatusOr<TensorFile> SelectShard(const Arch& a, const TensorFile& full,
                                        const v1::ChipShard& shard);

@@ -443,7 +443,8 @@ for name, content, expect in [
     ("bad config", safetensors(st_config("num_hidden_layers", -3)), 'config: "num_hidden_layers" must be > 0, got -3'),
     ("config too big", safetensors(st_config("hidden_size", 4096)), "hidden_size must be in [1, 1024], got 4096"),
     ("config mismatch", safetensors(st_config("intermediate_size", 128)), "has shape [256, 128], the config needs [128, 128]"),
-    ("missing tensor", safetensors(st_edit(lambda h: h.pop("lm_head.weight")), data=None), "safetensors data"),
+    ("dropped tensor", safetensors(st_edit(lambda h: h.pop("lm_head.weight")), data=None), "safetensors data has a hole"),
+    ("extra tensor", safetensors(st_edit(lambda h: h.update(extra={"dtype": "BF16", "shape": [1], "data_offsets": [len(ST_DATA), len(ST_DATA) + 2]})), data=ST_DATA + b"\0\0"), 'tensor "extra" is not part of this model'),
     ("nan weight", safetensors(ST_HEADER, data=ST_DATA[:_norm_b] + b"\xc0\x7f" + ST_DATA[_norm_b + 2:]), 'tensor "model.norm.weight" holds nan'),
 ]:
     row(f"safetensors {name}", ["verify", "--weights", write(f"bad_{name.replace(' ', '_')}.safetensors", content)], expect)
