@@ -86,6 +86,17 @@ TEST_F(ServiceTest, LoadedChipRunsAndRefusesBadCarries) {
   c.set_token(100000);
   EXPECT_EQ(Run(c, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   c.set_token(7);
+  c.set_pending_layer(0);  // a hostile partial sum that would overflow int64
+  for (int i = 0; i < 128; ++i) {
+    c.add_moe_input(0);
+    c.add_partial(int64_t{1} << 62);
+  }
+  const grpc::Status s = Run(c, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("partial sum"), std::string::npos) << s.error_message();
+  c.set_pending_layer(-1);
+  c.clear_moe_input();
+  c.clear_partial();
   c.set_position(5);  // the cache holds one position
   EXPECT_EQ(Run(c, &out).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }

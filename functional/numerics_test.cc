@@ -42,8 +42,8 @@ TEST(Dot, ExactUnderAnySplitAndOrder) {
 TEST(MatVec, RoundsOnceFromQ24TimesQ16) {
   Matrix m{2, 2, {1 << 24, 1 << 23, -(1 << 24), 3}};  // [[1, 0.5], [-1, tiny]]
   const Act y = MatVec(m, {65536, 65536});            // x = [1, 1]
-  EXPECT_EQ(y[0], 98304);                            // 1.5
-  EXPECT_EQ(y[1], -65536);                           // -1 + 3 * 2^-24 rounds away
+  EXPECT_EQ(y[0], 98304);                             // 1.5
+  EXPECT_EQ(y[1], -65536);                            // -1 + 3 * 2^-24 rounds away
 }
 
 TEST(ArgMax, LowestIndexOnTies) { EXPECT_EQ(ArgMax({1, 5, 5, 2}), 1); }

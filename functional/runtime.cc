@@ -100,6 +100,12 @@ absl::Status ChipRuntime::CheckCarry(const v1::FunctionalCarry& c) const {
         c.expert_ids_size() > m.num_experts_per_tok) {
       return bad("pending MoE layer with inconsistent sizes");
     }
+    for (int64_t v : c.partial()) {
+      // A partial sum is at most k + shared experts of saturated Q16 values.
+      if (v > (int64_t{1} << 40) || v < -(int64_t{1} << 40)) {
+        return bad(absl::StrCat("partial sum ", v, " outside +-2^40"));
+      }
+    }
     for (int e : c.expert_ids()) {
       if (e < 0 || e >= m.num_routed_experts)
         return bad(absl::StrCat("expert id ", e, " out of range"));
