@@ -85,4 +85,20 @@ uint64_t LogHistogram::CountAbove(uint64_t v) const {
   return n;
 }
 
+std::vector<uint64_t> LogHistogram::CumulativeCounts(const std::vector<uint64_t>& bounds) const {
+  std::vector<uint64_t> out(bounds.size(), 0);
+  size_t i = 0;  // first bound not yet passed
+  uint64_t seen = 0;
+  for (size_t b = 0; b < buckets_.size() && i < bounds.size(); ++b) {
+    if (buckets_[b] == 0) continue;
+    const uint64_t lo = BucketLow(static_cast<int>(b));
+    const uint64_t hi = BucketHigh(static_cast<int>(b));
+    const uint64_t v = std::clamp(lo + (hi - lo) / 2, min_, max_);
+    for (; i < bounds.size() && bounds[i] < v; ++i) out[i] = seen;
+    seen += buckets_[b];
+  }
+  for (; i < bounds.size(); ++i) out[i] = seen;
+  return out;
+}
+
 }  // namespace etchsim::base

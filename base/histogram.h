@@ -32,6 +32,15 @@ class LogHistogram {
   // is > v (a lower bound on the true count; exact below 2048). If more
   // than count() - ceil(q * count()) samples are counted, Quantile(q) > v.
   uint64_t CountAbove(uint64_t v) const;
+  // Exact sum of the samples, as a double; 0 when empty.
+  double Sum() const { return static_cast<double>(sum_); }
+  // For each of the ascending `bounds`, how many samples are <= it: the
+  // cumulative `le` buckets of a Prometheus histogram. A bucket of this
+  // histogram counts at a bound when the value Quantile would report for it
+  // (its midpoint, clipped to [min, max]) is <= the bound, so the counts are
+  // exact in the linear range and within the ~0.1% resolution above it.
+  // REQUIRES: `bounds` ascending.
+  std::vector<uint64_t> CumulativeCounts(const std::vector<uint64_t>& bounds) const;
 
   // Bucket index and inclusive value range, exposed for tests.
   static int BucketOf(uint64_t value);

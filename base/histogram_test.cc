@@ -93,5 +93,32 @@ TEST(LogHistogramTest, EmptyIsZero) {
   EXPECT_EQ(h.min(), 0u);
 }
 
+TEST(LogHistogramTest, CumulativeCountsAreExactInTheLinearRangeAndCloseAbove) {
+  LogHistogram h;
+  for (uint64_t v : {5, 10, 10, 2000}) h.Add(v);
+  EXPECT_EQ(h.CumulativeCounts({4, 5, 9, 10, 1999, 2000, 3000}),
+            (std::vector<uint64_t>{0, 1, 1, 3, 3, 4, 4}));
+  EXPECT_DOUBLE_EQ(h.Sum(), 2025.0);
+  // Above the linear range a bound splits samples within ~0.1% of it.
+  LogHistogram big;
+  Rng rng(7, 1);
+  std::vector<uint64_t> samples;
+  for (int i = 0; i < 10000; ++i) {
+    samples.push_back(1'000'000 + static_cast<uint64_t>(rng.Uniform01() * 9'000'000));
+    big.Add(samples.back());
+  }
+  const std::vector<uint64_t> bounds = {2'000'000, 5'000'000, 9'000'000};
+  const std::vector<uint64_t> got = big.CumulativeCounts(bounds);
+  for (size_t i = 0; i < bounds.size(); ++i) {
+    const auto lo = std::count_if(samples.begin(), samples.end(),
+                                  [&](uint64_t v) { return v <= bounds[i] * 0.999; });
+    const auto hi = std::count_if(samples.begin(), samples.end(),
+                                  [&](uint64_t v) { return v <= bounds[i] * 1.001; });
+    EXPECT_GE(static_cast<int64_t>(got[i]), lo) << bounds[i];
+    EXPECT_LE(static_cast<int64_t>(got[i]), hi) << bounds[i];
+  }
+  EXPECT_EQ(LogHistogram().CumulativeCounts({1, 2}), (std::vector<uint64_t>{0, 0}));
+}
+
 }  // namespace
 }  // namespace etchsim::base

@@ -63,6 +63,9 @@ class HostLp : public NodeLp {
   int64_t live_completed() const { return r_.completed; }
   int64_t live_output_tokens() const { return emitted_total_; }
   int64_t live_in_flight() const { return admitted_now_; }
+  // The measured figures so far (latency histograms, rejections, SLO
+  // count), for live metrics; Finalize completes them.
+  const HostResult& live_result() const { return r_; }
 
  protected:
   SimTime MinReaction() const override { return config_.host_overhead; }

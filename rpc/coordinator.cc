@@ -171,19 +171,36 @@ void DistributedRun::OpenStreams() {
 absl::Status DistributedRun::PublishRunInfo() {
   if (!opt_.metrics) return absl::OkStatus();
   opt_.metrics->StartRun(-1);
-  // Static cost rate for the $/M-tokens recording rule: the report's cost
-  // inputs with every chip at active power.
+  // The run's identity as the report will name it (its scenario summary),
+  // and the report's cost computation at the two ends of the power range:
+  // every device idle and every device active.
   const v1::Scenario& sc = sim_->scenario();
   const cluster::SimulationResult skeleton = sim_->Skeleton();
+  ASSIGN_OR_RETURN(const v1::Report names, cluster::BuildReport(skeleton, cluster::Analyze(*sim_)));
   cost::CostInputs ci =
       cost::CostInputsFor(sc, sim_->chip(), skeleton.num_devices, skeleton.num_servers);
-  ci.it_power_watts = skeleton.num_devices * sim_->chip().power().active_watts() +
-                      skeleton.num_servers * cost::ServerOverheadWatts(sc, sim_->chip());
-  ASSIGN_OR_RETURN(const cost::CostBreakdown cb, cost::ComputeCost(ci));
-  opt_.metrics->SetRunInfo(static_cast<double>(sim_->kv_capacity_tokens()), cb.total_usd_per_hour,
-                           sc.workload().kind_case() == v1::Workload::kClosedLoop
-                               ? static_cast<double>(sc.workload().closed_loop().users())
-                               : 0.0);
+  const double servers_w = skeleton.num_servers * cost::ServerOverheadWatts(sc, sim_->chip());
+  ci.it_power_watts = skeleton.num_devices * sim_->chip().power().active_watts() + servers_w;
+  ASSIGN_OR_RETURN(const cost::CostBreakdown active, cost::ComputeCost(ci));
+  ci.it_power_watts = skeleton.num_devices * sim_->chip().power().idle_watts() + servers_w;
+  ASSIGN_OR_RETURN(const cost::CostBreakdown idle, cost::ComputeCost(ci));
+  const v1::ScenarioSummary& s = names.scenario();
+  RunInfo info;
+  info.run_id = run_id_;
+  info.model = names.model();
+  info.chip = names.chip();
+  info.chips = names.num_chips();
+  info.strategy = names.strategy();
+  info.topology = names.topology();
+  info.workload = s.workload().kind();
+  info.users = s.workload().users();
+  info.input_len = s.workload().input_len();
+  info.output_len = s.workload().output_len();
+  info.seed = s.seed();
+  info.kv_capacity_tokens = static_cast<double>(sim_->kv_capacity_tokens());
+  info.cost_usd_per_hour_active = active.total_usd_per_hour;
+  info.cost_usd_per_hour_idle = idle.total_usd_per_hour;
+  opt_.metrics->SetRunInfo(info);
   return absl::OkStatus();
 }
 
@@ -199,7 +216,8 @@ void DistributedRun::Tick() {
       p.set_run_id(run_id_);
       p.set_virtual_s(node_.gvt().ToSeconds());
       p.set_wall_s(wall);
-      p.set_events(static_cast<int64_t>(snap.events));
+      p.set_events(static_cast<int64_t>(node_.total_events()));
+      p.set_requests_completed(snap.completed);
       opt_.progress(p);
     }
     if (opt_.cancelled && opt_.cancelled()) {
@@ -282,12 +300,14 @@ absl::StatusOr<v1::Report> DistributedRun::Collect() {
 
   const cluster::SimulationResult result = sim_->Assemble(parts, end, events);
   ASSIGN_OR_RETURN(v1::Report report, cluster::BuildReport(result, cluster::Analyze(*sim_)));
+  if (opt_.metrics) opt_.metrics->PublishReport(report);
   if (opt_.progress) {
     v1::RunProgress p;
     p.set_run_id(run_id_);
     p.set_virtual_s(end.ToSeconds());
     p.set_wall_s(WallSeconds());
     p.set_events(static_cast<int64_t>(events));
+    p.set_requests_completed(report.requests_completed());
     p.set_done(true);
     opt_.progress(p);
   }

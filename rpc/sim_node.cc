@@ -44,6 +44,36 @@ SimNode::SimNode(asio::io_context& io, std::shared_ptr<const cluster::Simulation
   }
 }
 
+namespace {
+
+std::string PeerLossCause(const grpc::Status& s) {
+  // gRPC's own text ("Cancelling all calls", "Socket closed") says what the
+  // transport saw, not what to do; lead with what a person can check.
+  std::string cause;
+  switch (s.error_code()) {
+    case grpc::StatusCode::OK:
+    case grpc::StatusCode::CANCELLED:
+    case grpc::StatusCode::UNAVAILABLE:
+      cause =
+          "its process exited or is unreachable (check that it is running — docker-compose ps, "
+          "kubectl get pods — and its log for why it stopped)";
+      break;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      cause = "it did not answer in time (overloaded or stopped; check its CPU and log)";
+      break;
+    case grpc::StatusCode::UNAUTHENTICATED:
+      cause = "it refused our credentials (check --tls-cert/--tls-key/--tls-ca on both sides)";
+      break;
+    default:
+      cause = "its stream failed";
+      break;
+  }
+  return s.ok() ? absl::StrCat(cause, "; stream closed")
+                : absl::StrCat(cause, "; gRPC said: ", s.error_message());
+}
+
+}  // namespace
+
 std::string SimNode::Describe(int rank) const {
   if (rank == 0) return "the coordinator";
   return absl::StrCat("chip ", rank - 1);
@@ -212,8 +242,7 @@ void SimNode::OnPeerClosed(int rank, const grpc::Status& s) {
   // streams while the coordinator collects statistics is the normal end.
   if (done_ || failed_ || (rank_ != 0 && exec_.Finished())) return;
   Fail(absl::StrCat(Describe(rank), " stopped answering at virtual time ",
-                    exec_.last_event_time().ToString(), ": ",
-                    s.ok() ? "stream closed" : s.error_message()));
+                    exec_.last_event_time().ToString(), ": ", PeerLossCause(s)));
 }
 
 void SimNode::Fail(const std::string& why) {
@@ -250,9 +279,15 @@ NodeSnapshot SimNode::Snapshot() {
       s.completed = h->live_completed();
       s.output_tokens = h->live_output_tokens();
       s.in_flight = h->live_in_flight();
+      s.host = &h->live_result();
     }
     for (auto [link, bytes] : static_cast<cluster::NodeLp*>(lp)->LiveLinkBytes()) {
-      s.link_bytes.emplace_back(topo.links()[link].name, bytes);
+      const fabric::Link& l = topo.links()[link];
+      s.links.push_back({.name = l.name,
+                         .from = topo.nodes()[l.from].name,
+                         .to = topo.nodes()[l.to].name,
+                         .bytes = bytes,
+                         .bytes_per_s = l.bytes_per_ps * 1e12});
     }
   }
   return s;

@@ -20,6 +20,7 @@
 
 #include "boost/asio.hpp"
 #include "cluster/channels.h"
+#include "cluster/host_lp.h"
 #include "cluster/pdes.h"
 #include "cluster/run_protocol.h"
 #include "cluster/simulation.h"
@@ -43,7 +44,16 @@ struct NodeSnapshot {
   int64_t completed = 0;      // host LP: requests completed
   int64_t output_tokens = 0;  // host LP: output tokens delivered
   int64_t in_flight = 0;      // host LP: requests admitted, not complete
-  std::vector<std::pair<std::string, int64_t>> link_bytes;  // sent so far
+  struct LinkSample {
+    std::string name, from, to;  // "chip3->server0", "chip3", "server0"
+    int64_t bytes = 0;           // sent so far (not clipped to the window)
+    double bytes_per_s = 0;      // bandwidth of this direction
+  };
+  std::vector<LinkSample> links;
+  // Host LP (coordinator): the measured results so far. Points into the
+  // node; valid only until the node runs again, so read it in the same io
+  // handler that took the snapshot. Null on ranks without the host.
+  const cluster::HostResult* host = nullptr;
   uint64_t batches_sent = 0, batches_received = 0;
 };
 
@@ -80,6 +90,9 @@ class SimNode {
 
   // Rank 0: the unfinished chip with the lowest lvt (rank, lvt).
   std::pair<int, SimTime> slowest() const { return protocol_.Slowest(); }
+  // Coordinator: events processed by every process, as last reported (the
+  // chips report theirs with each status).
+  uint64_t total_events() const { return protocol_.total_events(); }
 
   std::function<void()> on_ready;         // all expected peers attached
   std::function<void()> on_all_finished;  // rank 0: run complete

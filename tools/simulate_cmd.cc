@@ -28,15 +28,11 @@
 #include "tools/commands.h"
 #include "tools/flags.h"
 #include "tools/output.h"
+#include "tools/progress.h"
 #include "tools/scenario_flags.h"
 
 namespace etchsim::tools {
 namespace {
-
-void PrintProgress(std::ostream& err, const v1::RunProgress& p) {
-  err << absl::StrFormat("virtual %.6f s  wall %.1f s  %s events\n", p.virtual_s(), p.wall_s(),
-                         base::WithCommas(p.events()));
-}
 
 // The report of a run over chip processes: "local" starts them here for
 // this run, otherwise the flag lists their addresses in stage order.
@@ -47,8 +43,11 @@ absl::StatusOr<v1::Report> RunOverProcesses(const v1::Scenario& scenario, const 
   RETURN_IF_ERROR(base::CheckRange("", "--stall-timeout", opt.stall_timeout_s, 0.1, 86400));
   ASSIGN_OR_RETURN(rpc::Credentials creds, CredentialsFromFlags());
   opt.channel_credentials = creds.channel;
+  ProgressLine line(scenario, ProgressLine::IsTerminal(err));
   if (progress) {
-    opt.progress = [&err](const v1::RunProgress& p) { PrintProgress(err, p); };
+    opt.progress = [&err, &line](const v1::RunProgress& p) {
+      if (!p.done()) line.Print(err, p);
+    };
   }
   std::unique_ptr<rpc::LocalCluster> local;
   if (where == "local") {
@@ -62,7 +61,9 @@ absl::StatusOr<v1::Report> RunOverProcesses(const v1::Scenario& scenario, const 
   } else {
     opt.chip_addresses = absl::StrSplit(where, ',', absl::SkipWhitespace());
   }
-  return rpc::RunDistributed(scenario, opt);
+  auto report = rpc::RunDistributed(scenario, opt);
+  line.Finish(err);
+  return report;
   // `local` stops and reaps its processes here, also on failure.
 }
 
@@ -80,11 +81,13 @@ absl::StatusOr<v1::Report> RunOnCoordinator(const v1::Scenario& scenario,
   v1::RunProgress p;
   std::optional<v1::Report> report;
   std::string error;
+  ProgressLine line(scenario, ProgressLine::IsTerminal(err));
   while (reader->Read(&p)) {
     if (!p.error().empty()) error = p.error();
     if (p.has_report()) report = p.report();
-    if (progress && !p.done()) PrintProgress(err, p);
+    if (progress && !p.done()) line.Print(err, p);
   }
+  line.Finish(err);
   const grpc::Status s = reader->Finish();
   if (!error.empty()) return absl::UnavailableError(error);
   RETURN_IF_ERROR(rpc::FromGrpcStatus(s, absl::StrCat("coordinator ", address)));
