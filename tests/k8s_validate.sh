@@ -2,7 +2,8 @@
 # k8s_validate.sh: validates deploy/k8s/*.yaml against the Kubernetes API
 # schemas (kubernetes-validate from PyPI, pinned in deploy/k8s/requirements.txt,
 # installed into a private virtualenv under the build tree), strictly (no
-# unknown fields), and checks --chip-addresses names every chip replica.
+# unknown fields), checks --chip-addresses names every chip replica, and
+# that prometheus.yaml embeds the current rules, console and chip count.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 venv=${1:-$here/build/k8s-venv}
@@ -11,6 +12,7 @@ if [ ! -x "$venv/bin/kubernetes-validate" ]; then
   "$venv/bin/pip" install -q -r "$here/deploy/k8s/requirements.txt" ||
     { echo "SKIP: cannot install kubernetes-validate from PyPI"; exit 77; }
 fi
+"$here/deploy/k8s/generate-prometheus.py" --check
 "$venv/bin/kubernetes-validate" --strict --kubernetes-version 1.31.0 "$here"/deploy/k8s/*.yaml
 python3 - "$here/deploy/k8s/etchsim.yaml" <<'PY'
 import re, sys
