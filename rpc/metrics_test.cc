@@ -44,8 +44,8 @@ TEST(ProcessMetricsTest, LatencyHistogramsCountersRunInfoAndReport) {
   s.in_flight = 1;
   s.events = 100;
   s.host = &host;
-  s.links.push_back({.name = "host->chip0", .from = "host", .to = "chip0", .bytes = 500,
-                     .bytes_per_s = 1e9});
+  s.links.push_back(
+      {.name = "host->chip0", .from = "host", .to = "chip0", .bytes = 500, .bytes_per_s = 1e9});
   m.Update(s, 1.0);
   host.ttft_ps.Add(900'000'000'000);  // 0.9 s, in a later update
   m.Update(s, 2.0);
@@ -63,9 +63,10 @@ TEST(ProcessMetricsTest, LatencyHistogramsCountersRunInfoAndReport) {
   EXPECT_TRUE(Has(t, "etchsim_requests_rejected_total{role=\"coordinator\"} 1"));
   EXPECT_TRUE(Has(t, "etchsim_requests_meeting_slo_total{role=\"coordinator\"} 2"));
   EXPECT_TRUE(Has(t, "etchsim_cluster_idle_cost_usd_per_hour{role=\"coordinator\"} 4"));
-  EXPECT_TRUE(Has(t,
-                  "etchsim_link_bytes_total{from=\"host\",link=\"host->chip0\",role=\"coordinator\","
-                  "to=\"chip0\"} 500"));
+  EXPECT_TRUE(
+      Has(t,
+          "etchsim_link_bytes_total{from=\"host\",link=\"host->chip0\",role=\"coordinator\","
+          "to=\"chip0\"} 500"));
   EXPECT_TRUE(Has(t,
                   "etchsim_link_bandwidth_bytes_per_second{from=\"host\",link=\"host->chip0\","
                   "role=\"coordinator\",to=\"chip0\"} 1000000000"));
@@ -81,8 +82,8 @@ TEST(ProcessMetricsTest, LatencyHistogramsCountersRunInfoAndReport) {
   t = Scrape(reg);
   EXPECT_TRUE(Has(t, "etchsim_requests_in_flight{role=\"coordinator\"} 0"));
   EXPECT_TRUE(Has(t, "etchsim_report_usd_per_million_tokens{role=\"coordinator\"} 0.4075")) << t;
-  EXPECT_TRUE(
-      Has(t, "etchsim_report_latency_seconds{metric=\"ttft\",role=\"coordinator\",stat=\"p99\"} 0.9"));
+  EXPECT_TRUE(Has(
+      t, "etchsim_report_latency_seconds{metric=\"ttft\",role=\"coordinator\",stat=\"p99\"} 0.9"));
   EXPECT_TRUE(
       Has(t, "etchsim_report_chip_utilization_ratio{chip=\"0\",role=\"coordinator\"} 0.25"));
 

@@ -39,25 +39,26 @@ ReportMetrics::ReportMetrics(prometheus::Registry& registry,
   Set(req, req_help, {{"state", "in_flight_at_end"}},
       static_cast<double>(r.requests_in_flight_at_end()));
   Set("etchsim_report_goodput_ratio",
-      "The finished run's completed requests meeting the SLO (TTFT and TPOT bounds), fraction",
-      {}, r.goodput().fraction());
+      "The finished run's completed requests meeting the SLO (TTFT and TPOT bounds), fraction", {},
+      r.goodput().fraction());
   Set("etchsim_report_goodput_requests_per_second",
       "The finished run's requests meeting the SLO per virtual second", {},
       r.goodput().requests_per_s());
-  Set("etchsim_report_energy_joules_per_token", "The finished run's IT energy per output token",
-      {}, r.energy_j_per_token());
-  Set("etchsim_report_power_watts", "The finished run's average IT power of the whole cluster",
-      {}, r.average_power_w());
+  Set("etchsim_report_energy_joules_per_token", "The finished run's IT energy per output token", {},
+      r.energy_j_per_token());
+  Set("etchsim_report_power_watts", "The finished run's average IT power of the whole cluster", {},
+      r.average_power_w());
   Set("etchsim_report_usd_per_million_tokens",
-      "The finished run's cost per million output tokens (cost::ComputeCost at measured power)",
-      {}, r.usd_per_million_tokens());
+      "The finished run's cost per million output tokens (cost::ComputeCost at measured power)", {},
+      r.usd_per_million_tokens());
   Set("etchsim_report_cost_usd_per_hour",
       "The finished run's cluster cost per virtual hour at measured power", {},
       r.cost().total_usd_per_hour());
   Set("etchsim_report_measured_seconds", "Virtual seconds the finished run measured", {},
       r.measured_s());
   const std::string kv = "etchsim_report_kv_tokens";
-  const std::string kv_help = "The finished run's KV cache in tokens (stat = mean | peak | capacity)";
+  const std::string kv_help =
+      "The finished run's KV cache in tokens (stat = mean | peak | capacity)";
   Set(kv, kv_help, {{"stat", "mean"}}, r.kv_cache().mean_tokens());
   Set(kv, kv_help, {{"stat", "peak"}}, static_cast<double>(r.kv_cache().peak_tokens()));
   Set(kv, kv_help, {{"stat", "capacity"}}, static_cast<double>(r.kv_cache().capacity_tokens()));

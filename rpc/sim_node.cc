@@ -118,7 +118,9 @@ void SimNode::Write(int rank, const v1::Batch& b) {
   ++batches_sent_;
   if (!it->second->Write(b) && !done_ && !failed_) {
     Fail(absl::StrCat("lost the stream to ", Describe(rank), " at virtual time ",
-                      exec_.last_event_time().ToString()));
+                      exec_.last_event_time().ToString(), ": ",
+                      PeerLossCause(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                                 "a write on the stream failed"))));
   }
 }
 

@@ -1,10 +1,10 @@
 #include "tools/progress.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <iostream>
+
+#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -21,7 +21,8 @@ std::string Count(double n) {
 
 std::string Duration(double s) {
   if (s < 60) return absl::StrFormat("%.0f s", s);
-  if (s < 3600) return absl::StrFormat("%d min %02d s", static_cast<int>(s / 60), static_cast<int>(s) % 60);
+  if (s < 3600)
+    return absl::StrFormat("%d min %02d s", static_cast<int>(s / 60), static_cast<int>(s) % 60);
   return absl::StrFormat("%d h %02d min", static_cast<int>(s / 3600),
                          static_cast<int>(s / 60) % 60);
 }

@@ -39,6 +39,22 @@ HEALTH = """    healthcheck:
       retries: 3
       start_period: 10s
 """
+# The Prometheus server's flags (deploy/k8s/generate-prometheus.py uses them too).
+PROMETHEUS_ARGS = [
+    "--config.file=/etc/prometheus/prometheus.yml",
+    "--storage.tsdb.path=/prometheus",
+    "--storage.tsdb.retention.time=1d",
+    "--web.listen-address=0.0.0.0:9090",
+    "--web.console.templates=/etc/prometheus/consoles",
+    "--web.console.libraries=/etc/prometheus/consoles",
+    "--web.enable-lifecycle",
+]
+
+
+def prometheus_args(indent):
+    return "".join(" " * indent + "- " + a + "\n" for a in PROMETHEUS_ARGS)
+
+
 TLS_FLAGS = ["--tls-cert=/tls/node.pem", "--tls-key=/tls/node.key", "--tls-ca=/tls/ca.pem"]
 
 
@@ -101,14 +117,7 @@ services:
   prometheus:
     image: etchsim-prometheus:local
     command:
-      - --config.file=/etc/prometheus/prometheus.yml
-      - --storage.tsdb.path=/prometheus
-      - --storage.tsdb.retention.time=1d
-      - --web.listen-address=0.0.0.0:9090
-      - --web.console.templates=/etc/prometheus/consoles
-      - --web.console.libraries=/etc/prometheus/consoles
-      - --web.enable-lifecycle
-    volumes:
+{prometheus_args(6)}    volumes:
       - type: bind
         source: ./prometheus
         target: /etc/prometheus

@@ -31,11 +31,17 @@ def indent(text, n):
     return "".join(pad + line + "\n" if line else "\n" for line in text.rstrip("\n").split("\n"))
 
 
-def scrape_config():
+def compose_generator():
+    """deploy/compose/generate.py as a module: one copy of the shared parts."""
     spec = importlib.util.spec_from_file_location(
         "compose_generate", os.path.join(DEPLOY, "compose", "generate.py"))
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
+    return gen
+
+
+def scrape_config():
+    gen = compose_generator()
     text = open(os.path.join(HERE, "etchsim.yaml")).read()
     chips = int(re.search(r"name: etchsim-chip\n.*?replicas: (\d+)", text, re.S).group(1))
     return gen.prometheus(chips, chip_host="etchsim-chip-{k}.etchsim-chips.etchsim.svc.cluster.local",
@@ -90,14 +96,7 @@ spec:
           image: etchsim-prometheus:local
           imagePullPolicy: IfNotPresent
           args:
-            - --config.file=/etc/prometheus/prometheus.yml
-            - --storage.tsdb.path=/prometheus
-            - --storage.tsdb.retention.time=1d
-            - --web.listen-address=0.0.0.0:9090
-            - --web.console.templates=/etc/prometheus/consoles
-            - --web.console.libraries=/etc/prometheus/consoles
-            - --web.enable-lifecycle
-          ports:
+{compose_generator().prometheus_args(12)}          ports:
             - {{name: web, containerPort: 9090}}
           readinessProbe:
             httpGet: {{path: /-/ready, port: 9090}}
