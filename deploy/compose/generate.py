@@ -26,9 +26,9 @@ COORD_PORT = 50051
 METRICS_PORT = 9100
 
 
-# Health checks exec `etchsim health` in the container, ~0.1 core-second
-# each (process start and gRPC set-up): at 2 s for 31 containers that was
-# ~79% of a 2-core machine with the cluster idle. 30 s keeps it near 5%.
+# Health checks exec `etchsim health` in the container (process start and
+# gRPC set-up): at 2 s for 31 containers that took ~79% of a 2-core
+# machine with the cluster idle (bench/compose_idle_cpu.sh, BENCHMARKS.md).
 # Nothing waits on them: the coordinator dials chips with wait-for-ready,
 # so services start on `service_started`; health shows in `ps` and fails a
 # container that stops answering after 3 checks.
