@@ -41,10 +41,20 @@ teardown() {
 cleanup() { teardown; rm -rf "$dir"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; for f in "$dir"/*.err; do [ -f "$f" ] && { echo "--- $f"; tail -10 "$f"; }; done; exit 1; }
-prom() {  # prom QUERY -> first value or empty
-  curl -s --max-time 5 "http://127.0.0.1:$ETCHSIM_PROMETHEUS_PORT/api/v1/query" \
-    --data-urlencode "query=$1" |
+prom() {  # prom QUERY -> first value or empty (retries a query that times out)
+  local out try
+  for try in 1 2 3; do
+    out=$(curl -sf --max-time 10 "http://127.0.0.1:$ETCHSIM_PROMETHEUS_PORT/api/v1/query" \
+      --data-urlencode "query=$1") && break
+    sleep 1
+  done
+  echo "$out" |
     python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")' 2>/dev/null
+}
+prom_wait() {  # prom_wait QUERY -> first value, waiting up to 10 s for one
+  local v i
+  for ((i = 0; i < 10; i++)); do v=$(prom "$1"); [ -n "$v" ] && break; sleep 1; done
+  echo "$v"
 }
 
 echo "== images"
@@ -78,7 +88,7 @@ done
 [ "$n" = 30 ] || fail "Prometheus has event series from $n chips, want 30"
 tps=$(prom 'etchsim:cluster_output_tokens_per_second')
 echo "series from all 30 chips; cluster tokens/s (recording rule): ${tps:-none}"
-[ -n "$(prom 'etchsim_cluster_cost_usd_per_hour{role="coordinator"}')" ] || fail "no coordinator cost series"
+[ -n "$(prom_wait 'etchsim_cluster_cost_usd_per_hour{role="coordinator"}')" ] || fail "no coordinator cost series"
 
 echo "== Prometheus web UI and console"
 page() {  # page PATH -> HTTP status
@@ -105,18 +115,18 @@ grep -q 'chip-29' "$dir/page" || fail "/classic/targets does not list chip-29"
 echo "web UI: /, /graph and /classic/{graph,targets,alerts,rules,status,config,flags,service-discovery} with their assets, console"
 
 echo "== histograms, run identity and the report's figures after the run"
-buckets=$(prom 'count(etchsim_ttft_seconds_bucket{role="coordinator"})')
+buckets=$(prom_wait 'count(etchsim_ttft_seconds_bucket{role="coordinator"})')
 [ "$buckets" = 49 ] || fail "etchsim_ttft_seconds has $buckets buckets, want 49 (48 bounds and +Inf)"
 for h in ttft tpot itl e2e kv_queue; do
-  c=$(prom "etchsim_${h}_seconds_count{role=\"coordinator\"}")
+  c=$(prom_wait "etchsim_${h}_seconds_count{role=\"coordinator\"}")
   [ -n "$c" ] || fail "no etchsim_${h}_seconds histogram"
 done
 want=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["requests_completed"])' "$dir/compose.json")
-got=$(prom 'etchsim_ttft_seconds_count{role="coordinator"}')
+got=$(prom_wait 'etchsim_ttft_seconds_count{role="coordinator"}')
 [ "$got" = "$want" ] || fail "etchsim_ttft_seconds_count = $got, the report completed $want requests"
-[ -n "$(prom 'etchsim:ttft_seconds:p99')" ] || fail "no etchsim:ttft_seconds:p99 recording rule"
-[ "$(prom 'count(etchsim_run_info{chips="30"})')" = 1 ] || fail "no single etchsim_run_info{chips=\"30\"}"
-usd=$(prom 'etchsim_report_usd_per_million_tokens')
+[ -n "$(prom_wait 'etchsim:ttft_seconds:p99')" ] || fail "no etchsim:ttft_seconds:p99 recording rule"
+[ "$(prom_wait 'count(etchsim_run_info{chips="30"})')" = 1 ] || fail "no single etchsim_run_info{chips=\"30\"}"
+usd=$(prom_wait 'etchsim_report_usd_per_million_tokens')
 python3 - "$dir/compose.json" "$usd" <<'PY' || fail "report \$/M differs from etchsim_report_usd_per_million_tokens=$usd"
 import json, sys
 want = json.load(open(sys.argv[1]))["usd_per_million_tokens"]
@@ -160,13 +170,13 @@ for ((i = 0; i < 20; i++)); do up=$(prom 'up{service="chip-7"}'); [ "$up" = 0 ] 
 [ "$up" = 0 ] || fail "Prometheus does not see chip-7 down (up=$up)"
 echo "Prometheus: up{service=\"chip-7\"} = 0"
 down=""
-for ((i = 0; i < 20; i++)); do
+for ((i = 0; i < 30; i++)); do
   down=$(prom 'count(ALERTS{alertname="EtchsimChipDown",alertstate="firing"})')
   [ "$down" = 1 ] && break
   sleep 1
 done
 [ "$down" = 1 ] || fail "EtchsimChipDown firing $down times, want 1"
-sleep 2
+sleep 4
 flood=$(prom 'count(ALERTS{alertstate="firing",alertname!="EtchsimChipDown"})')
 [ -z "$flood" ] || fail "$flood other alerts fire beside EtchsimChipDown"
 echo "one alert: EtchsimChipDown"

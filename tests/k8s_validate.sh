@@ -3,7 +3,8 @@
 # schemas (kubernetes-validate from PyPI, pinned in deploy/k8s/requirements.txt,
 # installed into a private virtualenv under the build tree), strictly (no
 # unknown fields), checks --chip-addresses names every chip replica, and
-# that prometheus.yaml embeds the current rules, console and chip count.
+# that prometheus.yaml embeds the current rules, console and chip count, and
+# validates the TLS variant deploy/k8s/generate-tls.py writes.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 venv=${1:-$here/build/k8s-venv}
@@ -14,6 +15,13 @@ if [ ! -x "$venv/bin/kubernetes-validate" ]; then
 fi
 "$here/deploy/k8s/generate-prometheus.py" --check
 "$venv/bin/kubernetes-validate" --strict --kubernetes-version 1.31.0 "$here"/deploy/k8s/*.yaml
+# The TLS variant, generated with fresh certificates into a private directory.
+tls=$(mktemp -d)
+trap 'rm -rf "$tls"' EXIT
+"$here/deploy/k8s/generate-tls.py" "$tls" > /dev/null
+"$venv/bin/kubernetes-validate" --strict --kubernetes-version 1.31.0 "$tls/etchsim-tls.yaml"
+[ "$(grep -c -- '--tls-ca=/tls/ca.pem' "$tls/etchsim-tls.yaml")" = 3 ] ||
+  { echo "etchsim-tls.yaml: want --tls-* on the chips, the coordinator and the Job"; exit 1; }
 python3 - "$here/deploy/k8s/etchsim.yaml" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
