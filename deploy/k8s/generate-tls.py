@@ -23,16 +23,16 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEPLOY = os.path.dirname(HERE)
 FLAGS = ["--tls-cert=/tls/node.pem", "--tls-key=/tls/node.key", "--tls-ca=/tls/ca.pem"]
 
 
 def compose_generator():
-    spec = importlib.util.spec_from_file_location(
-        "compose_generate", os.path.join(DEPLOY, "compose", "generate.py"))
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
-    return gen
+    """deploy/compose/generate.py (for make_certs), via generate-prometheus.py's loader."""
+    spec = importlib.util.spec_from_file_location("k8s_prometheus",
+                                                  os.path.join(HERE, "generate-prometheus.py"))
+    k8s = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(k8s)
+    return k8s.compose_generator()
 
 
 def secret(certs):
