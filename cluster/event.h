@@ -27,6 +27,8 @@ enum class MsgType : uint8_t {
   kCombine = 4,   // expert holder -> home: partial sum
   kTimer = 5,     // LP-internal (self) event; `aux` says which
   kArrival = 6,   // host-internal: a request arrives
+  kFault = 7,     // host-internal: an outage is detected or ends (faults.h)
+  kAbort = 8,     // host -> stage: discard requests with id < `request`
 };
 
 // Flags on kWork.

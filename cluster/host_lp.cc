@@ -13,7 +13,13 @@ HostLp::HostLp(const fabric::Topology& topo, int node, HostConfig config)
       config_(std::move(config)),
       lengths_(config_.scenario.seed(), 0x1e9),
       gaps_(config_.scenario.seed(), 0x9a9),
-      kv_(config_.window_start) {}
+      kv_(config_.window_start) {
+  if (config_.faults != nullptr) r_.phases.resize(3);
+}
+
+PhaseResult* HostLp::Phase(SimTime t) {
+  return r_.phases.empty() ? nullptr : &r_.phases[config_.faults->PhaseOf(t)];
+}
 
 Message HostLp::ArrivalTimer(int32_t user) const {
   Message m;
@@ -46,6 +52,21 @@ std::vector<std::pair<SimTime, Message>> HostLp::InitialEvents() const {
     default:
       break;
   }
+  if (config_.faults != nullptr) {
+    // Outage i: detected (aux 2i), over (aux 2i + 1).
+    const std::vector<Outage>& o = config_.faults->outages();
+    for (size_t i = 0; i < o.size(); ++i) {
+      Message m;
+      m.type = MsgType::kFault;
+      m.dst = node();
+      m.aux = static_cast<int32_t>(2 * i);
+      ev.emplace_back(o[i].detect, m);
+      if (o[i].up < SimTime::Max()) {
+        m.aux = static_cast<int32_t>(2 * i + 1);
+        ev.emplace_back(o[i].up, m);
+      }
+    }
+  }
   return ev;
 }
 
@@ -58,6 +79,14 @@ void HostLp::Handle(const Event& e, Outbox& out) {
       break;
     case MsgType::kTokenOut:
       OnTokens(e.msg, out);
+      break;
+    case MsgType::kFault:
+      if (e.msg.aux % 2 == 0) {
+        AbortAll(out);
+      } else {
+        TryAdmit(out);
+        StopIfDrained(out);
+      }
       break;
     default:
       break;
@@ -88,6 +117,7 @@ void HostLp::Arrive(int32_t user, Outbox& out) {
   ++r_.arrivals;
   if (Need(r) > config_.kv_capacity_tokens) {
     ++r_.rejected;  // can never fit: counted, not queued
+    r.state = State::kRejected;
     requests_.push_back(r);
     StopIfDrained(out);
     return;
@@ -98,6 +128,8 @@ void HostLp::Arrive(int32_t user, Outbox& out) {
 }
 
 void HostLp::TryAdmit(Outbox& out) {
+  // During a detected outage the host holds every request.
+  if (config_.faults != nullptr && config_.faults->Paused(out.now())) return;
   const int32_t chunk = config_.scenario.prefill_chunk_tokens();
   while (!waiting_.empty()) {
     Request& r = requests_[waiting_.front()];
@@ -106,6 +138,7 @@ void HostLp::TryAdmit(Outbox& out) {
     waiting_.pop_front();
     reserved_ += Need(r);
     ++admitted_now_;
+    r.state = State::kAdmitted;
     r.admitted = out.now();
     kv_tokens_ += r.input;  // the prompt's KV fills during prefill
     SetKv(out.now());
@@ -132,6 +165,7 @@ void HostLp::SetKv(SimTime at) { kv_.Set(at, kv_tokens_); }
 
 void HostLp::OnTokens(const Message& m, Outbox& out) {
   Request& r = requests_[m.request];
+  if (r.state != State::kAdmitted) return;  // an aborted attempt's tokens
   const SimTime now = out.now();
   if (r.emitted == 0) {
     r.first_token = now;
@@ -149,9 +183,11 @@ void HostLp::OnTokens(const Message& m, Outbox& out) {
                       SimTime::FromSeconds(config_.scenario.throughput_window_s()).picos();
     if (static_cast<int64_t>(r_.window_tokens.size()) <= w) r_.window_tokens.resize(w + 1, 0);
     r_.window_tokens[w] += m.count;
+    if (PhaseResult* p = Phase(now)) p->output_tokens += m.count;
   }
   if (!(m.flags & kFlagFinal)) return;
   // Completed.
+  r.state = State::kDone;
   reserved_ -= Need(r);
   --admitted_now_;
   kv_tokens_ -= r.input + r.emitted;
@@ -162,6 +198,12 @@ void HostLp::OnTokens(const Message& m, Outbox& out) {
     const SimTime ttft = r.first_token - r.arrival;
     r_.ttft_ps.Add(static_cast<uint64_t>(ttft.picos()));
     r_.e2e_ps.Add(static_cast<uint64_t>((now - r.arrival).picos()));
+    PhaseResult* phase = Phase(now);
+    if (phase != nullptr) {
+      ++phase->completed;
+      phase->ttft_ps.Add(static_cast<uint64_t>(ttft.picos()));
+      phase->e2e_ps.Add(static_cast<uint64_t>((now - r.arrival).picos()));
+    }
     r_.queue_ps.Add(static_cast<uint64_t>((r.admitted - r.arrival).picos()));
     double tpot_s = 0;
     if (r.output > 1) {
@@ -169,6 +211,7 @@ void HostLp::OnTokens(const Message& m, Outbox& out) {
       const int64_t tpot = decode.picos() / (r.output - 1);
       tpot_s = static_cast<double>(tpot) * 1e-12;
       r_.tpot_ps.Add(static_cast<uint64_t>(tpot));
+      if (phase != nullptr) phase->tpot_ps.Add(static_cast<uint64_t>(tpot));
       if (decode > SimTime::Zero()) {
         r_.tokens_per_s_per_user_milli.Add(
             static_cast<uint64_t>(std::llround(1000.0 * (r.output - 1) / decode.ToSeconds())));
@@ -192,14 +235,73 @@ void HostLp::OnTokens(const Message& m, Outbox& out) {
     TryAdmit(out);
     StopIfDrained(out);
   }
-  if (!stopped_) {
-    const v1::Workload& w = config_.scenario.workload();
-    if (r.user >= 0) {
-      const double think = w.closed_loop().think_time_s();
-      const double gap = w.closed_loop().exponential_think() ? gaps_.Exponential(think) : think;
-      out.Send(out.self(), now + SimTime::FromSeconds(gap), ArrivalTimer(r.user));
+  if (!stopped_) NextFromUser(r, now, out);
+}
+
+void HostLp::NextFromUser(const Request& r, SimTime now, Outbox& out) {
+  if (r.user < 0) return;
+  const v1::Workload& w = config_.scenario.workload();
+  const double think = w.closed_loop().think_time_s();
+  const double gap = w.closed_loop().exponential_think() ? gaps_.Exponential(think) : think;
+  out.Send(out.self(), now + SimTime::FromSeconds(gap), ArrivalTimer(r.user));
+}
+
+void HostLp::AbortAll(Outbox& out) {
+  const SimTime now = out.now();
+  PhaseResult* phase = Phase(now);
+  const int32_t threshold = static_cast<int32_t>(requests_.size());
+  // Every request still open gets a fresh id >= threshold, so the stages
+  // can discard everything below it (kAbort) without a list of ids.
+  std::deque<int32_t> again;
+  auto requeue = [&](int32_t id) {
+    Request copy = requests_[id];
+    requests_[id].state = State::kAborted;
+    copy.state = State::kWaiting;
+    copy.emitted = 0;
+    requests_.push_back(copy);
+    again.push_back(static_cast<int32_t>(requests_.size() - 1));
+  };
+  while (lowest_open_ < threshold && requests_[lowest_open_].state != State::kWaiting &&
+         requests_[lowest_open_].state != State::kAdmitted) {
+    ++lowest_open_;
+  }
+  for (int32_t id = lowest_open_; id < threshold; ++id) {
+    if (requests_[id].state != State::kAdmitted) continue;
+    const Request& r = requests_[id];
+    reserved_ -= Need(r);
+    --admitted_now_;
+    kv_tokens_ -= r.input + r.emitted;
+    if (r.attempts < config_.faults->max_retries()) {
+      ++requests_[id].attempts;
+      if (r.measured) {
+        ++r_.retried;
+        if (phase != nullptr) ++phase->retried;
+      }
+      requeue(id);
+    } else {
+      requests_[id].state = State::kAborted;
+      const Request failed = requests_[id];
+      if (failed.measured) {
+        ++r_.failed;
+        if (phase != nullptr) ++phase->failed;
+      }
+      NextFromUser(failed, now, out);
     }
   }
+  for (int32_t id : waiting_) requeue(id);
+  waiting_.swap(again);
+  SetKv(now);
+  for (LpId stage : config_.stages) {
+    Message m;
+    m.type = MsgType::kAbort;
+    m.dst = stage;
+    m.request = threshold;
+    m.origin = node();
+    m.bytes = kHeaderBytes;
+    Transmit(m, now, out);
+  }
+  TryAdmit(out);
+  StopIfDrained(out);
 }
 
 void HostLp::StopIfDrained(Outbox& out) {
@@ -220,7 +322,7 @@ void HostLp::Compact(SimTime horizon) {
 HostResult HostLp::Finalize(SimTime end) {
   int64_t in_flight = 0;
   for (const Request& q : requests_) {
-    if (q.measured && q.emitted < q.output && Need(q) <= config_.kv_capacity_tokens) ++in_flight;
+    if (q.measured && (q.state == State::kWaiting || q.state == State::kAdmitted)) ++in_flight;
   }
   r_.in_flight_at_end = in_flight;
   const LevelStat::Result kv = kv_.Finalize(end);

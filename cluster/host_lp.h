@@ -31,6 +31,14 @@ struct HostConfig {
   SimTime window_start;
   SimTime host_overhead;
   GiveUp give_up;  // may be empty
+  const FaultPlan* faults = nullptr;  // null = no faults
+  std::vector<LpId> stages;           // stage LPs, for aborts
+};
+
+// Serving in one phase of a fault scenario (FaultPlan::PhaseOf).
+struct PhaseResult {
+  base::LogHistogram ttft_ps, tpot_ps, e2e_ps;
+  int64_t completed = 0, failed = 0, retried = 0, output_tokens = 0;
 };
 
 struct HostResult {
@@ -48,6 +56,10 @@ struct HostResult {
   int64_t kv_tokens_peak = 0;
   SimTime last_event;
   bool gave_up = false;  // the run was ended by HostConfig::give_up
+  // Faults only (measured requests): aborted and not retried, retries.
+  int64_t failed = 0;
+  int64_t retried = 0;
+  std::vector<PhaseResult> phases;  // before, during, after; empty without faults
 };
 
 class HostLp : public NodeLp {
@@ -71,10 +83,13 @@ class HostLp : public NodeLp {
   SimTime MinReaction() const override { return config_.host_overhead; }
 
  private:
+  enum class State : uint8_t { kWaiting, kAdmitted, kDone, kRejected, kAborted };
   struct Request {
     SimTime arrival, admitted, first_token, last_token;
     int32_t input = 0, output = 0, emitted = 0, user = -1;
+    int32_t attempts = 0;  // retries so far (faults)
     bool measured = false;
+    State state = State::kWaiting;
   };
   void Arrive(int32_t user, Outbox& out);
   void TryAdmit(Outbox& out);
@@ -83,6 +98,11 @@ class HostLp : public NodeLp {
   void SetKv(SimTime at);
   void StopIfDrained(Outbox& out);
   Message ArrivalTimer(int32_t user) const;
+  // A closed-loop user whose request ended at `now` thinks, then sends.
+  void NextFromUser(const Request& r, SimTime now, Outbox& out);
+  // Faults: an outage was detected; abort, retry or fail, and re-queue.
+  void AbortAll(Outbox& out);
+  PhaseResult* Phase(SimTime t);
 
   HostConfig config_;
   base::Rng lengths_;
@@ -94,6 +114,7 @@ class HostLp : public NodeLp {
   int64_t emitted_total_ = 0;  // output tokens, warm-up included (metrics)
   int64_t admitted_now_ = 0;   // admitted, not yet complete (metrics)
   size_t next_trace_ = 0;
+  int32_t lowest_open_ = 0;  // no request below it is waiting or admitted
   bool stopped_ = false;
   HostResult r_;
   LevelStat kv_;

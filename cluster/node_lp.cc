@@ -1,5 +1,7 @@
 #include "cluster/node_lp.h"
 
+#include <cmath>
+
 namespace etchsim::cluster {
 
 NodeLp::NodeLp(const fabric::Topology& topo, int node, SimTime window_start)
@@ -16,6 +18,11 @@ NodeLp::Port& NodeLp::AddPort(int link) {
 
 void NodeLp::Transmit(const Message& m, SimTime ready, Outbox& out) {
   const fabric::NextHop hop = topo_.NextReceiver(node_, m.dst);
+  if (faults_ != nullptr && (faults_->Link(hop.link, ready).down ||
+                             (hop.ingress >= 0 && faults_->Link(hop.ingress, ready).down))) {
+    ++dropped_;  // a dropped link loses what enters it
+    return;
+  }
   const SimTime at_next = Enqueue(PortFor(hop.link), ready, m.bytes);
   Message sent = m;
   sent.ingress = hop.ingress;
@@ -28,7 +35,20 @@ SimTime NodeLp::Received(const Event& e) {
 }
 
 SimTime NodeLp::Enqueue(Port& p, SimTime ready, int32_t bytes) {
-  const fabric::LinkQueue::Slot s = p.queue.Enqueue(topo_.links()[p.link], ready, bytes);
+  const fabric::Link& link = topo_.links()[p.link];
+  fabric::LinkQueue::Slot s;
+  if (faults_ != nullptr && faults_->LinkAffected(p.link)) {
+    // A degraded link: latency x k, bandwidth / k for what enters now.
+    const FaultPlan::LinkState st = faults_->Link(p.link, ready);
+    fabric::Link slow = link;
+    slow.latency =
+        SimTime::Picos(std::llround(static_cast<double>(link.latency.picos()) * st.latency_factor));
+    slow.bytes_per_ps = link.bytes_per_ps / st.bandwidth_factor;
+    slow.ps_per_byte = link.ps_per_byte * st.bandwidth_factor;
+    s = p.queue.Enqueue(slow, ready, bytes);
+  } else {
+    s = p.queue.Enqueue(link, ready, bytes);
+  }
   p.sent.Add(s.start, s.end, bytes);
   p.live_bytes += bytes;
   return s.arrival;

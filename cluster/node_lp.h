@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "cluster/faults.h"
 #include "cluster/lp.h"
 #include "cluster/time_stats.h"
 #include "fabric/topology.h"
@@ -33,6 +34,11 @@ class NodeLp : public Lp {
   // The lookahead this LP can promise on a link: the link's latency plus
   // the least time the LP takes between receiving and sending.
   SimTime MinDelayOut() const;
+  // The run's fault schedule; null (the default) = no faults.
+  // REQUIRES: outlives the LP; set before the first event.
+  void set_faults(const FaultPlan* faults) { faults_ = faults; }
+  // Messages lost on dropped links (faults).
+  int64_t dropped() const { return dropped_; }
 
  protected:
   // Sends `m` one hop toward m.dst, entering the link no earlier than
@@ -50,6 +56,7 @@ class NodeLp : public Lp {
   // Least time between receiving a message and transmitting one.
   virtual SimTime MinReaction() const { return SimTime::Zero(); }
   const fabric::Topology& topo() const { return topo_; }
+  const FaultPlan* faults() const { return faults_; }
 
  private:
   struct Port {
@@ -70,6 +77,8 @@ class NodeLp : public Lp {
   std::vector<Port> ports_;        // links this node transmits on or receives
   std::vector<int> port_of_link_;  // global link id -> index in ports_ or -1
   SimTime window_start_;
+  const FaultPlan* faults_ = nullptr;
+  int64_t dropped_ = 0;
 };
 
 class SwitchLp : public NodeLp {

@@ -52,6 +52,41 @@ void SummarizeWorkload(const v1::Workload& w, v1::WorkloadSummary* j) {
   }
 }
 
+// Availability, failures and latency per phase of a fault scenario.
+void AddFaultReport(const SimulationResult& r, double measured_s, v1::Report* j) {
+  const FaultPlan& f = *r.faults;
+  const HostResult& h = r.host;
+  const SimTime from = r.window_start, to = base::Max(r.end, r.window_start);
+  v1::FaultReport& fr = *j->mutable_faults();
+  const double down_s = f.Downtime(from, to).ToSeconds();
+  fr.set_availability(measured_s > 0 ? 1.0 - down_s / measured_s : 1.0);
+  fr.set_downtime_s(down_s);
+  const int64_t ended = h.completed + h.failed;
+  fr.set_request_success(ended > 0 ? static_cast<double>(h.completed) / ended : 0.0);
+  fr.set_requests_failed(h.failed);
+  fr.set_requests_retried(h.retried);
+  const SimTime bounds[4] = {from, base::Max(from, base::Min(f.fault_start(), to)),
+                             base::Max(from, base::Min(f.fault_end(), to)), to};
+  static constexpr const char* kNames[3] = {"before", "during", "after"};
+  for (int p = 0; p < 3 && p < static_cast<int>(h.phases.size()); ++p) {
+    if (bounds[p + 1] <= bounds[p]) continue;  // the phase is outside the measured time
+    const PhaseResult& ph = h.phases[p];
+    const double len_s = (bounds[p + 1] - bounds[p]).ToSeconds();
+    v1::PhaseReport& pr = *fr.add_phases();
+    pr.set_name(kNames[p]);
+    pr.set_start_s(bounds[p].ToSeconds());
+    pr.set_end_s(bounds[p + 1].ToSeconds());
+    pr.set_availability(1.0 - f.Downtime(bounds[p], bounds[p + 1]).ToSeconds() / len_s);
+    pr.set_requests_completed(ph.completed);
+    pr.set_requests_failed(ph.failed);
+    pr.set_requests_retried(ph.retried);
+    pr.set_output_tokens_per_s(ph.output_tokens / len_s);
+    Summarize(ph.ttft_ps, 1e-12, pr.mutable_ttft_s());
+    Summarize(ph.tpot_ps, 1e-12, pr.mutable_tpot_s());
+    Summarize(ph.e2e_ps, 1e-12, pr.mutable_e2e_s());
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const AnalyticEstimate& a) {
@@ -188,6 +223,8 @@ absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const Analytic
   an.set_peak_output_tokens_per_s(a.peak_output_tokens_per_s);
   an.set_bottleneck(a.bottleneck);
 
+  if (r.faults) AddFaultReport(r, measured_s, &j);
+
   for (const LinkInfo& l : r.links) {
     v1::LinkReport& lj = *j.add_links();
     lj.set_name(l.name);
@@ -264,6 +301,25 @@ std::string ReportText(const v1::Report& j) {
                          base::WithCommas(j.kv_cache().capacity_tokens()), " tokens")});
   e.AddRow({"chip-to-chip hops per token", f(j.hops_per_token(), 2)});
   out += e.Render() + "\n";
+
+  if (j.has_faults()) {
+    const v1::FaultReport& fr = j.faults();
+    absl::StrAppend(&out, "faults: availability ", f(fr.availability() * 100, 3), "% (",
+                    f(fr.downtime_s(), 3), " s down), ", fr.requests_failed(), " failed, ",
+                    fr.requests_retried(), " retried, request success ",
+                    f(fr.request_success() * 100, 2), "%\n");
+    base::TextTable ft({"phase", "from s", "to s", "avail", "done", "failed", "retried",
+                        "TTFT p99 ms", "TPOT p99 ms", "e2e p99 ms", "tok/s"},
+                       {base::TextTable::Align::kLeft});
+    for (const v1::PhaseReport& p : fr.phases()) {
+      ft.AddRow({p.name(), f(p.start_s(), 3), f(p.end_s(), 3),
+                 absl::StrCat(f(p.availability() * 100, 1), "%"),
+                 base::WithCommas(p.requests_completed()), base::WithCommas(p.requests_failed()),
+                 base::WithCommas(p.requests_retried()), ms(p.ttft_s().p99()), ms(p.tpot_s().p99()),
+                 ms(p.e2e_s().p99()), f(p.output_tokens_per_s(), 1)});
+    }
+    out += ft.Render() + "\n";
+  }
 
   const v1::AnalyticSummary& a = j.analytic();
   base::TextTable at({"analytic fast path", "value"});

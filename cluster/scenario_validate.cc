@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/bounds.h"
 #include "base/status_macros.h"
+#include "cluster/faults.h"
 #include "cluster/scenario.h"
 #include "model/model_spec.h"
 
@@ -180,6 +181,7 @@ absl::Status ValidateScenario(const v1::Scenario& s) {
   RETURN_IF_ERROR(Range("cost.amortization_years", c.amortization_years(), 0, 100));
   RETURN_IF_ERROR(Range("cost.pue", c.pue(), 1, 10));
   RETURN_IF_ERROR(IntRange("cost.cards_per_server", c.cards_per_server(), 0, 1024));
+  RETURN_IF_ERROR(ValidateFaults(s.faults(), s.duration_s()));
   return absl::OkStatus();
 }
 

@@ -53,6 +53,10 @@ absl::StatusOr<std::unique_ptr<Simulation>> Simulation::Build(v1::Scenario scena
   RETURN_IF_ERROR(sim->BuildPlan());
   RETURN_IF_ERROR(sim->BuildTopology());
   RETURN_IF_ERROR(sim->BuildStages());
+  if (HasFaults(sim->scenario_.faults())) {
+    ASSIGN_OR_RETURN(sim->faults_, FaultPlan::Create(sim->scenario_.faults(), *sim->topology_,
+                                                     sim->num_stages()));
+  }
   sim->MapExperts();
   sim->SetConstants();
   return sim;
@@ -189,16 +193,25 @@ std::unique_ptr<Lp> Simulation::MakeLp(LpId id, GiveUp give_up) const {
       c.window_start = k_.window_start;
       c.host_overhead = SimTime::FromNanos(scenario_.host_overhead_ns());
       c.give_up = std::move(give_up);
-      return std::make_unique<HostLp>(*topology_, id, std::move(c));
+      c.faults = faults();
+      for (int s = 0; s < num_stages(); ++s) c.stages.push_back(stage_lp(s));
+      auto host = std::make_unique<HostLp>(*topology_, id, std::move(c));
+      host->set_faults(faults());
+      return host;
     }
     case fabric::NodeKind::kChip: {
       const int stage = node.index;
       StageWiring wiring{topology_->host(), stage_lp(0),
                          stage + 1 < num_stages() ? stage_lp(stage + 1) : -1};
-      return stages_[stage].MakeLp(*topology_, id, wiring, k_, &experts_);
+      auto lp = stages_[stage].MakeLp(*topology_, id, wiring, k_, &experts_);
+      lp->set_faults(faults());
+      return lp;
     }
-    case fabric::NodeKind::kSwitch:
-      return std::make_unique<SwitchLp>(*topology_, id, k_.window_start);
+    case fabric::NodeKind::kSwitch: {
+      auto lp = std::make_unique<SwitchLp>(*topology_, id, k_.window_start);
+      lp->set_faults(faults());
+      return lp;
+    }
   }
   return nullptr;
 }
@@ -225,6 +238,7 @@ SimulationResult Simulation::Skeleton() const {
   r.num_servers = (r.num_devices + cps - 1) / std::max(1, cps);
   r.kv_capacity_tokens = kv_capacity_tokens_;
   r.window_start = k_.window_start;
+  r.faults = faults_;
   for (const v1::ChipShard& shard : plan_.chips()) {
     StageInfo st;
     st.index = shard.index();

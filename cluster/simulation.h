@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "chip/hardwired_model.h"
 #include "chip/roofline_model.h"
+#include "cluster/faults.h"
 #include "cluster/host_lp.h"
 #include "cluster/stage_lp.h"
 #include "cluster/stage_model.h"
@@ -60,6 +61,7 @@ struct SimulationResult {
   std::vector<StageInfo> stages;
   std::vector<LinkInfo> links;
   uint64_t events = 0;
+  std::optional<FaultPlan> faults;  // the scenario's faults, if any
 };
 
 // What one LP contributes to a result, finalised where the LP ran (a chip
@@ -108,6 +110,8 @@ class Simulation {
     return stages_[stage].roofline();
   }
   const ExpertMap& experts() const { return experts_; }
+  // Null when the scenario injects no faults.
+  const FaultPlan* faults() const { return faults_ ? &*faults_ : nullptr; }
   int num_lps() const { return static_cast<int>(topology_->nodes().size()); }
   LpId stage_lp(int stage) const { return topology_->chip(stage); }
 
@@ -160,6 +164,7 @@ class Simulation {
   RunConstants k_;
   int64_t kv_capacity_tokens_ = 0;
   std::vector<TraceRequest> trace_;
+  std::optional<FaultPlan> faults_;
 };
 
 }  // namespace etchsim::cluster

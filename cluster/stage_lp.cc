@@ -13,7 +13,14 @@ StageLp::StageLp(const fabric::Topology& topo, int node, StageWiring wiring, con
       wiring_(wiring),
       k_(k),
       busy_(k.window_start),
-      expert_busy_(k.window_start) {}
+      expert_busy_(k.window_start),
+      stage_(topo.nodes()[node].index) {}
+
+bool StageLp::Lost(const Message& m, SimTime t) const {
+  if (faults() == nullptr || m.type == MsgType::kAbort) return false;
+  if (faults()->StageDown(stage_, t)) return true;
+  return m.request >= 0 && m.request < dead_below_;
+}
 
 void StageLp::Compact(SimTime horizon) {
   NodeLp::Compact(horizon);
@@ -67,6 +74,7 @@ void StageLp::SendWork(const Message& m, Outbox& out) {
 }
 
 void StageLp::Exit(const Message& m, Outbox& out) {
+  if (Lost(m, out.now())) return;
   const bool prefill = m.flags & kFlagPrefill;
   if (wiring_.next >= 0) {
     Message h = m;
@@ -128,11 +136,17 @@ SimTime HardwiredLp::MinReaction() const {
 
 void HardwiredLp::Handle(const Event& e, Outbox& out) {
   const Message& m = e.msg;
+  if (IsAbortForMe(m, out)) {
+    dead_below_ = std::max(dead_below_, m.request);
+    std::erase_if(pending_, [&](const auto& p) { return std::get<0>(p.first) < dead_below_; });
+    return;
+  }
+  if (Lost(m, e.time)) return;
   if (ForwardIfTransit(e, out)) return;
   switch (m.type) {
     case MsgType::kWork: {
       const SimTime start = base::Max(Received(e), next_free_);
-      const SimTime occ = model_.Occupancy(m.context, m.count);
+      const SimTime occ = Stretch(start, model_.Occupancy(m.context, m.count));
       next_free_ = start + occ;
       busy_.Add(start, next_free_, m.count);
       live_tokens_ += m.count;
@@ -167,9 +181,10 @@ void HardwiredLp::Handle(const Event& e, Outbox& out) {
       break;
     case MsgType::kDispatch: {
       const SimTime start = base::Max(Received(e), expert_free_);
-      expert_free_ = start + model_.ExpertOccupancy(m.count);
+      expert_free_ = start + Stretch(start, model_.ExpertOccupancy(m.count));
       expert_busy_.Add(start, expert_free_, m.count);
-      out.Send(out.self(), start + model_.ExpertLatency(m.count), Timer(m, kExpertDone));
+      out.Send(out.self(), start + Stretch(start, model_.ExpertLatency(m.count)),
+               Timer(m, kExpertDone));
       break;
     }
     case MsgType::kCombine: {
@@ -192,7 +207,7 @@ void HardwiredLp::Handle(const Event& e, Outbox& out) {
 }
 
 void HardwiredLp::StartSegment(const Message& m, int s, SimTime at, Outbox& out) {
-  out.Send(out.self(), at + model_.SegmentLatency(s, m.context, m.count),
+  out.Send(out.self(), at + Stretch(at, model_.SegmentLatency(s, m.context, m.count)),
            Timer(m, kSegmentDone, s));
 }
 
@@ -204,9 +219,10 @@ void HardwiredLp::SegmentDone(const Message& m, int s, Outbox& out) {
   }
   // Local selected experts and shared experts run while remote holders
   // compute theirs; the layer resumes when the last partial sum is back.
-  const SimTime local_done = out.now() +
-                             SimTime::FromNanos(seg.local_expert_cycles * model_.cycle_ns()) +
-                             model_.ExpertOccupancy(1) * (m.count - 1);
+  const SimTime local_done =
+      out.now() +
+      Stretch(out.now(), SimTime::FromNanos(seg.local_expert_cycles * model_.cycle_ns()) +
+                             model_.ExpertOccupancy(1) * (m.count - 1));
   const std::vector<LpId> remote = RemoteHolders(m, seg.dispatch_layer);
   if (remote.empty()) {
     StartSegment(m, s + 1, local_done, out);
@@ -279,6 +295,16 @@ BatchLp::BatchLp(const fabric::Topology& topo, int node, StageWiring wiring, con
 
 void BatchLp::Handle(const Event& e, Outbox& out) {
   const Message& m = e.msg;
+  if (IsAbortForMe(m, out)) {
+    dead_below_ = std::max(dead_below_, m.request);
+    std::erase_if(queue_, [&](const Message& q) { return q.request < dead_below_; });
+    return;
+  }
+  // The step timers keep the stage's own state; what they carry out is
+  // checked on Exit.
+  const bool step_timer =
+      m.type == MsgType::kTimer && (KindOf(m) == kStartStep || KindOf(m) == kStepDone);
+  if (!step_timer && Lost(m, e.time)) return;
   if (ForwardIfTransit(e, out)) return;
   if (m.type == MsgType::kWork) {
     queue_.push_back(m);
@@ -292,6 +318,7 @@ void BatchLp::Handle(const Event& e, Outbox& out) {
       break;
     case kStartStep:
       start_pending_ = false;
+      if (Lost(Message{}, e.time)) queue_.clear();  // a failed stage loses its queue
       if (!busy_now_ && !queue_.empty()) StartStep(out);
       break;
     case kStepDone: {
@@ -324,7 +351,7 @@ void BatchLp::RequestStep(Outbox& out) {
 void BatchLp::StartStep(Outbox& out) {
   batch_ = TakeStep(queue_, {model_.max_batch(), model_.max_batch_tokens()});
   const int64_t tokens = TokensOf(batch_);
-  const SimTime step = model_.StepTime(ToBatchItems(batch_));
+  const SimTime step = Stretch(out.now(), model_.StepTime(ToBatchItems(batch_)));
   busy_.Add(out.now(), out.now() + step, tokens);
   live_tokens_ += tokens;
   live_busy_ps_ += step.picos();

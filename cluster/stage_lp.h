@@ -89,12 +89,27 @@ class StageLp : public NodeLp {
   void SendWork(const Message& m, Outbox& out);
   int32_t Accepted(const Message& m) const;
 
+  // Faults (cluster/faults.h). True if `m` is lost at `t`: this stage is
+  // down, or `m` belongs to a request the host has aborted. Never true
+  // without faults, nor for a kAbort (the control plane reaches a spare).
+  bool Lost(const Message& m, SimTime t) const;
+  // A kAbort for this stage: requests below m.request are discarded.
+  bool IsAbortForMe(const Message& m, const Outbox& out) const {
+    return m.type == MsgType::kAbort && m.dst == out.self();
+  }
+  // `d` of compute starting at `at`, stretched if this stage straggles.
+  SimTime Stretch(SimTime at, SimTime d) const {
+    return faults() == nullptr ? d : faults()->Stretch(stage_, at, d);
+  }
+
   StageWiring wiring_;
   const RunConstants& k_;
   WorkStat busy_;         // entry occupancy and tokens entering
   WorkStat expert_busy_;  // expert service for other chips
   int64_t live_tokens_ = 0;
   int64_t live_busy_ps_ = 0;
+  int stage_ = 0;
+  int32_t dead_below_ = 0;  // requests with smaller ids were aborted
 };
 
 // A hard-wired chip: spatial pipeline with an initiation interval.

@@ -4,6 +4,7 @@
 #include "base/bounds.h"
 #include "base/status_macros.h"
 #include "cluster/channels.h"
+#include "cluster/faults.h"
 #include "cluster/scenario_validate.h"
 #include "model/model_spec.h"
 #include "rpc/address.h"
@@ -126,6 +127,7 @@ absl::Status ValidateBatch(const v1::Batch& b, int from_rank, const PeerLimits& 
 
 absl::Status ValidateLoadShard(const v1::LoadShardRequest& req) {
   RETURN_IF_ERROR(CheckRunId(req.run_id()));
+  RETURN_IF_ERROR(cluster::CheckNoFaultsForDistributed(req.scenario()));
   if (req.model_config_json().size() > (size_t{16} << 20)) {
     return Bad(absl::StrCat("model_config_json must be at most 16 MiB, got ",
                             req.model_config_json().size(), " bytes"));

@@ -183,6 +183,13 @@ TEST(LoadShardValidateTest, Fields) {
       {"address empty", [](auto& x) { x.set_stage_addresses(0, ""); }, "no port"},
       {"model json huge", [](auto& x) { x.set_model_config_json(std::string(17 << 20, ' ')); },
        "at most 16 MiB"},
+      {"faults",
+       [](auto& x) {
+         auto* s = x.mutable_scenario()->mutable_faults()->add_stragglers();
+         s->set_stage(0);
+         s->set_slowdown(2);
+       },
+       "faults are simulated in-process only"},
   };
   for (const Case& c : cases) {
     v1::LoadShardRequest x = r;

@@ -318,6 +318,7 @@ absl::StatusOr<v1::Report> DistributedRun::Collect() {
 
 absl::StatusOr<v1::Report> RunDistributed(const v1::Scenario& scenario,
                                           const DistributedOptions& opt) {
+  RETURN_IF_ERROR(cluster::CheckNoFaultsForDistributed(scenario));
   cluster::BuildOverrides overrides;
   overrides.chip = opt.chip;
   overrides.model_config_json = opt.model_config_json;

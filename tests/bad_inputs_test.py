@@ -448,6 +448,39 @@ for name, content, expect in [
     ("nan weight", safetensors(ST_HEADER, data=ST_DATA[:_norm_b] + b"\xc0\x7f" + ST_DATA[_norm_b + 2:]), 'tensor "model.norm.weight" holds nan'),
 ]:
     row(f"safetensors {name}", ["verify", "--weights", write(f"bad_{name.replace(' ', '_')}.safetensors", content)], expect)
+# --- scenario faults (in-process fault injection) --------------------------
+FAULT_BASE = "duration_s: 0.2 faults { %s }"
+for body, expect in [
+    ("chip_failures { stage: -1 at_s: 0.1 spare: true }", "scenario: faults.chip_failures[0].stage must be in [0, 4095], got -1"),
+    ("chip_failures { stage: 99 at_s: 0.1 spare: true }", "scenario: faults.chip_failures[0].stage must be a stage of the cluster, in [0, 27], got 99"),
+    ("chip_failures { stage: 1 at_s: nan spare: true }", "scenario: faults.chip_failures[0].at_s must be a finite number"),
+    ("chip_failures { stage: 1 at_s: 1e30 spare: true }", "scenario: faults.chip_failures[0].at_s must be a finite number in [0, 900000], got 1e+30"),
+    ("chip_failures { stage: 1 at_s: 0.5 spare: true }", "scenario: faults.chip_failures[0].at_s must be < duration_s (0.2), got 0.5"),
+    ("chip_failures { stage: 1 at_s: 0.1 spare: true reload_s: inf }", "scenario: faults.chip_failures[0].reload_s must be a finite number"),
+    ("chip_failures { stage: 1 at_s: 0.1 reload_s: 3 }", "scenario: faults.chip_failures[0].reload_s needs spare: true"),
+    ("link_faults { drop: true end_s: 0.1 }", "scenario: faults.link_faults[0].link must name a link"),
+    ("link_faults { link: \"chip0->server9\" drop: true end_s: 0.1 }", "scenario: faults.link_faults[0].link names no link of this topology: \"chip0->server9\""),
+    ("link_faults { link: \"chip0->server0\" latency_factor: 0.5 }", "scenario: faults.link_faults[0].latency_factor must be a finite number in [1, 1000], got 0.5"),
+    ("link_faults { link: \"chip0->server0\" latency_factor: nan }", "scenario: faults.link_faults[0].latency_factor must be a finite number"),
+    ("link_faults { link: \"chip0->server0\" bandwidth_factor: 1e9 }", "scenario: faults.link_faults[0].bandwidth_factor must be a finite number in [1, 1000], got 1e+09"),
+    ("link_faults { link: \"chip0->server0\" }", "scenario: faults.link_faults[0] does nothing"),
+    ("link_faults { link: \"chip0->server0\" start_s: 0.1 end_s: 0.05 drop: true }", "scenario: faults.link_faults[0].end_s must be 0 (to the end) or > start_s (0.1), got 0.05"),
+    ("link_faults { link: \"chip0->server0\" start_s: -1 drop: true }", "scenario: faults.link_faults[0].start_s must be a finite number"),
+    ("stragglers { stage: 3 }", "scenario: faults.stragglers[0].slowdown must be a finite number in [1, 1000], got 0"),
+    ("stragglers { stage: 3 slowdown: inf }", "scenario: faults.stragglers[0].slowdown must be a finite number"),
+    ("stragglers { stage: 30 slowdown: 2 }", "scenario: faults.stragglers[0].stage must be a stage of the cluster"),
+    ("detect_s: nan", "scenario: faults.detect_s must be a finite number in [0, 3600], got nan"),
+    ("max_retries: -1", "scenario: faults.max_retries must be in [0, 100], got -1"),
+    ("chip_failures { stage: 1 at_s: 0.1 spare: maybe }", "line 1, column"),
+]:
+    p = write(f"fault_{len(ROWS)}.textproto", FAULT_BASE % body)
+    row(f"fault {body}", ["simulate", "--scenario", p], expect)
+p = write("fault_forever.textproto", "max_requests: 5 faults { chip_failures { stage: 1 at_s: 0.1 } }")
+row("fault without spare and no duration", ["simulate", "--scenario", p],
+    "scenario: faults.chip_failures[0].spare is false, so the stage never returns: set duration_s")
+p = write("fault_distributed.textproto", FAULT_BASE % "stragglers { stage: 1 slowdown: 2 }")
+row("faults in distributed mode", ["simulate", "--scenario", p, "--distributed=local"],
+    "scenario: faults are simulated in-process only")
 
 
 def main():

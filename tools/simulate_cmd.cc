@@ -105,6 +105,10 @@ absl::Status RunSimulate(const Invocation& inv) {
   if (!distributed.empty() && !coordinator.empty()) {
     return absl::InvalidArgumentError("give --distributed or --coordinator, not both");
   }
+  // Before any process starts: the distributed mode does not model faults.
+  if (!distributed.empty() || !coordinator.empty()) {
+    RETURN_IF_ERROR(cluster::CheckNoFaultsForDistributed(scenario));
+  }
   // Addresses are checked before anything starts: a typo is one line and
   // exit 2, not a 30-second deadline.
   if (inv.Given("distributed") && distributed != "local") {
