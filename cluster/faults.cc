@@ -31,8 +31,8 @@ absl::Status Window(const std::string& at, double start, double end) {
   RETURN_IF_ERROR(Range(at + ".start_s", start, 0, kMaxVirtualSeconds));
   RETURN_IF_ERROR(Range(at + ".end_s", end, 0, kMaxVirtualSeconds));
   if (end != 0 && end <= start) {
-    return Bad(at + ".end_s", absl::StrCat("must be 0 (to the end) or > start_s (", start,
-                                           "), got ", end));
+    return Bad(at + ".end_s",
+               absl::StrCat("must be 0 (to the end) or > start_s (", start, "), got ", end));
   }
   return absl::OkStatus();
 }

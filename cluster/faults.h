@@ -96,9 +96,9 @@ class FaultPlan {
     SimTime start, end;
     LinkState state;
   };
-  std::vector<std::vector<Span>> down_;        // by stage: down intervals
-  std::vector<std::vector<Span>> slow_;        // by stage: straggler intervals
-  std::vector<std::vector<LinkSpan>> links_;   // by link
+  std::vector<std::vector<Span>> down_;       // by stage: down intervals
+  std::vector<std::vector<Span>> slow_;       // by stage: straggler intervals
+  std::vector<std::vector<LinkSpan>> links_;  // by link
   std::vector<Outage> outages_;
   int32_t max_retries_ = 0;
   SimTime fault_start_ = SimTime::Max();

@@ -36,7 +36,8 @@ TEST(ValidateFaultsTest, NamesTheBadField) {
       {"chip_failures { stage: 0 at_s: 1 reload_s: 2 }", "faults.chip_failures[0].reload_s"},
       {"chip_failures { stage: 0 at_s: 20 spare: true }", "faults.chip_failures[0].at_s"},
       {"link_faults { start_s: 1 drop: true }", "faults.link_faults[0].link"},
-      {"link_faults { link: \"a->b\" latency_factor: 0.5 }", "faults.link_faults[0].latency_factor"},
+      {"link_faults { link: \"a->b\" latency_factor: 0.5 }",
+       "faults.link_faults[0].latency_factor"},
       {"link_faults { link: \"a->b\" bandwidth_factor: inf }",
        "faults.link_faults[0].bandwidth_factor"},
       {"link_faults { link: \"a->b\" latency_factor: 1 }", "does nothing"},
@@ -227,8 +228,7 @@ TEST(FaultSimulationTest, SameSeedSameReport) {
 }
 
 TEST(FaultSimulationTest, DistributedModeRejectsFaults) {
-  const absl::Status st =
-      CheckNoFaultsForDistributed(R1("stragglers { stage: 1 slowdown: 2 }"));
+  const absl::Status st = CheckNoFaultsForDistributed(R1("stragglers { stage: 1 slowdown: 2 }"));
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(CheckNoFaultsForDistributed(R1("")).ok());
 }

@@ -482,6 +482,21 @@ p = write("fault_distributed.textproto", FAULT_BASE % "stragglers { stage: 1 slo
 row("faults in distributed mode", ["simulate", "--scenario", p, "--distributed=local"],
     "scenario: faults are simulated in-process only")
 
+# --- cost availability flags ---------------------------------------------------
+for argv, expect in [
+    (["--spares", "-1"], "--spares must be in [0, 4096], got -1"),
+    (["--spares", "100000"], "--spares must be in [0, 4096], got 100000"),
+    (["--chip-fit", "nan"], "--chip-fit must be a finite number in [0, 1e+09], got nan"),
+    (["--server-fit", "-5"], "--server-fit must be a finite number"),
+    (["--link-fit", "inf"], "--link-fit must be a finite number"),
+    (["--hbm-fit", "1e300"], "--hbm-fit must be a finite number"),
+    (["--takeover-s", "-1"], "--takeover-s must be a finite number in [0, 86400], got -1"),
+    (["--card-replace-h", "1e9"], "--card-replace-h must be a finite number in [0, 8766], got 1e+09"),
+    (["--server-repair-h", "nan"], "--server-repair-h must be a finite number"),
+    (["--link-repair-h", "-2"], "--link-repair-h must be a finite number"),
+]:
+    row(f"availability {' '.join(argv)}", ["cost", "availability"] + argv, expect)
+
 
 def main():
     failures = 0

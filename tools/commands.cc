@@ -12,6 +12,7 @@ Cli MakeEtchsimCli() {
   RegisterCostCommands(cli);
   RegisterPlanCommands(cli);
   RegisterVerifyCommands(cli);
+  RegisterAvailabilityCommands(cli);
   return cli;
 }
 

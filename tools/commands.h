@@ -16,6 +16,7 @@ void RegisterSweepCommands(Cli& cli);
 void RegisterCostCommands(Cli& cli);
 void RegisterPlanCommands(Cli& cli);
 void RegisterVerifyCommands(Cli& cli);
+void RegisterAvailabilityCommands(Cli& cli);
 
 // --tls-cert/--tls-key/--tls-ca, and the credentials they give.
 rpc::TlsFiles TlsFilesFromFlags();
