@@ -17,8 +17,10 @@ constexpr double kGpuHours = 16384.0 * 54 * 24;
 constexpr double kServerHours = 2048.0 * 54 * 24;
 constexpr double kChipCount = 148 + 19 + 17 + 6;  // faulty GPU, SRAM, system processor, SDC
 constexpr double kCardCount = 6;                  // thermal interface and sensor
-constexpr double kServerCount = 32 + 54 + 3 + 3 + 2 + 2 + 2 + 2 + 2;  // host maintenance,
-                                 // software bug, SSD, PSU, chassis, IO board, dependency, CPU, memory
+constexpr double kServerCount =
+    32 + 54 + 3 + 3 + 2 + 2 + 2 + 2 +
+    2;  // host maintenance,
+        // software bug, SSD, PSU, chassis, IO board, dependency, CPU, memory
 constexpr double kLinkCount = 35 + 7 + 7;  // switch and cable, NIC, NCCL watchdog
 
 absl::Status Check(absl::string_view field, double v, double lo, double hi) {
@@ -53,34 +55,34 @@ FailureRates HardwiredDefaultRates() {
 }
 
 absl::Status ValidateAvailabilityInputs(const AvailabilityInputs& in) {
-  for (auto [field, v, lo] : {std::tuple{"chips", in.chips, 1}, std::tuple{"servers", in.servers, 1},
-                              std::tuple{"cards_per_server", in.cards_per_server, 1},
-                              std::tuple{"links", in.links, 0}, std::tuple{"--spares", in.spares, 0}}) {
+  for (auto [field, v, lo] :
+       {std::tuple{"chips", in.chips, 1}, std::tuple{"servers", in.servers, 1},
+        std::tuple{"cards_per_server", in.cards_per_server, 1}, std::tuple{"links", in.links, 0},
+        std::tuple{"--spares", in.spares, 0}}) {
     if (v < lo || v > 4096) {
       return absl::InvalidArgumentError(
           absl::StrCat(field, " must be in [", lo, ", 4096], got ", v));
     }
   }
-  for (auto [field, v] : {std::pair{"--chip-fit", in.rates.chip_fit},
-                          std::pair{"--hbm-fit", in.rates.hbm_fit},
-                          std::pair{"--card-fit", in.rates.card_fit},
-                          std::pair{"--server-fit", in.rates.server_fit},
-                          std::pair{"--link-fit", in.rates.link_fit}}) {
+  for (auto [field, v] :
+       {std::pair{"--chip-fit", in.rates.chip_fit}, std::pair{"--hbm-fit", in.rates.hbm_fit},
+        std::pair{"--card-fit", in.rates.card_fit}, std::pair{"--server-fit", in.rates.server_fit},
+        std::pair{"--link-fit", in.rates.link_fit}}) {
     if (absl::Status s = Check(field, v, 0, 1e9); !s.ok()) return s;
   }
-  for (auto [field, v, hi] : {std::tuple{"--takeover-s", in.takeover_s, 86400.0},
-                              std::tuple{"--card-replace-h", in.card_replace_h, kHoursPerYear},
-                              std::tuple{"--server-repair-h", in.server_repair_h, kHoursPerYear},
-                              std::tuple{"--link-repair-h", in.link_repair_h, kHoursPerYear},
-                              std::tuple{"card price", in.card_price_usd, 1e9},
-                              std::tuple{"server price", in.server_price_usd, 1e10},
-                              std::tuple{"amortization years", in.amortization_years, 100.0},
-                              std::tuple{"IT power", in.it_power_w, 1e10},
-                              std::tuple{"spare idle power", in.spare_idle_power_w, 1e7},
-                              std::tuple{"server overhead", in.server_overhead_w, 1e7},
-                              std::tuple{"PUE", in.pue, 10.0},
-                              std::tuple{"electricity price", in.electricity_usd_per_kwh, 100.0},
-                              std::tuple{"output tokens/s", in.output_tokens_per_s, 1e12}}) {
+  for (auto [field, v, hi] :
+       {std::tuple{"--takeover-s", in.takeover_s, 86400.0},
+        std::tuple{"--card-replace-h", in.card_replace_h, kHoursPerYear},
+        std::tuple{"--server-repair-h", in.server_repair_h, kHoursPerYear},
+        std::tuple{"--link-repair-h", in.link_repair_h, kHoursPerYear},
+        std::tuple{"card price", in.card_price_usd, 1e9},
+        std::tuple{"server price", in.server_price_usd, 1e10},
+        std::tuple{"amortization years", in.amortization_years, 100.0},
+        std::tuple{"IT power", in.it_power_w, 1e10},
+        std::tuple{"spare idle power", in.spare_idle_power_w, 1e7},
+        std::tuple{"server overhead", in.server_overhead_w, 1e7}, std::tuple{"PUE", in.pue, 10.0},
+        std::tuple{"electricity price", in.electricity_usd_per_kwh, 100.0},
+        std::tuple{"output tokens/s", in.output_tokens_per_s, 1e12}}) {
     if (absl::Status s = Check(field, v, 0, hi); !s.ok()) return s;
   }
   if (!(in.amortization_years > 0)) {
@@ -130,17 +132,17 @@ absl::StatusOr<AvailabilityResult> ComputeAvailability(const AvailabilityInputs&
   const double capex = (in.chips + in.spares) * in.card_price_usd +
                        (in.servers + r.spare_servers) * in.server_price_usd;
   r.capex_usd_per_year = capex / in.amortization_years;
-  const double watts = in.it_power_w + in.spares * in.spare_idle_power_w +
-                       r.spare_servers * in.server_overhead_w;
+  const double watts =
+      in.it_power_w + in.spares * in.spare_idle_power_w + r.spare_servers * in.server_overhead_w;
   r.energy_usd_per_year = watts / 1000 * in.pue * in.electricity_usd_per_kwh * kHoursPerYear;
   // A failed hard-wired chip cannot be re-programmed: its card is bought again.
-  r.replacement_usd_per_year = (r.classes[0].failures_per_year + r.classes[1].failures_per_year) *
-                               in.card_price_usd;
+  r.replacement_usd_per_year =
+      (r.classes[0].failures_per_year + r.classes[1].failures_per_year) * in.card_price_usd;
   r.total_usd_per_year = r.capex_usd_per_year + r.energy_usd_per_year + r.replacement_usd_per_year;
   r.delivered_tokens_per_year = in.output_tokens_per_s * r.availability * kHoursPerYear * 3600;
-  r.usd_per_million_tokens =
-      r.delivered_tokens_per_year > 0 ? r.total_usd_per_year / r.delivered_tokens_per_year * 1e6
-                                      : 0.0;
+  r.usd_per_million_tokens = r.delivered_tokens_per_year > 0
+                                 ? r.total_usd_per_year / r.delivered_tokens_per_year * 1e6
+                                 : 0.0;
   return r;
 }
 

@@ -43,11 +43,11 @@ struct AvailabilityInputs {
   int chips = 0;  // one chip per card
   int servers = 0;
   int cards_per_server = 0;
-  int links = 0;  // physical (full-duplex) links
+  int links = 0;   // physical (full-duplex) links
   int spares = 0;  // spare cards, in ceil(spares / cards_per_server) spare servers
   FailureRates rates;
-  double takeover_s = 60;     // a spare card joins the pipeline
-  double card_replace_h = 24; // a failed card is replaced (pool refilled)
+  double takeover_s = 60;      // a spare card joins the pipeline
+  double card_replace_h = 24;  // a failed card is replaced (pool refilled)
   double server_repair_h = 2;
   double link_repair_h = 4;
   // Cost (cost::CostInputsFor's prices; power at full load).

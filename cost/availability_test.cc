@@ -84,8 +84,7 @@ TEST(AvailabilityTest, RejectsBadInputs) {
   EXPECT_NE(ComputeAvailability(in).status().message().find("--spares"), std::string::npos);
   in = R1(1);
   in.card_replace_h = 1e9;
-  EXPECT_NE(ComputeAvailability(in).status().message().find("--card-replace-h"),
-            std::string::npos);
+  EXPECT_NE(ComputeAvailability(in).status().message().find("--card-replace-h"), std::string::npos);
 }
 
 }  // namespace

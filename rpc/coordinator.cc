@@ -3,6 +3,7 @@
 #include <chrono>
 #include <optional>
 #include <random>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -116,11 +117,29 @@ absl::Status DistributedRun::LoadShards() {
     for (const std::string& a : opt_.chip_addresses) req.add_stage_addresses(a);
     req.set_wire_version(kWireVersion);
     req.set_event_bytes(kEventBytes);
-    grpc::ClientContext ctx;
-    ctx.set_deadline(Deadline(opt_.rpc_deadline_s));
-    ctx.set_wait_for_ready(true);
-    v1::LoadShardResponse resp;
-    const grpc::Status s = stubs_[k]->LoadShard(&ctx, req, &resp);
+    // Not wait_for_ready: a dead address fails at once with the reason
+    // (connection refused), retried for connect_timeout_s in case the chip
+    // is still starting, instead of a bare deadline after rpc_deadline_s.
+    const auto give_up = std::chrono::steady_clock::now() +
+                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                             std::chrono::duration<double>(opt_.connect_timeout_s));
+    grpc::Status s;
+    while (true) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(Deadline(opt_.rpc_deadline_s));
+      v1::LoadShardResponse resp;
+      s = stubs_[k]->LoadShard(&ctx, req, &resp);
+      if (s.error_code() != grpc::StatusCode::UNAVAILABLE ||
+          std::chrono::steady_clock::now() >= give_up) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      if (opt_.metrics) opt_.metrics->RpcError();
+      return absl::UnavailableError(absl::StrCat(
+          Name(k), ": unavailable for ", opt_.connect_timeout_s, " s: ", s.error_message()));
+    }
     if (!s.ok()) {
       if (opt_.metrics) opt_.metrics->RpcError();
       return absl::UnavailableError(

@@ -24,6 +24,9 @@ struct DistributedOptions {
   // One address per stage, in stage order.
   std::vector<std::string> chip_addresses;
   double rpc_deadline_s = 30;  // unary RPCs (LoadShard, GetStats)
+  // How long LoadShard retries a chip that refuses connections (still
+  // starting, or not there) before the run fails naming it and the cause.
+  double connect_timeout_s = 5;
   double stream_deadline_s = 24 * 3600;
   // A run whose virtual time does not advance for this long has failed.
   double stall_timeout_s = 60;

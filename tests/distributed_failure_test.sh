@@ -56,17 +56,19 @@ wait_for "$logs" "^started chip 29 " 60 || fail "chips did not start"
 wait_for "$dir/sim.err" '^virtual 0\.0[0-9]*[1-9]' 60 || fail "the run made no progress"
 victim_pid=$(sed -n "s/^started chip $victim (pid \([0-9]*\)).*/\1/p" "$logs")
 [ -n "$victim_pid" ] || fail "no pid for chip $victim"
+t0=$(date +%s.%N)
 if [ "$mode" = stop ]; then kill -STOP "$victim_pid"; else kill -9 "$victim_pid"; fi
 
 # Keepalive notices a silent peer within seconds; allow generous slack.
 wait_exit "$sim" 60
+detect_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 [ "$rc" = 124 ] && fail "the run hung after chip $victim was ${mode}ped"
 [ "$rc" = 0 ] && fail "the run succeeded although chip $victim was gone"
 grep -q "chip $victim\b" "$dir/sim.err" || fail "the error does not name chip $victim"
 grep -q "virtual time" "$dir/sim.err" || fail "the error does not give the virtual time"
 [ -e "$dir/report.json" ] && fail "a report was written for a failed run"
 [ -s "$dir/sim.out" ] && fail "a report was printed for a failed run"
-echo "error ($mode, exit $rc): $(grep -m1 '^etchsim:' "$dir/sim.err")"
+echo "error ($mode, exit $rc, ${detect_s} s after the signal): $(grep -m1 '^etchsim:' "$dir/sim.err")"
 
 if [ "$mode" = service ]; then
   kill -CONT "$victim_pid" 2>/dev/null

@@ -42,8 +42,7 @@ absl::StatusOr<cost::AvailabilityInputs> InputsFor(const v1::Scenario& s) {
   ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(s));
   const cluster::SimulationResult r = sim->Skeleton();
   const cluster::AnalyticEstimate a = cluster::Analyze(*sim);
-  const cost::CostInputs ci =
-      cost::CostInputsFor(r.scenario, r.chip, r.num_devices, r.num_servers);
+  const cost::CostInputs ci = cost::CostInputsFor(r.scenario, r.chip, r.num_devices, r.num_servers);
   cost::AvailabilityInputs in;
   in.chips = r.num_devices;
   in.servers = r.num_servers;
@@ -64,9 +63,8 @@ absl::StatusOr<cost::AvailabilityInputs> InputsFor(const v1::Scenario& s) {
   in.amortization_years = ci.amortization_years;
   // Full load, as `cost breakeven` prices a replica: every device busy.
   in.server_overhead_w = cost::ServerOverheadWatts(r.scenario, r.chip);
-  in.it_power_w =
-      cost::ItEnergyJoules(cost::DeviceEnergyJoules(r.chip, r.num_devices, 1.0, 1.0),
-                           r.num_servers, in.server_overhead_w, 1.0);
+  in.it_power_w = cost::ItEnergyJoules(cost::DeviceEnergyJoules(r.chip, r.num_devices, 1.0, 1.0),
+                                       r.num_servers, in.server_overhead_w, 1.0);
   in.spare_idle_power_w = cost::DeviceEnergyJoules(r.chip, 1, 1.0, 0.0);
   in.pue = ci.pue;
   in.electricity_usd_per_kwh = ci.electricity_usd_per_kwh;
@@ -111,11 +109,11 @@ absl::Status RunAvailability(const Invocation& inv) {
     return absl::OkStatus();
   }
   inv.out << absl::StrFormat(
-      "%s on %d x %s in %d servers, %d links, %d spare card%s: expected over a year\n",
-      s.model(), in.chips, s.chip(), in.servers, in.links, in.spares, in.spares == 1 ? "" : "s");
-  base::TextTable t({"class", "count", "FIT each", "MTBF each h", "failures/yr", "h down each",
-                     "h down/yr"},
-                    {base::TextTable::Align::kLeft});
+      "%s on %d x %s in %d servers, %d links, %d spare card%s: expected over a year\n", s.model(),
+      in.chips, s.chip(), in.servers, in.links, in.spares, in.spares == 1 ? "" : "s");
+  base::TextTable t(
+      {"class", "count", "FIT each", "MTBF each h", "failures/yr", "h down each", "h down/yr"},
+      {base::TextTable::Align::kLeft});
   for (const cost::FailureClass& c : r.classes) {
     t.AddRow({c.name, absl::StrCat(c.count), base::Fixed(c.fit, 0),
               c.fit > 0 ? base::WithCommas(std::llround(1e9 / c.fit)) : "-",
@@ -142,22 +140,22 @@ absl::Status RunAvailability(const Invocation& inv) {
 }  // namespace
 
 void RegisterAvailabilityCommands(Cli& cli) {
-  cli.Add({.name = "cost availability",
-           .summary = "Expected availability and yearly cost of a cluster from failure rates "
-                      "per chip, card, server and link, with k spare cards.",
-           .details = "The cluster is the scenario (--model, --chip, --chips, topology). Stages "
-                      "are in series, so any failure stops it: a chip or card costs --takeover-s "
-                      "when a spare is on hand, else --card-replace-h; a server moves to spares "
-                      "when a server's worth are on hand, else --server-repair-h; a link "
-                      "--link-repair-h. Defaults: rates from Meta's Llama 3 fleet without its "
-                      "HBM share (docs/assumptions.md §6.2).",
-           .flags = {"model",           "chip",         "chips",         "topology",
-                     "cards_per_server", "input_len",   "output_len",    "kv_dtype",
-                     "scenario",        "format",       "spares",        "chip_fit",
-                     "hbm_fit",         "card_fit",     "server_fit",    "link_fit",
-                     "takeover_s",      "card_replace_h", "server_repair_h", "link_repair_h"},
-           .flag_defaults = {{"chips", "30"}},
-           .run = RunAvailability});
+  cli.Add(
+      {.name = "cost availability",
+       .summary = "Expected availability and yearly cost of a cluster from failure rates "
+                  "per chip, card, server and link, with k spare cards.",
+       .details = "The cluster is the scenario (--model, --chip, --chips, topology). Stages "
+                  "are in series, so any failure stops it: a chip or card costs --takeover-s "
+                  "when a spare is on hand, else --card-replace-h; a server moves to spares "
+                  "when a server's worth are on hand, else --server-repair-h; a link "
+                  "--link-repair-h. Defaults: rates from Meta's Llama 3 fleet without its "
+                  "HBM share (docs/assumptions.md §6.2).",
+       .flags = {"model",     "chip",       "chips",          "topology",        "cards_per_server",
+                 "input_len", "output_len", "kv_dtype",       "scenario",        "format",
+                 "spares",    "chip_fit",   "hbm_fit",        "card_fit",        "server_fit",
+                 "link_fit",  "takeover_s", "card_replace_h", "server_repair_h", "link_repair_h"},
+       .flag_defaults = {{"chips", "30"}},
+       .run = RunAvailability});
 }
 
 }  // namespace etchsim::tools
