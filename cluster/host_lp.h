@@ -30,7 +30,7 @@ struct HostConfig {
   int32_t draft_len = 0;
   SimTime window_start;
   SimTime host_overhead;
-  GiveUp give_up;  // may be empty
+  GiveUp give_up;                     // may be empty
   const FaultPlan* faults = nullptr;  // null = no faults
   std::vector<LpId> stages;           // stage LPs, for aborts
 };
