@@ -86,12 +86,13 @@ struct Abandon {
   }
 };
 
-// Output tokens/s in the throughput windows between `from_s` (the first
-// requests have had time to finish, so the pipeline is full) and `to_s`
-// (the expected arrival of the last measured request, before the run
-// drains), both measured from the window start. A run's mean includes
-// the fill and drain; in a short probe that alone would read as a
-// shortfall. Falls back to the whole run when the span holds no window.
+// Output tokens/s in the throughput windows from `from_s` (the first
+// requests have had time to finish, so the pipeline is full) to the end
+// of the run, measured from the window start. A probe ends at its N-th
+// completion while arrivals go on, so this span has no drain; the whole
+// run's mean includes the fill, which in a short probe alone would read
+// as a shortfall. Falls back to the whole run when the span holds no
+// window.
 double SteadyOutputTokensPerS(const cluster::SimulationResult& r, double from_s, double to_s) {
   const double w = r.scenario.throughput_window_s();
   const std::vector<int64_t>& tokens = r.host.window_tokens;
@@ -122,10 +123,16 @@ absl::StatusOr<Probe> Run(const v1::Scenario& s, const Slo& slo) {
   const cluster::AnalyticEstimate a = cluster::Analyze(*sim);
   ASSIGN_OR_RETURN(v1::Report rep, cluster::BuildReport(r, a));
   p.check = Check(slo, rep);
-  const double rate = s.workload().poisson().rate_per_s();
-  const double offered = rate * static_cast<double>(a.output_len);
+  // Offered: the arrivals this seed actually drew over the run, not the
+  // nominal rate (with one seed every probe sees the same gaps scaled by
+  // 1/rate, so a draw that runs 10% slow would read as 10% short at every
+  // rate).
+  const double run_s = r.end.ToSeconds();
+  const double offered = run_s > 0 ? static_cast<double>(r.host.arrivals) / run_s *
+                                         static_cast<double>(a.output_len)
+                                   : 0;
   const double served =
-      SteadyOutputTokensPerS(r, a.single_user_e2e_s, static_cast<double>(s.max_requests()) / rate);
+      SteadyOutputTokensPerS(r, a.single_user_e2e_s, (r.end - r.window_start).ToSeconds());
   const bool kept_up = served >= kMinServedFraction * offered;
   p.met = p.check.met && kept_up && rep.requests_completed() > 0 && rep.requests_rejected() == 0;
   if (p.check.met && !kept_up) {
