@@ -128,9 +128,9 @@ absl::StatusOr<Probe> Run(const v1::Scenario& s, const Slo& slo) {
   // 1/rate, so a draw that runs 10% slow would read as 10% short at every
   // rate).
   const double run_s = r.end.ToSeconds();
-  const double offered = run_s > 0 ? static_cast<double>(r.host.arrivals) / run_s *
-                                         static_cast<double>(a.output_len)
-                                   : 0;
+  const double offered =
+      run_s > 0 ? static_cast<double>(r.host.arrivals) / run_s * static_cast<double>(a.output_len)
+                : 0;
   const double served =
       SteadyOutputTokensPerS(r, a.single_user_e2e_s, (r.end - r.window_start).ToSeconds());
   const bool kept_up = served >= kMinServedFraction * offered;
