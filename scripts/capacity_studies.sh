@@ -22,8 +22,8 @@ run "$etchsim" plan --model deepseek-r1 --slo "$R1_SLO" --demand 200000 \
   --requests 200 --out-dir "$out/r1-plan" | tee "$out/r1-plan.txt"
 run "$etchsim" sweep --model deepseek-r1 --chip hc2 --chips 28 --axis rate=20:160:20 \
   --mode event --requests 200 --out-dir "$out/r1-load" > "$out/r1-load.txt"
-hw=$(awk -F, '$1=="28 x hc2"{print $5}' "$out/r1-plan/plan.csv")
-gpu=$(awk -F, '$1=="8 x h200"{print $5}' "$out/r1-plan/plan.csv")
+hw=$(awk -F, '$1=="\"28 x hc2\""{print $5}' "$out/r1-plan/plan.csv")
+gpu=$(awk -F, '$1=="\"8 x h200\""{print $5}' "$out/r1-plan/plan.csv")
 run "$etchsim" cost breakeven --model deepseek-r1 --chip hc2 --chips 28 --gpu h200 --gpu-chips 8 \
   --gpu-price neocloud --demand 200000 --hazard 0.05 \
   --hw-replica-tokens-per-s "${hw:-0}" --gpu-replica-tokens-per-s "${gpu:-0}" \
@@ -41,8 +41,8 @@ run "$etchsim" plan --model llama-3.1-8b --slo mlperf-interactive --demand 10000
   --requests 200 --out-dir "$out/l8-plan" | tee "$out/l8-plan.txt"
 run "$etchsim" sweep --axis model=llama-3.1-8b,llama-3.1-70b,qwen3-235b-a22b,deepseek-r1 \
   --axis chip=hc1,hc2 --axis kv_dtype=bf16,fp8 --chips 0 --out-dir "$out/chips" > "$out/chips.txt"
-hw=$(awk -F, '$1=="1 x hc1"{print $5}' "$out/l8-plan/plan.csv")
-gpu=$(awk -F, '$1=="1 x h100"{print $5}' "$out/l8-plan/plan.csv")
+hw=$(awk -F, '$1=="\"1 x hc1\""{print $5}' "$out/l8-plan/plan.csv")
+gpu=$(awk -F, '$1=="\"1 x h100\""{print $5}' "$out/l8-plan/plan.csv")
 run "$etchsim" cost breakeven --model llama-3.1-8b --chip hc1 --chips 1 --gpu h100 --gpu-chips 1 \
   --gpu-price neocloud --demand 100000 --hazard 0.05 \
   --hw-replica-tokens-per-s "${hw:-0}" --gpu-replica-tokens-per-s "${gpu:-0}" \
