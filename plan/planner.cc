@@ -218,9 +218,6 @@ absl::Status Search(const PlanOptions& o, const Screened& sc, CandidateResult& c
     ASSIGN_OR_RETURN(Probe p, Run(AtRate(c.scenario, rate, requests(rate)), o.slo));
     ++c.probes;
     c.events += p.events;
-    fprintf(stderr, "%s rate %.4g req %lld met %d events %llu %s\n", c.label.c_str(), rate,
-            (long long)requests(rate), p.met, (unsigned long long)p.events,
-            p.check.binding.c_str());
     return p;
   };
   // Down from the ceiling by halves to the first rate that passes (failing
