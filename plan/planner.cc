@@ -23,6 +23,7 @@ namespace {
 struct Probe {
   bool met = false;
   uint64_t events = 0;
+  double offered_tokens_per_s = 0;  // what the drawn arrivals asked for
   SloCheck check;
   v1::Report report;
 };
@@ -133,6 +134,7 @@ absl::StatusOr<Probe> Run(const v1::Scenario& s, const Slo& slo) {
                 : 0;
   const double served =
       SteadyOutputTokensPerS(r, a.single_user_e2e_s, (r.end - r.window_start).ToSeconds());
+  p.offered_tokens_per_s = offered;
   const bool kept_up = served >= kMinServedFraction * offered;
   p.met = p.check.met && kept_up && rep.requests_completed() > 0 && rep.requests_rejected() == 0;
   if (p.check.met && !kept_up) {
@@ -259,7 +261,10 @@ absl::Status Search(const PlanOptions& o, const Screened& sc, CandidateResult& c
   c.max_rate_per_s = best_rate;
   c.scenario = AtRate(c.scenario, best_rate, requests(best_rate));
   c.report = std::move(best->report);
-  c.tokens_per_s = best_rate * c.report.analytic().output_len();
+  // Capacity is the load the passing probe actually carried (its drawn
+  // arrivals), not the nominal rate: a seed whose gaps run long would
+  // otherwise overstate it.
+  c.tokens_per_s = best->offered_tokens_per_s;
   c.replicas = std::max<int64_t>(
       1, static_cast<int64_t>(std::ceil(o.demand_tokens_per_s / c.tokens_per_s - 1e-12)));
   c.fleet_usd_per_hour = c.replicas * c.report.cost().total_usd_per_hour();
