@@ -108,7 +108,10 @@ double SteadyOutputTokensPerS(const cluster::SimulationResult& r, double from_s,
   return static_cast<double>(sum) / (static_cast<double>(last - first) * w);
 }
 
-absl::StatusOr<Probe> Run(const v1::Scenario& s, const Slo& slo) {
+// `a` is the candidate's analytic estimate from its screen: it does not
+// depend on the rate or the run length a probe varies.
+absl::StatusOr<Probe> Run(const v1::Scenario& s, const Slo& slo,
+                          const cluster::AnalyticEstimate& a) {
   ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(s));
   Abandon abandon(slo, s.max_requests());
   ASSIGN_OR_RETURN(
@@ -121,7 +124,6 @@ absl::StatusOr<Probe> Run(const v1::Scenario& s, const Slo& slo) {
     p.check.binding = abandon.why;
     return p;
   }
-  const cluster::AnalyticEstimate a = cluster::Analyze(*sim);
   ASSIGN_OR_RETURN(v1::Report rep, cluster::BuildReport(r, a));
   p.check = Check(slo, rep);
   // Offered: the arrivals this seed actually drew over the run, not the
@@ -217,7 +219,7 @@ absl::Status Search(const PlanOptions& o, const Screened& sc, CandidateResult& c
                                                                         a.single_user_e2e_s)));
   };
   auto probe = [&](double rate) -> absl::StatusOr<Probe> {
-    ASSIGN_OR_RETURN(Probe p, Run(AtRate(c.scenario, rate, requests(rate)), o.slo));
+    ASSIGN_OR_RETURN(Probe p, Run(AtRate(c.scenario, rate, requests(rate)), o.slo, a));
     ++c.probes;
     c.events += p.events;
     return p;
