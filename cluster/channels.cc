@@ -45,13 +45,19 @@ std::vector<const Channel*> ChannelPlan::In(int rank) const {
   return in;
 }
 
-ChannelPlan PlanChannels(const Simulation& sim) {
+int NumRanks(int stages, int stages_per_rank) {
+  return 1 + (stages + stages_per_rank - 1) / stages_per_rank;
+}
+
+ChannelPlan PlanChannels(const Simulation& sim, int stages_per_rank) {
   const fabric::Topology& t = sim.topology();
   const int n = sim.num_lps();
   ChannelPlan plan;
-  plan.num_ranks = sim.num_stages() + 1;
+  plan.num_ranks = NumRanks(sim.num_stages(), stages_per_rank);
   plan.rank_of_lp.assign(n, 0);
-  for (int s = 0; s < sim.num_stages(); ++s) plan.rank_of_lp[sim.stage_lp(s)] = s + 1;
+  for (int s = 0; s < sim.num_stages(); ++s) {
+    plan.rank_of_lp[sim.stage_lp(s)] = RankOfStage(s, stages_per_rank);
+  }
 
   // Least time between an LP receiving anything and sending a message it
   // originates (its own work: the host's overhead, a stage's compute), and

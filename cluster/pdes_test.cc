@@ -5,6 +5,9 @@
 
 #include <deque>
 #include <fstream>
+#include <set>
+
+#include "absl/strings/str_cat.h"
 
 #include "cluster/analytic.h"
 #include "cluster/channels.h"
@@ -26,8 +29,9 @@ std::string InProcess(const Simulation& sim) {
 // code the gRPC processes run — delivering batches, controls and statuses
 // through per-rank FIFO mailboxes in a fixed round-robin, as a stand-in for
 // the network.
-std::string Partitioned(const Simulation& sim, int* rounds_out = nullptr) {
-  const ChannelPlan plan = PlanChannels(sim);
+std::string Partitioned(const Simulation& sim, int* rounds_out = nullptr,
+                        int stages_per_rank = 1) {
+  const ChannelPlan plan = PlanChannels(sim, stages_per_rank);
   std::vector<std::unique_ptr<ProcessExecutor>> ex;
   std::vector<std::unique_ptr<RunProtocol>> proto;
   for (int r = 0; r < plan.num_ranks; ++r) {
@@ -112,16 +116,38 @@ TEST(PdesTest, ChannelsFollowMessageFlows) {
   EXPECT_GT(plan.channels[0].reaction + plan.channels[0].hop_delay, SimTime::Nanos(300));
 }
 
+TEST(PdesTest, SeveralChipsPerRank) {
+  auto sim = Build(DefaultScenario());  // R1 on 30 chips, 3 servers of 10
+  EXPECT_EQ(NumRanks(30, 10), 4);
+  EXPECT_EQ(NumRanks(30, 7), 6);  // 7, 7, 7, 7, 2
+  EXPECT_EQ(NumRanks(30, 64), 2);
+  const ChannelPlan plan = PlanChannels(*sim, 10);
+  EXPECT_EQ(plan.num_ranks, 4);
+  EXPECT_EQ(plan.rank_of_lp[sim->stage_lp(0)], 1);
+  EXPECT_EQ(plan.rank_of_lp[sim->stage_lp(9)], 1);
+  EXPECT_EQ(plan.rank_of_lp[sim->stage_lp(10)], 2);
+  EXPECT_EQ(plan.rank_of_lp[sim->stage_lp(29)], 3);
+  // One server per rank: chips inside it talk in memory, so the only
+  // channels are each server's to and from the coordinator's switches.
+  std::set<std::pair<int, int>> edges;
+  for (const Channel& c : plan.channels) edges.insert({c.from, c.to});
+  const std::set<std::pair<int, int>> want = {{0, 1}, {1, 0}, {0, 2}, {2, 0}, {0, 3}, {3, 0}};
+  EXPECT_EQ(edges, want);
+}
+
 struct Case {
   std::string name;
   v1::Scenario scenario;
 };
-void RunCase(const Case& c) {
+void RunCase(const Case& c, std::vector<int> stages_per_rank = {1}) {
   SCOPED_TRACE(c.name);
   auto sim = Build(c.scenario);
   const std::string want = InProcess(*sim);
-  const std::string got = Partitioned(*sim);
-  EXPECT_EQ(got, want);
+  for (int k : stages_per_rank) {
+    SCOPED_TRACE(absl::StrCat(k, " stages per rank"));
+    const std::string got = Partitioned(*sim, nullptr, k);
+    EXPECT_EQ(got, want);
+  }
   EXPECT_NE(want.find("\"requests_completed\""), std::string::npos);
 }
 
@@ -175,7 +201,9 @@ TEST(PdesTest, PartitionedRunsAreByteIdenticalToInProcess) {
          s.mutable_workload()->mutable_output_len()->set_fixed(16);
        })},
   };
-  for (const Case& c : cases) RunCase(c);
+  // One chip per rank, a server's 10 cards per rank, an uneven split, and
+  // every chip in one rank.
+  for (const Case& c : cases) RunCase(c, {1, 10, 7, 64});
 }
 
 // A trace that runs out before max_requests: the host ends the run at the

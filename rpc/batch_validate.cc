@@ -31,8 +31,8 @@ absl::Status CheckRunId(const std::string& id) {
 
 }  // namespace
 
-PeerLimits LimitsFor(const cluster::Simulation& sim, int rank) {
-  const cluster::ChannelPlan plan = cluster::PlanChannels(sim);
+PeerLimits LimitsFor(const cluster::Simulation& sim, int rank, int stages_per_rank) {
+  const cluster::ChannelPlan plan = cluster::PlanChannels(sim, stages_per_rank);
   PeerLimits l;
   l.rank = rank;
   l.num_ranks = plan.num_ranks;
@@ -135,12 +135,24 @@ absl::Status ValidateLoadShard(const v1::LoadShardRequest& req) {
   if (req.stage() < 0 || req.stage() >= cluster::kMaxChips) {
     return Bad(absl::StrCat("stage must be in [0, ", cluster::kMaxChips, "), got ", req.stage()));
   }
-  if (req.stage_addresses_size() > cluster::kMaxChips) {
-    return Bad(absl::StrCat("stage_addresses holds at most ", cluster::kMaxChips, " entries, got ",
-                            req.stage_addresses_size()));
+  if (req.stages_per_process() < 1 || req.stages_per_process() > cluster::kMaxChips) {
+    return Bad(absl::StrCat("stages_per_process must be in [1, ", cluster::kMaxChips, "], got ",
+                            req.stages_per_process()));
   }
-  for (const std::string& a : req.stage_addresses()) {
-    RETURN_IF_ERROR(ValidateHostPort("stage_addresses", a, /*allow_port_zero=*/false));
+  if (req.stage() % req.stages_per_process() != 0) {
+    return Bad(absl::StrCat("stage must be a multiple of stages_per_process (",
+                            req.stages_per_process(), "), got ", req.stage()));
+  }
+  if (req.shards_size() < 1 || req.shards_size() > req.stages_per_process()) {
+    return Bad(absl::StrCat("shards must hold 1 to stages_per_process (", req.stages_per_process(),
+                            ") entries, got ", req.shards_size()));
+  }
+  if (req.process_addresses_size() > cluster::kMaxChips) {
+    return Bad(absl::StrCat("process_addresses holds at most ", cluster::kMaxChips,
+                            " entries, got ", req.process_addresses_size()));
+  }
+  for (const std::string& a : req.process_addresses()) {
+    RETURN_IF_ERROR(ValidateHostPort("process_addresses", a, /*allow_port_zero=*/false));
   }
   return absl::OkStatus();
 }

@@ -27,7 +27,7 @@ struct PeerLimits {
   int num_links = 0;
   std::vector<int> rank_of_lp;  // indexed by LP id
 };
-PeerLimits LimitsFor(const cluster::Simulation& sim, int rank);
+PeerLimits LimitsFor(const cluster::Simulation& sim, int rank, int stages_per_rank = 1);
 
 // Latest virtual time an event from a peer may carry (4e6 s: above any
 // validated scenario's end, below SimTime::Max()).

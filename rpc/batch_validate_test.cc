@@ -167,7 +167,9 @@ TEST_F(BatchValidateTest, BatchAndHello) {
 TEST(LoadShardValidateTest, Fields) {
   v1::LoadShardRequest r;
   r.set_run_id("r");
-  r.add_stage_addresses("127.0.0.1:5000");
+  r.add_process_addresses("127.0.0.1:5000");
+  r.set_stages_per_process(1);
+  r.add_shards();
   EXPECT_TRUE(ValidateLoadShard(r).ok());
   struct Case {
     const char* name;
@@ -178,9 +180,21 @@ TEST(LoadShardValidateTest, Fields) {
       {"no run id", [](auto& x) { x.clear_run_id(); }, "run_id must be 1 to 128 bytes"},
       {"stage negative", [](auto& x) { x.set_stage(-1); }, "stage must be in [0, 4096), got -1"},
       {"stage huge", [](auto& x) { x.set_stage(1 << 30); }, "stage must be in"},
-      {"address port", [](auto& x) { x.set_stage_addresses(0, "127.0.0.1:99999"); },
+      {"address port", [](auto& x) { x.set_process_addresses(0, "127.0.0.1:99999"); },
        "port must be <= 65535"},
-      {"address empty", [](auto& x) { x.set_stage_addresses(0, ""); }, "no port"},
+      {"address empty", [](auto& x) { x.set_process_addresses(0, ""); }, "no port"},
+      {"stages per process 0", [](auto& x) { x.set_stages_per_process(0); },
+       "stages_per_process must be in [1, 4096], got 0"},
+      {"stages per process huge", [](auto& x) { x.set_stages_per_process(1 << 20); },
+       "stages_per_process must be in"},
+      {"stage not a multiple of K",
+       [](auto& x) {
+         x.set_stages_per_process(10);
+         x.set_stage(5);
+       },
+       "stage must be a multiple of stages_per_process (10), got 5"},
+      {"no shards", [](auto& x) { x.clear_shards(); }, "shards must hold 1 to"},
+      {"more shards than K", [](auto& x) { x.add_shards(); }, "shards must hold 1 to"},
       {"model json huge", [](auto& x) { x.set_model_config_json(std::string(17 << 20, ' ')); },
        "at most 16 MiB"},
       {"faults",

@@ -77,26 +77,36 @@ grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequ
   auto sim = cluster::Simulation::Build(req->scenario(), o);
   if (!sim.ok()) return ToGrpcStatus(sim.status());
   const int stage = req->stage();
+  const int per = req->stages_per_process();
   if (stage < 0 || stage >= (*sim)->num_stages()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         absl::StrCat("stage ", stage, " out of range"));
   }
-  if (!google::protobuf::util::MessageDifferencer::Equals((*sim)->plan().chips(stage),
-                                                          req->shard())) {
-    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        absl::StrCat("stage ", stage,
-                                     ": the plan rebuilt here differs from the coordinator's "
-                                     "shard (different etchsim builds?)"));
+  const int hosted = std::min(per, (*sim)->num_stages() - stage);
+  if (req->shards_size() != hosted) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("stages ", stage, "-", stage + hosted - 1, " need ", hosted,
+                                     " shards, got ", req->shards_size()));
+  }
+  for (int i = 0; i < hosted; ++i) {
+    if (!google::protobuf::util::MessageDifferencer::Equals((*sim)->plan().chips(stage + i),
+                                                            req->shards(i))) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          absl::StrCat("stage ", stage + i,
+                                       ": the plan rebuilt here differs from the coordinator's "
+                                       "shard (different etchsim builds?)"));
+    }
   }
   auto run = std::make_shared<Run>();
   run->id = req->run_id();
-  run->rank = stage + 1;
+  run->rank = cluster::RankOfStage(stage, per);
+  run->stages_per_process = per;
   run->sim = std::move(*sim);
-  run->limits = LimitsFor(*run->sim, run->rank);
+  run->limits = LimitsFor(*run->sim, run->rank, per);
   run->started = std::chrono::steady_clock::now();
   Run* r = run.get();
   OnIo([&] {
-    r->node = std::make_unique<SimNode>(io_, r->sim, r->rank, r->id);
+    r->node = std::make_unique<SimNode>(io_, r->sim, r->rank, r->id, r->stages_per_process);
     SimNode* node = r->node.get();
     node->on_ready = [node, id = r->id] {
       v1::Batch hello;  // to the coordinator: all my streams are up
@@ -111,7 +121,7 @@ grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequ
       if (metrics_) metrics_->RpcError();
     };
   });
-  if (metrics_) OnIo([&] { metrics_->StartRun(stage); });
+  if (metrics_) OnIo([&] { metrics_->StartRun(stage, hosted); });
   // Open streams to higher-ranked chips this one exchanges events with.
   std::vector<int> higher;
   OnIo([&] {
@@ -120,13 +130,13 @@ grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequ
     }
   });
   for (int peer : higher) {
-    const int stage_of_peer = peer - 1;
-    if (stage_of_peer >= req->stage_addresses_size()) {
+    const int process_of_peer = peer - 1;
+    if (process_of_peer >= req->process_addresses_size()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("no address for stage ", stage_of_peer));
+                          absl::StrCat("no address for chip process ", process_of_peer));
     }
     auto channel =
-        grpc::CreateCustomChannel(req->stage_addresses(stage_of_peer),
+        grpc::CreateCustomChannel(req->process_addresses(process_of_peer),
                                   options_.channel_credentials ? options_.channel_credentials
                                                                : grpc::InsecureChannelCredentials(),
                                   PeerChannelArgs());
@@ -228,7 +238,7 @@ grpc::Status ChipServer::Exchange(grpc::ServerContext* ctx,
 }
 
 grpc::Status ChipServer::GetStats(grpc::ServerContext*, const v1::StatsRequest* req,
-                                  v1::ChipStats* resp) {
+                                  v1::ProcessStats* resp) {
   std::shared_ptr<Run> run;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -248,8 +258,9 @@ grpc::Status ChipServer::GetStats(grpc::ServerContext*, const v1::StatsRequest* 
     if (!run->node || !run->node->finished()) return;
     const SimTime end = SimTime::Picos(req->end_ps());
     std::vector<cluster::LpResult> parts = run->node->Finalize(end);
-    if (parts.size() != 1) return;
-    *resp = ToProto(parts[0], run->node->executor().events_processed());
+    if (parts.empty()) return;
+    for (const cluster::LpResult& part : parts) *resp->add_chips() = ToProto(part);
+    resp->set_events_processed(static_cast<int64_t>(run->node->executor().events_processed()));
     ok = true;
   });
   if (!ok) {

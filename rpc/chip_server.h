@@ -41,7 +41,7 @@ class ChipServer final : public v1::ChipService::Service {
   grpc::Status Exchange(grpc::ServerContext* ctx,
                         grpc::ServerReaderWriter<v1::Batch, v1::Batch>* stream) override;
   grpc::Status GetStats(grpc::ServerContext* ctx, const v1::StatsRequest* req,
-                        v1::ChipStats* resp) override;
+                        v1::ProcessStats* resp) override;
   grpc::Status Shutdown(grpc::ServerContext* ctx, const v1::ShutdownRequest* req,
                         v1::ShutdownResponse* resp) override;
 
@@ -54,6 +54,7 @@ class ChipServer final : public v1::ChipService::Service {
   struct Run {
     std::string id;
     int rank = 0;
+    int stages_per_process = 1;
     std::shared_ptr<cluster::Simulation> sim;
     PeerLimits limits;              // what peers' batches for this rank may contain
     std::unique_ptr<SimNode> node;  // touched only on the io thread

@@ -39,8 +39,9 @@ class ChipServerTest : public ::testing::Test {
     good_.set_model_config_json(*json);
     *good_.mutable_chip() = (*sim)->chip();
     good_.set_stage(0);
-    *good_.mutable_shard() = (*sim)->plan().chips(0);
-    good_.add_stage_addresses(server_.address);
+    good_.set_stages_per_process(1);
+    *good_.add_shards() = (*sim)->plan().chips(0);
+    good_.add_process_addresses(server_.address);
     good_.set_wire_version(kWireVersion);
     good_.set_event_bytes(kEventBytes);
     num_lps_ = (*sim)->num_lps();
@@ -74,7 +75,7 @@ class ChipServerTest : public ::testing::Test {
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
     v1::StatsRequest req;
     req.set_run_id("no-such-run");
-    v1::ChipStats resp;
+    v1::ProcessStats resp;
     return stub_->GetStats(&ctx, req, &resp).error_code() == grpc::StatusCode::FAILED_PRECONDITION;
   }
   static v1::Batch Hello(int from) {
@@ -100,7 +101,13 @@ TEST_F(ChipServerTest, BadLoadShardIsInvalidArgument) {
       {"no run id", [](auto& r) { r.clear_run_id(); }},
       {"stage -1", [](auto& r) { r.set_stage(-1); }},
       {"stage past the plan", [](auto& r) { r.set_stage(7); }},
-      {"bad address", [](auto& r) { r.set_stage_addresses(0, "x:99999"); }},
+      {"bad address", [](auto& r) { r.set_process_addresses(0, "x:99999"); }},
+      {"no shard", [](auto& r) { r.clear_shards(); }},
+      {"stages per process 0", [](auto& r) { r.set_stages_per_process(0); }},
+      {"two shards for one stage", [](auto& r) {
+         r.set_stages_per_process(2);
+         *r.add_shards() = r.shards(0);
+       }},
       {"warmup 1e30", [](auto& r) { r.mutable_scenario()->set_warmup_s(1e30); }},
       {"tiny window", [](auto& r) { r.mutable_scenario()->set_throughput_window_s(1e-13); }},
       {"users 1e9",

@@ -38,9 +38,9 @@ std::string NewRunId() {
 
 }  // namespace
 
-absl::StatusOr<int> StagesNeeded(const v1::Scenario& scenario) {
+absl::StatusOr<int> ProcessesNeeded(const v1::Scenario& scenario, int chips_per_process) {
   ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(scenario));
-  return sim->num_stages();
+  return cluster::NumRanks(sim->num_stages(), chips_per_process) - 1;
 }
 
 namespace {
@@ -57,7 +57,9 @@ class DistributedRun {
         creds_(opt.channel_credentials ? opt.channel_credentials
                                        : grpc::InsecureChannelCredentials()),
         stages_(sim_->num_stages()),
-        node_(io_, sim_, 0, run_id_) {}
+        per_(opt.chips_per_process),
+        procs_(cluster::NumRanks(stages_, per_) - 1),
+        node_(io_, sim_, 0, run_id_, per_) {}
 
   // 1. Every chip builds the same run and hosts its stage.
   absl::Status LoadShards();
@@ -72,8 +74,9 @@ class DistributedRun {
   absl::StatusOr<v1::Report> Collect();
 
  private:
-  std::string Name(int stage) const {
-    return absl::StrCat("chip ", stage, " (", opt_.chip_addresses[stage], ")");
+  // Chip process p (rank p + 1): "chip 3 (ADDR)" or "chips 10-19 (ADDR)".
+  std::string Name(int p) const {
+    return absl::StrCat(NameOfRank(node_.plan(), *sim_, p + 1), " (", opt_.chip_addresses[p], ")");
   }
   void ShutdownAll(double deadline_s);
   void Tick();
@@ -87,6 +90,8 @@ class DistributedRun {
   std::string run_id_;
   std::shared_ptr<grpc::ChannelCredentials> creds_;
   int stages_;
+  int per_;    // chips (stages) per process
+  int procs_;  // chip processes
   asio::io_context io_;
   SimNode node_;
   std::vector<std::unique_ptr<v1::ChipService::Stub>> stubs_;
@@ -102,19 +107,22 @@ class DistributedRun {
 };
 
 absl::Status DistributedRun::LoadShards() {
-  for (int k = 0; k < stages_; ++k) {
+  for (int k = 0; k < procs_; ++k) {
     stubs_.push_back(v1::ChipService::NewStub(
         grpc::CreateCustomChannel(opt_.chip_addresses[k], creds_, PeerChannelArgs())));
   }
-  for (int k = 0; k < stages_; ++k) {
+  for (int k = 0; k < procs_; ++k) {
     v1::LoadShardRequest req;
     req.set_run_id(run_id_);
     *req.mutable_scenario() = sim_->scenario();
     req.set_model_config_json(model_json_);
     *req.mutable_chip() = sim_->chip();
-    req.set_stage(k);
-    *req.mutable_shard() = sim_->plan().chips(k);
-    for (const std::string& a : opt_.chip_addresses) req.add_stage_addresses(a);
+    req.set_stage(k * per_);
+    req.set_stages_per_process(per_);
+    for (int s = k * per_; s < std::min(stages_, (k + 1) * per_); ++s) {
+      *req.add_shards() = sim_->plan().chips(s);
+    }
+    for (const std::string& a : opt_.chip_addresses) req.add_process_addresses(a);
     req.set_wire_version(kWireVersion);
     req.set_event_bytes(kEventBytes);
     // Not wait_for_ready: a dead address fails at once with the reason
@@ -159,7 +167,7 @@ void DistributedRun::OpenStreams() {
     io_.stop();
   };
   const auto limits = std::make_shared<const PeerLimits>(LimitsFor(*sim_, 0));
-  for (int k = 0; k < stages_; ++k) {
+  for (int k = 0; k < procs_; ++k) {
     v1::Batch hello;
     hello.set_run_id(run_id_);
     hello.set_from_rank(0);
@@ -281,7 +289,7 @@ absl::Status DistributedRun::RunToEnd() {
 }
 
 void DistributedRun::ShutdownAll(double deadline_s) {
-  for (int k = 0; k < stages_; ++k) {
+  for (int k = 0; k < procs_; ++k) {
     grpc::ClientContext ctx;
     ctx.set_deadline(Deadline(deadline_s));
     v1::ShutdownRequest req;
@@ -295,20 +303,34 @@ absl::StatusOr<v1::Report> DistributedRun::Collect() {
   const SimTime end = node_.end();
   std::vector<cluster::LpResult> parts = node_.Finalize(end);
   uint64_t events = node_.executor().events_processed();
-  for (int k = 0; k < stages_; ++k) {
+  for (int k = 0; k < procs_; ++k) {
     grpc::ClientContext ctx;
     ctx.set_deadline(Deadline(opt_.rpc_deadline_s));
     v1::StatsRequest req;
     req.set_run_id(run_id_);
     req.set_end_ps(end.picos());
-    v1::ChipStats stats;
+    v1::ProcessStats stats;
     const grpc::Status s = stubs_[k]->GetStats(&ctx, req, &stats);
     if (!s.ok()) {
       ShutdownAll(2);
       return absl::UnavailableError(
           absl::StrCat(Name(k), ": GetStats failed: ", s.error_message()));
     }
-    parts.push_back(FromProto(stats, sim_->stage_lp(k)));
+    // A peer's answer: exactly the stages this process hosts, in order.
+    const int first = k * per_, hosted = std::min(stages_, first + per_) - first;
+    bool well_formed = stats.chips_size() == hosted && stats.events_processed() >= 0;
+    for (int i = 0; well_formed && i < hosted; ++i) {
+      well_formed = stats.chips(i).stage() == first + i;
+    }
+    if (!well_formed) {
+      ShutdownAll(2);
+      return absl::DataLossError(absl::StrCat(Name(k), ": GetStats answered ", stats.chips_size(),
+                                              " stages, not stages ", first, "-",
+                                              first + hosted - 1));
+    }
+    for (const v1::ChipStats& chip : stats.chips()) {
+      parts.push_back(FromProto(chip, sim_->stage_lp(chip.stage())));
+    }
     events += static_cast<uint64_t>(stats.events_processed());
   }
   node_.Quiesce();
@@ -343,11 +365,17 @@ absl::StatusOr<v1::Report> RunDistributed(const v1::Scenario& scenario,
   overrides.model_config_json = opt.model_config_json;
   ASSIGN_OR_RETURN(std::unique_ptr<cluster::Simulation> sim,
                    cluster::Simulation::Build(scenario, overrides));
+  if (opt.chips_per_process < 1 || opt.chips_per_process > cluster::kMaxChips) {
+    return absl::InvalidArgumentError(absl::StrCat("chips per process must be in [1, ",
+                                                   cluster::kMaxChips, "], got ",
+                                                   opt.chips_per_process));
+  }
   const int stages = sim->num_stages();
-  if (static_cast<int>(opt.chip_addresses.size()) != stages) {
-    return absl::InvalidArgumentError(absl::StrCat("this scenario needs ", stages,
-                                                   " chip processes (one per stage), got ",
-                                                   opt.chip_addresses.size(), " addresses"));
+  const int procs = cluster::NumRanks(stages, opt.chips_per_process) - 1;
+  if (static_cast<int>(opt.chip_addresses.size()) != procs) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "this scenario needs ", procs, " chip processes (", stages, " chips, ",
+        opt.chips_per_process, " per process), got ", opt.chip_addresses.size(), " addresses"));
   }
   std::string model_json;
   if (opt.model_config_json != nullptr) {
@@ -365,8 +393,10 @@ absl::StatusOr<v1::Report> RunDistributed(const v1::Scenario& scenario,
 
 CoordinatorServer::CoordinatorServer(std::vector<std::string> chip_addresses,
                                      ProcessMetrics* metrics, double stall_timeout_s,
-                                     std::shared_ptr<grpc::ChannelCredentials> channel_credentials)
+                                     std::shared_ptr<grpc::ChannelCredentials> channel_credentials,
+                                     int chips_per_process)
     : chips_(std::move(chip_addresses)),
+      chips_per_process_(chips_per_process),
       metrics_(metrics),
       stall_timeout_s_(stall_timeout_s),
       channel_credentials_(std::move(channel_credentials)) {}
@@ -388,6 +418,7 @@ grpc::Status CoordinatorServer::StartRun(grpc::ServerContext* ctx, const v1::Run
   }
   DistributedOptions opt;
   opt.chip_addresses = chips_;
+  opt.chips_per_process = chips_per_process_;
   opt.metrics = metrics_;
   opt.stall_timeout_s = stall_timeout_s_;
   opt.channel_credentials = channel_credentials_;
@@ -397,17 +428,20 @@ grpc::Status CoordinatorServer::StartRun(grpc::ServerContext* ctx, const v1::Run
     run_id = p.run_id();
     if (!ctx->IsCancelled()) writer->Write(p);
   };
-  // Scenarios naming more stages than there are chips fail here.
-  auto stages = StagesNeeded(*scenario);
-  if (!stages.ok()) {
-    return ToGrpcStatus(stages.status());
+  // Scenarios needing more chip processes than there are fail here.
+  auto procs = ProcessesNeeded(*scenario, chips_per_process_);
+  if (!procs.ok()) {
+    return ToGrpcStatus(procs.status());
   }
-  if (*stages > static_cast<int>(chips_.size())) {
+  if (*procs > static_cast<int>(chips_.size())) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        absl::StrCat("the scenario needs ", *stages,
-                                     " chip processes; this coordinator has ", chips_.size()));
+                        absl::StrCat("the scenario needs ", *procs, " chip processes",
+                                     chips_per_process_ > 1
+                                         ? absl::StrCat(" (", chips_per_process_, " chips each)")
+                                         : "",
+                                     "; this coordinator has ", chips_.size()));
   }
-  opt.chip_addresses.resize(*stages);
+  opt.chip_addresses.resize(*procs);
   auto report = RunDistributed(*scenario, opt);
   v1::RunProgress last;
   last.set_run_id(run_id);

@@ -21,8 +21,10 @@
 namespace etchsim::rpc {
 
 struct DistributedOptions {
-  // One address per stage, in stage order.
+  // One address per chip process, in stage order: process p hosts stages
+  // [p K, (p + 1) K) with K = chips_per_process.
   std::vector<std::string> chip_addresses;
+  int chips_per_process = 1;
   double rpc_deadline_s = 30;  // unary RPCs (LoadShard, GetStats)
   // How long LoadShard retries a chip that refuses connections (still
   // starting, or not there) before the run fails naming it and the cause.
@@ -48,14 +50,15 @@ struct DistributedOptions {
 absl::StatusOr<v1::Report> RunDistributed(const v1::Scenario& scenario,
                                           const DistributedOptions& options);
 
-// How many chip processes (stages) a scenario needs.
-absl::StatusOr<int> StagesNeeded(const v1::Scenario& scenario);
+// How many chip processes a scenario needs at K chips per process.
+absl::StatusOr<int> ProcessesNeeded(const v1::Scenario& scenario, int chips_per_process = 1);
 
 class CoordinatorServer final : public v1::CoordinatorService::Service {
  public:
   CoordinatorServer(std::vector<std::string> chip_addresses, ProcessMetrics* metrics,
                     double stall_timeout_s,
-                    std::shared_ptr<grpc::ChannelCredentials> channel_credentials = nullptr);
+                    std::shared_ptr<grpc::ChannelCredentials> channel_credentials = nullptr,
+                    int chips_per_process = 1);
   grpc::Status StartRun(grpc::ServerContext* ctx, const v1::RunRequest* req,
                         grpc::ServerWriter<v1::RunProgress>* writer) override;
   grpc::Status GetReport(grpc::ServerContext* ctx, const v1::ReportRequest* req,
@@ -63,6 +66,7 @@ class CoordinatorServer final : public v1::CoordinatorService::Service {
 
  private:
   std::vector<std::string> chips_;
+  int chips_per_process_;
   ProcessMetrics* metrics_;
   double stall_timeout_s_;
   std::shared_ptr<grpc::ChannelCredentials> channel_credentials_;

@@ -125,9 +125,12 @@ void ProcessMetrics::Bind() {
     m = nullptr;
   };
   drop(events_f_, events_);
-  drop(tokens_f_, tokens_);
   drop(output_f_, output_);
-  drop(busy_f_, busy_);
+  for (auto& [stage, sc] : stage_counters_) {
+    tokens_f_.Remove(sc.tokens);
+    busy_f_.Remove(sc.busy);
+  }
+  stage_counters_.clear();
   drop(completed_f_, completed_);
   drop(arrived_f_, arrived_);
   drop(rejected_f_, rejected_);
@@ -163,10 +166,7 @@ void ProcessMetrics::Bind() {
   vt_ = &vt_f_.Add(l);
   lag_ = &lag_f_.Add(l);
   run_ = &up_f_.Add(l);
-  if (role_ == "chip") {
-    tokens_ = &tokens_f_.Add(l);
-    busy_ = &busy_f_.Add(l);
-  } else {
+  if (role_ != "chip") {
     output_ = &output_f_.Add(l);
     completed_ = &completed_f_.Add(l);
     arrived_ = &arrived_f_.Add(l);
@@ -190,13 +190,16 @@ void ProcessMetrics::Bind() {
   }
 }
 
-void ProcessMetrics::StartRun(int stage) {
+void ProcessMetrics::StartRun(int first_stage, int num_stages) {
   last_ = NodeSnapshot{};
   last_arrived_ = last_rejected_ = last_slo_ = 0;
   last_link_.clear();
-  labels_ = stage >= 0
-                ? std::map<std::string, std::string>{{"role", role_}, {"chip", absl::StrCat(stage)}}
-                : std::map<std::string, std::string>{{"role", role_}};
+  labels_ = {{"role", role_}};
+  if (first_stage >= 0) {
+    labels_["chip"] = num_stages > 1
+                          ? absl::StrCat(first_stage, "-", first_stage + num_stages - 1)
+                          : absl::StrCat(first_stage);
+  }
   // Fresh series every run: counters restart from 0, so totals are this
   // run's (Prometheus's rate() and increase() treat it as a reset).
   Bind();
@@ -249,9 +252,19 @@ void ProcessMetrics::Update(const NodeSnapshot& s, double wall_s) {
   const double vt = s.lvt == SimTime::Max() ? s.end.ToSeconds() : s.lvt.ToSeconds();
   vt_->Set(vt);
   lag_->Set(wall_s - vt);
-  if (tokens_ != nullptr) {
-    tokens_->Increment(delta(s.tokens, last_.tokens));
-    busy_->Increment(delta(s.busy_ps, last_.busy_ps) * 1e-12);
+  if (role_ == "chip") {
+    for (const NodeSnapshot::StageSample& st : s.stages) {
+      StageCounters& sc = stage_counters_[st.stage];
+      if (sc.tokens == nullptr) {
+        auto labels = labels_;
+        labels["chip"] = absl::StrCat(st.stage);
+        sc.tokens = &tokens_f_.Add(labels);
+        sc.busy = &busy_f_.Add(labels);
+      }
+      sc.tokens->Increment(delta(st.tokens, sc.last.tokens));
+      sc.busy->Increment(delta(st.busy_ps, sc.last.busy_ps) * 1e-12);
+      sc.last = st;
+    }
   }
   if (output_ != nullptr) {
     output_->Increment(delta(s.output_tokens, last_.output_tokens));

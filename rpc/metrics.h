@@ -58,10 +58,12 @@ class ProcessMetrics {
   ProcessMetrics(prometheus::Registry& registry, std::string role);
   ~ProcessMetrics();
 
-  // Labels this process's series with the stage it hosts (chip processes
-  // learn it from LoadShard; -1 = no chip label) and starts every series
-  // of the run from zero; drops the previous run's report figures.
-  void StartRun(int stage);
+  // Labels this process's series with the stages it hosts (chip processes
+  // learn them from LoadShard: chip="3", or chip="10-19" for a process
+  // hosting several; per-chip token and busy counters always carry one
+  // chip each; first_stage -1 = no chip label) and starts every series of
+  // the run from zero; drops the previous run's report figures.
+  void StartRun(int first_stage, int num_stages = 1);
   // Brings counters and gauges up to date with a node snapshot. `wall_s`
   // is wall time since the run started.
   void Update(const NodeSnapshot& s, double wall_s);
@@ -120,13 +122,19 @@ class ProcessMetrics {
   Fam<prometheus::Histogram>& itl_f_;
   Fam<prometheus::Histogram>& e2e_f_;
   Fam<prometheus::Histogram>& queue_time_f_;
-  prometheus::Counter *events_ = nullptr, *tokens_ = nullptr, *output_ = nullptr, *busy_ = nullptr,
-                      *completed_ = nullptr, *arrived_ = nullptr, *rejected_ = nullptr,
+  prometheus::Counter *events_ = nullptr, *output_ = nullptr, *completed_ = nullptr, *arrived_ = nullptr, *rejected_ = nullptr,
                       *slo_ = nullptr, *sent_ = nullptr, *received_ = nullptr, *errors_ = nullptr;
   prometheus::Gauge *queue_ = nullptr, *vt_ = nullptr, *lag_ = nullptr, *kv_ = nullptr,
                     *kv_cap_ = nullptr, *in_flight_ = nullptr, *users_ = nullptr, *cost_ = nullptr,
                     *cost_idle_ = nullptr, *run_ = nullptr, *info_ = nullptr;
   Latency ttft_, tpot_, itl_, e2e_, queue_time_;
+  // Chip processes: per hosted stage, tokens and busy seconds.
+  struct StageCounters {
+    prometheus::Counter* tokens = nullptr;
+    prometheus::Counter* busy = nullptr;
+    NodeSnapshot::StageSample last;
+  };
+  std::map<int, StageCounters> stage_counters_;
   std::map<std::string, prometheus::Counter*> link_counters_;
   std::map<std::string, prometheus::Gauge*> link_bandwidth_;
   std::unique_ptr<ReportMetrics> report_;

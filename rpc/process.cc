@@ -219,7 +219,8 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(const Options&
       absl::StrAppend(&chips, chips.empty() ? "" : ",", c.address);
     std::vector<std::string> args = {
         "coordinator", "serve", absl::StrCat("--listen=", o.coordinator_listen),
-        absl::StrCat("--chip-addresses=", chips), absl::StrCat("--metrics-listen=", metrics)};
+        absl::StrCat("--chip-addresses=", chips), absl::StrCat("--metrics-listen=", metrics),
+        absl::StrCat("--chips-per-process=", o.chips_per_process)};
     for (std::string& f : o.tls.AsFlags()) args.push_back(std::move(f));
     auto c = lc->Spawn("coordinator", std::move(args), o.start_timeout_s, !o.verbose);
     if (!c.ok()) return c.status();

@@ -55,7 +55,9 @@ std::string WithPort(const std::string& address, int port);
 class LocalCluster {
  public:
   struct Options {
-    int chips = 0;
+    int chips = 0;  // chip processes
+    // Passed to the coordinator: chips (stages) each chip process hosts.
+    int chips_per_process = 1;
     bool coordinator = false;
     std::string coordinator_listen = "127.0.0.1:0";
     bool metrics = false;  // give each process a /metrics endpoint

@@ -97,7 +97,7 @@ TEST_F(ChipServiceTest, StatsOfAnUnknownRun) {
   grpc::ClientContext ctx;
   v1::StatsRequest req;
   req.set_run_id("run-none");
-  v1::ChipStats resp;
+  v1::ProcessStats resp;
   const grpc::Status s = stub_->GetStats(&ctx, req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(s.error_message(), "no run run-none on this chip");

@@ -24,10 +24,10 @@ std::vector<std::unique_ptr<cluster::Lp>> LpsFor(const cluster::Simulation& sim,
 }  // namespace
 
 SimNode::SimNode(asio::io_context& io, std::shared_ptr<const cluster::Simulation> sim, int rank,
-                 std::string run_id)
+                 std::string run_id, int stages_per_rank)
     : io_(io),
       sim_(std::move(sim)),
-      plan_(cluster::PlanChannels(*sim_)),
+      plan_(cluster::PlanChannels(*sim_, stages_per_rank)),
       rank_(rank),
       run_id_(std::move(run_id)),
       exec_(rank, plan_, LpsFor(*sim_, plan_, rank), sim_->EndTime()),
@@ -74,10 +74,20 @@ std::string PeerLossCause(const grpc::Status& s) {
 
 }  // namespace
 
-std::string SimNode::Describe(int rank) const {
+std::string NameOfRank(const cluster::ChannelPlan& plan, const cluster::Simulation& sim, int rank) {
   if (rank == 0) return "the coordinator";
-  return absl::StrCat("chip ", rank - 1);
+  int first = -1, last = -1;
+  for (int s = 0; s < sim.num_stages(); ++s) {
+    if (plan.rank_of_lp[sim.stage_lp(s)] != rank) continue;
+    if (first < 0) first = s;
+    last = s;
+  }
+  if (first < 0) return absl::StrCat("rank ", rank);
+  if (first == last) return absl::StrCat("chip ", first);
+  return absl::StrCat("chips ", first, "-", last);
 }
+
+std::string SimNode::Describe(int rank) const { return NameOfRank(plan_, *sim_, rank); }
 
 void SimNode::AddPeer(std::shared_ptr<Peer> peer) {
   peers_[peer->rank()] = std::move(peer);
@@ -273,8 +283,7 @@ NodeSnapshot SimNode::Snapshot() {
     const fabric::Node& node = topo.nodes()[id];
     if (node.kind == fabric::NodeKind::kChip) {
       auto* st = static_cast<cluster::StageLp*>(lp);
-      s.tokens += st->live_tokens();
-      s.busy_ps += st->live_busy_ps();
+      s.stages.push_back({node.index, st->live_tokens(), st->live_busy_ps()});
     } else if (node.kind == fabric::NodeKind::kHost) {
       auto* h = static_cast<cluster::HostLp*>(lp);
       s.kv_tokens = h->live_kv_tokens();

@@ -38,8 +38,12 @@ struct NodeSnapshot {
   SimTime end;
   uint64_t events = 0;
   size_t queue = 0;
-  int64_t tokens = 0;         // stage LP: tokens entered so far
-  int64_t busy_ps = 0;        // stage LP: entry occupancy so far
+  struct StageSample {
+    int stage = 0;
+    int64_t tokens = 0;   // tokens entered so far
+    int64_t busy_ps = 0;  // entry occupancy so far
+  };
+  std::vector<StageSample> stages;  // the stage LPs this rank hosts
   int64_t kv_tokens = 0;      // host LP: context tokens held
   int64_t completed = 0;      // host LP: requests completed
   int64_t output_tokens = 0;  // host LP: output tokens delivered
@@ -57,13 +61,19 @@ struct NodeSnapshot {
   uint64_t batches_sent = 0, batches_received = 0;
 };
 
+// What a person calls rank `rank`: "the coordinator", "chip 3" (one chip
+// per process) or "chips 10-19" (a process hosting several).
+std::string NameOfRank(const cluster::ChannelPlan& plan, const cluster::Simulation& sim, int rank);
+
 class SimNode {
  public:
+  // `stages_per_rank`: K consecutive stages per chip process (ChannelPlan).
   SimNode(asio::io_context& io, std::shared_ptr<const cluster::Simulation> sim, int rank,
-          std::string run_id);
+          std::string run_id, int stages_per_rank = 1);
 
   // Everything below runs on the io_context thread.
   int rank() const { return rank_; }
+  const cluster::ChannelPlan& plan() const { return plan_; }
   const std::string& run_id() const { return run_id_; }
   // Ranks this node must have a stream with before the run can start.
   const std::set<int>& expected_peers() const { return expected_; }

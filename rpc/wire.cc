@@ -25,7 +25,7 @@ absl::StatusOr<std::vector<cluster::Event>> DecodeEvents(const std::string& byte
   return events;
 }
 
-v1::ChipStats ToProto(const cluster::LpResult& r, uint64_t events) {
+v1::ChipStats ToProto(const cluster::LpResult& r) {
   v1::ChipStats s;
   s.set_stage(r.stage);
   s.set_busy_ps(r.stage_stats.busy_ps);
@@ -38,7 +38,6 @@ v1::ChipStats ToProto(const cluster::LpResult& r, uint64_t events) {
     ls->set_bytes(l.bytes);
     ls->set_messages(l.messages);
   }
-  s.set_events_processed(static_cast<int64_t>(events));
   return s;
 }
 

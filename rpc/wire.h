@@ -17,13 +17,13 @@
 
 namespace etchsim::rpc {
 
-inline constexpr uint32_t kWireVersion = 1;
+inline constexpr uint32_t kWireVersion = 2;  // 2: several stages per process
 inline constexpr uint32_t kEventBytes = sizeof(cluster::Event);
 
 void EncodeEvents(const std::vector<cluster::Event>& events, std::string* out);
 absl::StatusOr<std::vector<cluster::Event>> DecodeEvents(const std::string& bytes);
 
-v1::ChipStats ToProto(const cluster::LpResult& r, uint64_t events);
+v1::ChipStats ToProto(const cluster::LpResult& r);
 cluster::LpResult FromProto(const v1::ChipStats& s, cluster::LpId lp);
 
 }  // namespace etchsim::rpc

@@ -21,6 +21,8 @@ void RegisterAvailabilityCommands(Cli& cli);
 // --tls-cert/--tls-key/--tls-ca, and the credentials they give.
 rpc::TlsFiles TlsFilesFromFlags();
 absl::StatusOr<rpc::Credentials> CredentialsFromFlags();
+// --chips-per-process, checked: [1, 4096].
+absl::StatusOr<int> ChipsPerProcessFromFlags();
 // The whole etchsim command set.
 Cli MakeEtchsimCli();
 

@@ -60,13 +60,19 @@ ABSL_FLAG(std::string, metrics_listen, "",
           "Prometheus /metrics listen address HOST:PORT; empty = no metrics endpoint.");
 ABSL_FLAG(std::string, chip_addresses, "",
           "Comma-separated chip process addresses, in stage order.");
+ABSL_FLAG(int, chips_per_process, 1,
+          "Chips (pipeline stages) each chip process hosts, consecutive in stage order: "
+          "1 = one process per chip; 10 = one per server of 10 cards. Chips of one "
+          "process exchange events in memory; only process boundaries cross gRPC. The "
+          "report is the same whatever K.");
 ABSL_FLAG(double, stall_timeout, 60,
           "Fail a distributed run whose virtual time has not advanced for this many "
           "wall seconds.");
 ABSL_FLAG(bool, local, false, "Run the cluster's processes on this machine (127.0.0.1).");
 ABSL_FLAG(std::string, distributed, "",
-          "Run over chip processes: \"local\" starts one per stage on 127.0.0.1 for "
-          "this run; otherwise a comma-separated list of chip addresses in stage order.");
+          "Run over chip processes: \"local\" starts one per --chips-per-process "
+          "stages on 127.0.0.1 for this run; otherwise a comma-separated list of chip "
+          "process addresses in stage order.");
 ABSL_FLAG(std::string, coordinator, "",
           "Send the scenario to a coordinator service at HOST:PORT (etchsim "
           "coordinator serve / cluster up) and print its report.");

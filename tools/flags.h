@@ -44,6 +44,7 @@ ABSL_DECLARE_FLAG(std::string, chip_addresses);
 ABSL_DECLARE_FLAG(double, stall_timeout);
 ABSL_DECLARE_FLAG(bool, local);
 ABSL_DECLARE_FLAG(std::string, distributed);
+ABSL_DECLARE_FLAG(int, chips_per_process);
 ABSL_DECLARE_FLAG(std::string, coordinator);
 ABSL_DECLARE_FLAG(bool, progress);
 ABSL_DECLARE_FLAG(std::string, sweep);

@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "base/bounds.h"
 #include "base/status_macros.h"
+#include "cluster/scenario_validate.h"
 #include "proto/grpc/health/v1/health.grpc.pb.h"
 #include "rpc/address.h"
 #include "rpc/chip_server.h"
@@ -53,6 +54,15 @@ rpc::TlsFiles TlsFilesFromFlags() {
 
 absl::StatusOr<rpc::Credentials> CredentialsFromFlags() {
   return rpc::LoadCredentials(TlsFilesFromFlags());
+}
+
+absl::StatusOr<int> ChipsPerProcessFromFlags() {
+  const int per = absl::GetFlag(FLAGS_chips_per_process);
+  if (per < 1 || per > cluster::kMaxChips) {
+    return absl::InvalidArgumentError(absl::StrCat("--chips-per-process must be in [1, ",
+                                                   cluster::kMaxChips, "], got ", per));
+  }
+  return per;
 }
 
 namespace {
@@ -115,7 +125,8 @@ absl::Status RunCoordinatorServe(const Invocation& inv) {
   const double stall = absl::GetFlag(FLAGS_stall_timeout);
   RETURN_IF_ERROR(base::CheckRange("", "--stall-timeout", stall, 0.1, 86400));
   ASSIGN_OR_RETURN(rpc::Credentials creds, CredentialsFromFlags());
-  rpc::CoordinatorServer coord(chips, &metrics, stall, creds.channel);
+  ASSIGN_OR_RETURN(const int per, ChipsPerProcessFromFlags());
+  rpc::CoordinatorServer coord(chips, &metrics, stall, creds.channel, per);
   ASSIGN_OR_RETURN(rpc::RunningServer server,
                    rpc::StartServer(absl::GetFlag(FLAGS_listen), {&coord}, creds.server));
   inv.out << rpc::AnnounceLine("coordinator", server.address, exposer ? exposer->address : "")
@@ -134,9 +145,11 @@ absl::Status RunClusterUp(const Invocation& inv) {
   }
   const int chips = absl::GetFlag(FLAGS_chips);
   if (chips < 1) return absl::InvalidArgumentError("--chips must be >= 1");
+  ASSIGN_OR_RETURN(const int per, ChipsPerProcessFromFlags());
   rpc::BlockTerminationSignals();
   rpc::LocalCluster::Options o;
-  o.chips = chips;
+  o.chips = (chips + per - 1) / per;
+  o.chips_per_process = per;
   o.coordinator = true;
   o.coordinator_listen = absl::GetFlag(FLAGS_listen);
   RETURN_IF_ERROR(CredentialsFromFlags().status());  // fail here, not in a child
@@ -144,7 +157,8 @@ absl::Status RunClusterUp(const Invocation& inv) {
   o.metrics = true;
   ASSIGN_OR_RETURN(std::unique_ptr<rpc::LocalCluster> lc, rpc::LocalCluster::Start(o));
   const rpc::LocalCluster::Child* coord = lc->coordinator();
-  inv.out << "cluster up: " << chips << " chip processes and a coordinator\n"
+  inv.out << "cluster up: " << chips << " chips in " << o.chips
+          << " chip processes and a coordinator\n"
           << "  coordinator  " << coord->address << "  metrics http://" << coord->metrics_address
           << "/metrics\n"
           << "  run:  etchsim simulate --coordinator=" << coord->address << " [scenario flags]\n"
@@ -193,8 +207,9 @@ void RegisterServeCommands(Cli& cli) {
            .run = RunHealth});
   cli.Add({.name = "chip serve",
            .summary = "Serve one chip of distributed runs (ChipService over gRPC).",
-           .details = "Hosts one pipeline stage per run: the coordinator sends it the "
-                      "scenario, model config, chip spec and its shard (LoadShard), and the "
+           .details = "Hosts one pipeline stage per run, or the K consecutive stages the "
+                      "coordinator's --chips-per-process gives it: the coordinator sends it the "
+                      "scenario, model config, chip spec and its shards (LoadShard), and the "
                       "chip exchanges virtual-time-stamped events with its neighbours. "
                       "Serves grpc.health.v1 and reflection. Prints \"etchsim chip "
                       "listening on ADDR metrics on ADDR|-\" once ready; stops on SIGINT or "
@@ -206,9 +221,10 @@ void RegisterServeCommands(Cli& cli) {
            .details = "Runs the host and the switches of each run (rank 0), loads every "
                       "chip's shard, streams progress and returns the report, which equals "
                       "`etchsim simulate --format=json` byte for byte. A scenario uses the "
-                      "first S chips of --chip-addresses, S being its number of stages.",
-           .flags = {"listen", "metrics_listen", "chip_addresses", "stall_timeout", "tls_cert",
-                     "tls_key", "tls_ca"},
+                      "first P addresses of --chip-addresses, P being its number of stages "
+                      "divided by --chips-per-process, rounded up.",
+           .flags = {"listen", "metrics_listen", "chip_addresses", "chips_per_process",
+                     "stall_timeout", "tls_cert", "tls_key", "tls_ca"},
            .flag_defaults = {{"listen", "127.0.0.1:50051"}},
            .run = RunCoordinatorServe});
   cli.Add({.name = "cluster up",
@@ -217,7 +233,8 @@ void RegisterServeCommands(Cli& cli) {
                       "/metrics endpoint, and a coordinator on --listen. Runs until Ctrl-C "
                       "or SIGTERM, then stops and reaps every process it started (they also "
                       "die with it if it is killed).",
-           .flags = {"local", "chips", "listen", "tls_cert", "tls_key", "tls_ca"},
+           .flags = {"local", "chips", "chips_per_process", "listen", "tls_cert", "tls_key",
+                     "tls_ca"},
            .flag_defaults = {{"listen", "127.0.0.1:50051"}, {"chips", "30"}},
            .run = RunClusterUp});
 }

@@ -49,11 +49,12 @@ absl::StatusOr<v1::Report> RunOverProcesses(const v1::Scenario& scenario, const 
       if (!p.done()) line.Print(err, p);
     };
   }
+  ASSIGN_OR_RETURN(opt.chips_per_process, ChipsPerProcessFromFlags());
   std::unique_ptr<rpc::LocalCluster> local;
   if (where == "local") {
-    ASSIGN_OR_RETURN(const int stages, rpc::StagesNeeded(scenario));
+    ASSIGN_OR_RETURN(const int procs, rpc::ProcessesNeeded(scenario, opt.chips_per_process));
     rpc::LocalCluster::Options o;
-    o.chips = stages;
+    o.chips = procs;
     o.tls = TlsFilesFromFlags();
     o.verbose = progress;
     ASSIGN_OR_RETURN(local, rpc::LocalCluster::Start(o));
@@ -121,6 +122,11 @@ absl::Status RunSimulate(const Invocation& inv) {
   if (inv.Given("coordinator")) {
     RETURN_IF_ERROR(rpc::ValidateHostPort("--coordinator", coordinator, false));
   }
+  if (inv.Given("chips_per_process") && distributed.empty()) {
+    return absl::InvalidArgumentError(
+        "--chips-per-process applies to --distributed runs (a coordinator service has its own)");
+  }
+  RETURN_IF_ERROR(ChipsPerProcessFromFlags().status());
   const auto wall0 = std::chrono::steady_clock::now();
   v1::Report report;
   std::string summary;
@@ -263,8 +269,9 @@ const std::vector<std::string> kScenarioFlags = {"scenario",
 
 void RegisterSimulateCommands(Cli& cli) {
   std::vector<std::string> sim_flags = kScenarioFlags;
-  sim_flags.insert(sim_flags.end(), {"format", "out", "distributed", "coordinator", "progress",
-                                     "stall_timeout", "tls_cert", "tls_key", "tls_ca"});
+  sim_flags.insert(sim_flags.end(), {"format", "out", "distributed", "chips_per_process",
+                                     "coordinator", "progress", "stall_timeout", "tls_cert",
+                                     "tls_key", "tls_ca"});
   cli.Add({.name = "simulate",
            .summary = "Run a serving workload on a cluster and report latency, "
                       "throughput, energy and cost.",
