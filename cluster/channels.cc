@@ -1,6 +1,8 @@
 #include "cluster/channels.h"
 
+#include <functional>
 #include <map>
+#include <queue>
 #include <set>
 
 #include "cluster/node_lp.h"
@@ -105,24 +107,73 @@ ChannelPlan PlanChannels(const Simulation& sim, int stages_per_rank) {
       flows.insert({h.lp, home});  // combine
     }
   }
-  // Follow every flow hop by hop; each hop's (sender, receiver) rank pair
-  // is a channel whose lookahead is the least hop delay over its users.
-  std::map<std::pair<int, int>, Channel> edges;
+  // Follow every flow hop by hop. A hop between ranks is a channel; a hop
+  // inside a rank is an edge of that rank's internal graph, weighted by the
+  // least time from the sender receiving a message to the receiver
+  // receiving the next (its reaction in that role plus the hop's delay).
+  struct Crossing {
+    LpId at;
+    SimTime reaction, delay;
+    int to;
+  };
+  std::vector<Crossing> crossings;
+  std::vector<std::vector<std::pair<LpId, SimTime>>> internal(n);
+  std::vector<bool> entry(n, false);
   for (auto [origin, dst] : flows) {
     LpId at = origin;
     while (at != dst) {
       const auto [next, delay] = FirstHop(t, at, dst);
+      const SimTime reaction = at == origin ? originate[at] : forward[at];
       const int from = plan.rank_of_lp[at], to = plan.rank_of_lp[next];
       if (from != to) {
-        const SimTime reaction = at == origin ? originate[at] : forward[at];
-        auto [it, inserted] =
-            edges.emplace(std::make_pair(from, to), Channel{from, to, reaction, delay});
-        if (!inserted) {
-          it->second.reaction = base::Min(it->second.reaction, reaction);
-          it->second.hop_delay = base::Min(it->second.hop_delay, delay);
-        }
+        crossings.push_back({at, reaction, delay, to});
+        entry[next] = true;
+      } else {
+        internal[at].push_back({next, reaction + delay});
       }
       at = next;
+    }
+  }
+  // Inside a rank, a message from another rank needs at least the shortest
+  // internal path from where it enters to the LP that sends on a channel:
+  // with K chips of a pipeline in one process, a token entering at the
+  // first chip leaves only after all K have computed, so the channel's
+  // lookahead is K segments rather than one (what events already queued
+  // may send is bounded by the queue head, not by this). Shortest paths
+  // from every entry LP at once (Dijkstra; delays are >= 0).
+  std::vector<SimTime> reach(n, SimTime::Max());
+  using Item = std::pair<SimTime, LpId>;
+  std::priority_queue<Item, std::vector<Item>, std::greater<Item>> frontier;
+  for (LpId id = 0; id < n; ++id) {
+    if (entry[id]) {
+      reach[id] = SimTime::Zero();
+      frontier.push({SimTime::Zero(), id});
+    }
+  }
+  while (!frontier.empty()) {
+    const auto [d, id] = frontier.top();
+    frontier.pop();
+    if (d > reach[id]) continue;
+    for (const auto& [next, w] : internal[id]) {
+      const SimTime nd = d.SaturatingAdd(w);
+      if (nd < reach[next]) {
+        reach[next] = nd;
+        frontier.push({nd, next});
+      }
+    }
+  }
+  // Each channel's lookahead is the least over the hops that use it.
+  std::map<std::pair<int, int>, Channel> edges;
+  for (const Crossing& c : crossings) {
+    const int from = plan.rank_of_lp[c.at];
+    // An LP no message from another rank can reach sends only what its own
+    // queued events cause: the queue head bounds that (reaction = Max).
+    const SimTime reaction = reach[c.at].SaturatingAdd(c.reaction);
+    auto [it, inserted] =
+        edges.emplace(std::make_pair(from, c.to), Channel{from, c.to, reaction, c.delay});
+    if (!inserted) {
+      it->second.reaction = base::Min(it->second.reaction, reaction);
+      it->second.hop_delay = base::Min(it->second.hop_delay, c.delay);
     }
   }
   for (const auto& [ft, c] : edges) plan.channels.push_back(c);

@@ -4,8 +4,8 @@
 // Ranks: 0 is the coordinator (the host LP and every switch LP); with K
 // stages per rank (one chip process hosting K chips, e.g. the cards of one
 // server), rank r >= 1 runs stages [(r - 1) K, r K). K = 1 is one process
-// per chip. Messages between LPs of one rank stay in its event queue. A channel P -> Q exists when some message an LP on P
-// can originate or forward is delivered to an LP on Q on its next hop
+// per chip. Messages between LPs of one rank stay in its event queue. A channel P -> Q exists when
+// some message an LP on P can originate or forward is delivered to an LP on Q on its next hop
 // (following NodeLp::Transmit, including its switch-skipping rule). Only
 // real message flows become channels, so a pipeline chip listens to its
 // predecessor alone rather than to every process: that keeps the

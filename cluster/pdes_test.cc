@@ -8,7 +8,6 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-
 #include "cluster/analytic.h"
 #include "cluster/channels.h"
 #include "cluster/report.h"
@@ -29,8 +28,7 @@ std::string InProcess(const Simulation& sim) {
 // code the gRPC processes run — delivering batches, controls and statuses
 // through per-rank FIFO mailboxes in a fixed round-robin, as a stand-in for
 // the network.
-std::string Partitioned(const Simulation& sim, int* rounds_out = nullptr,
-                        int stages_per_rank = 1) {
+std::string Partitioned(const Simulation& sim, int* rounds_out = nullptr, int stages_per_rank = 1) {
   const ChannelPlan plan = PlanChannels(sim, stages_per_rank);
   std::vector<std::unique_ptr<ProcessExecutor>> ex;
   std::vector<std::unique_ptr<RunProtocol>> proto;

@@ -104,7 +104,8 @@ TEST_F(ChipServerTest, BadLoadShardIsInvalidArgument) {
       {"bad address", [](auto& r) { r.set_process_addresses(0, "x:99999"); }},
       {"no shard", [](auto& r) { r.clear_shards(); }},
       {"stages per process 0", [](auto& r) { r.set_stages_per_process(0); }},
-      {"two shards for one stage", [](auto& r) {
+      {"two shards for one stage",
+       [](auto& r) {
          r.set_stages_per_process(2);
          *r.add_shards() = r.shards(0);
        }},

@@ -366,9 +366,8 @@ absl::StatusOr<v1::Report> RunDistributed(const v1::Scenario& scenario,
   ASSIGN_OR_RETURN(std::unique_ptr<cluster::Simulation> sim,
                    cluster::Simulation::Build(scenario, overrides));
   if (opt.chips_per_process < 1 || opt.chips_per_process > cluster::kMaxChips) {
-    return absl::InvalidArgumentError(absl::StrCat("chips per process must be in [1, ",
-                                                   cluster::kMaxChips, "], got ",
-                                                   opt.chips_per_process));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "chips per process must be in [1, ", cluster::kMaxChips, "], got ", opt.chips_per_process));
   }
   const int stages = sim->num_stages();
   const int procs = cluster::NumRanks(stages, opt.chips_per_process) - 1;
@@ -434,12 +433,12 @@ grpc::Status CoordinatorServer::StartRun(grpc::ServerContext* ctx, const v1::Run
     return ToGrpcStatus(procs.status());
   }
   if (*procs > static_cast<int>(chips_.size())) {
-    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        absl::StrCat("the scenario needs ", *procs, " chip processes",
-                                     chips_per_process_ > 1
-                                         ? absl::StrCat(" (", chips_per_process_, " chips each)")
-                                         : "",
-                                     "; this coordinator has ", chips_.size()));
+    return grpc::Status(
+        grpc::StatusCode::FAILED_PRECONDITION,
+        absl::StrCat(
+            "the scenario needs ", *procs, " chip processes",
+            chips_per_process_ > 1 ? absl::StrCat(" (", chips_per_process_, " chips each)") : "",
+            "; this coordinator has ", chips_.size()));
   }
   opt.chip_addresses.resize(*procs);
   auto report = RunDistributed(*scenario, opt);

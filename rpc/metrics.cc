@@ -196,9 +196,8 @@ void ProcessMetrics::StartRun(int first_stage, int num_stages) {
   last_link_.clear();
   labels_ = {{"role", role_}};
   if (first_stage >= 0) {
-    labels_["chip"] = num_stages > 1
-                          ? absl::StrCat(first_stage, "-", first_stage + num_stages - 1)
-                          : absl::StrCat(first_stage);
+    labels_["chip"] = num_stages > 1 ? absl::StrCat(first_stage, "-", first_stage + num_stages - 1)
+                                     : absl::StrCat(first_stage);
   }
   // Fresh series every run: counters restart from 0, so totals are this
   // run's (Prometheus's rate() and increase() treat it as a reset).

@@ -122,8 +122,9 @@ class ProcessMetrics {
   Fam<prometheus::Histogram>& itl_f_;
   Fam<prometheus::Histogram>& e2e_f_;
   Fam<prometheus::Histogram>& queue_time_f_;
-  prometheus::Counter *events_ = nullptr, *output_ = nullptr, *completed_ = nullptr, *arrived_ = nullptr, *rejected_ = nullptr,
-                      *slo_ = nullptr, *sent_ = nullptr, *received_ = nullptr, *errors_ = nullptr;
+  prometheus::Counter *events_ = nullptr, *output_ = nullptr, *completed_ = nullptr,
+                      *arrived_ = nullptr, *rejected_ = nullptr, *slo_ = nullptr, *sent_ = nullptr,
+                      *received_ = nullptr, *errors_ = nullptr;
   prometheus::Gauge *queue_ = nullptr, *vt_ = nullptr, *lag_ = nullptr, *kv_ = nullptr,
                     *kv_cap_ = nullptr, *in_flight_ = nullptr, *users_ = nullptr, *cost_ = nullptr,
                     *cost_idle_ = nullptr, *run_ = nullptr, *info_ = nullptr;

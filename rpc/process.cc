@@ -205,10 +205,13 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(const Options&
     args.push_back("--listen=127.0.0.1:0");
     args.push_back(absl::StrCat("--metrics-listen=", metrics));
     for (std::string& f : o.tls.AsFlags()) args.push_back(std::move(f));
-    auto c = lc->Spawn(absl::StrCat("chip ", k), std::move(args), o.start_timeout_s, !o.verbose);
+    // With several chips per process, "chip process 1" hosts chips K..2K-1.
+    const std::string role =
+        o.chips_per_process > 1 ? absl::StrCat("chip process ", k) : absl::StrCat("chip ", k);
+    auto c = lc->Spawn(role, std::move(args), o.start_timeout_s, !o.verbose);
     if (!c.ok()) return c.status();  // the destructor stops the others
     if (o.verbose) {
-      std::cerr << "started chip " << k << " (pid " << c->pid << ") on " << c->address
+      std::cerr << "started " << role << " (pid " << c->pid << ") on " << c->address
                 << (c->metrics_address.empty() ? "" : " metrics " + c->metrics_address) << "\n";
     }
     lc->children_.push_back(*c);
@@ -217,10 +220,12 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(const Options&
     std::string chips;
     for (const Child& c : lc->children_)
       absl::StrAppend(&chips, chips.empty() ? "" : ",", c.address);
-    std::vector<std::string> args = {
-        "coordinator", "serve", absl::StrCat("--listen=", o.coordinator_listen),
-        absl::StrCat("--chip-addresses=", chips), absl::StrCat("--metrics-listen=", metrics),
-        absl::StrCat("--chips-per-process=", o.chips_per_process)};
+    std::vector<std::string> args = {"coordinator",
+                                     "serve",
+                                     absl::StrCat("--listen=", o.coordinator_listen),
+                                     absl::StrCat("--chip-addresses=", chips),
+                                     absl::StrCat("--metrics-listen=", metrics),
+                                     absl::StrCat("--chips-per-process=", o.chips_per_process)};
     for (std::string& f : o.tls.AsFlags()) args.push_back(std::move(f));
     auto c = lc->Spawn("coordinator", std::move(args), o.start_timeout_s, !o.verbose);
     if (!c.ok()) return c.status();

@@ -44,10 +44,10 @@ struct NodeSnapshot {
     int64_t busy_ps = 0;  // entry occupancy so far
   };
   std::vector<StageSample> stages;  // the stage LPs this rank hosts
-  int64_t kv_tokens = 0;      // host LP: context tokens held
-  int64_t completed = 0;      // host LP: requests completed
-  int64_t output_tokens = 0;  // host LP: output tokens delivered
-  int64_t in_flight = 0;      // host LP: requests admitted, not complete
+  int64_t kv_tokens = 0;            // host LP: context tokens held
+  int64_t completed = 0;            // host LP: requests completed
+  int64_t output_tokens = 0;        // host LP: output tokens delivered
+  int64_t in_flight = 0;            // host LP: requests admitted, not complete
   struct LinkSample {
     std::string name, from, to;  // "chip3->server0", "chip3", "server0"
     int64_t bytes = 0;           // sent so far (not clipped to the window)

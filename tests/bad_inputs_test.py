@@ -348,6 +348,10 @@ for args, expect in [
     (["--distributed=127.0.0.1:99999"], "--distributed: expected HOST:PORT, got \"127.0.0.1:99999\" (port must be <= 65535)"),
     (["--coordinator", "127.0.0.1:"], '--coordinator: expected HOST:PORT, got "127.0.0.1:"'),
     (["--stall-timeout", "nan", "--distributed=local"], "--stall-timeout must be a finite number"),
+    (["--chips-per-process", "0", "--distributed=local"], "--chips-per-process must be in [1, 4096], got 0"),
+    (["--chips-per-process", "5000", "--distributed=local"], "--chips-per-process must be in [1, 4096], got 5000"),
+    (["--chips-per-process", "x", "--distributed=local"], "--chips-per-process"),
+    (["--chips-per-process", "10"], "--chips-per-process applies to --distributed runs"),
     (["--users", "2", "--rate", "3"], "give only one of --users"),
 ]:
     row(f"flag simulate {' '.join(args)}", ["simulate"] + args, expect)
@@ -359,6 +363,8 @@ for argv, expect in [
     (["coordinator", "serve", "--chip-addresses", "127.0.0.1:1,bad"], '--chip-addresses: expected HOST:PORT, got "bad"'),
     (["coordinator", "serve", "--chip-addresses", ""], "--chip-addresses: give at least one chip address"),
     (["coordinator", "serve", "--chip-addresses", "127.0.0.1:1", "--stall-timeout", "-1"], "--stall-timeout must be a finite number"),
+    (["coordinator", "serve", "--chip-addresses", "127.0.0.1:1", "--chips-per-process", "-3"], "--chips-per-process must be in [1, 4096], got -3"),
+    (["cluster", "up", "--local", "--chips", "30", "--chips-per-process", "0"], "--chips-per-process must be in [1, 4096], got 0"),
     (["health", ""], 'health: expected HOST:PORT, got "" (no port)'),
     (["health", "127.0.0.1:0"], "port 0 is only for listening"),
     (["models", "show", L8, "--context", "0"], "--context must be in [1, 1048576], got 0"),

@@ -36,6 +36,16 @@ wait_exit() {
 # A run long enough to be caught in the middle (hundreds of virtual ms).
 scenario=(--users 8 --input-len 256 --output-len 512 --requests 400)
 victim=7
+started="chip 29"         # the last process to start
+victim_role="chip $victim" # what the failure test kills
+victim_name="chip $victim" # what the error must name
+if [ "$mode" = kill_grouped ]; then
+  scenario+=(--chips-per-process 10)
+  victim=1
+  started="chip process 2"
+  victim_role="chip process 1"
+  victim_name="chips 10-19"
+fi
 
 if [ "$mode" = service ]; then
   "$etchsim" cluster up --local --chips 30 --listen 127.0.0.1:0 > "$dir/up.out" 2> "$dir/up.err" &
@@ -52,10 +62,10 @@ else
   sim=$!; bg+=("$sim")
   logs="$dir/sim.err"
 fi
-wait_for "$logs" "^started chip 29 " 60 || fail "chips did not start"
+wait_for "$logs" "^started $started " 60 || fail "chips did not start"
 wait_for "$dir/sim.err" '^virtual 0\.0[0-9]*[1-9]' 60 || fail "the run made no progress"
-victim_pid=$(sed -n "s/^started chip $victim (pid \([0-9]*\)).*/\1/p" "$logs")
-[ -n "$victim_pid" ] || fail "no pid for chip $victim"
+victim_pid=$(sed -n "s/^started $victim_role (pid \([0-9]*\)).*/\1/p" "$logs")
+[ -n "$victim_pid" ] || fail "no pid for $victim_role"
 t0=$(date +%s.%N)
 if [ "$mode" = stop ]; then kill -STOP "$victim_pid"; else kill -9 "$victim_pid"; fi
 
@@ -64,7 +74,7 @@ wait_exit "$sim" 60
 detect_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 [ "$rc" = 124 ] && fail "the run hung after chip $victim was ${mode}ped"
 [ "$rc" = 0 ] && fail "the run succeeded although chip $victim was gone"
-grep -q "chip $victim\b" "$dir/sim.err" || fail "the error does not name chip $victim"
+grep -q "$victim_name\b" "$dir/sim.err" || fail "the error does not name $victim_name"
 grep -q "virtual time" "$dir/sim.err" || fail "the error does not give the virtual time"
 [ -e "$dir/report.json" ] && fail "a report was written for a failed run"
 [ -s "$dir/sim.out" ] && fail "a report was printed for a failed run"
@@ -77,7 +87,7 @@ if [ "$mode" = service ]; then
   [ "$rc" = 124 ] && fail "cluster up did not stop"
 fi
 # Nothing may outlive the command that started it.
-for pid in $(sed -n 's/^started [a-z]* *[0-9]* *(pid \([0-9]*\)).*/\1/p' "$logs"); do
+for pid in $(sed -n 's/^started [a-z ]* *[0-9]* *(pid \([0-9]*\)).*/\1/p' "$logs"); do
   for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -0 "$pid" 2>/dev/null && fail "process $pid is still running"
 done

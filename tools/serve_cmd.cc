@@ -59,8 +59,8 @@ absl::StatusOr<rpc::Credentials> CredentialsFromFlags() {
 absl::StatusOr<int> ChipsPerProcessFromFlags() {
   const int per = absl::GetFlag(FLAGS_chips_per_process);
   if (per < 1 || per > cluster::kMaxChips) {
-    return absl::InvalidArgumentError(absl::StrCat("--chips-per-process must be in [1, ",
-                                                   cluster::kMaxChips, "], got ", per));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--chips-per-process must be in [1, ", cluster::kMaxChips, "], got ", per));
   }
   return per;
 }
@@ -227,16 +227,16 @@ void RegisterServeCommands(Cli& cli) {
                      "stall_timeout", "tls_cert", "tls_key", "tls_ca"},
            .flag_defaults = {{"listen", "127.0.0.1:50051"}},
            .run = RunCoordinatorServe});
-  cli.Add({.name = "cluster up",
-           .summary = "Start N chip processes and a coordinator on this machine.",
-           .details = "With --local: N chip processes on free 127.0.0.1 ports, each with a "
-                      "/metrics endpoint, and a coordinator on --listen. Runs until Ctrl-C "
-                      "or SIGTERM, then stops and reaps every process it started (they also "
-                      "die with it if it is killed).",
-           .flags = {"local", "chips", "chips_per_process", "listen", "tls_cert", "tls_key",
-                     "tls_ca"},
-           .flag_defaults = {{"listen", "127.0.0.1:50051"}, {"chips", "30"}},
-           .run = RunClusterUp});
+  cli.Add(
+      {.name = "cluster up",
+       .summary = "Start N chip processes and a coordinator on this machine.",
+       .details = "With --local: N chip processes on free 127.0.0.1 ports, each with a "
+                  "/metrics endpoint, and a coordinator on --listen. Runs until Ctrl-C "
+                  "or SIGTERM, then stops and reaps every process it started (they also "
+                  "die with it if it is killed).",
+       .flags = {"local", "chips", "chips_per_process", "listen", "tls_cert", "tls_key", "tls_ca"},
+       .flag_defaults = {{"listen", "127.0.0.1:50051"}, {"chips", "30"}},
+       .run = RunClusterUp});
 }
 
 }  // namespace etchsim::tools

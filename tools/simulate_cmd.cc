@@ -55,6 +55,7 @@ absl::StatusOr<v1::Report> RunOverProcesses(const v1::Scenario& scenario, const 
     ASSIGN_OR_RETURN(const int procs, rpc::ProcessesNeeded(scenario, opt.chips_per_process));
     rpc::LocalCluster::Options o;
     o.chips = procs;
+    o.chips_per_process = opt.chips_per_process;
     o.tls = TlsFilesFromFlags();
     o.verbose = progress;
     ASSIGN_OR_RETURN(local, rpc::LocalCluster::Start(o));
@@ -269,9 +270,9 @@ const std::vector<std::string> kScenarioFlags = {"scenario",
 
 void RegisterSimulateCommands(Cli& cli) {
   std::vector<std::string> sim_flags = kScenarioFlags;
-  sim_flags.insert(sim_flags.end(), {"format", "out", "distributed", "chips_per_process",
-                                     "coordinator", "progress", "stall_timeout", "tls_cert",
-                                     "tls_key", "tls_ca"});
+  sim_flags.insert(sim_flags.end(),
+                   {"format", "out", "distributed", "chips_per_process", "coordinator", "progress",
+                    "stall_timeout", "tls_cert", "tls_key", "tls_ca"});
   cli.Add({.name = "simulate",
            .summary = "Run a serving workload on a cluster and report latency, "
                       "throughput, energy and cost.",
