@@ -75,7 +75,8 @@ grpc::Status FunctionalChipService::LoadShard(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status FunctionalChipService::Run(grpc::ServerContext*, const v1::FunctionalCarry* req,
+grpc::Status FunctionalChipService::Run(grpc::ServerContext* server_ctx,
+                                        const v1::FunctionalCarry* req,
                                         v1::FunctionalCarry* reply) {
   v1::FunctionalCarry carry = *req;
   v1::FunctionalChip::Stub* next = nullptr;
@@ -91,9 +92,11 @@ grpc::Status FunctionalChipService::Run(grpc::ServerContext*, const v1::Function
     *reply = std::move(carry);
     return grpc::Status::OK;
   }
-  grpc::ClientContext ctx;
-  Deadline(ctx, 30);
-  const grpc::Status s = next->Run(&ctx, carry, reply);
+  // The next hop inherits the caller's deadline (and cancellation): one
+  // step's budget covers the whole chain, however slow its last links are
+  // (ThreadSanitizer makes each hop 5-15x slower).
+  std::unique_ptr<grpc::ClientContext> ctx = grpc::ClientContext::FromServerContext(*server_ctx);
+  const grpc::Status s = next->Run(ctx.get(), carry, reply);
   if (!s.ok()) {
     // Name the hop so a failure deep in the chain says where it happened.
     return rpc::ToGrpcStatus(rpc::FromGrpcStatus(s, absl::StrCat("chip ", next_address_)));
@@ -140,7 +143,7 @@ absl::StatusOr<std::unique_ptr<DistributedChain>> DistributedChain::Start(
 absl::StatusOr<v1::FunctionalCarry> DistributedChain::Run(v1::FunctionalCarry carry) {
   v1::FunctionalCarry reply;
   grpc::ClientContext ctx;
-  Deadline(ctx, 60);
+  Deadline(ctx, 300);  // one decode step through every chip process
   RETURN_IF_ERROR(rpc::FromGrpcStatus(first_->Run(&ctx, carry, &reply),
                                       absl::StrCat("chip 0 ", first_address_)));
   return reply;
