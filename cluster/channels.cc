@@ -112,12 +112,13 @@ ChannelPlan PlanChannels(const Simulation& sim, int stages_per_rank) {
   // least time from the sender receiving a message to the receiver
   // receiving the next (its reaction in that role plus the hop's delay).
   struct Crossing {
-    LpId at;
+    LpId at, next;
     SimTime reaction, delay;
     int to;
   };
   std::vector<Crossing> crossings;
-  std::vector<std::vector<std::pair<LpId, SimTime>>> internal(n);
+  std::vector<std::vector<std::pair<LpId, SimTime>>> internal(n);        // reaction + delay
+  std::vector<std::vector<std::pair<LpId, SimTime>>> internal_delay(n);  // delay alone
   std::vector<bool> entry(n, false);
   for (auto [origin, dst] : flows) {
     LpId at = origin;
@@ -126,10 +127,11 @@ ChannelPlan PlanChannels(const Simulation& sim, int stages_per_rank) {
       const SimTime reaction = at == origin ? originate[at] : forward[at];
       const int from = plan.rank_of_lp[at], to = plan.rank_of_lp[next];
       if (from != to) {
-        crossings.push_back({at, reaction, delay, to});
+        crossings.push_back({at, next, reaction, delay, to});
         entry[next] = true;
       } else {
         internal[at].push_back({next, reaction + delay});
+        internal_delay[at].push_back({next, delay});
       }
       at = next;
     }
@@ -141,27 +143,32 @@ ChannelPlan PlanChannels(const Simulation& sim, int stages_per_rank) {
   // lookahead is K segments rather than one (what events already queued
   // may send is bounded by the queue head, not by this). Shortest paths
   // from every entry LP at once (Dijkstra; delays are >= 0).
-  std::vector<SimTime> reach(n, SimTime::Max());
-  using Item = std::pair<SimTime, LpId>;
-  std::priority_queue<Item, std::vector<Item>, std::greater<Item>> frontier;
-  for (LpId id = 0; id < n; ++id) {
-    if (entry[id]) {
-      reach[id] = SimTime::Zero();
-      frontier.push({SimTime::Zero(), id});
-    }
-  }
-  while (!frontier.empty()) {
-    const auto [d, id] = frontier.top();
-    frontier.pop();
-    if (d > reach[id]) continue;
-    for (const auto& [next, w] : internal[id]) {
-      const SimTime nd = d.SaturatingAdd(w);
-      if (nd < reach[next]) {
-        reach[next] = nd;
-        frontier.push({nd, next});
+  // Shortest internal paths from a set of LPs (Dijkstra; delays >= 0).
+  auto shortest_from = [&](const std::vector<bool>& sources) {
+    std::vector<SimTime> reach(n, SimTime::Max());
+    using Item = std::pair<SimTime, LpId>;
+    std::priority_queue<Item, std::vector<Item>, std::greater<Item>> frontier;
+    for (LpId id = 0; id < n; ++id) {
+      if (sources[id]) {
+        reach[id] = SimTime::Zero();
+        frontier.push({SimTime::Zero(), id});
       }
     }
-  }
+    while (!frontier.empty()) {
+      const auto [d, id] = frontier.top();
+      frontier.pop();
+      if (d > reach[id]) continue;
+      for (const auto& [next, w] : internal[id]) {
+        const SimTime nd = d.SaturatingAdd(w);
+        if (nd < reach[next]) {
+          reach[next] = nd;
+          frontier.push({nd, next});
+        }
+      }
+    }
+    return reach;
+  };
+  const std::vector<SimTime> reach = shortest_from(entry);
   // Each channel's lookahead is the least over the hops that use it.
   std::map<std::pair<int, int>, Channel> edges;
   for (const Crossing& c : crossings) {
@@ -174,6 +181,52 @@ ChannelPlan PlanChannels(const Simulation& sim, int stages_per_rank) {
     if (!inserted) {
       it->second.reaction = base::Min(it->second.reaction, reaction);
       it->second.hop_delay = base::Min(it->second.hop_delay, c.delay);
+    }
+  }
+  // Where each channel's messages can lead inside the receiving rank, and
+  // which events of the sending rank can lead to it, how soon.
+  std::vector<std::vector<std::pair<LpId, SimTime>>> reverse(n);  // z <- x, reaction + delay
+  for (LpId x = 0; x < n; ++x) {
+    for (const auto& [z, w] : internal[x]) reverse[z].push_back({x, w});
+  }
+  for (auto& [ft, c] : edges) {
+    std::vector<bool> sources(n, false);
+    // g[x]: least time from x receiving a message to a message on c.
+    std::vector<SimTime> g(n, SimTime::Max());
+    for (const Crossing& x : crossings) {
+      if (plan.rank_of_lp[x.at] != ft.first || x.to != ft.second) continue;
+      sources[x.next] = true;
+      g[x.at] = base::Min(g[x.at], x.reaction);
+    }
+    c.reach = shortest_from(sources);
+    using Item = std::pair<SimTime, LpId>;
+    std::priority_queue<Item, std::vector<Item>, std::greater<Item>> frontier;
+    for (LpId id = 0; id < n; ++id) {
+      if (g[id] != SimTime::Max()) frontier.push({g[id], id});
+    }
+    while (!frontier.empty()) {
+      const auto [d, id] = frontier.top();
+      frontier.pop();
+      if (d > g[id]) continue;
+      for (const auto& [prev, w] : reverse[id]) {
+        const SimTime nd = d.SaturatingAdd(w);
+        if (nd < g[prev]) {
+          g[prev] = nd;
+          frontier.push({nd, prev});
+        }
+      }
+    }
+    // An event firing at y (a timer: no reaction needed) sends on c at
+    // once if y is a sender, else first reaches a neighbour inside the rank.
+    c.lead.assign(n, SimTime::Max());
+    for (const Crossing& x : crossings) {
+      if (plan.rank_of_lp[x.at] == ft.first && x.to == ft.second) c.lead[x.at] = SimTime::Zero();
+    }
+    for (LpId y = 0; y < n; ++y) {
+      if (plan.rank_of_lp[y] != ft.first) continue;
+      for (const auto& [z, delay] : internal_delay[y]) {
+        c.lead[y] = base::Min(c.lead[y], delay.SaturatingAdd(g[z]));
+      }
     }
   }
   for (const auto& [ft, c] : edges) plan.channels.push_back(c);

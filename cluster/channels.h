@@ -28,6 +28,19 @@ struct Channel {
   //   min(next queued event, earliest future arrival + reaction) + hop_delay.
   SimTime reaction;
   SimTime hop_delay;
+  // Indexed by LP id: the least time from a message arriving on this
+  // channel to a message arriving at that LP of the receiving rank, through
+  // the rank's internal hops (0 where it enters; Max where it cannot lead).
+  // An LP may process an event earlier than min over its input channels of
+  // clock + reach: with several chips in one process, the later chips of a
+  // pipeline need not wait for the first one's input.
+  std::vector<SimTime> reach;
+  // Indexed by LP id: the least time from an event firing at that LP of the
+  // sending rank to a message on this channel (0 where the LP sends on it
+  // itself; Max where it cannot lead). A queued event at a pipeline's first
+  // chip of a process promises the channel out of its last chip K - 1
+  // segments later, not at once.
+  std::vector<SimTime> lead;
 };
 
 struct ChannelPlan {

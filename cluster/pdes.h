@@ -16,11 +16,12 @@
 #define ETCHSIM_CLUSTER_PDES_H_
 
 #include <memory>
+#include <queue>
 #include <string>
 #include <vector>
 
 #include "cluster/channels.h"
-#include "cluster/event_queue.h"
+#include "cluster/event.h"
 #include "cluster/lp.h"
 
 namespace etchsim::cluster {
@@ -45,7 +46,7 @@ class ProcessExecutor {
   // A batch from rank `from`: its events and the channel's new clock.
   // REQUIRES: `from` has a channel to this rank; every event targets a
   // local LP. Batches on one channel arrive in the order they were sent.
-  // An event earlier than one already processed sets error().
+  // An event earlier than one its target LP already processed sets error().
   void Receive(int from, SimTime promise, const std::vector<Event>& events);
   // Lowers the end time (the host stopped the run somewhere).
   void SetEnd(SimTime end);
@@ -68,6 +69,7 @@ class ProcessExecutor {
   // Time of the last event processed (the end of a run that drained).
   SimTime last_event_time() const { return last_time_; }
   size_t queue_size() const { return queue_.size(); }
+  void Push(const Event& e);
   // Folds statistics older than `gvt` in every local LP.
   void Compact(SimTime gvt);
   std::vector<std::unique_ptr<Lp>>& lps() { return lps_; }
@@ -77,8 +79,15 @@ class ProcessExecutor {
  private:
   class Out;
   struct InChannel {
-    int from;
+    const Channel* channel;
     SimTime clock;
+  };
+  // The earliest time an event from another rank could still reach `lp`
+  // (directly or through this rank's other LPs): min over input channels of
+  // clock + the channel's reach to `lp`.
+  SimTime SafeFor(LpId lp) const;
+  struct Later {
+    bool operator()(const Event& a, const Event& b) const { return EarlierThan(b, a); }
   };
   struct OutChannel {
     const Channel* channel;
@@ -90,7 +99,17 @@ class ProcessExecutor {
   const ChannelPlan& plan_;
   std::vector<std::unique_ptr<Lp>> lps_;
   std::vector<uint64_t> seq_;
-  EventQueue queue_;
+  // A binary heap, not the kernel's radix EventQueue: with per-LP safe
+  // times an event may arrive earlier than one already processed at
+  // another LP of this rank (never at its own LP), which a radix heap does
+  // not allow.
+  // Kept as a std::*_heap vector so Advance can find each LP's earliest
+  // queued event for the promises.
+  std::vector<Event> queue_;
+  std::vector<SimTime> head_of_lp_;  // earliest queued event per LP, in Advance
+  std::vector<SimTime> last_of_lp_;  // time of the last event each LP processed
+  std::vector<SimTime> safe_of_lp_;  // SafeFor(lp), refreshed by Advance
+  std::vector<LpId> local_;          // this rank's LPs
   std::vector<InChannel> in_;
   std::vector<OutChannel> out_;
   std::vector<int> out_of_rank_;  // rank -> index in out_ or -1

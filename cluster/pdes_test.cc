@@ -3,13 +3,13 @@
 // report byte for byte.
 #include "cluster/pdes.h"
 
-#include <deque>
 #include <fstream>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "cluster/analytic.h"
 #include "cluster/channels.h"
+#include "cluster/pdes_memory.h"
 #include "cluster/report.h"
 #include "cluster/run_protocol.h"
 #include "cluster/scenario.h"
@@ -24,66 +24,13 @@ std::string InProcess(const Simulation& sim) {
   return ReportJsonText(*BuildReport(*r, Analyze(sim)));
 }
 
-// Drives one executor and one RunProtocol per rank — the same control
-// code the gRPC processes run — delivering batches, controls and statuses
-// through per-rank FIFO mailboxes in a fixed round-robin, as a stand-in for
-// the network.
-std::string Partitioned(const Simulation& sim, int* rounds_out = nullptr, int stages_per_rank = 1) {
-  const ChannelPlan plan = PlanChannels(sim, stages_per_rank);
-  std::vector<std::unique_ptr<ProcessExecutor>> ex;
-  std::vector<std::unique_ptr<RunProtocol>> proto;
-  for (int r = 0; r < plan.num_ranks; ++r) {
-    std::vector<std::unique_ptr<Lp>> lps(sim.num_lps());
-    for (LpId id : plan.LpsOf(r)) lps[id] = sim.MakeLp(id);
-    ex.push_back(std::make_unique<ProcessExecutor>(r, plan, std::move(lps), sim.EndTime()));
-    proto.push_back(std::make_unique<RunProtocol>(*ex.back(), plan.num_ranks));
-  }
-  const RunControl start = proto[0]->Start(sim);
-  for (int r = 1; r < plan.num_ranks; ++r) proto[r]->OnControl(start);
-  struct Mail {
-    int from;
-    OutBatch batch;
-  };
-  std::vector<std::deque<Mail>> mail(plan.num_ranks);
-  std::deque<RunControl> control;  // coordinator -> every chip, in order
-  int rounds = 0;
-  while (true) {
-    for (int r = 0; r < plan.num_ranks; ++r) {
-      while (!mail[r].empty()) {
-        Mail& mm = mail[r].front();
-        proto[r]->OnBatch(mm.from, mm.batch.promise, mm.batch.events);
-        mail[r].pop_front();
-      }
-      if (r > 0) {
-        for (const RunControl& c : control) proto[r]->OnControl(c);
-      }
-      RunProtocol::Step step = proto[r]->Advance(/*publish_gvt=*/true);
-      for (OutBatch& b : step.batches) mail[b.to].push_back({r, std::move(b)});
-      if (step.broadcast) control.push_back(*step.broadcast);
-      if (r > 0) proto[0]->OnStatus(r, proto[r]->Status());
-      EXPECT_EQ(ex[r]->error(), "");
-    }
-    control.clear();  // rank 0 runs first in a round: every chip has seen it
-    ++rounds;
-    if (proto[0]->all_finished()) break;
-    if (rounds > 50000000) {
-      ADD_FAILURE() << "no termination";
-      return "";
-    }
-  }
-  if (rounds_out) *rounds_out = rounds;
-  std::vector<std::unique_ptr<Lp>> all(sim.num_lps());
-  uint64_t events = 0;
-  SimTime last = SimTime::Zero();
-  for (int r = 0; r < plan.num_ranks; ++r) {
-    for (LpId id : plan.LpsOf(r)) all[id] = std::move(ex[r]->lps()[id]);
-    events += ex[r]->events_processed();
-    last = base::Max(last, ex[r]->last_event_time());
-  }
-  SimTime end = ex[0]->stop_requested() ? ex[0]->stop_time() : sim.EndTime();
-  if (end == SimTime::Max()) end = last;
-  SimulationResult res = sim.Collect(all, end, events);
-  return ReportJsonText(*BuildReport(res, Analyze(sim)));
+// The in-memory partitioned run (cluster/pdes_memory.h): the same control
+// code the gRPC processes run, over mailboxes.
+std::string Partitioned(const Simulation& sim, int stages_per_rank = 1) {
+  auto res = RunPartitionedInMemory(sim, stages_per_rank);
+  EXPECT_TRUE(res.ok()) << res.status();
+  if (!res.ok()) return "";
+  return ReportJsonText(*BuildReport(*res, Analyze(sim)));
 }
 
 std::unique_ptr<Simulation> Build(v1::Scenario s) {
@@ -143,7 +90,7 @@ void RunCase(const Case& c, std::vector<int> stages_per_rank = {1}) {
   const std::string want = InProcess(*sim);
   for (int k : stages_per_rank) {
     SCOPED_TRACE(absl::StrCat(k, " stages per rank"));
-    const std::string got = Partitioned(*sim, nullptr, k);
+    const std::string got = Partitioned(*sim, k);
     EXPECT_EQ(got, want);
   }
   EXPECT_NE(want.find("\"requests_completed\""), std::string::npos);
