@@ -78,6 +78,46 @@ TEST(PdesTest, SeveralChipsPerRank) {
   for (const Channel& c : plan.channels) edges.insert({c.from, c.to});
   const std::set<std::pair<int, int>> want = {{0, 1}, {1, 0}, {0, 2}, {2, 0}, {0, 3}, {3, 0}};
   EXPECT_EQ(edges, want);
+
+  // A token entering server 1's process leaves only after its 10 chips
+  // computed: the channel back to the coordinator promises ~10 segments
+  // where one chip per process promises one.
+  const ChannelPlan single = PlanChannels(*sim, 1);
+  auto channel = [](const ChannelPlan& p, int from, int to) -> const Channel* {
+    for (const Channel& c : p.channels) {
+      if (c.from == from && c.to == to) return &c;
+    }
+    return nullptr;
+  };
+  const Channel* last_chip_out = channel(single, 20, 0);  // chip 19 alone
+  const Channel* server_out = channel(plan, 2, 0);        // chips 10-19
+  ASSERT_NE(last_chip_out, nullptr);
+  ASSERT_NE(server_out, nullptr);
+  EXPECT_GE(server_out->reaction.picos(), 9 * last_chip_out->reaction.picos());
+  // Inside the process, chip 19 (the sender) leads to the channel at once,
+  // chip 10 only after 9 chips' compute; and the channel into the process
+  // reaches chip 10 at once, chip 19 after 9 chips.
+  EXPECT_EQ(server_out->lead[sim->stage_lp(19)], SimTime::Zero());
+  EXPECT_GE(server_out->lead[sim->stage_lp(10)].picos(), 8 * last_chip_out->reaction.picos());
+  EXPECT_EQ(server_out->lead[sim->stage_lp(25)], SimTime::Max());  // another process
+  const Channel* server_in = channel(plan, 0, 2);
+  ASSERT_NE(server_in, nullptr);
+  EXPECT_EQ(server_in->reach[sim->stage_lp(10)], SimTime::Zero());
+  EXPECT_GE(server_in->reach[sim->stage_lp(19)].picos(), 9 * last_chip_out->reaction.picos());
+}
+
+// The batches a layout costs (what a distributed run pays per message):
+// with a server's chips in one process, fewer than one process per chip.
+TEST(PdesTest, ChipsPerProcessExchangeFewerBatches) {
+  v1::Scenario s = DefaultScenario();
+  s.set_max_requests(1);
+  s.mutable_workload()->mutable_output_len()->set_fixed(32);
+  auto sim = Build(s);
+  InMemoryStats one, ten;
+  ASSERT_TRUE(RunPartitionedInMemory(*sim, 1, &one).ok());
+  ASSERT_TRUE(RunPartitionedInMemory(*sim, 10, &ten).ok());
+  EXPECT_EQ(one.events, ten.events);
+  EXPECT_LT(3 * ten.batches, one.batches) << one.batches << " vs " << ten.batches;
 }
 
 struct Case {
