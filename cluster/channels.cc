@@ -21,6 +21,30 @@ std::pair<LpId, SimTime> FirstHop(const fabric::Topology& t, LpId from, LpId dst
   return {hop.receiver, link.Serialization(kHeaderBytes) + link.latency + hop.forward_latency};
 }
 
+using Graph = std::vector<std::vector<std::pair<LpId, SimTime>>>;  // edges and weights
+
+// Shortest paths over `graph` from the LPs whose distance in `dist` is not
+// Max (their starting distances), into `dist` (Dijkstra; weights >= 0).
+void Relax(const Graph& graph, std::vector<SimTime>& dist) {
+  using Item = std::pair<SimTime, LpId>;
+  std::priority_queue<Item, std::vector<Item>, std::greater<Item>> frontier;
+  for (LpId id = 0; id < static_cast<LpId>(dist.size()); ++id) {
+    if (dist[id] != SimTime::Max()) frontier.push({dist[id], id});
+  }
+  while (!frontier.empty()) {
+    const auto [d, id] = frontier.top();
+    frontier.pop();
+    if (d > dist[id]) continue;
+    for (const auto& [next, w] : graph[id]) {
+      const SimTime nd = d.SaturatingAdd(w);
+      if (nd < dist[next]) {
+        dist[next] = nd;
+        frontier.push({nd, next});
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<LpId> ChannelPlan::LpsOf(int rank) const {
@@ -117,9 +141,9 @@ ChannelPlan PlanChannels(const Simulation& sim, int stages_per_rank) {
     int to;
   };
   std::vector<Crossing> crossings;
-  std::vector<std::vector<std::pair<LpId, SimTime>>> internal(n);        // reaction + delay
-  std::vector<std::vector<std::pair<LpId, SimTime>>> internal_delay(n);  // delay alone
-  std::vector<bool> entry(n, false);
+  Graph internal(n);                              // reaction + delay
+  Graph internal_delay(n);                        // delay alone
+  std::vector<SimTime> reach(n, SimTime::Max());  // 0 where messages enter a rank
   for (auto [origin, dst] : flows) {
     LpId at = origin;
     while (at != dst) {
@@ -128,7 +152,7 @@ ChannelPlan PlanChannels(const Simulation& sim, int stages_per_rank) {
       const int from = plan.rank_of_lp[at], to = plan.rank_of_lp[next];
       if (from != to) {
         crossings.push_back({at, next, reaction, delay, to});
-        entry[next] = true;
+        reach[next] = SimTime::Zero();
       } else {
         internal[at].push_back({next, reaction + delay});
         internal_delay[at].push_back({next, delay});
@@ -142,33 +166,8 @@ ChannelPlan PlanChannels(const Simulation& sim, int stages_per_rank) {
   // first chip leaves only after all K have computed, so the channel's
   // lookahead is K segments rather than one (what events already queued
   // may send is bounded by the queue head, not by this). Shortest paths
-  // from every entry LP at once (Dijkstra; delays are >= 0).
-  // Shortest internal paths from a set of LPs (Dijkstra; delays >= 0).
-  auto shortest_from = [&](const std::vector<bool>& sources) {
-    std::vector<SimTime> reach(n, SimTime::Max());
-    using Item = std::pair<SimTime, LpId>;
-    std::priority_queue<Item, std::vector<Item>, std::greater<Item>> frontier;
-    for (LpId id = 0; id < n; ++id) {
-      if (sources[id]) {
-        reach[id] = SimTime::Zero();
-        frontier.push({SimTime::Zero(), id});
-      }
-    }
-    while (!frontier.empty()) {
-      const auto [d, id] = frontier.top();
-      frontier.pop();
-      if (d > reach[id]) continue;
-      for (const auto& [next, w] : internal[id]) {
-        const SimTime nd = d.SaturatingAdd(w);
-        if (nd < reach[next]) {
-          reach[next] = nd;
-          frontier.push({nd, next});
-        }
-      }
-    }
-    return reach;
-  };
-  const std::vector<SimTime> reach = shortest_from(entry);
+  // from every entry LP at once.
+  Relax(internal, reach);
   // Each channel's lookahead is the least over the hops that use it.
   std::map<std::pair<int, int>, Channel> edges;
   for (const Crossing& c : crossings) {
@@ -185,37 +184,21 @@ ChannelPlan PlanChannels(const Simulation& sim, int stages_per_rank) {
   }
   // Where each channel's messages can lead inside the receiving rank, and
   // which events of the sending rank can lead to it, how soon.
-  std::vector<std::vector<std::pair<LpId, SimTime>>> reverse(n);  // z <- x, reaction + delay
+  Graph reverse(n);  // z <- x, reaction + delay
   for (LpId x = 0; x < n; ++x) {
     for (const auto& [z, w] : internal[x]) reverse[z].push_back({x, w});
   }
   for (auto& [ft, c] : edges) {
-    std::vector<bool> sources(n, false);
+    c.reach.assign(n, SimTime::Max());
     // g[x]: least time from x receiving a message to a message on c.
     std::vector<SimTime> g(n, SimTime::Max());
     for (const Crossing& x : crossings) {
       if (plan.rank_of_lp[x.at] != ft.first || x.to != ft.second) continue;
-      sources[x.next] = true;
+      c.reach[x.next] = SimTime::Zero();
       g[x.at] = base::Min(g[x.at], x.reaction);
     }
-    c.reach = shortest_from(sources);
-    using Item = std::pair<SimTime, LpId>;
-    std::priority_queue<Item, std::vector<Item>, std::greater<Item>> frontier;
-    for (LpId id = 0; id < n; ++id) {
-      if (g[id] != SimTime::Max()) frontier.push({g[id], id});
-    }
-    while (!frontier.empty()) {
-      const auto [d, id] = frontier.top();
-      frontier.pop();
-      if (d > g[id]) continue;
-      for (const auto& [prev, w] : reverse[id]) {
-        const SimTime nd = d.SaturatingAdd(w);
-        if (nd < g[prev]) {
-          g[prev] = nd;
-          frontier.push({nd, prev});
-        }
-      }
-    }
+    Relax(internal, c.reach);
+    Relax(reverse, g);
     // An event firing at y (a timer: no reaction needed) sends on c at
     // once if y is a sender, else first reaches a neighbour inside the rank.
     c.lead.assign(n, SimTime::Max());

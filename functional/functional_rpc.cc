@@ -127,7 +127,10 @@ absl::StatusOr<std::unique_ptr<DistributedChain>> DistributedChain::Start(
     if (k + 1 < plan.num_chips()) req.set_next_address(addrs[k + 1]);
     v1::LoadFunctionalShardReply reply;
     grpc::ClientContext ctx;
-    Deadline(ctx, 30);
+    // Quantizing a shard into the chip's format is the slow part of a load
+    // (seconds; over 30 s for tiny-r1's expert chips under ThreadSanitizer,
+    // which failed CI); a dead process still fails at once (UNAVAILABLE).
+    Deadline(ctx, 300);
     auto stub = StubFor(addrs[k]);
     RETURN_IF_ERROR(rpc::FromGrpcStatus(stub->LoadShard(&ctx, req, &reply),
                                         absl::StrCat("chip ", k, " ", addrs[k])));

@@ -2,7 +2,8 @@
 # docker_server_test.sh). Expects $1 = the etchsim binary. Exits 77 (skip)
 # when no Docker daemon or compose tool answers; sets etchsim, here,
 # compose, project, dir, the two published ports, and defines dc,
-# teardown/cleanup (trapped on exit), fail, prom and prom_wait.
+# teardown/cleanup (trapped on exit), fail, prom, prom_wait and compose_up.
+# sweep_compose_test.sh uses only the detection and redefines dc and the trap.
 set -u
 etchsim=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,4 +45,14 @@ prom_wait() {  # prom_wait QUERY -> first value, waiting up to 10 s for one
   for ((i = 0; i < 10; i++)); do v=$(prom "$1"); [ -n "$v" ] && break; sleep 1; done
   echo "$v"
 }
-
+compose_up() {  # compose_up GENERATE_ARGS...: generate into $dir/compose, up, wait for the coordinator
+  local i
+  mkdir -p "$dir/compose"
+  "$here/deploy/compose/generate.py" "$@" --out "$dir/compose" || fail "generate.py failed"
+  dc up -d > "$dir/up.err" 2>&1 || fail "compose up failed"
+  for ((i = 0; i < 120; i++)); do
+    "$etchsim" health "127.0.0.1:$ETCHSIM_COORDINATOR_PORT" > /dev/null 2>&1 && break
+    sleep 1
+  done
+  "$etchsim" health "127.0.0.1:$ETCHSIM_COORDINATOR_PORT" || fail "coordinator not healthy"
+}

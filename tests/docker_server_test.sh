@@ -16,17 +16,9 @@ source "$(dirname "$0")/docker_lib.sh"
 echo "== images"
 "$here/deploy/build-images.sh" "$(dirname "$etchsim")" || fail "image build failed"
 echo "== compose up (30 chips in 3 server containers)"
-mkdir -p "$dir/compose"
-"$here/deploy/compose/generate.py" --chips 30 --chips-per-process 10 --out "$dir/compose" ||
-  fail "generate.py failed"
+compose_up --chips 30 --chips-per-process 10
 [ "$(grep -c '^  server-[0-9]*:$' "$dir/compose/docker-compose.yml")" = 3 ] ||
   fail "expected 3 server services in the generated compose file"
-dc up -d > "$dir/up.err" 2>&1 || fail "compose up failed"
-for ((i = 0; i < 120; i++)); do
-  "$etchsim" health "127.0.0.1:$ETCHSIM_COORDINATOR_PORT" > /dev/null 2>&1 && break
-  sleep 1
-done
-"$etchsim" health "127.0.0.1:$ETCHSIM_COORDINATOR_PORT" || fail "coordinator not healthy"
 
 echo "== the default job through the coordinator"
 "$etchsim" simulate --format=json > "$dir/inproc.json" || fail "in-process run failed"

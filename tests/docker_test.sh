@@ -21,14 +21,7 @@ source "$(dirname "$0")/docker_lib.sh"
 echo "== images"
 "$here/deploy/build-images.sh" "$(dirname "$etchsim")" || fail "image build failed"
 echo "== compose up (30 chips)"
-mkdir -p "$dir/compose"
-"$here/deploy/compose/generate.py" --chips 30 --out "$dir/compose" || fail "generate.py failed"
-dc up -d > "$dir/up.err" 2>&1 || fail "compose up failed"
-for ((i = 0; i < 120; i++)); do
-  "$etchsim" health "127.0.0.1:$ETCHSIM_COORDINATOR_PORT" > /dev/null 2>&1 && break
-  sleep 1
-done
-"$etchsim" health "127.0.0.1:$ETCHSIM_COORDINATOR_PORT" || fail "coordinator not healthy"
+compose_up --chips 30
 
 echo "== default cluster through the coordinator"
 if [ "${ETCHSIM_DOCKER_FULL:-0}" = 1 ]; then workload=(); else workload=(--requests 2 --output-len 128); fi

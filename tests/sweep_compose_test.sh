@@ -4,23 +4,9 @@
 # same sweep run in process, byte for byte. Skipped (77) when no Docker
 # daemon answers.
 set -u
-etchsim=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-here=$(cd "$(dirname "$0")/.." && pwd)
-if ! docker info > /dev/null 2>&1; then
-  echo "SKIP: no Docker daemon answers (docker info failed)"
-  exit 77
-fi
-if command -v docker-compose > /dev/null 2>&1; then
-  compose=(docker-compose)
-elif docker compose version > /dev/null 2>&1; then
-  compose=(docker compose)
-else
-  echo "SKIP: neither docker-compose nor docker compose is installed"
-  exit 77
-fi
+source "$(dirname "$0")/docker_lib.sh"
 set -e
 project=etchsimsweep$$
-dir=$(mktemp -d)
 dc() { "${compose[@]}" -p "$project" -f "$here/deploy/compose-sweep/docker-compose.yml" "$@"; }
 trap 'dc down -v --remove-orphans --timeout 5 > /dev/null 2>&1; rm -rf "$dir"' EXIT
 "$here/deploy/build-images.sh" > "$dir/build.log" 2>&1 || { tail -20 "$dir/build.log"; exit 1; }
