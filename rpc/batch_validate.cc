@@ -113,6 +113,16 @@ absl::Status ValidateBatch(const v1::Batch& b, int from_rank, const PeerLimits& 
   if (b.events_processed() < 0) return Bad("events_processed must be >= 0");
   if (b.error().size() > 4096) return Bad("error must be at most 4096 bytes");
   RETURN_IF_ERROR(base::CheckUtf8("", "error", b.error()));
+  if (b.peer_lost()) {
+    if (b.error().empty()) return Bad("peer_lost without an error");
+    for (auto [name, v] :
+         {std::pair{"lost_rank", b.lost_rank()}, std::pair{"loss_reporter", b.loss_reporter()}}) {
+      if (v < 0 || v >= l.num_ranks) {
+        return Bad(absl::StrCat(name, " must be in [0, ", l.num_ranks, "), got ", v));
+      }
+    }
+    if (b.lost_rank() == b.loss_reporter()) return Bad("lost_rank equals loss_reporter");
+  }
   if (b.events().size() % kEventBytes != 0) {
     return Bad(
         absl::StrCat("events: ", b.events().size(), " bytes is not a multiple of ", kEventBytes));

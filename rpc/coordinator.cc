@@ -1,6 +1,8 @@
 #include "rpc/coordinator.h"
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
@@ -16,6 +18,7 @@
 #include "cost/energy.h"
 #include "model/zoo.h"
 #include "rpc/batch_validate.h"
+#include "rpc/liveness.h"
 #include "rpc/peer.h"
 #include "rpc/sim_node.h"
 #include "rpc/status.h"
@@ -80,6 +83,11 @@ class DistributedRun {
   }
   void ShutdownAll(double deadline_s);
   void Tick();
+  // Health checks on the side: a process that stops answering them fails
+  // the run; a chip's report that it lost another is checked against the
+  // lost one's answer (dead, or a network cut between two live ones).
+  void ProbeAll();
+  void OnLossReport(int reporter, int lost, const std::string& error);
   double WallSeconds() const {
     return std::chrono::duration<double>(Clock::now() - started_).count();
   }
@@ -94,6 +102,7 @@ class DistributedRun {
   int procs_;  // chip processes
   asio::io_context io_;
   SimNode node_;
+  std::vector<std::shared_ptr<grpc::Channel>> channels_;  // one per chip process
   std::vector<std::unique_ptr<v1::ChipService::Stub>> stubs_;
   std::vector<std::shared_ptr<ClientPeer>> streams_;
   std::string failure_;
@@ -104,12 +113,16 @@ class DistributedRun {
   Clock::time_point last_progress_at_;
   SimTime last_gvt_;
   uint64_t last_events_ = 0;
+  // Declared after io_: destroyed (in-flight checks cancelled and waited
+  // for) before the io_context their answers are posted to.
+  std::unique_ptr<LivenessProbe> probe_;
 };
 
 absl::Status DistributedRun::LoadShards() {
   for (int k = 0; k < procs_; ++k) {
-    stubs_.push_back(v1::ChipService::NewStub(
-        grpc::CreateCustomChannel(opt_.chip_addresses[k], creds_, PeerChannelArgs())));
+    channels_.push_back(
+        grpc::CreateCustomChannel(opt_.chip_addresses[k], creds_, PeerChannelArgs()));
+    stubs_.push_back(v1::ChipService::NewStub(channels_.back()));
   }
   for (int k = 0; k < procs_; ++k) {
     v1::LoadShardRequest req;
@@ -166,6 +179,11 @@ void DistributedRun::OpenStreams() {
     finished_ = true;
     io_.stop();
   };
+  probe_ = std::make_unique<LivenessProbe>(
+      channels_, opt_.liveness_timeout_s > 0 ? opt_.liveness_timeout_s : opt_.rpc_deadline_s);
+  node_.on_peer_loss_report = [this](int reporter, int lost, const std::string& error) {
+    OnLossReport(reporter, lost, error);
+  };
   const auto limits = std::make_shared<const PeerLimits>(LimitsFor(*sim_, 0));
   for (int k = 0; k < procs_; ++k) {
     v1::Batch hello;
@@ -197,7 +215,6 @@ void DistributedRun::OpenStreams() {
 
 absl::Status DistributedRun::PublishRunInfo() {
   if (!opt_.metrics) return absl::OkStatus();
-  opt_.metrics->StartRun(-1);
   // The run's identity as the report will name it (its scenario summary),
   // and the report's cost computation at the two ends of the power range:
   // every device idle and every device active.
@@ -207,9 +224,11 @@ absl::Status DistributedRun::PublishRunInfo() {
   cost::CostInputs ci =
       cost::CostInputsFor(sc, sim_->chip(), skeleton.num_devices, skeleton.num_servers);
   const double servers_w = skeleton.num_servers * cost::ServerOverheadWatts(sc, sim_->chip());
-  ci.it_power_watts = skeleton.num_devices * sim_->chip().power().active_watts() + servers_w;
+  const double active_w = skeleton.num_devices * sim_->chip().power().active_watts() + servers_w;
+  const double idle_w = skeleton.num_devices * sim_->chip().power().idle_watts() + servers_w;
+  ci.it_power_watts = active_w;
   ASSIGN_OR_RETURN(const cost::CostBreakdown active, cost::ComputeCost(ci));
-  ci.it_power_watts = skeleton.num_devices * sim_->chip().power().idle_watts() + servers_w;
+  ci.it_power_watts = idle_w;
   ASSIGN_OR_RETURN(const cost::CostBreakdown idle, cost::ComputeCost(ci));
   const v1::ScenarioSummary& s = names.scenario();
   RunInfo info;
@@ -227,6 +246,8 @@ absl::Status DistributedRun::PublishRunInfo() {
   info.kv_capacity_tokens = static_cast<double>(sim_->kv_capacity_tokens());
   info.cost_usd_per_hour_active = active.total_usd_per_hour;
   info.cost_usd_per_hour_idle = idle.total_usd_per_hour;
+  info.power_watts_active = active_w;
+  info.power_watts_idle = idle_w;
   opt_.metrics->SetRunInfo(info);
   return absl::OkStatus();
 }
@@ -251,6 +272,7 @@ void DistributedRun::Tick() {
       node_.Fail("the run was cancelled");
       return;
     }
+    if (opt_.liveness_timeout_s > 0) ProbeAll();
     if (node_.gvt() > last_gvt_ || snap.events != last_events_) {
       last_gvt_ = node_.gvt();
       last_events_ = snap.events;
@@ -265,6 +287,54 @@ void DistributedRun::Tick() {
       return;
     }
     Tick();
+  });
+}
+
+void DistributedRun::ProbeAll() {
+  for (int p = 0; p < procs_; ++p) {
+    probe_->Check(p, [this, p](const grpc::Status& s) {
+      if (s.ok()) return;
+      asio::post(io_, [this, p, s] {
+        if (node_.failed() || finished_) return;
+        const char* what = s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
+                               ? "its process is paused (SIGSTOP, docker pause) or the network "
+                                 "to it is cut; check docker-compose ps / kubectl get pods and "
+                                 "the network between here and there"
+                               : "its process exited or is unreachable (check that it is "
+                                 "running and its log for why it stopped)";
+        node_.Fail(
+            absl::StrFormat("%s stopped answering at virtual time %s: no answer to a health check "
+                            "within %g s: %s; gRPC said: %s",
+                            Name(p), node_.gvt().ToString(), opt_.liveness_timeout_s, what,
+                            s.error_message()),
+            p + 1);
+      });
+    });
+  }
+}
+
+void DistributedRun::OnLossReport(int reporter, int lost, const std::string& error) {
+  // The lost chip's process answers the coordinator: both ends are alive
+  // and the network between them failed. Otherwise the report stands.
+  probe_->Check(lost - 1, [this, reporter, lost, error](const grpc::Status& s) {
+    asio::post(io_, [this, reporter, lost, error, s] {
+      if (node_.failed() || finished_) return;
+      if (s.ok()) {
+        node_.Fail(absl::StrCat("the network between ", Name(reporter - 1), " and ", Name(lost - 1),
+                                " is cut: both processes answer the coordinator, "
+                                "but ",
+                                NameOfRank(node_.plan(), *sim_, reporter), " lost its stream to ",
+                                NameOfRank(node_.plan(), *sim_, lost),
+                                " (check firewalls, network policies and the network between "
+                                "their containers or hosts); ",
+                                NameOfRank(node_.plan(), *sim_, reporter), " said: ", error),
+                   lost, reporter);
+      } else {
+        node_.Fail(
+            absl::StrCat(error, " (reported by ", NameOfRank(node_.plan(), *sim_, reporter), ")"),
+            lost, reporter);
+      }
+    });
   });
 }
 
@@ -289,14 +359,28 @@ absl::Status DistributedRun::RunToEnd() {
 }
 
 void DistributedRun::ShutdownAll(double deadline_s) {
-  for (int k = 0; k < procs_; ++k) {
+  // All at once: a paused or unreachable process costs one deadline, not
+  // one each in turn.
+  struct Call {
     grpc::ClientContext ctx;
-    ctx.set_deadline(Deadline(deadline_s));
     v1::ShutdownRequest req;
-    req.set_run_id(run_id_);
     v1::ShutdownResponse resp;
-    stubs_[k]->Shutdown(&ctx, req, &resp);
+  };
+  std::vector<Call> calls(procs_);
+  std::mutex mu;
+  std::condition_variable cv;
+  int pending = procs_;
+  for (int k = 0; k < procs_; ++k) {
+    Call& c = calls[k];
+    c.ctx.set_deadline(Deadline(deadline_s));
+    c.req.set_run_id(run_id_);
+    stubs_[k]->async()->Shutdown(&c.ctx, &c.req, &c.resp, [&](grpc::Status) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (--pending == 0) cv.notify_all();
+    });
   }
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return pending == 0; });
 }
 
 absl::StatusOr<v1::Report> DistributedRun::Collect() {
@@ -383,21 +467,31 @@ absl::StatusOr<v1::Report> RunDistributed(const v1::Scenario& scenario,
     ASSIGN_OR_RETURN(model_json, model::ModelConfigText(sim->scenario().model()));
   }
   DistributedRun run(std::move(sim), opt, std::move(model_json));
-  RETURN_IF_ERROR(run.LoadShards());
+  // From here the previous run's figures are gone (a dashboard must not
+  // show them as this run's), and every way out ends the run's series.
+  if (opt.metrics) opt.metrics->StartRun(-1);
+  auto ended = [&](absl::Status s) {
+    if (opt.metrics) opt.metrics->EndRun();
+    return s;
+  };
+  if (absl::Status s = run.LoadShards(); !s.ok()) return ended(s);
   run.OpenStreams();
-  RETURN_IF_ERROR(run.PublishRunInfo());
-  RETURN_IF_ERROR(run.RunToEnd());
-  return run.Collect();
+  if (absl::Status s = run.PublishRunInfo(); !s.ok()) return ended(s);
+  if (absl::Status s = run.RunToEnd(); !s.ok()) return s;  // RunToEnd ended them
+  absl::StatusOr<v1::Report> report = run.Collect();
+  if (!report.ok()) return ended(report.status());
+  return report;
 }
 
 CoordinatorServer::CoordinatorServer(std::vector<std::string> chip_addresses,
                                      ProcessMetrics* metrics, double stall_timeout_s,
                                      std::shared_ptr<grpc::ChannelCredentials> channel_credentials,
-                                     int chips_per_process)
+                                     int chips_per_process, double liveness_timeout_s)
     : chips_(std::move(chip_addresses)),
       chips_per_process_(chips_per_process),
       metrics_(metrics),
       stall_timeout_s_(stall_timeout_s),
+      liveness_timeout_s_(liveness_timeout_s),
       channel_credentials_(std::move(channel_credentials)) {}
 
 grpc::Status CoordinatorServer::StartRun(grpc::ServerContext* ctx, const v1::RunRequest* req,
@@ -420,6 +514,7 @@ grpc::Status CoordinatorServer::StartRun(grpc::ServerContext* ctx, const v1::Run
   opt.chips_per_process = chips_per_process_;
   opt.metrics = metrics_;
   opt.stall_timeout_s = stall_timeout_s_;
+  opt.liveness_timeout_s = liveness_timeout_s_;
   opt.channel_credentials = channel_credentials_;
   std::string run_id;
   opt.cancelled = [ctx] { return ctx->IsCancelled(); };

@@ -32,6 +32,11 @@ struct DistributedOptions {
   double stream_deadline_s = 24 * 3600;
   // A run whose virtual time does not advance for this long has failed.
   double stall_timeout_s = 60;
+  // A chip process that does not answer a health check (asked every 0.5 s
+  // on the side, answered by gRPC's threads however busy the simulation)
+  // within this long has stopped: paused, or the network to it is cut.
+  // 0 = do not ask.
+  double liveness_timeout_s = 4;
   // Called about twice a second (and at the end) with progress.
   std::function<void(const v1::RunProgress&)> progress;
   ProcessMetrics* metrics = nullptr;
@@ -58,7 +63,7 @@ class CoordinatorServer final : public v1::CoordinatorService::Service {
   CoordinatorServer(std::vector<std::string> chip_addresses, ProcessMetrics* metrics,
                     double stall_timeout_s,
                     std::shared_ptr<grpc::ChannelCredentials> channel_credentials = nullptr,
-                    int chips_per_process = 1);
+                    int chips_per_process = 1, double liveness_timeout_s = 4);
   grpc::Status StartRun(grpc::ServerContext* ctx, const v1::RunRequest* req,
                         grpc::ServerWriter<v1::RunProgress>* writer) override;
   grpc::Status GetReport(grpc::ServerContext* ctx, const v1::ReportRequest* req,
@@ -69,6 +74,7 @@ class CoordinatorServer final : public v1::CoordinatorService::Service {
   int chips_per_process_;
   ProcessMetrics* metrics_;
   double stall_timeout_s_;
+  double liveness_timeout_s_;
   std::shared_ptr<grpc::ChannelCredentials> channel_credentials_;
   std::mutex mu_;  // one run at a time; guards the last report
   std::mutex report_mu_;

@@ -83,6 +83,12 @@ ProcessMetrics::ProcessMetrics(prometheus::Registry& r, std::string role)
       queue_f_(G(r, "etchsim_queue_depth", "Pending simulation events in this process")),
       vt_f_(G(r, "etchsim_virtual_time_seconds",
               "Virtual time this process has reached (lower bound on its next event)")),
+      vt_total_f_(C(r, "etchsim_virtual_seconds_total",
+                    "Virtual seconds the run has covered (coordinator; restarts with every run, "
+                    "so increase() over a window spanning two runs stays right)")),
+      power_f_(G(r, "etchsim_cluster_power_watts",
+                 "IT power of the simulated cluster (devices and server overhead) with every "
+                 "device active (state=active) or idle (state=idle); coordinator")),
       lag_f_(G(r, "etchsim_virtual_time_lag_seconds",
                "Wall seconds since the run started minus virtual seconds reached")),
       kv_f_(G(r, "etchsim_kv_occupancy_tokens",
@@ -147,6 +153,10 @@ void ProcessMetrics::Bind() {
   drop(users_f_, users_);
   drop(cost_f_, cost_);
   drop(cost_idle_f_, cost_idle_);
+  drop(power_f_, power_active_);
+  drop(power_f_, power_idle_);
+  drop(vt_total_f_, vt_total_);
+  vt_counted_ = 0;
   drop(up_f_, run_);
   drop(ttft_f_, ttft_.h);
   drop(tpot_f_, tpot_.h);
@@ -178,6 +188,14 @@ void ProcessMetrics::Bind() {
     users_ = &users_f_.Add(l);
     cost_ = &cost_f_.Add(l);
     cost_idle_ = &cost_idle_f_.Add(l);
+    auto with_state = [&](const char* state) {
+      auto labels = l;
+      labels["state"] = state;
+      return labels;
+    };
+    power_active_ = &power_f_.Add(with_state("active"));
+    power_idle_ = &power_f_.Add(with_state("idle"));
+    vt_total_ = &vt_total_f_.Add(l);
     const auto& b = LatencyBucketsSeconds();
     for (auto [lat, fam] :
          {std::pair{&ttft_, &ttft_f_}, std::pair{&tpot_, &tpot_f_}, std::pair{&itl_, &itl_f_},
@@ -203,6 +221,10 @@ void ProcessMetrics::StartRun(int first_stage, int num_stages) {
   // run's (Prometheus's rate() and increase() treat it as a reset).
   Bind();
   report_.reset();
+  if (info_ != nullptr) {  // the last run's identity goes with its figures
+    info_f_.Remove(info_);
+    info_ = nullptr;
+  }
   run_->Set(1);
 }
 
@@ -251,6 +273,10 @@ void ProcessMetrics::Update(const NodeSnapshot& s, double wall_s) {
   const double vt = s.lvt == SimTime::Max() ? s.end.ToSeconds() : s.lvt.ToSeconds();
   vt_->Set(vt);
   lag_->Set(wall_s - vt);
+  if (vt_total_ != nullptr && vt > vt_counted_) {
+    vt_total_->Increment(vt - vt_counted_);
+    vt_counted_ = vt;
+  }
   if (role_ == "chip") {
     for (const NodeSnapshot::StageSample& st : s.stages) {
       StageCounters& sc = stage_counters_[st.stage];
@@ -296,6 +322,8 @@ void ProcessMetrics::SetRunInfo(const RunInfo& info) {
   kv_cap_->Set(info.kv_capacity_tokens);
   cost_->Set(info.cost_usd_per_hour_active);
   cost_idle_->Set(info.cost_usd_per_hour_idle);
+  power_active_->Set(info.power_watts_active);
+  power_idle_->Set(info.power_watts_idle);
   users_->Set(info.users);
   if (info_ != nullptr) info_f_.Remove(info_);
   info_ = &info_f_.Add({{"role", role_},

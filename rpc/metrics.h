@@ -50,6 +50,11 @@ struct RunInfo {
   // live cost is idle + (active - idle) x mean utilisation (rules.yml).
   double cost_usd_per_hour_active = 0;
   double cost_usd_per_hour_idle = 0;
+  // IT power of the cluster (devices plus server overhead) with every
+  // device active and every device idle: the live power is affine in
+  // utilisation the same way.
+  double power_watts_active = 0;
+  double power_watts_idle = 0;
 };
 
 class ProcessMetrics {
@@ -108,6 +113,8 @@ class ProcessMetrics {
   Fam<prometheus::Gauge>& link_bw_f_;
   Fam<prometheus::Gauge>& queue_f_;
   Fam<prometheus::Gauge>& vt_f_;
+  Fam<prometheus::Counter>& vt_total_f_;
+  Fam<prometheus::Gauge>& power_f_;
   Fam<prometheus::Gauge>& lag_f_;
   Fam<prometheus::Gauge>& kv_f_;
   Fam<prometheus::Gauge>& kv_cap_f_;
@@ -127,7 +134,12 @@ class ProcessMetrics {
                       *received_ = nullptr, *errors_ = nullptr;
   prometheus::Gauge *queue_ = nullptr, *vt_ = nullptr, *lag_ = nullptr, *kv_ = nullptr,
                     *kv_cap_ = nullptr, *in_flight_ = nullptr, *users_ = nullptr, *cost_ = nullptr,
-                    *cost_idle_ = nullptr, *run_ = nullptr, *info_ = nullptr;
+                    *cost_idle_ = nullptr, *run_ = nullptr, *info_ = nullptr,
+                    *power_active_ = nullptr, *power_idle_ = nullptr;
+  // Coordinator: virtual seconds reached, as a counter that restarts with
+  // every run (rates per virtual second use its increase()).
+  prometheus::Counter* vt_total_ = nullptr;
+  double vt_counted_ = 0;
   Latency ttft_, tpot_, itl_, e2e_, queue_time_;
   // Chip processes: per hosted stage, tokens and busy seconds.
   struct StageCounters {

@@ -255,7 +255,11 @@ const LocalCluster::Child* LocalCluster::coordinator() const {
 
 void LocalCluster::Stop() {
   for (const Child& c : children_) {
-    if (c.pid > 0) kill(c.pid, SIGTERM);
+    if (c.pid <= 0) continue;
+    kill(c.pid, SIGTERM);
+    // A paused child (SIGSTOP) would hold SIGTERM pending until the
+    // SIGKILL 5 s later; let it run and take the signal now.
+    kill(c.pid, SIGCONT);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   for (Child& c : children_) {

@@ -130,7 +130,8 @@ void SimNode::Write(int rank, const v1::Batch& b) {
     Fail(absl::StrCat("lost the stream to ", Describe(rank), " at virtual time ",
                       exec_.last_event_time().ToString(), ": ",
                       PeerLossCause(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                                 "a write on the stream failed"))));
+                                                 "a write on the stream failed"))),
+         rank);
   }
 }
 
@@ -155,9 +156,21 @@ void SimNode::OnBatch(std::shared_ptr<v1::Batch> b) {
   const int from = b->from_rank();
   ++batches_received_;
   if (!b->error().empty()) {
+    if (rank_ == 0 && b->peer_lost() && b->lost_rank() > 0 && on_peer_loss_report) {
+      if (loss_reported_) return;  // the first report is being checked
+      loss_reported_ = true;
+      on_peer_loss_report(b->loss_reporter(), b->lost_rank(), b->error());
+      return;
+    }
     // Lead with the cause (usually "chip N stopped answering ..."), then
-    // who noticed it.
-    Fail(absl::StrCat(b->error(), " (reported by ", Describe(from), ")"));
+    // who noticed it. A chip passes a loss on as it came (who lost whom
+    // travels with it); rank 0 names the chip that lost the stream.
+    if (b->peer_lost() && rank_ != 0) {
+      Fail(b->error(), b->lost_rank(), b->loss_reporter());
+    } else {
+      Fail(absl::StrCat(b->error(), " (reported by ",
+                        Describe(b->peer_lost() ? b->loss_reporter() : from), ")"));
+    }
     return;
   }
   if (rank_ == 0 && from != 0) {
@@ -254,15 +267,21 @@ void SimNode::OnPeerClosed(int rank, const grpc::Status& s) {
   // streams while the coordinator collects statistics is the normal end.
   if (done_ || failed_ || (rank_ != 0 && exec_.Finished())) return;
   Fail(absl::StrCat(Describe(rank), " stopped answering at virtual time ",
-                    exec_.last_event_time().ToString(), ": ", PeerLossCause(s)));
+                    exec_.last_event_time().ToString(), ": ", PeerLossCause(s)),
+       rank);
 }
 
-void SimNode::Fail(const std::string& why) {
+void SimNode::Fail(const std::string& why, int lost_rank, int reporter) {
   if (failed_) return;
   failed_ = true;
   v1::Batch b;
   b.set_from_rank(rank_);
   b.set_error(why);
+  if (lost_rank >= 0) {
+    b.set_peer_lost(true);
+    b.set_lost_rank(lost_rank);
+    b.set_loss_reporter(reporter >= 0 ? reporter : rank_);
+  }
   for (auto& [r, p] : peers_) p->Write(b);
   if (on_failure) on_failure(why);
 }

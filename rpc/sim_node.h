@@ -83,8 +83,10 @@ class SimNode {
   void OnPeerClosed(int rank, const grpc::Status& s);
   // Starts the run (rank 0: injects the workload and signals the chips).
   void Go();
-  // Fails the run: tells every peer, then on_failure.
-  void Fail(const std::string& why);
+  // Fails the run: tells every peer, then on_failure. `lost_rank` >= 0 says
+  // the failure is `reporter`'s loss of its stream to that rank (reporter
+  // -1: this rank).
+  void Fail(const std::string& why, int lost_rank = -1, int reporter = -1);
   // The run is over (stats collected): closed streams are no longer errors.
   void Quiesce() { done_ = true; }
 
@@ -107,6 +109,11 @@ class SimNode {
   std::function<void()> on_ready;         // all expected peers attached
   std::function<void()> on_all_finished;  // rank 0: run complete
   std::function<void(const std::string&)> on_failure;
+  // Rank 0: a chip reports that it lost its stream to another chip
+  // (reporter, lost rank, its message). When set, the run is not failed
+  // here: the callee finds out whether the lost chip still answers (a dead
+  // chip, or a network cut between two live ones) and calls Fail.
+  std::function<void(int, int, const std::string&)> on_peer_loss_report;
 
  private:
   void MaybeGo();  // rank 0: start once every chip and stream is ready
@@ -130,6 +137,7 @@ class SimNode {
   bool pump_scheduled_ = false;
   bool failed_ = false;
   bool done_ = false;
+  bool loss_reported_ = false;  // rank 0: a peer-loss report is being checked
   // Rank 0: chips that said hello.
   std::set<int> ready_chips_;
   // Chips.

@@ -6,7 +6,9 @@
 # series from all 30 chips, that every page of Prometheus's web UI and our
 # console answer, that the latency histograms, the run's identity and the
 # report's figures (the same $/M as the report) are exported after the
-# run, stops one chip container during a second run and checks the run
+# run, cuts the network between two chip containers during a second run
+# and checks the run fails naming both and the cut, stops one chip
+# container during a third run and checks the run
 # fails naming that chip with a cause a person can act on, that Prometheus
 # reports it down with one alert (EtchsimChipDown, no RPC-error flood),
 # then tears everything down and checks nothing is left.
@@ -101,6 +103,38 @@ if [ -n "${ETCHSIM_SCREENSHOT:-}" ] && command -v chromium > /dev/null; then
     --screenshot="$ETCHSIM_SCREENSHOT" \
     "http://127.0.0.1:$ETCHSIM_PROMETHEUS_PORT/consoles/etchsim.html" > /dev/null 2>&1
   echo "screenshot: $ETCHSIM_SCREENSHOT"
+fi
+
+echo "== network cut between chip-6 and chip-7 during a run"
+# Both containers keep running and answer the coordinator; only packets
+# between the two are dropped (iptables in chip-7's network namespace,
+# entered from the host: the image has no shell).
+if command -v nsenter > /dev/null && command -v iptables > /dev/null; then
+  pid7=$(docker inspect -f '{{.State.Pid}}' "$(dc ps -q chip-7)")
+  ip6=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(dc ps -q chip-6)")
+  cut=(-s "$ip6" -j DROP)
+  "$etchsim" simulate --users 8 --requests 400 --output-len 512 --progress \
+    --coordinator="127.0.0.1:$ETCHSIM_COORDINATOR_PORT" > "$dir/cut.out" 2> "$dir/cut.err" &
+  sim=$!
+  for ((i = 0; i < 300; i++)); do grep -q '^virtual 0\.0[0-9]*[1-9]' "$dir/cut.err" && break; sleep 0.2; done
+  nsenter -t "$pid7" -n iptables -I INPUT "${cut[@]}" || fail "iptables in chip-7's namespace failed"
+  nsenter -t "$pid7" -n iptables -I OUTPUT -d "$ip6" -j DROP
+  t0=$(date +%s.%N)
+  rc=124
+  for ((i = 0; i < 600; i++)); do
+    if ! kill -0 "$sim" 2>/dev/null; then wait "$sim"; rc=$?; break; fi
+    sleep 0.1
+  done
+  cut_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+  nsenter -t "$pid7" -n iptables -D INPUT "${cut[@]}"
+  nsenter -t "$pid7" -n iptables -D OUTPUT -d "$ip6" -j DROP
+  [ "$rc" = 124 ] && { kill "$sim"; fail "the run hung after the network between chip-6 and chip-7 was cut"; }
+  [ "$rc" = 0 ] && fail "the run succeeded across a cut network"
+  grep -q 'the network between chip [67] .* and chip [67] .* is cut' "$dir/cut.err" ||
+    fail "the error does not name the cut between chip 6 and chip 7: $(grep -m1 '^etchsim:' "$dir/cut.err")"
+  echo "run failed as it should (exit $rc, ${cut_s} s after the cut): $(grep -m1 '^etchsim:' "$dir/cut.err")"
+else
+  echo "SKIP network cut: nsenter or iptables not installed"
 fi
 
 echo "== stop chip-7 during a run"

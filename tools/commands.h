@@ -23,6 +23,8 @@ rpc::TlsFiles TlsFilesFromFlags();
 absl::StatusOr<rpc::Credentials> CredentialsFromFlags();
 // --chips-per-process, checked: [1, 4096].
 absl::StatusOr<int> ChipsPerProcessFromFlags();
+// --liveness-timeout, checked: 0 (off) or [0.5, 3600] s.
+absl::Status LivenessTimeoutFromFlags(double& out);
 // The whole etchsim command set.
 Cli MakeEtchsimCli();
 

@@ -39,6 +39,13 @@ ABSL_FLAG(double, ramp_up, 0,
 ABSL_FLAG(uint64_t, seed, 1, "Random seed; same scenario + seed = same bytes.");
 ABSL_FLAG(int32_t, draft_len, 0, "Speculative / MTP decoding: draft tokens per step (0 = off).");
 ABSL_FLAG(double, acceptance, 0.7, "Acceptance rate of each draft token.");
+ABSL_FLAG(std::string, routing, "uniform",
+          "MoE expert routing: uniform (every expert equally likely), zipf:S (popularity "
+          "~ 1/rank^S over a seeded per-layer order) or histogram:PATH (measured per-layer "
+          "counts, JSON {\"default\": [...], \"layers\": {\"3\": [...]}}).");
+ABSL_FLAG(bool, balance_experts, false,
+          "Expert-spread plans: place each layer's experts on its chips to balance the "
+          "expected load of the routing, same experts per chip.");
 ABSL_FLAG(double, slo_ttft, 0, "Goodput SLO on time to first token, s (0 = none).");
 ABSL_FLAG(double, slo_tpot, 0, "Goodput SLO on time per output token, s (0 = none).");
 ABSL_FLAG(int32_t, tensor_parallel, 0,
@@ -68,6 +75,10 @@ ABSL_FLAG(int, chips_per_process, 1,
 ABSL_FLAG(double, stall_timeout, 60,
           "Fail a distributed run whose virtual time has not advanced for this many "
           "wall seconds.");
+ABSL_FLAG(double, liveness_timeout, 4,
+          "Fail a distributed run when a chip process does not answer a health check "
+          "(asked every 0.5 s beside the run) within this many wall seconds: the process "
+          "is paused or the network to it is cut. 0 = do not ask.");
 ABSL_FLAG(bool, local, false, "Run the cluster's processes on this machine (127.0.0.1).");
 ABSL_FLAG(std::string, distributed, "",
           "Run over chip processes: \"local\" starts one per --chips-per-process "

@@ -65,6 +65,12 @@ absl::StatusOr<int> ChipsPerProcessFromFlags() {
   return per;
 }
 
+absl::Status LivenessTimeoutFromFlags(double& out) {
+  out = absl::GetFlag(FLAGS_liveness_timeout);
+  if (out == 0) return absl::OkStatus();
+  return base::CheckRange("", "--liveness-timeout", out, 0.5, 3600);
+}
+
 namespace {
 
 absl::Status RunChipServe(const Invocation& inv) {
@@ -124,9 +130,11 @@ absl::Status RunCoordinatorServe(const Invocation& inv) {
   ASSIGN_OR_RETURN(auto exposer, MaybeExposer(registry));
   const double stall = absl::GetFlag(FLAGS_stall_timeout);
   RETURN_IF_ERROR(base::CheckRange("", "--stall-timeout", stall, 0.1, 86400));
+  double liveness = 0;
+  RETURN_IF_ERROR(LivenessTimeoutFromFlags(liveness));
   ASSIGN_OR_RETURN(rpc::Credentials creds, CredentialsFromFlags());
   ASSIGN_OR_RETURN(const int per, ChipsPerProcessFromFlags());
-  rpc::CoordinatorServer coord(chips, &metrics, stall, creds.channel, per);
+  rpc::CoordinatorServer coord(chips, &metrics, stall, creds.channel, per, liveness);
   ASSIGN_OR_RETURN(rpc::RunningServer server,
                    rpc::StartServer(absl::GetFlag(FLAGS_listen), {&coord}, creds.server));
   inv.out << rpc::AnnounceLine("coordinator", server.address, exposer ? exposer->address : "")
@@ -224,7 +232,7 @@ void RegisterServeCommands(Cli& cli) {
                       "first P addresses of --chip-addresses, P being its number of stages "
                       "divided by --chips-per-process, rounded up.",
            .flags = {"listen", "metrics_listen", "chip_addresses", "chips_per_process",
-                     "stall_timeout", "tls_cert", "tls_key", "tls_ca"},
+                     "stall_timeout", "liveness_timeout", "tls_cert", "tls_key", "tls_ca"},
            .flag_defaults = {{"listen", "127.0.0.1:50051"}},
            .run = RunCoordinatorServe});
   cli.Add(
