@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "cluster/batch_scheduler.h"
 #include "cluster/node_lp.h"
-#include "partitioner/plan_builder.h"
 
 namespace etchsim::cluster {
 namespace {
@@ -48,8 +47,7 @@ double ExpectedBranch(const Simulation& sim, int stage, int seg_index, int64_t c
     const double t = Delay(sim, self, h.lp, bytes) +
                      sim.hardwired_model(holder_stage).ExpertLatency(count).ToSeconds() +
                      Delay(sim, h.lp, self, bytes);
-    double p = partitioner::ProbabilityTouched(em.experts, h.end - h.begin, em.experts_per_token);
-    p = 1.0 - std::pow(1.0 - p, static_cast<double>(count));
+    const double p = 1.0 - std::pow(1.0 - h.p_touch, static_cast<double>(count));
     remote.emplace_back(t, p);
   }
   std::sort(remote.begin(), remote.end(), std::greater<>());

@@ -8,6 +8,7 @@
 #include "base/proto_json.h"
 #include "base/status_macros.h"
 #include "base/text_table.h"
+#include "cluster/routing.h"
 #include "cluster/scenario.h"
 #include "cost/energy.h"
 #include "cost/tco.h"
@@ -109,6 +110,9 @@ absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const Analytic
   sc.set_prefill_chunk_tokens(s.prefill_chunk_tokens());
   sc.set_speculative_draft_len(s.speculative().draft_len());
   sc.set_speculative_acceptance_rate(s.speculative().acceptance_rate());
+  if (const std::string routing = RoutingSummary(s.routing()); !routing.empty()) {
+    sc.set_routing(routing);
+  }
 
   j.set_model(r.model);
   j.set_chip(r.chip.name());
@@ -262,6 +266,7 @@ std::string ReportText(const v1::Report& j) {
     absl::StrAppend(&load, ", input ", w.input_len(), " / output ", w.output_len(), " tokens");
   }
   absl::StrAppend(&out, "workload: ", load, "; seed ", sc.seed(), "\n");
+  if (sc.has_routing()) absl::StrAppend(&out, "expert routing: ", sc.routing(), "\n");
   absl::StrAppend(&out, "measured ", f(j.measured_s(), 4),
                   " s of virtual time: ", j.requests_completed(), " requests completed, ",
                   j.requests_in_flight_at_end(), " in flight, ", j.requests_rejected(),

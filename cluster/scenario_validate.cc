@@ -7,6 +7,7 @@
 #include "base/bounds.h"
 #include "base/status_macros.h"
 #include "cluster/faults.h"
+#include "cluster/routing.h"
 #include "cluster/scenario.h"
 #include "model/model_spec.h"
 
@@ -182,6 +183,7 @@ absl::Status ValidateScenario(const v1::Scenario& s) {
   RETURN_IF_ERROR(Range("cost.pue", c.pue(), 1, 10));
   RETURN_IF_ERROR(IntRange("cost.cards_per_server", c.cards_per_server(), 0, 1024));
   RETURN_IF_ERROR(ValidateFaults(s.faults(), s.duration_s()));
+  RETURN_IF_ERROR(ValidateRouting(s.routing()));
   return absl::OkStatus();
 }
 

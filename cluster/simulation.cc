@@ -57,7 +57,7 @@ absl::StatusOr<std::unique_ptr<Simulation>> Simulation::Build(v1::Scenario scena
     ASSIGN_OR_RETURN(sim->faults_, FaultPlan::Create(sim->scenario_.faults(), *sim->topology_,
                                                      sim->num_stages()));
   }
-  sim->MapExperts();
+  RETURN_IF_ERROR(sim->MapExperts());
   sim->SetConstants();
   return sim;
 }
@@ -82,6 +82,7 @@ absl::Status Simulation::LoadInputs(const BuildOverrides& o) {
   ASSIGN_OR_RETURN(
       kv_dtype_,
       model::ParseKvDtype(scenario_.kv_dtype().empty() ? chip_.kv_dtype() : scenario_.kv_dtype()));
+  RETURN_IF_ERROR(LoadRoutingHistogram(*scenario_.mutable_routing()));
   const v1::Workload& w = scenario_.workload();
   if (w.kind_case() == v1::Workload::kTrace && o.load_trace) {
     ASSIGN_OR_RETURN(trace_, LoadTrace(w.trace().path()));
@@ -144,7 +145,7 @@ absl::Status Simulation::BuildStages() {
   return absl::OkStatus();
 }
 
-void Simulation::MapExperts() {
+absl::Status Simulation::MapExperts() {
   for (const v1::ChipShard& shard : plan_.chips()) {
     for (const v1::LayerSlice& sl : shard.layers()) {
       if (sl.expert_end() > sl.expert_begin()) {
@@ -159,6 +160,30 @@ void Simulation::MapExperts() {
       experts_.experts_per_token = l.experts_per_token;
     }
   }
+  ASSIGN_OR_RETURN(router_, ExpertRouter::Build(scenario_.routing(), model_, scenario_.seed()));
+  experts_.router = &router_;
+  for (auto& [layer, holders] : experts_.layers) {
+    std::vector<int32_t> owner(experts_.experts, -1);
+    std::vector<int32_t> slots;
+    for (int h = 0; h < static_cast<int>(holders.size()); ++h) {
+      for (int32_t x = holders[h].begin; x < holders[h].end && x < experts_.experts; ++x) {
+        owner[x] = h;
+      }
+      slots.push_back(holders[h].end - holders[h].begin);
+    }
+    if (std::find(owner.begin(), owner.end(), -1) != owner.end()) {
+      return absl::InternalError(absl::StrCat("layer ", layer, ": an expert has no holder"));
+    }
+    // Balancing moves experts only when their loads differ.
+    if (scenario_.routing().balance() && !router_.uniform()) {
+      owner = BalancedPlacement(router_.InclusionProbabilities(layer), slots);
+    }
+    const std::vector<double> p =
+        router_.TouchProbabilities(layer, owner, static_cast<int>(holders.size()));
+    for (size_t h = 0; h < holders.size(); ++h) holders[h].p_touch = p[h];
+    experts_.owner[layer] = std::move(owner);
+  }
+  return absl::OkStatus();
 }
 
 void Simulation::SetConstants() {

@@ -149,8 +149,8 @@ class Simulation {
   absl::Status BuildPlan();                          // partition (and TP for GPUs)
   absl::Status BuildTopology();                      // nodes, links, routes
   absl::Status BuildStages();                        // stage models, KV admission limit, fit check
-  void MapExperts();                                 // who holds which routed experts
-  void SetConstants();                               // RunConstants for every LP
+  absl::Status MapExperts();  // who holds which routed experts, how tokens choose them
+  void SetConstants();        // RunConstants for every LP
 
   v1::Scenario scenario_;
   model::ModelSpec model_;
@@ -160,6 +160,7 @@ class Simulation {
   int tp_ = 1;
   std::optional<fabric::Topology> topology_;
   std::vector<StageModel> stages_;  // by stage index
+  ExpertRouter router_;
   ExpertMap experts_;
   RunConstants k_;
   int64_t kv_capacity_tokens_ = 0;

@@ -250,33 +250,20 @@ void HardwiredLp::SegmentDone(const Message& m, int s, Outbox& out) {
 
 std::vector<LpId> HardwiredLp::RemoteHolders(const Message& m, int layer) const {
   const auto& holders = experts_->layers.at(layer);
+  const std::vector<int32_t>& owner = experts_->owner.at(layer);
   std::vector<char> touched(holders.size(), 0);
   size_t remote_total = 0, remote_touched = 0;
   for (const ExpertHolder& h : holders) remote_total += h.lp != node();
-  const int64_t e = experts_->experts, k = experts_->experts_per_token;
   std::vector<int64_t> chosen;
   for (int32_t j = 0; j < m.count && remote_touched < remote_total; ++j) {
-    // Top-k routing drawn uniformly without replacement (Floyd's method),
-    // from a stream keyed by (seed, request, step, layer, token).
-    base::Rng rng(
-        base::HashOf({k_.seed, static_cast<uint64_t>(m.request), static_cast<uint64_t>(m.step),
-                      static_cast<uint64_t>(layer), static_cast<uint64_t>(j)}),
-        1);
-    chosen.clear();
-    for (int64_t i = e - k; i < e; ++i) {
-      const int64_t t = rng.UniformInt(0, i);
-      const bool dup = std::find(chosen.begin(), chosen.end(), t) != chosen.end();
-      chosen.push_back(dup ? i : t);
-    }
+    // Each token's top-k from a stream keyed by (seed, request, step,
+    // layer, token): the same draw in every process.
+    experts_->router->Draw(k_.seed, m.request, m.step, layer, j, chosen);
     for (int64_t x : chosen) {
-      for (size_t h = 0; h < holders.size(); ++h) {
-        if (x >= holders[h].begin && x < holders[h].end) {
-          if (!touched[h] && holders[h].lp != node()) {
-            touched[h] = 1;
-            ++remote_touched;
-          }
-          break;
-        }
+      const int32_t h = owner[x];
+      if (!touched[h] && holders[h].lp != node()) {
+        touched[h] = 1;
+        ++remote_touched;
       }
     }
   }

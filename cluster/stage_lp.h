@@ -14,6 +14,7 @@
 #include "chip/hardwired_model.h"
 #include "chip/roofline_model.h"
 #include "cluster/node_lp.h"
+#include "cluster/routing.h"
 
 namespace etchsim::cluster {
 
@@ -37,12 +38,17 @@ struct RunConstants {
 
 // Who holds which routed experts of each MoE layer (expert-spread plans).
 struct ExpertHolder {
-  int32_t begin = 0, end = 0;  // experts [begin, end)
+  int32_t begin = 0, end = 0;  // the plan's expert slots [begin, end)
   LpId lp = -1;
+  double p_touch = 0;  // probability that a token selects one of its experts
 };
 struct ExpertMap {
   std::map<int, std::vector<ExpertHolder>> layers;  // layer -> holders
+  // layer -> holder index of each expert: the plan's id order, or a
+  // load-balanced placement (Routing.balance) over the same slot counts.
+  std::map<int, std::vector<int32_t>> owner;
   int64_t experts = 0, experts_per_token = 0;
+  const ExpertRouter* router = nullptr;  // owned by the Simulation
 };
 
 struct StageWiring {

@@ -4,10 +4,12 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "base/bounds.h"
 #include "base/status_macros.h"
+#include "cluster/routing.h"
 #include "cluster/scenario.h"
 #include "tools/flags.h"
 
@@ -73,6 +75,38 @@ absl::Status ValidateAsFlags(const Invocation& inv, v1::Scenario s) {
     }
   }
   return st;
+}
+
+}  // namespace
+
+namespace {
+
+// --routing uniform | zipf:S | histogram:PATH.
+absl::StatusOr<v1::Routing> ParseRouting(absl::string_view spec) {
+  v1::Routing r;
+  auto bad = [&] {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--routing: expected uniform, zipf:S or histogram:PATH, got \"", spec, "\""));
+  };
+  if (spec == "uniform") {
+    r.set_kind("uniform");
+  } else if (absl::StartsWith(spec, "zipf:")) {
+    double v = 0;
+    if (!absl::SimpleAtod(spec.substr(5), &v)) return bad();
+    r.set_kind("zipf");
+    r.set_zipf_s(v);
+  } else if (absl::StartsWith(spec, "histogram:") && spec.size() > 10) {
+    r.set_kind("histogram");
+    r.set_histogram_path(std::string(spec.substr(10)));
+  } else {
+    return bad();
+  }
+  absl::Status st = cluster::ValidateRouting(r);
+  if (!st.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--routing: ", st.message().substr(std::string("scenario: routing.").size())));
+  }
+  return r;
 }
 
 }  // namespace
@@ -149,6 +183,12 @@ absl::StatusOr<v1::Scenario> ScenarioFromFlags(const Invocation& inv) {
   if (inv.Given("slo_ttft")) s.mutable_slo()->set_ttft_s(absl::GetFlag(FLAGS_slo_ttft));
   if (inv.Given("slo_tpot")) s.mutable_slo()->set_tpot_s(absl::GetFlag(FLAGS_slo_tpot));
   if (inv.Given("tensor_parallel")) s.set_tensor_parallel(absl::GetFlag(FLAGS_tensor_parallel));
+  if (inv.Given("routing")) {
+    ASSIGN_OR_RETURN(*s.mutable_routing(), ParseRouting(absl::GetFlag(FLAGS_routing)));
+  }
+  if (inv.Given("balance_experts")) {
+    s.mutable_routing()->set_balance(absl::GetFlag(FLAGS_balance_experts));
+  }
   // ApplyDefaults would turn "no limit and no duration" into 10 requests.
   if (inv.Given("requests") && s.max_requests() == 0 && s.duration_s() == 0) {
     return absl::InvalidArgumentError(

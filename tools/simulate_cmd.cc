@@ -41,6 +41,7 @@ absl::StatusOr<v1::Report> RunOverProcesses(const v1::Scenario& scenario, const 
   rpc::DistributedOptions opt;
   opt.stall_timeout_s = absl::GetFlag(FLAGS_stall_timeout);
   RETURN_IF_ERROR(base::CheckRange("", "--stall-timeout", opt.stall_timeout_s, 0.1, 86400));
+  RETURN_IF_ERROR(LivenessTimeoutFromFlags(opt.liveness_timeout_s));
   ASSIGN_OR_RETURN(rpc::Credentials creds, CredentialsFromFlags());
   opt.channel_credentials = creds.channel;
   ProgressLine line(scenario, ProgressLine::IsTerminal(err));
@@ -264,7 +265,9 @@ const std::vector<std::string> kScenarioFlags = {"scenario",
                                                  "slo_ttft",
                                                  "slo_tpot",
                                                  "tensor_parallel",
-                                                 "cards_per_server"};
+                                                 "cards_per_server",
+                                                 "routing",
+                                                 "balance_experts"};
 
 }  // namespace
 
@@ -272,7 +275,7 @@ void RegisterSimulateCommands(Cli& cli) {
   std::vector<std::string> sim_flags = kScenarioFlags;
   sim_flags.insert(sim_flags.end(),
                    {"format", "out", "distributed", "chips_per_process", "coordinator", "progress",
-                    "stall_timeout", "tls_cert", "tls_key", "tls_ca"});
+                    "stall_timeout", "liveness_timeout", "tls_cert", "tls_key", "tls_ca"});
   cli.Add({.name = "simulate",
            .summary = "Run a serving workload on a cluster and report latency, "
                       "throughput, energy and cost.",
