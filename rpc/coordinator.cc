@@ -296,18 +296,21 @@ void DistributedRun::ProbeAll() {
       if (s.ok()) return;
       asio::post(io_, [this, p, s] {
         if (node_.failed() || finished_) return;
-        const char* what = s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
-                               ? "its process is paused (SIGSTOP, docker pause) or the network "
-                                 "to it is cut; check docker-compose ps / kubectl get pods and "
-                                 "the network between here and there"
-                               : "its process exited or is unreachable (check that it is "
-                                 "running and its log for why it stopped)";
-        node_.Fail(
-            absl::StrFormat("%s stopped answering at virtual time %s: no answer to a health check "
-                            "within %g s: %s; gRPC said: %s",
-                            Name(p), node_.gvt().ToString(), opt_.liveness_timeout_s, what,
-                            s.error_message()),
-            p + 1);
+        const bool silent = s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+        const std::string what =
+            silent ? absl::StrFormat(
+                         "no answer to a health check within %g s: its process is paused "
+                         "(SIGSTOP, docker pause) or the network to it is cut; check "
+                         "docker-compose ps / kubectl get pods and the network between here "
+                         "and there",
+                         opt_.liveness_timeout_s)
+                   : std::string(
+                         "its health check failed: its process exited or is "
+                         "unreachable (check that it is running and its log for why it "
+                         "stopped)");
+        node_.Fail(absl::StrFormat("%s stopped answering at virtual time %s: %s; gRPC said: %s",
+                                   Name(p), node_.gvt().ToString(), what, s.error_message()),
+                   p + 1);
       });
     });
   }

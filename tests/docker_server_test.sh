@@ -45,4 +45,10 @@ for chips in 0-9 10-19 20-29; do
   [ -n "$v" ] || fail "no event series for the process hosting chips $chips"
 done
 echo "token series from all 30 chips; event series from the 3 processes"
+# The console's per-process link columns: the links of the ten chips a
+# server process hosts (the query the console runs for its server-1 row).
+mb=$(prom_wait "sum(etchsim_link_bytes_total and on (to) label_replace(etchsim_tokens_processed_total{service='server-1'}, 'to', 'chip\$1', 'chip', '(.*)')) / 1e6")
+python3 -c 'import sys; sys.exit(0 if float(sys.argv[1] or 0) > 0 else 1)' "$mb" ||
+  fail "no bytes received over the links of server-1's chips (console query gave '$mb')"
+echo "console: server-1's chips received $mb MB over their links"
 echo "PASS"

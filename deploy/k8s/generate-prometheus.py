@@ -107,15 +107,22 @@ spec:
           securityContext:
             allowPrivilegeEscalation: false
             readOnlyRootFilesystem: true
+          # One projected volume: the configuration and the console under
+          # /etc/prometheus. (A ConfigMap mounted inside another's read-only
+          # mount makes the runtime create the mount point on a read-only
+          # filesystem, and the container fails to start.)
           volumeMounts:
             - {{name: config, mountPath: /etc/prometheus, readOnly: true}}
-            - {{name: consoles, mountPath: /etc/prometheus/consoles, readOnly: true}}
             - {{name: data, mountPath: /prometheus}}
       volumes:
         - name: config
-          configMap: {{name: etchsim-prometheus}}
-        - name: consoles
-          configMap: {{name: etchsim-prometheus-consoles}}
+          projected:
+            sources:
+              - configMap: {{name: etchsim-prometheus}}
+              - configMap:
+                  name: etchsim-prometheus-consoles
+                  items:
+                    - {{key: etchsim.html, path: consoles/etchsim.html}}
         - name: data
           emptyDir: {{}}
 ---
