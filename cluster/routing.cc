@@ -61,9 +61,8 @@ absl::Status ValidateRouting(const v1::Routing& r) {
   }
   if (kind == "zipf") {
     if (!(r.zipf_s() > 0 && r.zipf_s() <= kMaxZipfExponent)) {
-      return Bad("zipf_s",
-                 absl::StrCat("must be a finite number in (0, ", kMaxZipfExponent, "], got ",
-                              r.zipf_s()));
+      return Bad("zipf_s", absl::StrCat("must be a finite number in (0, ", kMaxZipfExponent,
+                                        "], got ", r.zipf_s()));
     }
   } else if (r.zipf_s() != 0) {
     return Bad("zipf_s", "applies to kind zipf only");
@@ -77,8 +76,8 @@ absl::Status ValidateRouting(const v1::Routing& r) {
                "applies to kind histogram only");
   }
   if (r.layers_size() > kMaxRoutingLayers) {
-    return Bad("layers", absl::StrCat("has ", r.layers_size(), " entries, more than ",
-                                      kMaxRoutingLayers));
+    return Bad("layers",
+               absl::StrCat("has ", r.layers_size(), " entries, more than ", kMaxRoutingLayers));
   }
   std::vector<int32_t> seen;
   for (int i = 0; i < r.layers_size(); ++i) {
@@ -153,8 +152,8 @@ absl::Status LoadRoutingHistogram(v1::Routing& r) {
     const nlohmann::json& layers = j["layers"];
     if (!layers.is_object()) return err("layers must be an object {\"LAYER\": [counts]}");
     if (layers.size() > static_cast<size_t>(kMaxRoutingLayers)) {
-      return err(absl::StrCat("layers has ", layers.size(), " entries, more than ",
-                              kMaxRoutingLayers));
+      return err(
+          absl::StrCat("layers has ", layers.size(), " entries, more than ", kMaxRoutingLayers));
     }
     for (const auto& [key, value] : layers.items()) {
       int32_t layer = 0;
@@ -195,9 +194,8 @@ absl::StatusOr<ExpertRouter> ExpertRouter::Build(const v1::Routing& r, const mod
   const bool skewed = r.kind() == "zipf" || r.kind() == "histogram";
   if (max_layer < 0) {
     if (skewed || r.balance()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("scenario: routing applies to MoE models; ", m.name,
-                       " has no routed experts"));
+      return absl::InvalidArgumentError(absl::StrCat("scenario: routing applies to MoE models; ",
+                                                     m.name, " has no routed experts"));
     }
     return out;
   }
@@ -230,14 +228,14 @@ absl::StatusOr<ExpertRouter> ExpertRouter::Build(const v1::Routing& r, const mod
         if (x.layer() == l.index) c = &x;
       }
       if (c == nullptr) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "scenario: routing.layers has no counts for MoE layer ", l.index,
-            " and no default (layer -1)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("scenario: routing.layers has no counts for MoE layer ", l.index,
+                         " and no default (layer -1)"));
       }
       if (c->counts_size() != e) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "scenario: routing.layers: layer ", c->layer(), " has ", c->counts_size(),
-            " counts; ", m.name, " has ", e, " routed experts"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("scenario: routing.layers: layer ", c->layer(), " has ", c->counts_size(),
+                         " counts; ", m.name, " has ", e, " routed experts"));
       }
       int64_t positive = 0;
       for (int64_t x = 0; x < e; ++x) {
@@ -245,9 +243,9 @@ absl::StatusOr<ExpertRouter> ExpertRouter::Build(const v1::Routing& r, const mod
         positive += w[x] > 0;
       }
       if (positive < out.k_) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "scenario: routing.layers: layer ", c->layer(), " has ", positive,
-            " experts with a count > 0; a token selects ", out.k_));
+        return absl::InvalidArgumentError(
+            absl::StrCat("scenario: routing.layers: layer ", c->layer(), " has ", positive,
+                         " experts with a count > 0; a token selects ", out.k_));
       }
     }
     std::vector<double> tree(e + 1, 0.0);

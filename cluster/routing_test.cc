@@ -30,8 +30,7 @@ TEST(RoutingTest, ValidationNamesTheField) {
   v1::Routing r;
   EXPECT_TRUE(ValidateRouting(r).ok());
   r.set_kind("skewed");
-  EXPECT_EQ(msg(r),
-            "scenario: routing.kind must be uniform, zipf or histogram, got \"skewed\"");
+  EXPECT_EQ(msg(r), "scenario: routing.kind must be uniform, zipf or histogram, got \"skewed\"");
   EXPECT_EQ(msg(Zipf(0)), "scenario: routing.zipf_s must be a finite number in (0, 8], got 0");
   EXPECT_EQ(msg(Zipf(std::nan(""))),
             "scenario: routing.zipf_s must be a finite number in (0, 8], got nan");
@@ -133,7 +132,8 @@ TEST(RoutingTest, HistogramNeverDrawsAnExpertWithNoCount) {
 TEST(RoutingTest, HistogramFileIsReadIntoTheScenario) {
   const std::string path =
       (std::filesystem::temp_directory_path() / "etchsim_routing_test.json").string();
-  std::ofstream(path) << R"({"default": [1, 2, 3, 4, 5, 6, 7, 8], "layers": {"0": [8, 7, 6, 5, 4, 3, 2, 1]}})";
+  std::ofstream(path)
+      << R"({"default": [1, 2, 3, 4, 5, 6, 7, 8], "layers": {"0": [8, 7, 6, 5, 4, 3, 2, 1]}})";
   v1::Routing r;
   r.set_kind("histogram");
   r.set_histogram_path(path);

@@ -38,11 +38,10 @@ void LivenessProbe::Check(int p, Done done) {
                          std::chrono::duration_cast<std::chrono::system_clock::duration>(
                              std::chrono::duration<double>(timeout_s_)));
   // Not wait_for_ready: a process that is gone answers UNAVAILABLE at once.
-  stubs_[p]->async()->Check(&call->ctx, &call->req, &call->resp,
-                            [this, p, call](grpc::Status s) {
-                              delete call;
-                              Finish(p, s);
-                            });
+  stubs_[p]->async()->Check(&call->ctx, &call->req, &call->resp, [this, p, call](grpc::Status s) {
+    delete call;
+    Finish(p, s);
+  });
 }
 
 void LivenessProbe::Finish(int p, const grpc::Status& s) {

@@ -46,8 +46,8 @@ class LivenessProbe {
   double timeout_s_;
   std::mutex mu_;
   std::condition_variable idle_;
-  std::vector<Call*> in_flight_;             // per process, null when none
-  std::vector<std::vector<Done>> waiting_;   // per process
+  std::vector<Call*> in_flight_;            // per process, null when none
+  std::vector<std::vector<Done>> waiting_;  // per process
   int outstanding_ = 0;
 };
 
