@@ -8,6 +8,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "base/bounds.h"
 #include "base/file_util.h"
 #include "base/status_macros.h"
@@ -65,17 +68,89 @@ absl::StatusOr<std::vector<TraceRequest>> LoadTrace(const std::string& path) {
   return ParseTrace(text, path);
 }
 
+namespace {
+
+// How a trace's time column reads.
+enum class TraceClock {
+  kSeconds,   // etchsim: arrival_s, seconds from the start
+  kMillis,    // Mooncake JSONL: timestamp, milliseconds from the start
+  kDateTime,  // Azure LLM inference CSV: TIMESTAMP "2023-11-16 18:15:46.6805900"
+};
+
+// A time as whole seconds plus a fraction, so that an absolute date
+// (~1.7e9 s) keeps its sub-microsecond part until it is made relative.
+struct TraceTime {
+  int64_t whole = 0;
+  double frac = 0;
+};
+
+// "YYYY-MM-DD HH:MM:SS[.fraction]" in UTC.
+bool ParseDateTime(absl::string_view v, TraceTime& t) {
+  if (v.size() < 19 || (v[10] != ' ' && v[10] != 'T')) return false;
+  std::string civil(v.substr(0, 19));
+  civil[10] = 'T';
+  absl::CivilSecond cs;
+  if (!absl::ParseCivilTime(civil, &cs)) return false;
+  t.whole = absl::ToUnixSeconds(absl::FromCivil(cs, absl::UTCTimeZone()));
+  t.frac = 0;
+  if (v.size() > 19) {
+    if (v[19] != '.' || v.size() == 20) return false;
+    for (char c : v.substr(20)) {
+      if (c < '0' || c > '9') return false;
+    }
+    if (!absl::SimpleAtod(absl::StrCat("0", v.substr(19)), &t.frac)) return false;
+  }
+  return true;
+}
+
+// A length as written, range-checked before narrowing (2^32 + 16 must be
+// an error, not 16).
+absl::Status JsonLength(const std::string& path, int n, const nlohmann::json& v, const char* key,
+                        int32_t& dst) {
+  if (!v.is_number_integer()) {
+    return LineError(path, n, absl::StrCat("\"", key, "\" must be an integer, got ", v.dump()));
+  }
+  const bool in_range = v.is_number_unsigned()
+                            ? v.get<uint64_t>() <= static_cast<uint64_t>(model::kMaxContextTokens)
+                            : v.get<int64_t>() >= 1 && v.get<int64_t>() <= model::kMaxContextTokens;
+  if (!in_range || v.get<int64_t>() < 1) {
+    return LineError(path, n,
+                     absl::StrCat("\"", key, "\" must be in [1, ", model::kMaxContextTokens,
+                                  "], got ", v.dump()));
+  }
+  dst = static_cast<int32_t>(v.get<int64_t>());
+  return absl::OkStatus();
+}
+
+// The first of `names` that `j` holds, or null.
+const char* FirstKey(const nlohmann::json& j, std::initializer_list<const char*> names) {
+  for (const char* k : names) {
+    if (j.contains(k)) return k;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<TraceRequest>> ParseTrace(const std::string& text,
                                                      const std::string& path) {
-  std::vector<TraceRequest> out;
+  struct Row {
+    TraceRequest r;
+    TraceTime t;
+    int line = 0;
+  };
+  std::vector<Row> rows;
   std::vector<std::string> lines = absl::StrSplit(text, '\n');
   const bool jsonl = absl::EndsWith(path, ".jsonl") || absl::EndsWith(path, ".json");
   int col_arrival = -1, col_in = -1, col_out = -1;
+  TraceClock clock = TraceClock::kSeconds;
   for (int i = 0; i < static_cast<int>(lines.size()); ++i) {
     std::string line(absl::StripAsciiWhitespace(lines[i]));
     const int n = i + 1;
     if (line.empty() || line[0] == '#') continue;
-    TraceRequest r;
+    Row row;
+    row.line = n;
+    TraceRequest& r = row.r;
     double arrival = 0;
     if (jsonl) {
       nlohmann::json j;
@@ -84,65 +159,93 @@ absl::StatusOr<std::vector<TraceRequest>> ParseTrace(const std::string& text,
       } catch (const nlohmann::json::exception&) {  // syntax, or a number like 1e400
         return LineError(path, n, "invalid JSON");
       }
-      for (const char* k : {"arrival_s", "input_len", "output_len"}) {
-        if (!j.is_object() || !j.contains(k) || !j[k].is_number()) {
-          return LineError(path, n, absl::StrCat("missing number \"", k, "\""));
-        }
+      if (!j.is_object()) return LineError(path, n, "expected a JSON object");
+      // etchsim's keys, or Mooncake's (timestamp in ms, input_length,
+      // output_length).
+      const char* k_time = FirstKey(j, {"arrival_s", "timestamp"});
+      const char* k_in = FirstKey(j, {"input_len", "input_length"});
+      const char* k_out = FirstKey(j, {"output_len", "output_length"});
+      if (k_time == nullptr || k_in == nullptr || k_out == nullptr) {
+        return LineError(path, n,
+                         "expected arrival_s, input_len and output_len (or Mooncake's "
+                         "timestamp in ms, input_length and output_length)");
       }
-      arrival = j["arrival_s"].get<double>();
-      // Lengths are read as written and range-checked before narrowing:
-      // 2^32 + 16 must be an error, not 16.
-      for (auto [k, dst] :
-           {std::pair{"input_len", &r.input_len}, std::pair{"output_len", &r.output_len}}) {
-        const nlohmann::json& v = j[k];
-        if (!v.is_number_integer()) {
-          return LineError(path, n, absl::StrCat("\"", k, "\" must be an integer, got ", v.dump()));
-        }
-        const bool in_range =
-            v.is_number_unsigned()
-                ? v.get<uint64_t>() <= static_cast<uint64_t>(model::kMaxContextTokens)
-                : v.get<int64_t>() >= 1 && v.get<int64_t>() <= model::kMaxContextTokens;
-        if (!in_range || v.get<int64_t>() < 1) {
-          return LineError(path, n,
-                           absl::StrCat("\"", k, "\" must be in [1, ", model::kMaxContextTokens,
-                                        "], got ", v.dump()));
-        }
-        const int64_t len = v.get<int64_t>();
-        *dst = static_cast<int32_t>(len);
+      if (!j[k_time].is_number()) {
+        return LineError(path, n, absl::StrCat("missing number \"", k_time, "\""));
       }
+      arrival = j[k_time].get<double>();
+      if (std::string(k_time) == "timestamp") arrival /= 1000;
+      RETURN_IF_ERROR(JsonLength(path, n, j[k_in], k_in, r.input_len));
+      RETURN_IF_ERROR(JsonLength(path, n, j[k_out], k_out, r.output_len));
     } else {
       std::vector<std::string> cells = absl::StrSplit(line, ',');
       for (auto& c : cells) c = std::string(absl::StripAsciiWhitespace(c));
-      if (col_arrival < 0) {  // header
+      if (col_arrival < 0) {  // header: etchsim's columns, or the Azure LLM trace's
         for (int c = 0; c < static_cast<int>(cells.size()); ++c) {
           if (cells[c] == "arrival_s") col_arrival = c;
-          if (cells[c] == "input_len") col_in = c;
-          if (cells[c] == "output_len") col_out = c;
+          if (cells[c] == "TIMESTAMP") {
+            col_arrival = c;
+            clock = TraceClock::kDateTime;
+          }
+          if (cells[c] == "input_len" || cells[c] == "ContextTokens") col_in = c;
+          if (cells[c] == "output_len" || cells[c] == "GeneratedTokens") col_out = c;
         }
         if (col_arrival < 0 || col_in < 0 || col_out < 0) {
-          return LineError(path, n, "CSV header must name arrival_s, input_len and output_len");
+          return LineError(path, n,
+                           "CSV header must name arrival_s, input_len and output_len (or the "
+                           "Azure LLM trace's TIMESTAMP, ContextTokens and GeneratedTokens)");
         }
         continue;
       }
       const int need = std::max({col_arrival, col_in, col_out});
-      if (static_cast<int>(cells.size()) <= need ||
-          !absl::SimpleAtod(cells[col_arrival], &arrival) ||
-          !absl::SimpleAtoi(cells[col_in], &r.input_len) ||
+      const bool time_ok =
+          static_cast<int>(cells.size()) > need &&
+          (clock == TraceClock::kDateTime ? ParseDateTime(cells[col_arrival], row.t)
+                                          : absl::SimpleAtod(cells[col_arrival], &arrival));
+      if (!time_ok || !absl::SimpleAtoi(cells[col_in], &r.input_len) ||
           !absl::SimpleAtoi(cells[col_out], &r.output_len)) {
         return LineError(path, n,
-                         "expected arrival_s (number), input_len and output_len (integers)");
+                         clock == TraceClock::kDateTime
+                             ? "expected TIMESTAMP (YYYY-MM-DD HH:MM:SS[.fraction]), "
+                               "ContextTokens and GeneratedTokens (integers)"
+                             : "expected arrival_s (number), input_len and output_len (integers)");
       }
     }
-    RETURN_IF_ERROR(Check(path, n, r, arrival));
-    if (static_cast<int64_t>(out.size()) >= kMaxTraceRequests) {
+    if (clock != TraceClock::kDateTime) {
+      if (!(arrival >= 0 && arrival <= base::kMaxVirtualSeconds)) {
+        RETURN_IF_ERROR(Check(path, n, r, arrival));
+      }
+      row.t.whole = static_cast<int64_t>(std::floor(arrival));
+      row.t.frac = arrival - static_cast<double>(row.t.whole);
+    }
+    if (static_cast<int64_t>(rows.size()) >= kMaxTraceRequests) {
       return LineError(path, n,
                        absl::StrCat("trace holds more than ", kMaxTraceRequests, " requests"));
     }
-    r.arrival = base::SimTime::FromSeconds(arrival);
-    out.push_back(r);
+    rows.push_back(row);
   }
-  if (out.empty()) {
+  if (rows.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": trace has no requests"));
+  }
+  // Absolute dates count from the earliest request; etchsim and Mooncake
+  // times are already relative to the start.
+  TraceTime origin;
+  if (clock == TraceClock::kDateTime) {
+    origin = rows[0].t;
+    for (const Row& row : rows) {
+      if (row.t.whole < origin.whole || (row.t.whole == origin.whole && row.t.frac < origin.frac)) {
+        origin = row.t;
+      }
+    }
+  }
+  std::vector<TraceRequest> out;
+  out.reserve(rows.size());
+  for (Row& row : rows) {
+    const double arrival =
+        static_cast<double>(row.t.whole - origin.whole) + (row.t.frac - origin.frac);
+    RETURN_IF_ERROR(Check(path, row.line, row.r, arrival));
+    row.r.arrival = base::SimTime::FromSeconds(arrival);
+    out.push_back(row.r);
   }
   std::stable_sort(out.begin(), out.end(), [](const TraceRequest& a, const TraceRequest& b) {
     return a.arrival < b.arrival;
