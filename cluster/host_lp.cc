@@ -42,6 +42,7 @@ std::vector<std::pair<SimTime, Message>> HostLp::InitialEvents() const {
       break;
     }
     case v1::Workload::kPoisson:
+    case v1::Workload::kOffline:
       ev.emplace_back(SimTime::Zero(), ArrivalTimer(kOpenLoop));
       break;
     case v1::Workload::kTrace:
@@ -111,6 +112,11 @@ void HostLp::Arrive(int32_t user, Outbox& out) {
     if (w.kind_case() == v1::Workload::kPoisson) {
       const SimTime gap = SimTime::FromSeconds(gaps_.Exponential(1.0 / w.poisson().rate_per_s()));
       out.Send(out.self(), out.now() + gap, ArrivalTimer(kOpenLoop));
+    }
+    // Offline: the next request arrives at the same instant, one event
+    // each, in order.
+    if (w.kind_case() == v1::Workload::kOffline && r_.arrivals + 1 < w.offline().requests()) {
+      out.Send(out.self(), out.now(), ArrivalTimer(kOpenLoop));
     }
   }
   r.measured = r.arrival >= config_.window_start;
@@ -308,8 +314,15 @@ void HostLp::StopIfDrained(Outbox& out) {
   // A trace that has run out, with nothing queued or admitted, ends the
   // run here. Without this a distributed run could not tell "drained" from
   // "waiting for a peer" and would step idle virtual time to the end.
-  if (config_.scenario.workload().kind_case() != v1::Workload::kTrace) return;
-  if (next_trace_ < config_.trace.size() || !waiting_.empty() || reserved_ > 0) return;
+  const v1::Workload& w = config_.scenario.workload();
+  if (w.kind_case() == v1::Workload::kTrace) {
+    if (next_trace_ < config_.trace.size()) return;
+  } else if (w.kind_case() == v1::Workload::kOffline) {
+    if (r_.arrivals < w.offline().requests()) return;
+  } else {
+    return;
+  }
+  if (!waiting_.empty() || reserved_ > 0) return;
   stopped_ = true;
   out.StopAt(out.now());
 }

@@ -44,6 +44,10 @@ void SummarizeWorkload(const v1::Workload& w, v1::WorkloadSummary* j) {
       j->set_kind("trace");
       j->set_path(w.trace().path());
       break;
+    case v1::Workload::kOffline:
+      j->set_kind("offline");
+      j->set_requests(w.offline().requests());
+      break;
     default:
       break;
   }
@@ -259,6 +263,8 @@ std::string ReportText(const v1::Report& j) {
     if (w.has_ramp_up_s()) absl::StrAppend(&load, " starting over ", f(w.ramp_up_s(), 3), " s");
   } else if (w.kind() == "poisson") {
     load = absl::StrCat("Poisson arrivals at ", f(w.rate_per_s(), 2), "/s");
+  } else if (w.kind() == "offline") {
+    load = absl::StrCat("offline: ", w.requests(), " requests at t = 0");
   } else {
     load = absl::StrCat("trace ", w.path());
   }

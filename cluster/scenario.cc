@@ -52,6 +52,11 @@ void ApplyDefaults(v1::Scenario& s) {
   if (w->output_len().kind_case() == v1::LengthDist::KIND_NOT_SET) {
     *w->mutable_output_len() = d.workload().output_len();
   }
+  // Offline runs every request it holds to completion unless told less.
+  if (w->has_offline() && w->offline().requests() > 0 && s.duration_s() == 0 &&
+      s.max_requests() == 0) {
+    s.set_max_requests(w->offline().requests());
+  }
   if (s.duration_s() == 0 && s.max_requests() == 0) s.set_max_requests(d.max_requests());
   if (s.throughput_window_s() == 0) s.set_throughput_window_s(d.throughput_window_s());
   if (s.prefill_chunk_tokens() == 0) s.set_prefill_chunk_tokens(d.prefill_chunk_tokens());

@@ -86,8 +86,12 @@ absl::Status ValidateWorkload(const v1::Scenario& s) {
       if (w.trace().path().empty()) return Bad("workload.trace.path", "must be set");
       RETURN_IF_ERROR(base::CheckUtf8("scenario", "workload.trace.path", w.trace().path()));
       break;
+    case v1::Workload::kOffline:
+      RETURN_IF_ERROR(
+          IntRange("workload.offline.requests", w.offline().requests(), 1, kMaxRequests));
+      break;
     case v1::Workload::KIND_NOT_SET:
-      return Bad("workload", "must set closed_loop, poisson or trace");
+      return Bad("workload", "must set closed_loop, poisson, trace or offline");
   }
   if (w.kind_case() != v1::Workload::kTrace) {
     RETURN_IF_ERROR(ValidateLengthDist(w.input_len(), "workload.input_len"));

@@ -183,3 +183,30 @@ TEST(SimulationTest, RooflineNeedsWholeTensorParallelGroups) {
 
 }  // namespace
 }  // namespace etchsim::cluster
+
+namespace etchsim::cluster {
+namespace {
+
+// MLPerf-style offline: every request arrives at t = 0 and the run ends
+// when the last completes; the first tokens come out in queue order.
+TEST(SimulationTest, OfflineRunsEveryRequestFromTimeZero) {
+  v1::Scenario s = Base("llama-3.1-8b", "hc1", 1);
+  s.set_max_requests(0);
+  s.mutable_workload()->mutable_offline()->set_requests(8);
+  s.mutable_workload()->mutable_input_len()->set_fixed(128);
+  s.mutable_workload()->mutable_output_len()->set_fixed(16);
+  Outcome run = Simulate(s);
+  EXPECT_EQ(run.j["requests_completed"], 8);
+  EXPECT_EQ(run.j["requests_in_flight_at_end"], 0);
+  EXPECT_EQ(run.j["scenario"]["workload"]["kind"], "offline");
+  EXPECT_EQ(run.j["scenario"]["workload"]["requests"], 8);
+  EXPECT_EQ(run.j["scenario"]["max_requests"], 8);  // all of them by default
+  // Queued behind one another: the last first token comes well after the first.
+  EXPECT_GT(run.j["ttft_s"]["p99"].get<double>(), run.j["ttft_s"]["mean"].get<double>());
+  // A cap below the batch stops there.
+  s.set_max_requests(3);
+  EXPECT_EQ(Simulate(s).j["requests_completed"], 3);
+}
+
+}  // namespace
+}  // namespace etchsim::cluster

@@ -113,6 +113,17 @@ def rows():
     out.append(("llama-3.1-70b_wse3",
                 '# golden matrix: llama-3.1-70b on wafer-scale SRAM\n'
                 'model: "llama-3.1-70b"\nchip: "wse3"\nseed: 5\n' + closed(2) + "\nmax_requests: 3\n"))
+    # MLPerf-style offline: every request at t = 0, run to completion.
+    out.append(("llama-3.1-8b_hc2_offline",
+                '# golden matrix: llama-3.1-8b offline (all requests at t = 0)\n'
+                'model: "llama-3.1-8b"\nchip: "hc2"\nseed: 7\n'
+                'workload { offline { requests: 12 } input_len { uniform { min: 64 max: 512 } } '
+                'output_len { fixed: 24 } }\n'))
+    out.append(("deepseek-r1_b200_offline",
+                '# golden matrix: deepseek-r1 offline on GPUs\n'
+                'model: "deepseek-r1"\nchip: "b200"\nseed: 8\n'
+                'workload { offline { requests: 16 } input_len { fixed: 256 } '
+                'output_len { fixed: 16 } }\n'))
     out.append(("qwen2.5-0.5b_h100_tp1",
                 '# golden matrix: a small dense model on one GPU\n'
                 'model: "qwen2.5-0.5b"\nchip: "h100"\ntensor_parallel: 1\nseed: 6\n'

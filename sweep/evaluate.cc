@@ -98,6 +98,7 @@ std::string AnalyticKey(const v1::Scenario& in) {
   if (!w->has_trace()) {
     w->clear_closed_loop();
     w->clear_poisson();
+    w->clear_offline();
   }
   s.clear_duration_s();
   s.clear_max_requests();

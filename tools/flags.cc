@@ -39,6 +39,9 @@ ABSL_FLAG(double, ramp_up, 0,
 ABSL_FLAG(uint64_t, seed, 1, "Random seed; same scenario + seed = same bytes.");
 ABSL_FLAG(int32_t, draft_len, 0, "Speculative / MTP decoding: draft tokens per step (0 = off).");
 ABSL_FLAG(double, acceptance, 0.7, "Acceptance rate of each draft token.");
+ABSL_FLAG(int32_t, offline, 0,
+          "MLPerf-style offline run: N requests all arriving at t = 0 (lengths from "
+          "--input-len/--output-len); ends when they complete (or at --requests).");
 ABSL_FLAG(std::string, routing, "uniform",
           "MoE expert routing: uniform (every expert equally likely), zipf:S (popularity "
           "~ 1/rank^S over a seeded per-layer order) or histogram:PATH (measured per-layer "

@@ -31,6 +31,7 @@ ABSL_DECLARE_FLAG(double, ramp_up);
 ABSL_DECLARE_FLAG(uint64_t, seed);
 ABSL_DECLARE_FLAG(int32_t, draft_len);
 ABSL_DECLARE_FLAG(double, acceptance);
+ABSL_DECLARE_FLAG(int32_t, offline);
 ABSL_DECLARE_FLAG(std::string, routing);
 ABSL_DECLARE_FLAG(bool, balance_experts);
 ABSL_DECLARE_FLAG(double, slo_ttft);

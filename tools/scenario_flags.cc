@@ -28,6 +28,7 @@ constexpr FlagField kFlagFields[] = {
     {"cards_per_server", "topology.cards_per_server"},
     {"users", "workload.closed_loop.users"},
     {"rate", "workload.poisson.rate_per_s"},
+    {"offline", "workload.offline.requests"},
     {"think_time", "workload.closed_loop.think_time_s"},
     {"duration", "duration_s"},
     {"requests", "max_requests"},
@@ -137,15 +138,17 @@ absl::StatusOr<v1::Scenario> ScenarioFromFlags(const Invocation& inv) {
     s.mutable_topology()->set_cards_per_server(absl::GetFlag(FLAGS_cards_per_server));
   }
   if (inv.Given("kv_dtype")) s.set_kv_dtype(absl::GetFlag(FLAGS_kv_dtype));
-  const int sources = inv.Given("users") + inv.Given("rate") + inv.Given("trace");
+  const int sources =
+      inv.Given("users") + inv.Given("rate") + inv.Given("trace") + inv.Given("offline");
   if (sources > 1) {
     return absl::InvalidArgumentError(
-        "give only one of --users (closed loop), --rate (Poisson) and --trace");
+        "give only one of --users (closed loop), --rate (Poisson), --trace and --offline");
   }
   v1::Workload* w = s.mutable_workload();
   if (inv.Given("users")) w->mutable_closed_loop()->set_users(absl::GetFlag(FLAGS_users));
   if (inv.Given("rate")) w->mutable_poisson()->set_rate_per_s(absl::GetFlag(FLAGS_rate));
   if (inv.Given("trace")) w->mutable_trace()->set_path(absl::GetFlag(FLAGS_trace));
+  if (inv.Given("offline")) w->mutable_offline()->set_requests(absl::GetFlag(FLAGS_offline));
   if (inv.Given("think_time")) {
     if (!w->has_closed_loop()) {
       return absl::InvalidArgumentError("--think-time applies to closed-loop users only");
@@ -170,7 +173,9 @@ absl::StatusOr<v1::Scenario> ScenarioFromFlags(const Invocation& inv) {
     s.set_duration_s(absl::GetFlag(FLAGS_duration));
     if (!inv.Given("requests")) s.set_max_requests(0);
   }
-  if (apply("requests", false) && (inv.Given("requests") || !inv.Given("duration"))) {
+  if (inv.Given("offline") && !inv.Given("requests") && !inv.Given("duration")) {
+    s.set_max_requests(0);  // ApplyDefaults: every offline request
+  } else if (apply("requests", false) && (inv.Given("requests") || !inv.Given("duration"))) {
     s.set_max_requests(absl::GetFlag(FLAGS_requests));
   }
   if (inv.Given("warmup")) s.set_warmup_s(absl::GetFlag(FLAGS_warmup));
@@ -190,7 +195,8 @@ absl::StatusOr<v1::Scenario> ScenarioFromFlags(const Invocation& inv) {
     s.mutable_routing()->set_balance(absl::GetFlag(FLAGS_balance_experts));
   }
   // ApplyDefaults would turn "no limit and no duration" into 10 requests.
-  if (inv.Given("requests") && s.max_requests() == 0 && s.duration_s() == 0) {
+  if (inv.Given("requests") && s.max_requests() == 0 && s.duration_s() == 0 &&
+      !inv.Given("offline")) {
     return absl::InvalidArgumentError(
         "--requests 0 means no limit: give --duration too, or the run never ends");
   }

@@ -266,6 +266,7 @@ const std::vector<std::string> kScenarioFlags = {"scenario",
                                                  "slo_tpot",
                                                  "tensor_parallel",
                                                  "cards_per_server",
+                                                 "offline",
                                                  "routing",
                                                  "balance_experts"};
 
