@@ -267,9 +267,14 @@ absl::Status Search(const PlanOptions& o, const Screened& sc, CandidateResult& c
   // arrivals), not the nominal rate: a seed whose gaps run long would
   // otherwise overstate it.
   c.tokens_per_s = best->offered_tokens_per_s;
+  if (o.availability) {
+    ASSIGN_OR_RETURN(c.availability, o.availability(c.scenario));
+  }
   c.replicas = std::max<int64_t>(
-      1, static_cast<int64_t>(std::ceil(o.demand_tokens_per_s / c.tokens_per_s - 1e-12)));
-  c.fleet_usd_per_hour = c.replicas * c.report.cost().total_usd_per_hour();
+      1, static_cast<int64_t>(std::ceil(
+             o.demand_tokens_per_s / (c.tokens_per_s * c.availability.availability) - 1e-12)));
+  c.fleet_usd_per_hour =
+      c.replicas * (c.report.cost().total_usd_per_hour() + c.availability.extra_usd_per_hour);
   c.usd_per_million_tokens = c.fleet_usd_per_hour / (o.demand_tokens_per_s * 3600) * 1e6;
   c.tokens_per_s_per_user = c.report.tokens_per_s_per_user().mean();
   c.tokens_per_s_per_chip = c.tokens_per_s / std::max(1, c.report.num_chips());

@@ -18,6 +18,7 @@
 #ifndef ETCHSIM_PLAN_PLANNER_H_
 #define ETCHSIM_PLAN_PLANNER_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,14 @@
 #include "proto/etchsim/v1/scenario.pb.h"
 
 namespace etchsim::plan {
+
+// What failures do to one replica: the fraction of time it serves, and
+// what its spares and replacement cards add to its cost per hour.
+struct ReplicaAvailability {
+  double availability = 1;
+  int spares = 0;
+  double extra_usd_per_hour = 0;
+};
 
 struct PlanOptions {
   std::vector<v1::Scenario> candidates;  // workloads are replaced by Poisson
@@ -39,6 +48,10 @@ struct PlanOptions {
   // the highest passing one (which is reported).
   double tolerance = 0.05;
   int jobs = 1;  // candidates searched in parallel
+  // When set, each answer's replica is priced with its availability: the
+  // fleet has ceil(demand / (capacity x availability)) replicas, each
+  // costing its report's $/hour plus extra_usd_per_hour.
+  std::function<absl::StatusOr<ReplicaAvailability>(const v1::Scenario&)> availability;
 };
 
 struct CandidateResult {
@@ -50,6 +63,7 @@ struct CandidateResult {
   double tokens_per_s = 0;  // replica capacity at that rate
   v1::Report report;        // at that rate
   int64_t replicas = 0;
+  ReplicaAvailability availability;  // all-up (1, 0 spares, $0) unless asked
   double fleet_usd_per_hour = 0;
   double usd_per_million_tokens = 0;
   double tokens_per_s_per_user = 0;  // report mean at that rate

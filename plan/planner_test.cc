@@ -148,5 +148,36 @@ TEST(PlannerTest, DemandMustBePositive) {
   EXPECT_THAT(std::string(plan.status().message()), ::testing::HasSubstr("--demand must be > 0"));
 }
 
+// With an availability model the fleet covers the demand while replicas
+// are down and pays for their spares: here a replica serves half the time
+// and costs $2 more an hour, so the fleet doubles (at least) and each
+// replica's price rises by exactly that.
+TEST(PlannerTest, AvailabilitySizesAndPricesTheFleet) {
+  PlanOptions o;
+  o.candidates = {Llama("hc1", 1)};
+  auto slo = ParseSlo("ttft_p99<=20ms,tpot_p99<=1ms", "llama-3.1-8b");
+  ASSERT_TRUE(slo.ok());
+  o.slo = *slo;
+  o.demand_tokens_per_s = 100000;
+  o.requests = 60;
+  auto all_up = Plan(o);
+  ASSERT_TRUE(all_up.ok()) << all_up.status();
+  o.availability = [](const v1::Scenario& s) -> absl::StatusOr<ReplicaAvailability> {
+    EXPECT_TRUE(s.workload().has_poisson());  // the answer's scenario
+    return ReplicaAvailability{.availability = 0.5, .spares = 1, .extra_usd_per_hour = 2};
+  };
+  auto failing = Plan(o);
+  ASSERT_TRUE(failing.ok()) << failing.status();
+  const CandidateResult& a = all_up->front();
+  const CandidateResult& b = failing->front();
+  ASSERT_TRUE(a.feasible && b.feasible);
+  EXPECT_EQ(b.tokens_per_s, a.tokens_per_s);  // capacity while up is unchanged
+  EXPECT_EQ(b.replicas,
+            static_cast<int64_t>(std::ceil(o.demand_tokens_per_s / (b.tokens_per_s * 0.5))));
+  EXPECT_GE(b.replicas, 2 * a.replicas - 1);
+  EXPECT_DOUBLE_EQ(b.fleet_usd_per_hour, b.replicas * (b.report.cost().total_usd_per_hour() + 2.0));
+  EXPECT_EQ(b.availability.spares, 1);
+}
+
 }  // namespace
 }  // namespace etchsim::plan

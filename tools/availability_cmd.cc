@@ -8,10 +8,12 @@
 #include "absl/strings/str_format.h"
 #include "base/status_macros.h"
 #include "base/text_table.h"
+#include "chip/chip_spec.h"
 #include "cluster/analytic.h"
 #include "cluster/simulation.h"
 #include "cost/availability.h"
 #include "cost/energy.h"
+#include "plan/planner.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
 #include "tools/output.h"
@@ -36,9 +38,8 @@ ABSL_FLAG(double, server_repair_h, 2, "Hours to bring a failed server back.");
 ABSL_FLAG(double, link_repair_h, 4, "Hours to repair a failed link.");
 
 namespace etchsim::tools {
-namespace {
 
-absl::StatusOr<cost::AvailabilityInputs> InputsFor(const v1::Scenario& s) {
+absl::StatusOr<cost::AvailabilityInputs> AvailabilityInputsFor(const v1::Scenario& s) {
   ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(s));
   const cluster::SimulationResult r = sim->Skeleton();
   const cluster::AnalyticEstimate a = cluster::Analyze(*sim);
@@ -72,12 +73,39 @@ absl::StatusOr<cost::AvailabilityInputs> InputsFor(const v1::Scenario& s) {
   return in;
 }
 
+absl::StatusOr<plan::ReplicaAvailability> ReplicaAvailabilityFor(const v1::Scenario& s,
+                                                                 bool hbm_fit_given) {
+  ASSIGN_OR_RETURN(cost::AvailabilityInputs in, AvailabilityInputsFor(s));
+  // A plan mixes kinds: GPU candidates carry HBM failures (the H100 rate,
+  // docs/assumptions.md §6.2) unless --hbm-fit says otherwise.
+  ASSIGN_OR_RETURN(const v1::ChipSpec chip, chip::LoadChipSpec(s.chip()));
+  if (chip.kind() == v1::ChipSpec::ROOFLINE && !hbm_fit_given) {
+    in.rates.hbm_fit = cost::kH100HbmFit;
+  }
+  ASSIGN_OR_RETURN(const cost::AvailabilityResult with, cost::ComputeAvailability(in));
+  const int spares = in.spares;
+  in.spares = 0;
+  ASSIGN_OR_RETURN(const cost::AvailabilityResult without, cost::ComputeAvailability(in));
+  // What availability adds to a replica's hourly cost: its spare cards
+  // and servers (capex and idle power) and the failed cards bought again.
+  constexpr double kHoursPerYear = 8766;
+  plan::ReplicaAvailability out;
+  out.availability = with.availability;
+  out.spares = spares;
+  out.extra_usd_per_hour =
+      (with.total_usd_per_year - without.total_usd_per_year + with.replacement_usd_per_year) /
+      kHoursPerYear;
+  return out;
+}
+
+namespace {
+
 std::string Money(double v) { return absl::StrCat("$", base::WithCommas(std::llround(v))); }
 
 absl::Status RunAvailability(const Invocation& inv) {
   ASSIGN_OR_RETURN(Format format, ParseFormat(absl::GetFlag(FLAGS_format)));
   ASSIGN_OR_RETURN(v1::Scenario s, ScenarioFromFlags(inv));
-  ASSIGN_OR_RETURN(cost::AvailabilityInputs in, InputsFor(s));
+  ASSIGN_OR_RETURN(cost::AvailabilityInputs in, AvailabilityInputsFor(s));
   ASSIGN_OR_RETURN(cost::AvailabilityResult r, cost::ComputeAvailability(in));
   if (format == Format::kJson) {
     nlohmann::ordered_json j;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "base/bounds.h"
 #include "base/file_util.h"
 #include "base/status_macros.h"
 #include "base/text_table.h"
@@ -17,6 +18,8 @@
 #include "tools/commands.h"
 #include "tools/flags.h"
 #include "tools/scenario_flags.h"
+
+ABSL_DECLARE_FLAG(int32_t, spares);
 
 namespace etchsim::tools {
 namespace {
@@ -98,18 +101,22 @@ std::string Csv(const std::vector<plan::CandidateResult>& v) {
   std::string out =
       "candidate,feasible,reason,max_rate_per_s,tokens_per_s,replicas,fleet_usd_per_hour,"
       "usd_per_million_tokens,tokens_per_s_per_user,tokens_per_s_per_chip,pareto_user,"
-      "pareto_chip,ttft_s.p99,tpot_s.p99,probes,events\n";
+      "pareto_chip,ttft_s.p99,tpot_s.p99,probes,events,availability,spares,"
+      "extra_usd_per_hour_per_replica\n";
   for (const auto& c : v) {
     std::string reason = c.feasible ? "" : c.reason;
     for (char& ch : reason)
       if (ch == ',' || ch == '"') ch = ';';
     absl::StrAppend(
-        &out, absl::StrFormat(
-                  "\"%s\",%s,\"%s\",%.9g,%.9g,%d,%.9g,%.9g,%.9g,%.9g,%d,%d,%.9g,%.9g,%d,%d\n",
-                  c.label, c.feasible ? "true" : "false", reason, c.max_rate_per_s, c.tokens_per_s,
-                  c.replicas, c.fleet_usd_per_hour, c.usd_per_million_tokens,
-                  c.tokens_per_s_per_user, c.tokens_per_s_per_chip, c.pareto_user, c.pareto_chip,
-                  c.report.ttft_s().p99(), c.report.tpot_s().p99(), c.probes, c.events));
+        &out,
+        absl::StrFormat(
+            "\"%s\",%s,\"%s\",%.9g,%.9g,%d,%.9g,%.9g,%.9g,%.9g,%d,%d,%.9g,%.9g,%d,%d,%.9g,%d,"
+            "%.9g\n",
+            c.label, c.feasible ? "true" : "false", reason, c.max_rate_per_s, c.tokens_per_s,
+            c.replicas, c.fleet_usd_per_hour, c.usd_per_million_tokens, c.tokens_per_s_per_user,
+            c.tokens_per_s_per_chip, c.pareto_user, c.pareto_chip, c.report.ttft_s().p99(),
+            c.report.tpot_s().p99(), c.probes, c.events, c.availability.availability,
+            c.availability.spares, c.availability.extra_usd_per_hour));
   }
   return out;
 }
@@ -125,6 +132,17 @@ absl::Status RunPlan(const Invocation& inv) {
   const int jobs = absl::GetFlag(FLAGS_jobs);
   if (jobs < 0) return absl::InvalidArgumentError(absl::StrCat("--jobs must be >= 0, got ", jobs));
   o.jobs = jobs > 0 ? jobs : std::max(1u, std::thread::hardware_concurrency());
+  // --spares (and the failure rates of `cost availability`): size and
+  // price the fleet for the time its replicas are down.
+  const bool with_availability = inv.Given("spares");
+  if (with_availability) {  // before minutes of search, not after
+    RETURN_IF_ERROR(base::CheckIntRange("", "--spares", absl::GetFlag(FLAGS_spares), 0, 4096));
+  }
+  if (with_availability) {
+    o.availability = [hbm = inv.Given("hbm_fit")](const v1::Scenario& s) {
+      return ReplicaAvailabilityFor(s, hbm);
+    };
+  }
   ASSIGN_OR_RETURN(std::vector<plan::CandidateResult> r, plan::Plan(o));
   const std::string out_dir = absl::GetFlag(FLAGS_out_dir);
   if (!out_dir.empty()) {
@@ -136,20 +154,36 @@ absl::Status RunPlan(const Invocation& inv) {
     }
     RETURN_IF_ERROR(base::WriteFileAtomically(out_dir + "/plan.csv", Csv(r)));
   }
-  base::TextTable t({"candidate", "max req/s", "tok/s per replica", "replicas", "fleet $/hour",
-                     "$/M tokens", "tok/s/user", "TTFT p99 ms", "TPOT p99 ms", "pareto"});
+  std::vector<std::string> header = {
+      "candidate",  "max req/s",  "tok/s per replica", "replicas",    "fleet $/hour",
+      "$/M tokens", "tok/s/user", "TTFT p99 ms",       "TPOT p99 ms", "pareto"};
+  if (with_availability) header.insert(header.begin() + 3, "availability");
+  base::TextTable t(header);
   for (const auto& c : r) {
     if (!c.feasible) continue;
-    t.AddRow({c.label, base::Fixed(c.max_rate_per_s, 2), base::Fixed(c.tokens_per_s, 0),
-              absl::StrCat(c.replicas), base::Fixed(c.fleet_usd_per_hour, 2),
-              base::Fixed(c.usd_per_million_tokens, 4), base::Fixed(c.tokens_per_s_per_user, 0),
-              base::Fixed(c.report.ttft_s().p99() * 1e3, 2),
-              base::Fixed(c.report.tpot_s().p99() * 1e3, 3),
-              absl::StrCat(c.pareto_user ? "user" : "", c.pareto_user && c.pareto_chip ? "+" : "",
-                           c.pareto_chip ? "chip" : "")});
+    std::vector<std::string> row = {
+        c.label,
+        base::Fixed(c.max_rate_per_s, 2),
+        base::Fixed(c.tokens_per_s, 0),
+        absl::StrCat(c.replicas),
+        base::Fixed(c.fleet_usd_per_hour, 2),
+        base::Fixed(c.usd_per_million_tokens, 4),
+        base::Fixed(c.tokens_per_s_per_user, 0),
+        base::Fixed(c.report.ttft_s().p99() * 1e3, 2),
+        base::Fixed(c.report.tpot_s().p99() * 1e3, 3),
+        absl::StrCat(c.pareto_user ? "user" : "", c.pareto_user && c.pareto_chip ? "+" : "",
+                     c.pareto_chip ? "chip" : "")};
+    if (with_availability) {
+      row.insert(row.begin() + 3, absl::StrFormat("%.5f%%", c.availability.availability * 100));
+    }
+    t.AddRow(row);
   }
   inv.out << absl::StrFormat("%s at %s output tok/s, SLO %s\n", base.model(),
                              base::WithCommas(std::llround(o.demand_tokens_per_s)), o.slo.name);
+  if (with_availability) {
+    inv.out << "with failures (cost availability's model): replicas = demand / (capacity x "
+               "availability); $/hour includes each replica's spare cards and replacements\n";
+  }
   const bool any = !r.empty() && r.front().feasible;
   if (any) {
     inv.out << t.Render();
@@ -181,12 +215,18 @@ void RegisterPlanCommands(Cli& cli) {
                       "requests, same --seed); candidates whose single user misses a TTFT/TPOT "
                       "bound analytically are rejected without a run. Fleet = enough replicas for "
                       "--demand output tok/s; cost from the report at that rate (owned hardware, "
-                      "docs/assumptions.md §6). Exit code 3 when no candidate meets the SLO.",
-           .flags = {"scenario",         "model",      "input_len",  "output_len",
-                     "kv_dtype",         "draft_len",  "acceptance", "topology",
-                     "cards_per_server", "seed",       "slo",        "candidates",
-                     "strategy",         "strategies", "topologies", "draft_lens",
-                     "demand",           "requests",   "jobs",       "out_dir"},
+                      "docs/assumptions.md §6). With --spares K (and the failure rates of `cost "
+                      "availability`), each replica is sized and priced for failures: replicas = "
+                      "demand / (capacity x availability), $/hour plus its K spare cards and "
+                      "replacement cards. Exit code 3 when no candidate meets the SLO.",
+           .flags = {"scenario",         "model",        "input_len",  "output_len",
+                     "kv_dtype",         "draft_len",    "acceptance", "topology",
+                     "cards_per_server", "seed",         "slo",        "candidates",
+                     "strategy",         "strategies",   "topologies", "draft_lens",
+                     "demand",           "requests",     "jobs",       "out_dir",
+                     "spares",           "chip_fit",     "hbm_fit",    "card_fit",
+                     "server_fit",       "link_fit",     "takeover_s", "card_replace_h",
+                     "server_repair_h",  "link_repair_h"},
            .flag_defaults = {{"requests", "200"}, {"out_dir", ""}},
            .run = RunPlan});
 }

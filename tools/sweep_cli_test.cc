@@ -83,7 +83,9 @@ INSTANTIATE_TEST_SUITE_P(
         Case{{"plan", "--model=llama-3.1-8b", "--draft-lens=0,-1"},
              "--draft-lens \"-1\": expected an integer in [0, 16]"},
         Case{{"plan", "--model=llama-3.1-8b", "--draft-lens=2x"},
-             "--draft-lens \"2x\": expected an integer in [0, 16]"}));
+             "--draft-lens \"2x\": expected an integer in [0, 16]"},
+        Case{{"plan", "--model=llama-3.1-8b", "--slo=mlperf-server", "--demand=100", "--spares=-1"},
+             "--spares must be in [0, 4096], got -1"}));
 
 TEST(SweepCliTest, PlanWithNoCandidateMeetingTheSloHasItsOwnExitCode) {
   const Result r =
