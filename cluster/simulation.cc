@@ -154,19 +154,14 @@ absl::Status Simulation::MapExperts() {
       }
     }
   }
-  for (const model::LayerSpec& l : model_.layers) {
-    if (l.ffn_kind == model::FfnKind::kMoe) {
-      experts_.experts = l.num_routed_experts;
-      experts_.experts_per_token = l.experts_per_token;
-    }
-  }
   ASSIGN_OR_RETURN(router_, ExpertRouter::Build(scenario_.routing(), model_, scenario_.seed()));
   experts_.router = &router_;
+  const int64_t e = router_.experts();
   for (auto& [layer, holders] : experts_.layers) {
-    std::vector<int32_t> owner(experts_.experts, -1);
+    std::vector<int32_t> owner(e, -1);
     std::vector<int32_t> slots;
     for (int h = 0; h < static_cast<int>(holders.size()); ++h) {
-      for (int32_t x = holders[h].begin; x < holders[h].end && x < experts_.experts; ++x) {
+      for (int32_t x = holders[h].begin; x < holders[h].end && x < e; ++x) {
         owner[x] = h;
       }
       slots.push_back(holders[h].end - holders[h].begin);

@@ -47,8 +47,7 @@ struct ExpertMap {
   // layer -> holder index of each expert: the plan's id order, or a
   // load-balanced placement (Routing.balance) over the same slot counts.
   std::map<int, std::vector<int32_t>> owner;
-  int64_t experts = 0, experts_per_token = 0;
-  const ExpertRouter* router = nullptr;  // owned by the Simulation
+  const ExpertRouter* router = nullptr;  // owned by the Simulation; knows E and k
 };
 
 struct StageWiring {

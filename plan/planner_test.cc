@@ -20,14 +20,23 @@ v1::Scenario Llama(const std::string& chip, int chips) {
   return s;
 }
 
-TEST(PlannerTest, ChosenReplicaMeetsTheSloWhenSimulatedAtTheReportedLoad) {
+// A plan for llama-3.1-8b over `candidates` at `slo` and `demand` output
+// tok/s, probing with `requests` requests.
+PlanOptions LlamaPlan(std::vector<v1::Scenario> candidates, const std::string& slo, double demand,
+                      int64_t requests) {
   PlanOptions o;
-  o.candidates = {Llama("hc1", 1), Llama("hc1", 2)};
-  auto slo = ParseSlo("ttft_p99<=20ms,tpot_p99<=1ms", "llama-3.1-8b");
-  ASSERT_TRUE(slo.ok());
-  o.slo = *slo;
-  o.demand_tokens_per_s = 100000;
-  o.requests = 60;
+  o.candidates = std::move(candidates);
+  auto parsed = ParseSlo(slo, "llama-3.1-8b");
+  EXPECT_TRUE(parsed.ok()) << parsed.status();
+  if (parsed.ok()) o.slo = *parsed;
+  o.demand_tokens_per_s = demand;
+  o.requests = requests;
+  return o;
+}
+
+TEST(PlannerTest, ChosenReplicaMeetsTheSloWhenSimulatedAtTheReportedLoad) {
+  PlanOptions o =
+      LlamaPlan({Llama("hc1", 1), Llama("hc1", 2)}, "ttft_p99<=20ms,tpot_p99<=1ms", 100000, 60);
   o.jobs = 2;
   auto plan = Plan(o);
   ASSERT_TRUE(plan.ok()) << plan.status();
@@ -53,14 +62,8 @@ TEST(PlannerTest, ChosenReplicaMeetsTheSloWhenSimulatedAtTheReportedLoad) {
 }
 
 TEST(PlannerTest, RejectsNameTheBindingConstraint) {
-  PlanOptions o;
-  o.candidates = {Llama("hc1", 1), Llama("h100", 8)};
   // hc1 single-user TPOT is ~59 us; 10 us cannot be met by anyone.
-  auto slo = ParseSlo("tpot_p99<=10us", "llama-3.1-8b");
-  ASSERT_TRUE(slo.ok());
-  o.slo = *slo;
-  o.demand_tokens_per_s = 1000;
-  o.requests = 20;
+  PlanOptions o = LlamaPlan({Llama("hc1", 1), Llama("h100", 8)}, "tpot_p99<=10us", 1000, 20);
   auto plan = Plan(o);
   ASSERT_TRUE(plan.ok());
   for (const CandidateResult& c : *plan) {
@@ -70,13 +73,8 @@ TEST(PlannerTest, RejectsNameTheBindingConstraint) {
 }
 
 TEST(PlannerTest, SameAnswerWhateverTheThreadCount) {
-  PlanOptions o;
-  o.candidates = {Llama("hc1", 1), Llama("hc1", 2), Llama("h100", 1)};
-  auto slo = ParseSlo("ttft_p99<=20ms,tpot_p99<=1ms", "llama-3.1-8b");
-  ASSERT_TRUE(slo.ok());
-  o.slo = *slo;
-  o.demand_tokens_per_s = 50000;
-  o.requests = 40;
+  PlanOptions o = LlamaPlan({Llama("hc1", 1), Llama("hc1", 2), Llama("h100", 1)},
+                            "ttft_p99<=20ms,tpot_p99<=1ms", 50000, 40);
   o.jobs = 1;
   auto one = Plan(o);
   o.jobs = 3;
@@ -95,13 +93,8 @@ TEST(PlannerTest, ConfigurationsThatCannotBeCheaperArePrunedWithTheirBound) {
   // Two counts of one preset: the smaller is searched first (lower bound);
   // 16 chips of hc1 serving llama-3.1-8b cost at least 16 cards an hour,
   // more than the one-chip fleet found, so it is pruned without a run.
-  PlanOptions o;
-  o.candidates = {Llama("hc1", 1), Llama("hc1", 16)};
-  auto slo = ParseSlo("ttft_p99<=20ms,tpot_p99<=1ms", "llama-3.1-8b");
-  ASSERT_TRUE(slo.ok());
-  o.slo = *slo;
-  o.demand_tokens_per_s = 20000;
-  o.requests = 40;
+  PlanOptions o =
+      LlamaPlan({Llama("hc1", 1), Llama("hc1", 16)}, "ttft_p99<=20ms,tpot_p99<=1ms", 20000, 40);
   auto plan = Plan(o);
   ASSERT_TRUE(plan.ok()) << plan.status();
   ASSERT_EQ(plan->size(), 2u);
@@ -153,13 +146,7 @@ TEST(PlannerTest, DemandMustBePositive) {
 // and costs $2 more an hour, so the fleet doubles (at least) and each
 // replica's price rises by exactly that.
 TEST(PlannerTest, AvailabilitySizesAndPricesTheFleet) {
-  PlanOptions o;
-  o.candidates = {Llama("hc1", 1)};
-  auto slo = ParseSlo("ttft_p99<=20ms,tpot_p99<=1ms", "llama-3.1-8b");
-  ASSERT_TRUE(slo.ok());
-  o.slo = *slo;
-  o.demand_tokens_per_s = 100000;
-  o.requests = 60;
+  PlanOptions o = LlamaPlan({Llama("hc1", 1)}, "ttft_p99<=20ms,tpot_p99<=1ms", 100000, 60);
   auto all_up = Plan(o);
   ASSERT_TRUE(all_up.ok()) << all_up.status();
   o.availability = [](const v1::Scenario& s) -> absl::StatusOr<ReplicaAvailability> {

@@ -322,20 +322,17 @@ void DistributedRun::OnLossReport(int reporter, int lost, const std::string& err
   probe_->Check(lost - 1, [this, reporter, lost, error](const grpc::Status& s) {
     asio::post(io_, [this, reporter, lost, error, s] {
       if (node_.failed() || finished_) return;
+      const std::string by = NameOfRank(node_.plan(), *sim_, reporter);
       if (s.ok()) {
         node_.Fail(absl::StrCat("the network between ", Name(reporter - 1), " and ", Name(lost - 1),
-                                " is cut: both processes answer the coordinator, "
-                                "but ",
-                                NameOfRank(node_.plan(), *sim_, reporter), " lost its stream to ",
-                                NameOfRank(node_.plan(), *sim_, lost),
+                                " is cut: both processes answer the coordinator, but ", by,
+                                " lost its stream to ", NameOfRank(node_.plan(), *sim_, lost),
                                 " (check firewalls, network policies and the network between "
                                 "their containers or hosts); ",
-                                NameOfRank(node_.plan(), *sim_, reporter), " said: ", error),
+                                by, " said: ", error),
                    lost, reporter);
       } else {
-        node_.Fail(
-            absl::StrCat(error, " (reported by ", NameOfRank(node_.plan(), *sim_, reporter), ")"),
-            lost, reporter);
+        node_.Fail(absl::StrCat(error, " (reported by ", by, ")"), lost, reporter);
       }
     });
   });

@@ -36,7 +36,6 @@ class LivenessProbe {
   // Checks process `p`; if a check of it is already in flight, `done`
   // waits for that one's answer instead of sending another.
   void Check(int p, Done done);
-  int size() const { return static_cast<int>(stubs_.size()); }
 
  private:
   struct Call;

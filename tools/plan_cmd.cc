@@ -135,10 +135,8 @@ absl::Status RunPlan(const Invocation& inv) {
   // --spares (and the failure rates of `cost availability`): size and
   // price the fleet for the time its replicas are down.
   const bool with_availability = inv.Given("spares");
-  if (with_availability) {  // before minutes of search, not after
+  if (with_availability) {  // checked before minutes of search, not after
     RETURN_IF_ERROR(base::CheckIntRange("", "--spares", absl::GetFlag(FLAGS_spares), 0, 4096));
-  }
-  if (with_availability) {
     o.availability = [hbm = inv.Given("hbm_fit")](const v1::Scenario& s) {
       return ReplicaAvailabilityFor(s, hbm);
     };

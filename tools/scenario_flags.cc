@@ -78,10 +78,6 @@ absl::Status ValidateAsFlags(const Invocation& inv, v1::Scenario s) {
   return st;
 }
 
-}  // namespace
-
-namespace {
-
 // --routing uniform | zipf:S | histogram:PATH.
 absl::StatusOr<v1::Routing> ParseRouting(absl::string_view spec) {
   v1::Routing r;
