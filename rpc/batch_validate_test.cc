@@ -112,6 +112,12 @@ TEST_F(BatchValidateTest, BatchAndHello) {
   EncodeEvents({Good()}, &bytes);
   b.set_events(bytes);
   EXPECT_TRUE(ValidateBatch(b, 1, limits_).ok());
+  v1::Batch lost = b;  // rank 1 reports that it lost its stream to rank 0
+  lost.set_error("chip 0 stopped answering");
+  lost.set_peer_lost(true);
+  lost.set_lost_rank(0);
+  lost.set_loss_reporter(1);
+  EXPECT_TRUE(ValidateBatch(lost, 1, limits_).ok());
 
   struct Case {
     const char* name;
@@ -131,6 +137,38 @@ TEST_F(BatchValidateTest, BatchAndHello) {
       {"error not UTF-8", [](v1::Batch& x) { x.set_error("\xff"); }, "error is not valid UTF-8"},
       {"error huge", [](v1::Batch& x) { x.set_error(std::string(5000, 'e')); },
        "at most 4096 bytes"},
+      {"peer_lost without an error", [](v1::Batch& x) { x.set_peer_lost(true); },
+       "peer_lost without an error"},
+      {"lost_rank negative",
+       [](v1::Batch& x) {
+         x.set_error("lost");
+         x.set_peer_lost(true);
+         x.set_lost_rank(-1);
+       },
+       "lost_rank must be in [0, "},
+      {"lost_rank huge",
+       [](v1::Batch& x) {
+         x.set_error("lost");
+         x.set_peer_lost(true);
+         x.set_lost_rank(1 << 30);
+       },
+       "lost_rank must be in [0, "},
+      {"loss_reporter huge",
+       [](v1::Batch& x) {
+         x.set_error("lost");
+         x.set_peer_lost(true);
+         x.set_lost_rank(0);
+         x.set_loss_reporter(1 << 30);
+       },
+       "loss_reporter must be in [0, "},
+      {"lost its own stream",
+       [](v1::Batch& x) {
+         x.set_error("lost");
+         x.set_peer_lost(true);
+         x.set_lost_rank(1);
+         x.set_loss_reporter(1);
+       },
+       "lost_rank equals loss_reporter"},
       {"bad record",
        [&](v1::Batch& x) {
          Event e = Good();
