@@ -215,7 +215,7 @@ AnalyticEstimate Analyze(const Simulation& sim) {
 
   // Peak throughput at the mean decode context.
   const int64_t need = a.input_len + a.output_len + d;
-  a.max_concurrent_requests = sim.kv_capacity_tokens() / std::max<int64_t>(1, need);
+  a.max_concurrent_requests = sim.kv_budget().MaxSequences(std::max<int64_t>(1, need));
   const int64_t mean_ctx = a.input_len + a.output_len / 2;
   const double loop = DecodeLoopSeconds(sim, mean_ctx);
   if (sim.hardwired()) {

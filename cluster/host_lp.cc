@@ -13,8 +13,21 @@ HostLp::HostLp(const fabric::Topology& topo, int node, HostConfig config)
       config_(std::move(config)),
       lengths_(config_.scenario.seed(), 0x1e9),
       gaps_(config_.scenario.seed(), 0x9a9),
+      budget_(config_.kv),
       kv_(config_.window_start) {
   if (config_.faults != nullptr) r_.phases.resize(3);
+  if (budget_.windowed()) {
+    held_.assign(budget_.pools(), 0);
+    held_stat_.assign(budget_.pools(), LevelStat(config_.window_start));
+  }
+}
+
+void HostLp::HoldKv(int64_t from, int64_t to, SimTime at) {
+  for (size_t p = 0; p < held_.size(); ++p) {
+    const int pool = static_cast<int>(p);
+    held_[p] += budget_.PoolBytes(pool, to) - budget_.PoolBytes(pool, from);
+    held_stat_[p].Set(at, held_[p]);
+  }
 }
 
 PhaseResult* HostLp::Phase(SimTime t) {
@@ -121,7 +134,7 @@ void HostLp::Arrive(int32_t user, Outbox& out) {
   }
   r.measured = r.arrival >= config_.window_start;
   ++r_.arrivals;
-  if (Need(r) > config_.kv_capacity_tokens) {
+  if (budget_.MaxSequences(Need(r)) == 0) {
     ++r_.rejected;  // can never fit: counted, not queued
     r.state = State::kRejected;
     requests_.push_back(r);
@@ -139,15 +152,16 @@ void HostLp::TryAdmit(Outbox& out) {
   const int32_t chunk = config_.scenario.prefill_chunk_tokens();
   while (!waiting_.empty()) {
     Request& r = requests_[waiting_.front()];
-    if (reserved_ + Need(r) > config_.kv_capacity_tokens) break;
+    if (!budget_.Fits(Need(r))) break;
     const int32_t id = waiting_.front();
     waiting_.pop_front();
-    reserved_ += Need(r);
+    budget_.Reserve(Need(r), +1);
     ++admitted_now_;
     r.state = State::kAdmitted;
     r.admitted = out.now();
     kv_tokens_ += r.input;  // the prompt's KV fills during prefill
     SetKv(out.now());
+    HoldKv(0, r.input, out.now());
     const int32_t size = chunk > 0 ? chunk : r.input;
     const int32_t chunks = (r.input + size - 1) / size;
     for (int32_t k = 0; k < chunks; ++k) {
@@ -183,6 +197,7 @@ void HostLp::OnTokens(const Message& m, Outbox& out) {
   emitted_total_ += m.count;
   kv_tokens_ += m.count;
   SetKv(now);
+  HoldKv(r.input + r.emitted - m.count, r.input + r.emitted, now);
   if (now >= config_.window_start) {
     r_.output_tokens += m.count;
     const int64_t w = (now - config_.window_start).picos() /
@@ -194,10 +209,11 @@ void HostLp::OnTokens(const Message& m, Outbox& out) {
   if (!(m.flags & kFlagFinal)) return;
   // Completed.
   r.state = State::kDone;
-  reserved_ -= Need(r);
+  budget_.Reserve(Need(r), -1);
   --admitted_now_;
   kv_tokens_ -= r.input + r.emitted;
   SetKv(now);
+  HoldKv(r.input + r.emitted, 0, now);
   if (r.measured) {
     ++r_.completed;
     r_.input_tokens += r.input;
@@ -274,9 +290,10 @@ void HostLp::AbortAll(Outbox& out) {
   for (int32_t id = lowest_open_; id < threshold; ++id) {
     if (requests_[id].state != State::kAdmitted) continue;
     const Request& r = requests_[id];
-    reserved_ -= Need(r);
+    budget_.Reserve(Need(r), -1);
     --admitted_now_;
     kv_tokens_ -= r.input + r.emitted;
+    HoldKv(r.input + r.emitted, 0, now);
     if (r.attempts < config_.faults->max_retries()) {
       ++requests_[id].attempts;
       if (r.measured) {
@@ -322,7 +339,7 @@ void HostLp::StopIfDrained(Outbox& out) {
   } else {
     return;
   }
-  if (!waiting_.empty() || reserved_ > 0) return;
+  if (!waiting_.empty() || !budget_.empty()) return;
   stopped_ = true;
   out.StopAt(out.now());
 }
@@ -330,6 +347,7 @@ void HostLp::StopIfDrained(Outbox& out) {
 void HostLp::Compact(SimTime horizon) {
   NodeLp::Compact(horizon);
   kv_.Compact(horizon);
+  for (LevelStat& h : held_stat_) h.Compact(horizon);
 }
 
 HostResult HostLp::Finalize(SimTime end) {
@@ -341,6 +359,11 @@ HostResult HostLp::Finalize(SimTime end) {
   const LevelStat::Result kv = kv_.Finalize(end);
   r_.kv_token_integral = kv.integral;
   r_.kv_tokens_peak = kv.peak;
+  r_.stage_kv.clear();
+  for (size_t p = 0; p < held_stat_.size(); ++p) {
+    const LevelStat::Result h = held_stat_[p].Finalize(end);
+    r_.stage_kv.push_back({budget_.pool_stage(static_cast<int>(p)), h.integral, h.peak});
+  }
   return r_;
 }
 

@@ -10,6 +10,7 @@
 
 #include "base/histogram.h"
 #include "base/rng.h"
+#include "cluster/kv_budget.h"
 #include "cluster/node_lp.h"
 #include "cluster/workload.h"
 #include "proto/etchsim/v1/scenario.pb.h"
@@ -26,7 +27,7 @@ struct HostConfig {
   v1::Scenario scenario;
   std::vector<TraceRequest> trace;  // for trace workloads
   LpId first_stage = 1;
-  int64_t kv_capacity_tokens = 0;  // admission limit (context tokens)
+  KvBudget kv;  // admission limit (per stage, windowed layers capped)
   int32_t draft_len = 0;
   SimTime window_start;
   SimTime host_overhead;
@@ -54,6 +55,15 @@ struct HostResult {
   std::vector<int64_t> window_tokens;  // output tokens per throughput window
   __int128 kv_token_integral = 0;      // context tokens x ps
   int64_t kv_tokens_peak = 0;
+  // With windowed layers only: the KV bytes each stage holds (windowed
+  // layers capped), by stage index; empty otherwise, when tokens x the
+  // stage's bytes per token is exact.
+  struct StageKv {
+    int stage = -1;
+    __int128 byte_integral = 0;  // bytes x ps
+    int64_t peak_bytes = 0;
+  };
+  std::vector<StageKv> stage_kv;
   SimTime last_event;
   bool gave_up = false;  // the run was ended by HostConfig::give_up
   // Faults only (measured requests): aborted and not retried, retries.
@@ -94,8 +104,11 @@ class HostLp : public NodeLp {
   void Arrive(int32_t user, Outbox& out);
   void TryAdmit(Outbox& out);
   void OnTokens(const Message& m, Outbox& out);
+  // The sequence length a request reserves KV for.
   int64_t Need(const Request& r) const { return r.input + r.output + config_.draft_len; }
   void SetKv(SimTime at);
+  // Context of a request grew from `from` to `to` tokens (to < from: freed).
+  void HoldKv(int64_t from, int64_t to, SimTime at);
   void StopIfDrained(Outbox& out);
   Message ArrivalTimer(int32_t user) const;
   // A closed-loop user whose request ended at `now` thinks, then sends.
@@ -109,7 +122,7 @@ class HostLp : public NodeLp {
   base::Rng gaps_;
   std::vector<Request> requests_;
   std::deque<int32_t> waiting_;
-  int64_t reserved_ = 0;       // admitted requests' full KV need
+  KvBudget budget_;            // admitted requests' full KV need
   int64_t kv_tokens_ = 0;      // context tokens currently held
   int64_t emitted_total_ = 0;  // output tokens, warm-up included (metrics)
   int64_t admitted_now_ = 0;   // admitted, not yet complete (metrics)
@@ -118,6 +131,8 @@ class HostLp : public NodeLp {
   bool stopped_ = false;
   HostResult r_;
   LevelStat kv_;
+  std::vector<int64_t> held_;         // per KvBudget pool, windowed only
+  std::vector<LevelStat> held_stat_;  // the same over time
 };
 
 }  // namespace etchsim::cluster

@@ -188,8 +188,16 @@ absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const Analytic
     c.set_kv_bytes_per_token(st.kv_bytes_per_token);
     c.set_kv_capacity_bytes(st.kv_capacity_bytes);
     const double cap = static_cast<double>(std::max<int64_t>(1, st.kv_capacity_bytes));
-    c.set_kv_occupancy_mean(kv_mean_tokens * st.kv_bytes_per_token / cap);
-    c.set_kv_occupancy_peak(static_cast<double>(h.kv_tokens_peak) * st.kv_bytes_per_token / cap);
+    double mean_bytes = kv_mean_tokens * static_cast<double>(st.kv_bytes_per_token);
+    double peak_bytes = static_cast<double>(h.kv_tokens_peak) * st.kv_bytes_per_token;
+    for (const HostResult::StageKv& k : h.stage_kv) {
+      if (k.stage != st.index) continue;  // windowed layers: the bytes held
+      mean_bytes =
+          measured_s > 0 ? static_cast<double>(k.byte_integral) / (measured_s * 1e12) : 0.0;
+      peak_bytes = static_cast<double>(k.peak_bytes);
+    }
+    c.set_kv_occupancy_mean(mean_bytes / cap);
+    c.set_kv_occupancy_peak(peak_bytes / cap);
     c.set_energy_j(energy);
     c.set_average_power_w(measured_s > 0 ? energy / measured_s : 0.0);
   }
@@ -219,6 +227,7 @@ absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const Analytic
   kv.set_capacity_tokens(r.kv_capacity_tokens);
   kv.set_mean_tokens(kv_mean_tokens);
   kv.set_peak_tokens(h.kv_tokens_peak);
+  if (!h.stage_kv.empty()) kv.set_windowed_layers(true);
 
   v1::AnalyticSummary& an = *j.mutable_analytic();
   an.set_input_len(a.input_len);
@@ -307,9 +316,12 @@ std::string ReportText(const v1::Report& j) {
     e.AddRow({"goodput (requests meeting SLO)",
               absl::StrCat(f(g.fraction() * 100, 1), "%, ", f(g.requests_per_s(), 2), " req/s")});
   }
-  e.AddRow({"KV cache peak / capacity",
-            absl::StrCat(base::WithCommas(j.kv_cache().peak_tokens()), " / ",
-                         base::WithCommas(j.kv_cache().capacity_tokens()), " tokens")});
+  e.AddRow(
+      {"KV cache peak / capacity",
+       absl::StrCat(
+           base::WithCommas(j.kv_cache().peak_tokens()), " / ",
+           base::WithCommas(j.kv_cache().capacity_tokens()), " tokens",
+           j.kv_cache().windowed_layers() ? " (windowed layers: capacity at the full rate)" : "")});
   e.AddRow({"chip-to-chip hops per token", f(j.hops_per_token(), 2)});
   out += e.Render() + "\n";
 

@@ -110,22 +110,14 @@ absl::Status Simulation::BuildTopology() {
 
 absl::Status Simulation::BuildStages() {
   // Per-stage timing models and the KV admission limit.
-  kv_capacity_tokens_ = std::numeric_limits<int64_t>::max();
-  std::string kv_limiter;
+  std::vector<int64_t> capacity;
   for (const v1::ChipShard& shard : plan_.chips()) {
     ASSIGN_OR_RETURN(StageModel stage, StageModel::Create(chip_, model_, shard, tp_, kv_dtype_));
-    const int64_t kv_capacity = stage.kv_capacity_bytes();
+    capacity.push_back(stage.kv_capacity_bytes());
     stages_.push_back(std::move(stage));
-    if (shard.kv_bytes_per_token() > 0) {
-      const int64_t tokens = kv_capacity / shard.kv_bytes_per_token();
-      if (tokens < kv_capacity_tokens_) {
-        kv_capacity_tokens_ = tokens;
-        kv_limiter = absl::StrCat(
-            "stage ", shard.index(), ": ", base::HumanBytes(static_cast<double>(kv_capacity)),
-            " of KV memory at ", base::WithCommas(shard.kv_bytes_per_token()), " bytes per token");
-      }
-    }
   }
+  kv_ = KvBudget::Build(model_, plan_, capacity, kv_dtype_);
+  kv_capacity_tokens_ = kv_.capacity_tokens();
   // A request that can never fit is an input error when every request is
   // that size; with varying lengths such requests are counted as rejected.
   const v1::Workload& w = scenario_.workload();
@@ -133,11 +125,12 @@ absl::Status Simulation::BuildStages() {
   if (w.kind_case() != v1::Workload::kTrace && w.input_len().has_fixed() &&
       w.output_len().has_fixed()) {
     const int64_t need = w.input_len().fixed() + int64_t{w.output_len().fixed()} + draft;
-    if (need > kv_capacity_tokens_) {
+    if (kv_.MaxSequences(need) == 0) {
       return absl::FailedPreconditionError(absl::StrCat(
           "every request needs ", base::WithCommas(need), " tokens of KV cache (input + output",
           draft ? " + draft" : "", ") but the ", plan_.num_chips(), "-stage cluster holds ",
-          base::WithCommas(kv_capacity_tokens_), " (limited by ", kv_limiter,
+          base::WithCommas(kv_capacity_tokens_),
+          kv_.windowed() ? " at the full-attention rate" : "", " (limited by ", kv_.limiter(),
           "); use shorter requests",
           kv_dtype_ == model::KvDtype::kFp8 ? "" : ", fp8 KV (--kv-dtype=fp8)", " or more chips"));
     }
@@ -208,7 +201,7 @@ std::unique_ptr<Lp> Simulation::MakeLp(LpId id, GiveUp give_up) const {
       c.scenario = scenario_;
       c.trace = trace_;
       c.first_stage = stage_lp(0);
-      c.kv_capacity_tokens = kv_capacity_tokens_;
+      c.kv = kv_;
       c.draft_len = k_.draft_len;
       c.window_start = k_.window_start;
       c.host_overhead = SimTime::FromNanos(scenario_.host_overhead_ns());

@@ -18,6 +18,7 @@
 #include "chip/roofline_model.h"
 #include "cluster/faults.h"
 #include "cluster/host_lp.h"
+#include "cluster/kv_budget.h"
 #include "cluster/stage_lp.h"
 #include "cluster/stage_model.h"
 #include "fabric/topology.h"
@@ -100,6 +101,8 @@ class Simulation {
   int num_stages() const { return static_cast<int>(plan_.chips_size()); }
   int tensor_parallel() const { return tp_; }
   int64_t kv_capacity_tokens() const { return kv_capacity_tokens_; }
+  // Per-stage KV admission (windowed layers capped at their window).
+  const KvBudget& kv_budget() const { return kv_; }
   const StageModel& stage_model(int stage) const { return stages_[stage]; }
   // REQUIRES: hardwired().
   const chip::HardwiredChipModel& hardwired_model(int stage) const {
@@ -164,6 +167,7 @@ class Simulation {
   ExpertMap experts_;
   RunConstants k_;
   int64_t kv_capacity_tokens_ = 0;
+  KvBudget kv_;
   std::vector<TraceRequest> trace_;
   std::optional<FaultPlan> faults_;
 };

@@ -105,6 +105,32 @@ TEST(SimulationTest, KvAdmissionBoundsConcurrency) {
   EXPECT_LE(run.j["chips"][0]["kv_occupancy_peak"].get<double>(), 1.0);
 }
 
+TEST(SimulationTest, WindowedLayersAdmitByTheirWindow) {
+  // Gemma 3 27B on 8 HC1s: 8,448-token requests need 8,448 tokens at the
+  // full rate, more than the 7,281 the tightest chip holds, but five of
+  // its six layers keep only 1,024 positions: two fit at once (by hand in
+  // kv_budget_test.cc), and the engine never admits a third.
+  v1::Scenario s = Base("gemma-3-27b", "hc1", 8);
+  s.mutable_workload()->mutable_input_len()->set_fixed(8192);
+  s.mutable_workload()->mutable_output_len()->set_fixed(256);
+  s.mutable_workload()->mutable_closed_loop()->set_users(4);
+  s.set_max_requests(8);
+  Outcome run = Simulate(s);
+  EXPECT_EQ(run.j["kv_cache"]["capacity_tokens"].get<int64_t>(), 7281);
+  EXPECT_TRUE(run.j["kv_cache"]["windowed_layers"].get<bool>());
+  EXPECT_EQ(run.j["analytic"]["max_concurrent_requests"].get<int64_t>(), 2);
+  EXPECT_GT(run.j["kv_cache"]["peak_tokens"].get<int64_t>(), 7281);
+  EXPECT_LE(run.j["kv_cache"]["peak_tokens"].get<int64_t>(), 2 * 8448);
+  EXPECT_GT(run.j["queue_s"]["mean"].get<double>(), 0.0);
+  for (const auto& c : run.j["chips"]) {
+    EXPECT_LE(c["kv_occupancy_peak"].get<double>(), 1.0);
+    if (c["kv_bytes_per_token"].get<int64_t>() > 0) {
+      EXPECT_GT(c["kv_occupancy_peak"].get<double>(), 0.4);
+    }
+  }
+  EXPECT_EQ(run.j["requests_completed"].get<int64_t>(), 8);
+}
+
 TEST(SimulationTest, TokensAreConserved) {
   v1::Scenario s = Base("mixtral-8x7b", "hc2", 3);
   s.mutable_workload()->mutable_closed_loop()->set_users(3);

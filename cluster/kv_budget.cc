@@ -1,0 +1,77 @@
+#include "cluster/kv_budget.h"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "base/text_table.h"
+
+namespace etchsim::cluster {
+
+int64_t KvBudget::Pool::Need(int64_t length) const {
+  int64_t bytes = full_per_token * length;
+  for (const auto& [window, per] : windows) bytes += per * std::min(length, window);
+  return bytes;
+}
+
+KvBudget KvBudget::Build(const model::ModelSpec& model, const v1::Plan& plan,
+                         const std::vector<int64_t>& capacity_bytes, model::KvDtype dtype) {
+  KvBudget b;
+  b.capacity_tokens_ = std::numeric_limits<int64_t>::max();
+  for (const v1::ChipShard& shard : plan.chips()) {
+    if (shard.kv_bytes_per_token() <= 0) continue;
+    const int64_t cap = capacity_bytes[shard.index()];
+    const int64_t tokens = cap / shard.kv_bytes_per_token();
+    if (tokens < b.capacity_tokens_) {
+      b.capacity_tokens_ = tokens;
+      b.limiter_ = absl::StrCat("stage ", shard.index(), ": ",
+                                base::HumanBytes(static_cast<double>(cap)), " of KV memory at ",
+                                base::WithCommas(shard.kv_bytes_per_token()), " bytes per token");
+    }
+    Pool p;
+    p.capacity = cap;
+    p.stage = shard.index();
+    std::map<int64_t, int64_t> windows;
+    for (const v1::LayerSlice& sl : shard.layers()) {
+      if (!sl.core()) continue;
+      const model::LayerSpec& l = model.layers[sl.layer()];
+      if (l.attention_span == model::AttentionSpan::kFull) {
+        p.full_per_token += l.KvBytesPerToken(dtype);
+      } else {
+        windows[l.attention_window] += l.KvBytesPerToken(dtype);
+      }
+    }
+    p.windows.assign(windows.begin(), windows.end());
+    if (!p.windows.empty()) b.windowed_ = true;
+    b.pools_.push_back(std::move(p));
+  }
+  if (!b.pools_.empty() && !b.windowed_) {
+    // One token pool: the tightest stage's capacity in tokens.
+    b.pools_.assign(1, Pool{b.capacity_tokens_, 1, {}, 0, -1});
+  }
+  return b;
+}
+
+int64_t KvBudget::MaxSequences(int64_t length) const {
+  int64_t n = std::numeric_limits<int64_t>::max();
+  for (const Pool& p : pools_) {
+    const int64_t need = p.Need(length);
+    if (need > 0) n = std::min(n, p.capacity / need);
+  }
+  return n;
+}
+
+bool KvBudget::Fits(int64_t length) const {
+  for (const Pool& p : pools_) {
+    if (p.Need(length) > p.capacity - p.reserved) return false;
+  }
+  return true;
+}
+
+void KvBudget::Reserve(int64_t length, int sign) {
+  for (Pool& p : pools_) p.reserved += sign * p.Need(length);
+  reserved_count_ += sign;
+}
+
+}  // namespace etchsim::cluster

@@ -1,0 +1,88 @@
+#include "cluster/kv_budget.h"
+
+#include "gtest/gtest.h"
+#include "model/zoo.h"
+
+namespace etchsim::cluster {
+namespace {
+
+// Two stages of Gemma 3 27B (62 layers; every sixth, 5, 11, 17, ..., keeps
+// every position, the rest a 1,024-token sliding window; 16 KV heads x 128
+// x K and V = 4,096 fp8 bytes per layer and token), 256 MiB of KV each.
+// Stage 0 holds layers 0-8 (one global: 5), stage 1 layers 9-17 (two: 11, 17).
+struct TwoStages {
+  model::ModelSpec m;
+  v1::Plan plan;
+  TwoStages() {
+    auto spec = model::LoadModel("gemma-3-27b");
+    EXPECT_TRUE(spec.ok()) << spec.status();
+    m = *spec;
+    for (int c = 0; c < 2; ++c) {
+      v1::ChipShard* shard = plan.add_chips();
+      shard->set_index(c);
+      shard->set_kv_bytes_per_token(9 * 4096);
+      for (int l = 9 * c; l < 9 * c + 9; ++l) {
+        v1::LayerSlice* s = shard->add_layers();
+        s->set_layer(l);
+        s->set_core(true);
+      }
+    }
+  }
+};
+
+constexpr int64_t kCap = 268435456;
+
+TEST(KvBudgetTest, WindowedLayersAreCappedPerStage) {
+  TwoStages t;
+  KvBudget b = KvBudget::Build(t.m, t.plan, {kCap, kCap}, model::KvDtype::kFp8);
+  EXPECT_TRUE(b.windowed());
+  // Full rate: 9 x 4,096 bytes a token -> floor(268,435,456 / 36,864).
+  EXPECT_EQ(b.capacity_tokens(), 7281);
+  // 8,448 tokens: stage 1 needs 2 x 4,096 x 8,448 + 7 x 4,096 x 1,024 =
+  // 98,566,144 bytes -> 2 fit; stage 0 needs 68,157,440 -> 3 would.
+  EXPECT_EQ(b.MaxSequences(8448), 2);
+  EXPECT_EQ(b.PoolBytes(1, 8448), 98566144);
+  EXPECT_EQ(b.PoolBytes(0, 8448), 68157440);
+  // Below the window every layer costs its full rate.
+  EXPECT_EQ(b.PoolBytes(1, 1000), 9 * 4096 * 1000);
+  EXPECT_EQ(b.MaxSequences(1000), 7);  // 7,281 / 1,000
+  EXPECT_TRUE(b.Fits(8448));
+  b.Reserve(8448, +1);
+  EXPECT_TRUE(b.Fits(8448));
+  b.Reserve(8448, +1);
+  EXPECT_FALSE(b.Fits(8448));
+  EXPECT_TRUE(b.Fits(1024));  // 70 MB left on stage 1 > 37.7 MB
+  b.Reserve(8448, -1);
+  EXPECT_TRUE(b.Fits(8448));
+  EXPECT_FALSE(b.empty());
+  b.Reserve(8448, -1);
+  EXPECT_TRUE(b.empty());
+}
+
+TEST(KvBudgetTest, WithoutWindowsItIsTheTokenRule) {
+  auto spec = model::LoadModel("llama-3.1-8b");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  v1::Plan plan;
+  v1::ChipShard* shard = plan.add_chips();
+  shard->set_index(0);
+  const int64_t per = spec->KvBytesPerToken(model::KvDtype::kFp8);
+  shard->set_kv_bytes_per_token(per);
+  for (int l = 0; l < 32; ++l) {
+    v1::LayerSlice* s = shard->add_layers();
+    s->set_layer(l);
+    s->set_core(true);
+  }
+  // HC1: 256 MiB at 32 x 2,048 fp8 bytes a token = 4,096 tokens.
+  KvBudget b = KvBudget::Build(*spec, plan, {kCap}, model::KvDtype::kFp8);
+  EXPECT_FALSE(b.windowed());
+  EXPECT_EQ(per, 65536);
+  EXPECT_EQ(b.capacity_tokens(), 4096);
+  EXPECT_EQ(b.MaxSequences(2048), 2);
+  EXPECT_EQ(b.MaxSequences(4097), 0);
+  b.Reserve(3000, +1);
+  EXPECT_TRUE(b.Fits(1096));
+  EXPECT_FALSE(b.Fits(1097));
+}
+
+}  // namespace
+}  // namespace etchsim::cluster
