@@ -29,12 +29,15 @@ enum class MsgType : uint8_t {
   kArrival = 6,   // host-internal: a request arrives
   kFault = 7,     // host-internal: an outage is detected or ends (faults.h)
   kAbort = 8,     // host -> stage: discard requests with id < `request`
+                  // (kFlagPreempt: only request `request`)
 };
 
 // Flags on kWork.
 inline constexpr uint8_t kFlagPrefill = 1;    // a prompt chunk (not decode)
 inline constexpr uint8_t kFlagLastChunk = 2;  // last chunk of the prompt
 inline constexpr uint8_t kFlagFinal = 4;      // the request's last step
+// On kAbort: paged KV preempted one request (KvPolicy); drop its work.
+inline constexpr uint8_t kFlagPreempt = 8;
 
 // A fixed-size, trivially copyable payload (no allocation per event).
 struct Message {

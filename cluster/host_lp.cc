@@ -16,6 +16,10 @@ HostLp::HostLp(const fabric::Topology& topo, int node, HostConfig config)
       budget_(config_.kv),
       kv_(config_.window_start) {
   if (config_.faults != nullptr) r_.phases.resize(3);
+  const v1::KvPolicy& kp = config_.scenario.kv_policy();
+  paged_ = kp.kind() == "paged";
+  swap_ = paged_ && kp.preemption() == "swap";
+  block_ = paged_ ? kp.block_tokens() : 1;
   if (budget_.windowed()) {
     held_.assign(budget_.pools(), 0);
     held_stat_.assign(budget_.pools(), LevelStat(config_.window_start));
@@ -152,18 +156,27 @@ void HostLp::TryAdmit(Outbox& out) {
   const int32_t chunk = config_.scenario.prefill_chunk_tokens();
   while (!waiting_.empty()) {
     Request& r = requests_[waiting_.front()];
-    if (!budget_.Fits(Need(r))) break;
+    const int64_t want = Allocation(r);
+    if (!budget_.Fits(want)) break;
     const int32_t id = waiting_.front();
     waiting_.pop_front();
-    budget_.Reserve(Need(r), +1);
+    budget_.Reserve(want, +1);
+    r.alloc = want;
     ++admitted_now_;
     r.state = State::kAdmitted;
-    r.admitted = out.now();
-    kv_tokens_ += r.input;  // the prompt's KV fills during prefill
+    if (r.preemptions == 0) r.admitted = out.now();
+    // The prompt's KV fills during prefill; a preempted request's prompt
+    // is its input and the tokens it had generated.
+    const int32_t prompt = r.input + r.emitted;
+    kv_tokens_ += prompt;
     SetKv(out.now());
-    HoldKv(0, r.input, out.now());
-    const int32_t size = chunk > 0 ? chunk : r.input;
-    const int32_t chunks = (r.input + size - 1) / size;
+    HoldKv(0, prompt, out.now());
+    if (r.swapped) {
+      SwapIn(id, out);
+      continue;
+    }
+    const int32_t size = chunk > 0 ? chunk : prompt;
+    const int32_t chunks = (prompt + size - 1) / size;
     for (int32_t k = 0; k < chunks; ++k) {
       Message m;
       m.type = MsgType::kWork;
@@ -171,8 +184,8 @@ void HostLp::TryAdmit(Outbox& out) {
       m.dst = config_.first_stage;
       m.request = id;
       m.context = k * size;
-      m.count = std::min(size, r.input - k * size);
-      m.remaining = r.output;
+      m.count = std::min(size, prompt - k * size);
+      m.remaining = r.output - r.emitted;
       m.step = k;
       m.origin = node();
       m.bytes = kHeaderBytes + 4 * m.count;  // token ids
@@ -182,6 +195,104 @@ void HostLp::TryAdmit(Outbox& out) {
 }
 
 void HostLp::SetKv(SimTime at) { kv_.Set(at, kv_tokens_); }
+
+int64_t HostLp::Allocation(const Request& r) const {
+  if (!paged_) return Need(r);
+  const int64_t next = r.input + r.emitted + 1 + config_.draft_len;
+  return std::min(Need(r), (next + block_ - 1) / block_ * block_);
+}
+
+bool HostLp::GrowFor(int32_t id, Outbox& out) {
+  const int64_t want = Allocation(requests_[id]);
+  while (want > requests_[id].alloc && !budget_.FitsGrowth(requests_[id].alloc, want)) {
+    const int32_t victim = Victim(id);
+    if (victim < 0) {
+      Preempt(id, out);
+      TryAdmit(out);  // nothing else holds KV; the front request fits
+      return false;
+    }
+    Preempt(victim, out);
+  }
+  Request& r = requests_[id];
+  if (want > r.alloc) {
+    budget_.Grow(r.alloc, want);
+    r.alloc = want;
+  }
+  return true;
+}
+
+int32_t HostLp::Victim(int32_t except) const {
+  int32_t best = -1;
+  for (int32_t i = lowest_open_; i < static_cast<int32_t>(requests_.size()); ++i) {
+    const Request& q = requests_[i];
+    if (i == except || q.state != State::kAdmitted) continue;
+    if (best < 0 || q.arrival >= requests_[best].arrival) best = i;
+  }
+  return best;
+}
+
+SimTime HostLp::SwapTime(int64_t tokens) const {
+  const double bytes = static_cast<double>(budget_.MaxStageBytes(tokens));
+  return SimTime::FromSeconds(bytes / (config_.scenario.kv_policy().swap_gb_per_s() * 1e9));
+}
+
+void HostLp::Preempt(int32_t id, Outbox& out) {
+  const SimTime now = out.now();
+  Request copy = requests_[id];
+  requests_[id].state = State::kAborted;
+  budget_.Reserve(copy.alloc, -1);
+  --admitted_now_;
+  const int64_t held = copy.input + copy.emitted;
+  kv_tokens_ -= held;
+  SetKv(now);
+  HoldKv(held, 0, now);
+  ++r_.preemptions;
+  copy.state = State::kWaiting;
+  copy.alloc = 0;
+  ++copy.preemptions;
+  // Swap only what was generated past a prompt; a request preempted in
+  // prefill starts again.
+  copy.swapped = swap_ && copy.emitted > 0;
+  if (copy.swapped) {
+    const SimTime start = base::Max(now, swap_free_);
+    swap_free_ = start + SwapTime(held);
+    copy.swap_ready = swap_free_;
+    r_.swapped_bytes += budget_.MaxStageBytes(held);
+  }
+  requests_.push_back(copy);
+  waiting_.push_front(static_cast<int32_t>(requests_.size() - 1));
+  // The first stage drops the request's work from now on; a step already
+  // past it completes and its tokens are ignored here.
+  Message m;
+  m.type = MsgType::kAbort;
+  m.flags = kFlagPreempt;
+  m.dst = config_.first_stage;
+  m.request = id;
+  m.origin = node();
+  m.bytes = kHeaderBytes;
+  Transmit(m, now + config_.host_overhead, out);
+}
+
+void HostLp::SwapIn(int32_t id, Outbox& out) {
+  Request& r = requests_[id];
+  const int64_t held = r.input + r.emitted;
+  const SimTime start = base::Max(base::Max(out.now(), r.swap_ready), swap_free_);
+  swap_free_ = start + SwapTime(held);
+  r_.swapped_bytes += budget_.MaxStageBytes(held);
+  r.swapped = false;
+  const int32_t left = r.output - r.emitted;
+  Message n;
+  n.type = MsgType::kWork;
+  n.dst = config_.first_stage;
+  n.request = id;
+  n.context = static_cast<int32_t>(held - 1);  // the last token's step
+  n.count = 1 + std::min(config_.draft_len, left - 1);
+  n.remaining = left;
+  n.step = r.emitted;
+  n.origin = node();
+  n.bytes = kHeaderBytes;
+  Transmit(n, base::Max(swap_free_, out.now() + config_.host_overhead), out);
+}
 
 void HostLp::OnTokens(const Message& m, Outbox& out) {
   Request& r = requests_[m.request];
@@ -206,10 +317,13 @@ void HostLp::OnTokens(const Message& m, Outbox& out) {
     r_.window_tokens[w] += m.count;
     if (PhaseResult* p = Phase(now)) p->output_tokens += m.count;
   }
-  if (!(m.flags & kFlagFinal)) return;
+  if (!(m.flags & kFlagFinal)) {
+    if (paged_) GrowFor(m.request, out);
+    return;
+  }
   // Completed.
   r.state = State::kDone;
-  budget_.Reserve(Need(r), -1);
+  budget_.Reserve(r.alloc, -1);
   --admitted_now_;
   kv_tokens_ -= r.input + r.emitted;
   SetKv(now);
@@ -280,6 +394,7 @@ void HostLp::AbortAll(Outbox& out) {
     requests_[id].state = State::kAborted;
     copy.state = State::kWaiting;
     copy.emitted = 0;
+    copy.swapped = false;
     requests_.push_back(copy);
     again.push_back(static_cast<int32_t>(requests_.size() - 1));
   };
@@ -290,7 +405,7 @@ void HostLp::AbortAll(Outbox& out) {
   for (int32_t id = lowest_open_; id < threshold; ++id) {
     if (requests_[id].state != State::kAdmitted) continue;
     const Request& r = requests_[id];
-    budget_.Reserve(Need(r), -1);
+    budget_.Reserve(r.alloc, -1);
     --admitted_now_;
     kv_tokens_ -= r.input + r.emitted;
     HoldKv(r.input + r.emitted, 0, now);

@@ -55,6 +55,10 @@ struct HostResult {
   std::vector<int64_t> window_tokens;  // output tokens per throughput window
   __int128 kv_token_integral = 0;      // context tokens x ps
   int64_t kv_tokens_peak = 0;
+  // Paged KV (KvPolicy "paged"): requests preempted, and the bytes the
+  // busiest chip swapped out and in (preemption "swap").
+  int64_t preemptions = 0;
+  int64_t swapped_bytes = 0;
   // With windowed layers only: the KV bytes each stage holds (windowed
   // layers capped), by stage index; empty otherwise, when tokens x the
   // stage's bytes per token is exact.
@@ -98,6 +102,10 @@ class HostLp : public NodeLp {
     SimTime arrival, admitted, first_token, last_token;
     int32_t input = 0, output = 0, emitted = 0, user = -1;
     int32_t attempts = 0;  // retries so far (faults)
+    int64_t alloc = 0;     // KV tokens reserved: Need() or, paged, the blocks so far
+    int32_t preemptions = 0;
+    bool swapped = false;  // paged swap: its KV waits in host memory
+    SimTime swap_ready;    // when its swap-out is complete
     bool measured = false;
     State state = State::kWaiting;
   };
@@ -106,6 +114,19 @@ class HostLp : public NodeLp {
   void OnTokens(const Message& m, Outbox& out);
   // The sequence length a request reserves KV for.
   int64_t Need(const Request& r) const { return r.input + r.output + config_.draft_len; }
+  // What to reserve now: Need(r), or with paged KV the blocks covering the
+  // context so far plus the next step's tokens (at most Need(r)).
+  int64_t Allocation(const Request& r) const;
+  // Paged KV: request `id`'s next step needs more blocks; preempt the most
+  // recently arrived running requests until they fit. False if `id` itself
+  // had to go.
+  bool GrowFor(int32_t id, Outbox& out);
+  // The latest-arrived admitted request other than `except` (-1: none).
+  int32_t Victim(int32_t except) const;
+  void Preempt(int32_t id, Outbox& out);
+  // Sends a resumed request's KV back from host memory, then its next step.
+  void SwapIn(int32_t id, Outbox& out);
+  SimTime SwapTime(int64_t tokens) const;
   void SetKv(SimTime at);
   // Context of a request grew from `from` to `to` tokens (to < from: freed).
   void HoldKv(int64_t from, int64_t to, SimTime at);
@@ -131,6 +152,10 @@ class HostLp : public NodeLp {
   bool stopped_ = false;
   HostResult r_;
   LevelStat kv_;
+  bool paged_ = false;
+  bool swap_ = false;
+  int64_t block_ = 1;
+  SimTime swap_free_;                 // the host links are busy swapping until then
   std::vector<int64_t> held_;         // per KvBudget pool, windowed only
   std::vector<LevelStat> held_stat_;  // the same over time
 };

@@ -44,6 +44,7 @@ KvBudget KvBudget::Build(const model::ModelSpec& model, const v1::Plan& plan,
     }
     p.windows.assign(windows.begin(), windows.end());
     if (!p.windows.empty()) b.windowed_ = true;
+    b.stage_bytes_.push_back(p);
     b.pools_.push_back(std::move(p));
   }
   if (!b.pools_.empty() && !b.windowed_) {
@@ -72,6 +73,23 @@ bool KvBudget::Fits(int64_t length) const {
 void KvBudget::Reserve(int64_t length, int sign) {
   for (Pool& p : pools_) p.reserved += sign * p.Need(length);
   reserved_count_ += sign;
+}
+
+bool KvBudget::FitsGrowth(int64_t from, int64_t to) const {
+  for (const Pool& p : pools_) {
+    if (p.Need(to) - p.Need(from) > p.capacity - p.reserved) return false;
+  }
+  return true;
+}
+
+void KvBudget::Grow(int64_t from, int64_t to) {
+  for (Pool& p : pools_) p.reserved += p.Need(to) - p.Need(from);
+}
+
+int64_t KvBudget::MaxStageBytes(int64_t length) const {
+  int64_t most = 0;
+  for (const Pool& p : stage_bytes_) most = std::max(most, p.Need(length));
+  return most;
 }
 
 }  // namespace etchsim::cluster

@@ -47,6 +47,13 @@ class KvBudget {
   bool Fits(int64_t length) const;
   // Reserve (+1) or release (-1) one sequence of `length`.
   void Reserve(int64_t length, int sign);
+  // Paged KV: would a reserved sequence fit grown from `from` to `to`
+  // tokens, and grow it.
+  bool FitsGrowth(int64_t from, int64_t to) const;
+  void Grow(int64_t from, int64_t to);
+  // The most KV bytes any one stage holds for a sequence of `length`
+  // (what the busiest host link carries when the sequence is swapped).
+  int64_t MaxStageBytes(int64_t length) const;
   bool empty() const { return reserved_count_ == 0; }
 
   // With windowed layers, one pool per stage that holds KV: its stage
@@ -59,14 +66,15 @@ class KvBudget {
 
  private:
   struct Pool {
-    int64_t capacity = 0;         // bytes (tokens when !windowed_)
-    int64_t full_per_token = 0;   // bytes per position of full layers
+    int64_t capacity = 0;                              // bytes (tokens when !windowed_)
+    int64_t full_per_token = 0;                        // bytes per position of full layers
     std::vector<std::pair<int64_t, int64_t>> windows;  // (window, bytes per position)
     int64_t reserved = 0;
     int stage = -1;
     int64_t Need(int64_t length) const;
   };
   std::vector<Pool> pools_;
+  std::vector<Pool> stage_bytes_;  // per KV-holding stage, in bytes
   int64_t capacity_tokens_ = 0;
   std::string limiter_;
   bool windowed_ = false;

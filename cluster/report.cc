@@ -228,6 +228,14 @@ absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const Analytic
   kv.set_mean_tokens(kv_mean_tokens);
   kv.set_peak_tokens(h.kv_tokens_peak);
   if (!h.stage_kv.empty()) kv.set_windowed_layers(true);
+  if (const v1::KvPolicy& kp = r.scenario.kv_policy(); kp.kind() == "paged") {
+    kv.set_policy(absl::StrCat("paged, ", kp.block_tokens(), "-token blocks, ", kp.preemption(),
+                               kp.preemption() == "swap"
+                                   ? absl::StrCat(" at ", kp.swap_gb_per_s(), " GB/s per chip")
+                                   : ""));
+    kv.set_preemptions(h.preemptions);
+    if (kp.preemption() == "swap") kv.set_swapped_bytes(h.swapped_bytes);
+  }
 
   v1::AnalyticSummary& an = *j.mutable_analytic();
   an.set_input_len(a.input_len);
@@ -322,6 +330,14 @@ std::string ReportText(const v1::Report& j) {
            base::WithCommas(j.kv_cache().peak_tokens()), " / ",
            base::WithCommas(j.kv_cache().capacity_tokens()), " tokens",
            j.kv_cache().windowed_layers() ? " (windowed layers: capacity at the full rate)" : "")});
+  if (j.kv_cache().has_policy()) {
+    e.AddRow({"KV policy", j.kv_cache().policy()});
+    e.AddRow({"  requests preempted", base::WithCommas(j.kv_cache().preemptions())});
+    if (j.kv_cache().has_swapped_bytes()) {
+      e.AddRow({"  swapped (busiest chip)",
+                base::HumanBytes(static_cast<double>(j.kv_cache().swapped_bytes()))});
+    }
+  }
   e.AddRow({"chip-to-chip hops per token", f(j.hops_per_token(), 2)});
   out += e.Render() + "\n";
 

@@ -61,6 +61,12 @@ void ApplyDefaults(v1::Scenario& s) {
   if (s.throughput_window_s() == 0) s.set_throughput_window_s(d.throughput_window_s());
   if (s.prefill_chunk_tokens() == 0) s.set_prefill_chunk_tokens(d.prefill_chunk_tokens());
   if (s.host_overhead_ns() == 0) s.set_host_overhead_ns(d.host_overhead_ns());
+  if (s.kv_policy().kind() == "paged") {
+    v1::KvPolicy* k = s.mutable_kv_policy();
+    if (k->block_tokens() == 0) k->set_block_tokens(16);  // vLLM's default block
+    if (k->preemption().empty()) k->set_preemption("recompute");
+    if (k->preemption() == "swap" && k->swap_gb_per_s() == 0) k->set_swap_gb_per_s(25);
+  }
   v1::CostBlock* c = s.mutable_cost();
   if (c->amortization_years() == 0) c->set_amortization_years(d.cost().amortization_years());
   if (c->electricity_usd_per_kwh() == 0) {

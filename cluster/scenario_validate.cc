@@ -188,6 +188,30 @@ absl::Status ValidateScenario(const v1::Scenario& s) {
   RETURN_IF_ERROR(IntRange("cost.cards_per_server", c.cards_per_server(), 0, 1024));
   RETURN_IF_ERROR(ValidateFaults(s.faults(), s.duration_s()));
   RETURN_IF_ERROR(ValidateRouting(s.routing()));
+  RETURN_IF_ERROR(ValidateKvPolicy(s.kv_policy()));
+  return absl::OkStatus();
+}
+
+absl::Status ValidateKvPolicy(const v1::KvPolicy& k) {
+  RETURN_IF_ERROR(base::CheckUtf8("scenario", "kv_policy.kind", k.kind()));
+  RETURN_IF_ERROR(base::CheckUtf8("scenario", "kv_policy.preemption", k.preemption()));
+  if (k.kind() != "" && k.kind() != "reserve" && k.kind() != "paged") {
+    return Bad("kv_policy.kind", absl::StrCat("must be reserve or paged, got \"", k.kind(), "\""));
+  }
+  const bool paged = k.kind() == "paged";
+  if (!paged && (k.block_tokens() != 0 || !k.preemption().empty() || k.swap_gb_per_s() != 0)) {
+    return Bad("kv_policy.kind",
+               "must be paged for block_tokens, preemption or swap_gb_per_s to apply");
+  }
+  RETURN_IF_ERROR(IntRange("kv_policy.block_tokens", k.block_tokens(), 0, 65536));
+  if (k.preemption() != "" && k.preemption() != "recompute" && k.preemption() != "swap") {
+    return Bad("kv_policy.preemption",
+               absl::StrCat("must be recompute or swap, got \"", k.preemption(), "\""));
+  }
+  RETURN_IF_ERROR(Range("kv_policy.swap_gb_per_s", k.swap_gb_per_s(), 0, 1e5));
+  if (k.swap_gb_per_s() != 0 && k.preemption() != "swap") {
+    return Bad("kv_policy.swap_gb_per_s", "applies only with preemption: swap");
+  }
   return absl::OkStatus();
 }
 

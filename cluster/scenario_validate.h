@@ -26,6 +26,8 @@ inline constexpr double kMaxThroughputWindows = 1e7;
 
 // REQUIRES: ApplyDefaults(s) (or the fields it fills are set).
 absl::Status ValidateScenario(const v1::Scenario& s);
+// The KV policy block (kind, block size, preemption, swap bandwidth).
+absl::Status ValidateKvPolicy(const v1::KvPolicy& k);
 
 // One length distribution; `field` names it ("workload.input_len") or the
 // flag it came from ("--input-len").

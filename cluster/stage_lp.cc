@@ -17,7 +17,9 @@ StageLp::StageLp(const fabric::Topology& topo, int node, StageWiring wiring, con
       stage_(topo.nodes()[node].index) {}
 
 bool StageLp::Lost(const Message& m, SimTime t) const {
-  if (faults() == nullptr || m.type == MsgType::kAbort) return false;
+  if (m.type == MsgType::kAbort) return false;
+  if (!preempted_.empty() && m.request >= 0 && preempted_.contains(m.request)) return true;
+  if (faults() == nullptr) return false;
   if (faults()->StageDown(stage_, t)) return true;
   return m.request >= 0 && m.request < dead_below_;
 }
@@ -137,8 +139,8 @@ SimTime HardwiredLp::MinReaction() const {
 void HardwiredLp::Handle(const Event& e, Outbox& out) {
   const Message& m = e.msg;
   if (IsAbortForMe(m, out)) {
-    dead_below_ = std::max(dead_below_, m.request);
-    std::erase_if(pending_, [&](const auto& p) { return std::get<0>(p.first) < dead_below_; });
+    NoteAbort(m);
+    std::erase_if(pending_, [&](const auto& p) { return Dead(std::get<0>(p.first)); });
     return;
   }
   if (Lost(m, e.time)) return;
@@ -283,8 +285,8 @@ BatchLp::BatchLp(const fabric::Topology& topo, int node, StageWiring wiring, con
 void BatchLp::Handle(const Event& e, Outbox& out) {
   const Message& m = e.msg;
   if (IsAbortForMe(m, out)) {
-    dead_below_ = std::max(dead_below_, m.request);
-    std::erase_if(queue_, [&](const Message& q) { return q.request < dead_below_; });
+    NoteAbort(m);
+    std::erase_if(queue_, [&](const Message& q) { return Dead(q.request); });
     return;
   }
   // The step timers keep the stage's own state; what they carry out is

@@ -6,11 +6,13 @@
 #ifndef ETCHSIM_CLUSTER_STAGE_LP_H_
 #define ETCHSIM_CLUSTER_STAGE_LP_H_
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <tuple>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "chip/hardwired_model.h"
 #include "chip/roofline_model.h"
 #include "cluster/node_lp.h"
@@ -98,9 +100,20 @@ class StageLp : public NodeLp {
   // down, or `m` belongs to a request the host has aborted. Never true
   // without faults, nor for a kAbort (the control plane reaches a spare).
   bool Lost(const Message& m, SimTime t) const;
-  // A kAbort for this stage: requests below m.request are discarded.
+  // A kAbort for this stage: requests below m.request are discarded, or
+  // with kFlagPreempt request m.request alone (paged KV preempted it).
   bool IsAbortForMe(const Message& m, const Outbox& out) const {
     return m.type == MsgType::kAbort && m.dst == out.self();
+  }
+  void NoteAbort(const Message& m) {
+    if (m.flags & kFlagPreempt) {
+      preempted_.insert(m.request);
+    } else {
+      dead_below_ = std::max(dead_below_, m.request);
+    }
+  }
+  bool Dead(int32_t request) const {
+    return request >= 0 && (request < dead_below_ || preempted_.contains(request));
   }
   // `d` of compute starting at `at`, stretched if this stage straggles.
   SimTime Stretch(SimTime at, SimTime d) const {
@@ -114,7 +127,8 @@ class StageLp : public NodeLp {
   int64_t live_tokens_ = 0;
   int64_t live_busy_ps_ = 0;
   int stage_ = 0;
-  int32_t dead_below_ = 0;  // requests with smaller ids were aborted
+  int32_t dead_below_ = 0;                  // requests with smaller ids were aborted
+  absl::flat_hash_set<int32_t> preempted_;  // paged KV preempted these
 };
 
 // A hard-wired chip: spatial pipeline with an initiation interval.

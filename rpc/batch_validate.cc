@@ -63,12 +63,16 @@ absl::Status ValidateEvent(const cluster::Event& e, const PeerLimits& l) {
   }
   const cluster::Message& m = e.msg;
   // Timers and arrivals are LP-internal; only these cross processes.
+  // A kAbort crosses only as a paged-KV preemption (fault aborts are
+  // in-process only).
+  const bool preempt = m.type == MsgType::kAbort && m.flags == cluster::kFlagPreempt;
   if (m.type != MsgType::kWork && m.type != MsgType::kTokenOut && m.type != MsgType::kDispatch &&
-      m.type != MsgType::kCombine) {
+      m.type != MsgType::kCombine && !preempt) {
     return Bad(
         absl::StrCat("message kind ", static_cast<int>(m.type), " does not cross processes"));
   }
-  if (m.flags & ~(cluster::kFlagPrefill | cluster::kFlagLastChunk | cluster::kFlagFinal)) {
+  if (!preempt &&
+      (m.flags & ~(cluster::kFlagPrefill | cluster::kFlagLastChunk | cluster::kFlagFinal))) {
     return Bad(absl::StrCat("unknown message flags ", static_cast<int>(m.flags)));
   }
   for (auto [name, v] : {std::pair{"dst", m.dst}, std::pair{"origin", m.origin}}) {

@@ -54,6 +54,13 @@ class BatchValidateTest : public ::testing::Test {
 
 TEST_F(BatchValidateTest, GoodEventPasses) { EXPECT_TRUE(ValidateEvent(Good(), limits_).ok()); }
 
+TEST_F(BatchValidateTest, PagedKvPreemptionCrosses) {
+  Event e = Good();
+  e.msg.type = MsgType::kAbort;
+  e.msg.flags = cluster::kFlagPreempt;
+  EXPECT_TRUE(ValidateEvent(e, limits_).ok());
+}
+
 TEST_F(BatchValidateTest, EveryBadFieldIsRejected) {
   struct Case {
     const char* name;
@@ -75,6 +82,15 @@ TEST_F(BatchValidateTest, EveryBadFieldIsRejected) {
       {"kind arrival", [](Event& e) { e.msg.type = MsgType::kArrival; }, "message kind 6"},
       {"kind 200", [](Event& e) { e.msg.type = static_cast<MsgType>(200); }, "message kind 200"},
       {"flags", [](Event& e) { e.msg.flags = 0x80; }, "unknown message flags 128"},
+      {"fault abort", [](Event& e) { e.msg.type = MsgType::kAbort; }, "message kind 8"},
+      {"preempt flag on work", [](Event& e) { e.msg.flags = cluster::kFlagPreempt; },
+       "unknown message flags 8"},
+      {"abort with more than the preempt flag",
+       [](Event& e) {
+         e.msg.type = MsgType::kAbort;
+         e.msg.flags = cluster::kFlagPreempt | cluster::kFlagFinal;
+       },
+       "message kind 8"},
       {"dst negative", [](Event& e) { e.msg.dst = -7; }, "message dst LP -7"},
       {"dst huge", [&](Event& e) { e.msg.dst = n; }, "message dst LP"},
       {"origin negative", [](Event& e) { e.msg.origin = -1; }, "message origin LP -1"},

@@ -286,6 +286,14 @@ for body, expect in [
     ("model: \"\\377\"", "scenario: model is not valid UTF-8"),
     ("chips: many", "line 1, column 8"),
     ("frobnicate: 3", 'line 1, column 11: Message type "etchsim.v1.Scenario" has no field named "frobnicate"'),
+    ('kv_policy { kind: "lazy" }', 'scenario: kv_policy.kind must be reserve or paged, got "lazy"'),
+    ("kv_policy { block_tokens: 16 }", "scenario: kv_policy.kind must be paged for block_tokens, preemption or swap_gb_per_s to apply"),
+    ('kv_policy { kind: "paged" block_tokens: -1 }', "scenario: kv_policy.block_tokens must be in [0, 65536], got -1"),
+    ('kv_policy { kind: "paged" block_tokens: 100000 }', "scenario: kv_policy.block_tokens must be in [0, 65536], got 100000"),
+    ('kv_policy { kind: "paged" preemption: "evict" }', 'scenario: kv_policy.preemption must be recompute or swap, got "evict"'),
+    ('kv_policy { kind: "paged" preemption: "swap" swap_gb_per_s: nan }', "scenario: kv_policy.swap_gb_per_s must be a finite number in [0, 100000], got nan"),
+    ('kv_policy { kind: "paged" preemption: "swap" swap_gb_per_s: -3 }', "scenario: kv_policy.swap_gb_per_s must be a finite number in [0, 100000], got -3"),
+    ('kv_policy { kind: "paged" swap_gb_per_s: 10 }', "scenario: kv_policy.swap_gb_per_s applies only with preemption: swap"),
 ]:
     p = write(f"scn_{len(ROWS)}.textproto", body)
     row(f"scenario {body}", ["simulate", "--scenario", p], expect)
@@ -376,6 +384,15 @@ for args, expect in [
     (["--routing", "histogram:" + write("hist_key.json", '{"defaults": [1]}')], 'hist_key.json: unknown key "defaults"'),
     (["--routing", "histogram:" + write("hist_neg.json", '{"layers": {"3": [-1, 2]}}')], "counts[0] must be a finite number in [0, 1e+15], got -1"),
     (["--routing", "zipf:1.1", "--model", L8, "--chip", "hc1", "--chips", "1"], "routing applies to MoE models; llama-3.1-8b has no routed experts"),
+    (["--kv-policy", "lazy"], '--kv-policy: expected reserve or paged[:BLOCK[:recompute|:swap[:GB_PER_S]]], got "lazy"'),
+    (["--kv-policy", "paged:x"], '--kv-policy: expected reserve or paged[:BLOCK[:recompute|:swap[:GB_PER_S]]], got "paged:x"'),
+    (["--kv-policy", "paged:0"], "--kv-policy: block must be >= 1 token, got 0"),
+    (["--kv-policy", "paged:99999999"], "--kv-policy: block_tokens must be in [0, 65536], got 99999999"),
+    (["--kv-policy", "paged:16:evict"], '--kv-policy: preemption must be recompute or swap, got "evict"'),
+    (["--kv-policy", "paged:16:swap:nan"], "--kv-policy: swap GB/s must be > 0, got nan"),
+    (["--kv-policy", "paged:16:swap:1e9"], "--kv-policy: swap_gb_per_s must be a finite number in [0, 100000], got 1e+09"),
+    (["--kv-policy", "paged:16:recompute:5"], "--kv-policy: swap_gb_per_s applies only with preemption: swap"),
+    (["--kv-policy", "reserve:16"], '--kv-policy: expected reserve or paged'),
 ]:
     row(f"flag simulate {' '.join(args)}", ["simulate"] + args, expect)
 for argv, expect in [

@@ -49,6 +49,11 @@ ABSL_FLAG(std::string, routing, "uniform",
 ABSL_FLAG(bool, balance_experts, false,
           "Expert-spread plans: place each layer's experts on its chips to balance the "
           "expected load of the routing, same experts per chip.");
+ABSL_FLAG(std::string, kv_policy, "reserve",
+          "KV memory: reserve (each request reserves its whole length at admission) or "
+          "paged[:BLOCK[:recompute|:swap[:GB_PER_S]]] (vLLM-style blocks, default 16 tokens; "
+          "when full, the latest-arrived running request is preempted and later recomputed, "
+          "or swapped to host memory at GB_PER_S per chip, default 25).");
 ABSL_FLAG(double, slo_ttft, 0, "Goodput SLO on time to first token, s (0 = none).");
 ABSL_FLAG(double, slo_tpot, 0, "Goodput SLO on time per output token, s (0 = none).");
 ABSL_FLAG(int32_t, tensor_parallel, 0,

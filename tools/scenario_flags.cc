@@ -7,10 +7,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "base/bounds.h"
 #include "base/status_macros.h"
 #include "cluster/routing.h"
 #include "cluster/scenario.h"
+#include "cluster/scenario_validate.h"
 #include "tools/flags.h"
 
 namespace etchsim::tools {
@@ -42,6 +44,48 @@ constexpr FlagField kFlagFields[] = {
 
 std::string Dashed(absl::string_view flag) {
   return absl::StrCat("--", absl::StrReplaceAll(flag, {{"_", "-"}}));
+}
+
+// --kv-policy reserve | paged[:BLOCK[:recompute|:swap[:GBPS]]].
+absl::StatusOr<v1::KvPolicy> ParseKvPolicy(absl::string_view spec) {
+  v1::KvPolicy k;
+  auto bad = [&] {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--kv-policy: expected reserve or paged[:BLOCK[:recompute|:swap[:GB_PER_S]]], got \"", spec,
+        "\""));
+  };
+  const std::vector<absl::string_view> parts = absl::StrSplit(spec, ':');
+  if (parts[0] == "reserve" && parts.size() == 1) {
+    k.set_kind("reserve");
+    return k;
+  }
+  if (parts[0] != "paged" || parts.size() > 4) return bad();
+  k.set_kind("paged");
+  if (parts.size() > 1) {
+    int32_t block = 0;
+    if (!absl::SimpleAtoi(parts[1], &block)) return bad();
+    k.set_block_tokens(block);
+    if (block < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--kv-policy: block must be >= 1 token, got ", block));
+    }
+  }
+  if (parts.size() > 2) k.set_preemption(std::string(parts[2]));
+  if (parts.size() > 3) {
+    double gbps = 0;
+    if (!absl::SimpleAtod(parts[3], &gbps)) return bad();
+    k.set_swap_gb_per_s(gbps);
+    if (!(gbps > 0)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--kv-policy: swap GB/s must be > 0, got ", parts[3]));
+    }
+  }
+  absl::Status st = cluster::ValidateKvPolicy(k);
+  if (!st.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--kv-policy: ", st.message().substr(std::string("scenario: kv_policy.").size())));
+  }
+  return k;
 }
 
 }  // namespace
@@ -189,6 +233,9 @@ absl::StatusOr<v1::Scenario> ScenarioFromFlags(const Invocation& inv) {
   }
   if (inv.Given("balance_experts")) {
     s.mutable_routing()->set_balance(absl::GetFlag(FLAGS_balance_experts));
+  }
+  if (inv.Given("kv_policy")) {
+    ASSIGN_OR_RETURN(*s.mutable_kv_policy(), ParseKvPolicy(absl::GetFlag(FLAGS_kv_policy)));
   }
   // ApplyDefaults would turn "no limit and no duration" into 10 requests.
   if (inv.Given("requests") && s.max_requests() == 0 && s.duration_s() == 0 &&

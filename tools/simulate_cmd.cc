@@ -268,7 +268,8 @@ const std::vector<std::string> kScenarioFlags = {"scenario",
                                                  "cards_per_server",
                                                  "offline",
                                                  "routing",
-                                                 "balance_experts"};
+                                                 "balance_experts",
+                                                 "kv_policy"};
 
 }  // namespace
 
