@@ -13,6 +13,7 @@ HostLp::HostLp(const fabric::Topology& topo, int node, HostConfig config)
       config_(std::move(config)),
       lengths_(config_.scenario.seed(), 0x1e9),
       gaps_(config_.scenario.seed(), 0x9a9),
+      prefix_rng_(config_.scenario.seed(), 0x9f1),
       budget_(config_.kv),
       kv_(config_.window_start) {
   if (config_.faults != nullptr) r_.phases.resize(3);
@@ -20,9 +21,17 @@ HostLp::HostLp(const fabric::Topology& topo, int node, HostConfig config)
   paged_ = kp.kind() == "paged";
   swap_ = paged_ && kp.preemption() == "swap";
   block_ = paged_ ? kp.block_tokens() : 1;
+  prefix_tokens_ = kp.prefix_tokens();
+  prefix_hit_rate_ = kp.prefix_hit_rate();
   if (budget_.windowed()) {
     held_.assign(budget_.pools(), 0);
     held_stat_.assign(budget_.pools(), LevelStat(config_.window_start));
+  }
+  // The cached prefix is held from the start (Simulation checked it fits).
+  if (prefix_tokens_ > 0 && budget_.Pin(prefix_tokens_)) {
+    kv_tokens_ = prefix_tokens_;
+    SetKv(SimTime::Zero());
+    HoldKv(0, prefix_tokens_, SimTime::Zero());
   }
 }
 
@@ -138,7 +147,11 @@ void HostLp::Arrive(int32_t user, Outbox& out) {
   }
   r.measured = r.arrival >= config_.window_start;
   ++r_.arrivals;
-  if (budget_.MaxSequences(Need(r)) == 0) {
+  if (prefix_hit_rate_ > 0 && prefix_rng_.Uniform01() < prefix_hit_rate_) {
+    r.shared = std::min(prefix_tokens_, r.input - 1);
+    ++r_.prefix_hits;
+  }
+  if (!budget_.FitsAlone(Need(r), r.shared)) {
     ++r_.rejected;  // can never fit: counted, not queued
     r.state = State::kRejected;
     requests_.push_back(r);
@@ -157,34 +170,36 @@ void HostLp::TryAdmit(Outbox& out) {
   while (!waiting_.empty()) {
     Request& r = requests_[waiting_.front()];
     const int64_t want = Allocation(r);
-    if (!budget_.Fits(want)) break;
+    if (!budget_.FitsGrowth(r.shared, want)) break;
     const int32_t id = waiting_.front();
     waiting_.pop_front();
-    budget_.Reserve(want, +1);
+    budget_.Reserve(want, +1, r.shared);
     r.alloc = want;
     ++admitted_now_;
     r.state = State::kAdmitted;
     if (r.preemptions == 0) r.admitted = out.now();
     // The prompt's KV fills during prefill; a preempted request's prompt
-    // is its input and the tokens it had generated.
+    // is its input and the tokens it had generated. A cached prefix is
+    // neither prefilled nor held again.
     const int32_t prompt = r.input + r.emitted;
-    kv_tokens_ += prompt;
+    kv_tokens_ += prompt - r.shared;
     SetKv(out.now());
-    HoldKv(0, prompt, out.now());
+    HoldKv(r.shared, prompt, out.now());
     if (r.swapped) {
       SwapIn(id, out);
       continue;
     }
-    const int32_t size = chunk > 0 ? chunk : prompt;
-    const int32_t chunks = (prompt + size - 1) / size;
+    const int32_t fresh = prompt - r.shared;
+    const int32_t size = chunk > 0 ? chunk : fresh;
+    const int32_t chunks = (fresh + size - 1) / size;
     for (int32_t k = 0; k < chunks; ++k) {
       Message m;
       m.type = MsgType::kWork;
       m.flags = kFlagPrefill | (k + 1 == chunks ? kFlagLastChunk : 0);
       m.dst = config_.first_stage;
       m.request = id;
-      m.context = k * size;
-      m.count = std::min(size, prompt - k * size);
+      m.context = r.shared + k * size;
+      m.count = std::min(size, fresh - k * size);
       m.remaining = r.output - r.emitted;
       m.step = k;
       m.origin = node();
@@ -231,8 +246,15 @@ int32_t HostLp::Victim(int32_t except) const {
   return best;
 }
 
-SimTime HostLp::SwapTime(int64_t tokens) const {
-  const double bytes = static_cast<double>(budget_.MaxStageBytes(tokens));
+void HostLp::Release(const Request& r, SimTime now) {
+  budget_.Reserve(r.alloc, -1, r.shared);
+  --admitted_now_;
+  kv_tokens_ -= r.input + r.emitted - r.shared;
+  HoldKv(r.input + r.emitted, r.shared, now);
+}
+
+SimTime HostLp::SwapTime(int64_t tokens, int64_t shared) const {
+  const double bytes = static_cast<double>(budget_.MaxStageBytes(tokens, shared));
   return SimTime::FromSeconds(bytes / (config_.scenario.kv_policy().swap_gb_per_s() * 1e9));
 }
 
@@ -240,12 +262,9 @@ void HostLp::Preempt(int32_t id, Outbox& out) {
   const SimTime now = out.now();
   Request copy = requests_[id];
   requests_[id].state = State::kAborted;
-  budget_.Reserve(copy.alloc, -1);
-  --admitted_now_;
-  const int64_t held = copy.input + copy.emitted;
-  kv_tokens_ -= held;
+  Release(copy, now);
   SetKv(now);
-  HoldKv(held, 0, now);
+  const int64_t held = copy.input + copy.emitted;
   ++r_.preemptions;
   copy.state = State::kWaiting;
   copy.alloc = 0;
@@ -255,9 +274,9 @@ void HostLp::Preempt(int32_t id, Outbox& out) {
   copy.swapped = swap_ && copy.emitted > 0;
   if (copy.swapped) {
     const SimTime start = base::Max(now, swap_free_);
-    swap_free_ = start + SwapTime(held);
+    swap_free_ = start + SwapTime(held, copy.shared);
     copy.swap_ready = swap_free_;
-    r_.swapped_bytes += budget_.MaxStageBytes(held);
+    r_.swapped_bytes += budget_.MaxStageBytes(held, copy.shared);
   }
   requests_.push_back(copy);
   waiting_.push_front(static_cast<int32_t>(requests_.size() - 1));
@@ -277,8 +296,8 @@ void HostLp::SwapIn(int32_t id, Outbox& out) {
   Request& r = requests_[id];
   const int64_t held = r.input + r.emitted;
   const SimTime start = base::Max(base::Max(out.now(), r.swap_ready), swap_free_);
-  swap_free_ = start + SwapTime(held);
-  r_.swapped_bytes += budget_.MaxStageBytes(held);
+  swap_free_ = start + SwapTime(held, r.shared);
+  r_.swapped_bytes += budget_.MaxStageBytes(held, r.shared);
   r.swapped = false;
   const int32_t left = r.output - r.emitted;
   Message n;
@@ -323,11 +342,8 @@ void HostLp::OnTokens(const Message& m, Outbox& out) {
   }
   // Completed.
   r.state = State::kDone;
-  budget_.Reserve(r.alloc, -1);
-  --admitted_now_;
-  kv_tokens_ -= r.input + r.emitted;
+  Release(r, now);
   SetKv(now);
-  HoldKv(r.input + r.emitted, 0, now);
   if (r.measured) {
     ++r_.completed;
     r_.input_tokens += r.input;
@@ -405,10 +421,7 @@ void HostLp::AbortAll(Outbox& out) {
   for (int32_t id = lowest_open_; id < threshold; ++id) {
     if (requests_[id].state != State::kAdmitted) continue;
     const Request& r = requests_[id];
-    budget_.Reserve(r.alloc, -1);
-    --admitted_now_;
-    kv_tokens_ -= r.input + r.emitted;
-    HoldKv(r.input + r.emitted, 0, now);
+    Release(r, now);
     if (r.attempts < config_.faults->max_retries()) {
       ++requests_[id].attempts;
       if (r.measured) {

@@ -59,6 +59,7 @@ struct HostResult {
   // busiest chip swapped out and in (preemption "swap").
   int64_t preemptions = 0;
   int64_t swapped_bytes = 0;
+  int64_t prefix_hits = 0;  // arrivals that start with the cached prefix
   // With windowed layers only: the KV bytes each stage holds (windowed
   // layers capped), by stage index; empty otherwise, when tokens x the
   // stage's bytes per token is exact.
@@ -103,6 +104,7 @@ class HostLp : public NodeLp {
     int32_t input = 0, output = 0, emitted = 0, user = -1;
     int32_t attempts = 0;  // retries so far (faults)
     int64_t alloc = 0;     // KV tokens reserved: Need() or, paged, the blocks so far
+    int32_t shared = 0;    // leading tokens in the cached prefix (held once)
     int32_t preemptions = 0;
     bool swapped = false;  // paged swap: its KV waits in host memory
     SimTime swap_ready;    // when its swap-out is complete
@@ -126,7 +128,9 @@ class HostLp : public NodeLp {
   void Preempt(int32_t id, Outbox& out);
   // Sends a resumed request's KV back from host memory, then its next step.
   void SwapIn(int32_t id, Outbox& out);
-  SimTime SwapTime(int64_t tokens) const;
+  SimTime SwapTime(int64_t tokens, int64_t shared) const;
+  // Gives back an admitted request's KV (budget, level, held bytes).
+  void Release(const Request& r, SimTime now);
   void SetKv(SimTime at);
   // Context of a request grew from `from` to `to` tokens (to < from: freed).
   void HoldKv(int64_t from, int64_t to, SimTime at);
@@ -141,6 +145,9 @@ class HostLp : public NodeLp {
   HostConfig config_;
   base::Rng lengths_;
   base::Rng gaps_;
+  base::Rng prefix_rng_;  // prefix cache hits
+  int32_t prefix_tokens_ = 0;
+  double prefix_hit_rate_ = 0;
   std::vector<Request> requests_;
   std::deque<int32_t> waiting_;
   KvBudget budget_;            // admitted requests' full KV need

@@ -70,9 +70,27 @@ bool KvBudget::Fits(int64_t length) const {
   return true;
 }
 
-void KvBudget::Reserve(int64_t length, int sign) {
-  for (Pool& p : pools_) p.reserved += sign * p.Need(length);
+void KvBudget::Reserve(int64_t length, int sign, int64_t shared) {
+  for (Pool& p : pools_) p.reserved += sign * (p.Need(length) - p.Need(shared));
   reserved_count_ += sign;
+}
+
+bool KvBudget::FitsAlone(int64_t length, int64_t shared) const {
+  for (const Pool& p : pools_) {
+    if (p.Need(length) - p.Need(shared) > p.capacity - p.pinned) return false;
+  }
+  return true;
+}
+
+bool KvBudget::Pin(int64_t length) {
+  for (const Pool& p : pools_) {
+    if (p.Need(length) > p.capacity - p.reserved) return false;
+  }
+  for (Pool& p : pools_) {
+    p.pinned += p.Need(length);
+    p.reserved += p.Need(length);
+  }
+  return true;
 }
 
 bool KvBudget::FitsGrowth(int64_t from, int64_t to) const {
@@ -86,9 +104,9 @@ void KvBudget::Grow(int64_t from, int64_t to) {
   for (Pool& p : pools_) p.reserved += p.Need(to) - p.Need(from);
 }
 
-int64_t KvBudget::MaxStageBytes(int64_t length) const {
+int64_t KvBudget::MaxStageBytes(int64_t length, int64_t shared) const {
   int64_t most = 0;
-  for (const Pool& p : stage_bytes_) most = std::max(most, p.Need(length));
+  for (const Pool& p : stage_bytes_) most = std::max(most, p.Need(length) - p.Need(shared));
   return most;
 }
 

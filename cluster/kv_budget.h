@@ -45,15 +45,23 @@ class KvBudget {
   int64_t MaxSequences(int64_t length) const;
   // Would one more sequence of `length` fit beside those reserved?
   bool Fits(int64_t length) const;
-  // Reserve (+1) or release (-1) one sequence of `length`.
-  void Reserve(int64_t length, int sign);
+  // Reserve (+1) or release (-1) one sequence of `length`, of which the
+  // first `shared` tokens are a cached prefix held once (Pin).
+  void Reserve(int64_t length, int sign, int64_t shared = 0);
+  // Would a sequence of `length` (`shared` of it pinned) fit beside the
+  // pinned prefix alone? False: it can never be admitted.
+  bool FitsAlone(int64_t length, int64_t shared) const;
+  // Holds a shared prefix of `length` tokens for the whole run; false if
+  // it does not fit.
+  bool Pin(int64_t length);
   // Paged KV: would a reserved sequence fit grown from `from` to `to`
   // tokens, and grow it.
   bool FitsGrowth(int64_t from, int64_t to) const;
   void Grow(int64_t from, int64_t to);
   // The most KV bytes any one stage holds for a sequence of `length`
   // (what the busiest host link carries when the sequence is swapped).
-  int64_t MaxStageBytes(int64_t length) const;
+  // Of those, the first `shared` are a pinned prefix, not moved.
+  int64_t MaxStageBytes(int64_t length, int64_t shared = 0) const;
   bool empty() const { return reserved_count_ == 0; }
 
   // With windowed layers, one pool per stage that holds KV: its stage
@@ -71,6 +79,7 @@ class KvBudget {
     std::vector<std::pair<int64_t, int64_t>> windows;  // (window, bytes per position)
     int64_t reserved = 0;
     int stage = -1;
+    int64_t pinned = 0;
     int64_t Need(int64_t length) const;
   };
   std::vector<Pool> pools_;

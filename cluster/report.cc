@@ -228,11 +228,23 @@ absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const Analytic
   kv.set_mean_tokens(kv_mean_tokens);
   kv.set_peak_tokens(h.kv_tokens_peak);
   if (!h.stage_kv.empty()) kv.set_windowed_layers(true);
-  if (const v1::KvPolicy& kp = r.scenario.kv_policy(); kp.kind() == "paged") {
-    kv.set_policy(absl::StrCat("paged, ", kp.block_tokens(), "-token blocks, ", kp.preemption(),
-                               kp.preemption() == "swap"
-                                   ? absl::StrCat(" at ", kp.swap_gb_per_s(), " GB/s per chip")
-                                   : ""));
+  const v1::KvPolicy& kp = r.scenario.kv_policy();
+  if (kp.kind() == "paged" || kp.prefix_tokens() > 0) {
+    std::string policy =
+        kp.kind() == "paged"
+            ? absl::StrCat("paged, ", kp.block_tokens(), "-token blocks, ", kp.preemption(),
+                           kp.preemption() == "swap"
+                               ? absl::StrCat(" at ", kp.swap_gb_per_s(), " GB/s per chip")
+                               : "")
+            : "reserve";
+    if (kp.prefix_tokens() > 0) {
+      absl::StrAppend(&policy, "; cached prefix of ", base::WithCommas(kp.prefix_tokens()),
+                      " tokens, hit rate ", kp.prefix_hit_rate());
+      kv.set_prefix_hits(h.prefix_hits);
+    }
+    kv.set_policy(policy);
+  }
+  if (kp.kind() == "paged") {
     kv.set_preemptions(h.preemptions);
     if (kp.preemption() == "swap") kv.set_swapped_bytes(h.swapped_bytes);
   }
@@ -332,7 +344,12 @@ std::string ReportText(const v1::Report& j) {
            j.kv_cache().windowed_layers() ? " (windowed layers: capacity at the full rate)" : "")});
   if (j.kv_cache().has_policy()) {
     e.AddRow({"KV policy", j.kv_cache().policy()});
-    e.AddRow({"  requests preempted", base::WithCommas(j.kv_cache().preemptions())});
+    if (j.kv_cache().has_preemptions()) {
+      e.AddRow({"  requests preempted", base::WithCommas(j.kv_cache().preemptions())});
+    }
+    if (j.kv_cache().has_prefix_hits()) {
+      e.AddRow({"  prefix cache hits", base::WithCommas(j.kv_cache().prefix_hits())});
+    }
     if (j.kv_cache().has_swapped_bytes()) {
       e.AddRow({"  swapped (busiest chip)",
                 base::HumanBytes(static_cast<double>(j.kv_cache().swapped_bytes()))});

@@ -209,6 +209,12 @@ absl::Status ValidateKvPolicy(const v1::KvPolicy& k) {
                absl::StrCat("must be recompute or swap, got \"", k.preemption(), "\""));
   }
   RETURN_IF_ERROR(Range("kv_policy.swap_gb_per_s", k.swap_gb_per_s(), 0, 1e5));
+  RETURN_IF_ERROR(
+      IntRange("kv_policy.prefix_tokens", k.prefix_tokens(), 0, model::kMaxContextTokens));
+  RETURN_IF_ERROR(Range("kv_policy.prefix_hit_rate", k.prefix_hit_rate(), 0, 1));
+  if ((k.prefix_tokens() > 0) != (k.prefix_hit_rate() > 0)) {
+    return Bad("kv_policy.prefix_tokens", "and prefix_hit_rate must both be > 0 or both 0");
+  }
   if (k.swap_gb_per_s() != 0 && k.preemption() != "swap") {
     return Bad("kv_policy.swap_gb_per_s", "applies only with preemption: swap");
   }

@@ -118,6 +118,15 @@ absl::Status Simulation::BuildStages() {
   }
   kv_ = KvBudget::Build(model_, plan_, capacity, kv_dtype_);
   kv_capacity_tokens_ = kv_.capacity_tokens();
+  if (const int32_t prefix = scenario_.kv_policy().prefix_tokens(); prefix > 0) {
+    KvBudget pinned = kv_;
+    if (!pinned.Pin(prefix)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "scenario: kv_policy.prefix_tokens: a cached prefix of ", base::WithCommas(prefix),
+          " tokens does not fit the KV memory (", base::WithCommas(kv_capacity_tokens_),
+          " tokens at the full rate, limited by ", kv_.limiter(), ")"));
+    }
+  }
   // A request that can never fit is an input error when every request is
   // that size; with varying lengths such requests are counted as rejected.
   const v1::Workload& w = scenario_.workload();

@@ -180,6 +180,32 @@ TEST(SimulationTest, SwappedKvCostsItsTransfer) {
   EXPECT_GT(slow.j["e2e_s"]["p99"].get<double>(), fast.j["e2e_s"]["p99"].get<double>() + 0.05);
 }
 
+TEST(SimulationTest, PrefixCacheSkipsPrefillAndSharesKv) {
+  // Llama 3.1 8B on one HC1, 2,048-token prompts of which 1,536 are a
+  // shared system prompt: without the cache one request fits at a time.
+  v1::Scenario s = Base("llama-3.1-8b", "hc1", 1);
+  s.mutable_workload()->mutable_input_len()->set_fixed(2048);
+  s.mutable_workload()->mutable_output_len()->set_fixed(256);
+  s.mutable_workload()->mutable_closed_loop()->set_users(8);
+  s.set_max_requests(64);
+  Outcome cold = Simulate(s);
+  s.mutable_kv_policy()->set_prefix_tokens(1536);
+  s.mutable_kv_policy()->set_prefix_hit_rate(0.8);
+  Outcome warm = Simulate(s);
+  EXPECT_FALSE(cold.j["kv_cache"].contains("prefix_hits"));
+  EXPECT_EQ(warm.j["kv_cache"]["policy"], "reserve; cached prefix of 1,536 tokens, hit rate 0.8");
+  const int64_t hits = warm.j["kv_cache"]["prefix_hits"].get<int64_t>();
+  // About 80% of the arrivals (64 completed + those in flight).
+  EXPECT_GT(hits, 40);
+  EXPECT_LT(hits, 70);
+  EXPECT_EQ(warm.j["requests_completed"].get<int64_t>(), 64);
+  EXPECT_LE(warm.j["kv_cache"]["peak_tokens"].get<int64_t>(), 4096);
+  // A hit prefills 512 tokens, not 2,048, and reserves 768, not 2,304.
+  EXPECT_LT(warm.j["ttft_s"]["p50"].get<double>(), 0.6 * cold.j["ttft_s"]["p50"].get<double>());
+  EXPECT_GT(warm.j["output_tokens_per_s"]["mean"].get<double>(),
+            1.5 * cold.j["output_tokens_per_s"]["mean"].get<double>());
+}
+
 TEST(SimulationTest, TokensAreConserved) {
   v1::Scenario s = Base("mixtral-8x7b", "hc2", 3);
   s.mutable_workload()->mutable_closed_loop()->set_users(3);

@@ -294,6 +294,10 @@ for body, expect in [
     ('kv_policy { kind: "paged" preemption: "swap" swap_gb_per_s: nan }', "scenario: kv_policy.swap_gb_per_s must be a finite number in [0, 100000], got nan"),
     ('kv_policy { kind: "paged" preemption: "swap" swap_gb_per_s: -3 }', "scenario: kv_policy.swap_gb_per_s must be a finite number in [0, 100000], got -3"),
     ('kv_policy { kind: "paged" swap_gb_per_s: 10 }', "scenario: kv_policy.swap_gb_per_s applies only with preemption: swap"),
+    ("kv_policy { prefix_tokens: 100 }", "scenario: kv_policy.prefix_tokens and prefix_hit_rate must both be > 0 or both 0"),
+    ("kv_policy { prefix_hit_rate: 0.5 }", "scenario: kv_policy.prefix_tokens and prefix_hit_rate must both be > 0 or both 0"),
+    ("kv_policy { prefix_tokens: -5 prefix_hit_rate: 0.5 }", "scenario: kv_policy.prefix_tokens must be in [0, 1048576], got -5"),
+    ("kv_policy { prefix_tokens: 5 prefix_hit_rate: inf }", "scenario: kv_policy.prefix_hit_rate must be a finite number in [0, 1], got inf"),
 ]:
     p = write(f"scn_{len(ROWS)}.textproto", body)
     row(f"scenario {body}", ["simulate", "--scenario", p], expect)
@@ -393,6 +397,13 @@ for args, expect in [
     (["--kv-policy", "paged:16:swap:1e9"], "--kv-policy: swap_gb_per_s must be a finite number in [0, 100000], got 1e+09"),
     (["--kv-policy", "paged:16:recompute:5"], "--kv-policy: swap_gb_per_s applies only with preemption: swap"),
     (["--kv-policy", "reserve:16"], '--kv-policy: expected reserve or paged'),
+    (["--prefix-cache", "1536"], '--prefix-cache: expected TOKENS:HIT_RATE, got "1536"'),
+    (["--prefix-cache", "x:0.5"], '--prefix-cache: expected TOKENS:HIT_RATE, got "x:0.5"'),
+    (["--prefix-cache", "0:0.5"], '--prefix-cache: TOKENS must be >= 1 and HIT_RATE > 0, got "0:0.5"'),
+    (["--prefix-cache", "100:nan"], '--prefix-cache: TOKENS must be >= 1 and HIT_RATE > 0, got "100:nan"'),
+    (["--prefix-cache", "100:1.5"], "--prefix-cache: prefix_hit_rate must be a finite number in [0, 1], got 1.5"),
+    (["--prefix-cache", "99999999:0.5"], "--prefix-cache: prefix_tokens must be in [0, 1048576], got 99999999"),
+    (["--prefix-cache", "5000:0.5", "--model", L8, "--chip", "hc1", "--chips", "1"], "kv_policy.prefix_tokens: a cached prefix of 5,000 tokens does not fit the KV memory (4,096 tokens at the full rate"),
 ]:
     row(f"flag simulate {' '.join(args)}", ["simulate"] + args, expect)
 for argv, expect in [

@@ -54,6 +54,10 @@ ABSL_FLAG(std::string, kv_policy, "reserve",
           "paged[:BLOCK[:recompute|:swap[:GB_PER_S]]] (vLLM-style blocks, default 16 tokens; "
           "when full, the latest-arrived running request is preempted and later recomputed, "
           "or swapped to host memory at GB_PER_S per chip, default 25).");
+ABSL_FLAG(std::string, prefix_cache, "",
+          "Prefix caching: TOKENS:HIT_RATE, a shared prefix of TOKENS (a system prompt) held "
+          "once in KV memory, which a request starts with at probability HIT_RATE and then "
+          "neither prefills nor reserves.");
 ABSL_FLAG(double, slo_ttft, 0, "Goodput SLO on time to first token, s (0 = none).");
 ABSL_FLAG(double, slo_tpot, 0, "Goodput SLO on time per output token, s (0 = none).");
 ABSL_FLAG(int32_t, tensor_parallel, 0,

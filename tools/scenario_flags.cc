@@ -46,6 +46,30 @@ std::string Dashed(absl::string_view flag) {
   return absl::StrCat("--", absl::StrReplaceAll(flag, {{"_", "-"}}));
 }
 
+// --prefix-cache TOKENS:HIT_RATE.
+absl::Status ParsePrefixCache(absl::string_view spec, v1::KvPolicy& k) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(spec, ':');
+  int32_t tokens = 0;
+  double rate = 0;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &tokens) ||
+      !absl::SimpleAtod(parts[1], &rate)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--prefix-cache: expected TOKENS:HIT_RATE, got \"", spec, "\""));
+  }
+  if (tokens < 1 || !(rate > 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--prefix-cache: TOKENS must be >= 1 and HIT_RATE > 0, got \"", spec, "\""));
+  }
+  k.set_prefix_tokens(tokens);
+  k.set_prefix_hit_rate(rate);
+  absl::Status st = cluster::ValidateKvPolicy(k);
+  if (!st.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--prefix-cache: ", st.message().substr(std::string("scenario: kv_policy.").size())));
+  }
+  return absl::OkStatus();
+}
+
 // --kv-policy reserve | paged[:BLOCK[:recompute|:swap[:GBPS]]].
 absl::StatusOr<v1::KvPolicy> ParseKvPolicy(absl::string_view spec) {
   v1::KvPolicy k;
@@ -237,6 +261,8 @@ absl::StatusOr<v1::Scenario> ScenarioFromFlags(const Invocation& inv) {
   if (inv.Given("kv_policy")) {
     ASSIGN_OR_RETURN(*s.mutable_kv_policy(), ParseKvPolicy(absl::GetFlag(FLAGS_kv_policy)));
   }
+  if (inv.Given("prefix_cache"))
+    RETURN_IF_ERROR(ParsePrefixCache(absl::GetFlag(FLAGS_prefix_cache), *s.mutable_kv_policy()));
   // ApplyDefaults would turn "no limit and no duration" into 10 requests.
   if (inv.Given("requests") && s.max_requests() == 0 && s.duration_s() == 0 &&
       !inv.Given("offline")) {

@@ -269,7 +269,8 @@ const std::vector<std::string> kScenarioFlags = {"scenario",
                                                  "offline",
                                                  "routing",
                                                  "balance_experts",
-                                                 "kv_policy"};
+                                                 "kv_policy",
+                                                 "prefix_cache"};
 
 }  // namespace
 
