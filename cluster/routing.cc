@@ -75,6 +75,10 @@ absl::Status ValidateRouting(const v1::Routing& r) {
     return Bad(r.histogram_path().empty() ? "layers" : "histogram_path",
                "applies to kind histogram only");
   }
+  if (r.redundant_experts() < 0 || r.redundant_experts() > 65536) {
+    return Bad("redundant_experts",
+               absl::StrCat("must be in [0, 65536], got ", r.redundant_experts()));
+  }
   if (r.layers_size() > kMaxRoutingLayers) {
     return Bad("layers",
                absl::StrCat("has ", r.layers_size(), " entries, more than ", kMaxRoutingLayers));
@@ -178,6 +182,10 @@ std::string RoutingSummary(const v1::Routing& r) {
   if (r.kind() == "zipf") s = absl::StrCat("zipf s=", r.zipf_s());
   if (r.kind() == "histogram") s = "histogram";
   if (r.balance()) s = absl::StrCat(s.empty() ? "uniform" : s, ", balanced placement");
+  if (r.redundant_experts() > 0) {
+    s = absl::StrCat(s.empty() ? "uniform" : s, ", ", r.redundant_experts(),
+                     " redundant experts per layer");
+  }
   return s;
 }
 
@@ -323,10 +331,27 @@ std::vector<double> ExpertRouter::InclusionProbabilities(int layer) const {
   return p;
 }
 
+bool UseReplica(uint64_t seed, int64_t request, int64_t step, int layer, int64_t token,
+                int64_t expert) {
+  uint64_t h = seed ^ 0x9e3779b97f4a7c15ULL;
+  for (uint64_t v :
+       {static_cast<uint64_t>(request), static_cast<uint64_t>(step), static_cast<uint64_t>(layer),
+        static_cast<uint64_t>(token), static_cast<uint64_t>(expert)}) {
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+  }
+  return (h >> 11) & 1;
+}
+
 std::vector<double> ExpertRouter::TouchProbabilities(int layer, const std::vector<int32_t>& owner,
-                                                     int holders) const {
+                                                     int holders,
+                                                     const std::vector<int32_t>* replica) const {
   std::vector<double> p(holders, 0.0);
-  if (uniform_) {
+  if (uniform_ && replica == nullptr) {
     std::vector<int64_t> held(holders, 0);
     for (int32_t h : owner) ++held[h];
     for (int h = 0; h < holders; ++h) {
@@ -338,7 +363,11 @@ std::vector<double> ExpertRouter::TouchProbabilities(int layer, const std::vecto
   int t = 0;
   ForSample(layer, [&](const std::vector<int64_t>& chosen) {
     for (int64_t x : chosen) {
-      const int h = owner[x];
+      int h = owner[x];
+      if (replica != nullptr && (*replica)[x] >= 0 &&
+          UseReplica(kSampleStream, -1, 0, layer, t, x)) {
+        h = (*replica)[x];
+      }
       if (mark[h] != t) {
         mark[h] = t;
         p[h] += 1;
@@ -369,6 +398,29 @@ std::vector<int32_t> BalancedPlacement(const std::vector<double>& load,
     --free[best];
   }
   return owner;
+}
+
+std::vector<int32_t> ReplicaPlacement(const std::vector<double>& load,
+                                      const std::vector<int32_t>& owner, int holders, int copies) {
+  std::vector<double> sum(holders, 0.0);
+  for (size_t x = 0; x < owner.size(); ++x) sum[owner[x]] += load[x];
+  std::vector<int64_t> order(load.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return load[a] > load[b]; });
+  std::vector<int32_t> replica(load.size(), -1);
+  const int n = std::min<int>(copies, static_cast<int>(order.size()));
+  for (int i = 0; i < n && holders > 1; ++i) {
+    const int64_t x = order[i];
+    int best = -1;
+    for (int h = 0; h < holders; ++h) {
+      if (h != owner[x] && (best < 0 || sum[h] < sum[best])) best = h;
+    }
+    replica[x] = best;
+    sum[owner[x]] -= load[x] / 2;
+    sum[best] += load[x] / 2;
+  }
+  return replica;
 }
 
 }  // namespace etchsim::cluster

@@ -65,8 +65,10 @@ class ExpertRouter {
   // Probability that a token selects at least one expert of each holder,
   // `owner[x]` being the holder of expert x (exact for uniform routing with
   // contiguous holders; sampled otherwise).
-  std::vector<double> TouchProbabilities(int layer, const std::vector<int32_t>& owner,
-                                         int holders) const;
+  // `replica[x]` (if given) is a second holder of expert x, or -1; a
+  // token's selection of x goes to it when UseReplica says so.
+  std::vector<double> TouchProbabilities(int layer, const std::vector<int32_t>& owner, int holders,
+                                         const std::vector<int32_t>* replica = nullptr) const;
 
  private:
   // The draws behind the sampled estimates: `samples` tokens of `layer`.
@@ -88,6 +90,18 @@ class ExpertRouter {
 // Returns owner[expert] = holder.
 std::vector<int32_t> BalancedPlacement(const std::vector<double>& load,
                                        const std::vector<int32_t>& slots);
+
+// Redundant experts: the `copies` experts of highest load (ties to the
+// lower id) each get a second holder, the one of least expected load
+// other than its owner, counting each copied expert's load half on each.
+// Returns replica[expert] = holder, or -1.
+std::vector<int32_t> ReplicaPlacement(const std::vector<double>& load,
+                                      const std::vector<int32_t>& owner, int holders, int copies);
+
+// Which copy of a redundant expert a token's selection uses (true: the
+// replica), keyed like the routing draw, so every process picks the same.
+bool UseReplica(uint64_t seed, int64_t request, int64_t step, int layer, int64_t token,
+                int64_t expert);
 
 }  // namespace etchsim::cluster
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
@@ -159,6 +160,22 @@ absl::Status Simulation::MapExperts() {
   ASSIGN_OR_RETURN(router_, ExpertRouter::Build(scenario_.routing(), model_, scenario_.seed()));
   experts_.router = &router_;
   const int64_t e = router_.experts();
+  const int copies = scenario_.routing().redundant_experts();
+  if (copies > 0) {
+    const bool spread = std::any_of(experts_.layers.begin(), experts_.layers.end(),
+                                    [](const auto& l) { return l.second.size() > 1; });
+    if (!hardwired() || !spread) {
+      return absl::InvalidArgumentError(
+          "scenario: routing.redundant_experts applies to hard-wired plans that spread a "
+          "layer's experts over several chips (--strategy expert-spread)");
+    }
+    if (copies > e) {
+      return absl::InvalidArgumentError(absl::StrCat("scenario: routing.redundant_experts (",
+                                                     copies, ") exceeds the ", e,
+                                                     " routed experts of a layer"));
+    }
+  }
+  std::map<int, int64_t> extra_params;  // chip LP -> params of its copies
   for (auto& [layer, holders] : experts_.layers) {
     std::vector<int32_t> owner(e, -1);
     std::vector<int32_t> slots;
@@ -175,10 +192,40 @@ absl::Status Simulation::MapExperts() {
     if (scenario_.routing().balance() && !router_.uniform()) {
       owner = BalancedPlacement(router_.InclusionProbabilities(layer), slots);
     }
+    const std::vector<int32_t>* replica = nullptr;
+    if (copies > 0 && holders.size() > 1) {
+      std::vector<int32_t> r = ReplicaPlacement(router_.InclusionProbabilities(layer), owner,
+                                                static_cast<int>(holders.size()), copies);
+      for (int32_t h : r) {
+        if (h >= 0) extra_params[holders[h].lp] += model_.layers[layer].ExpertParams();
+      }
+      replica = &(experts_.replica[layer] = std::move(r));
+    }
     const std::vector<double> p =
-        router_.TouchProbabilities(layer, owner, static_cast<int>(holders.size()));
+        router_.TouchProbabilities(layer, owner, static_cast<int>(holders.size()), replica);
     for (size_t h = 0; h < holders.size(); ++h) holders[h].p_touch = p[h];
     experts_.owner[layer] = std::move(owner);
+  }
+  // The copies are etched beside the plan's weights: they must fit.
+  if (!extra_params.empty()) {
+    ASSIGN_OR_RETURN(const partitioner::ChipCapacity cap, chip::CapacityOf(chip_));
+    for (v1::ChipShard& shard : *plan_.mutable_chips()) {
+      const auto it = extra_params.find(topology_->chip(shard.index()));
+      if (it == extra_params.end()) continue;
+      const int64_t params = shard.params() + it->second;
+      const int64_t bytes = cap.format.BytesFor(params);
+      if (bytes > cap.weight_capacity_bytes) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "scenario: routing.redundant_experts: ", copies, " copies per layer need ",
+            base::HumanBytes(static_cast<double>(bytes)), " on chip ", shard.index(),
+            ", more than its ", base::HumanBytes(static_cast<double>(cap.weight_capacity_bytes)),
+            "; use fewer copies or more chips"));
+      }
+      shard.set_params(params);
+      shard.set_weight_bytes(bytes);
+      shard.set_capacity_used(static_cast<double>(bytes) /
+                              static_cast<double>(cap.weight_capacity_bytes));
+    }
   }
   return absl::OkStatus();
 }

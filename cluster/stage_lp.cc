@@ -253,6 +253,8 @@ void HardwiredLp::SegmentDone(const Message& m, int s, Outbox& out) {
 std::vector<LpId> HardwiredLp::RemoteHolders(const Message& m, int layer) const {
   const auto& holders = experts_->layers.at(layer);
   const std::vector<int32_t>& owner = experts_->owner.at(layer);
+  const auto rep = experts_->replica.find(layer);
+  const std::vector<int32_t>* replica = rep == experts_->replica.end() ? nullptr : &rep->second;
   std::vector<char> touched(holders.size(), 0);
   size_t remote_total = 0, remote_touched = 0;
   for (const ExpertHolder& h : holders) remote_total += h.lp != node();
@@ -262,7 +264,11 @@ std::vector<LpId> HardwiredLp::RemoteHolders(const Message& m, int layer) const 
     // layer, token): the same draw in every process.
     experts_->router->Draw(k_.seed, m.request, m.step, layer, j, chosen);
     for (int64_t x : chosen) {
-      const int32_t h = owner[x];
+      int32_t h = owner[x];
+      if (replica != nullptr && (*replica)[x] >= 0 &&
+          UseReplica(k_.seed, m.request, m.step, layer, j, x)) {
+        h = (*replica)[x];
+      }
       if (!touched[h] && holders[h].lp != node()) {
         touched[h] = 1;
         ++remote_touched;

@@ -49,6 +49,9 @@ struct ExpertMap {
   // layer -> holder index of each expert: the plan's id order, or a
   // load-balanced placement (Routing.balance) over the same slot counts.
   std::map<int, std::vector<int32_t>> owner;
+  // layer -> second holder of each expert, -1 for none
+  // (Routing.redundant_experts); absent without redundant experts.
+  std::map<int, std::vector<int32_t>> replica;
   const ExpertRouter* router = nullptr;  // owned by the Simulation; knows E and k
 };
 

@@ -49,6 +49,10 @@ ABSL_FLAG(std::string, routing, "uniform",
 ABSL_FLAG(bool, balance_experts, false,
           "Expert-spread plans: place each layer's experts on its chips to balance the "
           "expected load of the routing, same experts per chip.");
+ABSL_FLAG(int32_t, redundant_experts, 0,
+          "Expert-spread plans on hard-wired chips: a second copy of each layer's N hottest "
+          "experts (by the routing's expected load) on the least-loaded other chips; a token "
+          "uses either copy.");
 ABSL_FLAG(std::string, kv_policy, "reserve",
           "KV memory: reserve (each request reserves its whole length at admission) or "
           "paged[:BLOCK[:recompute|:swap[:GB_PER_S]]] (vLLM-style blocks, default 16 tokens; "

@@ -35,6 +35,7 @@ ABSL_DECLARE_FLAG(int32_t, offline);
 ABSL_DECLARE_FLAG(std::string, routing);
 ABSL_DECLARE_FLAG(bool, balance_experts);
 ABSL_DECLARE_FLAG(std::string, kv_policy);
+ABSL_DECLARE_FLAG(int32_t, redundant_experts);
 ABSL_DECLARE_FLAG(std::string, prefix_cache);
 ABSL_DECLARE_FLAG(double, slo_ttft);
 ABSL_DECLARE_FLAG(double, slo_tpot);

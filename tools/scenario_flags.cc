@@ -258,6 +258,11 @@ absl::StatusOr<v1::Scenario> ScenarioFromFlags(const Invocation& inv) {
   if (inv.Given("balance_experts")) {
     s.mutable_routing()->set_balance(absl::GetFlag(FLAGS_balance_experts));
   }
+  if (inv.Given("redundant_experts")) {
+    RETURN_IF_ERROR(base::CheckIntRange("", "--redundant-experts",
+                                        absl::GetFlag(FLAGS_redundant_experts), 0, 65536));
+    s.mutable_routing()->set_redundant_experts(absl::GetFlag(FLAGS_redundant_experts));
+  }
   if (inv.Given("kv_policy")) {
     ASSIGN_OR_RETURN(*s.mutable_kv_policy(), ParseKvPolicy(absl::GetFlag(FLAGS_kv_policy)));
   }

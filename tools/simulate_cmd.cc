@@ -270,6 +270,7 @@ const std::vector<std::string> kScenarioFlags = {"scenario",
                                                  "routing",
                                                  "balance_experts",
                                                  "kv_policy",
+                                                 "redundant_experts",
                                                  "prefix_cache"};
 
 }  // namespace
