@@ -8,7 +8,7 @@ GPU roofline presets, a wafer), strategies (auto, pipeline,
 expert-spread), topologies (two-level, switch, ring, chain), workloads
 (closed loop at 1 and 4 users, Poisson with lognormal lengths, a trace)
 and serving options (speculative decoding, FP8 KV, skewed expert
-routing). Each row is a small scenario (a few short requests) so the
+routing, redundant experts, paged KV with preemption, prefix caching). Each row is a small scenario (a few short requests) so the
 whole matrix runs in seconds; tests/golden/matrix/NAME.textproto holds the
 scenario, NAME.json the report it must give byte for byte (ctest
 golden.matrix.NAME). After an intended change of numbers, rerun this
@@ -128,6 +128,23 @@ def rows():
                 '# golden matrix: a small dense model on one GPU\n'
                 'model: "qwen2.5-0.5b"\nchip: "h100"\ntensor_parallel: 1\nseed: 6\n'
                 + closed(8) + "\nmax_requests: 10\n"))
+    # KV management: paging with preemption, swap with a cached prefix.
+    out.append(("llama-3.1-8b_hc1_paged_recompute",
+                '# golden matrix: paged KV, preemption by recompute\n'
+                'model: "llama-3.1-8b"\nchip: "hc1"\nchips: 1\nseed: 9\n'
+                + closed(8, 512, 256) + '\nmax_requests: 10\nkv_policy { kind: "paged" }\n'))
+    out.append(("llama-3.1-8b_hc1_paged_swap_prefix",
+                '# golden matrix: paged KV with swap and a cached prefix\n'
+                'model: "llama-3.1-8b"\nchip: "hc1"\nchips: 1\nseed: 10\n'
+                + closed(8, 1024, 256) + '\nmax_requests: 10\n'
+                'kv_policy { kind: "paged" preemption: "swap" prefix_tokens: 768 '
+                'prefix_hit_rate: 0.75 }\n'))
+    # Redundant copies of the hottest experts where the ROM has room.
+    out.append(("deepseek-r1_hc2_expert-spread_redundant",
+                '# golden matrix: redundant copies of hot experts\n'
+                'model: "deepseek-r1"\nchip: "hc2"\nchips: 32\nstrategy: "expert-spread"\n'
+                'seed: 12\n' + closed(4) + '\nmax_requests: 6\n'
+                'routing { kind: "zipf" zipf_s: 1.2 redundant_experts: 4 }\n'))
     return out
 
 
