@@ -220,13 +220,12 @@ int64_t HostLp::Allocation(const Request& r) const {
 bool HostLp::GrowFor(int32_t id, Outbox& out) {
   const int64_t want = Allocation(requests_[id]);
   while (want > requests_[id].alloc && !budget_.FitsGrowth(requests_[id].alloc, want)) {
-    const int32_t victim = Victim(id);
-    if (victim < 0) {
-      Preempt(id, out);
-      TryAdmit(out);  // nothing else holds KV; the front request fits
+    const int32_t victim = Victim();
+    Preempt(victim, out);
+    if (victim == id) {
+      TryAdmit(out);  // if nothing else held KV, the front request fits now
       return false;
     }
-    Preempt(victim, out);
   }
   Request& r = requests_[id];
   if (want > r.alloc) {
@@ -236,11 +235,11 @@ bool HostLp::GrowFor(int32_t id, Outbox& out) {
   return true;
 }
 
-int32_t HostLp::Victim(int32_t except) const {
+int32_t HostLp::Victim() const {
   int32_t best = -1;
   for (int32_t i = lowest_open_; i < static_cast<int32_t>(requests_.size()); ++i) {
     const Request& q = requests_[i];
-    if (i == except || q.state != State::kAdmitted) continue;
+    if (q.state != State::kAdmitted) continue;
     if (best < 0 || q.arrival >= requests_[best].arrival) best = i;
   }
   return best;

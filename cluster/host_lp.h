@@ -120,11 +120,12 @@ class HostLp : public NodeLp {
   // context so far plus the next step's tokens (at most Need(r)).
   int64_t Allocation(const Request& r) const;
   // Paged KV: request `id`'s next step needs more blocks; preempt the most
-  // recently arrived running requests until they fit. False if `id` itself
-  // had to go.
+  // recently arrived running requests (vLLM's order, `id` included) until
+  // they fit. False if `id` itself had to go.
   bool GrowFor(int32_t id, Outbox& out);
-  // The latest-arrived admitted request other than `except` (-1: none).
-  int32_t Victim(int32_t except) const;
+  // The latest-arrived admitted request (ties: the higher id).
+  // REQUIRES: one is admitted.
+  int32_t Victim() const;
   void Preempt(int32_t id, Outbox& out);
   // Sends a resumed request's KV back from host memory, then its next step.
   void SwapIn(int32_t id, Outbox& out);
