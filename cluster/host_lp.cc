@@ -31,14 +31,14 @@ HostLp::HostLp(const fabric::Topology& topo, int node, HostConfig config)
   if (prefix_tokens_ > 0 && budget_.Pin(prefix_tokens_)) {
     kv_tokens_ = prefix_tokens_;
     SetKv(SimTime::Zero());
-    HoldKv(0, prefix_tokens_, SimTime::Zero());
+    HoldKv(0, prefix_tokens_, 0, SimTime::Zero());
   }
 }
 
-void HostLp::HoldKv(int64_t from, int64_t to, SimTime at) {
+void HostLp::HoldKv(int64_t from, int64_t to, int64_t shared, SimTime at) {
   for (size_t p = 0; p < held_.size(); ++p) {
     const int pool = static_cast<int>(p);
-    held_[p] += budget_.PoolBytes(pool, to) - budget_.PoolBytes(pool, from);
+    held_[p] += budget_.PoolBytes(pool, to - shared) - budget_.PoolBytes(pool, from - shared);
     held_stat_[p].Set(at, held_[p]);
   }
 }
@@ -106,6 +106,9 @@ void HostLp::Handle(const Event& e, Outbox& out) {
       break;
     case MsgType::kTokenOut:
       OnTokens(e.msg, out);
+      break;
+    case MsgType::kTimer:
+      SwappedIn(e.msg.aux, out);
       break;
     case MsgType::kFault:
       if (e.msg.aux % 2 == 0) {
@@ -184,7 +187,7 @@ void HostLp::TryAdmit(Outbox& out) {
     const int32_t prompt = r.input + r.emitted;
     kv_tokens_ += prompt - r.shared;
     SetKv(out.now());
-    HoldKv(r.shared, prompt, out.now());
+    HoldKv(r.shared, prompt, r.shared, out.now());
     if (r.swapped) {
       SwapIn(id, out);
       continue;
@@ -219,7 +222,8 @@ int64_t HostLp::Allocation(const Request& r) const {
 
 bool HostLp::GrowFor(int32_t id, Outbox& out) {
   const int64_t want = Allocation(requests_[id]);
-  while (want > requests_[id].alloc && !budget_.FitsGrowth(requests_[id].alloc, want)) {
+  while (want > requests_[id].alloc &&
+         !budget_.FitsGrowth(requests_[id].alloc, want, requests_[id].shared)) {
     const int32_t victim = Victim();
     Preempt(victim, out);
     if (victim == id) {
@@ -229,7 +233,7 @@ bool HostLp::GrowFor(int32_t id, Outbox& out) {
   }
   Request& r = requests_[id];
   if (want > r.alloc) {
-    budget_.Grow(r.alloc, want);
+    budget_.Grow(r.alloc, want, r.shared);
     r.alloc = want;
   }
   return true;
@@ -249,7 +253,7 @@ void HostLp::Release(const Request& r, SimTime now) {
   budget_.Reserve(r.alloc, -1, r.shared);
   --admitted_now_;
   kv_tokens_ -= r.input + r.emitted - r.shared;
-  HoldKv(r.input + r.emitted, r.shared, now);
+  HoldKv(r.input + r.emitted, r.shared, r.shared, now);
 }
 
 SimTime HostLp::SwapTime(int64_t tokens, int64_t shared) const {
@@ -298,18 +302,30 @@ void HostLp::SwapIn(int32_t id, Outbox& out) {
   swap_free_ = start + SwapTime(held, r.shared);
   r_.swapped_bytes += budget_.MaxStageBytes(held, r.shared);
   r.swapped = false;
+  // The next step leaves when the KV is back (a timer, so the host's own
+  // link is not held meanwhile).
+  Message t;
+  t.type = MsgType::kTimer;
+  t.dst = node();
+  t.aux = id;
+  out.Send(out.self(), swap_free_, t);
+}
+
+void HostLp::SwappedIn(int32_t id, Outbox& out) {
+  const Request& r = requests_[id];
+  if (r.state != State::kAdmitted) return;  // preempted again meanwhile
   const int32_t left = r.output - r.emitted;
   Message n;
   n.type = MsgType::kWork;
   n.dst = config_.first_stage;
   n.request = id;
-  n.context = static_cast<int32_t>(held - 1);  // the last token's step
+  n.context = r.input + r.emitted - 1;  // the last token's step
   n.count = 1 + std::min(config_.draft_len, left - 1);
   n.remaining = left;
   n.step = r.emitted;
   n.origin = node();
   n.bytes = kHeaderBytes;
-  Transmit(n, base::Max(swap_free_, out.now() + config_.host_overhead), out);
+  Transmit(n, out.now() + config_.host_overhead, out);
 }
 
 void HostLp::OnTokens(const Message& m, Outbox& out) {
@@ -326,7 +342,7 @@ void HostLp::OnTokens(const Message& m, Outbox& out) {
   emitted_total_ += m.count;
   kv_tokens_ += m.count;
   SetKv(now);
-  HoldKv(r.input + r.emitted - m.count, r.input + r.emitted, now);
+  HoldKv(r.input + r.emitted - m.count, r.input + r.emitted, r.shared, now);
   if (now >= config_.window_start) {
     r_.output_tokens += m.count;
     const int64_t w = (now - config_.window_start).picos() /

@@ -129,12 +129,15 @@ class HostLp : public NodeLp {
   void Preempt(int32_t id, Outbox& out);
   // Sends a resumed request's KV back from host memory, then its next step.
   void SwapIn(int32_t id, Outbox& out);
+  // Request `id`'s KV is back: its next step leaves (a kTimer, aux = id).
+  void SwappedIn(int32_t id, Outbox& out);
   SimTime SwapTime(int64_t tokens, int64_t shared) const;
   // Gives back an admitted request's KV (budget, level, held bytes).
   void Release(const Request& r, SimTime now);
   void SetKv(SimTime at);
-  // Context of a request grew from `from` to `to` tokens (to < from: freed).
-  void HoldKv(int64_t from, int64_t to, SimTime at);
+  // Context of a request grew from `from` to `to` tokens (to < from:
+  // freed), its first `shared` in the cached prefix.
+  void HoldKv(int64_t from, int64_t to, int64_t shared, SimTime at);
   void StopIfDrained(Outbox& out);
   Message ArrivalTimer(int32_t user) const;
   // A closed-loop user whose request ended at `now` thinks, then sends.

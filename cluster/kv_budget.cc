@@ -71,13 +71,13 @@ bool KvBudget::Fits(int64_t length) const {
 }
 
 void KvBudget::Reserve(int64_t length, int sign, int64_t shared) {
-  for (Pool& p : pools_) p.reserved += sign * (p.Need(length) - p.Need(shared));
+  for (Pool& p : pools_) p.reserved += sign * p.Need(length - shared);
   reserved_count_ += sign;
 }
 
 bool KvBudget::FitsAlone(int64_t length, int64_t shared) const {
   for (const Pool& p : pools_) {
-    if (p.Need(length) - p.Need(shared) > p.capacity - p.pinned) return false;
+    if (p.Need(length - shared) > p.capacity - p.pinned) return false;
   }
   return true;
 }
@@ -93,20 +93,20 @@ bool KvBudget::Pin(int64_t length) {
   return true;
 }
 
-bool KvBudget::FitsGrowth(int64_t from, int64_t to) const {
+bool KvBudget::FitsGrowth(int64_t from, int64_t to, int64_t shared) const {
   for (const Pool& p : pools_) {
-    if (p.Need(to) - p.Need(from) > p.capacity - p.reserved) return false;
+    if (p.Need(to - shared) - p.Need(from - shared) > p.capacity - p.reserved) return false;
   }
   return true;
 }
 
-void KvBudget::Grow(int64_t from, int64_t to) {
-  for (Pool& p : pools_) p.reserved += p.Need(to) - p.Need(from);
+void KvBudget::Grow(int64_t from, int64_t to, int64_t shared) {
+  for (Pool& p : pools_) p.reserved += p.Need(to - shared) - p.Need(from - shared);
 }
 
 int64_t KvBudget::MaxStageBytes(int64_t length, int64_t shared) const {
   int64_t most = 0;
-  for (const Pool& p : stage_bytes_) most = std::max(most, p.Need(length) - p.Need(shared));
+  for (const Pool& p : stage_bytes_) most = std::max(most, p.Need(length - shared));
   return most;
 }
 

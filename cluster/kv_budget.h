@@ -46,7 +46,9 @@ class KvBudget {
   // Would one more sequence of `length` fit beside those reserved?
   bool Fits(int64_t length) const;
   // Reserve (+1) or release (-1) one sequence of `length`, of which the
-  // first `shared` tokens are a cached prefix held once (Pin).
+  // first `shared` tokens are a cached prefix held once (Pin). The rest
+  // holds what a sequence of `length - shared` holds: a windowed layer
+  // keeps the last `w` positions, and the prefix already holds its own.
   void Reserve(int64_t length, int sign, int64_t shared = 0);
   // Would a sequence of `length` (`shared` of it pinned) fit beside the
   // pinned prefix alone? False: it can never be admitted.
@@ -56,8 +58,8 @@ class KvBudget {
   bool Pin(int64_t length);
   // Paged KV: would a reserved sequence fit grown from `from` to `to`
   // tokens, and grow it.
-  bool FitsGrowth(int64_t from, int64_t to) const;
-  void Grow(int64_t from, int64_t to);
+  bool FitsGrowth(int64_t from, int64_t to, int64_t shared = 0) const;
+  void Grow(int64_t from, int64_t to, int64_t shared = 0);
   // The most KV bytes any one stage holds for a sequence of `length`
   // (what the busiest host link carries when the sequence is swapped).
   // Of those, the first `shared` are a pinned prefix, not moved.

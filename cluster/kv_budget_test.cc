@@ -59,6 +59,26 @@ TEST(KvBudgetTest, WindowedLayersAreCappedPerStage) {
   EXPECT_TRUE(b.empty());
 }
 
+TEST(KvBudgetTest, APinnedPrefixLeavesEachSequenceItsOwnWindow) {
+  // A 2,048-token prefix pinned, requests of 4,352 tokens that start with
+  // it: a sliding layer keeps the request's last 1,024 positions, none of
+  // them the prefix's, so the request holds what 2,304 tokens hold.
+  TwoStages t;
+  KvBudget b = KvBudget::Build(t.m, t.plan, {kCap, kCap}, model::KvDtype::kFp8);
+  // Stage 1: 2 x 4,096 x 2,304 + 7 x 4,096 x 1,024.
+  EXPECT_EQ(b.MaxStageBytes(4352, 2048), 48234496);
+  ASSERT_TRUE(b.Pin(2048));  // stage 1: 46,137,344 bytes pinned
+  // 222,298,112 bytes left on stage 1: four such requests, not five.
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(b.FitsGrowth(2048, 4352, 2048)) << i;
+    b.Reserve(4352, +1, 2048);
+  }
+  EXPECT_FALSE(b.FitsGrowth(2048, 4352, 2048));
+  EXPECT_TRUE(b.FitsAlone(4352, 2048));
+  for (int i = 0; i < 4; ++i) b.Reserve(4352, -1, 2048);
+  EXPECT_TRUE(b.empty());
+}
+
 TEST(KvBudgetTest, WithoutWindowsItIsTheTokenRule) {
   auto spec = model::LoadModel("llama-3.1-8b");
   ASSERT_TRUE(spec.ok()) << spec.status();

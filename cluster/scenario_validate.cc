@@ -209,6 +209,10 @@ absl::Status ValidateKvPolicy(const v1::KvPolicy& k) {
                absl::StrCat("must be recompute or swap, got \"", k.preemption(), "\""));
   }
   RETURN_IF_ERROR(Range("kv_policy.swap_gb_per_s", k.swap_gb_per_s(), 0, 1e5));
+  if (k.swap_gb_per_s() != 0 && k.swap_gb_per_s() < 1e-3) {
+    return Bad("kv_policy.swap_gb_per_s",
+               absl::StrCat("must be 0 (default) or at least 0.001, got ", k.swap_gb_per_s()));
+  }
   RETURN_IF_ERROR(
       IntRange("kv_policy.prefix_tokens", k.prefix_tokens(), 0, model::kMaxContextTokens));
   RETURN_IF_ERROR(Range("kv_policy.prefix_hit_rate", k.prefix_hit_rate(), 0, 1));

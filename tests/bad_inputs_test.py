@@ -293,6 +293,7 @@ for body, expect in [
     ('kv_policy { kind: "paged" preemption: "evict" }', 'scenario: kv_policy.preemption must be recompute or swap, got "evict"'),
     ('kv_policy { kind: "paged" preemption: "swap" swap_gb_per_s: nan }', "scenario: kv_policy.swap_gb_per_s must be a finite number in [0, 100000], got nan"),
     ('kv_policy { kind: "paged" preemption: "swap" swap_gb_per_s: -3 }', "scenario: kv_policy.swap_gb_per_s must be a finite number in [0, 100000], got -3"),
+    ('kv_policy { kind: "paged" preemption: "swap" swap_gb_per_s: 1e-9 }', "scenario: kv_policy.swap_gb_per_s must be 0 (default) or at least 0.001, got 1e-09"),
     ('kv_policy { kind: "paged" swap_gb_per_s: 10 }', "scenario: kv_policy.swap_gb_per_s applies only with preemption: swap"),
     ("routing { redundant_experts: -2 }", "scenario: routing.redundant_experts must be in [0, 65536], got -2"),
     ("kv_policy { prefix_tokens: 100 }", "scenario: kv_policy.prefix_tokens and prefix_hit_rate must both be > 0 or both 0"),
