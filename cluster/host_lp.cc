@@ -185,14 +185,14 @@ void HostLp::TryAdmit(Outbox& out) {
     // is its input and the tokens it had generated. A cached prefix is
     // neither prefilled nor held again.
     const int32_t prompt = r.input + r.emitted;
-    kv_tokens_ += prompt - r.shared;
+    const int32_t fresh = prompt - r.shared;
+    kv_tokens_ += fresh;
     SetKv(out.now());
     HoldKv(r.shared, prompt, r.shared, out.now());
     if (r.swapped) {
       SwapIn(id, out);
       continue;
     }
-    const int32_t fresh = prompt - r.shared;
     const int32_t size = chunk > 0 ? chunk : fresh;
     const int32_t chunks = (fresh + size - 1) / size;
     for (int32_t k = 0; k < chunks; ++k) {
@@ -256,9 +256,13 @@ void HostLp::Release(const Request& r, SimTime now) {
   HoldKv(r.input + r.emitted, r.shared, r.shared, now);
 }
 
-SimTime HostLp::SwapTime(int64_t tokens, int64_t shared) const {
-  const double bytes = static_cast<double>(budget_.MaxStageBytes(tokens, shared));
-  return SimTime::FromSeconds(bytes / (config_.scenario.kv_policy().swap_gb_per_s() * 1e9));
+SimTime HostLp::Swap(const Request& r, SimTime ready) {
+  const int64_t bytes = budget_.MaxStageBytes(r.input + r.emitted, r.shared);
+  r_.swapped_bytes += bytes;
+  swap_free_ = base::Max(ready, swap_free_) +
+               SimTime::FromSeconds(static_cast<double>(bytes) /
+                                    (config_.scenario.kv_policy().swap_gb_per_s() * 1e9));
+  return swap_free_;
 }
 
 void HostLp::Preempt(int32_t id, Outbox& out) {
@@ -267,7 +271,6 @@ void HostLp::Preempt(int32_t id, Outbox& out) {
   requests_[id].state = State::kAborted;
   Release(copy, now);
   SetKv(now);
-  const int64_t held = copy.input + copy.emitted;
   ++r_.preemptions;
   copy.state = State::kWaiting;
   copy.alloc = 0;
@@ -275,12 +278,7 @@ void HostLp::Preempt(int32_t id, Outbox& out) {
   // Swap only what was generated past a prompt; a request preempted in
   // prefill starts again.
   copy.swapped = swap_ && copy.emitted > 0;
-  if (copy.swapped) {
-    const SimTime start = base::Max(now, swap_free_);
-    swap_free_ = start + SwapTime(held, copy.shared);
-    copy.swap_ready = swap_free_;
-    r_.swapped_bytes += budget_.MaxStageBytes(held, copy.shared);
-  }
+  if (copy.swapped) copy.swap_ready = Swap(copy, now);
   requests_.push_back(copy);
   waiting_.push_front(static_cast<int32_t>(requests_.size() - 1));
   // The first stage drops the request's work from now on; a step already
@@ -297,10 +295,7 @@ void HostLp::Preempt(int32_t id, Outbox& out) {
 
 void HostLp::SwapIn(int32_t id, Outbox& out) {
   Request& r = requests_[id];
-  const int64_t held = r.input + r.emitted;
-  const SimTime start = base::Max(base::Max(out.now(), r.swap_ready), swap_free_);
-  swap_free_ = start + SwapTime(held, r.shared);
-  r_.swapped_bytes += budget_.MaxStageBytes(held, r.shared);
+  const SimTime back = Swap(r, base::Max(out.now(), r.swap_ready));
   r.swapped = false;
   // The next step leaves when the KV is back (a timer, so the host's own
   // link is not held meanwhile).
@@ -308,7 +303,7 @@ void HostLp::SwapIn(int32_t id, Outbox& out) {
   t.type = MsgType::kTimer;
   t.dst = node();
   t.aux = id;
-  out.Send(out.self(), swap_free_, t);
+  out.Send(out.self(), back, t);
 }
 
 void HostLp::SwappedIn(int32_t id, Outbox& out) {

@@ -131,7 +131,9 @@ class HostLp : public NodeLp {
   void SwapIn(int32_t id, Outbox& out);
   // Request `id`'s KV is back: its next step leaves (a kTimer, aux = id).
   void SwappedIn(int32_t id, Outbox& out);
-  SimTime SwapTime(int64_t tokens, int64_t shared) const;
+  // Books one transfer of r's KV (the busiest chip's bytes) on the host
+  // links, starting no earlier than `ready`; returns when it is done.
+  SimTime Swap(const Request& r, SimTime ready);
   // Gives back an admitted request's KV (budget, level, held bytes).
   void Release(const Request& r, SimTime now);
   void SetKv(SimTime at);

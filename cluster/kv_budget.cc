@@ -63,12 +63,7 @@ int64_t KvBudget::MaxSequences(int64_t length) const {
   return n;
 }
 
-bool KvBudget::Fits(int64_t length) const {
-  for (const Pool& p : pools_) {
-    if (p.Need(length) > p.capacity - p.reserved) return false;
-  }
-  return true;
-}
+bool KvBudget::Fits(int64_t length) const { return FitsGrowth(0, length); }
 
 void KvBudget::Reserve(int64_t length, int sign, int64_t shared) {
   for (Pool& p : pools_) p.reserved += sign * p.Need(length - shared);
@@ -83,9 +78,7 @@ bool KvBudget::FitsAlone(int64_t length, int64_t shared) const {
 }
 
 bool KvBudget::Pin(int64_t length) {
-  for (const Pool& p : pools_) {
-    if (p.Need(length) > p.capacity - p.reserved) return false;
-  }
+  if (!Fits(length)) return false;
   for (Pool& p : pools_) {
     p.pinned += p.Need(length);
     p.reserved += p.Need(length);

@@ -46,6 +46,15 @@ std::string Dashed(absl::string_view flag) {
   return absl::StrCat("--", absl::StrReplaceAll(flag, {{"_", "-"}}));
 }
 
+// A scenario validator's error for a value that came from `flag`: its
+// "scenario: block." prefix becomes "--flag: ".
+absl::Status AsFlagError(absl::Status st, absl::string_view flag, absl::string_view prefix) {
+  if (st.ok()) return st;
+  absl::string_view msg = st.message();
+  if (absl::StartsWith(msg, prefix)) msg.remove_prefix(prefix.size());
+  return absl::InvalidArgumentError(absl::StrCat(flag, ": ", msg));
+}
+
 // --prefix-cache TOKENS:HIT_RATE.
 absl::Status ParsePrefixCache(absl::string_view spec, v1::KvPolicy& k) {
   const std::vector<absl::string_view> parts = absl::StrSplit(spec, ':');
@@ -62,12 +71,7 @@ absl::Status ParsePrefixCache(absl::string_view spec, v1::KvPolicy& k) {
   }
   k.set_prefix_tokens(tokens);
   k.set_prefix_hit_rate(rate);
-  absl::Status st = cluster::ValidateKvPolicy(k);
-  if (!st.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--prefix-cache: ", st.message().substr(std::string("scenario: kv_policy.").size())));
-  }
-  return absl::OkStatus();
+  return AsFlagError(cluster::ValidateKvPolicy(k), "--prefix-cache", "scenario: kv_policy.");
 }
 
 // --kv-policy reserve | paged[:BLOCK[:recompute|:swap[:GBPS]]].
@@ -104,11 +108,7 @@ absl::StatusOr<v1::KvPolicy> ParseKvPolicy(absl::string_view spec) {
           absl::StrCat("--kv-policy: swap GB/s must be > 0, got ", parts[3]));
     }
   }
-  absl::Status st = cluster::ValidateKvPolicy(k);
-  if (!st.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--kv-policy: ", st.message().substr(std::string("scenario: kv_policy.").size())));
-  }
+  RETURN_IF_ERROR(AsFlagError(cluster::ValidateKvPolicy(k), "--kv-policy", "scenario: kv_policy."));
   return k;
 }
 
@@ -166,11 +166,7 @@ absl::StatusOr<v1::Routing> ParseRouting(absl::string_view spec) {
   } else {
     return bad();
   }
-  absl::Status st = cluster::ValidateRouting(r);
-  if (!st.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--routing: ", st.message().substr(std::string("scenario: routing.").size())));
-  }
+  RETURN_IF_ERROR(AsFlagError(cluster::ValidateRouting(r), "--routing", "scenario: routing."));
   return r;
 }
 
