@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/text_table.h"
 #include "cluster/batch_scheduler.h"
 #include "cluster/node_lp.h"
 
@@ -39,7 +40,7 @@ double ExpectedBranch(const Simulation& sim, int stage, int seg_index, int64_t c
   const double local = seg.local_expert_cycles * hw.cycle_ns() * 1e-9 +
                        (count - 1) * hw.ExpertOccupancy(1).ToSeconds();
   std::vector<std::pair<double, double>> remote;  // (time, probability)
-  const ExpertMap& em = sim.experts();
+  const ExpertMap& em = sim.experts_of(stage);
   for (const ExpertHolder& h : em.layers.at(seg.dispatch_layer)) {
     if (h.lp == self) continue;
     const int holder_stage = sim.topology().nodes()[h.lp].index;
@@ -62,7 +63,7 @@ double ExpectedBranch(const Simulation& sim, int stage, int seg_index, int64_t c
 
 // One pass of an item (count tokens after `context`) through stage s.
 double StageSeconds(const Simulation& sim, int s, int64_t context, int64_t count, bool prefill) {
-  if (!sim.hardwired()) {
+  if (!sim.stage_model(s).is_hardwired()) {
     return sim.roofline_model(s)
         .StepTime({chip::BatchItem{context, count, prefill, true}})
         .ToSeconds();
@@ -78,7 +79,7 @@ double StageSeconds(const Simulation& sim, int s, int64_t context, int64_t count
 
 double PassSeconds(const Simulation& sim, int64_t context, int64_t count) {
   double t = 0;
-  const int n = sim.num_stages();
+  const int n = sim.decode_stages();
   for (int s = 0; s < n; ++s) {
     t += StageSeconds(sim, s, context, count, false);
     if (s + 1 < n)
@@ -97,11 +98,60 @@ double ExpectedProduced(int draft_len, double acceptance) {
   return e;
 }
 
+// A disaggregated request's first decode step, from its prompt leaving the
+// prefill pool's last stage: the KV shares leave then, the step after its
+// drafts, and each decode stage holding KV starts it once its share is in.
+double FirstDisaggregatedStep(const Simulation& sim, int64_t prompt) {
+  const int d = sim.constants().draft_len;
+  const int n = sim.decode_stages();
+  const LpId from = sim.stage_lp(sim.num_stages() - 1);
+  std::vector<double> kv_in(n, 0.0);
+  for (const auto& [stage, bytes] : sim.kv_budget().StageShares(prompt)) {
+    kv_in[stage] = Delay(sim, from, sim.stage_lp(stage), bytes);
+  }
+  double t =
+      d * sim.constants().draft_time.ToSeconds() + Delay(sim, from, sim.stage_lp(0), kHeaderBytes);
+  for (int s = 0; s < n; ++s) {
+    t = std::max(t, kv_in[s]) + StageSeconds(sim, s, prompt, 1 + d, false);
+    if (s + 1 < n) {
+      t += Delay(sim, sim.stage_lp(s), sim.stage_lp(s + 1), sim.constants().HandoffBytes(1 + d));
+    }
+  }
+  return t;
+}
+
+// Prompts per second the prefill pool sustains: one over its busiest
+// stage's time per prompt (a hard-wired stage's chunk occupancies; a
+// roofline stage's step over all of a prompt's chunks). Sets `stage`.
+double PrefillPromptsPerSecond(const Simulation& sim, int64_t input, int64_t chunk, int& stage) {
+  double worst = 0;
+  for (int s = sim.prefill_begin(); s < sim.prefill_end(); ++s) {
+    double t = 0;
+    if (sim.stage_model(s).is_hardwired()) {
+      for (int64_t start = 0; start < input; start += chunk) {
+        t += sim.hardwired_model(s).Occupancy(start, std::min(chunk, input - start)).ToSeconds();
+      }
+    } else {
+      std::vector<chip::BatchItem> items;
+      for (int64_t start = 0; start < input; start += chunk) {
+        const int64_t count = std::min(chunk, input - start);
+        items.push_back({start, count, true, start + count == input});
+      }
+      t = sim.roofline_model(s).StepTime(items).ToSeconds();
+    }
+    if (t > worst) {
+      worst = t;
+      stage = s;
+    }
+  }
+  return worst > 0 ? 1.0 / worst : 0.0;
+}
+
 }  // namespace
 
 double DecodeLoopSeconds(const Simulation& sim, int64_t context) {
   const int d = sim.constants().draft_len;
-  const int n = sim.num_stages();
+  const int n = sim.decode_stages();
   double t = PassSeconds(sim, context, 1 + d);
   t += d * sim.constants().draft_time.ToSeconds();
   t += Delay(sim, sim.stage_lp(n - 1), sim.stage_lp(0), kHeaderBytes);
@@ -113,9 +163,11 @@ AnalyticEstimate Analyze(const Simulation& sim) {
   const v1::Workload& w = sim.scenario().workload();
   a.input_len = std::max<int64_t>(1, std::llround(MeanOf(w.input_len())));
   a.output_len = std::max<int64_t>(1, std::llround(MeanOf(w.output_len())));
-  const int n = sim.num_stages();
+  const int n = sim.decode_stages();
   const fabric::Topology& topo = sim.topology();
   const int d = sim.constants().draft_len;
+  // Prompts run on stages [p0, p1): a disaggregated run's prefill pool.
+  const int p0 = sim.prefill_begin(), p1 = sim.prefill_end();
   const double produced = ExpectedProduced(d, sim.constants().acceptance_rate);
 
   // TTFT: the prompt's chunks pipelined through the stages, each hop's link
@@ -133,19 +185,19 @@ AnalyticEstimate Analyze(const Simulation& sim) {
   std::vector<Chunk> chunks;
   {
     double host_link_free = overhead;
-    const auto route = topo.Route(topo.host(), sim.stage_lp(0));
+    const auto route = topo.Route(topo.host(), sim.stage_lp(p0));
     for (int64_t start = 0; start < a.input_len; start += chunk_size) {
       const int64_t count = std::min(chunk_size, a.input_len - start);
       const int64_t bytes = kHeaderBytes + 4 * count;  // token ids
       const double depart = std::max(overhead, host_link_free);
       host_link_free = depart + topo.links()[route[0]].Serialization(bytes).ToSeconds();
-      chunks.push_back({start, count, depart + Delay(sim, topo.host(), sim.stage_lp(0), bytes)});
+      chunks.push_back({start, count, depart + Delay(sim, topo.host(), sim.stage_lp(p0), bytes)});
     }
   }
   double last_exit = 0;
-  for (int s = 0; s < n; ++s) {
+  for (int s = p0; s < p1; ++s) {
     std::vector<double> done(chunks.size());
-    if (sim.hardwired()) {
+    if (sim.stage_model(s).is_hardwired()) {
       double free = 0;
       for (size_t k = 0; k < chunks.size(); ++k) {
         const double begin = std::max(chunks[k].arrive, free);
@@ -183,7 +235,7 @@ AnalyticEstimate Analyze(const Simulation& sim) {
         }
       }
     }
-    if (s + 1 < n) {
+    if (s + 1 < p1) {
       const auto r = topo.Route(sim.stage_lp(s), sim.stage_lp(s + 1));
       double link_free = 0;
       for (size_t k = 0; k < chunks.size(); ++k) {
@@ -196,14 +248,15 @@ AnalyticEstimate Analyze(const Simulation& sim) {
       last_exit = done.back();
     }
   }
-  a.single_user_ttft_s = last_exit + Delay(sim, sim.stage_lp(n - 1), topo.host(), kHeaderBytes);
+  a.single_user_ttft_s = last_exit + Delay(sim, sim.stage_lp(p1 - 1), topo.host(), kHeaderBytes);
 
   // TPOT: mean decode loop over the request's decode steps.
   double total = 0;
   int64_t steps = 0;
   for (int64_t emitted = 1; emitted < a.output_len;) {
     const int64_t context = a.input_len + emitted - 1;
-    total += DecodeLoopSeconds(sim, context);
+    total += emitted == 1 && sim.disaggregated() ? FirstDisaggregatedStep(sim, a.input_len)
+                                                 : DecodeLoopSeconds(sim, context);
     emitted += static_cast<int64_t>(std::max(1.0, std::round(produced)));
     ++steps;
   }
@@ -265,6 +318,16 @@ AnalyticEstimate Analyze(const Simulation& sim) {
                                 : batch == rf0.max_batch()         ? "max_batch"
                                                                    : "token budget",
                                 ") per forward step");
+  }
+  if (sim.disaggregated()) {
+    // Each request's prompt passes the prefill pool once.
+    int stage = sim.prefill_begin();
+    const double prompts = PrefillPromptsPerSecond(sim, a.input_len, chunk_size, stage);
+    if (prompts * a.output_len < a.peak_output_tokens_per_s) {
+      a.peak_output_tokens_per_s = prompts * a.output_len;
+      a.bottleneck = absl::StrCat("prefill pool: stage ", stage, " at ", base::Fixed(prompts, 1),
+                                  " prompts/s of ", a.input_len, " tokens");
+    }
   }
   return a;
 }

@@ -108,27 +108,43 @@ ChannelPlan PlanChannels(const Simulation& sim, int stages_per_rank) {
   std::set<std::pair<LpId, LpId>> flows;
   const LpId host = t.host();
   const int stages = sim.num_stages();
-  flows.insert({host, sim.stage_lp(0)});
+  // Prompts enter the prefill pool (or the only pool); each pool is a
+  // pipeline; decode steps loop from the decode pool's last stage to its
+  // first; a prefill pool's last stage sends tokens to the host, the first
+  // decode step to the decode pool's first stage and KV to its stages.
+  flows.insert({host, sim.stage_lp(sim.prefill_begin())});
+  const int decode = sim.decode_stages();
   for (int s = 0; s < stages; ++s) {
     const LpId lp = sim.stage_lp(s);
-    if (s + 1 < stages) {
+    const int end = s < decode ? decode : stages;
+    if (s + 1 < end) {
       flows.insert({lp, sim.stage_lp(s + 1)});
-    } else {
-      flows.insert({lp, host});
-      if (lp != sim.stage_lp(0)) flows.insert({lp, sim.stage_lp(0)});
+      continue;
     }
-  }
-  for (const auto& [layer, holders] : sim.experts().layers) {
-    LpId home = -1;
-    for (const v1::ChipShard& shard : sim.plan().chips()) {
-      for (const v1::LayerSlice& sl : shard.layers()) {
-        if (sl.layer() == layer && sl.core()) home = sim.stage_lp(shard.index());
+    flows.insert({lp, host});
+    if (lp != sim.stage_lp(0)) flows.insert({lp, sim.stage_lp(0)});
+    if (s >= decode) {
+      for (int d = 0; d < decode; ++d) {
+        if (sim.shard(d).kv_bytes_per_token() > 0) flows.insert({lp, sim.stage_lp(d)});
       }
     }
-    for (const ExpertHolder& h : holders) {
-      if (h.lp == home || home < 0) continue;
-      flows.insert({home, h.lp});  // dispatch
-      flows.insert({h.lp, home});  // combine
+  }
+  for (int s = 0; s < stages; ++s) {
+    // Each pool's dispatches go from a layer's home to its holders there.
+    if (s != 0 && s != decode) continue;
+    const int end = s == 0 ? decode : stages;
+    for (const auto& [layer, holders] : sim.experts_of(s).layers) {
+      LpId home = -1;
+      for (int h = s; h < end; ++h) {
+        for (const v1::LayerSlice& sl : sim.shard(h).layers()) {
+          if (sl.layer() == layer && sl.core()) home = sim.stage_lp(h);
+        }
+      }
+      for (const ExpertHolder& x : holders) {
+        if (x.lp == home || home < 0) continue;
+        flows.insert({home, x.lp});  // dispatch
+        flows.insert({x.lp, home});  // combine
+      }
     }
   }
   // Follow every flow hop by hop. A hop between ranks is a channel; a hop

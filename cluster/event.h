@@ -21,15 +21,17 @@ using LpId = int32_t;
 
 enum class MsgType : uint8_t {
   kNone = 0,
-  kWork = 1,      // tokens to process (prefill chunk, decode or verify step)
-  kTokenOut = 2,  // tokens emitted, last chip -> host
-  kDispatch = 3,  // home -> expert holder: compute selected experts
-  kCombine = 4,   // expert holder -> home: partial sum
-  kTimer = 5,     // LP-internal (self) event; `aux` says which
-  kArrival = 6,   // host-internal: a request arrives
-  kFault = 7,     // host-internal: an outage is detected or ends (faults.h)
-  kAbort = 8,     // host -> stage: discard requests with id < `request`
-                  // (kFlagPreempt: only request `request`)
+  kWork = 1,        // tokens to process (prefill chunk, decode or verify step)
+  kTokenOut = 2,    // tokens emitted, last chip -> host
+  kDispatch = 3,    // home -> expert holder: compute selected experts
+  kCombine = 4,     // expert holder -> home: partial sum
+  kTimer = 5,       // LP-internal (self) event; `aux` says which
+  kArrival = 6,     // host-internal: a request arrives
+  kFault = 7,       // host-internal: an outage is detected or ends (faults.h)
+  kAbort = 8,       // host -> stage: discard requests with id < `request`
+                    // (kFlagPreempt: only request `request`)
+  kKvTransfer = 9,  // prefill pool -> decode stage: a piece of a prompt's KV
+                    // (kFlagLastChunk on the last piece)
 };
 
 // Flags on kWork.
@@ -38,6 +40,12 @@ inline constexpr uint8_t kFlagLastChunk = 2;  // last chunk of the prompt
 inline constexpr uint8_t kFlagFinal = 4;      // the request's last step
 // On kAbort: paged KV preempted one request (KvPolicy); drop its work.
 inline constexpr uint8_t kFlagPreempt = 8;
+// On kWork: a disaggregated request's first decode step, which waits at
+// each decode stage holding KV for that stage's share (kKvTransfer).
+inline constexpr uint8_t kFlagKvGate = 16;
+// Largest piece of KV one kKvTransfer message carries (Message::bytes is
+// 32-bit); a share is sent as consecutive pieces on one route.
+inline constexpr int32_t kMaxKvPieceBytes = int32_t{1} << 30;
 
 // A fixed-size, trivially copyable payload (no allocation per event).
 struct Message {

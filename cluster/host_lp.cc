@@ -15,6 +15,7 @@ HostLp::HostLp(const fabric::Topology& topo, int node, HostConfig config)
       gaps_(config_.scenario.seed(), 0x9a9),
       prefix_rng_(config_.scenario.seed(), 0x9f1),
       budget_(config_.kv),
+      prefill_budget_(config_.prefill_kv),
       kv_(config_.window_start) {
   if (config_.faults != nullptr) r_.phases.resize(3);
   const v1::KvPolicy& kp = config_.scenario.kv_policy();
@@ -154,7 +155,8 @@ void HostLp::Arrive(int32_t user, Outbox& out) {
     r.shared = std::min(prefix_tokens_, r.input - 1);
     ++r_.prefix_hits;
   }
-  if (!budget_.FitsAlone(Need(r), r.shared)) {
+  if (!budget_.FitsAlone(Need(r), r.shared) ||
+      (prefill_budget_ && !prefill_budget_->FitsAlone(r.input, 0))) {
     ++r_.rejected;  // can never fit: counted, not queued
     r.state = State::kRejected;
     requests_.push_back(r);
@@ -174,9 +176,14 @@ void HostLp::TryAdmit(Outbox& out) {
     Request& r = requests_[waiting_.front()];
     const int64_t want = Allocation(r);
     if (!budget_.FitsGrowth(r.shared, want)) break;
+    if (prefill_budget_ && !prefill_budget_->Fits(r.input)) break;
     const int32_t id = waiting_.front();
     waiting_.pop_front();
     budget_.Reserve(want, +1, r.shared);
+    if (prefill_budget_) {
+      prefill_budget_->Reserve(r.input, +1);
+      r.prefilling = true;
+    }
     r.alloc = want;
     ++admitted_now_;
     r.state = State::kAdmitted;
@@ -199,7 +206,7 @@ void HostLp::TryAdmit(Outbox& out) {
       Message m;
       m.type = MsgType::kWork;
       m.flags = kFlagPrefill | (k + 1 == chunks ? kFlagLastChunk : 0);
-      m.dst = config_.first_stage;
+      m.dst = config_.prefill_stage;
       m.request = id;
       m.context = r.shared + k * size;
       m.count = std::min(size, fresh - k * size);
@@ -251,6 +258,7 @@ int32_t HostLp::Victim() const {
 
 void HostLp::Release(const Request& r, SimTime now) {
   budget_.Reserve(r.alloc, -1, r.shared);
+  if (r.prefilling) prefill_budget_->Reserve(r.input, -1);
   --admitted_now_;
   kv_tokens_ -= r.input + r.emitted - r.shared;
   HoldKv(r.input + r.emitted, r.shared, r.shared, now);
@@ -329,8 +337,15 @@ void HostLp::OnTokens(const Message& m, Outbox& out) {
   const SimTime now = out.now();
   if (r.emitted == 0) {
     r.first_token = now;
+    if (r.prefilling) {
+      // The prefill pool has sent the prompt's KV on: its memory is free.
+      prefill_budget_->Reserve(r.input, -1);
+      r.prefilling = false;
+      TryAdmit(out);
+    }
   } else if (r.measured) {
     r_.itl_ps.Add(static_cast<uint64_t>((now - r.last_token).picos()));
+    if (r.emitted == 1) r_.first_itl_ps.Add(static_cast<uint64_t>((now - r.last_token).picos()));
   }
   r.last_token = now;
   r.emitted += m.count;

@@ -6,6 +6,7 @@
 
 #include <deque>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "base/histogram.h"
@@ -26,8 +27,12 @@ using GiveUp = std::function<bool(const HostResult&)>;
 struct HostConfig {
   v1::Scenario scenario;
   std::vector<TraceRequest> trace;  // for trace workloads
-  LpId first_stage = 1;
-  KvBudget kv;  // admission limit (per stage, windowed layers capped)
+  LpId first_stage = 1;             // where decode steps enter
+  LpId prefill_stage = 1;           // where prompts enter (a disaggregated prefill pool's first)
+  KvBudget kv;                      // admission limit (per stage, windowed layers capped)
+  // Disaggregated runs: the prefill pool's KV, which holds a prompt from
+  // admission until its first token is out.
+  std::optional<KvBudget> prefill_kv;
   int32_t draft_len = 0;
   SimTime window_start;
   SimTime host_overhead;
@@ -45,6 +50,9 @@ struct PhaseResult {
 struct HostResult {
   base::LogHistogram ttft_ps, tpot_ps, itl_ps, e2e_ps, queue_ps;
   base::LogHistogram tokens_per_s_per_user_milli;  // per request, x1000
+  // First token to second: in a disaggregated run, what the KV transfer
+  // costs a user (reported only then).
+  base::LogHistogram first_itl_ps;
   int64_t arrivals = 0;
   int64_t completed = 0;  // measured requests completed
   int64_t rejected = 0;   // can never fit the KV cache
@@ -106,8 +114,9 @@ class HostLp : public NodeLp {
     int64_t alloc = 0;     // KV tokens reserved: Need() or, paged, the blocks so far
     int32_t shared = 0;    // leading tokens in the cached prefix (held once)
     int32_t preemptions = 0;
-    bool swapped = false;  // paged swap: its KV waits in host memory
-    SimTime swap_ready;    // when its swap-out is complete
+    bool swapped = false;     // paged swap: its KV waits in host memory
+    bool prefilling = false;  // disaggregated: holds prefill-pool KV
+    SimTime swap_ready;       // when its swap-out is complete
     bool measured = false;
     State state = State::kWaiting;
   };
@@ -156,10 +165,11 @@ class HostLp : public NodeLp {
   double prefix_hit_rate_ = 0;
   std::vector<Request> requests_;
   std::deque<int32_t> waiting_;
-  KvBudget budget_;            // admitted requests' full KV need
-  int64_t kv_tokens_ = 0;      // context tokens currently held
-  int64_t emitted_total_ = 0;  // output tokens, warm-up included (metrics)
-  int64_t admitted_now_ = 0;   // admitted, not yet complete (metrics)
+  KvBudget budget_;                         // admitted requests' full KV need
+  std::optional<KvBudget> prefill_budget_;  // disaggregated: prompts being prefilled
+  int64_t kv_tokens_ = 0;                   // context tokens currently held
+  int64_t emitted_total_ = 0;               // output tokens, warm-up included (metrics)
+  int64_t admitted_now_ = 0;                // admitted, not yet complete (metrics)
   size_t next_trace_ = 0;
   int32_t lowest_open_ = 0;  // no request below it is waiting or admitted
   bool stopped_ = false;

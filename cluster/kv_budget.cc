@@ -54,6 +54,12 @@ KvBudget KvBudget::Build(const model::ModelSpec& model, const v1::Plan& plan,
   return b;
 }
 
+std::vector<std::pair<int, int64_t>> KvBudget::StageShares(int64_t length) const {
+  std::vector<std::pair<int, int64_t>> out;
+  for (const Pool& p : stage_bytes_) out.emplace_back(p.stage, p.Need(length));
+  return out;
+}
+
 int64_t KvBudget::MaxSequences(int64_t length) const {
   int64_t n = std::numeric_limits<int64_t>::max();
   for (const Pool& p : pools_) {

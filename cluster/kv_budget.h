@@ -65,6 +65,9 @@ class KvBudget {
   // Of those, the first `shared` are a pinned prefix, not moved.
   int64_t MaxStageBytes(int64_t length, int64_t shared = 0) const;
   bool empty() const { return reserved_count_ == 0; }
+  // Each KV-holding stage and the bytes it holds for a sequence of
+  // `length` (what a disaggregated prefill pool sends it), in stage order.
+  std::vector<std::pair<int, int64_t>> StageShares(int64_t length) const;
 
   // With windowed layers, one pool per stage that holds KV: its stage
   // index and the bytes it holds for a sequence of `length` tokens (the

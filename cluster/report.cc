@@ -92,7 +92,67 @@ void AddFaultReport(const SimulationResult& r, double measured_s, v1::Report* j)
   }
 }
 
+void AddDisaggregationReport(const SimulationResult& r, double measured_s, double prefill_it_j,
+                             double decode_it_j, double prefill_capex, v1::Report* j) {
+  v1::DisaggregationReport& d = *j->mutable_disaggregation();
+  int64_t transfers = 0, bytes = 0, wait_ps = 0;
+  for (int pool : {1, 0}) {
+    v1::PoolReport& p = *d.add_pools();
+    p.set_role(pool == 1 ? "prefill" : "decode");
+    p.set_chip(pool == 1 ? r.prefill->chip.name() : r.chip.name());
+    p.set_devices(pool == 1 ? r.prefill->num_devices : r.num_devices);
+    p.set_tensor_parallel(pool == 1 ? r.prefill->tensor_parallel : r.tensor_parallel);
+    p.set_servers(pool == 1 ? r.prefill->num_servers : r.num_servers);
+    p.set_strategy(pool == 1 ? r.prefill->plan.strategy() : r.plan.strategy());
+    double sum = 0, max = 0;
+    int stages = 0;
+    for (const StageInfo& st : r.stages) {
+      if (st.pool != pool) continue;
+      const double u = measured_s > 0 ? st.stats.busy_ps * 1e-12 / measured_s : 0.0;
+      sum += u;
+      max = std::max(max, u);
+      ++stages;
+      transfers = std::max(transfers, st.stats.kv_received);
+      bytes += st.stats.kv_bytes;
+      wait_ps += st.stats.kv_wait_ps;
+    }
+    p.set_stages(stages);
+    p.set_utilization_mean(stages > 0 ? sum / stages : 0.0);
+    p.set_utilization_max(max);
+    const double it_j = pool == 1 ? prefill_it_j : decode_it_j;
+    p.set_average_power_w(measured_s > 0 ? it_j / measured_s : 0.0);
+    if (pool == 1) {
+      p.set_capex_usd(prefill_capex);
+    } else {
+      p.set_capex_usd(
+          cost::HardwareUsd(cost::CostInputsFor(r.scenario, r.chip, r.num_devices, r.num_servers)));
+    }
+  }
+  d.set_kv_transfers(transfers);
+  d.set_kv_bytes(bytes);
+  d.set_kv_wait_s_mean(transfers > 0 ? wait_ps * 1e-12 / static_cast<double>(transfers) : 0.0);
+  Summarize(r.host.first_itl_ps, 1e-12, d.mutable_first_itl_s());
+}
+
 }  // namespace
+
+cost::CostInputs HardwareCostInputs(const SimulationResult& r, const v1::Scenario& priced,
+                                    double busy) {
+  cost::CostInputs ci = cost::CostInputsFor(priced, r.chip, r.num_devices, r.num_servers);
+  ci.it_power_watts =
+      cost::ItEnergyJoules(cost::DeviceEnergyJoules(r.chip, r.num_devices, 1.0, busy),
+                           r.num_servers, cost::ServerOverheadWatts(priced, r.chip), 1.0);
+  if (r.prefill) {
+    const PrefillPoolInfo& p = *r.prefill;
+    const v1::Scenario own = cost::OtherPoolCosts(priced);
+    ci.other_capex_usd =
+        cost::HardwareUsd(cost::CostInputsFor(own, p.chip, p.num_devices, p.num_servers));
+    ci.it_power_watts +=
+        cost::ItEnergyJoules(cost::DeviceEnergyJoules(p.chip, p.num_devices, 1.0, busy),
+                             p.num_servers, cost::ServerOverheadWatts(own, p.chip), 1.0);
+  }
+  return ci;
+}
 
 absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const AnalyticEstimate& a) {
   const v1::Scenario& s = r.scenario;
@@ -120,10 +180,10 @@ absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const Analytic
 
   j.set_model(r.model);
   j.set_chip(r.chip.name());
-  j.set_num_chips(r.num_devices);
+  j.set_num_chips(r.num_devices + (r.prefill ? r.prefill->num_devices : 0));
   j.set_tensor_parallel(r.tensor_parallel);
   j.set_num_stages(static_cast<int>(r.stages.size()));
-  j.set_num_servers(r.num_servers);
+  j.set_num_servers(r.num_servers + (r.prefill ? r.prefill->num_servers : 0));
   j.set_strategy(r.plan.strategy());
   j.set_topology(s.topology().kind());
   j.set_hops_per_token(r.plan.hops_per_token());
@@ -168,14 +228,18 @@ absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const Analytic
   g.set_fraction(h.completed > 0 ? static_cast<double>(h.slo_met) / h.completed : 0.0);
   g.set_requests_per_s(measured_s > 0 ? h.slo_met / measured_s : 0.0);
 
-  double chip_energy = 0;
+  // A prefill pool's chip brings its own prices and server power; the
+  // scenario's cost overrides describe the decode pool.
+  const v1::Scenario prefill_costs = cost::OtherPoolCosts(s);
+  double chip_energy = 0, prefill_chip_energy = 0;
   const double kv_mean_tokens =
       measured_s > 0 ? static_cast<double>(h.kv_token_integral) / (measured_s * 1e12) : 0.0;
   for (const StageInfo& st : r.stages) {
     const double busy_s =
         std::min(measured_s, (st.stats.busy_ps + st.stats.expert_busy_ps) * 1e-12);
-    const double energy = cost::DeviceEnergyJoules(r.chip, st.devices, measured_s, busy_s);
-    chip_energy += energy;
+    const v1::ChipSpec& chip = st.pool == 0 ? r.chip : r.prefill->chip;
+    const double energy = cost::DeviceEnergyJoules(chip, st.devices, measured_s, busy_s);
+    (st.pool == 0 ? chip_energy : prefill_chip_energy) += energy;
     v1::StageReport& c = *j.add_chips();
     c.set_index(st.index);
     c.set_devices(st.devices);
@@ -200,13 +264,27 @@ absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const Analytic
     c.set_kv_occupancy_peak(peak_bytes / cap);
     c.set_energy_j(energy);
     c.set_average_power_w(measured_s > 0 ? energy / measured_s : 0.0);
+    if (r.prefill) c.set_pool(st.pool == 0 ? "decode" : "prefill");
   }
-  const double it_energy = cost::ItEnergyJoules(chip_energy, r.num_servers,
-                                                cost::ServerOverheadWatts(s, r.chip), measured_s);
+  const double decode_it_energy = cost::ItEnergyJoules(
+      chip_energy, r.num_servers, cost::ServerOverheadWatts(s, r.chip), measured_s);
+  double it_energy = decode_it_energy;
+  double prefill_capex = 0;
+  if (r.prefill) {
+    const double prefill_it_energy =
+        cost::ItEnergyJoules(prefill_chip_energy, r.prefill->num_servers,
+                             cost::ServerOverheadWatts(prefill_costs, r.prefill->chip), measured_s);
+    it_energy += prefill_it_energy;
+    const cost::CostInputs pc = cost::CostInputsFor(prefill_costs, r.prefill->chip,
+                                                    r.prefill->num_devices, r.prefill->num_servers);
+    prefill_capex = cost::HardwareUsd(pc);
+    AddDisaggregationReport(r, measured_s, prefill_it_energy, decode_it_energy, prefill_capex, &j);
+  }
   j.set_energy_j_per_token(h.output_tokens > 0 ? it_energy / h.output_tokens : 0.0);
   j.set_average_power_w(measured_s > 0 ? it_energy / measured_s : 0.0);
 
   cost::CostInputs ci = cost::CostInputsFor(s, r.chip, r.num_devices, r.num_servers);
+  ci.other_capex_usd = prefill_capex;
   ci.it_power_watts = measured_s > 0 ? it_energy / measured_s : 0.0;
   ci.output_tokens_per_s = measured_s > 0 ? h.output_tokens / measured_s : 0.0;
   ASSIGN_OR_RETURN(cost::CostBreakdown cb, cost::ComputeCost(ci));
@@ -281,10 +359,17 @@ std::string ReportText(const v1::Report& j) {
   auto f = [](double v, int d) { return base::Fixed(v, d); };
   auto ms = [&](double x) { return f(x * 1e3, 3); };
   const v1::ScenarioSummary& sc = j.scenario();
-  std::string out = absl::StrFormat("%s on %d x %s (%s, %d stage%s, %s topology, %d server%s)\n",
-                                    j.model(), j.num_chips(), j.chip(), j.strategy(),
-                                    j.num_stages(), j.num_stages() == 1 ? "" : "s", j.topology(),
-                                    j.num_servers(), j.num_servers() == 1 ? "" : "s");
+  std::string on = absl::StrCat(j.num_chips(), " x ", j.chip());
+  if (j.has_disaggregation() && j.disaggregation().pools_size() == 2) {
+    const v1::PoolReport& p = j.disaggregation().pools(0);
+    const v1::PoolReport& d = j.disaggregation().pools(1);
+    on = absl::StrCat(p.devices(), " x ", p.chip(), " prefill + ", d.devices(), " x ", d.chip(),
+                      " decode");
+  }
+  std::string out =
+      absl::StrFormat("%s on %s (%s, %d stage%s, %s topology, %d server%s)\n", j.model(), on,
+                      j.strategy(), j.num_stages(), j.num_stages() == 1 ? "" : "s", j.topology(),
+                      j.num_servers(), j.num_servers() == 1 ? "" : "s");
   const v1::WorkloadSummary& w = sc.workload();
   std::string load;
   if (w.kind() == "closed_loop") {
@@ -377,6 +462,25 @@ std::string ReportText(const v1::Report& j) {
     out += ft.Render() + "\n";
   }
 
+  if (j.has_disaggregation()) {
+    const v1::DisaggregationReport& d = j.disaggregation();
+    base::TextTable pt(
+        {"pool", "chip", "devices", "stages", "util mean", "util max", "power kW", "capex $"},
+        {base::TextTable::Align::kLeft, base::TextTable::Align::kLeft});
+    for (const v1::PoolReport& p : d.pools()) {
+      pt.AddRow({p.role(), p.chip(), base::WithCommas(p.devices()), base::WithCommas(p.stages()),
+                 absl::StrCat(f(p.utilization_mean() * 100, 1), "%"),
+                 absl::StrCat(f(p.utilization_max() * 100, 1), "%"),
+                 f(p.average_power_w() / 1e3, 2), base::WithCommas(std::llround(p.capex_usd()))});
+    }
+    out += pt.Render();
+    absl::StrAppend(&out, "KV transfers: ", base::WithCommas(d.kv_transfers()), " requests, ",
+                    base::HumanBytes(static_cast<double>(d.kv_bytes())), "; first to second token ",
+                    ms(d.first_itl_s().mean()), " ms mean, ", ms(d.first_itl_s().p99()),
+                    " ms p99 (decode steps waited ", ms(d.kv_wait_s_mean()),
+                    " ms for KV at the stages)\n\n");
+  }
+
   const v1::AnalyticSummary& a = j.analytic();
   base::TextTable at({"analytic fast path", "value"});
   at.AddRow({"single-user TTFT", absl::StrCat(f(a.single_user_ttft_s() * 1e3, 3), " ms")});
@@ -390,12 +494,12 @@ std::string ReportText(const v1::Report& j) {
       {"chip", "holds", "util", "expert util", "tokens", "KV mean", "KV peak", "power W"},
       {base::TextTable::Align::kRight, base::TextTable::Align::kLeft});
   for (const v1::StageReport& c : j.chips()) {
-    ct.AddRow(
-        {absl::StrCat(c.index(), c.devices() > 1 ? absl::StrCat(" (x", c.devices(), ")") : ""),
-         c.holds(), absl::StrCat(f(c.utilization() * 100, 1), "%"),
-         absl::StrCat(f(c.expert_utilization() * 100, 1), "%"), base::WithCommas(c.tokens()),
-         absl::StrCat(f(c.kv_occupancy_mean() * 100, 2), "%"),
-         absl::StrCat(f(c.kv_occupancy_peak() * 100, 2), "%"), f(c.average_power_w(), 1)});
+    ct.AddRow({absl::StrCat(c.index(), c.devices() > 1 ? absl::StrCat(" (x", c.devices(), ")") : "",
+                            c.has_pool() ? absl::StrCat(" ", c.pool()) : ""),
+               c.holds(), absl::StrCat(f(c.utilization() * 100, 1), "%"),
+               absl::StrCat(f(c.expert_utilization() * 100, 1), "%"), base::WithCommas(c.tokens()),
+               absl::StrCat(f(c.kv_occupancy_mean() * 100, 2), "%"),
+               absl::StrCat(f(c.kv_occupancy_peak() * 100, 2), "%"), f(c.average_power_w(), 1)});
   }
   out += ct.Render() + "\n";
 

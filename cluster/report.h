@@ -9,10 +9,19 @@
 #include "absl/status/statusor.h"
 #include "cluster/analytic.h"
 #include "cluster/simulation.h"
+#include "cost/tco.h"
 #include "nlohmann/json.hpp"
 #include "proto/etchsim/v1/report.pb.h"
 
 namespace etchsim::cluster {
+
+// The hardware of a run, every pool counted: prices from `priced`'s cost
+// block (its overrides describe the decode pool; a prefill pool is at its
+// chip's figures, as capex in other_capex_usd) and the IT power of a second
+// in which every device is busy a fraction `busy` of the time (0: idle).
+// Throughput is left for the caller.
+cost::CostInputs HardwareCostInputs(const SimulationResult& r, const v1::Scenario& priced,
+                                    double busy);
 
 // Fails only if the cost inputs are invalid (cost::ComputeCost).
 absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const AnalyticEstimate& a);

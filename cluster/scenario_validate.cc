@@ -189,6 +189,45 @@ absl::Status ValidateScenario(const v1::Scenario& s) {
   RETURN_IF_ERROR(ValidateFaults(s.faults(), s.duration_s()));
   RETURN_IF_ERROR(ValidateRouting(s.routing()));
   RETURN_IF_ERROR(ValidateKvPolicy(s.kv_policy()));
+  RETURN_IF_ERROR(ValidateDisaggregation(s));
+  return absl::OkStatus();
+}
+
+absl::Status ValidateDisaggregation(const v1::Scenario& s) {
+  const v1::Disaggregation& d = s.disaggregation();
+  RETURN_IF_ERROR(base::CheckUtf8("scenario", "disaggregation.prefill_chip", d.prefill_chip()));
+  RETURN_IF_ERROR(
+      base::CheckUtf8("scenario", "disaggregation.prefill_strategy", d.prefill_strategy()));
+  RETURN_IF_ERROR(IntRange("disaggregation.prefill_chips", d.prefill_chips(), 0, kMaxChips));
+  RETURN_IF_ERROR(
+      IntRange("disaggregation.prefill_tensor_parallel", d.prefill_tensor_parallel(), 0, 1024));
+  if (d.prefill_chip().empty()) {
+    if (d.prefill_chips() != 0 || !d.prefill_strategy().empty() ||
+        d.prefill_tensor_parallel() != 0) {
+      return Bad("disaggregation.prefill_chip",
+                 "is empty, but other disaggregation fields are set (name the prefill pool's "
+                 "chip)");
+    }
+    return absl::OkStatus();
+  }
+  if (int64_t{s.chips()} + d.prefill_chips() > kMaxChips) {
+    return Bad("disaggregation.prefill_chips",
+               absl::StrCat("plus chips (", s.chips(), ") must be at most ", kMaxChips, ", got ",
+                            int64_t{s.chips()} + d.prefill_chips()));
+  }
+  // What a disaggregated run does not model yet: each is a named refusal.
+  if (HasFaults(s.faults())) {
+    return Bad("disaggregation", "cannot be combined with faults (not modelled together)");
+  }
+  if (s.kv_policy().kind() == "paged" || s.kv_policy().prefix_tokens() > 0) {
+    return Bad("disaggregation",
+               "cannot be combined with paged KV or a cached prefix (kv_policy; not modelled "
+               "together: the decode pool reserves each request whole)");
+  }
+  if (s.routing().redundant_experts() > 0) {
+    return Bad("disaggregation",
+               "cannot be combined with routing.redundant_experts (not modelled together)");
+  }
   return absl::OkStatus();
 }
 

@@ -28,6 +28,8 @@ inline constexpr double kMaxThroughputWindows = 1e7;
 absl::Status ValidateScenario(const v1::Scenario& s);
 // The KV policy block (kind, block size, preemption, swap bandwidth).
 absl::Status ValidateKvPolicy(const v1::KvPolicy& k);
+// The disaggregation block: ranges, and the options it does not combine with.
+absl::Status ValidateDisaggregation(const v1::Scenario& s);
 
 // One length distribution; `field` names it ("workload.input_len") or the
 // flag it came from ("--input-len").

@@ -17,31 +17,60 @@
 
 namespace etchsim::cluster {
 
-absl::Status Simulation::BuildPlan() {
-  ASSIGN_OR_RETURN(partitioner::ChipCapacity cap, chip::CapacityOf(chip_));
-  cap.kv_dtype = kv_dtype_;
-  if (hardwired()) {
-    ASSIGN_OR_RETURN(plan_, partitioner::Partition(model_, cap, scenario_.strategy(),
-                                                   {.num_chips = scenario_.chips()}));
-    tp_ = 1;
+namespace {
+
+// One pool's plan: a hard-wired partition over `chips` chips (0 = the
+// fewest that fit), or pipeline stages of tensor-parallel roofline groups.
+// `field` prefixes errors about the chip count ("--chips").
+absl::Status PartitionPool(const v1::ChipSpec& chip, const model::ModelSpec& model,
+                           model::KvDtype kv_dtype, int chips, int tensor_parallel,
+                           const std::string& strategy, absl::string_view field, v1::Plan& plan,
+                           int& tp) {
+  ASSIGN_OR_RETURN(partitioner::ChipCapacity cap, chip::CapacityOf(chip));
+  cap.kv_dtype = kv_dtype;
+  if (chip.kind() == v1::ChipSpec::HARDWIRED) {
+    ASSIGN_OR_RETURN(plan, partitioner::Partition(model, cap, strategy, {.num_chips = chips}));
+    tp = 1;
     return absl::OkStatus();
   }
   // Roofline: stages of tp devices; pipeline over stages.
-  const int def_tp = std::max(1, chip_.roofline().default_tensor_parallel());
-  tp_ = scenario_.tensor_parallel() > 0
-            ? scenario_.tensor_parallel()
-            : (scenario_.chips() > 0 ? std::min(scenario_.chips(), def_tp) : def_tp);
-  if (scenario_.chips() > 0 && scenario_.chips() % tp_ != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("--chips (", scenario_.chips(),
+  const int def_tp = std::max(1, chip.roofline().default_tensor_parallel());
+  tp = tensor_parallel > 0 ? tensor_parallel : (chips > 0 ? std::min(chips, def_tp) : def_tp);
+  if (chips > 0 && chips % tp != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " (", chips,
                                                    ") must be a multiple of the tensor-parallel "
                                                    "group size (",
-                                                   tp_, ") for ", chip_.name()));
+                                                   tp, ") for ", chip.name()));
   }
-  cap.weight_capacity_bytes = chip::RooflineMemoryBudget::WeightBytes(chip_, tp_);
-  cap.name = tp_ > 1 ? absl::StrCat(tp_, "x", chip_.name()) : chip_.name();
-  const int stages = scenario_.chips() > 0 ? scenario_.chips() / tp_ : 0;
-  ASSIGN_OR_RETURN(plan_, partitioner::Partition(model_, cap, "pipeline", {.num_chips = stages}));
+  cap.weight_capacity_bytes = chip::RooflineMemoryBudget::WeightBytes(chip, tp);
+  cap.name = tp > 1 ? absl::StrCat(tp, "x", chip.name()) : chip.name();
+  const int stages = chips > 0 ? chips / tp : 0;
+  ASSIGN_OR_RETURN(plan, partitioner::Partition(model, cap, "pipeline", {.num_chips = stages}));
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Simulation::BuildPlan() {
+  RETURN_IF_ERROR(PartitionPool(chip_, model_, kv_dtype_, scenario_.chips(),
+                                scenario_.tensor_parallel(), scenario_.strategy(), "--chips", plan_,
+                                tp_));
+  if (prefill_) {
+    const v1::Disaggregation& d = scenario_.disaggregation();
+    const std::string strategy = d.prefill_strategy().empty() ? "auto" : d.prefill_strategy();
+    absl::Status s = PartitionPool(
+        prefill_->chip, model_, prefill_->kv_dtype, d.prefill_chips(), d.prefill_tensor_parallel(),
+        strategy, "scenario: disaggregation.prefill_chips", prefill_->plan, prefill_->tp);
+    if (!s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("prefill pool: ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+const v1::ChipShard& Simulation::shard(int stage) const {
+  return stage < decode_stages() ? plan_.chips(stage)
+                                 : prefill_->plan.chips(stage - decode_stages());
 }
 
 absl::StatusOr<std::unique_ptr<Simulation>> Simulation::Build(v1::Scenario scenario,
@@ -54,6 +83,7 @@ absl::StatusOr<std::unique_ptr<Simulation>> Simulation::Build(v1::Scenario scena
   RETURN_IF_ERROR(sim->BuildPlan());
   RETURN_IF_ERROR(sim->BuildTopology());
   RETURN_IF_ERROR(sim->BuildStages());
+  RETURN_IF_ERROR(sim->BuildPrefillStages());
   if (HasFaults(sim->scenario_.faults())) {
     ASSIGN_OR_RETURN(sim->faults_, FaultPlan::Create(sim->scenario_.faults(), *sim->topology_,
                                                      sim->num_stages()));
@@ -83,6 +113,20 @@ absl::Status Simulation::LoadInputs(const BuildOverrides& o) {
   ASSIGN_OR_RETURN(
       kv_dtype_,
       model::ParseKvDtype(scenario_.kv_dtype().empty() ? chip_.kv_dtype() : scenario_.kv_dtype()));
+  if (const v1::Disaggregation& d = scenario_.disaggregation(); !d.prefill_chip().empty()) {
+    prefill_.emplace();
+    if (o.prefill_chip != nullptr) {
+      RETURN_IF_ERROR(chip::ValidateChipSpec(*o.prefill_chip, o.prefill_chip->name().empty()
+                                                                  ? "prefill chip"
+                                                                  : o.prefill_chip->name()));
+      prefill_->chip = *o.prefill_chip;
+    } else {
+      ASSIGN_OR_RETURN(prefill_->chip, chip::LoadChipSpec(d.prefill_chip()));
+    }
+    ASSIGN_OR_RETURN(prefill_->kv_dtype,
+                     model::ParseKvDtype(scenario_.kv_dtype().empty() ? prefill_->chip.kv_dtype()
+                                                                      : scenario_.kv_dtype()));
+  }
   RETURN_IF_ERROR(LoadRoutingHistogram(*scenario_.mutable_routing()));
   const v1::Workload& w = scenario_.workload();
   if (w.kind_case() == v1::Workload::kTrace && o.load_trace) {
@@ -92,19 +136,22 @@ absl::Status Simulation::LoadInputs(const BuildOverrides& o) {
 }
 
 absl::Status Simulation::BuildTopology() {
-  if (hardwired())
-    scenario_.set_chips(plan_.num_chips());
-  else
-    scenario_.set_chips(plan_.num_chips() * tp_);
-  ASSIGN_OR_RETURN(fabric::Topology topo,
-                   fabric::Topology::Build(scenario_.topology(), plan_.num_chips()));
+  scenario_.set_chips(plan_.num_chips() * tp_);
+  int nodes = plan_.num_chips();
+  if (prefill_) {
+    scenario_.mutable_disaggregation()->set_prefill_chips(prefill_->plan.num_chips() *
+                                                          prefill_->tp);
+    nodes += prefill_->plan.num_chips();
+  }
+  // The prefill pool's stages follow the decode pool's on the same fabric.
+  ASSIGN_OR_RETURN(fabric::Topology topo, fabric::Topology::Build(scenario_.topology(), nodes));
   topology_.emplace(std::move(topo));
-  if (hardwired()) {
+  for (int i = 0; i < nodes; ++i) {
     // Hard-wired chips take a message's arrival time as the start bound of
     // their work, so they can model their ingress link themselves.
-    for (int i = 0; i < plan_.num_chips(); ++i) {
+    const v1::ChipSpec& c = i < plan_.num_chips() ? chip_ : prefill_->chip;
+    if (c.kind() == v1::ChipSpec::HARDWIRED)
       topology_->set_models_ingress(topology_->chip(i), true);
-    }
   }
   return absl::OkStatus();
 }
@@ -148,6 +195,28 @@ absl::Status Simulation::BuildStages() {
   return absl::OkStatus();
 }
 
+absl::Status Simulation::BuildPrefillStages() {
+  if (!prefill_) return absl::OkStatus();
+  std::vector<int64_t> capacity;
+  for (const v1::ChipShard& shard : prefill_->plan.chips()) {
+    ASSIGN_OR_RETURN(StageModel stage, StageModel::Create(prefill_->chip, model_, shard,
+                                                          prefill_->tp, prefill_->kv_dtype));
+    capacity.push_back(stage.kv_capacity_bytes());
+    stages_.push_back(std::move(stage));
+  }
+  prefill_->kv = KvBudget::Build(model_, prefill_->plan, capacity, prefill_->kv_dtype);
+  const v1::Workload& w = scenario_.workload();
+  if (w.kind_case() != v1::Workload::kTrace && w.input_len().has_fixed() &&
+      prefill_->kv.MaxSequences(w.input_len().fixed()) == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "scenario: disaggregation: every prompt needs ", base::WithCommas(w.input_len().fixed()),
+        " tokens of KV cache but the prefill pool holds ",
+        base::WithCommas(prefill_->kv.capacity_tokens()), " (limited by prefill ",
+        prefill_->kv.limiter(), "); use shorter prompts or more prefill chips"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Simulation::MapExperts() {
   for (const v1::ChipShard& shard : plan_.chips()) {
     for (const v1::LayerSlice& sl : shard.layers()) {
@@ -159,6 +228,32 @@ absl::Status Simulation::MapExperts() {
   }
   ASSIGN_OR_RETURN(router_, ExpertRouter::Build(scenario_.routing(), model_, scenario_.seed()));
   experts_.router = &router_;
+  if (prefill_) {
+    // The prefill pool routes tokens to its own holders, placed in id
+    // order (balancing and redundant copies apply to the decode pool).
+    ExpertMap& pm = prefill_->experts;
+    pm.router = &router_;
+    for (const v1::ChipShard& shard : prefill_->plan.chips()) {
+      for (const v1::LayerSlice& sl : shard.layers()) {
+        if (sl.expert_end() > sl.expert_begin()) {
+          pm.layers[sl.layer()].push_back({sl.expert_begin(), sl.expert_end(),
+                                           topology_->chip(decode_stages() + shard.index())});
+        }
+      }
+    }
+    for (auto& [layer, holders] : pm.layers) {
+      std::vector<int32_t> owner(router_.experts(), -1);
+      for (int h = 0; h < static_cast<int>(holders.size()); ++h) {
+        for (int32_t x = holders[h].begin; x < holders[h].end && x < router_.experts(); ++x) {
+          owner[x] = h;
+        }
+      }
+      const std::vector<double> p =
+          router_.TouchProbabilities(layer, owner, static_cast<int>(holders.size()), nullptr);
+      for (size_t h = 0; h < holders.size(); ++h) holders[h].p_touch = p[h];
+      pm.owner[layer] = std::move(owner);
+    }
+  }
   const int64_t e = router_.experts();
   const int copies = scenario_.routing().redundant_experts();
   if (copies > 0) {
@@ -237,6 +332,10 @@ void Simulation::SetConstants() {
   k_.hidden_size = model_.hidden_size;
   k_.activation_bytes = chip_.activation_bytes_per_element();
   k_.window_start = SimTime::FromSeconds(scenario_.warmup_s());
+  if (prefill_) {
+    k_.decode_kv = &kv_;
+    for (int s = 0; s < decode_stages(); ++s) k_.decode_lps.push_back(stage_lp(s));
+  }
   if (k_.draft_len > 0) {
     double ns = scenario_.speculative().draft_ns_per_token();
     if (ns == 0) {
@@ -257,7 +356,9 @@ std::unique_ptr<Lp> Simulation::MakeLp(LpId id, GiveUp give_up) const {
       c.scenario = scenario_;
       c.trace = trace_;
       c.first_stage = stage_lp(0);
+      c.prefill_stage = stage_lp(prefill_begin());
       c.kv = kv_;
+      if (prefill_) c.prefill_kv = prefill_->kv;
       c.draft_len = k_.draft_len;
       c.window_start = k_.window_start;
       c.host_overhead = SimTime::FromNanos(scenario_.host_overhead_ns());
@@ -270,9 +371,16 @@ std::unique_ptr<Lp> Simulation::MakeLp(LpId id, GiveUp give_up) const {
     }
     case fabric::NodeKind::kChip: {
       const int stage = node.index;
+      // Each pool is a pipeline; the decode pool's first stage starts every
+      // decode step.
+      const int end = stage < decode_stages() ? decode_stages() : num_stages();
       StageWiring wiring{topology_->host(), stage_lp(0),
-                         stage + 1 < num_stages() ? stage_lp(stage + 1) : -1};
-      auto lp = stages_[stage].MakeLp(*topology_, id, wiring, k_, &experts_);
+                         stage + 1 < end ? stage_lp(stage + 1) : -1};
+      if (prefill_) {
+        wiring.sends_kv = stage + 1 == num_stages();
+        wiring.kv_gate = stage < decode_stages() && shard(stage).kv_bytes_per_token() > 0;
+      }
+      auto lp = stages_[stage].MakeLp(*topology_, id, wiring, k_, ExpertsOf(stage));
       lp->set_faults(faults());
       return lp;
     }
@@ -294,6 +402,12 @@ SimTime Simulation::EndTime() const {
   return scenario_.duration_s() > 0 ? SimTime::FromSeconds(scenario_.duration_s()) : SimTime::Max();
 }
 
+int Simulation::PoolServers(const v1::ChipSpec& chip, int devices) const {
+  const int cps = chip.cost().cards_per_server() > 0 ? chip.cost().cards_per_server()
+                                                     : scenario_.topology().cards_per_server();
+  return (devices + cps - 1) / std::max(1, cps);
+}
+
 SimulationResult Simulation::Skeleton() const {
   SimulationResult r;
   r.scenario = scenario_;
@@ -302,21 +416,29 @@ SimulationResult Simulation::Skeleton() const {
   r.model = model_.name;
   r.tensor_parallel = tp_;
   r.num_devices = plan_.num_chips() * tp_;
-  const int cps = chip_.cost().cards_per_server() > 0 ? chip_.cost().cards_per_server()
-                                                      : scenario_.topology().cards_per_server();
-  r.num_servers = (r.num_devices + cps - 1) / std::max(1, cps);
+  r.num_servers = PoolServers(chip_, r.num_devices);
   r.kv_capacity_tokens = kv_capacity_tokens_;
   r.window_start = k_.window_start;
   r.faults = faults_;
-  for (const v1::ChipShard& shard : plan_.chips()) {
+  if (prefill_) {
+    PrefillPoolInfo& p = r.prefill.emplace();
+    p.chip = prefill_->chip;
+    p.plan = prefill_->plan;
+    p.tensor_parallel = prefill_->tp;
+    p.num_devices = prefill_->plan.num_chips() * prefill_->tp;
+    p.num_servers = PoolServers(prefill_->chip, p.num_devices);
+  }
+  for (int s = 0; s < num_stages(); ++s) {
+    const v1::ChipShard& sh = shard(s);
     StageInfo st;
-    st.index = shard.index();
-    st.devices = tp_;
-    st.holds = partitioner::DescribeShard(shard);
-    st.kv_bytes_per_token = shard.kv_bytes_per_token();
-    st.kv_capacity_bytes = stages_[shard.index()].kv_capacity_bytes();
-    st.weight_bytes = shard.weight_bytes();
-    st.capacity_used = shard.capacity_used();
+    st.index = s;
+    st.pool = s < decode_stages() ? 0 : 1;
+    st.devices = s < decode_stages() ? tp_ : prefill_->tp;
+    st.holds = partitioner::DescribeShard(sh);
+    st.kv_bytes_per_token = sh.kv_bytes_per_token();
+    st.kv_capacity_bytes = stages_[s].kv_capacity_bytes();
+    st.weight_bytes = sh.weight_bytes();
+    st.capacity_used = sh.capacity_used();
     r.stages.push_back(st);
   }
   return r;

@@ -31,6 +31,7 @@ namespace etchsim::cluster {
 
 struct StageInfo {
   int index = 0;
+  int pool = 0;       // 0: the decode (or only) pool, 1: the prefill pool
   int devices = 1;    // chips in the stage (tensor parallel)
   std::string holds;  // "emb, 0-2"
   int64_t kv_bytes_per_token = 0;
@@ -44,6 +45,16 @@ struct LinkInfo {
   std::string name;
   double bandwidth_bytes_per_s = 0;
   LinkResult stats;
+};
+
+// The prefill pool of a disaggregated run (Scenario.disaggregation): its
+// stages follow the decode pool's.
+struct PrefillPoolInfo {
+  v1::ChipSpec chip;
+  v1::Plan plan;
+  int tensor_parallel = 1;
+  int num_devices = 0;
+  int num_servers = 0;
 };
 
 // Everything measured in one run; the report is rendered from this.
@@ -63,6 +74,9 @@ struct SimulationResult {
   std::vector<LinkInfo> links;
   uint64_t events = 0;
   std::optional<FaultPlan> faults;  // the scenario's faults, if any
+  // Disaggregated runs: the prefill pool (plan, chip, tp, num_devices and
+  // num_servers above are the decode pool's).
+  std::optional<PrefillPoolInfo> prefill;
 };
 
 // What one LP contributes to a result, finalised where the LP ran (a chip
@@ -80,6 +94,7 @@ struct LpResult {
 // calibrator).
 struct BuildOverrides {
   const v1::ChipSpec* chip = nullptr;
+  const v1::ChipSpec* prefill_chip = nullptr;  // disaggregated runs
   const std::string* model_config_json = nullptr;
   // Only the rank hosting the host LP reads a trace workload's file; chip
   // processes skip it (the file need not exist on their machines).
@@ -97,22 +112,43 @@ class Simulation {
   const model::ModelSpec& model() const { return model_; }
   const fabric::Topology& topology() const { return *topology_; }
   const RunConstants& constants() const { return k_; }
+  // The decode pool's chip kind (the only pool's unless disaggregated).
   bool hardwired() const { return chip_.kind() == v1::ChipSpec::HARDWIRED; }
-  int num_stages() const { return static_cast<int>(plan_.chips_size()); }
+  // Every stage: the decode pool's [0, decode_stages()), then a
+  // disaggregated run's prefill pool [decode_stages(), num_stages()).
+  int num_stages() const { return static_cast<int>(stages_.size()); }
+  int decode_stages() const { return static_cast<int>(plan_.chips_size()); }
+  bool disaggregated() const { return prefill_.has_value(); }
+  // The stages prompts run on: the prefill pool, or the only pool.
+  int prefill_begin() const { return disaggregated() ? decode_stages() : 0; }
+  int prefill_end() const { return disaggregated() ? num_stages() : decode_stages(); }
+  // Stage `stage`'s slice of its pool's plan.
+  const v1::ChipShard& shard(int stage) const;
+  // The chip spec of stage `stage`'s pool.
+  const v1::ChipSpec& chip_of(int stage) const {
+    return stage < decode_stages() ? chip_ : prefill_->chip;
+  }
+  // REQUIRES: disaggregated().
+  const v1::Plan& prefill_plan() const { return prefill_->plan; }
+  const v1::ChipSpec& prefill_chip() const { return prefill_->chip; }
+  int prefill_tensor_parallel() const { return prefill_->tp; }
+  const ExpertMap& prefill_experts() const { return prefill_->experts; }
   int tensor_parallel() const { return tp_; }
   int64_t kv_capacity_tokens() const { return kv_capacity_tokens_; }
   // Per-stage KV admission (windowed layers capped at their window).
   const KvBudget& kv_budget() const { return kv_; }
   const StageModel& stage_model(int stage) const { return stages_[stage]; }
-  // REQUIRES: hardwired().
+  // REQUIRES: stage_model(stage).is_hardwired().
   const chip::HardwiredChipModel& hardwired_model(int stage) const {
     return stages_[stage].hardwired();
   }
-  // REQUIRES: !hardwired().
+  // REQUIRES: !stage_model(stage).is_hardwired().
   const chip::RooflineStageModel& roofline_model(int stage) const {
     return stages_[stage].roofline();
   }
   const ExpertMap& experts() const { return experts_; }
+  // The routed-expert map of stage `stage`'s pool.
+  const ExpertMap& experts_of(int stage) const { return *ExpertsOf(stage); }
   // Null when the scenario injects no faults.
   const FaultPlan* faults() const { return faults_ ? &*faults_ : nullptr; }
   int num_lps() const { return static_cast<int>(topology_->nodes().size()); }
@@ -152,8 +188,23 @@ class Simulation {
   absl::Status BuildPlan();                          // partition (and TP for GPUs)
   absl::Status BuildTopology();                      // nodes, links, routes
   absl::Status BuildStages();                        // stage models, KV admission limit, fit check
+  absl::Status BuildPrefillStages();                 // the same for a prefill pool
   absl::Status MapExperts();  // who holds which routed experts, how tokens choose them
   void SetConstants();        // RunConstants for every LP
+  // The routed-expert map of stage `stage`'s pool.
+  const ExpertMap* ExpertsOf(int stage) const {
+    return stage < decode_stages() ? &experts_ : &prefill_->experts;
+  }
+  int PoolServers(const v1::ChipSpec& chip, int devices) const;
+
+  struct PrefillPool {
+    v1::ChipSpec chip;
+    model::KvDtype kv_dtype = model::KvDtype::kBf16;
+    v1::Plan plan;
+    int tp = 1;
+    KvBudget kv;  // the prompts' KV, held until their first token
+    ExpertMap experts;
+  };
 
   v1::Scenario scenario_;
   model::ModelSpec model_;
@@ -170,6 +221,7 @@ class Simulation {
   KvBudget kv_;
   std::vector<TraceRequest> trace_;
   std::optional<FaultPlan> faults_;
+  std::optional<PrefillPool> prefill_;
 };
 
 }  // namespace etchsim::cluster

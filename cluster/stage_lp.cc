@@ -32,7 +32,55 @@ void StageLp::Compact(SimTime horizon) {
 
 StageResult StageLp::FinalizeStage(SimTime end) {
   const WorkStat::Result b = busy_.Finalize(end);
-  return {b.busy_ps, expert_busy_.Finalize(end).busy_ps, b.amount};
+  return {b.busy_ps,  expert_busy_.Finalize(end).busy_ps, b.amount, kv_received_, kv_bytes_,
+          kv_wait_ps_};
+}
+
+void StageLp::SendKv(const Message& m, int64_t prompt, Outbox& out) {
+  for (const auto& [stage, share] : k_.decode_kv->StageShares(prompt)) {
+    Message piece;
+    piece.type = MsgType::kKvTransfer;
+    piece.dst = k_.decode_lps[stage];
+    piece.request = m.request;
+    piece.step = m.step;
+    piece.origin = out.self();
+    for (int64_t left = share; left > 0;) {
+      const int64_t bytes = std::min<int64_t>(left, kMaxKvPieceBytes);
+      left -= bytes;
+      piece.bytes = static_cast<int32_t>(bytes);
+      piece.flags = left == 0 ? kFlagLastChunk : 0;
+      Transmit(piece, out.now(), out);
+    }
+  }
+}
+
+bool StageLp::PassKvGate(const Message& m, SimTime& arrived) {
+  if (!wiring_.kv_gate || !(m.flags & kFlagKvGate)) return true;
+  const auto it = kv_ready_.find(m.request);
+  if (it == kv_ready_.end()) {
+    kv_parked_[m.request] = {m, arrived};
+    return false;
+  }
+  arrived = base::Max(arrived, it->second);
+  kv_ready_.erase(it);
+  return true;
+}
+
+Message StageLp::KvArrived(const Message& piece, SimTime arrived, SimTime& at) {
+  const bool measured = arrived >= k_.window_start;
+  if (measured) kv_bytes_ += piece.bytes;
+  if (!(piece.flags & kFlagLastChunk)) return Message{};
+  if (measured) ++kv_received_;
+  const auto it = kv_parked_.find(piece.request);
+  if (it == kv_parked_.end()) {
+    kv_ready_[piece.request] = arrived;
+    return Message{};
+  }
+  const Parked p = it->second;
+  kv_parked_.erase(it);
+  at = base::Max(arrived, p.arrived);
+  if (measured) kv_wait_ps_ += (at - p.arrived).picos();
+  return p.item;
 }
 
 Message StageLp::Timer(const Message& m, TimerKind kind, int32_t arg) {
@@ -114,6 +162,11 @@ void StageLp::Exit(const Message& m, Outbox& out) {
   n.step = m.step + 1;
   n.origin = out.self();
   n.bytes = kHeaderBytes;
+  if (wiring_.sends_kv) {
+    // The prompt's KV leaves with its first token; the step waits for it.
+    SendKv(n, n.context, out);
+    n.flags |= kFlagKvGate;
+  }
   // Drafting the next step's tokens (an MTP module after the last layer)
   // takes draft_time per draft token before the step can leave.
   const SimTime draft = k_.draft_time * (n.count - 1);
@@ -147,13 +200,14 @@ void HardwiredLp::Handle(const Event& e, Outbox& out) {
   if (ForwardIfTransit(e, out)) return;
   switch (m.type) {
     case MsgType::kWork: {
-      const SimTime start = base::Max(Received(e), next_free_);
-      const SimTime occ = Stretch(start, model_.Occupancy(m.context, m.count));
-      next_free_ = start + occ;
-      busy_.Add(start, next_free_, m.count);
-      live_tokens_ += m.count;
-      live_busy_ps_ += occ.picos();
-      StartSegment(m, 0, start, out);
+      SimTime arrived = Received(e);
+      if (PassKvGate(m, arrived)) Accept(m, arrived, out);
+      break;
+    }
+    case MsgType::kKvTransfer: {
+      SimTime at;
+      const Message item = KvArrived(m, Received(e), at);
+      if (item.type == MsgType::kWork) Accept(item, at, out);
       break;
     }
     case MsgType::kTimer:
@@ -206,6 +260,16 @@ void HardwiredLp::Handle(const Event& e, Outbox& out) {
     default:
       break;
   }
+}
+
+void HardwiredLp::Accept(const Message& m, SimTime arrived, Outbox& out) {
+  const SimTime start = base::Max(arrived, next_free_);
+  const SimTime occ = Stretch(start, model_.Occupancy(m.context, m.count));
+  next_free_ = start + occ;
+  busy_.Add(start, next_free_, m.count);
+  live_tokens_ += m.count;
+  live_busy_ps_ += occ.picos();
+  StartSegment(m, 0, start, out);
 }
 
 void HardwiredLp::StartSegment(const Message& m, int s, SimTime at, Outbox& out) {
@@ -302,8 +366,21 @@ void BatchLp::Handle(const Event& e, Outbox& out) {
   if (!step_timer && Lost(m, e.time)) return;
   if (ForwardIfTransit(e, out)) return;
   if (m.type == MsgType::kWork) {
-    queue_.push_back(m);
-    RequestStep(out);
+    SimTime arrived = e.time;
+    if (PassKvGate(m, arrived)) {
+      queue_.push_back(m);
+      RequestStep(out);
+    }
+    return;
+  }
+  if (m.type == MsgType::kKvTransfer) {
+    // A roofline stage takes what has arrived at its next step.
+    SimTime at;
+    const Message item = KvArrived(m, e.time, at);
+    if (item.type == MsgType::kWork) {
+      queue_.push_back(item);
+      RequestStep(out);
+    }
     return;
   }
   if (m.type != MsgType::kTimer) return;

@@ -12,9 +12,11 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "chip/hardwired_model.h"
 #include "chip/roofline_model.h"
+#include "cluster/kv_budget.h"
 #include "cluster/node_lp.h"
 #include "cluster/routing.h"
 
@@ -29,6 +31,10 @@ struct RunConstants {
   int64_t hidden_size = 0;
   double activation_bytes = 2.0;  // per hidden element on the wire
   SimTime window_start;
+  // Disaggregated runs: the decode pool's KV budget, whose StageShares say
+  // what the prefill pool's last stage sends each decode stage.
+  const KvBudget* decode_kv = nullptr;
+  std::vector<LpId> decode_lps;  // decode stage LPs, by stage index
 
   // Wire size of a hand-off or expert dispatch carrying `tokens` tokens'
   // activations: the header plus model::ActivationBytes.
@@ -57,14 +63,24 @@ struct ExpertMap {
 
 struct StageWiring {
   LpId host = 0;
-  LpId first = 1;
+  LpId first = 1;  // where the next decode step goes (the decode pool's first)
   LpId next = -1;  // -1: this is the last stage
+  // Disaggregated runs: the prefill pool's last stage sends each prompt's
+  // KV to the decode stages; a decode stage holding KV starts a request's
+  // first decode step only once its share has arrived.
+  bool sends_kv = false;
+  bool kv_gate = false;
 };
 
 struct StageResult {
   int64_t busy_ps = 0;         // entry occupancy (the bottleneck unit)
   int64_t expert_busy_ps = 0;  // serving other chips' expert dispatches
   int64_t tokens = 0;          // tokens that entered in the window
+  // Disaggregated decode stages, in the window: KV shares received, their
+  // bytes, and the time first decode steps waited here for them.
+  int64_t kv_received = 0;
+  int64_t kv_bytes = 0;
+  int64_t kv_wait_ps = 0;
 };
 
 class StageLp : public NodeLp {
@@ -118,6 +134,17 @@ class StageLp : public NodeLp {
   bool Dead(int32_t request) const {
     return request >= 0 && (request < dead_below_ || preempted_.contains(request));
   }
+  // Disaggregation. The prefill pool's last stage: sends request m's KV
+  // shares, now, toward every decode stage that holds KV.
+  void SendKv(const Message& m, int64_t prompt, Outbox& out);
+  // A decode stage: true if work item `m`, received at `arrived`, may start
+  // (its KV is here or it needs none); `arrived` becomes the later of the
+  // two. False: it is parked until the KV arrives.
+  bool PassKvGate(const Message& m, SimTime& arrived);
+  // A KV piece arrived at `arrived`; returns the parked item its last piece
+  // releases (type kNone if none) and, in `at`, when the item may start.
+  Message KvArrived(const Message& piece, SimTime arrived, SimTime& at);
+
   // `d` of compute starting at `at`, stretched if this stage straggles.
   SimTime Stretch(SimTime at, SimTime d) const {
     return faults() == nullptr ? d : faults()->Stretch(stage_, at, d);
@@ -132,6 +159,15 @@ class StageLp : public NodeLp {
   int stage_ = 0;
   int32_t dead_below_ = 0;                  // requests with smaller ids were aborted
   absl::flat_hash_set<int32_t> preempted_;  // paged KV preempted these
+  // Disaggregated decode stages: requests whose KV share is here but whose
+  // first decode step is not, and steps parked waiting for their KV.
+  absl::flat_hash_map<int32_t, SimTime> kv_ready_;
+  struct Parked {
+    Message item;
+    SimTime arrived;
+  };
+  absl::flat_hash_map<int32_t, Parked> kv_parked_;
+  int64_t kv_received_ = 0, kv_bytes_ = 0, kv_wait_ps_ = 0;  // in the window
 };
 
 // A hard-wired chip: spatial pipeline with an initiation interval.
@@ -146,6 +182,8 @@ class HardwiredLp : public StageLp {
   SimTime MinReaction() const override;
 
  private:
+  // Work item `m` may start at `arrived` (after its ingress and KV).
+  void Accept(const Message& m, SimTime arrived, Outbox& out);
   void StartSegment(const Message& m, int s, SimTime at, Outbox& out);
   void SegmentDone(const Message& m, int s, Outbox& out);
   // Holders other than this chip that the item's tokens select in `layer`.

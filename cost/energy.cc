@@ -33,4 +33,13 @@ CostInputs CostInputsFor(const v1::Scenario& s, const v1::ChipSpec& chip, int de
   return ci;
 }
 
+v1::Scenario OtherPoolCosts(const v1::Scenario& s) {
+  v1::Scenario own;
+  *own.mutable_cost() = s.cost();
+  own.mutable_cost()->clear_card_price_usd();
+  own.mutable_cost()->clear_server_price_usd();
+  own.mutable_cost()->clear_server_overhead_watts();
+  return own;
+}
+
 }  // namespace etchsim::cost

@@ -31,6 +31,12 @@ double ItEnergyJoules(double device_energy_j, int servers, double server_overhea
 // list prices. Power and throughput are left for the caller.
 CostInputs CostInputsFor(const v1::Scenario& s, const v1::ChipSpec& chip, int devices, int servers);
 
+// `s` for a second pool of other chips (a disaggregated run's prefill
+// pool): the rates every pool shares (amortisation, electricity, PUE),
+// without the card price, server price and server power overrides, which
+// describe the scenario's own chips. The pool takes its chip's figures.
+v1::Scenario OtherPoolCosts(const v1::Scenario& s);
+
 }  // namespace etchsim::cost
 
 #endif  // ETCHSIM_COST_ENERGY_H_

@@ -10,7 +10,7 @@ absl::StatusOr<CostBreakdown> ComputeCost(const CostInputs& in) {
   }
   if (in.pue < 1) return absl::InvalidArgumentError("cost: pue must be >= 1");
   CostBreakdown c;
-  c.capex_usd = in.devices * in.device_price_usd + in.servers * in.server_price_usd;
+  c.capex_usd = HardwareUsd(in) + in.other_capex_usd;
   c.capex_usd_per_hour = c.capex_usd / (in.amortization_years * kHoursPerYear);
   c.energy_usd_per_hour = in.it_power_watts * in.pue / 1000.0 * in.electricity_usd_per_kwh;
   c.total_usd_per_hour = c.capex_usd_per_hour + c.energy_usd_per_hour;

@@ -17,7 +17,15 @@ struct CostInputs {
   double pue = 1.3;                // facility power / IT power
   double it_power_watts = 0;       // measured average: devices + servers
   double output_tokens_per_s = 0;  // measured
+  // Capital cost of other hardware in the run (a disaggregated run's
+  // prefill pool), amortised like the rest.
+  double other_capex_usd = 0;
 };
+
+// Devices and servers at their prices (other_capex_usd not included).
+inline double HardwareUsd(const CostInputs& ci) {
+  return ci.devices * ci.device_price_usd + ci.servers * ci.server_price_usd;
+}
 
 struct CostBreakdown {
   double capex_usd = 0;

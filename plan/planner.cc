@@ -196,11 +196,7 @@ Screened Screen(const PlanOptions& o, const std::string& variant, CandidateResul
   }
   // Cheapest conceivable fleet: replicas at the highest rate the search
   // can report, each costing its hardware and its idle power.
-  const v1::ChipSpec& chip = (*sim)->chip();
-  cost::CostInputs ci =
-      cost::CostInputsFor(c.scenario, chip, skeleton.num_devices, skeleton.num_servers);
-  ci.it_power_watts = skeleton.num_devices * chip.power().idle_watts() +
-                      skeleton.num_servers * cost::ServerOverheadWatts(c.scenario, chip);
+  cost::CostInputs ci = cluster::HardwareCostInputs(skeleton, c.scenario, 0.0);
   ci.output_tokens_per_s = 0;
   auto cb = cost::ComputeCost(ci);
   const double replicas =

@@ -67,12 +67,12 @@ absl::Status ValidateEvent(const cluster::Event& e, const PeerLimits& l) {
   // in-process only).
   const bool preempt = m.type == MsgType::kAbort && m.flags == cluster::kFlagPreempt;
   if (m.type != MsgType::kWork && m.type != MsgType::kTokenOut && m.type != MsgType::kDispatch &&
-      m.type != MsgType::kCombine && !preempt) {
+      m.type != MsgType::kCombine && m.type != MsgType::kKvTransfer && !preempt) {
     return Bad(
         absl::StrCat("message kind ", static_cast<int>(m.type), " does not cross processes"));
   }
-  if (!preempt &&
-      (m.flags & ~(cluster::kFlagPrefill | cluster::kFlagLastChunk | cluster::kFlagFinal))) {
+  if (!preempt && (m.flags & ~(cluster::kFlagPrefill | cluster::kFlagLastChunk |
+                               cluster::kFlagFinal | cluster::kFlagKvGate))) {
     return Bad(absl::StrCat("unknown message flags ", static_cast<int>(m.flags)));
   }
   for (auto [name, v] : {std::pair{"dst", m.dst}, std::pair{"origin", m.origin}}) {

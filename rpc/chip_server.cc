@@ -72,6 +72,7 @@ grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequ
   DropRun();  // a new run replaces any earlier one
   cluster::BuildOverrides o;
   o.chip = &req->chip();
+  if (req->has_prefill_chip()) o.prefill_chip = &req->prefill_chip();
   o.model_config_json = &req->model_config_json();
   o.load_trace = false;
   auto sim = cluster::Simulation::Build(req->scenario(), o);
@@ -89,7 +90,7 @@ grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequ
                                      " shards, got ", req->shards_size()));
   }
   for (int i = 0; i < hosted; ++i) {
-    if (!google::protobuf::util::MessageDifferencer::Equals((*sim)->plan().chips(stage + i),
+    if (!google::protobuf::util::MessageDifferencer::Equals((*sim)->shard(stage + i),
                                                             req->shards(i))) {
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                           absl::StrCat("stage ", stage + i,

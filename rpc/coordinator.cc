@@ -130,10 +130,11 @@ absl::Status DistributedRun::LoadShards() {
     *req.mutable_scenario() = sim_->scenario();
     req.set_model_config_json(model_json_);
     *req.mutable_chip() = sim_->chip();
+    if (sim_->disaggregated()) *req.mutable_prefill_chip() = sim_->prefill_chip();
     req.set_stage(k * per_);
     req.set_stages_per_process(per_);
     for (int s = k * per_; s < std::min(stages_, (k + 1) * per_); ++s) {
-      *req.add_shards() = sim_->plan().chips(s);
+      *req.add_shards() = sim_->shard(s);
     }
     for (const std::string& a : opt_.chip_addresses) req.add_process_addresses(a);
     req.set_wire_version(kWireVersion);
@@ -221,11 +222,9 @@ absl::Status DistributedRun::PublishRunInfo() {
   const v1::Scenario& sc = sim_->scenario();
   const cluster::SimulationResult skeleton = sim_->Skeleton();
   ASSIGN_OR_RETURN(const v1::Report names, cluster::BuildReport(skeleton, cluster::Analyze(*sim_)));
-  cost::CostInputs ci =
-      cost::CostInputsFor(sc, sim_->chip(), skeleton.num_devices, skeleton.num_servers);
-  const double servers_w = skeleton.num_servers * cost::ServerOverheadWatts(sc, sim_->chip());
-  const double active_w = skeleton.num_devices * sim_->chip().power().active_watts() + servers_w;
-  const double idle_w = skeleton.num_devices * sim_->chip().power().idle_watts() + servers_w;
+  cost::CostInputs ci = cluster::HardwareCostInputs(skeleton, sc, 1.0);
+  const double active_w = ci.it_power_watts;
+  const double idle_w = cluster::HardwareCostInputs(skeleton, sc, 0.0).it_power_watts;
   ci.it_power_watts = active_w;
   ASSIGN_OR_RETURN(const cost::CostBreakdown active, cost::ComputeCost(ci));
   ci.it_power_watts = idle_w;

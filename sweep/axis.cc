@@ -194,6 +194,8 @@ const std::vector<std::pair<std::string, std::string>>& AxisAliases() {
       {"amortization_years", "cost.amortization_years"},
       {"slo_ttft", "slo.ttft_s"},
       {"slo_tpot", "slo.tpot_s"},
+      {"prefill_chip", "disaggregation.prefill_chip"},
+      {"prefill_chips", "disaggregation.prefill_chips"},
   };
   return *aliases;
 }

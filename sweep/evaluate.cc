@@ -167,11 +167,8 @@ absl::StatusOr<PointResult> Evaluator::Evaluate(const v1::Scenario& s, Mode m) {
   v1::Scenario priced = r.scenario;
   *priced.mutable_cost() = s.cost();
   cluster::ApplyDefaults(priced);
-  cost::CostInputs ci = cost::CostInputsFor(priced, r.chip, r.num_devices, r.num_servers);
   // Every device busy: a second of energy at full load, in watts.
-  ci.it_power_watts =
-      cost::ItEnergyJoules(cost::DeviceEnergyJoules(r.chip, r.num_devices, 1.0, 1.0), r.num_servers,
-                           cost::ServerOverheadWatts(priced, r.chip), 1.0);
+  cost::CostInputs ci = cluster::HardwareCostInputs(r, priced, 1.0);
   ci.output_tokens_per_s = e.peak_output_tokens_per_s;
   ASSIGN_OR_RETURN(cost::CostBreakdown cb, cost::ComputeCost(ci));
   out.cells = a->cells;

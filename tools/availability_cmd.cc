@@ -42,6 +42,11 @@ namespace etchsim::tools {
 absl::StatusOr<cost::AvailabilityInputs> AvailabilityInputsFor(const v1::Scenario& s) {
   ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(s));
   const cluster::SimulationResult r = sim->Skeleton();
+  if (r.prefill) {
+    return absl::InvalidArgumentError(
+        "availability: a disaggregated scenario (disaggregation.prefill_chip) is not modelled: "
+        "spares and failure rates are per chip kind; run it on each pool's scenario");
+  }
   const cluster::AnalyticEstimate a = cluster::Analyze(*sim);
   const cost::CostInputs ci = cost::CostInputsFor(r.scenario, r.chip, r.num_devices, r.num_servers);
   cost::AvailabilityInputs in;

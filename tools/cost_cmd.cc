@@ -38,11 +38,8 @@ absl::StatusOr<Replica> Owned(const v1::Scenario& s, double hosting_usd_per_kw_m
   ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(s));
   const cluster::AnalyticEstimate a = cluster::Analyze(*sim);
   const cluster::SimulationResult r = sim->Skeleton();
-  cost::CostInputs ci = cost::CostInputsFor(r.scenario, r.chip, r.num_devices, r.num_servers);
   // Every device busy: a second of energy at full load, in watts.
-  ci.it_power_watts =
-      cost::ItEnergyJoules(cost::DeviceEnergyJoules(r.chip, r.num_devices, 1.0, 1.0), r.num_servers,
-                           cost::ServerOverheadWatts(r.scenario, r.chip), 1.0);
+  cost::CostInputs ci = cluster::HardwareCostInputs(r, r.scenario, 1.0);
   ci.output_tokens_per_s = a.peak_output_tokens_per_s;
   ASSIGN_OR_RETURN(cost::CostBreakdown cb, cost::ComputeCost(ci));
   Replica rep;

@@ -62,6 +62,11 @@ ABSL_FLAG(std::string, prefix_cache, "",
           "Prefix caching: TOKENS:HIT_RATE, a shared prefix of TOKENS (a system prompt) held "
           "once in KV memory, which a request starts with at probability HIT_RATE and then "
           "neither prefills nor reserves.");
+ABSL_FLAG(std::string, prefill_pool, "",
+          "Prefill/decode disaggregation: CHIP[:CHIPS[:TP]] runs prompts on a pool of CHIPS "
+          "chips of CHIP (a preset or file; 0 or absent = the fewest that fit; TP = roofline "
+          "chips per stage), which sends each prompt's KV over the fabric to the decode pool "
+          "(--chip, --chips).");
 ABSL_FLAG(double, slo_ttft, 0, "Goodput SLO on time to first token, s (0 = none).");
 ABSL_FLAG(double, slo_tpot, 0, "Goodput SLO on time per output token, s (0 = none).");
 ABSL_FLAG(int32_t, tensor_parallel, 0,

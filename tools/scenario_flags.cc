@@ -55,6 +55,30 @@ absl::Status AsFlagError(absl::Status st, absl::string_view flag, absl::string_v
   return absl::InvalidArgumentError(absl::StrCat(flag, ": ", msg));
 }
 
+// --prefill-pool CHIP[:CHIPS[:TP]].
+absl::Status ParsePrefillPool(absl::string_view spec, v1::Disaggregation& d) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(spec, ':');
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("--prefill-pool: ", why, ", got \"", spec,
+                                                   "\" (use CHIP[:CHIPS[:TP]], e.g. h100:8:8)"));
+  };
+  if (parts.size() > 3 || parts[0].empty()) return bad("expected a chip name");
+  d.set_prefill_chip(std::string(parts[0]));
+  int32_t v = 0;
+  if (parts.size() > 1) {
+    if (!absl::SimpleAtoi(parts[1], &v)) return bad("CHIPS is not an integer");
+    d.set_prefill_chips(v);
+  }
+  if (parts.size() > 2) {
+    if (!absl::SimpleAtoi(parts[2], &v)) return bad("TP is not an integer");
+    d.set_prefill_tensor_parallel(v);
+  }
+  v1::Scenario probe;
+  *probe.mutable_disaggregation() = d;
+  return AsFlagError(cluster::ValidateDisaggregation(probe), "--prefill-pool",
+                     "scenario: disaggregation.");
+}
+
 // --prefix-cache TOKENS:HIT_RATE.
 absl::Status ParsePrefixCache(absl::string_view spec, v1::KvPolicy& k) {
   const std::vector<absl::string_view> parts = absl::StrSplit(spec, ':');
@@ -264,6 +288,10 @@ absl::StatusOr<v1::Scenario> ScenarioFromFlags(const Invocation& inv) {
   }
   if (inv.Given("prefix_cache"))
     RETURN_IF_ERROR(ParsePrefixCache(absl::GetFlag(FLAGS_prefix_cache), *s.mutable_kv_policy()));
+  if (inv.Given("prefill_pool")) {
+    RETURN_IF_ERROR(
+        ParsePrefillPool(absl::GetFlag(FLAGS_prefill_pool), *s.mutable_disaggregation()));
+  }
   // ApplyDefaults would turn "no limit and no duration" into 10 requests.
   if (inv.Given("requests") && s.max_requests() == 0 && s.duration_s() == 0 &&
       !inv.Given("offline")) {

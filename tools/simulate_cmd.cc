@@ -271,7 +271,8 @@ const std::vector<std::string> kScenarioFlags = {"scenario",
                                                  "balance_experts",
                                                  "kv_policy",
                                                  "redundant_experts",
-                                                 "prefix_cache"};
+                                                 "prefix_cache",
+                                                 "prefill_pool"};
 
 }  // namespace
 
