@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <map>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -98,19 +99,51 @@ double ExpectedProduced(int draft_len, double acceptance) {
   return e;
 }
 
+// Messages sent one after another from one node: each link on their
+// routes a FIFO queue, store and forward (as NodeLp::Transmit queues them).
+class FifoRoutes {
+ public:
+  explicit FifoRoutes(const fabric::Topology& t) : t_(t) {}
+  // When `bytes` sent from `from` at `ready` reach `to`.
+  double Send(int from, int to, int64_t bytes, double ready) {
+    double t = ready;
+    for (int at = from; at != to;) {
+      if (at != from) t += t_.nodes()[at].forward_latency.ToSeconds();
+      const int li = t_.NextLink(at, to);
+      const fabric::Link& l = t_.links()[li];
+      double& free = free_[li];
+      t = std::max(t, free) + l.Serialization(bytes).ToSeconds();
+      free = t;
+      t += l.latency.ToSeconds();
+      at = l.to;
+    }
+    return t;
+  }
+
+ private:
+  const fabric::Topology& t_;
+  std::map<int, double> free_;
+};
+
 // A disaggregated request's first decode step, from its prompt leaving the
-// prefill pool's last stage: the KV shares leave then, the step after its
-// drafts, and each decode stage holding KV starts it once its share is in.
+// prefill pool's last stage: the KV shares leave then, in stage order and
+// in pieces (StageLp::SendKv), the step after its drafts and behind them;
+// each decode stage holding KV starts the step once its share is in.
 double FirstDisaggregatedStep(const Simulation& sim, int64_t prompt) {
   const int d = sim.constants().draft_len;
   const int n = sim.decode_stages();
   const LpId from = sim.stage_lp(sim.num_stages() - 1);
+  FifoRoutes q(sim.topology());
   std::vector<double> kv_in(n, 0.0);
   for (const auto& [stage, bytes] : sim.kv_budget().StageShares(prompt)) {
-    kv_in[stage] = Delay(sim, from, sim.stage_lp(stage), bytes);
+    for (int64_t left = bytes; left > 0;) {
+      const int64_t piece = std::min<int64_t>(left, kMaxKvPieceBytes);
+      left -= piece;
+      kv_in[stage] = q.Send(from, sim.stage_lp(stage), piece, 0.0);
+    }
   }
   double t =
-      d * sim.constants().draft_time.ToSeconds() + Delay(sim, from, sim.stage_lp(0), kHeaderBytes);
+      q.Send(from, sim.stage_lp(0), kHeaderBytes, d * sim.constants().draft_time.ToSeconds());
   for (int s = 0; s < n; ++s) {
     t = std::max(t, kv_in[s]) + StageSeconds(sim, s, prompt, 1 + d, false);
     if (s + 1 < n) {

@@ -32,6 +32,29 @@ struct TwoStages {
 
 constexpr int64_t kCap = 268435456;
 
+// What a disaggregated prefill pool sends each stage: its windowed bytes.
+TEST(KvBudgetTest, StageSharesAreEachStagesBytes) {
+  TwoStages t;
+  const KvBudget b = KvBudget::Build(t.m, t.plan, {kCap, kCap}, model::KvDtype::kFp8);
+  const auto shares = b.StageShares(8448);
+  ASSERT_EQ(shares.size(), 2u);
+  EXPECT_EQ(shares[0], std::make_pair(0, int64_t{68157440}));
+  EXPECT_EQ(shares[1], std::make_pair(1, int64_t{98566144}));
+  // Without windowed layers too (the budget keeps one token pool then).
+  auto dense = model::LoadModel("llama-3.1-8b");
+  ASSERT_TRUE(dense.ok());
+  v1::Plan p;
+  v1::ChipShard* c = p.add_chips();
+  c->set_index(0);
+  c->set_kv_bytes_per_token(1000);
+  c->add_layers()->set_layer(0);
+  c->mutable_layers(0)->set_core(true);
+  const KvBudget d = KvBudget::Build(*dense, p, {kCap}, model::KvDtype::kFp8);
+  EXPECT_FALSE(d.windowed());
+  const int64_t layer0 = dense->layers[0].KvBytesPerToken(model::KvDtype::kFp8);
+  EXPECT_EQ(d.StageShares(100), (std::vector<std::pair<int, int64_t>>{{0, 100 * layer0}}));
+}
+
 TEST(KvBudgetTest, WindowedLayersAreCappedPerStage) {
   TwoStages t;
   KvBudget b = KvBudget::Build(t.m, t.plan, {kCap, kCap}, model::KvDtype::kFp8);

@@ -57,6 +57,17 @@ absl::Status Simulation::BuildPlan() {
                                 tp_));
   if (prefill_) {
     const v1::Disaggregation& d = scenario_.disaggregation();
+    const bool hw = prefill_->chip.kind() == v1::ChipSpec::HARDWIRED;
+    if (hw && d.prefill_tensor_parallel() > 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "scenario: disaggregation.prefill_tensor_parallel applies to roofline chips (GPUs); ",
+          prefill_->chip.name(), " is hard-wired"));
+    }
+    if (!hw && !d.prefill_strategy().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("scenario: disaggregation.prefill_strategy applies to hard-wired chips; ",
+                       prefill_->chip.name(), " runs pipeline stages of tensor-parallel groups"));
+    }
     const std::string strategy = d.prefill_strategy().empty() ? "auto" : d.prefill_strategy();
     absl::Status s = PartitionPool(
         prefill_->chip, model_, prefill_->kv_dtype, d.prefill_chips(), d.prefill_tensor_parallel(),

@@ -309,5 +309,117 @@ TEST(SimulationTest, OfflineRunsEveryRequestFromTimeZero) {
   EXPECT_EQ(Simulate(s).j["requests_completed"], 3);
 }
 
+v1::Scenario Disaggregated(int requests) {
+  v1::Scenario s = Base("llama-3.1-8b", "hc1", 4);
+  s.set_max_requests(0);
+  s.mutable_workload()->mutable_offline()->set_requests(requests);
+  s.mutable_workload()->mutable_input_len()->set_fixed(512);
+  s.mutable_workload()->mutable_output_len()->set_fixed(32);
+  s.mutable_disaggregation()->set_prefill_chip("h100");
+  s.mutable_disaggregation()->set_prefill_chips(1);
+  return s;
+}
+
+TEST(SimulationTest, DisaggregatedPoolsAreWiredAndPriced) {
+  auto sim = Simulation::Build(Disaggregated(1));
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  const Simulation& x = **sim;
+  EXPECT_TRUE(x.disaggregated());
+  EXPECT_EQ(x.decode_stages(), 4);
+  EXPECT_EQ(x.num_stages(), 5);
+  EXPECT_EQ(x.prefill_begin(), 4);
+  EXPECT_TRUE(x.stage_model(0).is_hardwired());
+  EXPECT_FALSE(x.stage_model(4).is_hardwired());
+  EXPECT_EQ(x.chip_of(4).name(), "h100");
+  const SimulationResult r = x.Skeleton();
+  ASSERT_TRUE(r.prefill.has_value());
+  EXPECT_EQ(r.prefill->num_devices, 1);
+  // Both pools' hardware is priced: the prefill pool at the H100's prices.
+  const cost::CostInputs all = HardwareCostInputs(r, r.scenario, 1.0);
+  const v1::ChipSpec& h = x.prefill_chip();
+  EXPECT_DOUBLE_EQ(all.other_capex_usd, h.cost().card_price_usd() + h.cost().server_price_usd());
+  v1::Scenario alone = r.scenario;
+  alone.clear_disaggregation();
+  auto decode_only = Simulation::Build(alone);
+  ASSERT_TRUE(decode_only.ok());
+  const cost::CostInputs one = HardwareCostInputs((*decode_only)->Skeleton(), alone, 1.0);
+  EXPECT_NEAR(all.it_power_watts - one.it_power_watts,
+              h.power().active_watts() + h.power().server_overhead_watts(), 1e-6);
+}
+
+// One request alone: the engine agrees with the analytic path, which
+// prefills on the prefill pool and gates the first decode step on the KV.
+TEST(SimulationTest, DisaggregatedAgreesWithAnalyticAtLowLoad) {
+  // R1: 16 H100s (two stages of 8) prefill, 30 HC2s decode; and hard-wired
+  // on both sides.
+  v1::Scenario r1 = Base("deepseek-r1", "hc2", 30);
+  r1.mutable_disaggregation()->set_prefill_chip("h100");
+  r1.mutable_disaggregation()->set_prefill_chips(16);
+  v1::Scenario hw = Base("llama-3.1-70b", "hc2", 0);
+  hw.mutable_disaggregation()->set_prefill_chip("hc2");
+  for (const v1::Scenario& s : {Disaggregated(1), r1, hw}) {
+    SCOPED_TRACE(s.model());
+    Outcome run = Simulate(s);
+    EXPECT_NEAR(run.j["ttft_s"]["mean"].get<double>() / run.a.single_user_ttft_s, 1.0, 0.01);
+    EXPECT_NEAR(run.j["e2e_s"]["mean"].get<double>() / run.a.single_user_e2e_s, 1.0, 0.01);
+    EXPECT_NEAR(run.j["tpot_s"]["mean"].get<double>() / run.a.single_user_tpot_s, 1.0, 0.01);
+  }
+}
+
+// Every request's KV reaches every decode stage that holds KV, each its
+// own layers' share, and the first decode step comes no sooner than the
+// prefill chip's link can send it all.
+TEST(SimulationTest, DisaggregatedKvMovesToEveryDecodeStage) {
+  const int n = 3;
+  v1::Scenario s = Disaggregated(n);
+  auto sim = Simulation::Build(s);
+  ASSERT_TRUE(sim.ok());
+  int64_t per_request = 0;
+  for (const auto& [stage, bytes] : (*sim)->kv_budget().StageShares(512)) {
+    EXPECT_EQ(bytes, 512 * (*sim)->shard(stage).kv_bytes_per_token());
+    per_request += bytes;
+  }
+  ASSERT_GT(per_request, 0);
+  Outcome run = Simulate(s);
+  EXPECT_EQ(run.j["requests_completed"], n);
+  const auto& d = run.j["disaggregation"];
+  EXPECT_EQ(d["kv_transfers"], n);
+  EXPECT_EQ(d["kv_bytes"], n * per_request);
+  EXPECT_EQ(d["pools"][0]["role"], "prefill");
+  EXPECT_EQ(d["pools"][1]["devices"], 4);
+  EXPECT_EQ(run.j["num_chips"], 5);
+  // All shares leave on the prefill chip's one link, the step behind them.
+  const fabric::Topology& t = (*sim)->topology();
+  const fabric::Link& out = t.links()[t.NextLink((*sim)->stage_lp(4), t.host())];
+  const double floor_s = static_cast<double>(per_request) / (out.bytes_per_ps * 1e12);
+  EXPECT_GT(d["first_itl_s"]["mean"].get<double>(), floor_s);
+  EXPECT_GT(d["first_itl_s"]["mean"].get<double>(), 5 * run.j["itl_s"]["p50"].get<double>());
+}
+
+TEST(SimulationTest, DisaggregationRefusesWhatItDoesNotModel) {
+  v1::Scenario s = Disaggregated(1);
+  s.mutable_kv_policy()->set_kind("paged");
+  auto sim = Simulation::Build(s);
+  ASSERT_FALSE(sim.ok());
+  EXPECT_NE(sim.status().message().find("disaggregation cannot be combined with paged KV"),
+            std::string::npos)
+      << sim.status();
+  s = Disaggregated(1);
+  s.mutable_disaggregation()->set_prefill_chip("");
+  sim = Simulation::Build(s);
+  ASSERT_FALSE(sim.ok());
+  EXPECT_NE(sim.status().message().find("disaggregation.prefill_chip is empty"), std::string::npos)
+      << sim.status();
+  s = Disaggregated(1);
+  s.mutable_disaggregation()->set_prefill_chips(3);
+  s.mutable_disaggregation()->set_prefill_tensor_parallel(2);
+  sim = Simulation::Build(s);
+  ASSERT_FALSE(sim.ok());
+  EXPECT_NE(sim.status().message().find("prefill pool: scenario: disaggregation.prefill_chips (3) "
+                                        "must be a multiple"),
+            std::string::npos)
+      << sim.status();
+}
+
 }  // namespace
 }  // namespace etchsim::cluster

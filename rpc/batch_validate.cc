@@ -39,6 +39,12 @@ PeerLimits LimitsFor(const cluster::Simulation& sim, int rank, int stages_per_ra
   l.num_lps = sim.num_lps();
   l.num_links = static_cast<int>(sim.topology().links().size());
   l.rank_of_lp = plan.rank_of_lp;
+  if (sim.disaggregated()) {
+    l.kv_receiver.assign(l.num_lps, false);
+    for (int s = 0; s < sim.decode_stages(); ++s) {
+      if (sim.shard(s).kv_bytes_per_token() > 0) l.kv_receiver[sim.stage_lp(s)] = true;
+    }
+  }
   return l;
 }
 
@@ -75,6 +81,11 @@ absl::Status ValidateEvent(const cluster::Event& e, const PeerLimits& l) {
                                cluster::kFlagFinal | cluster::kFlagKvGate))) {
     return Bad(absl::StrCat("unknown message flags ", static_cast<int>(m.flags)));
   }
+  // KV moves, and decode steps wait for it, only in a disaggregated run.
+  const bool kv = m.type == MsgType::kKvTransfer || (m.flags & cluster::kFlagKvGate);
+  if (kv && l.kv_receiver.empty()) {
+    return Bad("a KV transfer or KV-gated step in a run without a prefill pool");
+  }
   for (auto [name, v] : {std::pair{"dst", m.dst}, std::pair{"origin", m.origin}}) {
     if (v < 0 || v >= l.num_lps) {
       return Bad(absl::StrCat("message ", name, " LP ", v, " not in [0, ", l.num_lps, ")"));
@@ -101,6 +112,15 @@ absl::Status ValidateEvent(const cluster::Event& e, const PeerLimits& l) {
     }
   }
   if (m.bytes < 0) return Bad(absl::StrCat("message bytes must be >= 0, got ", m.bytes));
+  if (m.type == MsgType::kKvTransfer) {
+    if (!l.kv_receiver[m.dst]) {
+      return Bad(absl::StrCat("KV transfer to LP ", m.dst, ", which holds no decode KV"));
+    }
+    if (m.bytes < 1 || m.bytes > cluster::kMaxKvPieceBytes) {
+      return Bad(absl::StrCat("KV transfer bytes must be in [1, ", cluster::kMaxKvPieceBytes,
+                              "], got ", m.bytes));
+    }
+  }
   return absl::OkStatus();
 }
 

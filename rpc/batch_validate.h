@@ -26,6 +26,9 @@ struct PeerLimits {
   int num_lps = 0;
   int num_links = 0;
   std::vector<int> rank_of_lp;  // indexed by LP id
+  // Disaggregated runs: the LPs a prefill pool sends KV to (the decode
+  // stages holding KV); empty otherwise, when no KV transfer is valid.
+  std::vector<bool> kv_receiver;  // indexed by LP id
 };
 PeerLimits LimitsFor(const cluster::Simulation& sim, int rank, int stages_per_rank = 1);
 

@@ -61,6 +61,48 @@ TEST_F(BatchValidateTest, PagedKvPreemptionCrosses) {
   EXPECT_TRUE(ValidateEvent(e, limits_).ok());
 }
 
+TEST_F(BatchValidateTest, KvTransfersCrossOnlyInDisaggregatedRuns) {
+  Event e = Good();
+  e.msg.type = MsgType::kKvTransfer;
+  EXPECT_NE(ValidateEvent(e, limits_).message().find("without a prefill pool"), std::string::npos);
+  e = Good();
+  e.msg.flags = cluster::kFlagKvGate;
+  EXPECT_NE(ValidateEvent(e, limits_).message().find("without a prefill pool"), std::string::npos);
+
+  // Llama 8B on 2 x HC1 decoding, an H100 prefilling: LPs 1-2 decode, 3 prefills.
+  v1::Scenario s;
+  s.set_model("llama-3.1-8b");
+  s.set_chip("hc1");
+  s.set_chips(2);
+  s.mutable_disaggregation()->set_prefill_chip("h100");
+  s.mutable_disaggregation()->set_prefill_chips(1);
+  auto sim = cluster::Simulation::Build(s);
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  const PeerLimits l = LimitsFor(**sim, 1);  // rank 1: stage 0
+  Event kv;
+  kv.time = cluster::SimTime::Picos(1000);
+  kv.key = cluster::MakeKey((*sim)->stage_lp(2), 1);
+  kv.target = (*sim)->stage_lp(0);
+  kv.msg.type = MsgType::kKvTransfer;
+  kv.msg.flags = cluster::kFlagLastChunk;
+  kv.msg.dst = (*sim)->stage_lp(0);
+  kv.msg.origin = (*sim)->stage_lp(2);
+  kv.msg.request = 0;
+  kv.msg.bytes = 4096;
+  EXPECT_TRUE(ValidateEvent(kv, l).ok()) << ValidateEvent(kv, l);
+  Event step = kv;
+  step.msg.type = MsgType::kWork;
+  step.msg.flags = cluster::kFlagKvGate;
+  step.msg.count = 1;
+  EXPECT_TRUE(ValidateEvent(step, l).ok()) << ValidateEvent(step, l);
+  kv.msg.bytes = 0;
+  EXPECT_NE(ValidateEvent(kv, l).message().find("KV transfer bytes must be in [1, "),
+            std::string::npos);
+  kv.msg.bytes = 4096;
+  kv.msg.dst = (*sim)->stage_lp(2);  // the prefill stage holds no decode KV
+  EXPECT_NE(ValidateEvent(kv, l).message().find("which holds no decode KV"), std::string::npos);
+}
+
 TEST_F(BatchValidateTest, EveryBadFieldIsRejected) {
   struct Case {
     const char* name;

@@ -8,7 +8,9 @@ GPU roofline presets, a wafer), strategies (auto, pipeline,
 expert-spread), topologies (two-level, switch, ring, chain), workloads
 (closed loop at 1 and 4 users, Poisson with lognormal lengths, a trace)
 and serving options (speculative decoding, FP8 KV, skewed expert
-routing, redundant experts, paged KV with preemption, prefix caching). Each row is a small scenario (a few short requests) so the
+routing, redundant experts, paged KV with preemption, prefix caching,
+prefill/decode disaggregation across chip kinds). Each row is a small
+scenario (a few short requests) so the
 whole matrix runs in seconds; tests/golden/matrix/NAME.textproto holds the
 scenario, NAME.json the report it must give byte for byte (ctest
 golden.matrix.NAME). After an intended change of numbers, rerun this
@@ -145,6 +147,18 @@ def rows():
                 'model: "deepseek-r1"\nchip: "hc2"\nchips: 32\nstrategy: "expert-spread"\n'
                 'seed: 12\n' + closed(4) + '\nmax_requests: 6\n'
                 'routing { kind: "zipf" zipf_s: 1.2 redundant_experts: 4 }\n'))
+    # Prefill/decode disaggregation: GPUs prefill for hard-wired decode,
+    # and a hard-wired prefill pool for a GPU decode pool.
+    out.append(("deepseek-r1_h100-prefill_hc2-decode",
+                '# golden matrix: disaggregated, 16 H100s prefill, 30 HC2s decode\n'
+                'model: "deepseek-r1"\nchip: "hc2"\nchips: 30\nseed: 13\n'
+                + closed(4, 512, 32) + '\nmax_requests: 6\n'
+                'disaggregation { prefill_chip: "h100" prefill_chips: 16 }\n'))
+    out.append(("llama-3.1-8b_hc1-prefill_h100-decode",
+                '# golden matrix: disaggregated, one HC1 prefills for an H100\n'
+                'model: "llama-3.1-8b"\nchip: "h100"\nchips: 1\nseed: 14\n'
+                + closed(8, 1024, 64) + '\nmax_requests: 12\n'
+                'disaggregation { prefill_chip: "hc1" prefill_chips: 1 }\n'))
     return out
 
 
