@@ -100,6 +100,21 @@ absl::StatusOr<HardwiredChipModel> HardwiredChipModel::Create(const v1::ChipSpec
                                                      m.layers.size()));
     }
     const model::LayerSpec& l = m.layers[s.layer()];
+    if (s.ffn_only()) {
+      // The FFN alone (attention/FFN disaggregation): the dense MLP's
+      // steps, or the router then the experts' steps (shared alongside).
+      double cycles = vector;
+      if (l.ffn_kind == model::FfnKind::kDense) {
+        for (const auto& [step, w] : LargestPerStep(l.dense_mlp)) cycles += c.StepCycles(w);
+      } else {
+        std::vector<model::Matmul> ms = l.expert;
+        ms.insert(ms.end(), l.shared_expert.begin(), l.shared_expert.end());
+        cycles += c.StepCycles(l.router->weights());
+        for (const auto& [step, w] : LargestPerStep(ms)) cycles += c.StepCycles(w);
+      }
+      c.ffn_cycles_[s.layer()] = cycles;
+      continue;
+    }
     // Expert steps: gate|up then down, shared experts alongside.
     double expert_steps = 0;
     if (l.ffn_kind == model::FfnKind::kMoe) {
@@ -168,16 +183,24 @@ SimTime HardwiredChipModel::ExpertLatency(int64_t count) const {
   return Cycles(expert_cycles_ + (count - 1) * scan);
 }
 
+SimTime HardwiredChipModel::FfnLatency(int layer, int64_t count) const {
+  const double scan = spec_.pe_scan_cycles() / spec_.tokens_per_pass();
+  return Cycles(ffn_cycles_.at(layer) + (count - 1) * scan);
+}
+
 SimTime HardwiredChipModel::ExpertOccupancy(int64_t count) const {
   return Cycles(count * spec_.pe_scan_cycles() / spec_.tokens_per_pass());
 }
 
 SimTime HardwiredChipModel::MinReaction() const {
   SimTime best = SimTime::Max();
-  for (int s = 0; s < static_cast<int>(segments_.size()); ++s) {
+  // A chip holding FFNs alone (attention/FFN disaggregation) only answers
+  // dispatches; its one segment is empty.
+  for (int s = 0; ffn_cycles_.empty() && s < static_cast<int>(segments_.size()); ++s) {
     best = base::Min(best, SegmentLatency(s, 0, 1));
   }
   if (expert_cycles_ > 0) best = base::Min(best, ExpertLatency(1));
+  for (const auto& [layer, cycles] : ffn_cycles_) best = base::Min(best, Cycles(cycles));
   return best;
 }
 

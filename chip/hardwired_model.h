@@ -22,6 +22,7 @@
 #define ETCHSIM_CHIP_HARDWIRED_MODEL_H_
 
 #include <cstdint>
+#include <map>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -65,6 +66,14 @@ class HardwiredChipModel {
   // `layer`'s routed experts): latency and occupancy for `count` tokens.
   SimTime ExpertLatency(int64_t count) const;
   SimTime ExpertOccupancy(int64_t count) const;
+  // Attention/FFN disaggregation: the FFN of `layer` (a shard's ffn_only
+  // slice) for `count` tokens, and the occupancy of that layer's units
+  // (each layer's PEs take a token per interval, independently).
+  // REQUIRES: holds_ffn(layer).
+  bool holds_ffn(int layer) const { return ffn_cycles_.contains(layer); }
+  int ffn_layers() const { return static_cast<int>(ffn_cycles_.size()); }
+  SimTime FfnLatency(int layer, int64_t count) const;
+  SimTime FfnOccupancy(int64_t count) const { return ExpertOccupancy(count); }
   // Lower bound on the time from receiving any message to sending one
   // (lookahead for conservative synchronisation).
   SimTime MinReaction() const;
@@ -87,7 +96,8 @@ class HardwiredChipModel {
   int64_t kv_bytes_per_position_ = 0;  // per layer
   int64_t macs_per_position_ = 0;      // per layer
   int attention_layers_ = 0;
-  double expert_cycles_ = 0;  // two expert steps (gate|up, down)
+  double expert_cycles_ = 0;          // two expert steps (gate|up, down)
+  std::map<int, double> ffn_cycles_;  // ffn_only layers: one token's FFN
   std::vector<Segment> segments_;
 };
 

@@ -53,6 +53,13 @@ absl::StatusOr<RooflineStageModel> RooflineStageModel::Create(const v1::ChipSpec
   for (const v1::LayerSlice& sl : stage.layers()) {
     const model::LayerSpec& l = m.layers[sl.layer()];
     ++s.layers_;
+    if (sl.attention_only()) {
+      // Attention/FFN disaggregation: the FFN runs on other chips.
+      ++s.attention_only_layers_;
+      s.fixed_weights_ += model::SumWeights(l.attention);
+      s.active_weights_per_token_ += model::SumWeights(l.attention);
+      continue;
+    }
     s.fixed_weights_ += model::SumWeights(l.attention) + model::SumWeights(l.dense_mlp) +
                         model::SumWeights(l.shared_expert);
     if (l.router) s.fixed_weights_ += l.router->weights();
@@ -78,9 +85,9 @@ absl::StatusOr<RooflineStageModel> RooflineStageModel::Create(const v1::ChipSpec
   return s;
 }
 
-double RooflineStageModel::FixedOverheadSeconds() const {
-  return (spec_.step_overhead_ns() + layers_ * spec_.layer_overhead_ns() +
-          (layers_ - moe_layers_) * spec_.dense_layer_overhead_ns() +
+double RooflineStageModel::FixedOverheadSeconds(bool step_overhead) const {
+  return ((step_overhead ? spec_.step_overhead_ns() : 0.0) + layers_ * spec_.layer_overhead_ns() +
+          (layers_ - moe_layers_ - attention_only_layers_) * spec_.dense_layer_overhead_ns() +
           moe_layers_ * spec_.moe_layer_overhead_ns()) *
          1e-9;
 }
@@ -90,7 +97,8 @@ double RooflineStageModel::CollectiveLatencySeconds() const {
          1e-9;
 }
 
-SimTime RooflineStageModel::StepTime(const std::vector<BatchItem>& batch) const {
+SimTime RooflineStageModel::StepTime(const std::vector<BatchItem>& batch,
+                                     bool step_overhead) const {
   // positions: (query, cached position) pairs, for attention FLOPs;
   // kv_reads: cached positions whose K/V are read from memory.
   double tokens = 0, positions = 0, prefill_positions = 0, logits = 0, kv_reads = 0;
@@ -153,9 +161,10 @@ SimTime RooflineStageModel::StepTime(const std::vector<BatchItem>& batch) const 
     const double all_reduce = lat + 2.0 * frac * act / bw;
     const double all_to_all =
         2.0 * (lat + frac * act * static_cast<double>(experts_per_token_) / bw);
-    t_comm = layers_ * all_reduce + (layers_ - moe_layers_) * all_reduce + moe_layers_ * all_to_all;
+    t_comm = layers_ * all_reduce + (layers_ - moe_layers_ - attention_only_layers_) * all_reduce +
+             moe_layers_ * all_to_all;
   }
-  const double t_overhead = FixedOverheadSeconds();
+  const double t_overhead = FixedOverheadSeconds(step_overhead);
   return SimTime::FromSeconds(std::max(t_mem, t_compute) + t_comm + t_overhead);
 }
 

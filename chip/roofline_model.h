@@ -69,8 +69,10 @@ class RooflineStageModel {
                                                    const v1::ChipShard& stage, int tensor_parallel,
                                                    model::KvDtype kv_dtype);
 
-  // Duration of one forward step over `batch`.
-  SimTime StepTime(const std::vector<BatchItem>& batch) const;
+  // Duration of one forward step over `batch`; without the per-step
+  // overhead when the step is one layer of a larger one (attention/FFN
+  // disaggregation runs a step layer by layer).
+  SimTime StepTime(const std::vector<BatchItem>& batch, bool step_overhead = true) const;
   SimTime MinStep() const { return StepTime({BatchItem{}}); }
   int max_batch() const { return max_batch_; }
   int64_t max_batch_tokens() const { return max_batch_tokens_; }
@@ -79,7 +81,7 @@ class RooflineStageModel {
   int tensor_parallel() const { return tp_; }
   // The step's batch-independent cost: step, per-layer and per-class
   // overheads (collectives excluded).
-  double FixedOverheadSeconds() const;
+  double FixedOverheadSeconds(bool step_overhead = true) const;
   // One collective among the stage's devices, at small message size.
   double CollectiveLatencySeconds() const;
 
@@ -98,6 +100,7 @@ class RooflineStageModel {
   int64_t prefill_attn_flops_ = 0;
   int layers_ = 0;
   int moe_layers_ = 0;
+  int attention_only_layers_ = 0;  // their FFN is elsewhere (no FFN cost)
   // Always-read weights (attention, dense MLPs, routers, shared experts,
   // head) and the MoE layers' expert geometry.
   int64_t fixed_weights_ = 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <limits>
 #include <map>
 #include <vector>
 
@@ -180,6 +181,162 @@ double PrefillPromptsPerSecond(const Simulation& sim, int64_t input, int64_t chu
   return worst > 0 ? 1.0 / worst : 0.0;
 }
 
+// Attention/FFN disaggregation: one forward step of `items` through the
+// attention group layer by layer, each layer's FFN a round trip to its
+// chip on an idle fabric, then the LM head. `tokens`: the step's tokens.
+double AttentionFfnStepSeconds(const Simulation& sim, const std::vector<chip::BatchItem>& items,
+                               int64_t tokens, double* attention_busy = nullptr) {
+  const int a = sim.decode_stages();
+  const AttentionGroupModel& g = sim.stage_model(a).attention_group();
+  const LpId self = sim.stage_lp(a);
+  const int64_t bytes = sim.constants().HandoffBytes(tokens);
+  double t = 0, busy = 0;
+  for (int l = 0; l < static_cast<int>(g.layers.size()); ++l) {
+    const double attn = g.layers[l].StepTime(items, false).ToSeconds();
+    const LpId ffn = sim.constants().ffn_lps[l];
+    const int stage = sim.topology().nodes()[ffn].index;
+    t += attn + Delay(sim, self, ffn, bytes) +
+         sim.hardwired_model(stage).FfnLatency(l, tokens).ToSeconds() +
+         Delay(sim, ffn, self, bytes);
+    busy += attn;
+  }
+  const double head = g.head.StepTime(items, true).ToSeconds();
+  if (attention_busy != nullptr) *attention_busy = busy + head;
+  return t + head;
+}
+
+AnalyticEstimate AnalyzeAttentionFfn(const Simulation& sim, AnalyticEstimate a) {
+  const int d = sim.constants().draft_len;
+  const double produced = ExpectedProduced(d, sim.constants().acceptance_rate);
+  const fabric::Topology& topo = sim.topology();
+  const LpId self = sim.stage_lp(sim.decode_stages());
+  const double overhead = sim.scenario().host_overhead_ns() * 1e-9;
+  // TTFT: the prompt's chunks through the group as AttentionLp runs them
+  // (the layer of the longest-waiting chunk, every chunk at it), each
+  // layer-step's FFN a round trip through FIFO links and the FFN chip's
+  // unit for that layer.
+  const int64_t chunk = sim.scenario().prefill_chunk_tokens() > 0
+                            ? sim.scenario().prefill_chunk_tokens()
+                            : a.input_len;
+  std::deque<std::pair<double, Message>> arrivals;  // (time, chunk)
+  {
+    const auto route = topo.Route(topo.host(), self);
+    double link_free = overhead;
+    for (int64_t start = 0; start < a.input_len; start += chunk) {
+      Message m;
+      m.type = MsgType::kWork;
+      m.count = static_cast<int32_t>(std::min(chunk, a.input_len - start));
+      m.context = static_cast<int32_t>(start);
+      m.flags = kFlagPrefill | (start + m.count == a.input_len ? kFlagLastChunk : 0);
+      const int64_t bytes = kHeaderBytes + 4 * m.count;
+      const double depart = std::max(overhead, link_free);
+      link_free = depart + topo.links()[route[0]].Serialization(bytes).ToSeconds();
+      arrivals.emplace_back(depart + Delay(sim, topo.host(), self, bytes), m);
+    }
+  }
+  {
+    const AttentionGroupModel& g = sim.stage_model(sim.decode_stages()).attention_group();
+    const int layers = static_cast<int>(g.layers.size());
+    FifoRoutes links(topo);
+    std::map<int, double> unit_free;                        // FFN layer -> free
+    std::multimap<double, std::vector<Message>> returning;  // back from the FFNs
+    std::deque<Message> queue;
+    double now = 0, busy_until = -1;
+    std::vector<Message> running;
+    int running_layer = 0;
+    bool done = false;
+    while (!done) {
+      if (busy_until < 0 && !queue.empty()) {
+        running_layer = queue.front().layer;
+        std::deque<Message> same, rest;
+        for (const Message& q : queue) (q.layer == running_layer ? same : rest).push_back(q);
+        const chip::RooflineStageModel& m =
+            running_layer < layers ? g.layers[running_layer] : g.head;
+        running = TakeStep(same, g.Limits(sim.constants()));
+        for (auto it = same.rbegin(); it != same.rend(); ++it) rest.push_front(*it);
+        queue.swap(rest);
+        busy_until = now + m.StepTime(ToBatchItems(running), running_layer == layers).ToSeconds();
+        continue;
+      }
+      // The earliest of: a chunk arriving, FFN work returning, the step ending.
+      double next = std::numeric_limits<double>::infinity();
+      if (!arrivals.empty()) next = arrivals.front().first;
+      if (!returning.empty()) next = std::min(next, returning.begin()->first);
+      if (busy_until >= 0) next = std::min(next, busy_until);
+      if (next == std::numeric_limits<double>::infinity()) break;  // nothing left to run
+      now = next;
+      if (busy_until >= 0 && busy_until <= now) {
+        busy_until = -1;
+        if (running_layer == layers) {
+          for (const Message& m : running) {
+            if (m.flags & kFlagLastChunk) {
+              a.single_user_ttft_s = now + Delay(sim, self, topo.host(), kHeaderBytes);
+              done = true;
+            }
+          }
+          continue;
+        }
+        const int64_t tokens = TokensOf(running);
+        const int64_t bytes = sim.constants().HandoffBytes(tokens);
+        const LpId ffn = sim.constants().ffn_lps[running_layer];
+        const auto& hw = sim.hardwired_model(topo.nodes()[ffn].index);
+        const double there = links.Send(self, ffn, bytes, now);
+        double& free = unit_free[running_layer];
+        const double start = std::max(there, free);
+        free = start + hw.FfnOccupancy(tokens).ToSeconds();
+        const double back =
+            links.Send(ffn, self, bytes, start + hw.FfnLatency(running_layer, tokens).ToSeconds());
+        for (Message& m : running) ++m.layer;
+        returning.emplace(back, std::move(running));
+        running.clear();
+        continue;
+      }
+      if (!arrivals.empty() && arrivals.front().first <= now) {
+        queue.push_back(arrivals.front().second);
+        arrivals.pop_front();
+        continue;
+      }
+      auto it = returning.begin();
+      for (const Message& m : it->second) queue.push_back(m);
+      returning.erase(it);
+    }
+  }
+  double total = 0;
+  for (int64_t emitted = 1; emitted < a.output_len;) {
+    const int64_t context = a.input_len + emitted - 1;
+    total += AttentionFfnStepSeconds(sim, {chip::BatchItem{context, 1 + d, false, true}}, 1 + d) +
+             d * sim.constants().draft_time.ToSeconds();
+    emitted += static_cast<int64_t>(std::max(1.0, std::round(produced)));
+  }
+  if (a.output_len > 1) {
+    a.single_user_tpot_s = total / static_cast<double>(a.output_len - 1);
+    a.single_user_tokens_per_s = 1.0 / a.single_user_tpot_s;
+  }
+  a.single_user_e2e_s = a.single_user_ttft_s + total;
+  // Peak: the largest batch the KV cache and the group's limits allow,
+  // one step of it in flight at a time (interleaved steps can do better,
+  // up to the group's own busy time).
+  const int64_t need = a.input_len + a.output_len + d;
+  a.max_concurrent_requests = sim.kv_budget().MaxSequences(std::max<int64_t>(1, need));
+  const AttentionGroupModel& g = sim.stage_model(sim.decode_stages()).attention_group();
+  const StepLimits limits = g.Limits(sim.constants());
+  const int64_t cap =
+      std::min<int64_t>(limits.max_batch, std::max<int64_t>(1, limits.token_budget / (1 + d)));
+  const int64_t batch = std::max<int64_t>(1, std::min(a.max_concurrent_requests, cap));
+  const int64_t mean_ctx = a.input_len + a.output_len / 2;
+  double busy = 0;
+  const double step = AttentionFfnStepSeconds(
+      sim,
+      std::vector<chip::BatchItem>(static_cast<size_t>(batch),
+                                   chip::BatchItem{mean_ctx, 1 + d, false, true}),
+      batch * (1 + d), &busy);
+  a.peak_output_tokens_per_s = batch * produced / step;
+  a.bottleneck =
+      absl::StrCat("a batch of ", batch, " one step at a time: ", base::Fixed(step * 1e6, 1),
+                   " us a step, the attention group busy ", base::Fixed(busy / step * 100, 0), "%");
+  return a;
+}
+
 }  // namespace
 
 double DecodeLoopSeconds(const Simulation& sim, int64_t context) {
@@ -196,6 +353,7 @@ AnalyticEstimate Analyze(const Simulation& sim) {
   const v1::Workload& w = sim.scenario().workload();
   a.input_len = std::max<int64_t>(1, std::llround(MeanOf(w.input_len())));
   a.output_len = std::max<int64_t>(1, std::llround(MeanOf(w.output_len())));
+  if (sim.attention_ffn()) return AnalyzeAttentionFfn(sim, a);
   const int n = sim.decode_stages();
   const fabric::Topology& topo = sim.topology();
   const int d = sim.constants().draft_len;

@@ -114,7 +114,17 @@ ChannelPlan PlanChannels(const Simulation& sim, int stages_per_rank) {
   // decode step to the decode pool's first stage and KV to its stages.
   flows.insert({host, sim.stage_lp(sim.prefill_begin())});
   const int decode = sim.decode_stages();
-  for (int s = 0; s < stages; ++s) {
+  if (sim.attention_ffn()) {
+    // The attention group sends tokens to the host and each layer's
+    // activations to its FFN chip, which sends them back.
+    const LpId group = sim.stage_lp(decode);
+    flows.insert({group, host});
+    for (const LpId ffn : sim.constants().ffn_lps) {
+      flows.insert({group, ffn});
+      flows.insert({ffn, group});
+    }
+  }
+  for (int s = 0; s < stages && !sim.attention_ffn(); ++s) {
     const LpId lp = sim.stage_lp(s);
     const int end = s < decode ? decode : stages;
     if (s + 1 < end) {

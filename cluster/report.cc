@@ -92,45 +92,68 @@ void AddFaultReport(const SimulationResult& r, double measured_s, v1::Report* j)
   }
 }
 
-void AddDisaggregationReport(const SimulationResult& r, double measured_s, double prefill_it_j,
-                             double decode_it_j, double prefill_capex, v1::Report* j) {
-  v1::DisaggregationReport& d = *j->mutable_disaggregation();
-  int64_t transfers = 0, bytes = 0, wait_ps = 0;
+// Stage `st`'s utilisation: busy time over the window, per unit.
+double Utilization(const StageInfo& st, double measured_s) {
+  return measured_s > 0 ? st.stats.busy_ps * 1e-12 / measured_s / std::max(1, st.units) : 0.0;
+}
+
+// The two pools of a run with a second pool: the second first.
+void AddPools(const SimulationResult& r, double measured_s, double second_it_j, double first_it_j,
+              double second_capex, google::protobuf::RepeatedPtrField<v1::PoolReport>* pools) {
+  const PoolInfo& two = *r.second_pool;
   for (int pool : {1, 0}) {
-    v1::PoolReport& p = *d.add_pools();
-    p.set_role(pool == 1 ? "prefill" : "decode");
-    p.set_chip(pool == 1 ? r.prefill->chip.name() : r.chip.name());
-    p.set_devices(pool == 1 ? r.prefill->num_devices : r.num_devices);
-    p.set_tensor_parallel(pool == 1 ? r.prefill->tensor_parallel : r.tensor_parallel);
-    p.set_servers(pool == 1 ? r.prefill->num_servers : r.num_servers);
-    p.set_strategy(pool == 1 ? r.prefill->plan.strategy() : r.plan.strategy());
+    v1::PoolReport& p = *pools->Add();
+    p.set_role(pool == 1 ? two.role : (two.role == "attention" ? "ffn" : "decode"));
+    p.set_chip(pool == 1 ? two.chip.name() : r.chip.name());
+    p.set_devices(pool == 1 ? two.num_devices : r.num_devices);
+    p.set_tensor_parallel(pool == 1 ? two.tensor_parallel : r.tensor_parallel);
+    p.set_servers(pool == 1 ? two.num_servers : r.num_servers);
+    p.set_strategy(pool == 1 ? two.plan.strategy() : r.plan.strategy());
     double sum = 0, max = 0;
     int stages = 0;
     for (const StageInfo& st : r.stages) {
       if (st.pool != pool) continue;
-      const double u = measured_s > 0 ? st.stats.busy_ps * 1e-12 / measured_s : 0.0;
+      const double u = Utilization(st, measured_s);
       sum += u;
       max = std::max(max, u);
       ++stages;
-      transfers = std::max(transfers, st.stats.kv_received);
-      bytes += st.stats.kv_bytes;
-      wait_ps += st.stats.kv_wait_ps;
     }
     p.set_stages(stages);
     p.set_utilization_mean(stages > 0 ? sum / stages : 0.0);
     p.set_utilization_max(max);
-    const double it_j = pool == 1 ? prefill_it_j : decode_it_j;
+    const double it_j = pool == 1 ? second_it_j : first_it_j;
     p.set_average_power_w(measured_s > 0 ? it_j / measured_s : 0.0);
     if (pool == 1) {
-      p.set_capex_usd(prefill_capex);
+      p.set_capex_usd(second_capex);
     } else {
       p.set_capex_usd(
           cost::HardwareUsd(cost::CostInputsFor(r.scenario, r.chip, r.num_devices, r.num_servers)));
     }
   }
+}
+
+void AddSecondPoolReport(const SimulationResult& r, double measured_s, double second_it_j,
+                         double first_it_j, double second_capex, v1::Report* j) {
+  int64_t transfers = 0, bytes = 0, wait_ps = 0;
+  for (const StageInfo& st : r.stages) {
+    transfers = std::max(transfers, st.stats.transfers);
+    bytes += st.stats.transfer_bytes;
+    wait_ps += st.stats.transfer_wait_ps;
+  }
+  const double mean_wait_s = transfers > 0 ? wait_ps * 1e-12 / static_cast<double>(transfers) : 0.0;
+  if (r.second_pool->role == "attention") {
+    v1::AttentionFfnReport& a = *j->mutable_attention_ffn();
+    AddPools(r, measured_s, second_it_j, first_it_j, second_capex, a.mutable_pools());
+    a.set_layer_steps(transfers);
+    a.set_activation_bytes(bytes);
+    a.set_ffn_round_trip_s_mean(mean_wait_s);
+    return;
+  }
+  v1::DisaggregationReport& d = *j->mutable_disaggregation();
+  AddPools(r, measured_s, second_it_j, first_it_j, second_capex, d.mutable_pools());
   d.set_kv_transfers(transfers);
   d.set_kv_bytes(bytes);
-  d.set_kv_wait_s_mean(transfers > 0 ? wait_ps * 1e-12 / static_cast<double>(transfers) : 0.0);
+  d.set_kv_wait_s_mean(mean_wait_s);
   Summarize(r.host.first_itl_ps, 1e-12, d.mutable_first_itl_s());
 }
 
@@ -142,8 +165,8 @@ cost::CostInputs HardwareCostInputs(const SimulationResult& r, const v1::Scenari
   ci.it_power_watts =
       cost::ItEnergyJoules(cost::DeviceEnergyJoules(r.chip, r.num_devices, 1.0, busy),
                            r.num_servers, cost::ServerOverheadWatts(priced, r.chip), 1.0);
-  if (r.prefill) {
-    const PrefillPoolInfo& p = *r.prefill;
+  if (r.second_pool) {
+    const PoolInfo& p = *r.second_pool;
     const v1::Scenario own = cost::OtherPoolCosts(priced);
     ci.other_capex_usd =
         cost::HardwareUsd(cost::CostInputsFor(own, p.chip, p.num_devices, p.num_servers));
@@ -180,10 +203,10 @@ absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const Analytic
 
   j.set_model(r.model);
   j.set_chip(r.chip.name());
-  j.set_num_chips(r.num_devices + (r.prefill ? r.prefill->num_devices : 0));
+  j.set_num_chips(r.num_devices + (r.second_pool ? r.second_pool->num_devices : 0));
   j.set_tensor_parallel(r.tensor_parallel);
   j.set_num_stages(static_cast<int>(r.stages.size()));
-  j.set_num_servers(r.num_servers + (r.prefill ? r.prefill->num_servers : 0));
+  j.set_num_servers(r.num_servers + (r.second_pool ? r.second_pool->num_servers : 0));
   j.set_strategy(r.plan.strategy());
   j.set_topology(s.topology().kind());
   j.set_hops_per_token(r.plan.hops_per_token());
@@ -228,25 +251,25 @@ absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const Analytic
   g.set_fraction(h.completed > 0 ? static_cast<double>(h.slo_met) / h.completed : 0.0);
   g.set_requests_per_s(measured_s > 0 ? h.slo_met / measured_s : 0.0);
 
-  // A prefill pool's chip brings its own prices and server power; the
-  // scenario's cost overrides describe the decode pool.
-  const v1::Scenario prefill_costs = cost::OtherPoolCosts(s);
-  double chip_energy = 0, prefill_chip_energy = 0;
+  // A second pool's chip brings its own prices and server power; the
+  // scenario's cost overrides describe the first pool.
+  const v1::Scenario second_costs = cost::OtherPoolCosts(s);
+  double chip_energy = 0, second_chip_energy = 0;
   const double kv_mean_tokens =
       measured_s > 0 ? static_cast<double>(h.kv_token_integral) / (measured_s * 1e12) : 0.0;
   for (const StageInfo& st : r.stages) {
-    const double busy_s =
-        std::min(measured_s, (st.stats.busy_ps + st.stats.expert_busy_ps) * 1e-12);
-    const v1::ChipSpec& chip = st.pool == 0 ? r.chip : r.prefill->chip;
+    const double busy_s = std::min(
+        measured_s, (st.stats.busy_ps + st.stats.expert_busy_ps) * 1e-12 / std::max(1, st.units));
+    const v1::ChipSpec& chip = st.pool == 0 ? r.chip : r.second_pool->chip;
     const double energy = cost::DeviceEnergyJoules(chip, st.devices, measured_s, busy_s);
-    (st.pool == 0 ? chip_energy : prefill_chip_energy) += energy;
+    (st.pool == 0 ? chip_energy : second_chip_energy) += energy;
     v1::StageReport& c = *j.add_chips();
     c.set_index(st.index);
     c.set_devices(st.devices);
     c.set_holds(st.holds);
     c.set_weight_bytes(st.weight_bytes);
     c.set_capacity_used(st.capacity_used);
-    c.set_utilization(measured_s > 0 ? st.stats.busy_ps * 1e-12 / measured_s : 0.0);
+    c.set_utilization(Utilization(st, measured_s));
     c.set_expert_utilization(measured_s > 0 ? st.stats.expert_busy_ps * 1e-12 / measured_s : 0.0);
     c.set_tokens(st.stats.tokens);
     c.set_kv_bytes_per_token(st.kv_bytes_per_token);
@@ -264,27 +287,30 @@ absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const Analytic
     c.set_kv_occupancy_peak(peak_bytes / cap);
     c.set_energy_j(energy);
     c.set_average_power_w(measured_s > 0 ? energy / measured_s : 0.0);
-    if (r.prefill) c.set_pool(st.pool == 0 ? "decode" : "prefill");
+    if (r.second_pool) {
+      const std::string& two = r.second_pool->role;
+      c.set_pool(st.pool == 1 ? two : (two == "attention" ? "ffn" : "decode"));
+    }
   }
-  const double decode_it_energy = cost::ItEnergyJoules(
+  const double first_it_energy = cost::ItEnergyJoules(
       chip_energy, r.num_servers, cost::ServerOverheadWatts(s, r.chip), measured_s);
-  double it_energy = decode_it_energy;
-  double prefill_capex = 0;
-  if (r.prefill) {
-    const double prefill_it_energy =
-        cost::ItEnergyJoules(prefill_chip_energy, r.prefill->num_servers,
-                             cost::ServerOverheadWatts(prefill_costs, r.prefill->chip), measured_s);
-    it_energy += prefill_it_energy;
-    const cost::CostInputs pc = cost::CostInputsFor(prefill_costs, r.prefill->chip,
-                                                    r.prefill->num_devices, r.prefill->num_servers);
-    prefill_capex = cost::HardwareUsd(pc);
-    AddDisaggregationReport(r, measured_s, prefill_it_energy, decode_it_energy, prefill_capex, &j);
+  double it_energy = first_it_energy;
+  double second_capex = 0;
+  if (r.second_pool) {
+    const double second_it_energy = cost::ItEnergyJoules(
+        second_chip_energy, r.second_pool->num_servers,
+        cost::ServerOverheadWatts(second_costs, r.second_pool->chip), measured_s);
+    it_energy += second_it_energy;
+    const cost::CostInputs pc = cost::CostInputsFor(
+        second_costs, r.second_pool->chip, r.second_pool->num_devices, r.second_pool->num_servers);
+    second_capex = cost::HardwareUsd(pc);
+    AddSecondPoolReport(r, measured_s, second_it_energy, first_it_energy, second_capex, &j);
   }
   j.set_energy_j_per_token(h.output_tokens > 0 ? it_energy / h.output_tokens : 0.0);
   j.set_average_power_w(measured_s > 0 ? it_energy / measured_s : 0.0);
 
   cost::CostInputs ci = cost::CostInputsFor(s, r.chip, r.num_devices, r.num_servers);
-  ci.other_capex_usd = prefill_capex;
+  ci.other_capex_usd = second_capex;
   ci.it_power_watts = measured_s > 0 ? it_energy / measured_s : 0.0;
   ci.output_tokens_per_s = measured_s > 0 ? h.output_tokens / measured_s : 0.0;
   ASSIGN_OR_RETURN(cost::CostBreakdown cb, cost::ComputeCost(ci));
@@ -360,11 +386,11 @@ std::string ReportText(const v1::Report& j) {
   auto ms = [&](double x) { return f(x * 1e3, 3); };
   const v1::ScenarioSummary& sc = j.scenario();
   std::string on = absl::StrCat(j.num_chips(), " x ", j.chip());
-  if (j.has_disaggregation() && j.disaggregation().pools_size() == 2) {
-    const v1::PoolReport& p = j.disaggregation().pools(0);
-    const v1::PoolReport& d = j.disaggregation().pools(1);
-    on = absl::StrCat(p.devices(), " x ", p.chip(), " prefill + ", d.devices(), " x ", d.chip(),
-                      " decode");
+  const auto& pools =
+      j.has_disaggregation() ? j.disaggregation().pools() : j.attention_ffn().pools();
+  if (pools.size() == 2) {
+    on = absl::StrCat(pools[0].devices(), " x ", pools[0].chip(), " ", pools[0].role(), " + ",
+                      pools[1].devices(), " x ", pools[1].chip(), " ", pools[1].role());
   }
   std::string out =
       absl::StrFormat("%s on %s (%s, %d stage%s, %s topology, %d server%s)\n", j.model(), on,
@@ -462,23 +488,32 @@ std::string ReportText(const v1::Report& j) {
     out += ft.Render() + "\n";
   }
 
-  if (j.has_disaggregation()) {
-    const v1::DisaggregationReport& d = j.disaggregation();
+  if (pools.size() == 2) {
     base::TextTable pt(
         {"pool", "chip", "devices", "stages", "util mean", "util max", "power kW", "capex $"},
         {base::TextTable::Align::kLeft, base::TextTable::Align::kLeft});
-    for (const v1::PoolReport& p : d.pools()) {
+    for (const v1::PoolReport& p : pools) {
       pt.AddRow({p.role(), p.chip(), base::WithCommas(p.devices()), base::WithCommas(p.stages()),
                  absl::StrCat(f(p.utilization_mean() * 100, 1), "%"),
                  absl::StrCat(f(p.utilization_max() * 100, 1), "%"),
                  f(p.average_power_w() / 1e3, 2), base::WithCommas(std::llround(p.capex_usd()))});
     }
     out += pt.Render();
+  }
+  if (j.has_disaggregation()) {
+    const v1::DisaggregationReport& d = j.disaggregation();
     absl::StrAppend(&out, "KV transfers: ", base::WithCommas(d.kv_transfers()), " requests, ",
                     base::HumanBytes(static_cast<double>(d.kv_bytes())), "; first to second token ",
                     ms(d.first_itl_s().mean()), " ms mean, ", ms(d.first_itl_s().p99()),
                     " ms p99 (decode steps waited ", ms(d.kv_wait_s_mean()),
                     " ms for KV at the stages)\n\n");
+  }
+  if (j.has_attention_ffn()) {
+    const v1::AttentionFfnReport& a = j.attention_ffn();
+    absl::StrAppend(&out, "attention <-> FFN: ", base::WithCommas(a.layer_steps()),
+                    " layer-steps, ", base::HumanBytes(static_cast<double>(a.activation_bytes())),
+                    " of activations, ", f(a.ffn_round_trip_s_mean() * 1e6, 2),
+                    " us per round trip\n\n");
   }
 
   const v1::AnalyticSummary& a = j.analytic();

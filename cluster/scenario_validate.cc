@@ -190,6 +190,42 @@ absl::Status ValidateScenario(const v1::Scenario& s) {
   RETURN_IF_ERROR(ValidateRouting(s.routing()));
   RETURN_IF_ERROR(ValidateKvPolicy(s.kv_policy()));
   RETURN_IF_ERROR(ValidateDisaggregation(s));
+  RETURN_IF_ERROR(ValidateAttentionFfn(s));
+  return absl::OkStatus();
+}
+
+absl::Status ValidateAttentionFfn(const v1::Scenario& s) {
+  const v1::AttentionFfn& a = s.attention_ffn();
+  RETURN_IF_ERROR(base::CheckUtf8("scenario", "attention_ffn.attention_chip", a.attention_chip()));
+  RETURN_IF_ERROR(IntRange("attention_ffn.attention_chips", a.attention_chips(), 0, 1024));
+  if (a.attention_chip().empty()) {
+    if (a.attention_chips() != 0) {
+      return Bad("attention_ffn.attention_chip",
+                 "is empty, but attention_chips is set (name the attention group's chip)");
+    }
+    return absl::OkStatus();
+  }
+  if (!s.disaggregation().prefill_chip().empty()) {
+    return Bad("attention_ffn", "cannot be combined with disaggregation (one second pool per run)");
+  }
+  if (HasFaults(s.faults())) {
+    return Bad("attention_ffn", "cannot be combined with faults (not modelled together)");
+  }
+  if (s.kv_policy().kind() == "paged" || s.kv_policy().prefix_tokens() > 0) {
+    return Bad("attention_ffn",
+               "cannot be combined with paged KV or a cached prefix (kv_policy; not modelled "
+               "together)");
+  }
+  if (s.routing().redundant_experts() > 0 || s.routing().balance()) {
+    return Bad("attention_ffn",
+               "cannot be combined with routing.redundant_experts or balance (each FFN chip "
+               "holds whole layers' experts)");
+  }
+  if (s.tensor_parallel() != 0) {
+    return Bad("attention_ffn",
+               "sets the attention group's size with attention_chips, not "
+               "tensor_parallel");
+  }
   return absl::OkStatus();
 }
 

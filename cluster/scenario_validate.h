@@ -30,6 +30,8 @@ absl::Status ValidateScenario(const v1::Scenario& s);
 absl::Status ValidateKvPolicy(const v1::KvPolicy& k);
 // The disaggregation block: ranges, and the options it does not combine with.
 absl::Status ValidateDisaggregation(const v1::Scenario& s);
+// The attention_ffn block: ranges, and the options it does not combine with.
+absl::Status ValidateAttentionFfn(const v1::Scenario& s);
 
 // One length distribution; `field` names it ("workload.input_len") or the
 // flag it came from ("--input-len").

@@ -52,26 +52,27 @@ absl::Status PartitionPool(const v1::ChipSpec& chip, const model::ModelSpec& mod
 }  // namespace
 
 absl::Status Simulation::BuildPlan() {
+  if (attention_ffn()) return BuildAttentionFfnPlans();
   RETURN_IF_ERROR(PartitionPool(chip_, model_, kv_dtype_, scenario_.chips(),
                                 scenario_.tensor_parallel(), scenario_.strategy(), "--chips", plan_,
                                 tp_));
-  if (prefill_) {
+  if (pool2_) {
     const v1::Disaggregation& d = scenario_.disaggregation();
-    const bool hw = prefill_->chip.kind() == v1::ChipSpec::HARDWIRED;
+    const bool hw = pool2_->chip.kind() == v1::ChipSpec::HARDWIRED;
     if (hw && d.prefill_tensor_parallel() > 1) {
       return absl::InvalidArgumentError(absl::StrCat(
           "scenario: disaggregation.prefill_tensor_parallel applies to roofline chips (GPUs); ",
-          prefill_->chip.name(), " is hard-wired"));
+          pool2_->chip.name(), " is hard-wired"));
     }
     if (!hw && !d.prefill_strategy().empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat("scenario: disaggregation.prefill_strategy applies to hard-wired chips; ",
-                       prefill_->chip.name(), " runs pipeline stages of tensor-parallel groups"));
+                       pool2_->chip.name(), " runs pipeline stages of tensor-parallel groups"));
     }
     const std::string strategy = d.prefill_strategy().empty() ? "auto" : d.prefill_strategy();
     absl::Status s = PartitionPool(
-        prefill_->chip, model_, prefill_->kv_dtype, d.prefill_chips(), d.prefill_tensor_parallel(),
-        strategy, "scenario: disaggregation.prefill_chips", prefill_->plan, prefill_->tp);
+        pool2_->chip, model_, pool2_->kv_dtype, d.prefill_chips(), d.prefill_tensor_parallel(),
+        strategy, "scenario: disaggregation.prefill_chips", pool2_->plan, pool2_->tp);
     if (!s.ok()) {
       return absl::Status(s.code(), absl::StrCat("prefill pool: ", s.message()));
     }
@@ -79,9 +80,194 @@ absl::Status Simulation::BuildPlan() {
   return absl::OkStatus();
 }
 
+absl::Status Simulation::BuildAttentionFfnPlans() {
+  const v1::AttentionFfn& a = scenario_.attention_ffn();
+  if (chip_.kind() != v1::ChipSpec::HARDWIRED) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "scenario: attention_ffn: the FFN pool (chip) must be hard-wired, got ", chip_.name()));
+  }
+  if (pool2_->chip.kind() == v1::ChipSpec::HARDWIRED) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "scenario: attention_ffn.attention_chip must be a roofline chip (a GPU or other "
+        "memory-rich chip), got the hard-wired ",
+        pool2_->chip.name()));
+  }
+  if (!scenario_.strategy().empty() && scenario_.strategy() != "auto" &&
+      scenario_.strategy() != "pipeline") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "scenario: strategy \"", scenario_.strategy(),
+        "\" does not apply with attention_ffn: the FFN pool holds whole layers' FFNs in order"));
+  }
+  // The FFN pool: each layer's FFN whole, layers in order, the chips
+  // balanced by parameters (or as many per chip as fit when chips is 0).
+  ASSIGN_OR_RETURN(partitioner::ChipCapacity cap, chip::CapacityOf(chip_));
+  const int layers = static_cast<int>(model_.layers.size());
+  std::vector<int64_t> ffn(layers);
+  int64_t total = 0;
+  for (int l = 0; l < layers; ++l) {
+    const model::LayerSpec& ls = model_.layers[l];
+    ffn[l] =
+        ls.DenseMlpParams() + ls.RouterParams() + ls.RoutedExpertParams() + ls.SharedExpertParams();
+    if (cap.format.BytesFor(ffn[l]) > cap.weight_capacity_bytes) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("scenario: attention_ffn: layer ", l, "'s FFN (", base::HumanCount(ffn[l]),
+                       " parameters) does not fit one ", chip_.name(), " (",
+                       base::HumanBytes(static_cast<double>(cap.weight_capacity_bytes)),
+                       "); splitting one layer's FFN over chips is not modelled"));
+    }
+    total += ffn[l];
+  }
+  std::vector<int> first_layer;  // per chip
+  if (scenario_.chips() == 0) {
+    int64_t used = 0;
+    for (int l = 0; l < layers; ++l) {
+      if (first_layer.empty() || cap.format.BytesFor(used + ffn[l]) > cap.weight_capacity_bytes) {
+        first_layer.push_back(l);
+        used = 0;
+      }
+      used += ffn[l];
+    }
+  } else {
+    const int n = scenario_.chips();
+    if (n > layers) {
+      return absl::InvalidArgumentError(absl::StrCat("--chips (", n, ") exceeds the ", layers,
+                                                     " layers whose FFNs the pool holds"));
+    }
+    // Contiguous groups minimising the largest (binary search on the
+    // bound, packing greedily), then the largest groups split until there
+    // are n.
+    auto pack = [&](int64_t bound) {
+      std::vector<int> starts;
+      int64_t used = 0;
+      for (int l = 0; l < layers; ++l) {
+        if (starts.empty() || used + ffn[l] > bound) {
+          starts.push_back(l);
+          used = 0;
+        }
+        used += ffn[l];
+      }
+      return starts;
+    };
+    int64_t lo = *std::max_element(ffn.begin(), ffn.end()), hi = total;
+    while (lo < hi) {
+      const int64_t mid = lo + (hi - lo) / 2;
+      if (static_cast<int>(pack(mid).size()) <= n) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    first_layer = pack(lo);
+    while (static_cast<int>(first_layer.size()) < n) {
+      // Split the group with the most parameters that has two layers.
+      int best = -1;
+      int64_t most = -1;
+      for (size_t g = 0; g < first_layer.size(); ++g) {
+        const int end = g + 1 < first_layer.size() ? first_layer[g + 1] : layers;
+        if (end - first_layer[g] < 2) continue;
+        int64_t p = 0;
+        for (int l = first_layer[g]; l < end; ++l) p += ffn[l];
+        if (p > most) {
+          most = p;
+          best = static_cast<int>(g);
+        }
+      }
+      const int end =
+          best + 1 < static_cast<int>(first_layer.size()) ? first_layer[best + 1] : layers;
+      first_layer.insert(first_layer.begin() + best + 1, (first_layer[best] + end) / 2);
+    }
+  }
+  plan_.Clear();
+  plan_.set_model(model_.name);
+  plan_.set_chip(chip_.name());
+  plan_.set_strategy("attention-ffn");
+  plan_.set_weight_format(cap.format.name);
+  plan_.set_chip_capacity_bytes(cap.weight_capacity_bytes);
+  plan_.set_total_params(model_.TotalParams());
+  for (size_t c = 0; c < first_layer.size(); ++c) {
+    const int end = c + 1 < first_layer.size() ? first_layer[c + 1] : layers;
+    v1::ChipShard& sh = *plan_.add_chips();
+    sh.set_index(static_cast<int>(c));
+    int64_t params = 0;
+    for (int l = first_layer[c]; l < end; ++l) {
+      v1::LayerSlice& sl = *sh.add_layers();
+      sl.set_layer(l);
+      sl.set_ffn_only(true);
+      const int32_t e = static_cast<int32_t>(model_.layers[l].num_routed_experts);
+      sl.set_num_routed_experts(e);
+      sl.set_expert_end(e);
+      sl.set_params(ffn[l]);
+      params += ffn[l];
+    }
+    sh.set_params(params);
+    sh.set_weight_bytes(cap.format.BytesFor(params));
+    if (cap.format.BytesFor(params) > cap.weight_capacity_bytes) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("scenario: attention_ffn: ", scenario_.chips(), " x ", chip_.name(),
+                       " cannot hold the model's FFNs (chip ", c, " would need ",
+                       base::HumanBytes(static_cast<double>(cap.format.BytesFor(params))),
+                       "); use more chips or 0 for the fewest that fit"));
+    }
+    sh.set_capacity_used(static_cast<double>(sh.weight_bytes()) /
+                         static_cast<double>(cap.weight_capacity_bytes));
+    plan_.set_stored_params(plan_.stored_params() + params);
+  }
+  plan_.set_num_chips(plan_.chips_size());
+  plan_.set_hops_per_token(2.0 * layers);  // every layer's FFN and back
+  plan_.set_explanation(
+      "attention/FFN disaggregation: each chip holds whole layers' FFNs (dense MLP, or router "
+      "and every routed and shared expert), balanced by parameters");
+  tp_ = 1;
+
+  // The attention group: every layer's attention and KV, embedding and
+  // head, on one tensor-parallel group of the fewest devices that hold it.
+  v1::ChipShard att;
+  att.set_index(0);
+  att.set_embedding(true);
+  att.set_lm_head(true);
+  int64_t params = model_.embedding_params + model_.lm_head_params + model_.final_norm_params;
+  int64_t kv = 0;
+  for (int l = 0; l < layers; ++l) {
+    v1::LayerSlice& sl = *att.add_layers();
+    sl.set_layer(l);
+    sl.set_core(true);
+    sl.set_attention_only(true);
+    const int64_t p = model_.layers[l].AttentionParams() + model_.layers[l].layer_norm_params;
+    sl.set_params(p);
+    params += p;
+    kv += model_.layers[l].KvBytesPerToken(pool2_->kv_dtype);
+  }
+  att.set_params(params);
+  att.set_kv_bytes_per_token(kv);
+  ASSIGN_OR_RETURN(const model::WeightFormat af,
+                   model::FindWeightFormat(pool2_->chip.weight_format()));
+  att.set_weight_bytes(af.BytesFor(params));
+  int tp = a.attention_chips();
+  if (tp == 0) {  // the fewest devices, in powers of two, whose memory holds it
+    for (tp = 1; tp < 1024; tp *= 2) {
+      if (chip::RooflineMemoryBudget::WeightBytes(pool2_->chip, tp) >= att.weight_bytes()) break;
+    }
+  }
+  const int64_t fits = chip::RooflineMemoryBudget::WeightBytes(pool2_->chip, tp);
+  if (att.weight_bytes() > fits) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "scenario: attention_ffn.attention_chips: ", tp, " x ", pool2_->chip.name(), " hold ",
+        base::HumanBytes(static_cast<double>(fits)), " of weights, the attention needs ",
+        base::HumanBytes(static_cast<double>(att.weight_bytes())), "; use more"));
+  }
+  att.set_capacity_used(static_cast<double>(att.weight_bytes()) / static_cast<double>(fits));
+  pool2_->tp = tp;
+  pool2_->plan.set_model(model_.name);
+  pool2_->plan.set_chip(pool2_->chip.name());
+  pool2_->plan.set_strategy("attention-ffn");
+  pool2_->plan.set_weight_format(pool2_->chip.weight_format());
+  pool2_->plan.set_num_chips(1);
+  *pool2_->plan.add_chips() = std::move(att);
+  return absl::OkStatus();
+}
+
 const v1::ChipShard& Simulation::shard(int stage) const {
-  return stage < decode_stages() ? plan_.chips(stage)
-                                 : prefill_->plan.chips(stage - decode_stages());
+  return stage < decode_stages() ? plan_.chips(stage) : pool2_->plan.chips(stage - decode_stages());
 }
 
 absl::StatusOr<std::unique_ptr<Simulation>> Simulation::Build(v1::Scenario scenario,
@@ -94,7 +280,7 @@ absl::StatusOr<std::unique_ptr<Simulation>> Simulation::Build(v1::Scenario scena
   RETURN_IF_ERROR(sim->BuildPlan());
   RETURN_IF_ERROR(sim->BuildTopology());
   RETURN_IF_ERROR(sim->BuildStages());
-  RETURN_IF_ERROR(sim->BuildPrefillStages());
+  RETURN_IF_ERROR(sim->BuildSecondPoolStages());
   if (HasFaults(sim->scenario_.faults())) {
     ASSIGN_OR_RETURN(sim->faults_, FaultPlan::Create(sim->scenario_.faults(), *sim->topology_,
                                                      sim->num_stages()));
@@ -124,18 +310,21 @@ absl::Status Simulation::LoadInputs(const BuildOverrides& o) {
   ASSIGN_OR_RETURN(
       kv_dtype_,
       model::ParseKvDtype(scenario_.kv_dtype().empty() ? chip_.kv_dtype() : scenario_.kv_dtype()));
-  if (const v1::Disaggregation& d = scenario_.disaggregation(); !d.prefill_chip().empty()) {
-    prefill_.emplace();
-    if (o.prefill_chip != nullptr) {
-      RETURN_IF_ERROR(chip::ValidateChipSpec(*o.prefill_chip, o.prefill_chip->name().empty()
-                                                                  ? "prefill chip"
-                                                                  : o.prefill_chip->name()));
-      prefill_->chip = *o.prefill_chip;
+  const std::string& second = !scenario_.disaggregation().prefill_chip().empty()
+                                  ? scenario_.disaggregation().prefill_chip()
+                                  : scenario_.attention_ffn().attention_chip();
+  if (!second.empty()) {
+    pool2_.emplace();
+    pool2_->attention = !scenario_.attention_ffn().attention_chip().empty();
+    if (o.second_chip != nullptr) {
+      RETURN_IF_ERROR(chip::ValidateChipSpec(
+          *o.second_chip, o.second_chip->name().empty() ? "second chip" : o.second_chip->name()));
+      pool2_->chip = *o.second_chip;
     } else {
-      ASSIGN_OR_RETURN(prefill_->chip, chip::LoadChipSpec(d.prefill_chip()));
+      ASSIGN_OR_RETURN(pool2_->chip, chip::LoadChipSpec(second));
     }
-    ASSIGN_OR_RETURN(prefill_->kv_dtype,
-                     model::ParseKvDtype(scenario_.kv_dtype().empty() ? prefill_->chip.kv_dtype()
+    ASSIGN_OR_RETURN(pool2_->kv_dtype,
+                     model::ParseKvDtype(scenario_.kv_dtype().empty() ? pool2_->chip.kv_dtype()
                                                                       : scenario_.kv_dtype()));
   }
   RETURN_IF_ERROR(LoadRoutingHistogram(*scenario_.mutable_routing()));
@@ -149,18 +338,19 @@ absl::Status Simulation::LoadInputs(const BuildOverrides& o) {
 absl::Status Simulation::BuildTopology() {
   scenario_.set_chips(plan_.num_chips() * tp_);
   int nodes = plan_.num_chips();
-  if (prefill_) {
-    scenario_.mutable_disaggregation()->set_prefill_chips(prefill_->plan.num_chips() *
-                                                          prefill_->tp);
-    nodes += prefill_->plan.num_chips();
+  if (disaggregated()) {
+    scenario_.mutable_disaggregation()->set_prefill_chips(pool2_->plan.num_chips() * pool2_->tp);
+  } else if (attention_ffn()) {
+    scenario_.mutable_attention_ffn()->set_attention_chips(pool2_->tp);
   }
+  if (pool2_) nodes += pool2_->plan.num_chips();
   // The prefill pool's stages follow the decode pool's on the same fabric.
   ASSIGN_OR_RETURN(fabric::Topology topo, fabric::Topology::Build(scenario_.topology(), nodes));
   topology_.emplace(std::move(topo));
   for (int i = 0; i < nodes; ++i) {
     // Hard-wired chips take a message's arrival time as the start bound of
     // their work, so they can model their ingress link themselves.
-    const v1::ChipSpec& c = i < plan_.num_chips() ? chip_ : prefill_->chip;
+    const v1::ChipSpec& c = i < plan_.num_chips() ? chip_ : pool2_->chip;
     if (c.kind() == v1::ChipSpec::HARDWIRED)
       topology_->set_models_ingress(topology_->chip(i), true);
   }
@@ -175,7 +365,12 @@ absl::Status Simulation::BuildStages() {
     capacity.push_back(stage.kv_capacity_bytes());
     stages_.push_back(std::move(stage));
   }
+  if (attention_ffn()) return absl::OkStatus();  // the KV is the attention group's
   kv_ = KvBudget::Build(model_, plan_, capacity, kv_dtype_);
+  return CheckKvFits();
+}
+
+absl::Status Simulation::CheckKvFits() {
   kv_capacity_tokens_ = kv_.capacity_tokens();
   if (const int32_t prefix = scenario_.kv_policy().prefix_tokens(); prefix > 0) {
     KvBudget pinned = kv_;
@@ -196,8 +391,9 @@ absl::Status Simulation::BuildStages() {
     if (kv_.MaxSequences(need) == 0) {
       return absl::FailedPreconditionError(absl::StrCat(
           "every request needs ", base::WithCommas(need), " tokens of KV cache (input + output",
-          draft ? " + draft" : "", ") but the ", plan_.num_chips(), "-stage cluster holds ",
-          base::WithCommas(kv_capacity_tokens_),
+          draft ? " + draft" : "", ") but the ",
+          attention_ffn() ? "attention group" : absl::StrCat(plan_.num_chips(), "-stage cluster"),
+          " holds ", base::WithCommas(kv_capacity_tokens_),
           kv_.windowed() ? " at the full-attention rate" : "", " (limited by ", kv_.limiter(),
           "); use shorter requests",
           kv_dtype_ == model::KvDtype::kFp8 ? "" : ", fp8 KV (--kv-dtype=fp8)", " or more chips"));
@@ -206,24 +402,45 @@ absl::Status Simulation::BuildStages() {
   return absl::OkStatus();
 }
 
-absl::Status Simulation::BuildPrefillStages() {
-  if (!prefill_) return absl::OkStatus();
+absl::Status Simulation::BuildSecondPoolStages() {
+  if (!pool2_) return absl::OkStatus();
+  if (attention_ffn()) {
+    ASSIGN_OR_RETURN(StageModel group,
+                     StageModel::CreateAttentionGroup(pool2_->chip, model_, pool2_->plan.chips(0),
+                                                      pool2_->tp, pool2_->kv_dtype));
+    // The KV budget of the one stage that holds KV: its global index.
+    v1::Plan at = pool2_->plan;
+    at.mutable_chips(0)->set_index(decode_stages());
+    std::vector<int64_t> capacity(decode_stages() + 1, 0);
+    capacity.back() = group.kv_capacity_bytes();
+    stages_.push_back(std::move(group));
+    kv_dtype_ = pool2_->kv_dtype;
+    kv_ = KvBudget::Build(model_, at, capacity, kv_dtype_);
+    for (int l = 0; l < static_cast<int>(model_.layers.size()); ++l) {
+      for (const v1::ChipShard& sh : plan_.chips()) {
+        for (const v1::LayerSlice& sl : sh.layers()) {
+          if (sl.layer() == l) k_.ffn_lps.push_back(topology_->chip(sh.index()));
+        }
+      }
+    }
+    return CheckKvFits();
+  }
   std::vector<int64_t> capacity;
-  for (const v1::ChipShard& shard : prefill_->plan.chips()) {
-    ASSIGN_OR_RETURN(StageModel stage, StageModel::Create(prefill_->chip, model_, shard,
-                                                          prefill_->tp, prefill_->kv_dtype));
+  for (const v1::ChipShard& shard : pool2_->plan.chips()) {
+    ASSIGN_OR_RETURN(StageModel stage,
+                     StageModel::Create(pool2_->chip, model_, shard, pool2_->tp, pool2_->kv_dtype));
     capacity.push_back(stage.kv_capacity_bytes());
     stages_.push_back(std::move(stage));
   }
-  prefill_->kv = KvBudget::Build(model_, prefill_->plan, capacity, prefill_->kv_dtype);
+  pool2_->kv = KvBudget::Build(model_, pool2_->plan, capacity, pool2_->kv_dtype);
   const v1::Workload& w = scenario_.workload();
   if (w.kind_case() != v1::Workload::kTrace && w.input_len().has_fixed() &&
-      prefill_->kv.MaxSequences(w.input_len().fixed()) == 0) {
+      pool2_->kv.MaxSequences(w.input_len().fixed()) == 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         "scenario: disaggregation: every prompt needs ", base::WithCommas(w.input_len().fixed()),
         " tokens of KV cache but the prefill pool holds ",
-        base::WithCommas(prefill_->kv.capacity_tokens()), " (limited by prefill ",
-        prefill_->kv.limiter(), "); use shorter prompts or more prefill chips"));
+        base::WithCommas(pool2_->kv.capacity_tokens()), " (limited by prefill ",
+        pool2_->kv.limiter(), "); use shorter prompts or more prefill chips"));
   }
   return absl::OkStatus();
 }
@@ -231,7 +448,7 @@ absl::Status Simulation::BuildPrefillStages() {
 absl::Status Simulation::MapExperts() {
   for (const v1::ChipShard& shard : plan_.chips()) {
     for (const v1::LayerSlice& sl : shard.layers()) {
-      if (sl.expert_end() > sl.expert_begin()) {
+      if (sl.expert_end() > sl.expert_begin() && !sl.ffn_only()) {
         experts_.layers[sl.layer()].push_back(
             {sl.expert_begin(), sl.expert_end(), topology_->chip(shard.index())});
       }
@@ -239,12 +456,12 @@ absl::Status Simulation::MapExperts() {
   }
   ASSIGN_OR_RETURN(router_, ExpertRouter::Build(scenario_.routing(), model_, scenario_.seed()));
   experts_.router = &router_;
-  if (prefill_) {
+  if (pool2_) {
     // The prefill pool routes tokens to its own holders, placed in id
     // order (balancing and redundant copies apply to the decode pool).
-    ExpertMap& pm = prefill_->experts;
+    ExpertMap& pm = pool2_->experts;
     pm.router = &router_;
-    for (const v1::ChipShard& shard : prefill_->plan.chips()) {
+    for (const v1::ChipShard& shard : pool2_->plan.chips()) {
       for (const v1::LayerSlice& sl : shard.layers()) {
         if (sl.expert_end() > sl.expert_begin()) {
           pm.layers[sl.layer()].push_back({sl.expert_begin(), sl.expert_end(),
@@ -343,7 +560,7 @@ void Simulation::SetConstants() {
   k_.hidden_size = model_.hidden_size;
   k_.activation_bytes = chip_.activation_bytes_per_element();
   k_.window_start = SimTime::FromSeconds(scenario_.warmup_s());
-  if (prefill_) {
+  if (disaggregated()) {
     k_.decode_kv = &kv_;
     for (int s = 0; s < decode_stages(); ++s) k_.decode_lps.push_back(stage_lp(s));
   }
@@ -353,7 +570,7 @@ void Simulation::SetConstants() {
       // One decoder layer on the first stage: an MTP module is one layer.
       const v1::Workload& w = scenario_.workload();
       const int64_t ctx = w.input_len().has_fixed() ? w.input_len().fixed() : 1024;
-      ns = stages_[0].LayerNanos(ctx);
+      ns = stages_[attention_ffn() ? decode_stages() : 0].LayerNanos(ctx);
     }
     k_.draft_time = SimTime::FromNanos(ns);
   }
@@ -366,10 +583,10 @@ std::unique_ptr<Lp> Simulation::MakeLp(LpId id, GiveUp give_up) const {
       HostConfig c;
       c.scenario = scenario_;
       c.trace = trace_;
-      c.first_stage = stage_lp(0);
+      c.first_stage = stage_lp(attention_ffn() ? decode_stages() : 0);
       c.prefill_stage = stage_lp(prefill_begin());
       c.kv = kv_;
-      if (prefill_) c.prefill_kv = prefill_->kv;
+      if (disaggregated()) c.prefill_kv = pool2_->kv;
       c.draft_len = k_.draft_len;
       c.window_start = k_.window_start;
       c.host_overhead = SimTime::FromNanos(scenario_.host_overhead_ns());
@@ -387,7 +604,12 @@ std::unique_ptr<Lp> Simulation::MakeLp(LpId id, GiveUp give_up) const {
       const int end = stage < decode_stages() ? decode_stages() : num_stages();
       StageWiring wiring{topology_->host(), stage_lp(0),
                          stage + 1 < end ? stage_lp(stage + 1) : -1};
-      if (prefill_) {
+      if (attention_ffn()) {
+        // The attention group starts every step and loops to itself; the
+        // FFN chips only answer dispatches.
+        wiring.first = stage_lp(decode_stages());
+        wiring.next = -1;
+      } else if (pool2_) {
         wiring.sends_kv = stage + 1 == num_stages();
         wiring.kv_gate = stage < decode_stages() && shard(stage).kv_bytes_per_token() > 0;
       }
@@ -431,20 +653,24 @@ SimulationResult Simulation::Skeleton() const {
   r.kv_capacity_tokens = kv_capacity_tokens_;
   r.window_start = k_.window_start;
   r.faults = faults_;
-  if (prefill_) {
-    PrefillPoolInfo& p = r.prefill.emplace();
-    p.chip = prefill_->chip;
-    p.plan = prefill_->plan;
-    p.tensor_parallel = prefill_->tp;
-    p.num_devices = prefill_->plan.num_chips() * prefill_->tp;
-    p.num_servers = PoolServers(prefill_->chip, p.num_devices);
+  if (pool2_) {
+    PoolInfo& p = r.second_pool.emplace();
+    p.role = pool2_->attention ? "attention" : "prefill";
+    p.chip = pool2_->chip;
+    p.plan = pool2_->plan;
+    p.tensor_parallel = pool2_->tp;
+    p.num_devices = pool2_->plan.num_chips() * pool2_->tp;
+    p.num_servers = PoolServers(pool2_->chip, p.num_devices);
   }
   for (int s = 0; s < num_stages(); ++s) {
     const v1::ChipShard& sh = shard(s);
     StageInfo st;
     st.index = s;
     st.pool = s < decode_stages() ? 0 : 1;
-    st.devices = s < decode_stages() ? tp_ : prefill_->tp;
+    st.devices = s < decode_stages() ? tp_ : pool2_->tp;
+    // An FFN chip's layers are independent units (FFN utilisation is per
+    // unit, averaged).
+    if (attention_ffn() && s < decode_stages()) st.units = std::max(1, sh.layers_size());
     st.holds = partitioner::DescribeShard(sh);
     st.kv_bytes_per_token = sh.kv_bytes_per_token();
     st.kv_capacity_bytes = stages_[s].kv_capacity_bytes();

@@ -31,7 +31,8 @@ namespace etchsim::cluster {
 
 struct StageInfo {
   int index = 0;
-  int pool = 0;       // 0: the decode (or only) pool, 1: the prefill pool
+  int pool = 0;       // 0: the first (decode, FFN or only) pool, 1: the second
+  int units = 1;      // busy time is summed over this many units (FFN chips' layers)
   int devices = 1;    // chips in the stage (tensor parallel)
   std::string holds;  // "emb, 0-2"
   int64_t kv_bytes_per_token = 0;
@@ -47,9 +48,12 @@ struct LinkInfo {
   LinkResult stats;
 };
 
-// The prefill pool of a disaggregated run (Scenario.disaggregation): its
-// stages follow the decode pool's.
-struct PrefillPoolInfo {
+// A run's second pool of another chip kind, whose stages follow the
+// first pool's: a disaggregated run's prefill pool (Scenario.
+// disaggregation), or an attention/FFN run's attention group
+// (Scenario.attention_ffn; the first pool then holds the FFNs).
+struct PoolInfo {
+  std::string role;  // "prefill" or "attention"
   v1::ChipSpec chip;
   v1::Plan plan;
   int tensor_parallel = 1;
@@ -74,9 +78,9 @@ struct SimulationResult {
   std::vector<LinkInfo> links;
   uint64_t events = 0;
   std::optional<FaultPlan> faults;  // the scenario's faults, if any
-  // Disaggregated runs: the prefill pool (plan, chip, tp, num_devices and
-  // num_servers above are the decode pool's).
-  std::optional<PrefillPoolInfo> prefill;
+  // The second pool, if any (plan, chip, tp, num_devices and num_servers
+  // above are the first pool's).
+  std::optional<PoolInfo> second_pool;
 };
 
 // What one LP contributes to a result, finalised where the LP ran (a chip
@@ -94,7 +98,7 @@ struct LpResult {
 // calibrator).
 struct BuildOverrides {
   const v1::ChipSpec* chip = nullptr;
-  const v1::ChipSpec* prefill_chip = nullptr;  // disaggregated runs
+  const v1::ChipSpec* second_chip = nullptr;  // a second pool's chip
   const std::string* model_config_json = nullptr;
   // Only the rank hosting the host LP reads a trace workload's file; chip
   // processes skip it (the file need not exist on their machines).
@@ -118,21 +122,24 @@ class Simulation {
   // disaggregated run's prefill pool [decode_stages(), num_stages()).
   int num_stages() const { return static_cast<int>(stages_.size()); }
   int decode_stages() const { return static_cast<int>(plan_.chips_size()); }
-  bool disaggregated() const { return prefill_.has_value(); }
-  // The stages prompts run on: the prefill pool, or the only pool.
-  int prefill_begin() const { return disaggregated() ? decode_stages() : 0; }
-  int prefill_end() const { return disaggregated() ? num_stages() : decode_stages(); }
+  // Prefill/decode disaggregation: the second pool prefills.
+  bool disaggregated() const { return pool2_ && !pool2_->attention; }
+  // Attention/FFN disaggregation: the second pool is one attention group
+  // (stage decode_stages()), the first pool's chips hold the FFNs.
+  bool attention_ffn() const { return pool2_ && pool2_->attention; }
+  // The stages prompts run on: the prefill pool or attention group, or
+  // the only pool.
+  int prefill_begin() const { return pool2_ ? decode_stages() : 0; }
+  int prefill_end() const { return pool2_ ? num_stages() : decode_stages(); }
   // Stage `stage`'s slice of its pool's plan.
   const v1::ChipShard& shard(int stage) const;
   // The chip spec of stage `stage`'s pool.
   const v1::ChipSpec& chip_of(int stage) const {
-    return stage < decode_stages() ? chip_ : prefill_->chip;
+    return stage < decode_stages() ? chip_ : pool2_->chip;
   }
-  // REQUIRES: disaggregated().
-  const v1::Plan& prefill_plan() const { return prefill_->plan; }
-  const v1::ChipSpec& prefill_chip() const { return prefill_->chip; }
-  int prefill_tensor_parallel() const { return prefill_->tp; }
-  const ExpertMap& prefill_experts() const { return prefill_->experts; }
+  bool has_second_pool() const { return pool2_.has_value(); }
+  // REQUIRES: has_second_pool().
+  const v1::ChipSpec& second_chip() const { return pool2_->chip; }
   int tensor_parallel() const { return tp_; }
   int64_t kv_capacity_tokens() const { return kv_capacity_tokens_; }
   // Per-stage KV admission (windowed layers capped at their window).
@@ -188,16 +195,19 @@ class Simulation {
   absl::Status BuildPlan();                          // partition (and TP for GPUs)
   absl::Status BuildTopology();                      // nodes, links, routes
   absl::Status BuildStages();                        // stage models, KV admission limit, fit check
-  absl::Status BuildPrefillStages();                 // the same for a prefill pool
-  absl::Status MapExperts();  // who holds which routed experts, how tokens choose them
-  void SetConstants();        // RunConstants for every LP
+  absl::Status BuildSecondPoolStages();              // the same for a second pool
+  absl::Status BuildAttentionFfnPlans();             // BuildPlan with attention_ffn
+  absl::Status CheckKvFits();  // a cached prefix, and requests of the fixed lengths
+  absl::Status MapExperts();   // who holds which routed experts, how tokens choose them
+  void SetConstants();         // RunConstants for every LP
   // The routed-expert map of stage `stage`'s pool.
   const ExpertMap* ExpertsOf(int stage) const {
-    return stage < decode_stages() ? &experts_ : &prefill_->experts;
+    return stage < decode_stages() ? &experts_ : &pool2_->experts;
   }
   int PoolServers(const v1::ChipSpec& chip, int devices) const;
 
-  struct PrefillPool {
+  struct SecondPool {
+    bool attention = false;  // an attention group (else a prefill pool)
     v1::ChipSpec chip;
     model::KvDtype kv_dtype = model::KvDtype::kBf16;
     v1::Plan plan;
@@ -221,7 +231,7 @@ class Simulation {
   KvBudget kv_;
   std::vector<TraceRequest> trace_;
   std::optional<FaultPlan> faults_;
-  std::optional<PrefillPool> prefill_;
+  std::optional<SecondPool> pool2_;
 };
 
 }  // namespace etchsim::cluster

@@ -332,11 +332,11 @@ TEST(SimulationTest, DisaggregatedPoolsAreWiredAndPriced) {
   EXPECT_FALSE(x.stage_model(4).is_hardwired());
   EXPECT_EQ(x.chip_of(4).name(), "h100");
   const SimulationResult r = x.Skeleton();
-  ASSERT_TRUE(r.prefill.has_value());
-  EXPECT_EQ(r.prefill->num_devices, 1);
+  ASSERT_TRUE(r.second_pool.has_value());
+  EXPECT_EQ(r.second_pool->num_devices, 1);
   // Both pools' hardware is priced: the prefill pool at the H100's prices.
   const cost::CostInputs all = HardwareCostInputs(r, r.scenario, 1.0);
-  const v1::ChipSpec& h = x.prefill_chip();
+  const v1::ChipSpec& h = x.second_chip();
   EXPECT_DOUBLE_EQ(all.other_capex_usd, h.cost().card_price_usd() + h.cost().server_price_usd());
   v1::Scenario alone = r.scenario;
   alone.clear_disaggregation();

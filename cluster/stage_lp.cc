@@ -32,8 +32,9 @@ void StageLp::Compact(SimTime horizon) {
 
 StageResult StageLp::FinalizeStage(SimTime end) {
   const WorkStat::Result b = busy_.Finalize(end);
-  return {b.busy_ps,  expert_busy_.Finalize(end).busy_ps, b.amount, kv_received_, kv_bytes_,
-          kv_wait_ps_};
+  return {b.busy_ps,       expert_busy_.Finalize(end).busy_ps,
+          b.amount,        transfers_,
+          transfer_bytes_, transfer_wait_ps_};
 }
 
 void StageLp::SendKv(const Message& m, int64_t prompt, Outbox& out) {
@@ -68,9 +69,9 @@ bool StageLp::PassKvGate(const Message& m, SimTime& arrived) {
 
 Message StageLp::KvArrived(const Message& piece, SimTime arrived, SimTime& at) {
   const bool measured = arrived >= k_.window_start;
-  if (measured) kv_bytes_ += piece.bytes;
+  if (measured) transfer_bytes_ += piece.bytes;
   if (!(piece.flags & kFlagLastChunk)) return Message{};
-  if (measured) ++kv_received_;
+  if (measured) ++transfers_;
   const auto it = kv_parked_.find(piece.request);
   if (it == kv_parked_.end()) {
     kv_ready_[piece.request] = arrived;
@@ -79,7 +80,7 @@ Message StageLp::KvArrived(const Message& piece, SimTime arrived, SimTime& at) {
   const Parked p = it->second;
   kv_parked_.erase(it);
   at = base::Max(arrived, p.arrived);
-  if (measured) kv_wait_ps_ += (at - p.arrived).picos();
+  if (measured) transfer_wait_ps_ += (at - p.arrived).picos();
   return p.item;
 }
 
@@ -236,6 +237,19 @@ void HardwiredLp::Handle(const Event& e, Outbox& out) {
       }
       break;
     case MsgType::kDispatch: {
+      if (model_.holds_ffn(m.layer)) {
+        // Attention/FFN: a layer's FFN for a layer-step's tokens; each
+        // layer's units take a token per interval, on their own.
+        SimTime& free = ffn_free_[m.layer];
+        const SimTime start = base::Max(Received(e), free);
+        free = start + Stretch(start, model_.FfnOccupancy(m.count));
+        busy_.Add(start, free, m.count);
+        live_tokens_ += m.count;
+        live_busy_ps_ += (free - start).picos();
+        out.Send(out.self(), start + Stretch(start, model_.FfnLatency(m.layer, m.count)),
+                 Timer(m, kExpertDone));
+        break;
+      }
       const SimTime start = base::Max(Received(e), expert_free_);
       expert_free_ = start + Stretch(start, model_.ExpertOccupancy(m.count));
       expert_busy_.Add(start, expert_free_, m.count);
@@ -430,6 +444,123 @@ void BatchLp::StartStep(Outbox& out) {
   busy_now_ = true;
   Message t;
   out.Send(out.self(), out.now() + step, Timer(t, kStepDone));
+}
+
+}  // namespace etchsim::cluster
+
+// --- AttentionLp -----------------------------------------------------------
+
+namespace etchsim::cluster {
+
+AttentionLp::AttentionLp(const fabric::Topology& topo, int node, StageWiring wiring,
+                         const RunConstants& k, AttentionGroupModel model)
+    : StageLp(topo, node, wiring, k), model_(std::move(model)) {}
+
+SimTime AttentionLp::MinReaction() const { return model_.MinStep(); }
+
+void AttentionLp::Handle(const Event& e, Outbox& out) {
+  const Message& m = e.msg;
+  if (ForwardIfTransit(e, out)) return;
+  switch (m.type) {
+    case MsgType::kWork: {
+      Message item = m;
+      item.layer = 0;
+      queue_.push_back(item);
+      RequestStep(out);
+      break;
+    }
+    case MsgType::kCombine: {
+      const auto it = at_ffn_.find(m.request);
+      if (it == at_ffn_.end()) break;
+      if (it->second.sent >= k_.window_start) {
+        ++transfers_;
+        transfer_bytes_ += it->second.bytes + m.bytes;
+        transfer_wait_ps_ += (e.time - it->second.sent).picos();
+      }
+      for (Message item : it->second.items) {
+        ++item.layer;
+        queue_.push_back(item);
+      }
+      at_ffn_.erase(it);
+      RequestStep(out);
+      break;
+    }
+    case MsgType::kTimer:
+      switch (KindOf(m)) {
+        case kDepart:
+          Depart(m, out);
+          break;
+        case kStartStep:
+          start_pending_ = false;
+          if (!busy_now_ && !queue_.empty()) StartStep(out);
+          break;
+        case kStepDone:
+          StepDone(out);
+          break;
+        default:
+          break;
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+void AttentionLp::RequestStep(Outbox& out) {
+  if (busy_now_ || start_pending_) return;
+  start_pending_ = true;
+  Message t;
+  out.Send(out.self(), out.now(), Timer(t, kStartStep));
+}
+
+void AttentionLp::StartStep(Outbox& out) {
+  // The layer of the item that has waited longest, and every item at it.
+  batch_layer_ = queue_.front().layer;
+  std::deque<Message> same, rest;
+  for (const Message& q : queue_) (q.layer == batch_layer_ ? same : rest).push_back(q);
+  const chip::RooflineStageModel& m = batch_layer_ < static_cast<int>(model_.layers.size())
+                                          ? model_.layers[batch_layer_]
+                                          : model_.head;
+  batch_ = TakeStep(same, model_.Limits(k_));
+  // What TakeStep left at this layer keeps its place ahead of the others.
+  for (auto it = same.rbegin(); it != same.rend(); ++it) rest.push_front(*it);
+  queue_.swap(rest);
+  const bool head = batch_layer_ == static_cast<int>(model_.layers.size());
+  const SimTime step = Stretch(out.now(), m.StepTime(ToBatchItems(batch_), head));
+  const int64_t tokens = TokensOf(batch_);
+  // Tokens enter the step at its first layer.
+  busy_.Add(out.now(), out.now() + step, batch_layer_ == 0 ? tokens : 0);
+  if (batch_layer_ == 0) live_tokens_ += tokens;
+  live_busy_ps_ += step.picos();
+  busy_now_ = true;
+  Message t;
+  out.Send(out.self(), out.now() + step, Timer(t, kStepDone));
+}
+
+void AttentionLp::StepDone(Outbox& out) {
+  busy_now_ = false;
+  std::vector<Message> done;
+  done.swap(batch_);
+  if (batch_layer_ == static_cast<int>(model_.layers.size())) {
+    for (Message& item : done) {
+      item.layer = 0;
+      Exit(item, out);
+    }
+  } else {
+    // One dispatch to the chip holding this layer's FFN for all the tokens.
+    const int32_t id = next_step_id_++;
+    Message d;
+    d.type = MsgType::kDispatch;
+    d.layer = static_cast<uint16_t>(batch_layer_);
+    d.dst = k_.ffn_lps[batch_layer_];
+    d.origin = out.self();
+    d.request = id;
+    d.count = static_cast<int32_t>(TokensOf(done));
+    d.bytes = k_.HandoffBytes(d.count);
+    Transmit(d, out.now(), out);
+    at_ffn_[id] = {std::move(done), out.now(), d.bytes};
+  }
+  if (!queue_.empty()) RequestStep(out);
 }
 
 }  // namespace etchsim::cluster

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <limits>
 #include <map>
 #include <tuple>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "chip/hardwired_model.h"
 #include "chip/roofline_model.h"
+#include "cluster/batch_scheduler.h"
 #include "cluster/kv_budget.h"
 #include "cluster/node_lp.h"
 #include "cluster/routing.h"
@@ -35,6 +37,8 @@ struct RunConstants {
   // what the prefill pool's last stage sends each decode stage.
   const KvBudget* decode_kv = nullptr;
   std::vector<LpId> decode_lps;  // decode stage LPs, by stage index
+  // Attention/FFN disaggregation: the chip holding each layer's FFN.
+  std::vector<LpId> ffn_lps;
 
   // Wire size of a hand-off or expert dispatch carrying `tokens` tokens'
   // activations: the header plus model::ActivationBytes.
@@ -76,11 +80,13 @@ struct StageResult {
   int64_t busy_ps = 0;         // entry occupancy (the bottleneck unit)
   int64_t expert_busy_ps = 0;  // serving other chips' expert dispatches
   int64_t tokens = 0;          // tokens that entered in the window
-  // Disaggregated decode stages, in the window: KV shares received, their
-  // bytes, and the time first decode steps waited here for them.
-  int64_t kv_received = 0;
-  int64_t kv_bytes = 0;
-  int64_t kv_wait_ps = 0;
+  // In the window. Disaggregated decode stages: KV shares received, their
+  // bytes, and the time first decode steps waited here for them. An
+  // attention group: layer-step round trips to the FFN chips, the bytes
+  // sent and returned, and the time the round trips took.
+  int64_t transfers = 0;
+  int64_t transfer_bytes = 0;
+  int64_t transfer_wait_ps = 0;
 };
 
 class StageLp : public NodeLp {
@@ -167,7 +173,7 @@ class StageLp : public NodeLp {
     SimTime arrived;
   };
   absl::flat_hash_map<int32_t, Parked> kv_parked_;
-  int64_t kv_received_ = 0, kv_bytes_ = 0, kv_wait_ps_ = 0;  // in the window
+  int64_t transfers_ = 0, transfer_bytes_ = 0, transfer_wait_ps_ = 0;  // in the window
 };
 
 // A hard-wired chip: spatial pipeline with an initiation interval.
@@ -193,6 +199,7 @@ class HardwiredLp : public StageLp {
   const ExpertMap* experts_;
   SimTime next_free_;
   SimTime expert_free_;
+  absl::flat_hash_map<int, SimTime> ffn_free_;  // attention/FFN: per layer
   struct Pending {
     int remaining = 0;
     SimTime local_done;
@@ -227,6 +234,71 @@ class BatchLp : public StageLp {
   std::vector<Message> batch_;
   bool busy_now_ = false;
   bool start_pending_ = false;  // a kStartStep timer is in flight
+};
+
+// Attention/FFN disaggregation: what the attention group's LP prices. One
+// model per decoder layer (its attention, without the step overhead), the
+// LM head (with it: one forward step of the engine ends there), and the
+// whole group (KV capacity, the analytic path).
+struct AttentionGroupModel {
+  chip::RooflineStageModel whole;
+  std::vector<chip::RooflineStageModel> layers;
+  chip::RooflineStageModel head;
+  // A layer-step's limits: the group's, its tokens also capped so that one
+  // dispatch's activations fit a message (Message::bytes is 32-bit).
+  StepLimits Limits(const RunConstants& k) const {
+    const int64_t per = std::max<int64_t>(1, k.HandoffBytes(1) - kHeaderBytes);
+    const int64_t cap = (std::numeric_limits<int32_t>::max() - kHeaderBytes) / per;
+    const int64_t budget = head.max_batch_tokens();
+    return {head.max_batch(), budget > 0 ? std::min(budget, cap) : cap};
+  }
+  // The shortest layer-step: the group's lookahead.
+  SimTime MinStep() const {
+    SimTime best = head.MinStep();
+    for (const chip::RooflineStageModel& l : layers) {
+      best = base::Min(best, l.StepTime({chip::BatchItem{}}, false));
+    }
+    return best;
+  }
+};
+
+// The attention group of an attention/FFN run: a roofline device group
+// that runs each forward step layer by layer. A work item waits in the
+// queue at its next layer; the group takes the layer of the item that has
+// waited longest and every queued item at that layer (TakeStep's limits),
+// runs that layer's attention, and sends the activations to the chip
+// holding the layer's FFN in one dispatch (`request` = the layer-step's
+// id), resuming the items at the next layer when it comes back. After the
+// last layer the LM head runs and the items exit (tokens to the host, the
+// next decode step back to this group). Items of different steps
+// interleave, so the group computes while other items are at the FFNs.
+class AttentionLp : public StageLp {
+ public:
+  AttentionLp(const fabric::Topology& topo, int node, StageWiring wiring, const RunConstants& k,
+              AttentionGroupModel model);
+  void Handle(const Event& e, Outbox& out) override;
+
+ protected:
+  SimTime MinReaction() const override;
+
+ private:
+  void RequestStep(Outbox& out);
+  void StartStep(Outbox& out);
+  void StepDone(Outbox& out);
+
+  AttentionGroupModel model_;
+  std::deque<Message> queue_;  // `layer`: the next layer to run (layers = the head)
+  std::vector<Message> batch_;
+  int batch_layer_ = 0;
+  bool busy_now_ = false;
+  bool start_pending_ = false;
+  int32_t next_step_id_ = 0;
+  struct AtFfn {
+    std::vector<Message> items;
+    SimTime sent;
+    int32_t bytes = 0;
+  };
+  absl::flat_hash_map<int32_t, AtFfn> at_ffn_;  // by layer-step id
 };
 
 }  // namespace etchsim::cluster

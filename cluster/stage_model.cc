@@ -20,7 +20,32 @@ absl::StatusOr<StageModel> StageModel::Create(const v1::ChipSpec& spec, const mo
   return StageModel(std::move(rf), kv, shard.layers_size());
 }
 
+absl::StatusOr<StageModel> StageModel::CreateAttentionGroup(const v1::ChipSpec& spec,
+                                                            const model::ModelSpec& m,
+                                                            const v1::ChipShard& shard,
+                                                            int tensor_parallel,
+                                                            model::KvDtype kv_dtype) {
+  ASSIGN_OR_RETURN(chip::RooflineStageModel whole,
+                   chip::RooflineStageModel::Create(spec, m, shard, tensor_parallel, kv_dtype));
+  v1::ChipShard head;
+  head.set_lm_head(true);
+  ASSIGN_OR_RETURN(chip::RooflineStageModel head_model,
+                   chip::RooflineStageModel::Create(spec, m, head, tensor_parallel, kv_dtype));
+  std::vector<chip::RooflineStageModel> layers;
+  for (const v1::LayerSlice& sl : shard.layers()) {
+    v1::ChipShard one;
+    *one.add_layers() = sl;
+    ASSIGN_OR_RETURN(chip::RooflineStageModel lm,
+                     chip::RooflineStageModel::Create(spec, m, one, tensor_parallel, kv_dtype));
+    layers.push_back(std::move(lm));
+  }
+  const int64_t kv = whole.kv_capacity_bytes();
+  return StageModel(AttentionGroupModel{std::move(whole), std::move(layers), std::move(head_model)},
+                    kv, shard.layers_size());
+}
+
 SimTime StageModel::MinReaction() const {
+  if (is_attention_group()) return attention_group().MinStep();
   return is_hardwired() ? hardwired().MinReaction() : roofline().MinStep();
 }
 
@@ -35,7 +60,8 @@ double StageModel::LayerNanos(int64_t context) const {
     }
     return total / std::max(1, layers);
   }
-  return roofline().StepTime({chip::BatchItem{context, 1}}).ToNanos() / std::max(1, layers_);
+  const chip::RooflineStageModel& r = is_attention_group() ? attention_group().whole : roofline();
+  return r.StepTime({chip::BatchItem{context, 1}}).ToNanos() / std::max(1, layers_);
 }
 
 std::unique_ptr<StageLp> StageModel::MakeLp(const fabric::Topology& topo, int node,
@@ -43,6 +69,9 @@ std::unique_ptr<StageLp> StageModel::MakeLp(const fabric::Topology& topo, int no
                                             const ExpertMap* experts) const {
   if (is_hardwired()) {
     return std::make_unique<HardwiredLp>(topo, node, wiring, k, hardwired(), experts);
+  }
+  if (is_attention_group()) {
+    return std::make_unique<AttentionLp>(topo, node, wiring, k, attention_group());
   }
   return std::make_unique<BatchLp>(topo, node, wiring, k, roofline());
 }

@@ -29,7 +29,16 @@ class StageModel {
                                            const v1::ChipShard& shard, int tensor_parallel,
                                            model::KvDtype kv_dtype);
 
+  // Attention/FFN disaggregation: the attention group holding every
+  // layer's attention (`shard`: attention_only slices, embedding, head).
+  static absl::StatusOr<StageModel> CreateAttentionGroup(const v1::ChipSpec& spec,
+                                                         const model::ModelSpec& m,
+                                                         const v1::ChipShard& shard,
+                                                         int tensor_parallel,
+                                                         model::KvDtype kv_dtype);
+
   bool is_hardwired() const { return std::holds_alternative<chip::HardwiredChipModel>(m_); }
+  bool is_attention_group() const { return std::holds_alternative<AttentionGroupModel>(m_); }
   // KV-cache bytes the stage holds.
   int64_t kv_capacity_bytes() const { return kv_capacity_bytes_; }
   // Least time between the stage receiving anything and sending output of
@@ -47,17 +56,20 @@ class StageModel {
   const chip::HardwiredChipModel& hardwired() const {
     return std::get<chip::HardwiredChipModel>(m_);
   }
-  // REQUIRES: !is_hardwired().
+  // REQUIRES: !is_hardwired() && !is_attention_group().
   const chip::RooflineStageModel& roofline() const {
     return std::get<chip::RooflineStageModel>(m_);
   }
+  // REQUIRES: is_attention_group().
+  const AttentionGroupModel& attention_group() const { return std::get<AttentionGroupModel>(m_); }
 
  private:
-  StageModel(std::variant<chip::HardwiredChipModel, chip::RooflineStageModel> m,
-             int64_t kv_capacity_bytes, int layers)
+  using Kind =
+      std::variant<chip::HardwiredChipModel, chip::RooflineStageModel, AttentionGroupModel>;
+  StageModel(Kind m, int64_t kv_capacity_bytes, int layers)
       : m_(std::move(m)), kv_capacity_bytes_(kv_capacity_bytes), layers_(layers) {}
 
-  std::variant<chip::HardwiredChipModel, chip::RooflineStageModel> m_;
+  Kind m_;
   int64_t kv_capacity_bytes_ = 0;
   int layers_ = 0;  // decoder layers the shard holds
 };

@@ -13,6 +13,7 @@ using Json = nlohmann::ordered_json;
 namespace {
 // A core holding all of its layer's experts (or a dense layer).
 bool WholeLayer(const v1::LayerSlice& s) {
+  if (s.ffn_only() || s.attention_only()) return true;  // the part the shard says
   return s.core() && (s.num_routed_experts() == 0 ||
                       (s.expert_begin() == 0 && s.expert_end() == s.num_routed_experts()));
 }
@@ -51,6 +52,11 @@ std::string DescribeShard(const v1::ChipShard& shard) {
   }
   flush();
   if (shard.lm_head()) parts.push_back("head");
+  // Attention/FFN disaggregation: "attn: emb, 0-60, head" or "ffn: 3-4".
+  if (shard.layers_size() > 0 && (shard.layers(0).attention_only() || shard.layers(0).ffn_only())) {
+    return absl::StrCat(shard.layers(0).attention_only() ? "attn: " : "ffn: ",
+                        absl::StrJoin(parts, ", "));
+  }
   return absl::StrJoin(parts, ", ");
 }
 

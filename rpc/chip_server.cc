@@ -72,7 +72,7 @@ grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequ
   DropRun();  // a new run replaces any earlier one
   cluster::BuildOverrides o;
   o.chip = &req->chip();
-  if (req->has_prefill_chip()) o.prefill_chip = &req->prefill_chip();
+  if (req->has_second_chip()) o.second_chip = &req->second_chip();
   o.model_config_json = &req->model_config_json();
   o.load_trace = false;
   auto sim = cluster::Simulation::Build(req->scenario(), o);

@@ -130,7 +130,7 @@ absl::Status DistributedRun::LoadShards() {
     *req.mutable_scenario() = sim_->scenario();
     req.set_model_config_json(model_json_);
     *req.mutable_chip() = sim_->chip();
-    if (sim_->disaggregated()) *req.mutable_prefill_chip() = sim_->prefill_chip();
+    if (sim_->has_second_pool()) *req.mutable_second_chip() = sim_->second_chip();
     req.set_stage(k * per_);
     req.set_stages_per_process(per_);
     for (int s = k * per_; s < std::min(stages_, (k + 1) * per_); ++s) {

@@ -31,9 +31,9 @@ v1::ChipStats ToProto(const cluster::LpResult& r) {
   s.set_busy_ps(r.stage_stats.busy_ps);
   s.set_expert_busy_ps(r.stage_stats.expert_busy_ps);
   s.set_tokens(r.stage_stats.tokens);
-  s.set_kv_received(r.stage_stats.kv_received);
-  s.set_kv_bytes(r.stage_stats.kv_bytes);
-  s.set_kv_wait_ps(r.stage_stats.kv_wait_ps);
+  s.set_transfers(r.stage_stats.transfers);
+  s.set_transfer_bytes(r.stage_stats.transfer_bytes);
+  s.set_transfer_wait_ps(r.stage_stats.transfer_wait_ps);
   for (const cluster::LinkResult& l : r.links) {
     v1::LinkStats* ls = s.add_links();
     ls->set_link(l.link);
@@ -48,8 +48,8 @@ cluster::LpResult FromProto(const v1::ChipStats& s, cluster::LpId lp) {
   cluster::LpResult r;
   r.lp = lp;
   r.stage = s.stage();
-  r.stage_stats = {s.busy_ps(),     s.expert_busy_ps(), s.tokens(),
-                   s.kv_received(), s.kv_bytes(),       s.kv_wait_ps()};
+  r.stage_stats = {s.busy_ps(),   s.expert_busy_ps(), s.tokens(),
+                   s.transfers(), s.transfer_bytes(), s.transfer_wait_ps()};
   for (const v1::LinkStats& l : s.links()) {
     r.links.push_back({l.link(), l.busy_ps(), l.bytes(), l.messages()});
   }

@@ -196,6 +196,8 @@ const std::vector<std::pair<std::string, std::string>>& AxisAliases() {
       {"slo_tpot", "slo.tpot_s"},
       {"prefill_chip", "disaggregation.prefill_chip"},
       {"prefill_chips", "disaggregation.prefill_chips"},
+      {"attention_chip", "attention_ffn.attention_chip"},
+      {"attention_chips", "attention_ffn.attention_chips"},
   };
   return *aliases;
 }

@@ -42,9 +42,10 @@ namespace etchsim::tools {
 absl::StatusOr<cost::AvailabilityInputs> AvailabilityInputsFor(const v1::Scenario& s) {
   ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(s));
   const cluster::SimulationResult r = sim->Skeleton();
-  if (r.prefill) {
+  if (r.second_pool) {
     return absl::InvalidArgumentError(
-        "availability: a disaggregated scenario (disaggregation.prefill_chip) is not modelled: "
+        "availability: a scenario with two pools (disaggregation or attention_ffn) is not "
+        "modelled: "
         "spares and failure rates are per chip kind; run it on each pool's scenario");
   }
   const cluster::AnalyticEstimate a = cluster::Analyze(*sim);

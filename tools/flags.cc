@@ -67,6 +67,10 @@ ABSL_FLAG(std::string, prefill_pool, "",
           "chips of CHIP (a preset or file; 0 or absent = the fewest that fit; TP = roofline "
           "chips per stage), which sends each prompt's KV over the fabric to the decode pool "
           "(--chip, --chips).");
+ABSL_FLAG(std::string, attention_pool, "",
+          "Attention/FFN disaggregation: CHIP[:N] holds every layer's attention and KV cache on "
+          "one tensor-parallel group of N roofline chips (a preset or file; 0 or absent = the "
+          "fewest that hold it), while the hard-wired --chip chips hold the FFNs.");
 ABSL_FLAG(double, slo_ttft, 0, "Goodput SLO on time to first token, s (0 = none).");
 ABSL_FLAG(double, slo_tpot, 0, "Goodput SLO on time per output token, s (0 = none).");
 ABSL_FLAG(int32_t, tensor_parallel, 0,

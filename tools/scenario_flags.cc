@@ -79,6 +79,26 @@ absl::Status ParsePrefillPool(absl::string_view spec, v1::Disaggregation& d) {
                      "scenario: disaggregation.");
 }
 
+// --attention-pool CHIP[:N].
+absl::Status ParseAttentionPool(absl::string_view spec, v1::AttentionFfn& a) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(spec, ':');
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("--attention-pool: ", why, ", got \"", spec,
+                                                   "\" (use CHIP[:N], e.g. h100:8)"));
+  };
+  if (parts.size() > 2 || parts[0].empty()) return bad("expected a chip name");
+  a.set_attention_chip(std::string(parts[0]));
+  int32_t n = 0;
+  if (parts.size() > 1) {
+    if (!absl::SimpleAtoi(parts[1], &n)) return bad("N is not an integer");
+    a.set_attention_chips(n);
+  }
+  v1::Scenario probe;
+  *probe.mutable_attention_ffn() = a;
+  return AsFlagError(cluster::ValidateAttentionFfn(probe), "--attention-pool",
+                     "scenario: attention_ffn.");
+}
+
 // --prefix-cache TOKENS:HIT_RATE.
 absl::Status ParsePrefixCache(absl::string_view spec, v1::KvPolicy& k) {
   const std::vector<absl::string_view> parts = absl::StrSplit(spec, ':');
@@ -288,6 +308,10 @@ absl::StatusOr<v1::Scenario> ScenarioFromFlags(const Invocation& inv) {
   }
   if (inv.Given("prefix_cache"))
     RETURN_IF_ERROR(ParsePrefixCache(absl::GetFlag(FLAGS_prefix_cache), *s.mutable_kv_policy()));
+  if (inv.Given("attention_pool")) {
+    RETURN_IF_ERROR(
+        ParseAttentionPool(absl::GetFlag(FLAGS_attention_pool), *s.mutable_attention_ffn()));
+  }
   if (inv.Given("prefill_pool")) {
     RETURN_IF_ERROR(
         ParsePrefillPool(absl::GetFlag(FLAGS_prefill_pool), *s.mutable_disaggregation()));

@@ -272,7 +272,8 @@ const std::vector<std::string> kScenarioFlags = {"scenario",
                                                  "kv_policy",
                                                  "redundant_experts",
                                                  "prefix_cache",
-                                                 "prefill_pool"};
+                                                 "prefill_pool",
+                                                 "attention_pool"};
 
 }  // namespace
 
