@@ -421,5 +421,121 @@ TEST(SimulationTest, DisaggregationRefusesWhatItDoesNotModel) {
       << sim.status();
 }
 
+v1::Scenario AttentionFfn(const std::string& model, const std::string& chip, int chips,
+                          int attention) {
+  v1::Scenario s = Base(model, chip, chips);
+  s.mutable_attention_ffn()->set_attention_chip("h100");
+  s.mutable_attention_ffn()->set_attention_chips(attention);
+  return s;
+}
+
+TEST(SimulationTest, AttentionFfnAgreesWithAnalyticAtLowLoad) {
+  for (const v1::Scenario& s :
+       {AttentionFfn("llama-3.1-8b", "hc1", 0, 1), AttentionFfn("deepseek-r1", "hc2", 0, 8),
+        AttentionFfn("mixtral-8x7b", "hc2", 4, 2)}) {
+    SCOPED_TRACE(s.model());
+    Outcome run = Simulate(s);
+    EXPECT_NEAR(run.j["ttft_s"]["mean"].get<double>() / run.a.single_user_ttft_s, 1.0, 0.01);
+    EXPECT_NEAR(run.j["e2e_s"]["mean"].get<double>() / run.a.single_user_e2e_s, 1.0, 0.01);
+    EXPECT_NEAR(run.j["tpot_s"]["mean"].get<double>() / run.a.single_user_tpot_s, 1.0, 0.01);
+  }
+}
+
+// Every layer's FFN on exactly one chip, in order, every chip used and the
+// largest no more than a fair share plus one layer; the attention group
+// holds every layer's attention and KV.
+TEST(SimulationTest, AttentionFfnPlanHoldsEachFfnOnce) {
+  auto sim = Simulation::Build(AttentionFfn("deepseek-r1", "hc2", 40, 8));
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  const Simulation& x = **sim;
+  const model::ModelSpec& m = x.model();
+  ASSERT_TRUE(x.attention_ffn());
+  EXPECT_EQ(x.decode_stages(), 40);
+  EXPECT_EQ(x.num_stages(), 41);
+  int next = 0;
+  int64_t total = 0, largest_layer = 0, largest_chip = 0;
+  for (int c = 0; c < 40; ++c) {
+    const v1::ChipShard& sh = x.shard(c);
+    ASSERT_GT(sh.layers_size(), 0) << "chip " << c;
+    int64_t params = 0;
+    for (const v1::LayerSlice& sl : sh.layers()) {
+      EXPECT_EQ(sl.layer(), next++);
+      EXPECT_TRUE(sl.ffn_only());
+      EXPECT_FALSE(sl.core());
+      const model::LayerSpec& l = m.layers[sl.layer()];
+      const int64_t ffn = l.DenseMlpParams() + l.RouterParams() + l.RoutedExpertParams() +
+                          l.SharedExpertParams();
+      EXPECT_EQ(sl.params(), ffn);
+      params += ffn;
+      largest_layer = std::max(largest_layer, ffn);
+    }
+    EXPECT_EQ(sh.params(), params);
+    EXPECT_EQ(sh.kv_bytes_per_token(), 0);
+    total += params;
+    largest_chip = std::max(largest_chip, params);
+  }
+  EXPECT_EQ(next, static_cast<int>(m.layers.size()));
+  EXPECT_LE(largest_chip, total / 40 + largest_layer);
+  const v1::ChipShard& att = x.shard(40);
+  EXPECT_EQ(att.layers_size(), static_cast<int>(m.layers.size()));
+  EXPECT_TRUE(att.layers(0).attention_only());
+  EXPECT_TRUE(att.embedding());
+  EXPECT_TRUE(att.lm_head());
+  EXPECT_EQ(att.kv_bytes_per_token(), m.KvBytesPerToken(model::KvDtype::kFp8));
+  EXPECT_EQ(x.stage_model(40).attention_group().layers.size(), m.layers.size());
+  // Each layer's dispatches go to the chip holding its FFN.
+  for (int l = 0; l < static_cast<int>(m.layers.size()); ++l) {
+    const int stage = x.topology().nodes()[x.constants().ffn_lps[l]].index;
+    EXPECT_TRUE(x.hardwired_model(stage).holds_ffn(l));
+  }
+}
+
+// One request of one 64-token chunk and 8 output tokens: 8 forward steps
+// of L layer-steps, each a dispatch and a combine of the step's tokens.
+TEST(SimulationTest, AttentionFfnRoundTripsAreCounted) {
+  v1::Scenario s = AttentionFfn("llama-3.1-8b", "hc1", 4, 1);
+  s.set_max_requests(0);
+  s.mutable_workload()->mutable_offline()->set_requests(1);
+  s.mutable_workload()->mutable_input_len()->set_fixed(64);
+  s.mutable_workload()->mutable_output_len()->set_fixed(8);
+  auto sim = Simulation::Build(s);
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  const int64_t layers = static_cast<int64_t>((*sim)->model().layers.size());
+  const RunConstants& k = (*sim)->constants();
+  Outcome run = Simulate(s);
+  const auto& a = run.j["attention_ffn"];
+  EXPECT_EQ(a["layer_steps"], 8 * layers);
+  EXPECT_EQ(a["activation_bytes"],
+            layers * 2 * (k.HandoffBytes(64) + 7 * int64_t{k.HandoffBytes(1)}));
+  EXPECT_GT(a["ffn_round_trip_s_mean"].get<double>(), 0);
+  EXPECT_EQ(a["pools"][0]["role"], "attention");
+  EXPECT_EQ(a["pools"][1]["role"], "ffn");
+  EXPECT_EQ(run.j["num_chips"], 5);
+  EXPECT_EQ(run.j["chips"][4]["pool"], "attention");
+  // The attention group's tokens are the request's, counted once.
+  EXPECT_EQ(run.j["chips"][4]["tokens"], 64 + 7);
+}
+
+TEST(SimulationTest, AttentionFfnRefusesWhatItDoesNotModel) {
+  auto expect_error = [](v1::Scenario s, const std::string& what) {
+    auto sim = Simulation::Build(s);
+    ASSERT_FALSE(sim.ok()) << what;
+    EXPECT_NE(sim.status().message().find(what), std::string::npos) << sim.status();
+  };
+  v1::Scenario s = AttentionFfn("llama-3.1-8b", "hc1", 0, 1);
+  s.mutable_attention_ffn()->set_attention_chip("hc2");
+  expect_error(s, "attention_ffn.attention_chip must be a roofline chip");
+  s = AttentionFfn("llama-3.1-8b", "h100", 0, 1);
+  expect_error(s, "the FFN pool (chip) must be hard-wired, got h100");
+  s = AttentionFfn("llama-3.1-8b", "hc1", 40, 1);
+  expect_error(s, "--chips (40) exceeds the 32 layers");
+  s = AttentionFfn("llama-3.1-8b", "hc1", 0, 1);
+  s.mutable_disaggregation()->set_prefill_chip("h100");
+  expect_error(s, "attention_ffn cannot be combined with disaggregation");
+  s = AttentionFfn("llama-3.1-8b", "hc1", 0, 1);
+  s.set_strategy("expert-spread");
+  expect_error(s, "does not apply with attention_ffn");
+}
+
 }  // namespace
 }  // namespace etchsim::cluster

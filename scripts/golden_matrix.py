@@ -9,7 +9,7 @@ expert-spread), topologies (two-level, switch, ring, chain), workloads
 (closed loop at 1 and 4 users, Poisson with lognormal lengths, a trace)
 and serving options (speculative decoding, FP8 KV, skewed expert
 routing, redundant experts, paged KV with preemption, prefix caching,
-prefill/decode disaggregation across chip kinds). Each row is a small
+prefill/decode and attention/FFN disaggregation across chip kinds). Each row is a small
 scenario (a few short requests) so the
 whole matrix runs in seconds; tests/golden/matrix/NAME.textproto holds the
 scenario, NAME.json the report it must give byte for byte (ctest
@@ -159,6 +159,18 @@ def rows():
                 'model: "llama-3.1-8b"\nchip: "h100"\nchips: 1\nseed: 14\n'
                 + closed(8, 1024, 64) + '\nmax_requests: 12\n'
                 'disaggregation { prefill_chip: "hc1" prefill_chips: 1 }\n'))
+    # Attention/FFN disaggregation: attention and KV on H100s, each
+    # layer's FFN on the hard-wired chip holding it.
+    out.append(("deepseek-r1_h100-attention_hc2-ffn",
+                '# golden matrix: attention on 8 H100s, FFNs on 30 HC2s\n'
+                'model: "deepseek-r1"\nchip: "hc2"\nchips: 30\nseed: 15\n'
+                + closed(4, 256, 16) + '\nmax_requests: 5\n'
+                'attention_ffn { attention_chip: "h100" attention_chips: 8 }\n'))
+    out.append(("mixtral-8x7b_h100-attention_hc1-ffn",
+                '# golden matrix: attention on 2 H100s, FFNs on HC1s (fewest)\n'
+                'model: "mixtral-8x7b"\nchip: "hc1"\nseed: 16\n'
+                + closed(8, 512, 32) + '\nmax_requests: 10\n'
+                'attention_ffn { attention_chip: "h100" attention_chips: 2 }\n'))
     return out
 
 
