@@ -463,8 +463,8 @@ TEST(SimulationTest, AttentionFfnPlanHoldsEachFfnOnce) {
       EXPECT_TRUE(sl.ffn_only());
       EXPECT_FALSE(sl.core());
       const model::LayerSpec& l = m.layers[sl.layer()];
-      const int64_t ffn = l.DenseMlpParams() + l.RouterParams() + l.RoutedExpertParams() +
-                          l.SharedExpertParams();
+      const int64_t ffn =
+          l.DenseMlpParams() + l.RouterParams() + l.RoutedExpertParams() + l.SharedExpertParams();
       EXPECT_EQ(sl.params(), ffn);
       params += ffn;
       largest_layer = std::max(largest_layer, ffn);
