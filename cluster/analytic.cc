@@ -313,9 +313,10 @@ AnalyticEstimate AnalyzeAttentionFfn(const Simulation& sim, AnalyticEstimate a) 
     a.single_user_tokens_per_s = 1.0 / a.single_user_tpot_s;
   }
   a.single_user_e2e_s = a.single_user_ttft_s + total;
-  // Peak: the largest batch the KV cache and the group's limits allow,
-  // one step of it in flight at a time (interleaved steps can do better,
-  // up to the group's own busy time).
+  // Peak: the largest batch the KV cache and the group's limits allow, at
+  // the group's busy time per step: an upper bound, reached when other
+  // steps fill every FFN round trip (one step in flight is the lower
+  // bound the bottleneck text also gives).
   const int64_t need = a.input_len + a.output_len + d;
   a.max_concurrent_requests = sim.kv_budget().MaxSequences(std::max<int64_t>(1, need));
   const AttentionGroupModel& g = sim.stage_model(sim.decode_stages()).attention_group();
@@ -330,10 +331,10 @@ AnalyticEstimate AnalyzeAttentionFfn(const Simulation& sim, AnalyticEstimate a) 
       std::vector<chip::BatchItem>(static_cast<size_t>(batch),
                                    chip::BatchItem{mean_ctx, 1 + d, false, true}),
       batch * (1 + d), &busy);
-  a.peak_output_tokens_per_s = batch * produced / step;
+  a.peak_output_tokens_per_s = batch * produced / busy;
   a.bottleneck =
-      absl::StrCat("a batch of ", batch, " one step at a time: ", base::Fixed(step * 1e6, 1),
-                   " us a step, the attention group busy ", base::Fixed(busy / step * 100, 0), "%");
+      absl::StrCat("attention group: a batch of ", batch, " busy ", base::Fixed(busy * 1e6, 1),
+                   " us a step (", base::Fixed(step * 1e6, 1), " us with its FFN round trips)");
   return a;
 }
 

@@ -169,6 +169,11 @@ Screened Screen(const PlanOptions& o, const std::string& variant, CandidateResul
   const cluster::SimulationResult skeleton = (*sim)->Skeleton();
   r.devices = skeleton.num_devices;
   c.label = absl::StrCat(skeleton.num_devices, " x ", (*sim)->chip().name(), variant);
+  if (skeleton.second_pool) {
+    const cluster::PoolInfo& p = *skeleton.second_pool;
+    c.label = absl::StrCat(skeleton.num_devices, " x ", (*sim)->chip().name(), " + ", p.num_devices,
+                           " x ", p.chip.name(), " ", p.role, variant);
+  }
   // Analytic pruning: one user's TTFT and TPOT bound every statistic of
   // those distributions from below.
   for (const SloTerm& t : o.slo.terms) {
@@ -331,12 +336,29 @@ std::vector<std::string> Variants(const std::vector<v1::Scenario>& v) {
   const bool strategy = differs([](const v1::Scenario& s) { return s.strategy(); });
   const bool topology = differs([](const v1::Scenario& s) { return s.topology().kind(); });
   const bool draft = differs([](const v1::Scenario& s) { return s.speculative().draft_len(); });
+  auto pool = [](const v1::Scenario& s) {
+    const v1::Disaggregation& d = s.disaggregation();
+    const v1::AttentionFfn& a = s.attention_ffn();
+    if (!d.prefill_chip().empty()) {
+      return absl::StrCat("prefill on ",
+                          d.prefill_chips() > 0 ? absl::StrCat(d.prefill_chips(), " x ") : "",
+                          d.prefill_chip());
+    }
+    if (!a.attention_chip().empty()) {
+      return absl::StrCat("attention on ",
+                          a.attention_chips() > 0 ? absl::StrCat(a.attention_chips(), " x ") : "",
+                          a.attention_chip());
+    }
+    return std::string("colocated");
+  };
+  const bool pools = differs(pool);
   std::vector<std::string> out;
   for (const v1::Scenario& s : v) {
     std::vector<std::string> parts;
     if (strategy) parts.push_back(s.strategy().empty() ? "auto" : s.strategy());
     if (topology) parts.push_back(s.topology().kind().empty() ? "default" : s.topology().kind());
     if (draft) parts.push_back(absl::StrCat("draft ", s.speculative().draft_len()));
+    if (pools) parts.push_back(pool(s));
     out.push_back(parts.empty() ? "" : absl::StrCat(" [", absl::StrJoin(parts, ", "), "]"));
   }
   return out;

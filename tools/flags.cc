@@ -172,6 +172,11 @@ ABSL_FLAG(std::string, strategies, "",
 ABSL_FLAG(std::string, topologies, "",
           "plan: topologies to search for every candidate (chain, ring, switch, two-level), "
           "comma-separated; empty = --topology.");
+ABSL_FLAG(std::string, pools, "",
+          "plan: serving designs to search for every candidate, comma-separated: colocated, "
+          "prefill=CHIP[:CHIPS[:TP]] (prefill on another pool, as --prefill-pool) or "
+          "attention=CHIP[:N] (attention on another pool, as --attention-pool); empty = the "
+          "scenario's.");
 ABSL_FLAG(std::string, draft_lens, "",
           "plan: speculative draft lengths to search for every candidate (0 = off), "
           "comma-separated; empty = --draft-len.");

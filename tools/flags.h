@@ -39,6 +39,7 @@ ABSL_DECLARE_FLAG(int32_t, redundant_experts);
 ABSL_DECLARE_FLAG(std::string, prefix_cache);
 ABSL_DECLARE_FLAG(std::string, prefill_pool);
 ABSL_DECLARE_FLAG(std::string, attention_pool);
+ABSL_DECLARE_FLAG(std::string, pools);
 ABSL_DECLARE_FLAG(double, slo_ttft);
 ABSL_DECLARE_FLAG(double, slo_tpot);
 ABSL_DECLARE_FLAG(int32_t, tensor_parallel);

@@ -32,8 +32,41 @@ std::vector<std::string> ListOf(const std::string& value) {
   return v;
 }
 
-// Every candidate CHIP[:CHIPS] crossed with --strategies, --topologies and
-// --draft-lens.
+// --pools: each design as the scenario blocks it sets (an empty item:
+// the base scenario's own).
+absl::StatusOr<std::vector<std::optional<v1::Scenario>>> Pools() {
+  std::vector<std::optional<v1::Scenario>> out;
+  for (const std::string& x : ListOf(absl::GetFlag(FLAGS_pools))) {
+    if (x.empty()) {
+      out.push_back(std::nullopt);
+      continue;
+    }
+    v1::Scenario p;
+    if (x == "colocated") {
+      out.push_back(p);
+      continue;
+    }
+    const size_t eq = x.find('=');
+    const std::string kind = x.substr(0, eq);
+    const std::string spec = eq == std::string::npos ? "" : x.substr(eq + 1);
+    absl::Status st;
+    if (kind == "prefill" && eq != std::string::npos) {
+      st = ParsePrefillPool(spec, *p.mutable_disaggregation());
+    } else if (kind == "attention" && eq != std::string::npos) {
+      st = ParseAttentionPool(spec, *p.mutable_attention_ffn());
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--pools \"", x,
+                       "\": expected colocated, prefill=CHIP[:CHIPS[:TP]] or attention=CHIP[:N]"));
+    }
+    if (!st.ok()) return absl::InvalidArgumentError(absl::StrCat("--pools: ", st.message()));
+    out.push_back(p);
+  }
+  return out;
+}
+
+// Every candidate CHIP[:CHIPS] crossed with --strategies, --topologies,
+// --draft-lens and --pools.
 absl::StatusOr<std::vector<v1::Scenario>> Candidates(const v1::Scenario& base,
                                                      const std::string& list) {
   const std::vector<std::string> strategies = ListOf(absl::GetFlag(FLAGS_strategies));
@@ -60,6 +93,7 @@ absl::StatusOr<std::vector<v1::Scenario>> Candidates(const v1::Scenario& base,
     }
     draft_lens.push_back(d);
   }
+  ASSIGN_OR_RETURN(const std::vector<std::optional<v1::Scenario>> pools, Pools());
   std::vector<v1::Scenario> out;
   for (absl::string_view item : absl::StrSplit(list, ',', absl::SkipWhitespace())) {
     std::vector<std::string> p = absl::StrSplit(item, ':');
@@ -72,15 +106,21 @@ absl::StatusOr<std::vector<v1::Scenario>> Candidates(const v1::Scenario& base,
     for (const std::string& strategy : strategies) {
       for (const std::string& topology : topologies) {
         for (int32_t draft : draft_lens) {
-          v1::Scenario s = base;
-          s.set_chip(p[0]);
-          s.set_chips(chips);
-          s.set_tensor_parallel(0);
-          s.set_strategy(strategy.empty() ? (base.strategy().empty() ? "auto" : base.strategy())
-                                          : strategy);
-          if (!topology.empty()) s.mutable_topology()->set_kind(topology);
-          s.mutable_speculative()->set_draft_len(draft);
-          out.push_back(std::move(s));
+          for (const std::optional<v1::Scenario>& pool : pools) {
+            v1::Scenario s = base;
+            s.set_chip(p[0]);
+            s.set_chips(chips);
+            s.set_tensor_parallel(0);
+            s.set_strategy(strategy.empty() ? (base.strategy().empty() ? "auto" : base.strategy())
+                                            : strategy);
+            if (!topology.empty()) s.mutable_topology()->set_kind(topology);
+            s.mutable_speculative()->set_draft_len(draft);
+            if (pool) {
+              *s.mutable_disaggregation() = pool->disaggregation();
+              *s.mutable_attention_ffn() = pool->attention_ffn();
+            }
+            out.push_back(std::move(s));
+          }
         }
       }
     }
@@ -90,7 +130,8 @@ absl::StatusOr<std::vector<v1::Scenario>> Candidates(const v1::Scenario& base,
   if (out.size() > kMaxCandidates) {
     return absl::InvalidArgumentError(absl::StrCat("plan: ", out.size(),
                                                    " candidates after crossing --candidates, "
-                                                   "--strategies, --topologies and --draft-lens; "
+                                                   "--strategies, --topologies, --draft-lens and "
+                                                   "--pools; "
                                                    "at most ",
                                                    kMaxCandidates));
   }
@@ -204,29 +245,29 @@ absl::Status RunPlan(const Invocation& inv) {
 }  // namespace
 
 void RegisterPlanCommands(Cli& cli) {
-  cli.Add({.name = "plan",
-           .summary = "The cheapest fleet of replicas meeting a demand at an SLO, with the "
-                      "runners-up and why the rest fail.",
-           .details = "For each candidate (--candidates CHIP[:CHIPS],...; CHIPS 0 = the smallest "
-                      "count that fits) the highest Poisson request rate whose event-engine report "
-                      "meets --slo is found by bisection (each probe --requests completed "
-                      "requests, same --seed); candidates whose single user misses a TTFT/TPOT "
-                      "bound analytically are rejected without a run. Fleet = enough replicas for "
-                      "--demand output tok/s; cost from the report at that rate (owned hardware, "
-                      "docs/assumptions.md §6). With --spares K (and the failure rates of `cost "
-                      "availability`), each replica is sized and priced for failures: replicas = "
-                      "demand / (capacity x availability), $/hour plus its K spare cards and "
-                      "replacement cards. Exit code 3 when no candidate meets the SLO.",
-           .flags = {"scenario",         "model",        "input_len",  "output_len",
-                     "kv_dtype",         "draft_len",    "acceptance", "topology",
-                     "cards_per_server", "seed",         "slo",        "candidates",
-                     "strategy",         "strategies",   "topologies", "draft_lens",
-                     "demand",           "requests",     "jobs",       "out_dir",
-                     "spares",           "chip_fit",     "hbm_fit",    "card_fit",
-                     "server_fit",       "link_fit",     "takeover_s", "card_replace_h",
-                     "server_repair_h",  "link_repair_h"},
-           .flag_defaults = {{"requests", "200"}, {"out_dir", ""}},
-           .run = RunPlan});
+  cli.Add(
+      {.name = "plan",
+       .summary = "The cheapest fleet of replicas meeting a demand at an SLO, with the "
+                  "runners-up and why the rest fail.",
+       .details = "For each candidate (--candidates CHIP[:CHIPS],...; CHIPS 0 = the smallest "
+                  "count that fits) the highest Poisson request rate whose event-engine report "
+                  "meets --slo is found by bisection (each probe --requests completed "
+                  "requests, same --seed); candidates whose single user misses a TTFT/TPOT "
+                  "bound analytically are rejected without a run. Fleet = enough replicas for "
+                  "--demand output tok/s; cost from the report at that rate (owned hardware, "
+                  "docs/assumptions.md §6). With --spares K (and the failure rates of `cost "
+                  "availability`), each replica is sized and priced for failures: replicas = "
+                  "demand / (capacity x availability), $/hour plus its K spare cards and "
+                  "replacement cards. Exit code 3 when no candidate meets the SLO.",
+       .flags = {"scenario",     "model",      "input_len",  "output_len",       "kv_dtype",
+                 "draft_len",    "acceptance", "topology",   "cards_per_server", "seed",
+                 "slo",          "candidates", "strategy",   "strategies",       "topologies",
+                 "draft_lens",   "pools",      "demand",     "requests",         "jobs",
+                 "out_dir",      "spares",     "chip_fit",   "hbm_fit",          "card_fit",
+                 "server_fit",   "link_fit",   "takeover_s", "card_replace_h",   "server_repair_h",
+                 "link_repair_h"},
+       .flag_defaults = {{"requests", "200"}, {"out_dir", ""}},
+       .run = RunPlan});
 }
 
 }  // namespace etchsim::tools

@@ -55,50 +55,6 @@ absl::Status AsFlagError(absl::Status st, absl::string_view flag, absl::string_v
   return absl::InvalidArgumentError(absl::StrCat(flag, ": ", msg));
 }
 
-// --prefill-pool CHIP[:CHIPS[:TP]].
-absl::Status ParsePrefillPool(absl::string_view spec, v1::Disaggregation& d) {
-  const std::vector<absl::string_view> parts = absl::StrSplit(spec, ':');
-  auto bad = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat("--prefill-pool: ", why, ", got \"", spec,
-                                                   "\" (use CHIP[:CHIPS[:TP]], e.g. h100:8:8)"));
-  };
-  if (parts.size() > 3 || parts[0].empty()) return bad("expected a chip name");
-  d.set_prefill_chip(std::string(parts[0]));
-  int32_t v = 0;
-  if (parts.size() > 1) {
-    if (!absl::SimpleAtoi(parts[1], &v)) return bad("CHIPS is not an integer");
-    d.set_prefill_chips(v);
-  }
-  if (parts.size() > 2) {
-    if (!absl::SimpleAtoi(parts[2], &v)) return bad("TP is not an integer");
-    d.set_prefill_tensor_parallel(v);
-  }
-  v1::Scenario probe;
-  *probe.mutable_disaggregation() = d;
-  return AsFlagError(cluster::ValidateDisaggregation(probe), "--prefill-pool",
-                     "scenario: disaggregation.");
-}
-
-// --attention-pool CHIP[:N].
-absl::Status ParseAttentionPool(absl::string_view spec, v1::AttentionFfn& a) {
-  const std::vector<absl::string_view> parts = absl::StrSplit(spec, ':');
-  auto bad = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat("--attention-pool: ", why, ", got \"", spec,
-                                                   "\" (use CHIP[:N], e.g. h100:8)"));
-  };
-  if (parts.size() > 2 || parts[0].empty()) return bad("expected a chip name");
-  a.set_attention_chip(std::string(parts[0]));
-  int32_t n = 0;
-  if (parts.size() > 1) {
-    if (!absl::SimpleAtoi(parts[1], &n)) return bad("N is not an integer");
-    a.set_attention_chips(n);
-  }
-  v1::Scenario probe;
-  *probe.mutable_attention_ffn() = a;
-  return AsFlagError(cluster::ValidateAttentionFfn(probe), "--attention-pool",
-                     "scenario: attention_ffn.");
-}
-
 // --prefix-cache TOKENS:HIT_RATE.
 absl::Status ParsePrefixCache(absl::string_view spec, v1::KvPolicy& k) {
   const std::vector<absl::string_view> parts = absl::StrSplit(spec, ':');
@@ -157,6 +113,50 @@ absl::StatusOr<v1::KvPolicy> ParseKvPolicy(absl::string_view spec) {
 }
 
 }  // namespace
+
+// --prefill-pool CHIP[:CHIPS[:TP]].
+absl::Status ParsePrefillPool(absl::string_view spec, v1::Disaggregation& d) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(spec, ':');
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("--prefill-pool: ", why, ", got \"", spec,
+                                                   "\" (use CHIP[:CHIPS[:TP]], e.g. h100:8:8)"));
+  };
+  if (parts.size() > 3 || parts[0].empty()) return bad("expected a chip name");
+  d.set_prefill_chip(std::string(parts[0]));
+  int32_t v = 0;
+  if (parts.size() > 1) {
+    if (!absl::SimpleAtoi(parts[1], &v)) return bad("CHIPS is not an integer");
+    d.set_prefill_chips(v);
+  }
+  if (parts.size() > 2) {
+    if (!absl::SimpleAtoi(parts[2], &v)) return bad("TP is not an integer");
+    d.set_prefill_tensor_parallel(v);
+  }
+  v1::Scenario probe;
+  *probe.mutable_disaggregation() = d;
+  return AsFlagError(cluster::ValidateDisaggregation(probe), "--prefill-pool",
+                     "scenario: disaggregation.");
+}
+
+// --attention-pool CHIP[:N].
+absl::Status ParseAttentionPool(absl::string_view spec, v1::AttentionFfn& a) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(spec, ':');
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("--attention-pool: ", why, ", got \"", spec,
+                                                   "\" (use CHIP[:N], e.g. h100:8)"));
+  };
+  if (parts.size() > 2 || parts[0].empty()) return bad("expected a chip name");
+  a.set_attention_chip(std::string(parts[0]));
+  int32_t n = 0;
+  if (parts.size() > 1) {
+    if (!absl::SimpleAtoi(parts[1], &n)) return bad("N is not an integer");
+    a.set_attention_chips(n);
+  }
+  v1::Scenario probe;
+  *probe.mutable_attention_ffn() = a;
+  return AsFlagError(cluster::ValidateAttentionFfn(probe), "--attention-pool",
+                     "scenario: attention_ffn.");
+}
 
 absl::Status CheckNamedFlags(const Invocation& inv) {
   for (const char* f : {"model", "chip", "topology", "strategy", "scenario", "trace", "kv_dtype",

@@ -18,6 +18,11 @@ absl::StatusOr<v1::Scenario> ScenarioFromFlags(const Invocation& inv);
 // the default.
 absl::Status CheckNamedFlags(const Invocation& inv);
 
+// A second pool from its flag's text: --prefill-pool CHIP[:CHIPS[:TP]]
+// into `d`, --attention-pool CHIP[:N] into `a`; errors name the flag.
+absl::Status ParsePrefillPool(absl::string_view spec, v1::Disaggregation& d);
+absl::Status ParseAttentionPool(absl::string_view spec, v1::AttentionFfn& a);
+
 }  // namespace etchsim::tools
 
 #endif  // ETCHSIM_TOOLS_SCENARIO_FLAGS_H_

@@ -84,6 +84,13 @@ INSTANTIATE_TEST_SUITE_P(
              "--draft-lens \"-1\": expected an integer in [0, 16]"},
         Case{{"plan", "--model=llama-3.1-8b", "--draft-lens=2x"},
              "--draft-lens \"2x\": expected an integer in [0, 16]"},
+        Case{{"plan", "--model=llama-3.1-8b", "--pools=split"},
+             "--pools \"split\": expected colocated, prefill=CHIP[:CHIPS[:TP]] or "
+             "attention=CHIP[:N]"},
+        Case{{"plan", "--model=llama-3.1-8b", "--pools=prefill="},
+             "--pools: --prefill-pool: expected a chip name"},
+        Case{{"plan", "--model=llama-3.1-8b", "--pools=attention=h100:x"},
+             "--pools: --attention-pool: N is not an integer"},
         Case{{"plan", "--model=llama-3.1-8b", "--slo=mlperf-server", "--demand=100", "--spares=-1"},
              "--spares must be in [0, 4096], got -1"}));
 
@@ -94,6 +101,22 @@ TEST(SweepCliTest, PlanWithNoCandidateMeetingTheSloHasItsOwnExitCode) {
   EXPECT_EQ(r.code, 3) << r.err;
   EXPECT_THAT(r.err, ::testing::HasSubstr("no candidate meets tpot_p99<=10us; closest:"));
   EXPECT_THAT(r.out, ::testing::HasSubstr("rejected 1 x hc1: tpot_p99<=0.01ms: even one user"));
+}
+
+// --pools crosses each candidate with serving designs; a design that does
+// not apply to a candidate is a rejected row, not an abort.
+TEST(SweepCliTest, PlanSearchesPoolDesigns) {
+  const Result r =
+      RunCli({"plan", "--model=llama-3.1-8b", "--candidates=hc1:30,h100:1",
+              "--pools=colocated,prefill=h100:1,attention=h100:1", "--slo=tpot_p99<=50ms",
+              "--input-len=256", "--output-len=32", "--requests=10", "--demand=10000"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::HasSubstr("30 x hc1 [colocated]"));
+  EXPECT_THAT(r.out, ::testing::HasSubstr("30 x hc1 + 1 x h100 prefill [prefill on 1 x h100]"));
+  EXPECT_THAT(r.out, ::testing::HasSubstr("30 x hc1 + 1 x h100 attention [attention on 1 x h100]"));
+  EXPECT_THAT(r.out, ::testing::HasSubstr(
+                         "rejected h100: scenario: attention_ffn: the FFN pool (chip) must be "
+                         "hard-wired, got h100"));
 }
 
 TEST(SweepCliTest, UnwritableOutputFolder) {
