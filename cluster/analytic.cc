@@ -238,7 +238,13 @@ AnalyticEstimate AnalyzeAttentionFfn(const Simulation& sim, AnalyticEstimate a) 
     const AttentionGroupModel& g = sim.stage_model(sim.decode_stages()).attention_group();
     const int layers = static_cast<int>(g.layers.size());
     FifoRoutes links(topo);
-    std::map<int, double> unit_free;                        // FFN layer -> free
+    std::map<int, double> unit_free;  // FFN layer -> free
+    struct AtFfn {
+      LpId ffn;
+      int64_t bytes;
+      std::vector<Message> items;
+    };
+    std::multimap<double, AtFfn> ffn_done;                  // leaving the FFN chips
     std::multimap<double, std::vector<Message>> returning;  // back from the FFNs
     std::deque<Message> queue;
     double now = 0, busy_until = -1;
@@ -262,6 +268,7 @@ AnalyticEstimate AnalyzeAttentionFfn(const Simulation& sim, AnalyticEstimate a) 
       double next = std::numeric_limits<double>::infinity();
       if (!arrivals.empty()) next = arrivals.front().first;
       if (!returning.empty()) next = std::min(next, returning.begin()->first);
+      if (!ffn_done.empty()) next = std::min(next, ffn_done.begin()->first);
       if (busy_until >= 0) next = std::min(next, busy_until);
       if (next == std::numeric_limits<double>::infinity()) break;  // nothing left to run
       now = next;
@@ -284,11 +291,18 @@ AnalyticEstimate AnalyzeAttentionFfn(const Simulation& sim, AnalyticEstimate a) 
         double& free = unit_free[running_layer];
         const double start = std::max(there, free);
         free = start + hw.FfnOccupancy(tokens).ToSeconds();
-        const double back =
-            links.Send(ffn, self, bytes, start + hw.FfnLatency(running_layer, tokens).ToSeconds());
         for (Message& m : running) ++m.layer;
-        returning.emplace(back, std::move(running));
+        // The return leg books the links when it leaves, in time order.
+        ffn_done.emplace(start + hw.FfnLatency(running_layer, tokens).ToSeconds(),
+                         AtFfn{ffn, bytes, std::move(running)});
         running.clear();
+        continue;
+      }
+      if (!ffn_done.empty() && ffn_done.begin()->first <= now) {
+        auto it = ffn_done.begin();
+        returning.emplace(links.Send(it->second.ffn, self, it->second.bytes, now),
+                          std::move(it->second.items));
+        ffn_done.erase(it);
         continue;
       }
       if (!arrivals.empty() && arrivals.front().first <= now) {

@@ -16,7 +16,8 @@ HostLp::HostLp(const fabric::Topology& topo, int node, HostConfig config)
       prefix_rng_(config_.scenario.seed(), 0x9f1),
       budget_(config_.kv),
       prefill_budget_(config_.prefill_kv),
-      kv_(config_.window_start) {
+      kv_(config_.window_start),
+      prefill_kv_(config_.window_start) {
   if (config_.faults != nullptr) r_.phases.resize(3);
   const v1::KvPolicy& kp = config_.scenario.kv_policy();
   paged_ = kp.kind() == "paged";
@@ -183,6 +184,8 @@ void HostLp::TryAdmit(Outbox& out) {
     if (prefill_budget_) {
       prefill_budget_->Reserve(r.input, +1);
       r.prefilling = true;
+      prefill_tokens_ += r.input;
+      prefill_kv_.Set(out.now(), prefill_tokens_);
     }
     r.alloc = want;
     ++admitted_now_;
@@ -258,7 +261,11 @@ int32_t HostLp::Victim() const {
 
 void HostLp::Release(const Request& r, SimTime now) {
   budget_.Reserve(r.alloc, -1, r.shared);
-  if (r.prefilling) prefill_budget_->Reserve(r.input, -1);
+  if (r.prefilling) {
+    prefill_budget_->Reserve(r.input, -1);
+    prefill_tokens_ -= r.input;
+    prefill_kv_.Set(now, prefill_tokens_);
+  }
   --admitted_now_;
   kv_tokens_ -= r.input + r.emitted - r.shared;
   HoldKv(r.input + r.emitted, r.shared, r.shared, now);
@@ -341,6 +348,8 @@ void HostLp::OnTokens(const Message& m, Outbox& out) {
       // The prefill pool has sent the prompt's KV on: its memory is free.
       prefill_budget_->Reserve(r.input, -1);
       r.prefilling = false;
+      prefill_tokens_ -= r.input;
+      prefill_kv_.Set(now, prefill_tokens_);
       TryAdmit(out);
     }
   } else if (r.measured) {
@@ -500,6 +509,7 @@ void HostLp::StopIfDrained(Outbox& out) {
 void HostLp::Compact(SimTime horizon) {
   NodeLp::Compact(horizon);
   kv_.Compact(horizon);
+  prefill_kv_.Compact(horizon);
   for (LevelStat& h : held_stat_) h.Compact(horizon);
 }
 
@@ -512,6 +522,9 @@ HostResult HostLp::Finalize(SimTime end) {
   const LevelStat::Result kv = kv_.Finalize(end);
   r_.kv_token_integral = kv.integral;
   r_.kv_tokens_peak = kv.peak;
+  const LevelStat::Result pk = prefill_kv_.Finalize(end);
+  r_.prefill_kv_token_integral = pk.integral;
+  r_.prefill_kv_tokens_peak = pk.peak;
   r_.stage_kv.clear();
   for (size_t p = 0; p < held_stat_.size(); ++p) {
     const LevelStat::Result h = held_stat_[p].Finalize(end);

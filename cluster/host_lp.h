@@ -63,6 +63,10 @@ struct HostResult {
   std::vector<int64_t> window_tokens;  // output tokens per throughput window
   __int128 kv_token_integral = 0;      // context tokens x ps
   int64_t kv_tokens_peak = 0;
+  // Disaggregated runs: prompt tokens the prefill pool holds (from
+  // admission to the first token).
+  __int128 prefill_kv_token_integral = 0;
+  int64_t prefill_kv_tokens_peak = 0;
   // Paged KV (KvPolicy "paged"): requests preempted, and the bytes the
   // busiest chip swapped out and in (preemption "swap").
   int64_t preemptions = 0;
@@ -175,6 +179,8 @@ class HostLp : public NodeLp {
   bool stopped_ = false;
   HostResult r_;
   LevelStat kv_;
+  int64_t prefill_tokens_ = 0;  // disaggregated: prompt tokens on the prefill pool
+  LevelStat prefill_kv_;
   bool paged_ = false;
   bool swap_ = false;
   int64_t block_ = 1;

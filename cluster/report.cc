@@ -203,7 +203,7 @@ absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const Analytic
 
   j.set_model(r.model);
   j.set_chip(r.chip.name());
-  j.set_num_chips(r.num_devices + (r.second_pool ? r.second_pool->num_devices : 0));
+  j.set_num_chips(r.all_devices());
   j.set_tensor_parallel(r.tensor_parallel);
   j.set_num_stages(static_cast<int>(r.stages.size()));
   j.set_num_servers(r.num_servers + (r.second_pool ? r.second_pool->num_servers : 0));
@@ -277,6 +277,12 @@ absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const Analytic
     const double cap = static_cast<double>(std::max<int64_t>(1, st.kv_capacity_bytes));
     double mean_bytes = kv_mean_tokens * static_cast<double>(st.kv_bytes_per_token);
     double peak_bytes = static_cast<double>(h.kv_tokens_peak) * st.kv_bytes_per_token;
+    if (st.pool == 1 && r.second_pool->role == "prefill") {  // the prompts being prefilled
+      mean_bytes = measured_s > 0 ? static_cast<double>(h.prefill_kv_token_integral) /
+                                        (measured_s * 1e12) * st.kv_bytes_per_token
+                                  : 0.0;
+      peak_bytes = static_cast<double>(h.prefill_kv_tokens_peak) * st.kv_bytes_per_token;
+    }
     for (const HostResult::StageKv& k : h.stage_kv) {
       if (k.stage != st.index) continue;  // windowed layers: the bytes held
       mean_bytes =

@@ -216,10 +216,11 @@ absl::Status ValidateAttentionFfn(const v1::Scenario& s) {
                "cannot be combined with paged KV or a cached prefix (kv_policy; not modelled "
                "together)");
   }
-  if (s.routing().redundant_experts() > 0 || s.routing().balance()) {
+  if (s.routing().redundant_experts() > 0 || s.routing().balance() ||
+      (!s.routing().kind().empty() && s.routing().kind() != "uniform")) {
     return Bad("attention_ffn",
-               "cannot be combined with routing.redundant_experts or balance (each FFN chip "
-               "holds whole layers' experts)");
+               "cannot be combined with routing (a skewed kind, balance or redundant_experts): "
+               "each FFN chip holds all of a layer's experts, so routing has no effect");
   }
   if (s.tensor_parallel() != 0) {
     return Bad("attention_ffn",

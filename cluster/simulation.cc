@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "base/text_table.h"
@@ -74,7 +75,12 @@ absl::Status Simulation::BuildPlan() {
         pool2_->chip, model_, pool2_->kv_dtype, d.prefill_chips(), d.prefill_tensor_parallel(),
         strategy, "scenario: disaggregation.prefill_chips", pool2_->plan, pool2_->tp);
     if (!s.ok()) {
-      return absl::Status(s.code(), absl::StrCat("prefill pool: ", s.message()));
+      // The partitioner's messages name its own flags: say which pool.
+      return absl::Status(s.code(),
+                          absl::StartsWith(s.message(), "scenario: ")
+                              ? std::string(s.message())
+                              : absl::StrCat("scenario: disaggregation.prefill_chips (",
+                                             d.prefill_chips(), "): prefill pool: ", s.message()));
     }
   }
   return absl::OkStatus();
@@ -99,7 +105,8 @@ absl::Status Simulation::BuildAttentionFfnPlans() {
         "\" does not apply with attention_ffn: the FFN pool holds whole layers' FFNs in order"));
   }
   // The FFN pool: each layer's FFN whole, layers in order, the chips
-  // balanced by parameters (or as many per chip as fit when chips is 0).
+  // balanced by parameters; chips 0 is the fewest that fit, balanced the
+  // same way, so that the count written back rebuilds the same plan.
   ASSIGN_OR_RETURN(partitioner::ChipCapacity cap, chip::CapacityOf(chip_));
   const int layers = static_cast<int>(model_.layers.size());
   std::vector<int64_t> ffn(layers);
@@ -118,17 +125,18 @@ absl::Status Simulation::BuildAttentionFfnPlans() {
     total += ffn[l];
   }
   std::vector<int> first_layer;  // per chip
-  if (scenario_.chips() == 0) {
+  int n = scenario_.chips();
+  if (n == 0) {
     int64_t used = 0;
     for (int l = 0; l < layers; ++l) {
-      if (first_layer.empty() || cap.format.BytesFor(used + ffn[l]) > cap.weight_capacity_bytes) {
-        first_layer.push_back(l);
+      if (n == 0 || cap.format.BytesFor(used + ffn[l]) > cap.weight_capacity_bytes) {
+        ++n;
         used = 0;
       }
       used += ffn[l];
     }
-  } else {
-    const int n = scenario_.chips();
+  }
+  {
     if (n > layers) {
       return absl::InvalidArgumentError(absl::StrCat("--chips (", n, ") exceeds the ", layers,
                                                      " layers whose FFNs the pool holds"));
@@ -343,9 +351,27 @@ absl::Status Simulation::BuildTopology() {
   } else if (attention_ffn()) {
     scenario_.mutable_attention_ffn()->set_attention_chips(pool2_->tp);
   }
-  if (pool2_) nodes += pool2_->plan.num_chips();
-  // The prefill pool's stages follow the decode pool's on the same fabric.
-  ASSIGN_OR_RETURN(fabric::Topology topo, fabric::Topology::Build(scenario_.topology(), nodes));
+  if (pool2_) {
+    nodes += pool2_->plan.num_chips();
+    const int64_t devices = int64_t{scenario_.chips()} + pool2_->plan.num_chips() * pool2_->tp;
+    if (devices > kMaxChips) {
+      return absl::InvalidArgumentError(absl::StrCat("scenario: the two pools have ", devices,
+                                                     " chips together, more than ", kMaxChips));
+    }
+  }
+  // A second pool's stages follow the first pool's on the same fabric, in
+  // servers of their own (as many cards each as its pricing counts).
+  fabric::SecondPoolLayout second;
+  if (pool2_) {
+    second.first_chip = plan_.num_chips();
+    const int cps = pool2_->chip.cost().cards_per_server() > 0
+                        ? pool2_->chip.cost().cards_per_server()
+                        : scenario_.topology().cards_per_server();
+    // The fabric's cards are stages (a tensor-parallel group is one).
+    second.cards_per_server = std::max(1, cps / std::max(1, pool2_->tp));
+  }
+  ASSIGN_OR_RETURN(fabric::Topology topo,
+                   fabric::Topology::Build(scenario_.topology(), nodes, second));
   topology_.emplace(std::move(topo));
   for (int i = 0; i < nodes; ++i) {
     // Hard-wired chips take a message's arrival time as the start bound of
@@ -633,6 +659,15 @@ std::vector<std::pair<SimTime, Message>> Simulation::InitialEvents() const {
 
 SimTime Simulation::EndTime() const {
   return scenario_.duration_s() > 0 ? SimTime::FromSeconds(scenario_.duration_s()) : SimTime::Max();
+}
+
+std::string SimulationResult::Hardware() const {
+  std::string out = absl::StrCat(num_devices, " x ", chip.name());
+  if (second_pool) {
+    absl::StrAppend(&out, " + ", second_pool->num_devices, " x ", second_pool->chip.name(), " ",
+                    second_pool->role);
+  }
+  return out;
 }
 
 int Simulation::PoolServers(const v1::ChipSpec& chip, int devices) const {

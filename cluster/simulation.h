@@ -81,6 +81,10 @@ struct SimulationResult {
   // The second pool, if any (plan, chip, tp, num_devices and num_servers
   // above are the first pool's).
   std::optional<PoolInfo> second_pool;
+  // Devices of every pool.
+  int all_devices() const { return num_devices + (second_pool ? second_pool->num_devices : 0); }
+  // "30 x hc2", or with a second pool "30 x hc2 + 16 x h100 prefill".
+  std::string Hardware() const;
 };
 
 // What one LP contributes to a result, finalised where the LP ran (a chip

@@ -394,6 +394,14 @@ TEST(SimulationTest, DisaggregatedKvMovesToEveryDecodeStage) {
   const double floor_s = static_cast<double>(per_request) / (out.bytes_per_ps * 1e12);
   EXPECT_GT(d["first_itl_s"]["mean"].get<double>(), floor_s);
   EXPECT_GT(d["first_itl_s"]["mean"].get<double>(), 5 * run.j["itl_s"]["p50"].get<double>());
+  // The prefill pool holds the prompts being prefilled, no more.
+  EXPECT_GT(run.j["chips"][4]["kv_occupancy_peak"].get<double>(), 0);
+  EXPECT_LE(run.j["chips"][4]["kv_occupancy_peak"].get<double>(), 1.0);
+  // It sits in a server of its own: 4 HC1s fill part of server 0, the
+  // H100 is in server 1, and its KV crosses the spine.
+  bool own_server = false;
+  for (const auto& l : run.j["links"]) own_server |= l["name"] == "chip4->server1";
+  EXPECT_TRUE(own_server);
 }
 
 TEST(SimulationTest, DisaggregationRefusesWhatItDoesNotModel) {
@@ -415,7 +423,7 @@ TEST(SimulationTest, DisaggregationRefusesWhatItDoesNotModel) {
   s.mutable_disaggregation()->set_prefill_tensor_parallel(2);
   sim = Simulation::Build(s);
   ASSERT_FALSE(sim.ok());
-  EXPECT_NE(sim.status().message().find("prefill pool: scenario: disaggregation.prefill_chips (3) "
+  EXPECT_NE(sim.status().message().find("scenario: disaggregation.prefill_chips (3) "
                                         "must be a multiple"),
             std::string::npos)
       << sim.status();
@@ -483,6 +491,17 @@ TEST(SimulationTest, AttentionFfnPlanHoldsEachFfnOnce) {
   EXPECT_TRUE(att.lm_head());
   EXPECT_EQ(att.kv_bytes_per_token(), m.KvBytesPerToken(model::KvDtype::kFp8));
   EXPECT_EQ(x.stage_model(40).attention_group().layers.size(), m.layers.size());
+  // The fewest chips (chips 0) is balanced as that count would be, so the
+  // scenario written back (chips N) rebuilds the same plan (distributed
+  // chip processes rebuild it from that scenario).
+  auto fewest = Simulation::Build(AttentionFfn("mixtral-8x7b", "hc2", 0, 2));
+  ASSERT_TRUE(fewest.ok()) << fewest.status();
+  auto again = Simulation::Build((*fewest)->scenario());
+  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_EQ((*again)->decode_stages(), (*fewest)->decode_stages());
+  for (int c = 0; c < (*fewest)->decode_stages(); ++c) {
+    EXPECT_EQ((*again)->shard(c).SerializeAsString(), (*fewest)->shard(c).SerializeAsString());
+  }
   // Each layer's dispatches go to the chip holding its FFN.
   for (int l = 0; l < static_cast<int>(m.layers.size()); ++l) {
     const int stage = x.topology().nodes()[x.constants().ffn_lps[l]].index;

@@ -248,7 +248,9 @@ struct AttentionGroupModel {
   // dispatch's activations fit a message (Message::bytes is 32-bit).
   StepLimits Limits(const RunConstants& k) const {
     const int64_t per = std::max<int64_t>(1, k.HandoffBytes(1) - kHeaderBytes);
-    const int64_t cap = (std::numeric_limits<int32_t>::max() - kHeaderBytes) / per;
+    // ... and at most the token count a peer accepts in a message.
+    const int64_t cap = std::min<int64_t>(
+        model::kMaxContextTokens, (std::numeric_limits<int32_t>::max() - kHeaderBytes) / per);
     const int64_t budget = head.max_batch_tokens();
     return {head.max_batch(), budget > 0 ? std::min(budget, cap) : cap};
   }

@@ -76,7 +76,16 @@ void ApplyTopologyDefaults(v1::TopologySpec& s) {
   if (s.chip_link().empty()) s.set_chip_link("serdes-d2d");
 }
 
-absl::StatusOr<Topology> Topology::Build(const v1::TopologySpec& in, int num_chips) {
+int TopologyBuilder::ServerOf(int i, int cps) const {
+  const int f = second_.first_chip;
+  if (f < 0 || i < f) return i / cps;
+  return (f + cps - 1) / cps + (i - f) / std::max(1, second_.cards_per_server);
+}
+
+int TopologyBuilder::Servers(int n, int cps) const { return ServerOf(n - 1, cps) + 1; }
+
+absl::StatusOr<Topology> Topology::Build(const v1::TopologySpec& in, int num_chips,
+                                         SecondPoolLayout second) {
   if (num_chips < 1) {
     return absl::InvalidArgumentError(absl::StrCat("topology needs >= 1 chip, got ", num_chips));
   }
@@ -95,7 +104,13 @@ absl::StatusOr<Topology> Topology::Build(const v1::TopologySpec& in, int num_chi
     return absl::InvalidArgumentError(
         absl::StrCat("unknown topology \"", s.kind(), "\" (known: ", TopologyKindNames(), ")"));
   }
-  TopologyBuilder builder(t);
+  if (second.first_chip >= 0 &&
+      (second.first_chip < 1 || second.first_chip >= num_chips || second.cards_per_server < 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("topology: a second pool from chip ", second.first_chip, " of ", num_chips,
+                     " in servers of ", second.cards_per_server, " cards"));
+  }
+  TopologyBuilder builder(t, second);
   RETURN_IF_ERROR(kind->build(s, num_chips, builder));
   RETURN_IF_ERROR(t.ComputeRoutes());
   return t;

@@ -100,6 +100,14 @@ struct NextHop {
 
 class Topology;
 
+// A run with a second pool of another chip kind (cluster's prefill pool or
+// attention group): its chips are the last ones, from `first_chip`, and
+// sit in servers of their own of `cards_per_server` cards.
+struct SecondPoolLayout {
+  int first_chip = -1;  // -1: one pool
+  int cards_per_server = 0;
+};
+
 // What a topology kind builds with: chips and switches after the host
 // (node 0), and full-duplex links between them.
 class TopologyBuilder {
@@ -110,11 +118,17 @@ class TopologyBuilder {
   void set_num_servers(int n);
   int host() const { return 0; }
   int chip(int i) const { return 1 + i; }
+  // Kinds with servers: the server of chip `i` of `n`, and how many
+  // servers there are, `cps` cards each (a second pool after the first's
+  // servers, in servers of its own).
+  int ServerOf(int i, int cps) const;
+  int Servers(int n, int cps) const;
 
  private:
   friend class Topology;
-  explicit TopologyBuilder(Topology& t) : t_(t) {}
+  TopologyBuilder(Topology& t, SecondPoolLayout second) : t_(t), second_(second) {}
   Topology& t_;
+  SecondPoolLayout second_;
 };
 
 // A topology kind, looked up by name. Adding one is a function in
@@ -134,7 +148,8 @@ class Topology {
  public:
   // `num_chips` chips (or stages), named by `spec`; ApplyTopologyDefaults
   // fills its blanks.
-  static absl::StatusOr<Topology> Build(const v1::TopologySpec& spec, int num_chips);
+  static absl::StatusOr<Topology> Build(const v1::TopologySpec& spec, int num_chips,
+                                        SecondPoolLayout second = {});
 
   const std::vector<Node>& nodes() const { return nodes_; }
   void set_models_ingress(int node, bool v) { nodes_[node].models_ingress = v; }

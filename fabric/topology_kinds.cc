@@ -45,7 +45,7 @@ absl::Status TwoLevel(const v1::TopologySpec& s, int n, TopologyBuilder& b) {
   ASSIGN_OR_RETURN(v1::LinkSpec card_link, LoadLinkSpec(s.card_link()));
   ASSIGN_OR_RETURN(v1::LinkSpec server_link, LoadLinkSpec(s.server_link()));
   const int cps = s.cards_per_server();
-  const int servers = (n + cps - 1) / cps;
+  const int servers = b.Servers(n, cps);
   b.set_num_servers(servers);
   for (int i = 0; i < n; ++i) b.AddChip(i, SimTime::Zero());
   std::vector<int> server_sw;
@@ -54,7 +54,7 @@ absl::Status TwoLevel(const v1::TopologySpec& s, int n, TopologyBuilder& b) {
                                     SimTime::FromNanos(card_link.switch_latency_ns())));
   }
   b.Connect(b.host(), server_sw[0], card_link);
-  for (int i = 0; i < n; ++i) b.Connect(b.chip(i), server_sw[i / cps], card_link);
+  for (int i = 0; i < n; ++i) b.Connect(b.chip(i), server_sw[b.ServerOf(i, cps)], card_link);
   if (servers > 1) {
     const int spine =
         b.AddSwitch(servers, "spine", SimTime::FromNanos(server_link.switch_latency_ns()));

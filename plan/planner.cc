@@ -167,13 +167,8 @@ Screened Screen(const PlanOptions& o, const std::string& variant, CandidateResul
   r.a = cluster::Analyze(**sim);
   const cluster::AnalyticEstimate& a = r.a;
   const cluster::SimulationResult skeleton = (*sim)->Skeleton();
-  r.devices = skeleton.num_devices;
-  c.label = absl::StrCat(skeleton.num_devices, " x ", (*sim)->chip().name(), variant);
-  if (skeleton.second_pool) {
-    const cluster::PoolInfo& p = *skeleton.second_pool;
-    c.label = absl::StrCat(skeleton.num_devices, " x ", (*sim)->chip().name(), " + ", p.num_devices,
-                           " x ", p.chip.name(), " ", p.role, variant);
-  }
+  r.devices = skeleton.all_devices();
+  c.label = skeleton.Hardware() + variant;
   // Analytic pruning: one user's TTFT and TPOT bound every statistic of
   // those distributions from below.
   for (const SloTerm& t : o.slo.terms) {

@@ -172,7 +172,7 @@ absl::StatusOr<PointResult> Evaluator::Evaluate(const v1::Scenario& s, Mode m) {
   ci.output_tokens_per_s = e.peak_output_tokens_per_s;
   ASSIGN_OR_RETURN(cost::CostBreakdown cb, cost::ComputeCost(ci));
   out.cells = a->cells;
-  for (double v : {e.peak_output_tokens_per_s / std::max(1, r.num_devices), ci.it_power_watts,
+  for (double v : {e.peak_output_tokens_per_s / std::max(1, r.all_devices()), ci.it_power_watts,
                    cb.capex_usd, cb.total_usd_per_hour, cb.usd_per_million_tokens}) {
     out.cells.push_back(Num(v));
   }

@@ -43,8 +43,8 @@ absl::StatusOr<Replica> Owned(const v1::Scenario& s, double hosting_usd_per_kw_m
   ci.output_tokens_per_s = a.peak_output_tokens_per_s;
   ASSIGN_OR_RETURN(cost::CostBreakdown cb, cost::ComputeCost(ci));
   Replica rep;
-  rep.what = absl::StrCat(r.num_devices, " x ", r.chip.name());
-  rep.devices = r.num_devices;
+  rep.what = r.Hardware();
+  rep.devices = r.all_devices();
   rep.power_w = ci.it_power_watts;
   rep.cost.tokens_per_s = a.peak_output_tokens_per_s;
   rep.cost.committed_usd_per_hour = cb.capex_usd_per_hour;

@@ -121,7 +121,8 @@ absl::Status ParsePrefillPool(absl::string_view spec, v1::Disaggregation& d) {
     return absl::InvalidArgumentError(absl::StrCat("--prefill-pool: ", why, ", got \"", spec,
                                                    "\" (use CHIP[:CHIPS[:TP]], e.g. h100:8:8)"));
   };
-  if (parts.size() > 3 || parts[0].empty()) return bad("expected a chip name");
+  if (parts.size() > 3) return bad("too many fields");
+  if (parts[0].empty()) return bad("expected a chip name");
   d.set_prefill_chip(std::string(parts[0]));
   int32_t v = 0;
   if (parts.size() > 1) {
@@ -145,7 +146,8 @@ absl::Status ParseAttentionPool(absl::string_view spec, v1::AttentionFfn& a) {
     return absl::InvalidArgumentError(absl::StrCat("--attention-pool: ", why, ", got \"", spec,
                                                    "\" (use CHIP[:N], e.g. h100:8)"));
   };
-  if (parts.size() > 2 || parts[0].empty()) return bad("expected a chip name");
+  if (parts.size() > 2) return bad("too many fields");
+  if (parts[0].empty()) return bad("expected a chip name");
   a.set_attention_chip(std::string(parts[0]));
   int32_t n = 0;
   if (parts.size() > 1) {
