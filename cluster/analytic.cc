@@ -181,6 +181,23 @@ double PrefillPromptsPerSecond(const Simulation& sim, int64_t input, int64_t chu
   return worst > 0 ? 1.0 / worst : 0.0;
 }
 
+// One user's decode steps, `step(emitted, context)` seconds each (with
+// speculation a step emits `produced` tokens on average): TPOT, tokens/s
+// and, after the TTFT already set, the end-to-end time.
+template <typename Step>
+void SingleUserDecode(AnalyticEstimate& a, double produced, Step step) {
+  double total = 0;
+  for (int64_t emitted = 1; emitted < a.output_len;) {
+    total += step(emitted, a.input_len + emitted - 1);
+    emitted += static_cast<int64_t>(std::max(1.0, std::round(produced)));
+  }
+  if (a.output_len > 1) {
+    a.single_user_tpot_s = total / static_cast<double>(a.output_len - 1);
+    a.single_user_tokens_per_s = 1.0 / a.single_user_tpot_s;
+  }
+  a.single_user_e2e_s = a.single_user_ttft_s + total;
+}
+
 // Attention/FFN disaggregation: one forward step of `items` through the
 // attention group layer by layer, each layer's FFN a round trip to its
 // chip on an idle fabric, then the LM head. `tokens`: the step's tokens.
@@ -315,18 +332,10 @@ AnalyticEstimate AnalyzeAttentionFfn(const Simulation& sim, AnalyticEstimate a) 
       returning.erase(it);
     }
   }
-  double total = 0;
-  for (int64_t emitted = 1; emitted < a.output_len;) {
-    const int64_t context = a.input_len + emitted - 1;
-    total += AttentionFfnStepSeconds(sim, {chip::BatchItem{context, 1 + d, false, true}}, 1 + d) +
-             d * sim.constants().draft_time.ToSeconds();
-    emitted += static_cast<int64_t>(std::max(1.0, std::round(produced)));
-  }
-  if (a.output_len > 1) {
-    a.single_user_tpot_s = total / static_cast<double>(a.output_len - 1);
-    a.single_user_tokens_per_s = 1.0 / a.single_user_tpot_s;
-  }
-  a.single_user_e2e_s = a.single_user_ttft_s + total;
+  SingleUserDecode(a, produced, [&](int64_t, int64_t context) {
+    return AttentionFfnStepSeconds(sim, {chip::BatchItem{context, 1 + d, false, true}}, 1 + d) +
+           d * sim.constants().draft_time.ToSeconds();
+  });
   // Peak: the largest batch the KV cache and the group's limits allow, at
   // the group's busy time per step: an upper bound, reached when other
   // steps fill every FFN round trip (one step in flight is the lower
@@ -457,20 +466,10 @@ AnalyticEstimate Analyze(const Simulation& sim) {
   a.single_user_ttft_s = last_exit + Delay(sim, sim.stage_lp(p1 - 1), topo.host(), kHeaderBytes);
 
   // TPOT: mean decode loop over the request's decode steps.
-  double total = 0;
-  int64_t steps = 0;
-  for (int64_t emitted = 1; emitted < a.output_len;) {
-    const int64_t context = a.input_len + emitted - 1;
-    total += emitted == 1 && sim.disaggregated() ? FirstDisaggregatedStep(sim, a.input_len)
-                                                 : DecodeLoopSeconds(sim, context);
-    emitted += static_cast<int64_t>(std::max(1.0, std::round(produced)));
-    ++steps;
-  }
-  if (a.output_len > 1) {
-    a.single_user_tpot_s = total / static_cast<double>(a.output_len - 1);
-    a.single_user_tokens_per_s = 1.0 / a.single_user_tpot_s;
-  }
-  a.single_user_e2e_s = a.single_user_ttft_s + total;
+  SingleUserDecode(a, produced, [&](int64_t emitted, int64_t context) {
+    return emitted == 1 && sim.disaggregated() ? FirstDisaggregatedStep(sim, a.input_len)
+                                               : DecodeLoopSeconds(sim, context);
+  });
 
   // Peak throughput at the mean decode context.
   const int64_t need = a.input_len + a.output_len + d;

@@ -364,7 +364,7 @@ std::vector<LpId> HardwiredLp::RemoteHolders(const Message& m, int layer) const 
 
 BatchLp::BatchLp(const fabric::Topology& topo, int node, StageWiring wiring, const RunConstants& k,
                  chip::RooflineStageModel model)
-    : StageLp(topo, node, wiring, k), model_(std::move(model)) {}
+    : SteppedLp(topo, node, wiring, k), model_(std::move(model)) {}
 
 void BatchLp::Handle(const Event& e, Outbox& out) {
   const Message& m = e.msg;
@@ -424,10 +424,7 @@ void BatchLp::Handle(const Event& e, Outbox& out) {
   }
 }
 
-void BatchLp::RequestStep(Outbox& out) {
-  // The scheduler runs once per instant: everything that arrives at this
-  // time (a finished step's decode items, chunks released together) is
-  // seen by the same step.
+void SteppedLp::RequestStep(Outbox& out) {
   if (busy_now_ || start_pending_) return;
   start_pending_ = true;
   Message t;
@@ -454,7 +451,7 @@ namespace etchsim::cluster {
 
 AttentionLp::AttentionLp(const fabric::Topology& topo, int node, StageWiring wiring,
                          const RunConstants& k, AttentionGroupModel model)
-    : StageLp(topo, node, wiring, k), model_(std::move(model)) {}
+    : SteppedLp(topo, node, wiring, k), model_(std::move(model)) {}
 
 SimTime AttentionLp::MinReaction() const { return model_.MinStep(); }
 
@@ -504,13 +501,6 @@ void AttentionLp::Handle(const Event& e, Outbox& out) {
     default:
       break;
   }
-}
-
-void AttentionLp::RequestStep(Outbox& out) {
-  if (busy_now_ || start_pending_) return;
-  start_pending_ = true;
-  Message t;
-  out.Send(out.self(), out.now(), Timer(t, kStartStep));
 }
 
 void AttentionLp::StartStep(Outbox& out) {

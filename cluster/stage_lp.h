@@ -214,7 +214,21 @@ class HardwiredLp : public StageLp {
 // chunks under the token budget (cluster/batch_scheduler.h). A sequence's
 // next token is ready for the step that starts when the one that produced
 // it ends, so at small batch each user's inter-token latency is one step.
-class BatchLp : public StageLp {
+// What BatchLp and AttentionLp share: a device group that runs one step at
+// a time, scheduled once per instant.
+class SteppedLp : public StageLp {
+ protected:
+  using StageLp::StageLp;
+  // Schedules a step at this instant unless one is running or pending:
+  // everything that arrives at this time (a finished step's decode items,
+  // chunks released together) is seen by the same step.
+  void RequestStep(Outbox& out);
+
+  bool busy_now_ = false;
+  bool start_pending_ = false;  // a kStartStep timer is in flight
+};
+
+class BatchLp : public SteppedLp {
  public:
   BatchLp(const fabric::Topology& topo, int node, StageWiring wiring, const RunConstants& k,
           chip::RooflineStageModel model);
@@ -225,15 +239,11 @@ class BatchLp : public StageLp {
   SimTime MinReaction() const override { return model_.MinStep(); }
 
  private:
-  // Schedules a step at this instant unless one is running or pending.
-  void RequestStep(Outbox& out);
   void StartStep(Outbox& out);
 
   chip::RooflineStageModel model_;
   std::deque<Message> queue_;
   std::vector<Message> batch_;
-  bool busy_now_ = false;
-  bool start_pending_ = false;  // a kStartStep timer is in flight
 };
 
 // Attention/FFN disaggregation: what the attention group's LP prices. One
@@ -274,7 +284,7 @@ struct AttentionGroupModel {
 // last layer the LM head runs and the items exit (tokens to the host, the
 // next decode step back to this group). Items of different steps
 // interleave, so the group computes while other items are at the FFNs.
-class AttentionLp : public StageLp {
+class AttentionLp : public SteppedLp {
  public:
   AttentionLp(const fabric::Topology& topo, int node, StageWiring wiring, const RunConstants& k,
               AttentionGroupModel model);
@@ -284,7 +294,6 @@ class AttentionLp : public StageLp {
   SimTime MinReaction() const override;
 
  private:
-  void RequestStep(Outbox& out);
   void StartStep(Outbox& out);
   void StepDone(Outbox& out);
 
@@ -292,8 +301,6 @@ class AttentionLp : public StageLp {
   std::deque<Message> queue_;  // `layer`: the next layer to run (layers = the head)
   std::vector<Message> batch_;
   int batch_layer_ = 0;
-  bool busy_now_ = false;
-  bool start_pending_ = false;
   int32_t next_step_id_ = 0;
   struct AtFfn {
     std::vector<Message> items;
