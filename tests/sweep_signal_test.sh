@@ -13,11 +13,23 @@ for sig in TERM KILL; do
   out=$dir/$sig
   "$etchsim" "${args[@]}" --out-dir "$out" > "$out.log" 2>&1 &
   pid=$!
-  # Wait until some rows are journaled, then signal.
-  for _ in $(seq 1 200); do
-    [ -s "$out/sweep.journal" ] && [ "$(stat -c %s "$out/sweep.journal")" -gt 2000 ] && break
+  # Wait until rows follow the journal's header (which alone holds
+  # the 1,500 axis values, over 2 kB), then signal. A sanitizer build on a loaded
+  # machine takes seconds per row: wait up to 120 s, and say so rather
+  # than signal a sweep that has kept nothing.
+  journaled=0
+  header=0
+  for _ in $(seq 1 2400); do
+    size=0
+    [ -s "$out/sweep.journal" ] && size=$(stat -c %s "$out/sweep.journal")
+    [ "$header" -gt 0 ] || header=$size
+    if [ "$header" -gt 0 ] && [ "$size" -gt $((header + 500)) ]; then
+      journaled=1
+      break
+    fi
     sleep 0.05
   done
+  [ "$journaled" = 1 ] || { echo "SIG$sig: no rows journaled within 120 s"; kill "$pid"; exit 1; }
   kill -s "$sig" "$pid"
   code=0; wait "$pid" || code=$?
   [ "$code" -ne 0 ] || { echo "SIG$sig: sweep finished before the signal (make it longer)"; exit 1; }
