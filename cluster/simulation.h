@@ -109,6 +109,20 @@ struct BuildOverrides {
   bool load_trace = true;
 };
 
+// A run's second pool (prefill or attention), held by Simulation. At
+// namespace scope rather than nested: clang does not see a nested class with
+// default member initializers as default-constructible while the enclosing
+// class is incomplete, so std::optional<Nested>::emplace() fails to compile.
+struct SecondPoolState {
+  bool attention = false;  // an attention group (else a prefill pool)
+  v1::ChipSpec chip;
+  model::KvDtype kv_dtype = model::KvDtype::kBf16;
+  v1::Plan plan;
+  int tp = 1;
+  KvBudget kv;  // the prompts' KV, held until their first token
+  ExpertMap experts;
+};
+
 class Simulation {
  public:
   static absl::StatusOr<std::unique_ptr<Simulation>> Build(v1::Scenario scenario,
@@ -210,16 +224,6 @@ class Simulation {
   }
   int PoolServers(const v1::ChipSpec& chip, int devices) const;
 
-  struct SecondPool {
-    bool attention = false;  // an attention group (else a prefill pool)
-    v1::ChipSpec chip;
-    model::KvDtype kv_dtype = model::KvDtype::kBf16;
-    v1::Plan plan;
-    int tp = 1;
-    KvBudget kv;  // the prompts' KV, held until their first token
-    ExpertMap experts;
-  };
-
   v1::Scenario scenario_;
   model::ModelSpec model_;
   v1::ChipSpec chip_;
@@ -235,7 +239,7 @@ class Simulation {
   KvBudget kv_;
   std::vector<TraceRequest> trace_;
   std::optional<FaultPlan> faults_;
-  std::optional<SecondPool> pool2_;
+  std::optional<SecondPoolState> pool2_;
 };
 
 }  // namespace etchsim::cluster
