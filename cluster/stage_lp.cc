@@ -194,7 +194,7 @@ void HardwiredLp::Handle(const Event& e, Outbox& out) {
   const Message& m = e.msg;
   if (IsAbortForMe(m, out)) {
     NoteAbort(m);
-    std::erase_if(pending_, [&](const auto& p) { return Dead(std::get<0>(p.first)); });
+    absl::erase_if(pending_, [&](const auto& p) { return Dead(std::get<0>(p.first)); });
     return;
   }
   if (Lost(m, e.time)) return;
@@ -303,7 +303,7 @@ void HardwiredLp::SegmentDone(const Message& m, int s, Outbox& out) {
       out.now() +
       Stretch(out.now(), SimTime::FromNanos(seg.local_expert_cycles * model_.cycle_ns()) +
                              model_.ExpertOccupancy(1) * (m.count - 1));
-  const std::vector<LpId> remote = RemoteHolders(m, seg.dispatch_layer);
+  const std::vector<LpId>& remote = RemoteHolders(m, seg.dispatch_layer);
   if (remote.empty()) {
     StartSegment(m, s + 1, local_done, out);
     return;
@@ -328,36 +328,42 @@ void HardwiredLp::SegmentDone(const Message& m, int s, Outbox& out) {
   }
 }
 
-std::vector<LpId> HardwiredLp::RemoteHolders(const Message& m, int layer) const {
-  const auto& holders = experts_->layers.at(layer);
-  const std::vector<int32_t>& owner = experts_->owner.at(layer);
-  const auto rep = experts_->replica.find(layer);
-  const std::vector<int32_t>* replica = rep == experts_->replica.end() ? nullptr : &rep->second;
-  std::vector<char> touched(holders.size(), 0);
-  size_t remote_total = 0, remote_touched = 0;
-  for (const ExpertHolder& h : holders) remote_total += h.lp != node();
-  std::vector<int64_t> chosen;
-  for (int32_t j = 0; j < m.count && remote_touched < remote_total; ++j) {
+const std::vector<LpId>& HardwiredLp::RemoteHolders(const Message& m, int layer) {
+  if (static_cast<size_t>(layer) >= layer_experts_.size()) layer_experts_.resize(layer + 1);
+  LayerExperts& le = layer_experts_[layer];
+  if (le.holders == nullptr) {
+    le.holders = &experts_->layers.at(layer);
+    le.owner = &experts_->owner.at(layer);
+    const auto rep = experts_->replica.find(layer);
+    le.replica = rep == experts_->replica.end() ? nullptr : &rep->second;
+    for (const ExpertHolder& h : *le.holders) le.remote_total += h.lp != node();
+  }
+  const std::vector<ExpertHolder>& holders = *le.holders;
+  const std::vector<int32_t>& owner = *le.owner;
+  const std::vector<int32_t>* replica = le.replica;
+  touched_.assign(holders.size(), 0);
+  size_t remote_touched = 0;
+  for (int32_t j = 0; j < m.count && remote_touched < le.remote_total; ++j) {
     // Each token's top-k from a stream keyed by (seed, request, step,
     // layer, token): the same draw in every process.
-    experts_->router->Draw(k_.seed, m.request, m.step, layer, j, chosen);
-    for (int64_t x : chosen) {
+    experts_->router->Draw(k_.seed, m.request, m.step, layer, j, chosen_);
+    for (int64_t x : chosen_) {
       int32_t h = owner[x];
       if (replica != nullptr && (*replica)[x] >= 0 &&
           UseReplica(k_.seed, m.request, m.step, layer, j, x)) {
         h = (*replica)[x];
       }
-      if (!touched[h] && holders[h].lp != node()) {
-        touched[h] = 1;
+      if (!touched_[h] && holders[h].lp != node()) {
+        touched_[h] = 1;
         ++remote_touched;
       }
     }
   }
-  std::vector<LpId> out;
+  remote_.clear();
   for (size_t h = 0; h < holders.size(); ++h) {
-    if (touched[h]) out.push_back(holders[h].lp);
+    if (touched_[h]) remote_.push_back(holders[h].lp);
   }
-  return out;
+  return remote_;
 }
 
 // --- BatchLp ---------------------------------------------------------------

@@ -192,11 +192,24 @@ class HardwiredLp : public StageLp {
   void Accept(const Message& m, SimTime arrived, Outbox& out);
   void StartSegment(const Message& m, int s, SimTime at, Outbox& out);
   void SegmentDone(const Message& m, int s, Outbox& out);
-  // Holders other than this chip that the item's tokens select in `layer`.
-  std::vector<LpId> RemoteHolders(const Message& m, int layer) const;
+  // Holders other than this chip that the item's tokens select in `layer`,
+  // into remote_ (valid until the next call).
+  const std::vector<LpId>& RemoteHolders(const Message& m, int layer);
 
   chip::HardwiredChipModel model_;
   const ExpertMap* experts_;
+  // RemoteHolders' view of one layer of *experts_ (found once, not three
+  // map lookups per dispatch) and its scratch space.
+  struct LayerExperts {
+    const std::vector<ExpertHolder>* holders = nullptr;
+    const std::vector<int32_t>* owner = nullptr;
+    const std::vector<int32_t>* replica = nullptr;
+    size_t remote_total = 0;  // holders that are not this chip
+  };
+  std::vector<LayerExperts> layer_experts_;  // by layer id; holders null = not yet found
+  std::vector<char> touched_;
+  std::vector<int64_t> chosen_;
+  std::vector<LpId> remote_;
   SimTime next_free_;
   SimTime expert_free_;
   absl::flat_hash_map<int, SimTime> ffn_free_;  // attention/FFN: per layer
@@ -206,7 +219,7 @@ class HardwiredLp : public StageLp {
     Message item;
     int next_segment = 0;
   };
-  std::map<std::tuple<int32_t, int32_t, int32_t>, Pending> pending_;
+  absl::flat_hash_map<std::tuple<int32_t, int32_t, int32_t>, Pending> pending_;
 };
 
 // A roofline device group running iteration-level continuous batching:

@@ -24,6 +24,13 @@ struct Probe {
   bool met = false;
   uint64_t events = 0;
   double offered_tokens_per_s = 0;  // what the drawn arrivals asked for
+  // Served below kMinServedFraction of offered in steady state over a
+  // window at least one unloaded request's lifetime long (also measured on
+  // a probe abandoned early): the run was over capacity, and what it
+  // served estimates the capacity. (Shorter windows, as GPUs' probes of
+  // minute-long requests have, measure the fill rather than the capacity.)
+  bool overloaded = false;
+  double served_tokens_per_s = 0;
   SloCheck check;
   v1::Report report;
 };
@@ -119,13 +126,6 @@ absl::StatusOr<Probe> Run(const v1::Scenario& s, const Slo& slo,
       sim->RunInProcess([&abandon](const cluster::HostResult& h) { return abandon(h); }));
   Probe p;
   p.events = r.events;
-  if (r.host.gave_up) {
-    p.check.met = false;
-    p.check.binding = abandon.why;
-    return p;
-  }
-  ASSIGN_OR_RETURN(v1::Report rep, cluster::BuildReport(r, a));
-  p.check = Check(slo, rep);
   // Offered: the arrivals this seed actually drew over the run, not the
   // nominal rate (with one seed every probe sees the same gaps scaled by
   // 1/rate, so a draw that runs 10% slow would read as 10% short at every
@@ -137,7 +137,17 @@ absl::StatusOr<Probe> Run(const v1::Scenario& s, const Slo& slo,
   const double served =
       SteadyOutputTokensPerS(r, a.single_user_e2e_s, (r.end - r.window_start).ToSeconds());
   p.offered_tokens_per_s = offered;
+  p.served_tokens_per_s = served;
   const bool kept_up = served >= kMinServedFraction * offered;
+  const double steady_s = (r.end - r.window_start).ToSeconds() - a.single_user_e2e_s;
+  p.overloaded = !kept_up && served > 0 && steady_s >= a.single_user_e2e_s;
+  if (r.host.gave_up) {
+    p.check.met = false;
+    p.check.binding = abandon.why;
+    return p;
+  }
+  ASSIGN_OR_RETURN(v1::Report rep, cluster::BuildReport(r, a));
+  p.check = Check(slo, rep);
   p.met = p.check.met && kept_up && rep.requests_completed() > 0 && rep.requests_rejected() == 0;
   if (p.check.met && !kept_up) {
     p.check.binding = absl::StrFormat(
@@ -218,14 +228,26 @@ absl::Status Search(const PlanOptions& o, const Screened& sc, CandidateResult& c
     ASSIGN_OR_RETURN(Probe p, Run(AtRate(c.scenario, rate, requests(rate)), o.slo, a));
     ++c.probes;
     c.events += p.events;
+    c.search.push_back({rate, requests(rate), p.met, p.events, p.met ? "" : p.check.binding});
     return p;
   };
-  // Down from the ceiling by halves to the first rate that passes (failing
-  // probes are mostly abandoned early), then geometric bisection between
-  // it and the last failure until they are within the tolerance.
+  // Down from the ceiling to the first rate that passes, then geometric
+  // bisection between it and the lowest failure until they are within the
+  // tolerance. An overloaded failure measures the capacity (what it served
+  // in steady state), so the next rate tried is the one whose offered load
+  // that capacity just carries (at most twice in a row); otherwise the
+  // rate halves. A pass found at
+  // such an estimate has the knee just above it (kMinServedFraction lets
+  // a probe pass up to ~11% over capacity), so the first rate above it
+  // tried is lo x (1 + tolerance)^2, which one more probe settles. These
+  // only choose the rates tried: the answer is still a simulated pass
+  // with a simulated failure within the tolerance above it.
   const double floor_rate = ceiling * kLowestFraction;
+  const double step = 1 + o.tolerance;
   double hi = 0, lo = ceiling * kCeilingMargin;
   std::optional<Probe> best;
+  bool estimated = false;  // lo is a capacity estimate
+  int in_a_row = 0;        // estimates tried in a row
   while (true) {
     ASSIGN_OR_RETURN(Probe p, probe(lo));
     if (p.met) {
@@ -234,7 +256,15 @@ absl::Status Search(const PlanOptions& o, const Screened& sc, CandidateResult& c
     }
     c.reason = p.check.binding;
     hi = lo;
-    lo /= 2;
+    const double capacity_rate = p.overloaded && p.offered_tokens_per_s > 0
+                                     ? hi * p.served_tokens_per_s / p.offered_tokens_per_s
+                                     : 0;
+    // At most two estimates in a row: where service falls with the rate
+    // (short GPU probes still filling) they would creep down by ~20% a
+    // step, slower than halving.
+    estimated = in_a_row < 2 && capacity_rate >= floor_rate && capacity_rate * step < hi;
+    in_a_row = estimated ? in_a_row + 1 : 0;
+    lo = estimated ? capacity_rate : hi / 2;
     if (lo < floor_rate) {
       c.reason = absl::StrFormat("at %.3g%% of the analytic ceiling of %.4g req/s: %s",
                                  100 * hi / ceiling, ceiling, p.check.binding);
@@ -242,8 +272,14 @@ absl::Status Search(const PlanOptions& o, const Screened& sc, CandidateResult& c
     }
   }
   double best_rate = lo;
-  while (hi > 0 && hi / lo > 1 + o.tolerance) {
-    const double mid = std::sqrt(lo * hi);
+  while (hi > 0 && hi / lo > step) {
+    // After a pass at a capacity estimate: just under (1 + tolerance)^2
+    // above it, so that a failure there leaves one bisection; or, when the
+    // lowest failure is nearer, just over one tolerance below that, so
+    // that a pass there ends the search.
+    const double above = std::min(lo * step * step * (1 - 1e-9), hi / step * (1 + 1e-9));
+    const double mid = estimated && above > lo * step ? above : std::sqrt(lo * hi);
+    estimated = false;
     ASSIGN_OR_RETURN(Probe p, probe(mid));
     if (p.met) {
       lo = mid;

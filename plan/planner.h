@@ -5,14 +5,15 @@
 //
 // The rate search starts a little above an analytic ceiling (the
 // pipeline's peak rate, and the KV cache's concurrency over one unloaded
-// request's lifetime), halves the rate until a probe passes, then bisects
-// geometrically until the lowest failing rate is within a tolerance of the
-// highest passing one. Every probe is an event run with the same seed; a
-// probe is abandoned as soon as its SLO is certainly lost (more requests
-// over a percentile bound than the final percentile could absorb), which
-// cannot change the search's outcome. The reported rate is one that was
-// simulated in full and passed, so re-simulating the chosen replica at it
-// meets the SLO exactly (a test does that). Candidates whose single user
+// request's lifetime) and comes down until a probe passes: to the rate
+// whose offered load an overloaded probe's measured service just carries,
+// else by halves. It then bisects geometrically (first trying
+// (1 + tolerance)^2 above a pass found at a capacity estimate) until the
+// lowest failing rate is within a tolerance of the highest passing one. Every probe is an event run
+// with the same seed; a probe is abandoned as soon as its SLO is certainly lost (more requests over
+// a percentile bound than the final percentile could absorb), which cannot change the search's
+// outcome. The reported rate is one that was simulated in full and passed, so re-simulating the
+// chosen replica at it meets the SLO exactly (a test does that). Candidates whose single user
 // already misses a TTFT or TPOT bound in the analytic model are rejected
 // without a run.
 #ifndef ETCHSIM_PLAN_PLANNER_H_
@@ -54,6 +55,15 @@ struct PlanOptions {
   std::function<absl::StatusOr<ReplicaAvailability>(const v1::Scenario&)> availability;
 };
 
+// One probe of a candidate's rate search, in the order run.
+struct ProbeRecord {
+  double rate_per_s = 0;
+  int64_t requests = 0;
+  bool met = false;
+  uint64_t events = 0;
+  std::string why;  // the binding constraint when not met
+};
+
 struct CandidateResult {
   v1::Scenario scenario;  // as probed at the reported rate
   std::string label;      // "30 x hc2"
@@ -71,7 +81,8 @@ struct CandidateResult {
   bool pareto_user = false;  // on the front of tok/s/user vs $/M tokens
   bool pareto_chip = false;  // on the front of tok/s per chip vs $/M tokens
   int probes = 0;
-  uint64_t events = 0;  // simulated by all probes of this candidate
+  uint64_t events = 0;              // simulated by all probes of this candidate
+  std::vector<ProbeRecord> search;  // every probe, in order (plan's probes.csv)
 };
 
 // Sorted: feasible by fleet $/hour (ties by label), then infeasible.

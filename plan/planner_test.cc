@@ -1,5 +1,7 @@
 #include "plan/planner.h"
 
+#include <limits>
+
 #include "cluster/analytic.h"
 #include "cluster/report.h"
 #include "cluster/scenario.h"
@@ -59,6 +61,44 @@ TEST(PlannerTest, ChosenReplicaMeetsTheSloWhenSimulatedAtTheReportedLoad) {
     EXPECT_LE(Observed(*report, t), t.limit_s) << t.Describe();
   }
   EXPECT_TRUE(best.pareto_user || best.pareto_chip);
+}
+
+TEST(PlannerTest, SearchRecordsEveryProbeAndBracketsTheAnswer) {
+  // A loose SLO, so that capacity (overload) binds: the search jumps from
+  // the analytic ceiling to the measured capacity rather than halving.
+  PlanOptions o = LlamaPlan({Llama("hc1", 2)}, "ttft_p99<=1s,tpot_p99<=1s", 100000, 60);
+  auto plan = Plan(o);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const CandidateResult& c = plan->front();
+  ASSERT_TRUE(c.feasible) << c.reason;
+  ASSERT_EQ(static_cast<int>(c.search.size()), c.probes);
+  uint64_t events = 0;
+  for (const ProbeRecord& p : c.search) {
+    events += p.events;
+    EXPECT_GT(p.rate_per_s, 0);
+    EXPECT_EQ(p.met, p.why.empty()) << p.why;
+  }
+  EXPECT_EQ(events, c.events);
+  // The answer is a probe that passed, and a failure lies within the
+  // tolerance above it (unless it passed at the ceiling, the first probe).
+  double lowest_failure = std::numeric_limits<double>::infinity();
+  bool answer_probed = false;
+  for (const ProbeRecord& p : c.search) {
+    if (!p.met) lowest_failure = std::min(lowest_failure, p.rate_per_s);
+    if (p.met && p.rate_per_s == c.max_rate_per_s) answer_probed = true;
+  }
+  EXPECT_TRUE(answer_probed);
+  if (c.search.size() > 1) {
+    EXPECT_GT(lowest_failure, c.max_rate_per_s);
+    EXPECT_LE(lowest_failure / c.max_rate_per_s, 1 + o.tolerance);
+  }
+  // Capacity, not halving, placed the second probe: an overloaded first
+  // probe's service sets it, above half the first rate.
+  ASSERT_GE(c.search.size(), 2u);
+  ASSERT_FALSE(c.search[0].met);
+  EXPECT_THAT(c.search[0].why, ::testing::HasSubstr("overloaded"));
+  EXPECT_GT(c.search[1].rate_per_s, c.search[0].rate_per_s / 2);
+  EXPECT_LE(c.search.size(), 5u);
 }
 
 TEST(PlannerTest, RejectsNameTheBindingConstraint) {

@@ -162,6 +162,23 @@ std::string Csv(const std::vector<plan::CandidateResult>& v) {
   return out;
 }
 
+// probes.csv: every probe of every candidate's rate search, in order.
+std::string ProbesCsv(const std::vector<plan::CandidateResult>& v) {
+  std::string out = "candidate,probe,rate_per_s,requests,met,events,why\n";
+  for (const auto& c : v) {
+    for (size_t i = 0; i < c.search.size(); ++i) {
+      const plan::ProbeRecord& p = c.search[i];
+      std::string why = p.why;
+      for (char& ch : why)
+        if (ch == ',' || ch == '"') ch = ';';
+      absl::StrAppend(
+          &out, absl::StrFormat("\"%s\",%d,%.9g,%d,%s,%d,\"%s\"\n", c.label, i + 1, p.rate_per_s,
+                                p.requests, p.met ? "true" : "false", p.events, why));
+    }
+  }
+  return out;
+}
+
 absl::Status RunPlan(const Invocation& inv) {
   ASSIGN_OR_RETURN(v1::Scenario base, ScenarioFromFlags(inv));
   plan::PlanOptions o;
@@ -192,6 +209,7 @@ absl::Status RunPlan(const Invocation& inv) {
           absl::StrCat("--out-dir ", out_dir, ": cannot create the folder: ", ec.message()));
     }
     RETURN_IF_ERROR(base::WriteFileAtomically(out_dir + "/plan.csv", Csv(r)));
+    RETURN_IF_ERROR(base::WriteFileAtomically(out_dir + "/probes.csv", ProbesCsv(r)));
   }
   std::vector<std::string> header = {
       "candidate",  "max req/s",  "tok/s per replica", "replicas",    "fleet $/hour",
