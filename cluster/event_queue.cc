@@ -29,18 +29,20 @@ void EventQueue::PushZero(const Node& n) {
   h[i] = n;
 }
 
-void EventQueue::Push(const Event& e) {
-  assert(e.time.picos() >= floor_);
+void EventQueue::Push(SimTime time, uint64_t key, LpId target, const Message& m) {
+  assert(time.picos() >= floor_);
   uint32_t slot;
   if (!free_.empty()) {
     slot = free_.back();
     free_.pop_back();
-    slab_[slot] = {e.target, e.msg};
+    Payload& p = slab_[slot];
+    p.target = target;
+    p.msg = m;
   } else {
     slot = static_cast<uint32_t>(slab_.size());
-    slab_.push_back({e.target, e.msg});
+    slab_.push_back({target, m});
   }
-  const Node n{e.time.picos(), e.key, slot};
+  const Node n{time.picos(), key, slot};
   const int b = BucketOf(n.time);
   if (b == 0) {
     PushZero(n);

@@ -29,7 +29,9 @@ class EventQueue {
   SimTime top_time();
 
   // Precondition: e.time >= the time of the last event popped.
-  void Push(const Event& e);
+  void Push(const Event& e) { Push(e.time, e.key, e.target, e.msg); }
+  // The same without building an Event first (one copy of the message).
+  void Push(SimTime time, uint64_t key, LpId target, const Message& m);
   // Removes the earliest event into *out.
   void Pop(Event* out);
 

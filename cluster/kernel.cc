@@ -11,7 +11,7 @@ class Kernel::Out : public Outbox {
   LpId self() const override { return self_; }
   void Send(LpId target, SimTime at, const Message& m) override {
     assert(at >= now_);
-    k_.queue_.Push(Event{at, MakeKey(self_, k_.seq_[self_]++), target, m});
+    k_.queue_.Push(at, MakeKey(self_, k_.seq_[self_]++), target, m);
   }
   void StopAt(SimTime t) override {
     if (t < k_.stop_) k_.stop_ = t;
