@@ -49,6 +49,7 @@ SimTime Kernel::Run(SimTime end) {
     if (++since_compact == (1u << 12)) {
       since_compact = 0;
       for (auto& lp : lps_) lp->Compact(e.time);
+      if (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed)) break;
     }
   }
   if (stop_ < end) return stop_;         // an LP stopped the run

@@ -3,6 +3,7 @@
 #ifndef ETCHSIM_CLUSTER_KERNEL_H_
 #define ETCHSIM_CLUSTER_KERNEL_H_
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -28,6 +29,9 @@ class Kernel {
   SimTime Run(SimTime end);
 
   uint64_t events_processed() const { return events_; }
+  // A flag another thread may set to end Run early (checked every 4,096
+  // events; the run's result is then to be discarded). May be null.
+  void set_cancel(const std::atomic<bool>* cancel) { cancel_ = cancel; }
   // Hands the LPs back so their statistics can be collected.
   // REQUIRES: Run returned; the kernel is unusable afterwards.
   std::vector<std::unique_ptr<Lp>> TakeLps() { return std::move(lps_); }
@@ -39,6 +43,7 @@ class Kernel {
   EventQueue queue_;
   uint64_t events_ = 0;
   SimTime stop_ = SimTime::Max();
+  const std::atomic<bool>* cancel_ = nullptr;
 };
 
 }  // namespace etchsim::cluster

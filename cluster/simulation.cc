@@ -766,8 +766,10 @@ SimulationResult Simulation::Collect(std::vector<std::unique_ptr<Lp>>& lps, SimT
   return Assemble(parts, end, events);
 }
 
-absl::StatusOr<SimulationResult> Simulation::RunInProcess(GiveUp give_up) const {
+absl::StatusOr<SimulationResult> Simulation::RunInProcess(GiveUp give_up,
+                                                          const std::atomic<bool>* cancel) const {
   Kernel kernel;
+  kernel.set_cancel(cancel);
   for (LpId id = 0; id < num_lps(); ++id) {
     kernel.Add(MakeLp(id, id == topology_->host() ? std::move(give_up) : GiveUp()));
   }

@@ -8,6 +8,7 @@
 #ifndef ETCHSIM_CLUSTER_SIMULATION_H_
 #define ETCHSIM_CLUSTER_SIMULATION_H_
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -190,7 +191,10 @@ class Simulation {
 
   // Runs every LP in this process; `give_up` may end it early (its result
   // then has host.gave_up set).
-  absl::StatusOr<SimulationResult> RunInProcess(GiveUp give_up = {}) const;
+  // `cancel` (may be null): another thread ends the run early by setting
+  // it; the result is then partial, for the caller to discard.
+  absl::StatusOr<SimulationResult> RunInProcess(GiveUp give_up = {},
+                                                const std::atomic<bool>* cancel = nullptr) const;
 
   // Finalises one LP's statistics clipped at `end`.
   // REQUIRES: `lp` is the LP MakeLp(id) made, and every event before `end`

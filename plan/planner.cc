@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <future>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <thread>
 
@@ -117,13 +119,15 @@ double SteadyOutputTokensPerS(const cluster::SimulationResult& r, double from_s,
 
 // `a` is the candidate's analytic estimate from its screen: it does not
 // depend on the rate or the run length a probe varies.
-absl::StatusOr<Probe> Run(const v1::Scenario& s, const Slo& slo,
-                          const cluster::AnalyticEstimate& a) {
+// `cancel` (may be null) stops a speculative probe that is no longer
+// wanted; its result is then discarded.
+absl::StatusOr<Probe> Run(const v1::Scenario& s, const Slo& slo, const cluster::AnalyticEstimate& a,
+                          const std::atomic<bool>* cancel = nullptr) {
   ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(s));
   Abandon abandon(slo, s.max_requests());
   ASSIGN_OR_RETURN(
       cluster::SimulationResult r,
-      sim->RunInProcess([&abandon](const cluster::HostResult& h) { return abandon(h); }));
+      sim->RunInProcess([&abandon](const cluster::HostResult& h) { return abandon(h); }, cancel));
   Probe p;
   p.events = r.events;
   // Offered: the arrivals this seed actually drew over the run, not the
@@ -216,16 +220,85 @@ Screened Screen(const PlanOptions& o, const std::string& variant, CandidateResul
   return r;
 }
 
+// Threads running probes, against --jobs: a search whose neighbours have
+// finished runs its next probe speculatively on the idle core.
+class Cores {
+ public:
+  explicit Cores(int jobs) : jobs_(jobs) {}
+  bool TryReserve() {
+    int b = busy_.load();
+    while (b < jobs_) {
+      if (busy_.compare_exchange_weak(b, b + 1)) return true;
+    }
+    return false;
+  }
+  void Reserve() { ++busy_; }
+  void Release() { --busy_; }
+
+ private:
+  const int jobs_;
+  std::atomic<int> busy_{0};
+};
+
+// A probe run ahead on an idle core: the rate the search will try next if
+// the probe under way passes (else fails). Only a rate the serial search
+// then asks for is used, and it is recorded then, so the answer, the
+// probes listed and the event counts do not depend on whether a core was
+// free; a speculation not taken is cancelled and discarded.
+class Speculation {
+ public:
+  Speculation(double rate, std::function<absl::StatusOr<Probe>(const std::atomic<bool>*)> run,
+              Cores& cores)
+      : rate_(rate) {
+    result_ = std::async(std::launch::async, [this, run = std::move(run), &cores] {
+      absl::StatusOr<Probe> r = run(&cancel_);
+      cores.Release();
+      return r;
+    });
+  }
+  ~Speculation() {
+    cancel_ = true;
+    if (result_.valid()) result_.wait();
+  }
+  double rate() const { return rate_; }
+  absl::StatusOr<Probe> Get() { return result_.get(); }
+
+ private:
+  const double rate_;
+  std::atomic<bool> cancel_{false};
+  std::future<absl::StatusOr<Probe>> result_;
+};
+
 // The rate search of a screened candidate.
-absl::Status Search(const PlanOptions& o, const Screened& sc, CandidateResult& c) {
+absl::Status Search(const PlanOptions& o, const Screened& sc, CandidateResult& c, Cores& cores) {
   const cluster::AnalyticEstimate& a = sc.a;
   const double ceiling = sc.ceiling;
   auto requests = [&](double rate) {
     return std::max<int64_t>(o.requests, static_cast<int64_t>(std::ceil(rate * kLatenciesPerProbe *
                                                                         a.single_user_e2e_s)));
   };
+  std::unique_ptr<Speculation> ahead;
+  // Runs `rate` ahead when a core is idle (0: nothing to run).
+  auto speculate = [&](double rate) {
+    if (rate <= 0 || ahead != nullptr || !cores.TryReserve()) return;
+    if (o.on_speculate) o.on_speculate(rate);
+    ahead = std::make_unique<Speculation>(
+        rate,
+        [s = AtRate(c.scenario, rate, requests(rate)), &o, &a](const std::atomic<bool>* cancel) {
+          return Run(s, o.slo, a, cancel);
+        },
+        cores);
+  };
   auto probe = [&](double rate) -> absl::StatusOr<Probe> {
-    ASSIGN_OR_RETURN(Probe p, Run(AtRate(c.scenario, rate, requests(rate)), o.slo, a));
+    absl::StatusOr<Probe> got;
+    if (ahead != nullptr && ahead->rate() == rate) {
+      got = ahead->Get();
+      ahead.reset();
+    } else {
+      ahead.reset();  // not taken: cancelled, its core freed
+      got = Run(AtRate(c.scenario, rate, requests(rate)), o.slo, a);
+    }
+    ASSIGN_OR_RETURN(Probe p, std::move(got));
     ++c.probes;
     c.events += p.events;
     c.search.push_back({rate, requests(rate), p.met, p.events, p.met ? "" : p.check.binding});
@@ -236,19 +309,29 @@ absl::Status Search(const PlanOptions& o, const Screened& sc, CandidateResult& c
   // tolerance. An overloaded failure measures the capacity (what it served
   // in steady state), so the next rate tried is the one whose offered load
   // that capacity just carries (at most twice in a row); otherwise the
-  // rate halves. A pass found at
-  // such an estimate has the knee just above it (kMinServedFraction lets
-  // a probe pass up to ~11% over capacity), so the first rate above it
-  // tried is lo x (1 + tolerance)^2, which one more probe settles. These
-  // only choose the rates tried: the answer is still a simulated pass
-  // with a simulated failure within the tolerance above it.
+  // rate halves. A pass found at such an estimate has the knee just above
+  // it (kMinServedFraction lets a probe pass up to ~11% over capacity).
+  // These only choose the rates tried: the answer is still a simulated
+  // pass with a simulated failure within the tolerance above it.
   const double floor_rate = ceiling * kLowestFraction;
   const double step = 1 + o.tolerance;
+  // The bisection's next rate between a pass `lo` and a failure `hi`, 0
+  // when they are within the tolerance. After a pass at a capacity
+  // estimate: just under (1 + tolerance)^2 above it, so that a failure
+  // there leaves one bisection; or, when the lowest failure is nearer,
+  // just over one tolerance below that, so that a pass there ends the
+  // search.
+  auto next_rate = [&](double lo, double hi, bool estimated) {
+    if (!(hi > 0 && hi / lo > step)) return 0.0;
+    const double above = std::min(lo * step * step * (1 - 1e-9), hi / step * (1 + 1e-9));
+    return estimated && above > lo * step ? above : std::sqrt(lo * hi);
+  };
   double hi = 0, lo = ceiling * kCeilingMargin;
   std::optional<Probe> best;
   bool estimated = false;  // lo is a capacity estimate
   int in_a_row = 0;        // estimates tried in a row
   while (true) {
+    speculate(next_rate(lo, hi, estimated));  // if this one passes
     ASSIGN_OR_RETURN(Probe p, probe(lo));
     if (p.met) {
       best = std::move(p);
@@ -272,14 +355,11 @@ absl::Status Search(const PlanOptions& o, const Screened& sc, CandidateResult& c
     }
   }
   double best_rate = lo;
-  while (hi > 0 && hi / lo > step) {
-    // After a pass at a capacity estimate: just under (1 + tolerance)^2
-    // above it, so that a failure there leaves one bisection; or, when the
-    // lowest failure is nearer, just over one tolerance below that, so
-    // that a pass there ends the search.
-    const double above = std::min(lo * step * step * (1 - 1e-9), hi / step * (1 + 1e-9));
-    const double mid = estimated && above > lo * step ? above : std::sqrt(lo * hi);
+  for (double mid; (mid = next_rate(lo, hi, estimated)) > 0;) {
     estimated = false;
+    // Ahead: where a pass here leads, else where a failure does.
+    const double if_pass = next_rate(mid, hi, false);
+    speculate(if_pass > 0 ? if_pass : next_rate(lo, mid, false));
     ASSIGN_OR_RETURN(Probe p, probe(mid));
     if (p.met) {
       lo = mid;
@@ -441,7 +521,12 @@ absl::StatusOr<std::vector<CandidateResult>> Plan(const PlanOptions& o) {
     };
     std::stable_sort(v.begin(), v.end(), [&](size_t x, size_t y) { return work(x) > work(y); });
   };
-  auto search = [&](size_t i) { status[i] = Search(o, screened[i], out[i]); };
+  Cores cores(o.jobs);
+  auto search = [&](size_t i) {
+    cores.Reserve();
+    status[i] = Search(o, screened[i], out[i], cores);
+    cores.Release();
+  };
   by_work(first);
   ParallelFor(first, o.jobs, search);
   double best = std::numeric_limits<double>::infinity();

@@ -48,7 +48,10 @@ struct PlanOptions {
   // The search stops when the lowest failing rate is within this ratio of
   // the highest passing one (which is reported).
   double tolerance = 0.05;
-  int jobs = 1;  // candidates searched in parallel
+  int jobs = 1;  // threads: candidates searched in parallel, and probes run ahead on idle ones
+  // Called (from the search's thread) when a probe starts ahead on an idle
+  // core; for tests and diagnostics.
+  std::function<void(double rate_per_s)> on_speculate;
   // When set, each answer's replica is priced with its availability: the
   // fleet has ceil(demand / (capacity x availability)) replicas, each
   // costing its report's $/hour plus extra_usd_per_hour.

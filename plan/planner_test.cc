@@ -1,5 +1,6 @@
 #include "plan/planner.h"
 
+#include <atomic>
 #include <limits>
 
 #include "cluster/analytic.h"
@@ -126,6 +127,34 @@ TEST(PlannerTest, SameAnswerWhateverTheThreadCount) {
     EXPECT_EQ((*one)[i].max_rate_per_s, (*three)[i].max_rate_per_s);
     EXPECT_EQ((*one)[i].reason, (*three)[i].reason);
     EXPECT_EQ((*one)[i].events, (*three)[i].events);
+  }
+}
+
+TEST(PlannerTest, SpeculativeProbesOnAnIdleCoreChangeNothing) {
+  // One candidate and four jobs: three cores idle, so every probe's
+  // successor runs ahead; the result must be that of one job, probe for
+  // probe.
+  for (const char* slo : {"ttft_p99<=1s,tpot_p99<=1s", "ttft_p99<=20ms,tpot_p99<=1ms"}) {
+    PlanOptions o = LlamaPlan({Llama("hc1", 2)}, slo, 100000, 60);
+    o.jobs = 1;
+    auto one = Plan(o);
+    o.jobs = 4;
+    std::atomic<int> ahead{0};
+    o.on_speculate = [&ahead](double) { ++ahead; };
+    auto four = Plan(o);
+    EXPECT_GT(ahead.load(), 0) << slo;
+    ASSERT_TRUE(one.ok() && four.ok());
+    const CandidateResult &a = one->front(), &b = four->front();
+    EXPECT_EQ(a.max_rate_per_s, b.max_rate_per_s) << slo;
+    EXPECT_EQ(a.reason, b.reason);
+    EXPECT_EQ(a.events, b.events);
+    ASSERT_EQ(a.search.size(), b.search.size());
+    for (size_t i = 0; i < a.search.size(); ++i) {
+      EXPECT_EQ(a.search[i].rate_per_s, b.search[i].rate_per_s);
+      EXPECT_EQ(a.search[i].met, b.search[i].met);
+      EXPECT_EQ(a.search[i].events, b.search[i].events);
+    }
+    EXPECT_EQ(a.report.SerializeAsString(), b.report.SerializeAsString());
   }
 }
 
