@@ -276,7 +276,9 @@ void RegisterPlanCommands(Cli& cli) {
                   "docs/assumptions.md §6). With --spares K (and the failure rates of `cost "
                   "availability`), each replica is sized and priced for failures: replicas = "
                   "demand / (capacity x availability), $/hour plus its K spare cards and "
-                  "replacement cards. Exit code 3 when no candidate meets the SLO.",
+                  "replacement cards. With --out-dir, plan.csv (one row per candidate) and "
+                  "probes.csv (every probe of every rate search). Exit code 3 when no "
+                  "candidate meets the SLO.",
        .flags = {"scenario",     "model",      "input_len",  "output_len",       "kv_dtype",
                  "draft_len",    "acceptance", "topology",   "cards_per_server", "seed",
                  "slo",          "candidates", "strategy",   "strategies",       "topologies",
