@@ -299,8 +299,6 @@ absl::Status Search(const PlanOptions& o, const Screened& sc, CandidateResult& c
       got = Run(AtRate(c.scenario, rate, requests(rate)), o.slo, a);
     }
     ASSIGN_OR_RETURN(Probe p, std::move(got));
-    ++c.probes;
-    c.events += p.events;
     c.search.push_back({rate, requests(rate), p.met, p.events, p.met ? "" : p.check.binding});
     return p;
   };

@@ -9,11 +9,13 @@
 // whose offered load an overloaded probe's measured service just carries,
 // else by halves. It then bisects geometrically (first trying
 // (1 + tolerance)^2 above a pass found at a capacity estimate) until the
-// lowest failing rate is within a tolerance of the highest passing one. Every probe is an event run
-// with the same seed; a probe is abandoned as soon as its SLO is certainly lost (more requests over
-// a percentile bound than the final percentile could absorb), which cannot change the search's
-// outcome. The reported rate is one that was simulated in full and passed, so re-simulating the
-// chosen replica at it meets the SLO exactly (a test does that). Candidates whose single user
+// lowest failing rate is within a tolerance of the highest passing one.
+// Every probe is an event run with the same seed; a probe is abandoned as
+// soon as its SLO is certainly lost (more requests over a percentile bound
+// than the final percentile could absorb), which cannot change the
+// search's outcome. The reported rate is one that was simulated in full
+// and passed, so re-simulating the chosen replica at it meets the SLO
+// exactly (a test does that). Candidates whose single user
 // already misses a TTFT or TPOT bound in the analytic model are rejected
 // without a run.
 #ifndef ETCHSIM_PLAN_PLANNER_H_
@@ -81,11 +83,16 @@ struct CandidateResult {
   double usd_per_million_tokens = 0;
   double tokens_per_s_per_user = 0;  // report mean at that rate
   double tokens_per_s_per_chip = 0;
-  bool pareto_user = false;  // on the front of tok/s/user vs $/M tokens
-  bool pareto_chip = false;  // on the front of tok/s per chip vs $/M tokens
-  int probes = 0;
-  uint64_t events = 0;              // simulated by all probes of this candidate
+  bool pareto_user = false;         // on the front of tok/s/user vs $/M tokens
+  bool pareto_chip = false;         // on the front of tok/s per chip vs $/M tokens
   std::vector<ProbeRecord> search;  // every probe, in order (plan's probes.csv)
+  int probes() const { return static_cast<int>(search.size()); }
+  // Simulated by all probes of this candidate.
+  uint64_t events() const {
+    uint64_t n = 0;
+    for (const ProbeRecord& p : search) n += p.events;
+    return n;
+  }
 };
 
 // Sorted: feasible by fleet $/hour (ties by label), then infeasible.

@@ -72,14 +72,14 @@ TEST(PlannerTest, SearchRecordsEveryProbeAndBracketsTheAnswer) {
   ASSERT_TRUE(plan.ok()) << plan.status();
   const CandidateResult& c = plan->front();
   ASSERT_TRUE(c.feasible) << c.reason;
-  ASSERT_EQ(static_cast<int>(c.search.size()), c.probes);
+  ASSERT_EQ(static_cast<int>(c.search.size()), c.probes());
   uint64_t events = 0;
   for (const ProbeRecord& p : c.search) {
     events += p.events;
     EXPECT_GT(p.rate_per_s, 0);
     EXPECT_EQ(p.met, p.why.empty()) << p.why;
   }
-  EXPECT_EQ(events, c.events);
+  EXPECT_EQ(events, c.events());
   // The answer is a probe that passed, and a failure lies within the
   // tolerance above it (unless it passed at the ceiling, the first probe).
   double lowest_failure = std::numeric_limits<double>::infinity();
@@ -126,7 +126,7 @@ TEST(PlannerTest, SameAnswerWhateverTheThreadCount) {
     EXPECT_EQ((*one)[i].label, (*three)[i].label);
     EXPECT_EQ((*one)[i].max_rate_per_s, (*three)[i].max_rate_per_s);
     EXPECT_EQ((*one)[i].reason, (*three)[i].reason);
-    EXPECT_EQ((*one)[i].events, (*three)[i].events);
+    EXPECT_EQ((*one)[i].events(), (*three)[i].events());
   }
 }
 
@@ -147,7 +147,7 @@ TEST(PlannerTest, SpeculativeProbesOnAnIdleCoreChangeNothing) {
     const CandidateResult &a = one->front(), &b = four->front();
     EXPECT_EQ(a.max_rate_per_s, b.max_rate_per_s) << slo;
     EXPECT_EQ(a.reason, b.reason);
-    EXPECT_EQ(a.events, b.events);
+    EXPECT_EQ(a.events(), b.events());
     ASSERT_EQ(a.search.size(), b.search.size());
     for (size_t i = 0; i < a.search.size(); ++i) {
       EXPECT_EQ(a.search[i].rate_per_s, b.search[i].rate_per_s);
@@ -170,7 +170,7 @@ TEST(PlannerTest, ConfigurationsThatCannotBeCheaperArePrunedWithTheirBound) {
   EXPECT_TRUE((*plan)[0].feasible);
   EXPECT_EQ((*plan)[0].label, "1 x hc1");
   EXPECT_FALSE((*plan)[1].feasible);
-  EXPECT_EQ((*plan)[1].probes, 0);
+  EXPECT_EQ((*plan)[1].probes(), 0);
   EXPECT_THAT((*plan)[1].reason, ::testing::HasSubstr("pruned: no fleet of it can cost less"));
 }
 

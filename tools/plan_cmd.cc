@@ -138,6 +138,13 @@ absl::StatusOr<std::vector<v1::Scenario>> Candidates(const v1::Scenario& base,
   return out;
 }
 
+// Free text for a quoted plan CSV cell: commas and quotes become ';'.
+std::string PlainCell(std::string s) {
+  for (char& ch : s)
+    if (ch == ',' || ch == '"') ch = ';';
+  return s;
+}
+
 std::string Csv(const std::vector<plan::CandidateResult>& v) {
   std::string out =
       "candidate,feasible,reason,max_rate_per_s,tokens_per_s,replicas,fleet_usd_per_hour,"
@@ -145,9 +152,7 @@ std::string Csv(const std::vector<plan::CandidateResult>& v) {
       "pareto_chip,ttft_s.p99,tpot_s.p99,probes,events,availability,spares,"
       "extra_usd_per_hour_per_replica\n";
   for (const auto& c : v) {
-    std::string reason = c.feasible ? "" : c.reason;
-    for (char& ch : reason)
-      if (ch == ',' || ch == '"') ch = ';';
+    const std::string reason = PlainCell(c.feasible ? "" : c.reason);
     absl::StrAppend(
         &out,
         absl::StrFormat(
@@ -156,7 +161,7 @@ std::string Csv(const std::vector<plan::CandidateResult>& v) {
             c.label, c.feasible ? "true" : "false", reason, c.max_rate_per_s, c.tokens_per_s,
             c.replicas, c.fleet_usd_per_hour, c.usd_per_million_tokens, c.tokens_per_s_per_user,
             c.tokens_per_s_per_chip, c.pareto_user, c.pareto_chip, c.report.ttft_s().p99(),
-            c.report.tpot_s().p99(), c.probes, c.events, c.availability.availability,
+            c.report.tpot_s().p99(), c.probes(), c.events(), c.availability.availability,
             c.availability.spares, c.availability.extra_usd_per_hour));
   }
   return out;
@@ -168,12 +173,9 @@ std::string ProbesCsv(const std::vector<plan::CandidateResult>& v) {
   for (const auto& c : v) {
     for (size_t i = 0; i < c.search.size(); ++i) {
       const plan::ProbeRecord& p = c.search[i];
-      std::string why = p.why;
-      for (char& ch : why)
-        if (ch == ',' || ch == '"') ch = ';';
       absl::StrAppend(
           &out, absl::StrFormat("\"%s\",%d,%.9g,%d,%s,%d,\"%s\"\n", c.label, i + 1, p.rate_per_s,
-                                p.requests, p.met ? "true" : "false", p.events, why));
+                                p.requests, p.met ? "true" : "false", p.events, PlainCell(p.why)));
     }
   }
   return out;
