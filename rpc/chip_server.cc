@@ -1,6 +1,7 @@
 #include "rpc/chip_server.h"
 
 #include <future>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "cluster/simulation.h"
@@ -183,59 +184,119 @@ std::shared_ptr<ChipServer::Run> ChipServer::WaitForRun(const std::string& id, d
   return run_ && run_->id == id ? run_ : nullptr;
 }
 
-grpc::Status ChipServer::Exchange(grpc::ServerContext* ctx,
-                                  grpc::ServerReaderWriter<v1::Batch, v1::Batch>* stream) {
-  v1::Batch hello;
-  if (!stream->Read(&hello) || !hello.hello()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "Exchange must start with hello");
-  }
-  if (hello.run_id().empty() || hello.run_id().size() > 128) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "Exchange hello: run_id must be 1 to 128 bytes");
-  }
-  // The caller may have loaded its shard before this chip got its own.
+std::shared_ptr<ChipServer::Run> ChipServer::AwaitRun(const std::string& id,
+                                                      grpc::CallbackServerContext* ctx) {
   std::shared_ptr<Run> run;
   const auto give_up = std::chrono::steady_clock::now() +
                        std::chrono::milliseconds(int64_t(options_.load_timeout_s * 1000));
   while (!run && !ctx->IsCancelled() && std::chrono::steady_clock::now() < give_up) {
-    run = WaitForRun(hello.run_id(), 0.1);
+    run = WaitForRun(id, 0.1);
   }
-  if (!run) {
-    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        absl::StrCat("no run ", hello.run_id(), " loaded on this chip"));
+  return run;
+}
+
+// One accepted Exchange stream: the hello names the peer and the run, then
+// every batch is checked here, on the gRPC thread, before it is posted to
+// the io thread; writes come from the io thread through the ServerPeer.
+class ChipServer::ExchangeReactor final : public grpc::ServerBidiReactor<v1::Batch, v1::Batch> {
+ public:
+  ExchangeReactor(ChipServer* server, grpc::CallbackServerContext* ctx)
+      : server_(server), ctx_(ctx) {
+    StartRead(&hello_);
   }
-  if (absl::Status v = ValidateHello(hello, run->limits); !v.ok()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("Exchange: ", v.message()));
-  }
-  const int from = hello.from_rank();
-  auto peer = std::make_shared<ServerPeer>(from, stream);
-  asio::post(io_, [run, peer] {
-    if (run->node) run->node->AddPeer(peer);
-  });
-  grpc::Status rejected = grpc::Status::OK;
-  while (true) {
-    auto b = std::make_shared<v1::Batch>();
-    if (!stream->Read(b.get())) break;
-    // Checked here, on the gRPC thread, before anything reaches the LPs.
-    if (absl::Status v = ValidateBatch(*b, from, run->limits); !v.ok()) {
-      rejected = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                              absl::StrCat("Exchange from rank ", from, ": ", v.message()));
-      break;
+
+  void OnReadDone(bool ok) override {
+    if (peer_ == nullptr) {
+      OnHello(ok);
+      return;
     }
-    asio::post(io_, [run, b] {
+    if (!ok) {
+      End(grpc::Status::OK);
+      return;
+    }
+    // Checked here, on the gRPC thread, before anything reaches the LPs.
+    if (absl::Status v = ValidateBatch(*reading_, from_, run_->limits); !v.ok()) {
+      End(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                       absl::StrCat("Exchange from rank ", from_, ": ", v.message())));
+      return;
+    }
+    // Posted before the next read starts: that read's reaction may run on
+    // another gRPC thread, and batches must reach the io thread in order.
+    asio::post(server_->io_, [run = run_, b = std::move(reading_)] {
       if (run->node) run->node->OnBatch(b);
     });
+    reading_ = std::make_shared<v1::Batch>();
+    StartRead(reading_.get());
   }
-  peer->MarkDone();
-  const grpc::Status closed = !rejected.ok() ? rejected
-                              : ctx->IsCancelled()
-                                  ? grpc::Status(grpc::StatusCode::CANCELLED, "peer cancelled")
-                                  : grpc::Status::OK;
-  asio::post(io_, [run, from, closed] {
-    if (run->node) run->node->OnPeerClosed(from, closed);
-  });
-  return rejected;
+  void OnWriteDone(bool ok) override { peer_->WriteDone(ok); }
+  void OnDone() override { delete this; }
+
+ private:
+  void OnHello(bool ok) {
+    if (!ok || !hello_.hello()) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "Exchange must start with hello"));
+      return;
+    }
+    if (hello_.run_id().empty() || hello_.run_id().size() > 128) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "Exchange hello: run_id must be 1 to 128 bytes"));
+      return;
+    }
+    // The caller may have loaded its shard before this chip got its own:
+    // then wait for it off gRPC's callback threads (rare: start-up only).
+    if (std::shared_ptr<Run> run = server_->WaitForRun(hello_.run_id(), 0)) {
+      Attach(std::move(run));
+      return;
+    }
+    std::thread([this] { Attach(server_->AwaitRun(hello_.run_id(), ctx_)); }).detach();
+  }
+
+  void Attach(std::shared_ptr<Run> run) {
+    if (!run) {
+      Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          absl::StrCat("no run ", hello_.run_id(), " loaded on this chip")));
+      return;
+    }
+    if (absl::Status v = ValidateHello(hello_, run->limits); !v.ok()) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("Exchange: ", v.message())));
+      return;
+    }
+    run_ = std::move(run);
+    from_ = hello_.from_rank();
+    peer_ = std::make_shared<ServerPeer>(from_, this);
+    reading_ = std::make_shared<v1::Batch>();
+    StartRead(reading_.get());
+    asio::post(server_->io_, [run = run_, peer = peer_] {
+      if (run->node) run->node->AddPeer(peer);
+    });
+  }
+
+  // The reading side has ended: the call finishes with `s` once the
+  // queued writes are out, and the node learns how the peer went.
+  void End(const grpc::Status& s) {
+    const grpc::Status closed = !s.ok() ? s
+                                : ctx_->IsCancelled()
+                                    ? grpc::Status(grpc::StatusCode::CANCELLED, "peer cancelled")
+                                    : grpc::Status::OK;
+    peer_->Close(s);
+    asio::post(server_->io_, [run = run_, from = from_, closed] {
+      if (run->node) run->node->OnPeerClosed(from, closed);
+    });
+  }
+
+  ChipServer* server_;
+  grpc::CallbackServerContext* ctx_;
+  v1::Batch hello_;
+  std::shared_ptr<Run> run_;
+  int from_ = -1;
+  std::shared_ptr<ServerPeer> peer_;
+  std::shared_ptr<v1::Batch> reading_;
+};
+
+grpc::ServerBidiReactor<v1::Batch, v1::Batch>* ChipServer::Exchange(
+    grpc::CallbackServerContext* ctx) {
+  return new ExchangeReactor(this, ctx);
 }
 
 grpc::Status ChipServer::GetStats(grpc::ServerContext*, const v1::StatsRequest* req,

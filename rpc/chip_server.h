@@ -31,15 +31,17 @@ struct ChipServerOptions {
   std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
 };
 
-class ChipServer final : public v1::ChipService::Service {
+// Exchange is a callback (reactor) method, the others synchronous.
+class ChipServer final
+    : public v1::ChipService::WithCallbackMethod_Exchange<v1::ChipService::Service> {
  public:
   ChipServer(asio::io_context& io, ChipServerOptions options, ProcessMetrics* metrics);
   ~ChipServer() override;
 
   grpc::Status LoadShard(grpc::ServerContext* ctx, const v1::LoadShardRequest* req,
                          v1::LoadShardResponse* resp) override;
-  grpc::Status Exchange(grpc::ServerContext* ctx,
-                        grpc::ServerReaderWriter<v1::Batch, v1::Batch>* stream) override;
+  grpc::ServerBidiReactor<v1::Batch, v1::Batch>* Exchange(
+      grpc::CallbackServerContext* ctx) override;
   grpc::Status GetStats(grpc::ServerContext* ctx, const v1::StatsRequest* req,
                         v1::ProcessStats* resp) override;
   grpc::Status Shutdown(grpc::ServerContext* ctx, const v1::ShutdownRequest* req,
@@ -51,6 +53,7 @@ class ChipServer final : public v1::ChipService::Service {
   void DropRun();
 
  private:
+  class ExchangeReactor;
   struct Run {
     std::string id;
     int rank = 0;
@@ -65,6 +68,9 @@ class ChipServer final : public v1::ChipService::Service {
   template <typename F>
   auto OnIo(F&& f) -> decltype(f());
   std::shared_ptr<Run> WaitForRun(const std::string& id, double timeout_s);
+  // The run `id` once LoadShard has made it, waiting up to the load timeout
+  // (null if it never came or `ctx` was cancelled).
+  std::shared_ptr<Run> AwaitRun(const std::string& id, grpc::CallbackServerContext* ctx);
 
   asio::io_context& io_;
   ChipServerOptions options_;

@@ -350,6 +350,12 @@ absl::Status DistributedRun::RunToEnd() {
   }
   if (finished_) return absl::OkStatus();
   if (failure_.empty()) failure_ = "the run stopped without finishing";
+  // Writes are queued, not sent on the spot: let the error batches go out
+  // (a second at most in all) before the streams are cancelled.
+  const auto drain_until = Clock::now() + std::chrono::seconds(1);
+  for (auto& s : streams_) {
+    s->Drain(std::max(0.0, std::chrono::duration<double>(drain_until - Clock::now()).count()));
+  }
   for (auto& s : streams_) s->Cancel();
   ShutdownAll(2);
   for (auto& s : streams_) s->CloseAndJoin();

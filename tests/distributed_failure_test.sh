@@ -63,7 +63,7 @@ else
   logs="$dir/sim.err"
 fi
 wait_for "$logs" "^started $started " 60 || fail "chips did not start"
-wait_for "$dir/sim.err" '^virtual 0\.0[0-9]*[1-9]' 60 || fail "the run made no progress"
+wait_for "$dir/sim.err" '^virtual [0-9]*\.[0-9]*[1-9]' 60 || fail "the run made no progress"
 victim_pid=$(sed -n "s/^started $victim_role (pid \([0-9]*\)).*/\1/p" "$logs")
 [ -n "$victim_pid" ] || fail "no pid for $victim_role"
 t0=$(date +%s.%N)
