@@ -64,6 +64,10 @@ int main() {
     rc |= Row("R1 on 30 hc2, 1 user, 1 x 1024/256", s, {1, 10});
   }
   {
+    // The default job: the run a newcomer watches first.
+    rc |= Row("R1 on 30 hc2, 1 user, 1 x 1024/1024 (the default job)", DefaultScenario(), {1, 10});
+  }
+  {
     etchsim::v1::Scenario s = DefaultScenario();
     s.mutable_workload()->mutable_closed_loop()->set_users(75);
     s.set_max_requests(150);
