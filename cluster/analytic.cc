@@ -13,9 +13,8 @@
 #include "cluster/node_lp.h"
 
 namespace etchsim::cluster {
-namespace {
 
-double MeanOf(const v1::LengthDist& d) {
+double MeanLength(const v1::LengthDist& d) {
   switch (d.kind_case()) {
     case v1::LengthDist::kFixed:
       return d.fixed();
@@ -27,6 +26,8 @@ double MeanOf(const v1::LengthDist& d) {
       return 1;
   }
 }
+
+namespace {
 
 double Delay(const Simulation& sim, int from, int to, int64_t bytes) {
   if (from == to) return 0;
@@ -375,8 +376,8 @@ double DecodeLoopSeconds(const Simulation& sim, int64_t context) {
 AnalyticEstimate Analyze(const Simulation& sim) {
   AnalyticEstimate a;
   const v1::Workload& w = sim.scenario().workload();
-  a.input_len = std::max<int64_t>(1, std::llround(MeanOf(w.input_len())));
-  a.output_len = std::max<int64_t>(1, std::llround(MeanOf(w.output_len())));
+  a.input_len = std::max<int64_t>(1, std::llround(MeanLength(w.input_len())));
+  a.output_len = std::max<int64_t>(1, std::llround(MeanLength(w.output_len())));
   if (sim.attention_ffn()) return AnalyzeAttentionFfn(sim, a);
   const int n = sim.decode_stages();
   const fabric::Topology& topo = sim.topology();

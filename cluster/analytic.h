@@ -25,6 +25,9 @@ struct AnalyticEstimate {
 };
 
 AnalyticEstimate Analyze(const Simulation& sim);
+// The mean of a length distribution (a lognormal's untruncated mean); 1
+// for an unset one. The analytic estimate's lengths are this, rounded.
+double MeanLength(const v1::LengthDist& d);
 
 // Time for one decode step of a lone request whose item starts with
 // `context` cached positions: from entering the first stage to entering it

@@ -38,8 +38,9 @@ absl::Status BreakevenInputs::Validate() const {
                    gpu.committed_usd_per_hour, gpu.running_usd_per_hour}) {
     if (!nonneg(v)) return Bad("replica cost", "must be finite and >= 0");
   }
-  if (nre.masks_changed < 0 || !nonneg(nre.usd_per_mask) || !nonneg(nre.engineering_usd)) {
-    return Bad("NRE", "masks, mask price and engineering must be >= 0");
+  if (nre.masks_changed < 0 || !nonneg(nre.usd_per_mask) || !nonneg(nre.engineering_usd) ||
+      nre.wafer_run_wafers < 0 || !nonneg(nre.usd_per_wafer)) {
+    return Bad("NRE", "masks, mask price, wafers, wafer price and engineering must be >= 0");
   }
   if (!nonneg(lead_time_months)) return Bad("lead time", "must be >= 0 months");
   if (!nonneg(commitment_months)) return Bad("commitment", "must be >= 0 months");

@@ -20,13 +20,19 @@ namespace etchsim::cost {
 inline constexpr double kHoursPerMonth = 8766.0 / 12.0;
 
 // NRE of one model on hard-wired silicon: only the metal/via masks that
-// carry the weights change (structured ASIC), plus the engineering from a
-// model to RTL. Production wafers are in the card price, not here.
+// carry the weights change (structured ASIC), a wafer run of engineering
+// silicon with them (bring-up and qualification, not sold), and the
+// engineering from a model to RTL. Production wafers are in the card
+// price, not here.
 struct NreTerms {
   int masks_changed = 0;
   double usd_per_mask = 0;
+  int wafer_run_wafers = 0;
+  double usd_per_wafer = 0;
   double engineering_usd = 0;
-  double Total() const { return masks_changed * usd_per_mask + engineering_usd; }
+  double Masks() const { return masks_changed * usd_per_mask; }
+  double WaferRun() const { return wafer_run_wafers * usd_per_wafer; }
+  double Total() const { return Masks() + WaferRun() + engineering_usd; }
 };
 
 // One serving replica (the unit a fleet is made of) of one side.

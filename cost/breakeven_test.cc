@@ -1,5 +1,6 @@
 #include "cost/breakeven.h"
 
+#include <cmath>
 #include <functional>
 
 #include "gmock/gmock.h"
@@ -31,6 +32,17 @@ TEST(BreakevenTest, HandComputedCosts) {
   // 24 months: 2 of GPUs, 22 of silicon (past the 12-month commitment).
   EXPECT_NEAR(HardwiredCostUsd(in, 24), 300000 + 16 * 2 * h + (10 + 2) * 22 * h, 1e-6);
   EXPECT_NEAR(GpuCostUsd(in, 24), 16 * 24 * h, 1e-6);
+}
+
+TEST(BreakevenTest, WaferRunIsPartOfTheNre) {
+  BreakevenInputs in = Example();
+  in.nre.wafer_run_wafers = 25;
+  in.nre.usd_per_wafer = 9346;
+  in.nre.engineering_usd = 1000;
+  EXPECT_DOUBLE_EQ(in.nre.WaferRun(), 233650);
+  EXPECT_DOUBLE_EQ(in.nre.Total(), 300000 + 233650 + 1000);
+  const double h = kHoursPerMonth;
+  EXPECT_NEAR(HardwiredCostUsd(in, 1), 534650 + 16 * h + 10 * 12 * h, 1e-6);
 }
 
 TEST(BreakevenTest, BreakevenLifeMatchesTheClosedForm) {
@@ -98,6 +110,8 @@ TEST(BreakevenTest, BadInputsNameTheField) {
       {[](BreakevenInputs& i) { i.lead_time_months = -1; }, "lead time must be >= 0"},
       {[](BreakevenInputs& i) { i.gpu.tokens_per_s = 0; }, "GPU replica serves no tokens"},
       {[](BreakevenInputs& i) { i.nre.usd_per_mask = -1; }, "NRE"},
+      {[](BreakevenInputs& i) { i.nre.wafer_run_wafers = -1; }, "NRE"},
+      {[](BreakevenInputs& i) { i.nre.usd_per_wafer = std::nan(""); }, "NRE"},
   };
   for (const Bad& c : cases) {
     BreakevenInputs in = Example();

@@ -23,6 +23,12 @@ inline constexpr double kUsdPerMaskN6 = 150000;
 // Masks that change from one model to the next on a Taalas-style ROM
 // chip: the two upper via masks that encode the weights.
 inline constexpr int kMasksChangedPerModel = 2;
+// The wafer run of a new model: one lot (25 wafers, a FOUP) of engineering
+// silicon for bring-up and qualification, not sold; a 7 nm-class wafer's
+// foundry price (CSET, "AI Chips: What They Are and Why They Matter",
+// 2020, Appendix: $9,346 at 7 nm).
+inline constexpr int kWaferRunWafers = 25;
+inline constexpr double kUsdPerWaferN6 = 9346;
 // Model to silicon, and the minimum silicon commitment, in months.
 inline constexpr double kLeadTimeMonths = 2;
 inline constexpr double kCommitmentMonths = 12;

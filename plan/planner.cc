@@ -70,8 +70,8 @@ struct Abandon {
           : t.metric == "tpot" ? &cluster::HostResult::tpot_ps
           : t.metric == "e2e"  ? &cluster::HostResult::e2e_ps
                                : nullptr;
-      const double q = t.stat == "p50" ? 0.5 : t.stat == "p90" ? 0.9 : t.stat == "p99" ? 0.99 : -1;
-      if (h == nullptr || q < 0) continue;  // means and per-token ITL: decided at the end
+      const double q = t.Quantile();
+      if (h == nullptr || q == 0) continue;  // means and per-token ITL: decided at the end
       const auto n = static_cast<uint64_t>(requests);
       // Margin of 1e-9 so that the report's seconds are surely over too.
       terms.push_back({h, static_cast<uint64_t>(std::ceil(t.limit_s * 1e12 * (1 + 1e-9))),
@@ -146,12 +146,14 @@ absl::StatusOr<Probe> Run(const v1::Scenario& s, const Slo& slo, const cluster::
   const double steady_s = (r.end - r.window_start).ToSeconds() - a.single_user_e2e_s;
   p.overloaded = !kept_up && served > 0 && steady_s >= a.single_user_e2e_s;
   if (r.host.gave_up) {
+    p.check = Check(slo, r.host);                  // the ratio so far: how far the probe missed
+    p.check.ratio = std::max(p.check.ratio, 1.0);  // certainly lost: at least at the limit
     p.check.met = false;
     p.check.binding = abandon.why;
     return p;
   }
   ASSIGN_OR_RETURN(v1::Report rep, cluster::BuildReport(r, a));
-  p.check = Check(slo, rep);
+  p.check = Check(slo, r.host);  // any percentile; the report's figures where it has them
   p.met = p.check.met && kept_up && rep.requests_completed() > 0 && rep.requests_rejected() == 0;
   if (p.check.met && !kept_up) {
     p.check.binding = absl::StrFormat(
@@ -192,6 +194,7 @@ Screened Screen(const PlanOptions& o, const std::string& variant, CandidateResul
     if (lone > t.limit_s) {
       c.reason =
           absl::StrFormat("%s: even one user takes %.4g ms (analytic)", t.Describe(), lone * 1e3);
+      c.miss_ratio = lone / t.limit_s;
       return r;
     }
   }
@@ -336,6 +339,7 @@ absl::Status Search(const PlanOptions& o, const Screened& sc, CandidateResult& c
       break;
     }
     c.reason = p.check.binding;
+    c.miss_ratio = p.check.ratio;  // the lowest rate so far
     hi = lo;
     const double capacity_rate = p.overloaded && p.offered_tokens_per_s > 0
                                      ? hi * p.served_tokens_per_s / p.offered_tokens_per_s
@@ -556,6 +560,7 @@ absl::StatusOr<std::vector<CandidateResult>> Plan(const PlanOptions& o) {
     if (a.feasible && a.fleet_usd_per_hour != b.fleet_usd_per_hour) {
       return a.fleet_usd_per_hour < b.fleet_usd_per_hour;
     }
+    if (!a.feasible && a.miss_ratio != b.miss_ratio) return a.miss_ratio < b.miss_ratio;
     return a.label < b.label;
   });
   return out;

@@ -22,6 +22,7 @@
 #define ETCHSIM_PLAN_PLANNER_H_
 
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,11 @@ struct CandidateResult {
   std::string label;      // "30 x hc2"
   bool feasible = false;
   std::string reason;  // why not: the binding constraint
+  // How far the closest attempt missed: the binding term's observed/limit
+  // at the lowest rate tried, or one user's analytic figure over its
+  // limit; infinite when the candidate could not be built (or was pruned
+  // on cost, not latency). Infeasible results are sorted by it.
+  double miss_ratio = std::numeric_limits<double>::infinity();
   double max_rate_per_s = 0;
   double tokens_per_s = 0;  // replica capacity at that rate
   v1::Report report;        // at that rate
@@ -95,7 +101,8 @@ struct CandidateResult {
   }
 };
 
-// Sorted: feasible by fleet $/hour (ties by label), then infeasible.
+// Sorted: feasible by fleet $/hour (ties by label), then infeasible, the
+// closest to the SLO first (miss_ratio, ties by label).
 absl::StatusOr<std::vector<CandidateResult>> Plan(const PlanOptions& o);
 
 // The scenario of `base` under Poisson arrivals at `rate_per_s` for a

@@ -1,6 +1,7 @@
 #include "plan/planner.h"
 
 #include <atomic>
+#include <cmath>
 #include <limits>
 
 #include "cluster/analytic.h"
@@ -62,6 +63,41 @@ TEST(PlannerTest, ChosenReplicaMeetsTheSloWhenSimulatedAtTheReportedLoad) {
     EXPECT_LE(Observed(*report, t), t.limit_s) << t.Describe();
   }
   EXPECT_TRUE(best.pareto_user || best.pareto_chip);
+}
+
+TEST(PlannerTest, AnyPercentileHoldsWhenTheAnswerIsSimulated) {
+  // p95 and p99.9 are not in a report: the planner checks them on the
+  // run's histograms, and so does this re-simulation.
+  PlanOptions o = LlamaPlan({Llama("hc1", 1)}, "ttft_p95<=15ms,tpot_p99.9<=1ms", 100000, 60);
+  auto plan = Plan(o);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const CandidateResult& best = plan->front();
+  ASSERT_TRUE(best.feasible) << best.reason;
+  auto sim = cluster::Simulation::Build(best.scenario);
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  auto run = (*sim)->RunInProcess();
+  ASSERT_TRUE(run.ok());
+  for (const SloTerm& t : o.slo.terms) {
+    EXPECT_LE(Observed(run->host, t), t.limit_s) << t.Describe();
+  }
+  // And the search did bind on a percentile just above the answer.
+  EXPECT_THAT(best.reason,
+              ::testing::AnyOf(::testing::HasSubstr("ttft_p95"), ::testing::HasSubstr("tpot_p99.9"),
+                               ::testing::HasSubstr("overloaded"),
+                               ::testing::HasSubstr("met at the analytic ceiling")));
+}
+
+TEST(PlannerTest, InfeasibleCandidatesAreSortedClosestFirst) {
+  // Nothing can meet 1 us of TTFT: both are rejected, the nearer miss first.
+  PlanOptions o = LlamaPlan({Llama("hc1", 2), Llama("hc1", 1)}, "ttft_p99<=1us", 100000, 60);
+  auto plan = Plan(o);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->size(), 2u);
+  EXPECT_FALSE((*plan)[0].feasible);
+  EXPECT_FALSE((*plan)[1].feasible);
+  EXPECT_LE((*plan)[0].miss_ratio, (*plan)[1].miss_ratio);
+  EXPECT_GT((*plan)[0].miss_ratio, 1);
+  EXPECT_TRUE(std::isfinite((*plan)[0].miss_ratio));
 }
 
 TEST(PlannerTest, SearchRecordsEveryProbeAndBracketsTheAnswer) {

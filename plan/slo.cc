@@ -1,5 +1,6 @@
 #include "plan/slo.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -68,8 +69,16 @@ absl::StatusOr<Slo> ParseSlo(const std::string& spec, const std::string& model) 
     if (t.metric != "ttft" && t.metric != "tpot" && t.metric != "itl" && t.metric != "e2e") {
       return Bad(term, absl::StrCat("unknown metric \"", t.metric, "\" (ttft, tpot, itl, e2e)"));
     }
-    if (t.stat != "mean" && t.stat != "p50" && t.stat != "p90" && t.stat != "p99") {
-      return Bad(term, absl::StrCat("unknown statistic \"", t.stat, "\" (mean, p50, p90, p99)"));
+    double pct = 0;
+    if (t.stat != "mean" &&
+        (t.stat.size() < 2 || t.stat[0] != 'p' || !absl::SimpleAtod(t.stat.substr(1), &pct) ||
+         !(pct >= 1 && pct <= 99.99) ||
+         t.stat.find_first_not_of("0123456789.", 1) != std::string::npos ||
+         std::count(t.stat.begin(), t.stat.end(), '.') > 1 || t.stat[1] == '.' ||
+         t.stat.back() == '.')) {
+      return Bad(term, absl::StrCat("unknown statistic \"", t.stat,
+                                    "\" (mean, or pN for a percentile N in [1, 99.99]: p50, p95, "
+                                    "p99.9)"));
     }
     double scale = 1;
     absl::string_view v = value;
@@ -89,18 +98,38 @@ absl::StatusOr<Slo> ParseSlo(const std::string& spec, const std::string& model) 
   return slo;
 }
 
+double SloTerm::Quantile() const {
+  double pct = 0;
+  if (stat.size() < 2 || !absl::SimpleAtod(stat.substr(1), &pct)) return 0;
+  return pct / 100;
+}
+
+double Observed(const cluster::HostResult& h, const SloTerm& t) {
+  const base::LogHistogram& x = t.metric == "ttft"   ? h.ttft_ps
+                                : t.metric == "tpot" ? h.tpot_ps
+                                : t.metric == "itl"  ? h.itl_ps
+                                                     : h.e2e_ps;
+  // The report's arithmetic (cluster/report.cc, Summarize), so the two agree.
+  const double q = t.Quantile();
+  return q == 0 ? x.Mean() * 1e-12 : static_cast<double>(x.Quantile(q)) * 1e-12;
+}
+
 double Observed(const v1::Report& r, const SloTerm& t) {
   const auto* f = v1::Report::descriptor()->FindFieldByName(t.metric + "_s");
   const auto& dist = static_cast<const v1::Distribution&>(r.GetReflection()->GetMessage(r, f));
   const auto* s = v1::Distribution::descriptor()->FindFieldByName(t.stat);
+  if (s == nullptr) return std::nan("");
   return dist.GetReflection()->GetDouble(dist, s);
 }
 
-SloCheck Check(const Slo& slo, const v1::Report& r) {
+namespace {
+
+template <typename Run>
+SloCheck CheckAll(const Slo& slo, const Run& run) {
   SloCheck c;
   c.ratio = -1;
   for (const SloTerm& t : slo.terms) {
-    const double obs = Observed(r, t);
+    const double obs = Observed(run, t);
     const double ratio = obs / t.limit_s;
     if (obs > t.limit_s) c.met = false;
     if (ratio > c.ratio) {
@@ -110,5 +139,10 @@ SloCheck Check(const Slo& slo, const v1::Report& r) {
   }
   return c;
 }
+
+}  // namespace
+
+SloCheck Check(const Slo& slo, const cluster::HostResult& h) { return CheckAll(slo, h); }
+SloCheck Check(const Slo& slo, const v1::Report& r) { return CheckAll(slo, r); }
 
 }  // namespace etchsim::plan

@@ -8,15 +8,18 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "cluster/host_lp.h"
 #include "proto/etchsim/v1/report.pb.h"
 
 namespace etchsim::plan {
 
 struct SloTerm {
   std::string metric;  // ttft | tpot | itl | e2e: report field <metric>_s
-  std::string stat;    // mean | p50 | p90 | p99
+  std::string stat;    // mean, or pN for any percentile N in [1, 99.99] (p50, p95, p99.9)
   double limit_s = 0;
   std::string Describe() const;  // "tpot_p99<=30ms"
+  // The percentile as a fraction (0.999 for p99.9); 0 for the mean.
+  double Quantile() const;
 };
 
 struct Slo {
@@ -29,7 +32,12 @@ struct Slo {
 // flag and the term.
 absl::StatusOr<Slo> ParseSlo(const std::string& spec, const std::string& model);
 
-// The report's value of the term's statistic, in seconds.
+// The term's statistic in seconds, from a run's latency histograms: any
+// percentile. For the mean, p50, p90 and p99 it equals the report's figure
+// (the report is summarised from the same histograms).
+double Observed(const cluster::HostResult& h, const SloTerm& t);
+// From a report: only the statistics a report carries (mean, p50, p90,
+// p99); NaN for any other percentile.
 double Observed(const v1::Report& r, const SloTerm& t);
 
 struct SloCheck {
@@ -38,6 +46,8 @@ struct SloCheck {
   std::string binding;
   double ratio = 0;
 };
+SloCheck Check(const Slo& slo, const cluster::HostResult& h);
+// REQUIRES: every term's statistic is one a report carries.
 SloCheck Check(const Slo& slo, const v1::Report& r);
 
 }  // namespace etchsim::plan

@@ -1,5 +1,7 @@
 #include "plan/slo.h"
 
+#include <cmath>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -36,7 +38,13 @@ TEST(SloTest, BadSpecsNameTheTerm) {
       {"ttft_p99<500ms", "expected METRIC_STAT<=VALUE"},
       {"ttft<=500ms", "expected METRIC_STAT"},
       {"speed_p99<=5ms", "unknown metric \"speed\""},
-      {"ttft_p95<=5ms", "unknown statistic \"p95\""},
+      {"ttft_p100<=5ms", "unknown statistic \"p100\""},
+      {"ttft_p0.5<=5ms", "unknown statistic \"p0.5\""},
+      {"ttft_p<=5ms", "unknown statistic \"p\""},
+      {"ttft_p95.<=5ms", "unknown statistic \"p95.\""},
+      {"ttft_p9e1<=5ms", "unknown statistic \"p9e1\""},
+      {"ttft_p99.9.9<=5ms", "unknown statistic \"p99.9.9\""},
+      {"ttft_max<=5ms", "unknown statistic \"max\""},
       {"ttft_p99<=500", "give a unit"},
       {"ttft_p99<=-5ms", "is not a positive duration"},
       {"ttft_p99<=abcms", "is not a positive duration"},
@@ -48,6 +56,40 @@ TEST(SloTest, BadSpecsNameTheTerm) {
     EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(std::string(s.status().message()), ::testing::HasSubstr(msg)) << spec;
   }
+}
+
+TEST(SloTest, AnyPercentileParsesToItsFraction) {
+  auto s = ParseSlo("ttft_p95<=1s,tpot_p99.9<=1s,e2e_mean<=1s,itl_p50<=1s", "x");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_DOUBLE_EQ(s->terms[0].Quantile(), 0.95);
+  EXPECT_DOUBLE_EQ(s->terms[1].Quantile(), 0.999);
+  EXPECT_EQ(s->terms[2].Quantile(), 0);
+  EXPECT_DOUBLE_EQ(s->terms[3].Quantile(), 0.5);
+}
+
+TEST(SloTest, HistogramsAgreeWithTheReportAndGiveOtherPercentiles) {
+  cluster::HostResult h;
+  for (uint64_t i = 1; i <= 1000; ++i) {
+    h.ttft_ps.Add(i * 1'000'000'000);  // 1..1000 ms
+    h.tpot_ps.Add(i * 1'000'000);
+  }
+  v1::Report r;
+  r.mutable_ttft_s()->set_p99(static_cast<double>(h.ttft_ps.Quantile(0.99)) * 1e-12);
+  r.mutable_ttft_s()->set_mean(h.ttft_ps.Mean() * 1e-12);
+  auto s = ParseSlo("ttft_p99<=1s,ttft_mean<=1s,ttft_p95<=1s,tpot_p99.9<=1s", "x");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(Observed(h, s->terms[0]), Observed(r, s->terms[0]));
+  EXPECT_EQ(Observed(h, s->terms[1]), Observed(r, s->terms[1]));
+  // p95 is not in a report; the histogram has it, between p90 and p99.
+  EXPECT_TRUE(std::isnan(Observed(r, s->terms[2])));
+  const double p95 = Observed(h, s->terms[2]);
+  EXPECT_GT(p95, static_cast<double>(h.ttft_ps.Quantile(0.90)) * 1e-12);
+  EXPECT_LT(p95, Observed(h, s->terms[0]));
+  EXPECT_NEAR(p95, 0.95, 0.05);  // log buckets: a few percent
+  EXPECT_NEAR(Observed(h, s->terms[3]), 0.999e-3, 0.05e-3);
+  const SloCheck tight = Check(*ParseSlo("ttft_p95<=900ms", "x"), h);
+  EXPECT_FALSE(tight.met);
+  EXPECT_THAT(tight.binding, ::testing::HasSubstr("ttft_p95<=900ms"));
 }
 
 TEST(SloTest, CheckNamesTheBindingTerm) {

@@ -18,8 +18,12 @@
 #include "base/status_macros.h"
 #include "chip/chip_spec.h"
 #include "cluster/scenario.h"
+#include "cluster/scenario_validate.h"
+#include "fabric/topology.h"
 #include "google/protobuf/text_format.h"
+#include "model/model_spec.h"
 #include "model/zoo.h"
+#include "partitioner/partitioner.h"
 #include "sweep/rows.h"
 
 namespace etchsim::sweep {
@@ -231,31 +235,57 @@ absl::StatusOr<SweepSpec> MakeSpec(const v1::Sweep* file, const std::string& sou
 }
 
 absl::Status CheckPoints(const SweepSpec& spec) {
-  // Names are loaded once each; validation runs per point (it is cheap).
-  std::set<std::string> models, chips;
+  // A name that does not exist (a chip, a KV dtype, a link preset) is a
+  // typo in the sweep, not an infeasible point: refused before anything
+  // runs. Each distinct name is checked (or its file loaded) once;
+  // validation runs per point (it is cheap).
+  std::set<std::pair<std::string, std::string>> seen;  // (kind, name)
   const int64_t n = spec.NumPoints();
   std::vector<std::string> values;
   for (int64_t i = 0; i < n; ++i) {
     v1::Scenario s = spec.Point(i, &values);
     cluster::ApplyDefaults(s);
+    auto fail = [&](const absl::Status& st) {
+      return absl::Status(st.code(), absl::StrCat("sweep point ", i, " (", Describe(spec, values),
+                                                  "): ", st.message()));
+    };
     if (absl::Status st = cluster::ValidateScenario(s); !st.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("sweep point ", i, " (", Describe(spec, values), "): ", st.message()));
+      return absl::InvalidArgumentError(fail(st).message());
     }
-    if (models.insert(s.model()).second) {
-      if (auto m = model::LoadModelConfig(s.model()); !m.ok()) {
-        return absl::Status(m.status().code(),
-                            absl::StrCat("sweep point ", i, " (", Describe(spec, values),
-                                         "): ", m.status().message()));
-      }
-    }
-    if (chips.insert(s.chip()).second) {
-      if (auto c = chip::LoadChipSpec(s.chip()); !c.ok()) {
-        return absl::Status(c.status().code(),
-                            absl::StrCat("sweep point ", i, " (", Describe(spec, values),
-                                         "): ", c.status().message()));
-      }
-    }
+    auto check = [&](const std::string& kind, const std::string& name,
+                     auto&& load) -> absl::Status {
+      if (name.empty() || !seen.insert({kind, name}).second) return absl::OkStatus();
+      absl::Status st = load(name);
+      return st.ok() ? st : fail(st);
+    };
+    auto chip = [](const std::string& x) { return chip::LoadChipSpec(x).status(); };
+    auto link = [](const std::string& x) { return fabric::LoadLinkSpec(x).status(); };
+    RETURN_IF_ERROR(check("model", s.model(),
+                          [](const std::string& x) { return model::LoadModelConfig(x).status(); }));
+    RETURN_IF_ERROR(check("chip", s.chip(), chip));
+    RETURN_IF_ERROR(check("chip", s.disaggregation().prefill_chip(), chip));
+    RETURN_IF_ERROR(check("chip", s.attention_ffn().attention_chip(), chip));
+    RETURN_IF_ERROR(check("kv_dtype", s.kv_dtype(),
+                          [](const std::string& x) { return model::ParseKvDtype(x).status(); }));
+    auto strategy = [](const std::string& x) {
+      return partitioner::FindStrategy(x) != nullptr
+                 ? absl::OkStatus()
+                 : absl::InvalidArgumentError(absl::StrCat(
+                       "unknown strategy \"", x, "\" (known: ", partitioner::StrategyNames(), ")"));
+    };
+    RETURN_IF_ERROR(check("strategy", s.strategy(), strategy));
+    RETURN_IF_ERROR(check("strategy", s.disaggregation().prefill_strategy(), strategy));
+    v1::TopologySpec topo = s.topology();
+    fabric::ApplyTopologyDefaults(topo);
+    RETURN_IF_ERROR(check("topology", topo.kind(), [](const std::string& x) {
+      return fabric::FindTopologyKind(x) != nullptr
+                 ? absl::OkStatus()
+                 : absl::InvalidArgumentError(absl::StrCat(
+                       "unknown topology \"", x, "\" (known: ", fabric::TopologyKindNames(), ")"));
+    }));
+    RETURN_IF_ERROR(check("link", topo.chip_link(), link));
+    RETURN_IF_ERROR(check("link", topo.card_link(), link));
+    RETURN_IF_ERROR(check("link", topo.server_link(), link));
   }
   return absl::OkStatus();
 }

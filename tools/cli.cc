@@ -85,7 +85,9 @@ std::string Cli::Help(const Command& c) const {
       auto over = c.flag_defaults.find(name);
       const std::string def = over != c.flag_defaults.end() ? over->second : f->DefaultValue();
       if (!f->IsOfType<bool>()) absl::StrAppend(&head, "=", def.empty() ? "\"\"" : def);
-      absl::StrAppend(&out, head, "\n      ", Wrap(f->Help(), 6), "\n");
+      auto help = c.flag_help.find(name);
+      const std::string text = help != c.flag_help.end() ? help->second : f->Help();
+      absl::StrAppend(&out, head, "\n      ", Wrap(text, 6), "\n");
     }
   }
   absl::StrAppend(&out, "  --help\n      Show this help.\n");

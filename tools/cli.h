@@ -50,6 +50,9 @@ struct Command {
   std::vector<std::string> flags;  // accepted flag names (underscored)
   // Defaults that differ from the flag's global default for this command.
   std::map<std::string, std::string> flag_defaults;
+  // Help text that differs from the flag's own for this command (a flag
+  // shared by commands that use it differently, e.g. --out-dir).
+  std::map<std::string, std::string> flag_help;
   int min_args = 0;
   int max_args = 0;
   std::function<absl::Status(const Invocation&)> run;

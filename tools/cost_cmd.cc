@@ -115,6 +115,8 @@ absl::Status RunBreakeven(const Invocation& inv) {
   in.gpu = gpu.cost;
   in.nre = {.masks_changed = absl::GetFlag(FLAGS_masks),
             .usd_per_mask = absl::GetFlag(FLAGS_usd_per_mask),
+            .wafer_run_wafers = absl::GetFlag(FLAGS_wafer_run_wafers),
+            .usd_per_wafer = absl::GetFlag(FLAGS_usd_per_wafer),
             .engineering_usd = absl::GetFlag(FLAGS_engineering_usd)};
   in.lead_time_months = absl::GetFlag(FLAGS_lead_time_months);
   in.commitment_months = absl::GetFlag(FLAGS_commitment_months);
@@ -155,12 +157,13 @@ absl::Status RunBreakeven(const Invocation& inv) {
   inv.out << t.Render();
   inv.out << absl::StrFormat(
       "replica capacity: %s\n"
-      "NRE per model: %d masks x %s + %s engineering = %s; lead time %.1f months (GPUs serve); "
-      "commitment %.0f months\n",
+      "NRE per model: %d masks x %s + a wafer run of %d x %s + %s engineering = %s; lead time "
+      "%.1f months (GPUs serve); commitment %.0f months\n",
       slo_bound ? "as given (--*-replica-tokens-per-s); the rest the analytic peak"
                 : "the analytic peak (no SLO bound)",
-      in.nre.masks_changed, money(in.nre.usd_per_mask), money(in.nre.engineering_usd),
-      money(in.nre.Total()), in.lead_time_months, in.commitment_months);
+      in.nre.masks_changed, money(in.nre.usd_per_mask), in.nre.wafer_run_wafers,
+      money(in.nre.usd_per_wafer), money(in.nre.engineering_usd), money(in.nre.Total()),
+      in.lead_time_months, in.commitment_months);
   inv.out << absl::StrFormat("expected $/M tokens: hard-wired %.4f, GPU %.4f\n",
                              r.expected.hardwired_usd_per_million, r.expected.gpu_usd_per_million);
   inv.out << "break-even life: "
@@ -191,7 +194,8 @@ void RegisterCostCommands(Cli& cli) {
            .details = "The hard-wired replica is the scenario (--model, --chip, --chips, lengths); "
                       "the GPU replica is --gpu-chips x --gpu for the same model. Each replica "
                       "serves its analytic peak output rate; the fleet is enough replicas for "
-                      "--demand. Hard-wired: NRE (--masks x --usd-per-mask + --engineering-usd) "
+                      "--demand. Hard-wired: NRE (--masks x --usd-per-mask + --wafer-run-wafers x "
+                      "--usd-per-wafer + --engineering-usd) "
                       "at the decision, GPUs serve for --lead-time-months, the silicon's capex is "
                       "paid for at least --commitment-months. The model's life is exponential with "
                       "--hazard per month, capped at --horizon-months. Prints the expected $/M "
@@ -217,6 +221,8 @@ void RegisterCostCommands(Cli& cli) {
                      "commitment_months",
                      "masks",
                      "usd_per_mask",
+                     "wafer_run_wafers",
+                     "usd_per_wafer",
                      "engineering_usd",
                      "hosting_usd_per_kw_month",
                      "hw_replica_tokens_per_s",
@@ -224,6 +230,9 @@ void RegisterCostCommands(Cli& cli) {
                      "out_dir"},
            .flag_defaults =
                {{"model", "llama-3.1-8b"}, {"chip", "hc1"}, {"chips", "0"}, {"out_dir", ""}},
+           .flag_help = {{"out_dir",
+                          "Folder for the curve data, lifetime.csv and demand.csv (written "
+                          "whole or not at all); empty = none."}},
            .run = RunBreakeven});
 }
 

@@ -144,6 +144,9 @@ ABSL_FLAG(std::string, gpu_price, "neocloud",
           "or own (capex amortised, plus power and hosting).");
 ABSL_FLAG(double, gpu_usd_per_hour, 0, "Hourly rent per GPU; 0 = the --gpu-price tier's.");
 ABSL_FLAG(double, demand, 10000, "Demand: output tokens per second to serve.");
+ABSL_FLAG(double, demand_requests, 0,
+          "Demand as requests per second instead of --demand: converted to output tokens/s "
+          "at the workload's mean output length.");
 ABSL_FLAG(double, hazard, 0.05,
           "Probability per month that the model is replaced (lifetime ~ exponential).");
 ABSL_FLAG(double, horizon_months, 36, "Longest a model can serve: the hardware's life.");
@@ -154,6 +157,11 @@ ABSL_FLAG(double, commitment_months, etchsim::cost::kCommitmentMonths,
 ABSL_FLAG(int32_t, masks, etchsim::cost::kMasksChangedPerModel,
           "Masks that change per model (structured-ASIC style).");
 ABSL_FLAG(double, usd_per_mask, etchsim::cost::kUsdPerMaskN6, "Price of one changed mask.");
+ABSL_FLAG(int32_t, wafer_run_wafers, etchsim::cost::kWaferRunWafers,
+          "Wafers of engineering silicon a new model's run costs (bring-up and "
+          "qualification, not sold); 0 if the first lot ships.");
+ABSL_FLAG(double, usd_per_wafer, etchsim::cost::kUsdPerWaferN6,
+          "Foundry price of one wafer of the wafer run.");
 ABSL_FLAG(double, engineering_usd, 0,
           "Engineering NRE per model (model to RTL); not counted unless given.");
 ABSL_FLAG(double, hosting_usd_per_kw_month, etchsim::cost::kHostingUsdPerKwMonth,

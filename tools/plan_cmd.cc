@@ -7,12 +7,16 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "base/bounds.h"
 #include "base/file_util.h"
 #include "base/status_macros.h"
 #include "base/text_table.h"
+#include "chip/chip_spec.h"
+#include "cluster/analytic.h"
+#include "cluster/scenario.h"
 #include "fabric/topology.h"
 #include "plan/planner.h"
 #include "tools/commands.h"
@@ -103,6 +107,11 @@ absl::StatusOr<std::vector<v1::Scenario>> Candidates(const v1::Scenario& base,
       return absl::InvalidArgumentError(
           absl::StrCat("--candidates \"", item, "\": expected CHIP or CHIP:CHIPS (CHIPS >= 0)"));
     }
+    // A chip that does not exist is a typo, not a candidate that fails.
+    if (auto spec = chip::LoadChipSpec(p[0]); !spec.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--candidates \"", item, "\": ", spec.status().message()));
+    }
     for (const std::string& strategy : strategies) {
       for (const std::string& topology : topologies) {
         for (int32_t draft : draft_lens) {
@@ -187,6 +196,23 @@ absl::Status RunPlan(const Invocation& inv) {
   ASSIGN_OR_RETURN(o.slo, plan::ParseSlo(absl::GetFlag(FLAGS_slo), base.model()));
   ASSIGN_OR_RETURN(o.candidates, Candidates(base, absl::GetFlag(FLAGS_candidates)));
   o.demand_tokens_per_s = absl::GetFlag(FLAGS_demand);
+  std::string demand_note;
+  if (inv.Given("demand_requests")) {
+    // Requests/s become output tokens/s at the workload's mean output
+    // length, the conversion the planner's own capacity figures use.
+    if (inv.Given("demand")) {
+      return absl::InvalidArgumentError("give --demand or --demand-requests, not both");
+    }
+    const double rps = absl::GetFlag(FLAGS_demand_requests);
+    RETURN_IF_ERROR(base::CheckAbove("", "--demand-requests", rps, 0, 1e9));
+    v1::Scenario d = base;
+    cluster::ApplyDefaults(d);
+    const int64_t mean_out =
+        std::max<int64_t>(1, std::llround(cluster::MeanLength(d.workload().output_len())));
+    o.demand_tokens_per_s = rps * static_cast<double>(mean_out);
+    demand_note =
+        absl::StrFormat(" (%s req/s x %d mean output tokens)", base::Fixed(rps, 3), mean_out);
+  }
   o.requests = absl::GetFlag(FLAGS_requests);
   if (o.requests < 1) return absl::InvalidArgumentError("--requests must be >= 1 for plan");
   const int jobs = absl::GetFlag(FLAGS_jobs);
@@ -237,8 +263,9 @@ absl::Status RunPlan(const Invocation& inv) {
     }
     t.AddRow(row);
   }
-  inv.out << absl::StrFormat("%s at %s output tok/s, SLO %s\n", base.model(),
-                             base::WithCommas(std::llround(o.demand_tokens_per_s)), o.slo.name);
+  inv.out << absl::StrFormat("%s at %s output tok/s%s, SLO %s\n", base.model(),
+                             base::WithCommas(std::llround(o.demand_tokens_per_s)), demand_note,
+                             o.slo.name);
   if (with_availability) {
     inv.out << "with failures (cost availability's model): replicas = demand / (capacity x "
                "availability); $/hour includes each replica's spare cards and replacements\n";
@@ -255,9 +282,13 @@ absl::Status RunPlan(const Invocation& inv) {
     if (!c.feasible) inv.out << "rejected " << c.label << ": " << c.reason << "\n";
   }
   if (!any) {
+    // r is sorted closest first: name up to three and what binds for each.
+    std::vector<std::string> closest;
+    for (size_t i = 0; i < r.size() && i < 3; ++i) {
+      closest.push_back(absl::StrCat(r[i].label, " (", r[i].reason, ")"));
+    }
     return absl::ResourceExhaustedError(absl::StrCat("plan: no candidate meets ", o.slo.name,
-                                                     "; closest: ", r.front().label, " (",
-                                                     r.front().reason, ")"));
+                                                     "; closest: ", absl::StrJoin(closest, "; ")));
   }
   return absl::OkStatus();
 }
@@ -265,31 +296,60 @@ absl::Status RunPlan(const Invocation& inv) {
 }  // namespace
 
 void RegisterPlanCommands(Cli& cli) {
-  cli.Add(
-      {.name = "plan",
-       .summary = "The cheapest fleet of replicas meeting a demand at an SLO, with the "
-                  "runners-up and why the rest fail.",
-       .details = "For each candidate (--candidates CHIP[:CHIPS],...; CHIPS 0 = the smallest "
-                  "count that fits) the highest Poisson request rate whose event-engine report "
-                  "meets --slo is found by bisection (each probe --requests completed "
-                  "requests, same --seed); candidates whose single user misses a TTFT/TPOT "
-                  "bound analytically are rejected without a run. Fleet = enough replicas for "
-                  "--demand output tok/s; cost from the report at that rate (owned hardware, "
-                  "docs/assumptions.md §6). With --spares K (and the failure rates of `cost "
-                  "availability`), each replica is sized and priced for failures: replicas = "
-                  "demand / (capacity x availability), $/hour plus its K spare cards and "
-                  "replacement cards. With --out-dir, plan.csv (one row per candidate) and "
-                  "probes.csv (every probe of every rate search). Exit code 3 when no "
-                  "candidate meets the SLO.",
-       .flags = {"scenario",     "model",      "input_len",  "output_len",       "kv_dtype",
-                 "draft_len",    "acceptance", "topology",   "cards_per_server", "seed",
-                 "slo",          "candidates", "strategy",   "strategies",       "topologies",
-                 "draft_lens",   "pools",      "demand",     "requests",         "jobs",
-                 "out_dir",      "spares",     "chip_fit",   "hbm_fit",          "card_fit",
-                 "server_fit",   "link_fit",   "takeover_s", "card_replace_h",   "server_repair_h",
-                 "link_repair_h"},
-       .flag_defaults = {{"requests", "200"}, {"out_dir", ""}},
-       .run = RunPlan});
+  cli.Add({.name = "plan",
+           .summary = "The cheapest fleet of replicas meeting a demand at an SLO, with the "
+                      "runners-up and why the rest fail.",
+           .details = "For each candidate (--candidates CHIP[:CHIPS],...; CHIPS 0 = the smallest "
+                      "count that fits) the highest Poisson request rate whose event-engine report "
+                      "meets --slo is found by bisection (each probe --requests completed "
+                      "requests, same --seed); candidates whose single user misses a TTFT/TPOT "
+                      "bound analytically are rejected without a run. Fleet = enough replicas for "
+                      "--demand output tok/s; cost from the report at that rate (owned hardware, "
+                      "docs/assumptions.md §6). With --spares K (and the failure rates of `cost "
+                      "availability`), each replica is sized and priced for failures: replicas = "
+                      "demand / (capacity x availability), $/hour plus its K spare cards and "
+                      "replacement cards. With --out-dir, plan.csv (one row per candidate) and "
+                      "probes.csv (every probe of every rate search). Exit code 3 when no "
+                      "candidate meets the SLO.",
+           .flags = {"scenario",
+                     "model",
+                     "input_len",
+                     "output_len",
+                     "kv_dtype",
+                     "draft_len",
+                     "acceptance",
+                     "topology",
+                     "cards_per_server",
+                     "seed",
+                     "slo",
+                     "candidates",
+                     "strategy",
+                     "strategies",
+                     "topologies",
+                     "draft_lens",
+                     "pools",
+                     "demand",
+                     "demand_requests",
+                     "requests",
+                     "jobs",
+                     "out_dir",
+                     "spares",
+                     "chip_fit",
+                     "hbm_fit",
+                     "card_fit",
+                     "server_fit",
+                     "link_fit",
+                     "takeover_s",
+                     "card_replace_h",
+                     "server_repair_h",
+                     "link_repair_h"},
+           .flag_defaults = {{"requests", "200"}, {"out_dir", ""}},
+           .flag_help = {{"out_dir",
+                          "Folder for plan.csv (one row per candidate) and probes.csv (every "
+                          "probe of every rate search), each written whole or not at all; empty = "
+                          "none."},
+                         {"demand", "Demand: output tokens per second the fleet must serve."}},
+           .run = RunPlan});
 }
 
 }  // namespace etchsim::tools

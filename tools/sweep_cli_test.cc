@@ -50,6 +50,14 @@ INSTANTIATE_TEST_SUITE_P(
         Case{{"sweep", "--axis=users=0,1"}, "sweep point 0 (users=0)"},
         Case{{"sweep", "--axis=chip=hc1,nochip"}, "chip=nochip"},
         Case{{"sweep", "--axis=model=nomodel"}, "model=nomodel"},
+        // A name that does not exist is a typo, not an infeasible point.
+        Case{{"sweep", "--axis=kv_dtype=fp8,int3"}, "(kv_dtype=int3): unknown KV dtype \"int3\""},
+        Case{{"sweep", "--axis=topology=blah"}, "(topology=blah): unknown topology \"blah\""},
+        Case{{"sweep", "--axis=strategy=foo"}, "(strategy=foo): unknown strategy \"foo\""},
+        Case{{"sweep", "--axis=card_link=nolink"}, "(card_link=nolink): unknown link \"nolink\""},
+        Case{{"sweep", "--axis=server_link=/nonexistent/l.textproto"}, "/nonexistent/l.textproto"},
+        Case{{"sweep", "--axis=prefill_chip=nochip", "--axis=prefill_chips=2"},
+             "prefill_chip=nochip"},
         Case{{"sweep", "--axis=users=1", "--axis=workload.closed_loop.users=2"},
              "workload.closed_loop.users is already an axis"},
         Case{{"sweep"}, "give at least one --axis"},
@@ -64,6 +72,8 @@ INSTANTIATE_TEST_SUITE_P(
              "/nonexistent.journal"},
         Case{{"cost", "breakeven", "--demand=0"}, "breakeven: demand must be > 0"},
         Case{{"cost", "breakeven", "--hazard=1"}, "breakeven: hazard must be in [0, 1)"},
+        Case{{"cost", "breakeven", "--wafer-run-wafers=-2"}, "wafers, wafer price"},
+        Case{{"cost", "breakeven", "--usd-per-wafer=inf"}, "wafers, wafer price"},
         Case{{"cost", "breakeven", "--gpu-price=cheap"}, "--gpu-price must be hyperscaler"},
         Case{{"cost", "breakeven", "--gpu=b200"}, "no sourced neocloud hourly price for b200"},
         Case{{"cost", "breakeven", "--chip=h100"}, "--chip h100 is not a hard-wired chip"},
@@ -75,6 +85,13 @@ INSTANTIATE_TEST_SUITE_P(
         Case{{"plan", "--model=llama-3.1-8b", "--candidates=hc1", "--demand=0"},
              "--demand must be > 0"},
         Case{{"plan", "--model=llama-3.1-8b", "--candidates=hc1:x"}, "--candidates \"hc1:x\""},
+        Case{{"plan", "--model=llama-3.1-8b", "--candidates=hc1,nochip"},
+             "--candidates \"nochip\": unknown chip \"nochip\""},
+        Case{{"plan", "--model=llama-3.1-8b", "--demand-requests=-1"},
+             "--demand-requests must be a finite number in (0, 1e+09]"},
+        Case{{"plan", "--model=llama-3.1-8b", "--demand-requests=5", "--demand=3"},
+             "give --demand or --demand-requests, not both"},
+        Case{{"plan", "--model=llama-3.1-8b", "--slo=ttft_p100<=1s"}, "unknown statistic \"p100\""},
         Case{{"plan", "--model=llama-3.1-8b", "--candidates=:3"}, "--candidates \":3\""},
         Case{{"plan", "--model=llama-3.1-8b", "--strategies=pipeline,zigzag"},
              "--strategies \"zigzag\": expected auto, pipeline or expert-spread"},
@@ -99,8 +116,28 @@ TEST(SweepCliTest, PlanWithNoCandidateMeetingTheSloHasItsOwnExitCode) {
       RunCli({"plan", "--model=llama-3.1-8b", "--candidates=hc1:1,h100:8", "--slo=tpot_p99<=10us",
               "--input-len=128", "--output-len=32", "--requests=10"});
   EXPECT_EQ(r.code, 3) << r.err;
-  EXPECT_THAT(r.err, ::testing::HasSubstr("no candidate meets tpot_p99<=10us; closest:"));
+  // Closest first: one hc1 misses 10 us by ~6x, eight H100s by ~500x.
+  EXPECT_THAT(r.err, ::testing::HasSubstr("no candidate meets tpot_p99<=10us; closest: 1 x hc1 ("));
+  EXPECT_THAT(r.err, ::testing::HasSubstr("; 8 x h100 ("));
   EXPECT_THAT(r.out, ::testing::HasSubstr("rejected 1 x hc1: tpot_p99<=0.01ms: even one user"));
+}
+
+TEST(SweepCliTest, PlanTakesDemandInRequestsPerSecond) {
+  const Result r = RunCli({"plan", "--model=llama-3.1-8b", "--candidates=hc1:1",
+                           "--slo=ttft_p95<=50ms,tpot_p99.9<=1ms", "--input-len=128",
+                           "--output-len=32", "--requests=20", "--demand-requests=100"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out,
+              ::testing::HasSubstr("llama-3.1-8b at 3,200 output tok/s (100.000 req/s x 32 "
+                                   "mean output tokens), SLO ttft_p95<=50ms,tpot_p99.9<=1ms"));
+}
+
+TEST(SweepCliTest, OutDirHelpSaysWhatEachCommandWrites) {
+  EXPECT_THAT(RunCli({"plan", "--help"}).out, ::testing::HasSubstr("plan.csv (one row per"));
+  EXPECT_THAT(RunCli({"cost", "breakeven", "--help"}).out,
+              ::testing::HasSubstr("lifetime.csv and demand.csv"));
+  EXPECT_THAT(RunCli({"sweep", "--help"}).out, ::testing::HasSubstr("sweep.journal"));
+  EXPECT_THAT(RunCli({"plan", "--help"}).out, ::testing::Not(::testing::HasSubstr("journal")));
 }
 
 // --pools crosses each candidate with serving designs; a design that does

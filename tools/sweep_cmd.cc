@@ -185,6 +185,7 @@ void RegisterSweepCommands(Cli& cli) {
                       "Shards of different sweeps, a missing shard or an incomplete one are "
                       "errors.",
            .flags = {"out_dir"},
+           .flag_help = {{"out_dir", "Folder for the merged sweep.csv and sweep.jsonl."}},
            .min_args = 1,
            .max_args = 1 << 20,
            .run = RunMerge});
