@@ -185,6 +185,10 @@ ABSL_FLAG(std::string, pools, "",
           "prefill=CHIP[:CHIPS[:TP]] (prefill on another pool, as --prefill-pool) or "
           "attention=CHIP[:N] (attention on another pool, as --attention-pool); empty = the "
           "scenario's.");
+ABSL_FLAG(std::string, chip_multiples, "1",
+          "plan: chips per replica to search for every candidate given without a count, as "
+          "multiples of its smallest count that fits (1,1.5,2: 28, 42 and 56 x hc2 for R1), "
+          "comma-separated, each in [1, 16].");
 ABSL_FLAG(std::string, draft_lens, "",
           "plan: speculative draft lengths to search for every candidate (0 = off), "
           "comma-separated; empty = --draft-len.");

@@ -87,6 +87,7 @@ ABSL_DECLARE_FLAG(std::string, candidates);
 ABSL_DECLARE_FLAG(std::string, strategies);
 ABSL_DECLARE_FLAG(std::string, topologies);
 ABSL_DECLARE_FLAG(std::string, draft_lens);
+ABSL_DECLARE_FLAG(std::string, chip_multiples);
 ABSL_DECLARE_FLAG(double, hw_replica_tokens_per_s);
 ABSL_DECLARE_FLAG(double, gpu_replica_tokens_per_s);
 

@@ -1,5 +1,6 @@
 // etchsim plan: the cheapest fleet meeting a demand at an SLO.
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "absl/flags/flag.h"
@@ -17,6 +18,7 @@
 #include "chip/chip_spec.h"
 #include "cluster/analytic.h"
 #include "cluster/scenario.h"
+#include "cluster/simulation.h"
 #include "fabric/topology.h"
 #include "plan/planner.h"
 #include "tools/commands.h"
@@ -69,8 +71,28 @@ absl::StatusOr<std::vector<std::optional<v1::Scenario>>> Pools() {
   return out;
 }
 
-// Every candidate CHIP[:CHIPS] crossed with --strategies, --topologies,
-// --draft-lens and --pools.
+// A candidate given without a chip count, at each multiple of its smallest
+// count that fits (a count that repeats is kept once). One that does not
+// build is passed on as it is: the planner rejects it with the reason.
+std::vector<v1::Scenario> Multiples(v1::Scenario s, const std::vector<double>& multiples) {
+  if (s.chips() != 0 || (multiples.size() == 1 && multiples[0] == 1)) return {std::move(s)};
+  auto sim = cluster::Simulation::Build(s);
+  if (!sim.ok()) return {std::move(s)};
+  const int smallest = (*sim)->plan().num_chips();
+  std::vector<v1::Scenario> out;
+  std::set<int> counts;
+  for (double m : multiples) {
+    const int n = std::max(1, static_cast<int>(std::llround(m * smallest)));
+    if (!counts.insert(n).second) continue;
+    v1::Scenario x = s;
+    x.set_chips(n);
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
+// Every candidate CHIP[:CHIPS] crossed with --chip-multiples, --strategies,
+// --topologies, --draft-lens and --pools.
 absl::StatusOr<std::vector<v1::Scenario>> Candidates(const v1::Scenario& base,
                                                      const std::string& list) {
   const std::vector<std::string> strategies = ListOf(absl::GetFlag(FLAGS_strategies));
@@ -96,6 +118,15 @@ absl::StatusOr<std::vector<v1::Scenario>> Candidates(const v1::Scenario& base,
           absl::StrCat("--draft-lens \"", x, "\": expected an integer in [0, 16]"));
     }
     draft_lens.push_back(d);
+  }
+  std::vector<double> multiples;
+  for (const std::string& x : ListOf(absl::GetFlag(FLAGS_chip_multiples))) {
+    double m = 1;
+    if (!x.empty() && (!absl::SimpleAtod(x, &m) || !(m >= 1 && m <= 16))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--chip-multiples \"", x, "\": expected a number in [1, 16]"));
+    }
+    multiples.push_back(m);
   }
   ASSIGN_OR_RETURN(const std::vector<std::optional<v1::Scenario>> pools, Pools());
   std::vector<v1::Scenario> out;
@@ -128,7 +159,7 @@ absl::StatusOr<std::vector<v1::Scenario>> Candidates(const v1::Scenario& base,
               *s.mutable_disaggregation() = pool->disaggregation();
               *s.mutable_attention_ffn() = pool->attention_ffn();
             }
-            out.push_back(std::move(s));
+            for (v1::Scenario& x : Multiples(std::move(s), multiples)) out.push_back(std::move(x));
           }
         }
       }
@@ -137,12 +168,13 @@ absl::StatusOr<std::vector<v1::Scenario>> Candidates(const v1::Scenario& base,
   if (out.empty()) return absl::InvalidArgumentError("--candidates: empty list");
   constexpr size_t kMaxCandidates = 4096;
   if (out.size() > kMaxCandidates) {
-    return absl::InvalidArgumentError(absl::StrCat("plan: ", out.size(),
-                                                   " candidates after crossing --candidates, "
-                                                   "--strategies, --topologies, --draft-lens and "
-                                                   "--pools; "
-                                                   "at most ",
-                                                   kMaxCandidates));
+    return absl::InvalidArgumentError(
+        absl::StrCat("plan: ", out.size(),
+                     " candidates after crossing --candidates, "
+                     "--chip-multiples, --strategies, --topologies, --draft-lens and "
+                     "--pools; "
+                     "at most ",
+                     kMaxCandidates));
   }
   return out;
 }
@@ -300,7 +332,9 @@ void RegisterPlanCommands(Cli& cli) {
            .summary = "The cheapest fleet of replicas meeting a demand at an SLO, with the "
                       "runners-up and why the rest fail.",
            .details = "For each candidate (--candidates CHIP[:CHIPS],...; CHIPS 0 = the smallest "
-                      "count that fits) the highest Poisson request rate whose event-engine report "
+                      "count that fits, and --chip-multiples of it; crossed with --strategies, "
+                      "--topologies, --draft-lens and --pools) the highest Poisson request rate "
+                      "whose event-engine report "
                       "meets --slo is found by bisection (each probe --requests completed "
                       "requests, same --seed); candidates whose single user misses a TTFT/TPOT "
                       "bound analytically are rejected without a run. Fleet = enough replicas for "
@@ -327,6 +361,7 @@ void RegisterPlanCommands(Cli& cli) {
                      "strategies",
                      "topologies",
                      "draft_lens",
+                     "chip_multiples",
                      "pools",
                      "demand",
                      "demand_requests",

@@ -92,6 +92,9 @@ INSTANTIATE_TEST_SUITE_P(
         Case{{"plan", "--model=llama-3.1-8b", "--demand-requests=5", "--demand=3"},
              "give --demand or --demand-requests, not both"},
         Case{{"plan", "--model=llama-3.1-8b", "--slo=ttft_p100<=1s"}, "unknown statistic \"p100\""},
+        Case{{"plan", "--model=llama-3.1-8b", "--chip-multiples=1,0.5"},
+             "--chip-multiples \"0.5\": expected a number in [1, 16]"},
+        Case{{"plan", "--model=llama-3.1-8b", "--chip-multiples=x"}, "--chip-multiples \"x\""},
         Case{{"plan", "--model=llama-3.1-8b", "--candidates=:3"}, "--candidates \":3\""},
         Case{{"plan", "--model=llama-3.1-8b", "--strategies=pipeline,zigzag"},
              "--strategies \"zigzag\": expected auto, pipeline or expert-spread"},
@@ -130,6 +133,19 @@ TEST(SweepCliTest, PlanTakesDemandInRequestsPerSecond) {
   EXPECT_THAT(r.out,
               ::testing::HasSubstr("llama-3.1-8b at 3,200 output tok/s (100.000 req/s x 32 "
                                    "mean output tokens), SLO ttft_p95<=50ms,tpot_p99.9<=1ms"));
+}
+
+// Chips per replica searched as multiples of the smallest count that
+// fits; a count given explicitly is left alone, a repeated one kept once.
+TEST(SweepCliTest, PlanSearchesChipsPerReplica) {
+  const Result r = RunCli({"plan", "--model=llama-3.1-70b", "--candidates=hc1,hc2:9",
+                           "--chip-multiples=1,1.5,2,2.01", "--slo=tpot_p99<=50ms",
+                           "--input-len=128", "--output-len=16", "--requests=10"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* label : {"10 x hc1", "15 x hc1", "20 x hc1", "9 x hc2"}) {
+    EXPECT_THAT(r.out, ::testing::HasSubstr(label)) << label;
+  }
+  EXPECT_THAT(r.out, ::testing::Not(::testing::HasSubstr("14 x hc2")));
 }
 
 TEST(SweepCliTest, OutDirHelpSaysWhatEachCommandWrites) {
