@@ -146,9 +146,16 @@ grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequ
     hello.set_run_id(r->id);
     hello.set_from_rank(r->rank);
     hello.set_hello(true);
+    // The stream keeps its callbacks for its whole life and the run keeps
+    // the stream (outgoing, and its node's peers): the callbacks hold the
+    // run weakly, or neither would ever be freed. Each post holds it while
+    // queued, so it is not freed inside a gRPC reaction.
+    std::weak_ptr<Run> weak = run;
     auto peer_conn = ClientPeer::Open(
         channel, peer, hello, options_.stream_deadline_s,
-        [this, run, peer](std::shared_ptr<v1::Batch> b) {
+        [this, weak, peer](std::shared_ptr<v1::Batch> b) {
+          std::shared_ptr<Run> run = weak.lock();
+          if (!run) return;
           if (absl::Status v = ValidateBatch(*b, peer, run->limits); !v.ok()) {
             asio::post(io_, [run, peer, v] {
               if (run->node) {
@@ -161,7 +168,9 @@ grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequ
             if (run->node) run->node->OnBatch(b);
           });
         },
-        [this, run, peer](const grpc::Status& s) {
+        [this, weak, peer](const grpc::Status& s) {
+          std::shared_ptr<Run> run = weak.lock();
+          if (!run) return;
           asio::post(io_, [run, peer, s] {
             if (run->node) run->node->OnPeerClosed(peer, s);
           });
@@ -265,11 +274,14 @@ class ChipServer::ExchangeReactor final : public grpc::ServerBidiReactor<v1::Bat
     run_ = std::move(run);
     from_ = hello_.from_rank();
     peer_ = std::make_shared<ServerPeer>(from_, this);
-    reading_ = std::make_shared<v1::Batch>();
-    StartRead(reading_.get());
+    // The node learns of the peer before any of its batches (or its end)
+    // can be posted, and nothing here touches this reactor after the read
+    // starts: its reaction may end the call and delete it at once.
     asio::post(server_->io_, [run = run_, peer = peer_] {
       if (run->node) run->node->AddPeer(peer);
     });
+    reading_ = std::make_shared<v1::Batch>();
+    StartRead(reading_.get());
   }
 
   // The reading side has ended: the call finishes with `s` once the

@@ -129,6 +129,19 @@ void ClientPeer::CloseAndJoin() {
   WaitDone();
 }
 
+void ServerPeer::StartCloseOp() {
+  grpc::Status s;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    // Without Close, the close follows a failed write: the stream is
+    // broken and its read side ends too (End, then Close, finds the call
+    // finishing already).
+    s = close_asked_ ? status_
+                     : grpc::Status(grpc::StatusCode::UNAVAILABLE, "a write on the stream failed");
+  }
+  reactor_->Finish(s);
+}
+
 void ServerPeer::Close(const grpc::Status& s) {
   {
     std::lock_guard<std::mutex> l(mu_);

@@ -122,11 +122,11 @@ class ServerPeer final : public Peer {
 
  private:
   void StartWriteOp(const v1::Batch* b) override { reactor_->StartWrite(b); }
-  void StartCloseOp() override { reactor_->Finish(status_); }
+  void StartCloseOp() override;
 
   grpc::ServerBidiReactor<v1::Batch, v1::Batch>* reactor_;  // alive until Finish completes
-  bool close_asked_ = false;
-  grpc::Status status_;  // set before the close op
+  bool close_asked_ = false;                                // under mu_
+  grpc::Status status_;                                     // under mu_; what Close asked for
 };
 
 // Channel arguments for every connection: keepalive pings so that a peer
