@@ -99,11 +99,7 @@ absl::StatusOr<Topology> Topology::Build(const v1::TopologySpec& in, int num_chi
   }
   t.num_chips_ = num_chips;
   t.AddNode(NodeKind::kHost, 0, "host", SimTime::Zero());
-  const TopologyKind* kind = FindTopologyKind(s.kind());
-  if (kind == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown topology \"", s.kind(), "\" (known: ", TopologyKindNames(), ")"));
-  }
+  ASSIGN_OR_RETURN(const TopologyKind* kind, TopologyKindNamed(s.kind()));
   if (second.first_chip >= 0 &&
       (second.first_chip < 1 || second.first_chip >= num_chips || second.cards_per_server < 1)) {
     return absl::InvalidArgumentError(

@@ -143,6 +143,8 @@ struct TopologyKind {
 const std::vector<TopologyKind>& TopologyKinds();
 const TopologyKind* FindTopologyKind(absl::string_view name);  // null if unknown
 std::string TopologyKindNames();                               // "chain, ring, switch, two-level"
+// FindTopologyKind, or InvalidArgument naming `name` and the known ones.
+absl::StatusOr<const TopologyKind*> TopologyKindNamed(absl::string_view name);
 
 class Topology {
  public:

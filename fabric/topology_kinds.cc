@@ -89,4 +89,10 @@ std::string TopologyKindNames() {
   return absl::StrJoin(names, ", ");
 }
 
+absl::StatusOr<const TopologyKind*> TopologyKindNamed(absl::string_view name) {
+  if (const TopologyKind* k = FindTopologyKind(name)) return k;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown topology \"", name, "\" (known: ", TopologyKindNames(), ")"));
+}
+
 }  // namespace etchsim::fabric

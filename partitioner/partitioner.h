@@ -55,6 +55,8 @@ class Strategy {
 const Strategy* FindStrategy(absl::string_view name);
 std::vector<const Strategy*> AllStrategies();
 std::string StrategyNames();  // "auto, expert-spread, pipeline"
+// FindStrategy, or InvalidArgument naming `name` and the known ones.
+absl::StatusOr<const Strategy*> StrategyNamed(absl::string_view name);
 
 // Looks up the strategy and partitions; unknown names are InvalidArgument.
 absl::StatusOr<v1::Plan> Partition(const model::ModelSpec& m, const ChipCapacity& chip,

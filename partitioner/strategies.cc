@@ -235,13 +235,15 @@ std::string StrategyNames() {
   return absl::StrJoin(names, ", ");
 }
 
+absl::StatusOr<const Strategy*> StrategyNamed(absl::string_view name) {
+  if (const Strategy* s = FindStrategy(name)) return s;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown strategy \"", name, "\" (known: ", StrategyNames(), ")"));
+}
+
 absl::StatusOr<v1::Plan> Partition(const model::ModelSpec& m, const ChipCapacity& chip,
                                    absl::string_view strategy, const PartitionOptions& opt) {
-  const Strategy* s = FindStrategy(strategy);
-  if (s == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown strategy \"", strategy, "\" (known: ", StrategyNames(), ")"));
-  }
+  ASSIGN_OR_RETURN(const Strategy* s, StrategyNamed(strategy));
   if (opt.num_chips < 0) {
     return absl::InvalidArgumentError(absl::StrCat("--chips must be >= 1, got ", opt.num_chips));
   }

@@ -55,7 +55,7 @@ constexpr double kLowestFraction = 1.0 / 256;
 // is unchanged; it only stops paying for runs whose answer is known.
 struct Abandon {
   struct Term {
-    const base::LogHistogram cluster::HostResult::*samples;
+    LatencySamples samples;
     uint64_t limit_ps;
     uint64_t allowed;  // samples over the limit the percentile tolerates
     std::string describe;
@@ -65,13 +65,11 @@ struct Abandon {
 
   Abandon(const Slo& slo, int64_t requests) {
     for (const SloTerm& t : slo.terms) {
-      const base::LogHistogram cluster::HostResult::*h =
-          t.metric == "ttft"   ? &cluster::HostResult::ttft_ps
-          : t.metric == "tpot" ? &cluster::HostResult::tpot_ps
-          : t.metric == "e2e"  ? &cluster::HostResult::e2e_ps
-                               : nullptr;
+      // Per request, so a count over the limit is final; means and the
+      // per-token ITL are decided at the end.
+      const LatencySamples h = t.metric == "itl" ? nullptr : SamplesOf(t.metric);
       const double q = t.Quantile();
-      if (h == nullptr || q == 0) continue;  // means and per-token ITL: decided at the end
+      if (h == nullptr || q == 0) continue;
       const auto n = static_cast<uint64_t>(requests);
       // Margin of 1e-9 so that the report's seconds are surely over too.
       terms.push_back({h, static_cast<uint64_t>(std::ceil(t.limit_s * 1e12 * (1 + 1e-9))),

@@ -38,6 +38,16 @@ PlanOptions LlamaPlan(std::vector<v1::Scenario> candidates, const std::string& s
   return o;
 }
 
+// Simulates `s` in full, independently of the planner (and its analytic
+// estimate into `a`): what checks an answer.
+absl::StatusOr<cluster::SimulationResult> Resimulate(const v1::Scenario& s,
+                                                     cluster::AnalyticEstimate* a) {
+  auto sim = cluster::Simulation::Build(s);
+  if (!sim.ok()) return sim.status();
+  *a = cluster::Analyze(**sim);
+  return (*sim)->RunInProcess();
+}
+
 TEST(PlannerTest, ChosenReplicaMeetsTheSloWhenSimulatedAtTheReportedLoad) {
   PlanOptions o =
       LlamaPlan({Llama("hc1", 1), Llama("hc1", 2)}, "ttft_p99<=20ms,tpot_p99<=1ms", 100000, 60);
@@ -52,11 +62,10 @@ TEST(PlannerTest, ChosenReplicaMeetsTheSloWhenSimulatedAtTheReportedLoad) {
   // Simulate exactly what the plan reports, independently of the planner.
   ASSERT_TRUE(best.scenario.workload().has_poisson());
   EXPECT_DOUBLE_EQ(best.scenario.workload().poisson().rate_per_s(), best.max_rate_per_s);
-  auto sim = cluster::Simulation::Build(best.scenario);
-  ASSERT_TRUE(sim.ok()) << sim.status();
-  auto run = (*sim)->RunInProcess();
-  ASSERT_TRUE(run.ok());
-  auto report = cluster::BuildReport(*run, cluster::Analyze(**sim));
+  cluster::AnalyticEstimate a;
+  auto run = Resimulate(best.scenario, &a);
+  ASSERT_TRUE(run.ok()) << run.status();
+  auto report = cluster::BuildReport(*run, a);
   ASSERT_TRUE(report.ok());
   EXPECT_GT(report->requests_completed(), 0);
   for (const SloTerm& t : o.slo.terms) {
@@ -73,10 +82,9 @@ TEST(PlannerTest, AnyPercentileHoldsWhenTheAnswerIsSimulated) {
   ASSERT_TRUE(plan.ok()) << plan.status();
   const CandidateResult& best = plan->front();
   ASSERT_TRUE(best.feasible) << best.reason;
-  auto sim = cluster::Simulation::Build(best.scenario);
-  ASSERT_TRUE(sim.ok()) << sim.status();
-  auto run = (*sim)->RunInProcess();
-  ASSERT_TRUE(run.ok());
+  cluster::AnalyticEstimate a;
+  auto run = Resimulate(best.scenario, &a);
+  ASSERT_TRUE(run.ok()) << run.status();
   for (const SloTerm& t : o.slo.terms) {
     EXPECT_LE(Observed(run->host, t), t.limit_s) << t.Describe();
   }

@@ -15,6 +15,17 @@ namespace {
 
 using google::protobuf::FieldDescriptor;
 
+// "p95" -> 95, "p99.9" -> 99.9: 'p', then digits with at most one '.'
+// between them. False for anything else.
+bool PercentOf(const std::string& stat, double* pct) {
+  if (stat.size() < 2 || stat[0] != 'p' || stat[1] == '.' || stat.back() == '.' ||
+      stat.find_first_not_of("0123456789.", 1) != std::string::npos ||
+      std::count(stat.begin(), stat.end(), '.') > 1) {
+    return false;
+  }
+  return absl::SimpleAtod(stat.substr(1), pct);
+}
+
 absl::Status Bad(const std::string& term, const std::string& what) {
   return absl::InvalidArgumentError(absl::StrCat("--slo \"", term, "\": ", what));
 }
@@ -70,12 +81,7 @@ absl::StatusOr<Slo> ParseSlo(const std::string& spec, const std::string& model) 
       return Bad(term, absl::StrCat("unknown metric \"", t.metric, "\" (ttft, tpot, itl, e2e)"));
     }
     double pct = 0;
-    if (t.stat != "mean" &&
-        (t.stat.size() < 2 || t.stat[0] != 'p' || !absl::SimpleAtod(t.stat.substr(1), &pct) ||
-         !(pct >= 1 && pct <= 99.99) ||
-         t.stat.find_first_not_of("0123456789.", 1) != std::string::npos ||
-         std::count(t.stat.begin(), t.stat.end(), '.') > 1 || t.stat[1] == '.' ||
-         t.stat.back() == '.')) {
+    if (t.stat != "mean" && !(PercentOf(t.stat, &pct) && pct >= 1 && pct <= 99.99)) {
       return Bad(term, absl::StrCat("unknown statistic \"", t.stat,
                                     "\" (mean, or pN for a percentile N in [1, 99.99]: p50, p95, "
                                     "p99.9)"));
@@ -100,15 +106,19 @@ absl::StatusOr<Slo> ParseSlo(const std::string& spec, const std::string& model) 
 
 double SloTerm::Quantile() const {
   double pct = 0;
-  if (stat.size() < 2 || !absl::SimpleAtod(stat.substr(1), &pct)) return 0;
-  return pct / 100;
+  return PercentOf(stat, &pct) ? pct / 100 : 0;
+}
+
+LatencySamples SamplesOf(const std::string& metric) {
+  return metric == "ttft"   ? &cluster::HostResult::ttft_ps
+         : metric == "tpot" ? &cluster::HostResult::tpot_ps
+         : metric == "itl"  ? &cluster::HostResult::itl_ps
+         : metric == "e2e"  ? &cluster::HostResult::e2e_ps
+                            : nullptr;
 }
 
 double Observed(const cluster::HostResult& h, const SloTerm& t) {
-  const base::LogHistogram& x = t.metric == "ttft"   ? h.ttft_ps
-                                : t.metric == "tpot" ? h.tpot_ps
-                                : t.metric == "itl"  ? h.itl_ps
-                                                     : h.e2e_ps;
+  const base::LogHistogram& x = h.*SamplesOf(t.metric);
   // The report's arithmetic (cluster/report.cc, Summarize), so the two agree.
   const double q = t.Quantile();
   return q == 0 ? x.Mean() * 1e-12 : static_cast<double>(x.Quantile(q)) * 1e-12;

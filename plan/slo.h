@@ -32,6 +32,11 @@ struct Slo {
 // flag and the term.
 absl::StatusOr<Slo> ParseSlo(const std::string& spec, const std::string& model);
 
+// A run's samples of a metric (ttft, tpot, itl, e2e; picoseconds); null
+// for another name.
+using LatencySamples = const base::LogHistogram cluster::HostResult::*;
+LatencySamples SamplesOf(const std::string& metric);
+
 // The term's statistic in seconds, from a run's latency histograms: any
 // percentile. For the mean, p50, p90 and p99 it equals the report's figure
 // (the report is summarised from the same histograms).

@@ -267,21 +267,13 @@ absl::Status CheckPoints(const SweepSpec& spec) {
     RETURN_IF_ERROR(check("chip", s.attention_ffn().attention_chip(), chip));
     RETURN_IF_ERROR(check("kv_dtype", s.kv_dtype(),
                           [](const std::string& x) { return model::ParseKvDtype(x).status(); }));
-    auto strategy = [](const std::string& x) {
-      return partitioner::FindStrategy(x) != nullptr
-                 ? absl::OkStatus()
-                 : absl::InvalidArgumentError(absl::StrCat(
-                       "unknown strategy \"", x, "\" (known: ", partitioner::StrategyNames(), ")"));
-    };
+    auto strategy = [](const std::string& x) { return partitioner::StrategyNamed(x).status(); };
     RETURN_IF_ERROR(check("strategy", s.strategy(), strategy));
     RETURN_IF_ERROR(check("strategy", s.disaggregation().prefill_strategy(), strategy));
     v1::TopologySpec topo = s.topology();
     fabric::ApplyTopologyDefaults(topo);
     RETURN_IF_ERROR(check("topology", topo.kind(), [](const std::string& x) {
-      return fabric::FindTopologyKind(x) != nullptr
-                 ? absl::OkStatus()
-                 : absl::InvalidArgumentError(absl::StrCat(
-                       "unknown topology \"", x, "\" (known: ", fabric::TopologyKindNames(), ")"));
+      return fabric::TopologyKindNamed(x).status();
     }));
     RETURN_IF_ERROR(check("link", topo.chip_link(), link));
     RETURN_IF_ERROR(check("link", topo.card_link(), link));

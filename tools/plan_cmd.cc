@@ -170,10 +170,8 @@ absl::StatusOr<std::vector<v1::Scenario>> Candidates(const v1::Scenario& base,
   if (out.size() > kMaxCandidates) {
     return absl::InvalidArgumentError(
         absl::StrCat("plan: ", out.size(),
-                     " candidates after crossing --candidates, "
-                     "--chip-multiples, --strategies, --topologies, --draft-lens and "
-                     "--pools; "
-                     "at most ",
+                     " candidates after crossing --candidates, --chip-multiples, --strategies, "
+                     "--topologies, --draft-lens and --pools; at most ",
                      kMaxCandidates));
   }
   return out;
