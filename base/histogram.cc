@@ -33,12 +33,15 @@ uint64_t LogHistogram::BucketHigh(int b) {
   return ((top + 1) << shift) - 1;
 }
 
-void LogHistogram::Add(uint64_t v) {
+void LogHistogram::Add(uint64_t v) { Add(v, 1); }
+
+void LogHistogram::Add(uint64_t v, uint64_t n) {
+  if (n == 0) return;
   const int b = BucketOf(v);
   if (static_cast<size_t>(b) >= buckets_.size()) buckets_.resize(b + 1, 0);
-  ++buckets_[b];
-  ++count_;
-  sum_ += v;
+  buckets_[b] += n;
+  count_ += n;
+  sum_ += static_cast<decltype(sum_)>(v) * n;
   min_ = std::min(min_, v);
   max_ = std::max(max_, v);
 }

@@ -18,6 +18,8 @@ namespace etchsim::base {
 class LogHistogram {
  public:
   void Add(uint64_t value);
+  // `n` samples of `value` at once (the same as n calls of Add(value)).
+  void Add(uint64_t value, uint64_t n);
   void Merge(const LogHistogram& other);
 
   uint64_t count() const { return count_; }

@@ -86,6 +86,20 @@ TEST(LogHistogramTest, MergeEqualsAddingEverything) {
   EXPECT_DOUBLE_EQ(a.Mean(), all.Mean());
 }
 
+TEST(LogHistogramTest, AddingNAtOnceEqualsAddingOneAtATime) {
+  LogHistogram once, each;
+  for (uint64_t v : {0ull, 7ull, 5000ull, 123456789ull}) {
+    once.Add(v, 1000);
+    for (int i = 0; i < 1000; ++i) each.Add(v);
+  }
+  once.Add(42, 0);  // nothing
+  EXPECT_EQ(once.count(), each.count());
+  EXPECT_EQ(once.Sum(), each.Sum());
+  EXPECT_EQ(once.min(), each.min());
+  EXPECT_EQ(once.max(), each.max());
+  for (double q : {0.0, 0.1, 0.5, 0.9, 0.99, 1.0}) EXPECT_EQ(once.Quantile(q), each.Quantile(q));
+}
+
 TEST(LogHistogramTest, EmptyIsZero) {
   LogHistogram h;
   EXPECT_EQ(h.Quantile(0.5), 0u);

@@ -8,6 +8,14 @@ namespace {
 constexpr int32_t kOpenLoop = -1;  // arrival timer of an open-loop workload
 }  // namespace
 
+int64_t HostResult::WindowTokenSum(int64_t first, int64_t last) const {
+  auto it = std::lower_bound(window_tokens.begin(), window_tokens.end(), first,
+                             [](const WindowTokens& w, int64_t v) { return w.window < v; });
+  int64_t sum = 0;
+  for (; it != window_tokens.end() && it->window < last; ++it) sum += it->tokens;
+  return sum;
+}
+
 HostLp::HostLp(const fabric::Topology& topo, int node, HostConfig config)
     : NodeLp(topo, node, config.window_start),
       config_(std::move(config)),
@@ -366,8 +374,11 @@ void HostLp::OnTokens(const Message& m, Outbox& out) {
     r_.output_tokens += m.count;
     const int64_t w = (now - config_.window_start).picos() /
                       SimTime::FromSeconds(config_.scenario.throughput_window_s()).picos();
-    if (static_cast<int64_t>(r_.window_tokens.size()) <= w) r_.window_tokens.resize(w + 1, 0);
-    r_.window_tokens[w] += m.count;
+    // Token messages reach the host in time order, so windows only grow.
+    if (r_.window_tokens.empty() || r_.window_tokens.back().window != w) {
+      r_.window_tokens.push_back({w, 0});
+    }
+    r_.window_tokens.back().tokens += m.count;
     if (PhaseResult* p = Phase(now)) p->output_tokens += m.count;
   }
   if (!(m.flags & kFlagFinal)) {

@@ -60,7 +60,20 @@ struct HostResult {
   int64_t output_tokens = 0;  // emitted in the window
   int64_t input_tokens = 0;   // of measured completed requests
   int64_t slo_met = 0;
-  std::vector<int64_t> window_tokens;  // output tokens per throughput window
+  // Output tokens per throughput window, only for windows that had any, in
+  // window order: memory grows with the token messages the run delivers,
+  // never with its virtual horizon (a microsecond window over a long idle
+  // think time once sized a dense vector by the horizon and ran out of
+  // memory). Windows not listed had no output.
+  struct WindowTokens {
+    int64_t window = 0;
+    int64_t tokens = 0;
+  };
+  std::vector<WindowTokens> window_tokens;
+  // Output tokens in the windows [first, last).
+  int64_t WindowTokenSum(int64_t first, int64_t last) const;
+  // One past the last window with output (0 when none).
+  int64_t WindowsSpanned() const { return window_tokens.empty() ? 0 : window_tokens.back().window + 1; }
   __int128 kv_token_integral = 0;      // context tokens x ps
   int64_t kv_tokens_peak = 0;
   // Disaggregated runs: prompt tokens the prefill pool holds (from

@@ -556,5 +556,26 @@ TEST(SimulationTest, AttentionFfnRefusesWhatItDoesNotModel) {
   expect_error(s, "does not apply with attention_ffn");
 }
 
+// Throughput windows are kept only where tokens came out: a microsecond
+// window over a 5,000 s think time is 5e9 windows, which a dense vector (the
+// old storage) could not hold; the report still counts every window, the
+// empty ones as zero.
+TEST(SimulationTest, ThroughputWindowsDoNotGrowWithIdleVirtualTime) {
+  v1::Scenario s = Base("llama-3.1-8b", "hc1", 1);
+  s.set_throughput_window_s(1e-6);
+  s.mutable_workload()->mutable_closed_loop()->set_users(1);
+  s.mutable_workload()->mutable_closed_loop()->set_think_time_s(5000);
+  s.mutable_workload()->mutable_input_len()->set_fixed(16);
+  s.mutable_workload()->mutable_output_len()->set_fixed(16);
+  Outcome run = Simulate(s);
+  const double measured = run.j["measured_s"].get<double>();
+  ASSERT_GT(measured, 5000);
+  EXPECT_LT(run.r.host.window_tokens.size(), 64u);  // one per token at most
+  const auto& ot = run.j["output_tokens_per_s"];
+  EXPECT_NEAR(ot["windows"].get<double>(), measured / 1e-6, 2);
+  EXPECT_EQ(ot["p50"].get<double>(), 0.0);  // almost every window is idle
+  EXPECT_EQ(run.r.host.WindowTokenSum(0, run.r.host.WindowsSpanned()), run.r.host.output_tokens);
+}
+
 }  // namespace
 }  // namespace etchsim::cluster

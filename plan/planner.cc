@@ -103,15 +103,14 @@ struct Abandon {
 // window.
 double SteadyOutputTokensPerS(const cluster::SimulationResult& r, double from_s, double to_s) {
   const double w = r.scenario.throughput_window_s();
-  const std::vector<int64_t>& tokens = r.host.window_tokens;
-  const auto first = static_cast<size_t>(std::ceil(from_s / w));
-  const auto last = std::min(tokens.size(), static_cast<size_t>(std::floor(to_s / w)));
+  const auto first = static_cast<int64_t>(std::ceil(from_s / w));
+  const auto last =
+      std::min(r.host.WindowsSpanned(), static_cast<int64_t>(std::floor(to_s / w)));
   if (first >= last) {
     const double measured = (r.end - r.window_start).ToSeconds();
     return measured > 0 ? static_cast<double>(r.host.output_tokens) / measured : 0;
   }
-  int64_t sum = 0;
-  for (size_t i = first; i < last; ++i) sum += tokens[i];
+  const int64_t sum = r.host.WindowTokenSum(first, last);
   return static_cast<double>(sum) / (static_cast<double>(last - first) * w);
 }
 
@@ -176,6 +175,8 @@ Screened Screen(const PlanOptions& o, const std::string& variant, CandidateResul
   auto sim = cluster::Simulation::Build(c.scenario);
   if (!sim.ok()) {
     c.reason = std::string(sim.status().message());
+    c.invalid = sim.status().code() == absl::StatusCode::kInvalidArgument ||
+                sim.status().code() == absl::StatusCode::kNotFound;
     return r;
   }
   r.a = cluster::Analyze(**sim);
