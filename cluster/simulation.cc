@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "absl/strings/match.h"
@@ -423,6 +424,22 @@ absl::Status Simulation::CheckKvFits() {
           kv_.windowed() ? " at the full-attention rate" : "", " (limited by ", kv_.limiter(),
           "); use shorter requests",
           kv_dtype_ == model::KvDtype::kFp8 ? "" : ", fp8 KV (--kv-dtype=fp8)", " or more chips"));
+    }
+  }
+  if (!trace_.empty()) {
+    // The same rule for a trace: its shortest request decides (a request
+    // needs more KV the longer it is).
+    int64_t shortest = std::numeric_limits<int64_t>::max();
+    for (const TraceRequest& t : trace_) {
+      shortest = std::min(shortest, int64_t{t.input_len} + t.output_len + draft);
+    }
+    if (kv_.MaxSequences(shortest) == 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "workload.trace.path: every request of ", w.trace().path(), " needs at least ",
+          base::WithCommas(shortest), " tokens of KV cache (input + output",
+          draft ? " + draft" : "", ") but the cluster holds ",
+          base::WithCommas(kv_capacity_tokens_), " (limited by ", kv_.limiter(),
+          "); use shorter requests or more chips"));
     }
   }
   return absl::OkStatus();
