@@ -75,6 +75,10 @@ struct CandidateResult {
   std::string label;      // "30 x hc2"
   bool feasible = false;
   std::string reason;  // why not: the binding constraint
+  // Could not be built because an input is wrong (an unknown chip, a pool
+  // that does not combine with it): a fault of the question, not a miss of
+  // the SLO. A plan whose every candidate is invalid is an input error.
+  bool invalid = false;
   // How far the closest attempt missed: the binding term's observed/limit
   // at the lowest rate tried, or one user's analytic figure over its
   // limit; infinite when the candidate could not be built (or was pruned

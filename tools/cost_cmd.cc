@@ -7,12 +7,14 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/bounds.h"
 #include "base/file_util.h"
 #include "base/status_macros.h"
 #include "base/text_table.h"
 #include "cluster/analytic.h"
 #include "cluster/report.h"
 #include "cluster/scenario.h"
+#include "cluster/scenario_validate.h"
 #include "cluster/simulation.h"
 #include "cost/breakeven.h"
 #include "cost/energy.h"
@@ -64,12 +66,46 @@ std::string Csv(const std::string& x, const std::vector<cost::CurvePoint>& pts) 
   return out;
 }
 
+// The flags of `cost breakeven` that are not scenario fields, each with its
+// range: wide enough for any real fab, fleet or horizon, narrow enough that
+// every total printed (NRE, fleet $/hour, cost over the horizon) stays a
+// finite number well inside an int64 of dollars.
+absl::Status CheckBreakevenFlags() {
+  constexpr absl::string_view kWhere = "cost breakeven";
+  struct Bound {
+    const char* flag;
+    double value, lo, hi;
+  };
+  const Bound bounds[] = {
+      {"--hazard", absl::GetFlag(FLAGS_hazard), 0, 0.999},
+      {"--lead-time-months", absl::GetFlag(FLAGS_lead_time_months), 0, 600},
+      {"--commitment-months", absl::GetFlag(FLAGS_commitment_months), 0, 600},
+      {"--usd-per-mask", absl::GetFlag(FLAGS_usd_per_mask), 0, 1e9},
+      {"--usd-per-wafer", absl::GetFlag(FLAGS_usd_per_wafer), 0, 1e7},
+      {"--engineering-usd", absl::GetFlag(FLAGS_engineering_usd), 0, 1e11},
+      {"--hosting-usd-per-kw-month", absl::GetFlag(FLAGS_hosting_usd_per_kw_month), 0, 1e6},
+      {"--gpu-usd-per-hour", absl::GetFlag(FLAGS_gpu_usd_per_hour), 0, 1e4},
+      {"--hw-replica-tokens-per-s", absl::GetFlag(FLAGS_hw_replica_tokens_per_s), 0, 1e10},
+      {"--gpu-replica-tokens-per-s", absl::GetFlag(FLAGS_gpu_replica_tokens_per_s), 0, 1e10},
+  };
+  for (const Bound& b : bounds) {
+    RETURN_IF_ERROR(base::CheckRange(kWhere, b.flag, b.value, b.lo, b.hi));
+  }
+  RETURN_IF_ERROR(base::CheckAbove(kWhere, "--demand", absl::GetFlag(FLAGS_demand), 0, 1e10));
+  RETURN_IF_ERROR(base::CheckAbove(kWhere, "--horizon-months",
+                                   absl::GetFlag(FLAGS_horizon_months), 0, 600));
+  RETURN_IF_ERROR(base::CheckIntRange(kWhere, "--masks", absl::GetFlag(FLAGS_masks), 0, 200));
+  RETURN_IF_ERROR(base::CheckIntRange(kWhere, "--wafer-run-wafers",
+                                      absl::GetFlag(FLAGS_wafer_run_wafers), 0, 100000));
+  RETURN_IF_ERROR(base::CheckIntRange(kWhere, "--gpu-chips", absl::GetFlag(FLAGS_gpu_chips), 1,
+                                      cluster::kMaxChips));
+  return absl::OkStatus();
+}
+
 absl::Status RunBreakeven(const Invocation& inv) {
+  RETURN_IF_ERROR(CheckBreakevenFlags());
   ASSIGN_OR_RETURN(v1::Scenario hw, ScenarioFromFlags(inv));
   const double hosting = absl::GetFlag(FLAGS_hosting_usd_per_kw_month);
-  if (!(hosting >= 0)) {
-    return absl::InvalidArgumentError("--hosting-usd-per-kw-month must be >= 0");
-  }
   ASSIGN_OR_RETURN(Replica hard, Owned(hw, hosting));
   {
     ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(hw));
@@ -83,14 +119,20 @@ absl::Status RunBreakeven(const Invocation& inv) {
   g.set_chips(absl::GetFlag(FLAGS_gpu_chips));
   g.set_strategy("auto");
   g.set_tensor_parallel(0);
-  ASSIGN_OR_RETURN(Replica gpu, Owned(g, hosting));
+  absl::StatusOr<Replica> gpu_or = Owned(g, hosting);
+  if (!gpu_or.ok()) {
+    // The GPU replica is built from --gpu and --gpu-chips, not from the
+    // scenario's --chip and --chips its error names.
+    return absl::Status(gpu_or.status().code(),
+                        absl::StrCat("the GPU replica (--gpu ", g.chip(), " --gpu-chips ",
+                                     g.chips(), "): ", gpu_or.status().message()));
+  }
+  Replica gpu = *std::move(gpu_or);
   const std::string tier = absl::GetFlag(FLAGS_gpu_price);
   if (tier != "own") {
     double per_gpu = absl::GetFlag(FLAGS_gpu_usd_per_hour);
     if (per_gpu == 0) {
       ASSIGN_OR_RETURN(per_gpu, cost::GpuUsdPerHour(absl::GetFlag(FLAGS_gpu), tier));
-    } else if (!(per_gpu > 0)) {
-      return absl::InvalidArgumentError("--gpu-usd-per-hour must be > 0");
     }
     gpu.cost.committed_usd_per_hour = 0;
     gpu.cost.running_usd_per_hour = per_gpu * gpu.devices;
@@ -101,9 +143,6 @@ absl::Status RunBreakeven(const Invocation& inv) {
                                                 "--hw-replica-tokens-per-s", &hard},
                                      std::tuple{absl::GetFlag(FLAGS_gpu_replica_tokens_per_s),
                                                 "--gpu-replica-tokens-per-s", &gpu}}) {
-    if (flag < 0 || !std::isfinite(flag)) {
-      return absl::InvalidArgumentError(absl::StrCat(name, " must be >= 0, got ", flag));
-    }
     if (flag > 0) {
       replica->cost.tokens_per_s = flag;
       slo_bound = true;

@@ -1,4 +1,5 @@
 // etchsim plan: the cheapest fleet meeting a demand at an SLO.
+#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <thread>
@@ -7,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -251,6 +253,14 @@ absl::Status RunPlan(const Invocation& inv) {
   // --spares (and the failure rates of `cost availability`): size and
   // price the fleet for the time its replicas are down.
   const bool with_availability = inv.Given("spares");
+  for (const char* rate : {"chip_fit", "hbm_fit", "card_fit", "server_fit", "link_fit",
+                           "takeover_s", "card_replace_h", "server_repair_h", "link_repair_h"}) {
+    if (inv.Given(rate) && !with_availability) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "plan: --", absl::StrReplaceAll(rate, {{"_", "-"}}),
+          " is used only with --spares K (give --spares 0 for failures without spares)"));
+    }
+  }
   if (with_availability) {  // checked before minutes of search, not after
     RETURN_IF_ERROR(base::CheckIntRange("", "--spares", absl::GetFlag(FLAGS_spares), 0, 4096));
     o.availability = [hbm = inv.Given("hbm_fit")](const v1::Scenario& s) {
@@ -310,6 +320,10 @@ absl::Status RunPlan(const Invocation& inv) {
   }
   for (const auto& c : r) {
     if (!c.feasible) inv.out << "rejected " << c.label << ": " << c.reason << "\n";
+  }
+  if (!any && std::all_of(r.begin(), r.end(), [](const auto& c) { return c.invalid; })) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("plan: no candidate can be built: ", r.empty() ? "none given" : r.front().reason));
   }
   if (!any) {
     // r is sorted closest first: name up to three and what binds for each.

@@ -221,6 +221,15 @@ absl::Status RunCalibrate(const Invocation& inv) {
                         "other costs already take longer",
                         spec.name(), target, scenario.model(), param, fastest));
   }
+  // A target slower than the largest value allows would bisect to the
+  // bound and report it as a solution that does not give the target.
+  ASSIGN_OR_RETURN(double slowest, speed(hi));
+  if (slowest > target) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "--target-tokens-per-s %g is below what %s can be made to give on %s: %s = %g, the "
+        "largest solved for, still gives %.4g tok/s",
+        target, spec.name(), scenario.model(), param, hi, slowest));
+  }
   for (int i = 0; i < 200 && hi - lo > 1e-9; ++i) {
     const double mid = (lo + hi) / 2;
     ASSIGN_OR_RETURN(double v, speed(mid));
