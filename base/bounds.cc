@@ -70,7 +70,22 @@ bool IsValidUtf8(absl::string_view s) {
   return true;
 }
 
+std::string Excerpt(absl::string_view s) {
+  constexpr size_t kShown = 64;
+  if (s.size() <= kShown) return std::string(s);
+  size_t n = kShown;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // not mid-character
+  return absl::StrCat(s.substr(0, n), "...");
+}
+
 absl::Status CheckUtf8(absl::string_view where, absl::string_view field, absl::string_view s) {
+  if (s.size() > static_cast<size_t>(kMaxTextBytes)) {
+    // Echoing it would turn one line into megabytes (and an RPC's error
+    // detail past gRPC's limits).
+    return absl::InvalidArgumentError(absl::StrCat(Prefix(where, field), " is ", s.size(),
+                                                   " bytes long, more than ", kMaxTextBytes,
+                                                   " (a name or a path): \"", Excerpt(s), "\""));
+  }
   if (IsValidUtf8(s)) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(Prefix(where, field), " is not valid UTF-8"));
 }

@@ -8,6 +8,7 @@
 #define ETCHSIM_BASE_BOUNDS_H_
 
 #include <cstdint>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -31,8 +32,14 @@ absl::Status CheckAbove(absl::string_view where, absl::string_view field, double
 // Integer `v` is in [lo, hi].
 absl::Status CheckIntRange(absl::string_view where, absl::string_view field, int64_t v, int64_t lo,
                            int64_t hi);
-// `s` is valid UTF-8 (it will be printed in a JSON report).
+// Longest text value an input may carry (a name, a path: PATH_MAX).
+inline constexpr int64_t kMaxTextBytes = 4096;
+// `s` is at most kMaxTextBytes and valid UTF-8 (it will be printed in a
+// JSON report and echoed in errors).
 absl::Status CheckUtf8(absl::string_view where, absl::string_view field, absl::string_view s);
+// The first 64 bytes of `s` (cut at a UTF-8 boundary) and "..." when
+// longer: how an error quotes an input of any length.
+std::string Excerpt(absl::string_view s);
 bool IsValidUtf8(absl::string_view s);
 
 }  // namespace etchsim::base

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/bounds.h"
 #include "base/file_util.h"
 #include "base/status_macros.h"
 
@@ -28,9 +29,9 @@ absl::StatusOr<PresetText> ReadPreset(const PresetSet& set, const std::string& n
     }
     std::error_code ec;
     if (name_or_path.empty() || !std::filesystem::is_regular_file(name_or_path, ec)) {
-      return absl::NotFoundError(absl::StrCat("unknown ", set.what, " \"", name_or_path, "\": not ",
-                                              set.preset_noun, " (", set.list_label, ": ",
-                                              absl::StrJoin(PresetNames(set), ", "),
+      return absl::NotFoundError(absl::StrCat("unknown ", set.what, " \"", Excerpt(name_or_path),
+                                              "\": not ", set.preset_noun, " (", set.list_label,
+                                              ": ", absl::StrJoin(PresetNames(set), ", "),
                                               ") and not a path to ", set.path_noun));
     }
   }

@@ -73,8 +73,10 @@ struct HostResult {
   // Output tokens in the windows [first, last).
   int64_t WindowTokenSum(int64_t first, int64_t last) const;
   // One past the last window with output (0 when none).
-  int64_t WindowsSpanned() const { return window_tokens.empty() ? 0 : window_tokens.back().window + 1; }
-  __int128 kv_token_integral = 0;      // context tokens x ps
+  int64_t WindowsSpanned() const {
+    return window_tokens.empty() ? 0 : window_tokens.back().window + 1;
+  }
+  __int128 kv_token_integral = 0;  // context tokens x ps
   int64_t kv_tokens_peak = 0;
   // Disaggregated runs: prompt tokens the prefill pool holds (from
   // admission to the first token).

@@ -434,12 +434,12 @@ absl::Status Simulation::CheckKvFits() {
       shortest = std::min(shortest, int64_t{t.input_len} + t.output_len + draft);
     }
     if (kv_.MaxSequences(shortest) == 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "workload.trace.path: every request of ", w.trace().path(), " needs at least ",
-          base::WithCommas(shortest), " tokens of KV cache (input + output",
-          draft ? " + draft" : "", ") but the cluster holds ",
-          base::WithCommas(kv_capacity_tokens_), " (limited by ", kv_.limiter(),
-          "); use shorter requests or more chips"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("workload.trace.path: every request of ", w.trace().path(),
+                       " needs at least ", base::WithCommas(shortest),
+                       " tokens of KV cache (input + output", draft ? " + draft" : "",
+                       ") but the cluster holds ", base::WithCommas(kv_capacity_tokens_),
+                       " (limited by ", kv_.limiter(), "); use shorter requests or more chips"));
     }
   }
   return absl::OkStatus();

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/bounds.h"
 
 namespace etchsim::functional {
 namespace {
@@ -113,8 +114,9 @@ absl::Status CheckQuantFormat(absl::string_view name) {
   for (const std::string& f : QuantFormats()) {
     if (f == name) return absl::OkStatus();
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown weight format \"", name, "\" (known: ", absl::StrJoin(QuantFormats(), ", "), ")"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown weight format \"", base::Excerpt(name),
+                                                 "\" (known: ", absl::StrJoin(QuantFormats(), ", "),
+                                                 ")"));
 }
 
 double RoundToFloat(double v, int mantissa_bits, int min_exp, double max_value) {

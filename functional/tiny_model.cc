@@ -151,8 +151,9 @@ absl::StatusOr<std::string> TinyModelConfig(absl::string_view name) {
   for (const auto& c : kTinyConfigs) {
     if (name == c[0]) return std::string(c[1]);
   }
-  return absl::NotFoundError(absl::StrCat(
-      "unknown tiny model \"", name, "\" (known: ", absl::StrJoin(TinyModelNames(), ", "), ")"));
+  return absl::NotFoundError(absl::StrCat("unknown tiny model \"", base::Excerpt(name),
+                                          "\" (known: ", absl::StrJoin(TinyModelNames(), ", "),
+                                          ")"));
 }
 
 absl::StatusOr<Arch> ParseArch(absl::string_view config_json, const std::string& source) {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "base/bounds.h"
 #include "model/weight_format.h"
 
 namespace etchsim::model {
@@ -146,7 +147,7 @@ absl::StatusOr<KvDtype> ParseKvDtype(absl::string_view name) {
   if (name == "fp16") return KvDtype::kFp16;
   if (name == "fp8") return KvDtype::kFp8;
   return absl::InvalidArgumentError(
-      absl::StrCat("unknown KV dtype \"", name, "\" (known: bf16, fp16, fp8)"));
+      absl::StrCat("unknown KV dtype \"", base::Excerpt(name), "\" (known: bf16, fp16, fp8)"));
 }
 
 int KvDtypeBytes(KvDtype d) { return d == KvDtype::kFp8 ? 1 : 2; }

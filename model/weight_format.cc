@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/bounds.h"
 
 namespace etchsim::model {
 
@@ -49,7 +50,7 @@ absl::StatusOr<WeightFormat> FindWeightFormat(absl::string_view name) {
     if (f.name == name) return f;
     names.push_back(f.name);
   }
-  return absl::NotFoundError(absl::StrCat("unknown weight format \"", name,
+  return absl::NotFoundError(absl::StrCat("unknown weight format \"", base::Excerpt(name),
                                           "\" (known: ", absl::StrJoin(names, ", "), ")"));
 }
 

@@ -104,8 +104,7 @@ struct Abandon {
 double SteadyOutputTokensPerS(const cluster::SimulationResult& r, double from_s, double to_s) {
   const double w = r.scenario.throughput_window_s();
   const auto first = static_cast<int64_t>(std::ceil(from_s / w));
-  const auto last =
-      std::min(r.host.WindowsSpanned(), static_cast<int64_t>(std::floor(to_s / w)));
+  const auto last = std::min(r.host.WindowsSpanned(), static_cast<int64_t>(std::floor(to_s / w)));
   if (first >= last) {
     const double measured = (r.end - r.window_start).ToSeconds();
     return measured > 0 ? static_cast<double>(r.host.output_tokens) / measured : 0;

@@ -92,8 +92,8 @@ absl::Status CheckBreakevenFlags() {
     RETURN_IF_ERROR(base::CheckRange(kWhere, b.flag, b.value, b.lo, b.hi));
   }
   RETURN_IF_ERROR(base::CheckAbove(kWhere, "--demand", absl::GetFlag(FLAGS_demand), 0, 1e10));
-  RETURN_IF_ERROR(base::CheckAbove(kWhere, "--horizon-months",
-                                   absl::GetFlag(FLAGS_horizon_months), 0, 600));
+  RETURN_IF_ERROR(
+      base::CheckAbove(kWhere, "--horizon-months", absl::GetFlag(FLAGS_horizon_months), 0, 600));
   RETURN_IF_ERROR(base::CheckIntRange(kWhere, "--masks", absl::GetFlag(FLAGS_masks), 0, 200));
   RETURN_IF_ERROR(base::CheckIntRange(kWhere, "--wafer-run-wafers",
                                       absl::GetFlag(FLAGS_wafer_run_wafers), 0, 100000));

@@ -8,9 +8,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "base/bounds.h"
@@ -322,8 +322,8 @@ absl::Status RunPlan(const Invocation& inv) {
     if (!c.feasible) inv.out << "rejected " << c.label << ": " << c.reason << "\n";
   }
   if (!any && std::all_of(r.begin(), r.end(), [](const auto& c) { return c.invalid; })) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("plan: no candidate can be built: ", r.empty() ? "none given" : r.front().reason));
+    return absl::InvalidArgumentError(absl::StrCat("plan: no candidate can be built: ",
+                                                   r.empty() ? "none given" : r.front().reason));
   }
   if (!any) {
     // r is sorted closest first: name up to three and what binds for each.
