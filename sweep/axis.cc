@@ -11,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "base/bounds.h"
 #include "base/status_macros.h"
 #include "cluster/scenario.h"
 
@@ -153,6 +154,8 @@ absl::Status SetField(Message& m, const FieldDescriptor* f, const std::string& v
       if (v.empty()) {
         return absl::InvalidArgumentError(absl::StrCat(where, ": empty value"));
       }
+      // A proto3 string: a journal row holding it must parse back.
+      RETURN_IF_ERROR(base::CheckUtf8(where, "value", v));
       r->SetString(&m, f, v);
       return absl::OkStatus();
     case FieldDescriptor::CPPTYPE_ENUM: {

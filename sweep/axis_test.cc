@@ -92,7 +92,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"chips=1:10:0.5", "must use integers for an integer field"},
                       BadCase{"users=1:100000000:1", "at most 1000000"},
                       BadCase{"input_len=lognormal:x", "--axis input_len"},
-                      BadCase{"model=", "axis has no values"}));
+                      BadCase{"model=", "axis has no values"},
+                      BadCase{"model=llama\xff", "--axis model: value is not valid UTF-8"}));
 
 }  // namespace
 }  // namespace etchsim::sweep

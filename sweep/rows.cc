@@ -1,35 +1,13 @@
 #include "sweep/rows.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
-#include <cstring>
-
-#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
-#include "base/file_util.h"
-#include "base/status_macros.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "nlohmann/json.hpp"
 
 namespace etchsim::sweep {
 namespace {
-
-// A journal record: varint length, then the message.
-std::string Record(const google::protobuf::MessageLite& m) {
-  std::string body;
-  m.SerializeToString(&body);
-  std::string out;
-  google::protobuf::io::StringOutputStream s(&out);
-  {
-    google::protobuf::io::CodedOutputStream c(&s);
-    c.WriteVarint32(static_cast<uint32_t>(body.size()));
-    c.WriteString(body);
-  }
-  return out;
-}
 
 std::string CsvField(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
@@ -41,16 +19,20 @@ std::string CsvField(const std::string& s) {
   return out + "\"";
 }
 
-void Sort(const v1::SweepJournalHeader& h, std::vector<v1::SweepRow>& rows) {
-  if (h.filter_infeasible()) {
-    rows.erase(std::remove_if(rows.begin(), rows.end(),
-                              [](const v1::SweepRow& r) { return !r.feasible(); }),
-               rows.end());
+// The rows to render, in order: pointers, so a million rows are not
+// copied to be sorted.
+std::vector<const v1::SweepRow*> Sorted(const v1::SweepJournalHeader& h,
+                                        const std::vector<v1::SweepRow>& rows) {
+  std::vector<const v1::SweepRow*> out;
+  out.reserve(rows.size());
+  for (const v1::SweepRow& r : rows) {
+    if (r.feasible() || !h.filter_infeasible()) out.push_back(&r);
   }
-  std::sort(rows.begin(), rows.end(), [](const v1::SweepRow& a, const v1::SweepRow& b) {
-    if (a.point() != b.point()) return a.point() < b.point();
-    return a.mode() < b.mode();  // "analytic" before "event"
+  std::sort(out.begin(), out.end(), [](const v1::SweepRow* a, const v1::SweepRow* b) {
+    if (a->point() != b->point()) return a->point() < b->point();
+    return a->mode() < b->mode();  // "analytic" before "event"
   });
+  return out;
 }
 
 }  // namespace
@@ -85,81 +67,14 @@ bool CellNumber(const v1::SweepCell& c, double* v) {
   return true;
 }
 
-absl::StatusOr<Journal> ReadJournal(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string bytes, base::ReadFile(path));
-  Journal j;
-  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                            static_cast<int>(bytes.size()));
-  in.SetTotalBytesLimit(std::numeric_limits<int>::max());
-  bool first = true;
-  while (true) {
-    uint32_t size;
-    if (!in.ReadVarint32(&size)) break;
-    std::string body;
-    if (!in.ReadString(&body, static_cast<int>(size))) break;  // truncated tail
-    if (first) {
-      if (!j.header.ParseFromString(body)) break;
-      first = false;
-    } else {
-      v1::SweepRow row;
-      if (!row.ParseFromString(body)) break;
-      j.rows.push_back(std::move(row));
-    }
-    j.valid_bytes = in.CurrentPosition();
-  }
-  if (first) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, ": not a sweep journal (no header record)"));
-  }
-  return j;
-}
-
-absl::StatusOr<JournalWriter> JournalWriter::Open(const std::string& path,
-                                                  const v1::SweepJournalHeader& header,
-                                                  int64_t resume_valid_bytes) {
-  std::FILE* f = nullptr;
-  if (resume_valid_bytes > 0) {
-    if (::truncate(path.c_str(), resume_valid_bytes) != 0 ||
-        (f = std::fopen(path.c_str(), "ab")) == nullptr) {
-      return absl::PermissionDeniedError(
-          absl::StrCat(path, ": cannot append: ", std::strerror(errno)));
-    }
-    return JournalWriter(f, path);
-  }
-  f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) {
-    return absl::PermissionDeniedError(
-        absl::StrCat(path, ": cannot create: ", std::strerror(errno)));
-  }
-  JournalWriter w(f, path);
-  const std::string rec = Record(header);
-  if (std::fwrite(rec.data(), 1, rec.size(), f) != rec.size() || std::fflush(f) != 0) {
-    return absl::PermissionDeniedError(
-        absl::StrCat(path, ": cannot write: ", std::strerror(errno)));
-  }
-  return w;
-}
-
-JournalWriter::~JournalWriter() {
-  if (f_ != nullptr) std::fclose(f_);
-}
-
-absl::Status JournalWriter::Append(const v1::SweepRow& row) {
-  const std::string rec = Record(row);
-  if (std::fwrite(rec.data(), 1, rec.size(), f_) != rec.size() || std::fflush(f_) != 0) {
-    return absl::DataLossError(absl::StrCat(path_, ": cannot write: ", std::strerror(errno)));
-  }
-  return absl::OkStatus();
-}
-
-std::string RenderCsv(const v1::SweepJournalHeader& h, std::vector<v1::SweepRow> rows) {
-  Sort(h, rows);
+std::string RenderCsv(const v1::SweepJournalHeader& h, const std::vector<v1::SweepRow>& rows) {
   std::string out = "point,mode";
   for (const std::string& a : h.axes()) absl::StrAppend(&out, ",", CsvField(AxisColumn(a)));
   absl::StrAppend(&out, ",feasible,reason");
   for (const std::string& c : h.columns()) absl::StrAppend(&out, ",", CsvField(c));
   out += "\n";
-  for (const v1::SweepRow& r : rows) {
+  for (const v1::SweepRow* row : Sorted(h, rows)) {
+    const v1::SweepRow& r = *row;
     absl::StrAppend(&out, r.point(), ",", r.mode());
     for (const std::string& v : r.axis_values()) absl::StrAppend(&out, ",", CsvField(v));
     absl::StrAppend(&out, ",", r.feasible() ? "true" : "false", ",", CsvField(r.reason()));
@@ -171,10 +86,10 @@ std::string RenderCsv(const v1::SweepJournalHeader& h, std::vector<v1::SweepRow>
   return out;
 }
 
-std::string RenderJsonl(const v1::SweepJournalHeader& h, std::vector<v1::SweepRow> rows) {
-  Sort(h, rows);
+std::string RenderJsonl(const v1::SweepJournalHeader& h, const std::vector<v1::SweepRow>& rows) {
   std::string out;
-  for (const v1::SweepRow& r : rows) {
+  for (const v1::SweepRow* row : Sorted(h, rows)) {
+    const v1::SweepRow& r = *row;
     nlohmann::ordered_json j;
     j["point"] = r.point();
     j["mode"] = r.mode();

@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "base/file_util.h"
 #include "base/status_macros.h"
+#include "base/text_table.h"
 #include "chip/chip_spec.h"
 #include "cluster/scenario.h"
 #include "cluster/scenario_validate.h"
@@ -24,6 +25,7 @@
 #include "model/model_spec.h"
 #include "model/zoo.h"
 #include "partitioner/partitioner.h"
+#include "sweep/journal.h"
 #include "sweep/rows.h"
 
 namespace etchsim::sweep {
@@ -50,12 +52,20 @@ std::string ShardName(const RunOptions& o) {
   return o.shard_count > 1 ? absl::StrCat("shard-", o.shard_index, "-of-", o.shard_count) : "sweep";
 }
 
-absl::Status WriteOutputs(const v1::SweepJournalHeader& h, const std::vector<v1::SweepRow>& rows,
-                          const std::string& dir, const std::string& name, RunSummary& sum) {
+// Names the outputs and checks that each may be written, before any work.
+absl::Status OutputPaths(const std::string& dir, const std::string& name, RunSummary& sum) {
   sum.csv_path = (std::filesystem::path(dir) / (name + ".csv")).string();
   sum.jsonl_path = (std::filesystem::path(dir) / (name + ".jsonl")).string();
-  RETURN_IF_ERROR(base::WriteFileAtomically(sum.csv_path, RenderCsv(h, rows)));
-  return base::WriteFileAtomically(sum.jsonl_path, RenderJsonl(h, rows));
+  RETURN_IF_ERROR(base::CheckOutputTarget(sum.csv_path));
+  return base::CheckOutputTarget(sum.jsonl_path);
+}
+
+// The CSV and the JSONL: both or neither.
+absl::Status WriteOutputs(const v1::SweepJournalHeader& h, const std::vector<v1::SweepRow>& rows,
+                          const RunSummary& sum) {
+  const std::string csv = RenderCsv(h, rows);
+  const std::string jsonl = RenderJsonl(h, rows);
+  return base::WriteFilesAtomically({{sum.csv_path, csv}, {sum.jsonl_path, jsonl}});
 }
 
 absl::Status MakeDir(const std::string& dir) {
@@ -63,10 +73,24 @@ absl::Status MakeDir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
-    return absl::PermissionDeniedError(
+    // Classified as any write error: a full disk is not a bad flag.
+    return absl::Status(
+        base::WriteError(dir, ec.value()).code(),
         absl::StrCat("--out-dir ", dir, ": cannot create the folder: ", ec.message()));
   }
   return absl::OkStatus();
+}
+
+// "1,000 x 1,000 x 1,000 = 1,000,000,000", or "... = 1.84e+19" past int64.
+std::string ProductText(const std::vector<Axis>& axes, int64_t product, bool overflow) {
+  std::vector<std::string> sizes;
+  double approx = 1;
+  for (const Axis& a : axes) {
+    sizes.push_back(base::WithCommas(static_cast<int64_t>(a.values.size())));
+    approx *= static_cast<double>(a.values.size());
+  }
+  return absl::StrCat(absl::StrJoin(sizes, " x "), " = ",
+                      overflow ? absl::StrFormat("%.3g", approx) : base::WithCommas(product));
 }
 
 // Evaluates `points` at `mode` on `jobs` threads; rows reach `sink` on this
@@ -133,6 +157,29 @@ absl::Status RunPass(const SweepSpec& spec, Evaluator& ev, Mode mode,
   return sink_status;
 }
 
+// A verified journal of this sweep's header may still hold a row this
+// sweep would not write (a forged or hand-edited record): its mode must be
+// one this sweep runs and its axis values this sweep's for its point.
+// Rows are on lines 3, 4, ... of the journal.
+absl::Status CheckResumedRows(const SweepSpec& spec, const std::vector<v1::SweepRow>& rows,
+                              const std::string& path) {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const v1::SweepRow& r = rows[i];
+    const std::string where = absl::StrCat(path, ":", i + 3, ": point ", r.point());
+    if ((r.mode() == "analytic" && !spec.analytic) || (r.mode() == "event" && !spec.event)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(where, ": a row of mode ", r.mode(), ", which this sweep does not run"));
+    }
+    const std::vector<std::string> values = spec.Values(r.point());
+    if (!std::equal(values.begin(), values.end(), r.axis_values().begin(), r.axis_values().end())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(where, ": axis values (", absl::StrJoin(r.axis_values(), ", "),
+                       ") are not this sweep's (", absl::StrJoin(values, ", "), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int64_t SweepSpec::NumPoints() const {
@@ -141,14 +188,19 @@ int64_t SweepSpec::NumPoints() const {
   return n;
 }
 
-v1::Scenario SweepSpec::Point(int64_t index, std::vector<std::string>* values) const {
-  v1::Scenario s = base;
-  values->assign(axes.size(), "");
+std::vector<std::string> SweepSpec::Values(int64_t index) const {
+  std::vector<std::string> values(axes.size());
   for (size_t k = axes.size(); k-- > 0;) {
     const int64_t n = static_cast<int64_t>(axes[k].values.size());
-    (*values)[k] = axes[k].values[index % n];
+    values[k] = axes[k].values[index % n];
     index /= n;
   }
+  return values;
+}
+
+v1::Scenario SweepSpec::Point(int64_t index, std::vector<std::string>* values) const {
+  v1::Scenario s = base;
+  *values = Values(index);
   for (size_t k = 0; k < axes.size(); ++k) {
     // Checked by ResolveAxis; cannot fail here.
     ApplyAxisValue(axes[k], (*values)[k], s).IgnoreError();
@@ -199,6 +251,18 @@ absl::StatusOr<SweepSpec> MakeSpec(const v1::Sweep* file, const std::string& sou
           absl::StrCat(src, " ", axis.name, ": ", axis.path, " is already an axis"));
     }
     spec.axes.push_back(std::move(axis));
+  }
+  // Before anything walks the cross product: its size, overflow-checked.
+  int64_t points = 1;
+  bool overflow = false;
+  for (const Axis& a : spec.axes) {
+    overflow =
+        overflow || __builtin_mul_overflow(points, static_cast<int64_t>(a.values.size()), &points);
+  }
+  if (overflow || points > kMaxSweepPoints) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sweep: ", ProductText(spec.axes, points, overflow),
+                     " points, more than the limit of ", base::WithCommas(kMaxSweepPoints)));
   }
   if (m.empty() || m == "analytic") {
     spec.analytic = true;
@@ -306,17 +370,24 @@ absl::StatusOr<RunSummary> RunSweep(const SweepSpec& spec, const RunOptions& opt
   header.set_shard_count(opt.shard_count);
   header.set_filter_infeasible(spec.filter_infeasible);
 
+  RETURN_IF_ERROR(base::CheckOutputTarget(sum.journal_path));
+  RETURN_IF_ERROR(OutputPaths(opt.out_dir, name, sum));
+
   std::vector<v1::SweepRow> rows;
   int64_t resume_bytes = 0;
-  if (std::filesystem::exists(sum.journal_path)) {
-    ASSIGN_OR_RETURN(Journal j, ReadJournal(sum.journal_path));
-    if (j.header.SerializeAsString() != header.SerializeAsString()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          sum.journal_path, " belongs to a different sweep (fingerprint ", j.header.fingerprint(),
-          ", this one ", header.fingerprint(), "); use another --out-dir or delete it"));
+  absl::StatusOr<Journal> old = ReadJournal(sum.journal_path);
+  if (old.ok()) {
+    if (old->header.SerializeAsString() != header.SerializeAsString()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(sum.journal_path, " belongs to a different sweep (fingerprint ",
+                       old->header.fingerprint(), ", this one ", header.fingerprint(),
+                       "); use another --out-dir or delete it"));
     }
-    rows = std::move(j.rows);
-    resume_bytes = j.valid_bytes;
+    RETURN_IF_ERROR(CheckResumedRows(spec, old->rows, sum.journal_path));
+    rows = std::move(old->rows);
+    resume_bytes = old->valid_bytes;
+  } else if (!absl::IsNotFound(old.status())) {
+    return old.status();
   }
   sum.resumed = static_cast<int64_t>(rows.size());
   std::set<std::pair<int64_t, std::string>> done;
@@ -334,7 +405,10 @@ absl::StatusOr<RunSummary> RunSweep(const SweepSpec& spec, const RunOptions& opt
   int64_t finished = sum.resumed;
   Evaluator ev;
   auto sink = [&](v1::SweepRow row) -> absl::Status {
-    RETURN_IF_ERROR(writer.Append(row));
+    if (absl::Status st = writer.Append(row); !st.ok()) {
+      return absl::Status(st.code(), absl::StrCat(st.message(), "; ", rows.size(),
+                                                  " row(s) kept in the journal, rerun to resume"));
+    }
     if (!row.feasible()) ++sum.infeasible;
     ++sum.evaluated;
     rows.push_back(std::move(row));
@@ -384,7 +458,10 @@ absl::StatusOr<RunSummary> RunSweep(const SweepSpec& spec, const RunOptions& opt
                                              sum.journal_path, "; rerun to resume"));
   }
   sum.builds = ev.builds();
-  RETURN_IF_ERROR(WriteOutputs(header, rows, opt.out_dir, name, sum));
+  if (absl::Status st = WriteOutputs(header, rows, sum); !st.ok()) {
+    return absl::Status(st.code(), absl::StrCat(st.message(), "; every row is in ",
+                                                sum.journal_path, ", rerun to write them"));
+  }
   return sum;
 }
 
@@ -395,16 +472,26 @@ absl::StatusOr<RunSummary> MergeShards(const std::vector<std::string>& journals,
   }
   std::map<int, Journal> shards;
   v1::SweepJournalHeader first;
+  std::string first_path;
   for (const std::string& path : journals) {
     ASSIGN_OR_RETURN(Journal j, ReadJournal(path));
     v1::SweepJournalHeader h = j.header;
     h.clear_shard_index();
     if (shards.empty()) {
       first = h;
+      first_path = path;
+    } else if (h.fingerprint() != first.fingerprint()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": a shard of a different sweep (fingerprint ", h.fingerprint(),
+                       ", but ", first_path, " has ", first.fingerprint(), ")"));
+    } else if (h.shard_count() != first.shard_count()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": shard ", j.header.shard_index(), " of ", h.shard_count(), ", but ", first_path,
+          " is a shard of ", first.shard_count(), "; merge the shards of one --shard I/N run"));
     } else if (h.SerializeAsString() != first.SerializeAsString()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(path, ": a shard of a different sweep (fingerprint ", j.header.fingerprint(),
-                       ", expected ", first.fingerprint(), ")"));
+          absl::StrCat(path, ": the same fingerprint as ", first_path,
+                       " but other axes, columns or points (an etchsim of another version?)"));
     }
     const int index = j.header.shard_index();
     if (shards.contains(index)) {
@@ -423,6 +510,7 @@ absl::StatusOr<RunSummary> MergeShards(const std::vector<std::string>& journals,
   }
   RETURN_IF_ERROR(MakeDir(out_dir));
   RunSummary sum;
+  RETURN_IF_ERROR(OutputPaths(out_dir, "sweep", sum));
   std::vector<v1::SweepRow> rows;
   std::set<int64_t> analytic_points, points;
   for (auto& [index, j] : shards) {
@@ -444,7 +532,7 @@ absl::StatusOr<RunSummary> MergeShards(const std::vector<std::string>& journals,
   sum.points = first.points();
   v1::SweepJournalHeader h = first;
   h.set_shard_count(1);
-  RETURN_IF_ERROR(WriteOutputs(h, rows, out_dir, "sweep", sum));
+  RETURN_IF_ERROR(WriteOutputs(h, rows, sum));
   return sum;
 }
 

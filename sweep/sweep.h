@@ -18,6 +18,13 @@
 
 namespace etchsim::sweep {
 
+// Most points a sweep may have (the product of its axis sizes). Every row
+// is held in memory until the CSV and JSONL are written (about 2.5 kB per
+// analytic row), and CheckPoints validates each point before anything
+// runs, so 10^6 points is ~2.5 GB and seconds of checking; more is a typo
+// in a range or a sweep to split by hand.
+inline constexpr int64_t kMaxSweepPoints = 1'000'000;
+
 struct SweepSpec {
   v1::Scenario base;
   std::vector<Axis> axes;
@@ -30,7 +37,11 @@ struct SweepSpec {
   bool filter_infeasible = false;
 
   // Points in the cross product (the first axis varies slowest).
+  // REQUIRES: the axes passed MakeSpec (whose product fits the limit).
   int64_t NumPoints() const;
+  // The axis values of point `index`, one per axis.
+  // REQUIRES: 0 <= index < NumPoints().
+  std::vector<std::string> Values(int64_t index) const;
   // The scenario of point `index` and its axis values.
   // REQUIRES: 0 <= index < NumPoints().
   v1::Scenario Point(int64_t index, std::vector<std::string>* values) const;
@@ -42,6 +53,10 @@ struct SweepSpec {
 
 // Builds a spec from an optional etchsim.v1.Sweep text proto and --axis
 // flags (added after the file's axes). Errors name the input and field.
+// The product of the axis sizes is computed (overflow-checked) as soon as
+// the axes are known and refused above kMaxSweepPoints:
+// "sweep: 1,000 x 1,000 x 1,000 = 1,000,000,000 points, more than the
+// limit of 1,000,000".
 // `mode` is "analytic", "event", "both" or "" (the file's, else analytic).
 absl::StatusOr<SweepSpec> MakeSpec(const v1::Sweep* file, const std::string& source,
                                    const std::vector<std::string>& axis_flags,
@@ -74,12 +89,17 @@ struct RunSummary {
 };
 
 // Runs (or resumes) the sweep into out_dir: <name>.journal as it goes,
-// then <name>.csv and <name>.jsonl atomically, where name is "sweep" or
-// "shard-I-of-N". Cancelled when stopped early.
+// then <name>.csv and <name>.jsonl together (both or neither), where name
+// is "sweep" or "shard-I-of-N". Cancelled when stopped early. The three
+// paths must pass base::CheckOutputTarget (checked before any point runs).
+// A journal found there must verify (sweep/journal.h) and belong to this
+// sweep: each row's mode one this sweep runs and its axis values this
+// sweep's for its point. A write error (a full disk) is
+// base::WriteError's, saying how many rows the journal kept.
 absl::StatusOr<RunSummary> RunSweep(const SweepSpec& spec, const RunOptions& opt);
 
-// Joins shard journals of one sweep into out_dir/sweep.{csv,jsonl}.
-// Every shard 0..N-1 must be present and complete.
+// Joins shard journals of one sweep into out_dir/sweep.{csv,jsonl}, both
+// or neither. Every shard 0..N-1 must be present, verify and be complete.
 absl::StatusOr<RunSummary> MergeShards(const std::vector<std::string>& journals,
                                        const std::string& out_dir);
 

@@ -2,12 +2,18 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
+#include <sys/stat.h>
+
+#include "absl/strings/str_cat.h"
 #include "base/file_util.h"
 #include "cluster/scenario.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sweep/journal.h"
 #include "sweep/rows.h"
+#include "sweep/test_util.h"
 
 namespace etchsim::sweep {
 namespace {
@@ -158,6 +164,182 @@ TEST(SweepTest, BadPointsAndOutputFolderAreInputErrors) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("--out-dir /proc/nope/out"));
+}
+
+struct CountCase {
+  std::vector<std::string> axes;
+  std::string error;  // "" when the sweep is allowed
+};
+
+class PointCount : public ::testing::TestWithParam<CountCase> {};
+
+// The product of the axes is checked first: a sweep past the limit is one
+// line naming the product, however large (or overflowing) it is.
+TEST_P(PointCount, CheckedBeforeAnythingWalksThePoints) {
+  auto spec = MakeSpec(nullptr, "", GetParam().axes, "", "", 0);
+  if (GetParam().error.empty()) {
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    EXPECT_LE(spec->NumPoints(), kMaxSweepPoints);
+    return;
+  }
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(spec.status().message(), GetParam().error);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, PointCount,
+    ::testing::Values(
+        CountCase{{"users=1:1000:1", "input_len=1:1000:1", "output_len=1:1000:1"},
+                  "sweep: 1,000 x 1,000 x 1,000 = 1,000,000,000 points, more than the limit of "
+                  "1,000,000"},
+        CountCase{
+            {"users=1:65536:1", "input_len=1:65536:1", "output_len=1:65536:1", "seed=1:65536:1"},
+            "sweep: 65,536 x 65,536 x 65,536 x 65,536 = 1.84e+19 points, more than the "
+            "limit of 1,000,000"},
+        CountCase{{"users=1:1000:1", "seed=1:1001:1"},
+                  "sweep: 1,000 x 1,001 = 1,001,000 points, more than the limit of 1,000,000"},
+        CountCase{{"users=1:1000:1", "seed=1:1000:1"}, ""}));
+
+// Rewrites the journal at `path` with each row passed through `edit`, with
+// valid checksums: what only a forger (or a bug) could write.
+void Forge(const std::string& path, const std::function<void(v1::SweepRow&)>& edit) {
+  auto j = ReadJournal(path);
+  ASSERT_TRUE(j.ok()) << j.status();
+  std::string out = absl::StrCat(kJournalMagic, "\n", JournalLine(j->header));
+  for (v1::SweepRow& r : j->rows) {
+    edit(r);
+    out += JournalLine(r);
+  }
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << out;
+}
+
+TEST(SweepTest, ResumeRefusesRowsThisSweepWouldNotWrite) {
+  SweepSpec spec = Small({"users=1:4:1"});
+  RunOptions o{.jobs = 1, .out_dir = TempDir("forged")};
+  auto r = RunSweep(spec, o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  Forge(r->journal_path, [](v1::SweepRow& row) {
+    if (row.point() == 2) row.set_mode("event");
+  });
+  auto bad = RunSweep(spec, o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()),
+              HasSubstr(": point 2: a row of mode event, which this sweep does not run"));
+  Forge(r->journal_path, [](v1::SweepRow& row) {
+    row.set_mode("analytic");
+    if (row.point() == 1) row.set_axis_values(0, "99");
+  });
+  bad = RunSweep(spec, o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(bad.status().message()),
+              HasSubstr(": point 1: axis values (99) are not this sweep's (2)"));
+}
+
+TEST(SweepTest, BothModeJournalWithAPointOutsideTheSweepIsRefused) {
+  auto spec = MakeSpec(nullptr, "", {"model=llama-3.1-8b", "chip=hc1", "chips=1,2,3"}, "both",
+                       "analytic.single_user_tokens_per_s:max", 1);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  spec->base.set_max_requests(1);
+  RunOptions o{.jobs = 1, .out_dir = TempDir("both_forged")};
+  auto r = RunSweep(*spec, o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  Forge(r->journal_path, [](v1::SweepRow& row) { row.set_point(row.point() - 1); });
+  auto bad = RunSweep(*spec, o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("point -1 is outside the sweep's"));
+}
+
+TEST(SweepTest, AFullDiskKeepsWholeRowsAndTheRerunResumes) {
+  SweepSpec spec = Small({"users=1:6:1", "input_len=32,64"});
+  auto ref = RunSweep(spec, {.jobs = 1, .out_dir = TempDir("disk_ref")});
+  ASSERT_TRUE(ref.ok()) << ref.status();
+  const auto journal_bytes = std::filesystem::file_size(ref->journal_path);
+
+  // The journal fills the disk halfway through.
+  RunOptions o{.jobs = 1, .out_dir = TempDir("disk_full")};
+  std::filesystem::create_directories(o.out_dir);
+  absl::StatusOr<RunSummary> full;
+  {
+    FileSizeLimit limit(journal_bytes / 2);
+    full = RunSweep(spec, o);
+  }
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(full.status().message()),
+              HasSubstr("sweep.journal: cannot write: File too large; "));
+  EXPECT_THAT(std::string(full.status().message()),
+              HasSubstr(" row(s) kept in the journal, rerun to resume"));
+  EXPECT_FALSE(std::filesystem::exists(o.out_dir + "/sweep.csv"));
+  auto kept = ReadJournal(o.out_dir + "/sweep.journal");
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->torn_bytes, 0);  // cut back to whole records
+  EXPECT_GT(kept->rows.size(), 0u);
+
+  // Then the outputs do not fit (the journal does): neither is written.
+  {
+    FileSizeLimit limit(journal_bytes + 64);
+    full = RunSweep(spec, o);
+  }
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(full.status().message()), HasSubstr("rerun to write them"));
+  EXPECT_FALSE(std::filesystem::exists(o.out_dir + "/sweep.csv"));
+  EXPECT_FALSE(std::filesystem::exists(o.out_dir + "/sweep.jsonl"));
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(o.out_dir)) {
+    ++files;
+    EXPECT_EQ(e.path().filename(), "sweep.journal");
+  }
+  EXPECT_EQ(files, 1);
+
+  auto resumed = RunSweep(spec, o);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(resumed->resumed, 12);
+  EXPECT_EQ(Read(resumed->csv_path), Read(ref->csv_path));
+  EXPECT_EQ(Read(resumed->jsonl_path), Read(ref->jsonl_path));
+}
+
+TEST(SweepTest, OutputsThatAreNotFilesAreRefusedBeforeAnyPointRuns) {
+  SweepSpec spec = Small({"users=1:2:1"});
+  const std::string dir = TempDir("targets");
+  std::filesystem::create_directories(dir);
+  ASSERT_EQ(::mkfifo((dir + "/sweep.csv").c_str(), 0600), 0);
+  auto r = RunSweep(spec, {.jobs = 1, .out_dir = dir});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("sweep.csv: is a FIFO"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/sweep.journal"));
+  std::filesystem::remove(dir + "/sweep.csv");
+  { std::ofstream(dir + "/elsewhere") << "precious"; }
+  std::filesystem::create_symlink("elsewhere", dir + "/sweep.journal");
+  r = RunSweep(spec, {.jobs = 1, .out_dir = dir});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("sweep.journal: is a symbolic link"));
+  EXPECT_EQ(Read(dir + "/elsewhere"), "precious");
+}
+
+TEST(SweepTest, MergeNamesAShardCountMismatchAndWritesBothOrNeither) {
+  SweepSpec spec = Small({"users=1:4:1"});
+  const std::string dir = TempDir("counts");
+  auto a = RunSweep(spec, {.jobs = 1, .shard_index = 0, .shard_count = 2, .out_dir = dir});
+  auto b = RunSweep(spec, {.jobs = 1, .shard_index = 1, .shard_count = 2, .out_dir = dir});
+  auto c = RunSweep(spec, {.jobs = 1, .shard_index = 1, .shard_count = 3, .out_dir = dir});
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  auto m = MergeShards({a->journal_path, c->journal_path}, TempDir("counts_out"));
+  ASSERT_FALSE(m.ok());
+  EXPECT_THAT(std::string(m.status().message()),
+              HasSubstr("shard-1-of-3.journal: shard 1 of 3, but "));
+  EXPECT_THAT(std::string(m.status().message()), HasSubstr(" is a shard of 2"));
+
+  const std::string out = TempDir("merge_fifo");
+  std::filesystem::create_directories(out);
+  ASSERT_EQ(::mkfifo((out + "/sweep.jsonl").c_str(), 0600), 0);
+  m = MergeShards({a->journal_path, b->journal_path}, out);
+  ASSERT_FALSE(m.ok());
+  EXPECT_THAT(std::string(m.status().message()), HasSubstr("sweep.jsonl: is a FIFO"));
+  EXPECT_FALSE(std::filesystem::exists(out + "/sweep.csv"));
 }
 
 }  // namespace

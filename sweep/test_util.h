@@ -1,0 +1,36 @@
+// Test helpers for the sweep folder.
+#ifndef ETCHSIM_SWEEP_TEST_UTIL_H_
+#define ETCHSIM_SWEEP_TEST_UTIL_H_
+
+#include <csignal>
+
+#include <sys/resource.h>
+
+namespace etchsim::sweep {
+
+// While alive, a write past `bytes` of any file fails with EFBIG, as a
+// full disk fails with ENOSPC (both are base::WriteError's Unavailable):
+// a full disk without mounting one.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    old_signal_ = std::signal(SIGXFSZ, SIG_IGN);
+    getrlimit(RLIMIT_FSIZE, &old_);
+    rlimit l = old_;
+    l.rlim_cur = bytes;
+    setrlimit(RLIMIT_FSIZE, &l);
+  }
+  ~FileSizeLimit() {
+    setrlimit(RLIMIT_FSIZE, &old_);
+    std::signal(SIGXFSZ, old_signal_);
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+
+ private:
+  rlimit old_;
+  void (*old_signal_)(int);
+};
+
+}  // namespace etchsim::sweep
+
+#endif  // ETCHSIM_SWEEP_TEST_UTIL_H_
