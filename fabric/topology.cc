@@ -1,7 +1,6 @@
 #include "fabric/topology.h"
 
 #include <cmath>
-#include <deque>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -48,6 +47,8 @@ int TopologyBuilder::AddSwitch(int index, std::string name, SimTime forward_late
 void TopologyBuilder::Connect(int a, int b, const v1::LinkSpec& link) { t_.Connect(a, b, link); }
 
 void TopologyBuilder::set_num_servers(int n) { t_.num_servers_ = n; }
+
+void TopologyBuilder::RouteAsRing() { t_.ring_ = true; }
 
 int Topology::AddNode(NodeKind kind, int index, std::string name, SimTime fwd) {
   nodes_.push_back(Node{kind, index, std::move(name), fwd, {}});
@@ -108,38 +109,12 @@ absl::StatusOr<Topology> Topology::Build(const v1::TopologySpec& in, int num_chi
   }
   TopologyBuilder builder(t, second);
   RETURN_IF_ERROR(kind->build(s, num_chips, builder));
-  RETURN_IF_ERROR(t.ComputeRoutes());
-  return t;
-}
-
-absl::Status Topology::ComputeRoutes() {
-  const int n = static_cast<int>(nodes_.size());
-  next_.assign(n, std::vector<int>(n, -1));
-  // BFS from every destination over reversed links; ties go to the lowest
-  // link id, so routes are deterministic.
-  for (int dst = 0; dst < n; ++dst) {
-    std::vector<int> dist(n, -1);
-    std::deque<int> q{dst};
-    dist[dst] = 0;
-    while (!q.empty()) {
-      const int v = q.front();
-      q.pop_front();
-      for (int li = 0; li < static_cast<int>(links_.size()); ++li) {
-        const Link& l = links_[li];
-        if (l.to != v || dist[l.from] >= 0) continue;
-        dist[l.from] = dist[v] + 1;
-        next_[l.from][dst] = li;
-        q.push_back(l.from);
-      }
-    }
-    for (int u = 0; u < n; ++u) {
-      if (u != dst && next_[u][dst] < 0) {
-        return absl::InternalError(
-            absl::StrCat("topology: ", nodes_[u].name, " cannot reach ", nodes_[dst].name));
-      }
-    }
+  if (t.ring_) {
+    ASSIGN_OR_RETURN(t.routes_, Routes::ForRing(num_chips, t.links_));
+  } else {
+    ASSIGN_OR_RETURN(t.routes_, Routes::ForTree(t.nodes_, t.links_));
   }
-  return absl::OkStatus();
+  return t;
 }
 
 NextHop Topology::NextReceiver(int from, int dst) const {
@@ -162,7 +137,7 @@ NextHop Topology::NextReceiver(int from, int dst) const {
 std::vector<int> Topology::Route(int from, int to) const {
   std::vector<int> r;
   while (from != to) {
-    const int li = next_[from][to];
+    const int li = NextLink(from, to);
     r.push_back(li);
     from = links_[li].to;
   }
@@ -174,7 +149,7 @@ SimTime Topology::UncontendedDelay(int from, int to, int64_t bytes) const {
   int at = from;
   while (at != to) {
     if (at != from) t += nodes_[at].forward_latency;
-    const Link& l = links_[next_[at][to]];
+    const Link& l = links_[NextLink(at, to)];
     t += l.Serialization(bytes) + l.latency;
     at = l.to;
   }

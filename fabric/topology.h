@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "base/sim_time.h"
+#include "fabric/routes.h"
 #include "proto/etchsim/v1/fabric.pb.h"
 
 namespace etchsim::fabric {
@@ -116,6 +117,9 @@ class TopologyBuilder {
   int AddSwitch(int index, std::string name, SimTime forward_latency);
   void Connect(int a, int b, const v1::LinkSpec& link);
   void set_num_servers(int n);
+  // The links form fabric's ring (Routes::ForRing); without this call
+  // they must form a tree (Routes::ForTree).
+  void RouteAsRing();
   int host() const { return 0; }
   int chip(int i) const { return 1 + i; }
   // Kinds with servers: the server of chip `i` of `n`, and how many
@@ -162,8 +166,9 @@ class Topology {
   int num_chips() const { return num_chips_; }
   int num_servers() const { return num_servers_; }
 
-  // The link node `from` sends on to reach `to` (from != to).
-  int NextLink(int from, int to) const { return next_[from][to]; }
+  // The link node `from` sends on to reach `to` (from != to): a shortest
+  // route, computed from the topology's shape (fabric/routes.h).
+  int NextLink(int from, int to) const { return routes_.NextLink(from, to); }
   // The one rule for which hop skips a switch: when the next node is a
   // switch whose link to `dst` is the last hop and `dst` models its
   // ingress, that switch is not an event (only messages for `dst` use that
@@ -181,14 +186,14 @@ class Topology {
  private:
   int AddNode(NodeKind kind, int index, std::string name, SimTime fwd);
   void Connect(int a, int b, const v1::LinkSpec& spec);
-  absl::Status ComputeRoutes();
 
   v1::TopologySpec spec_;
   int num_chips_ = 0;
   int num_servers_ = 1;
   std::vector<Node> nodes_;
   std::vector<Link> links_;
-  std::vector<std::vector<int>> next_;
+  bool ring_ = false;  // TopologyBuilder::RouteAsRing
+  Routes routes_;
 
   friend class TopologyBuilder;
 };

@@ -17,7 +17,10 @@ absl::Status BuildChain(const v1::TopologySpec& s, int n, TopologyBuilder& b, bo
   for (int i = 0; i < n; ++i) b.AddChip(i, fwd);
   b.Connect(b.host(), b.chip(0), card_link);
   for (int i = 0; i + 1 < n; ++i) b.Connect(b.chip(i), b.chip(i + 1), chip_link);
-  if (ring && n > 2) b.Connect(b.chip(n - 1), b.chip(0), chip_link);
+  if (ring && n > 2) {
+    b.Connect(b.chip(n - 1), b.chip(0), chip_link);
+    b.RouteAsRing();
+  }
   return absl::OkStatus();
 }
 
