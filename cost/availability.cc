@@ -55,13 +55,17 @@ FailureRates HardwiredDefaultRates() {
 }
 
 absl::Status ValidateAvailabilityInputs(const AvailabilityInputs& in) {
-  for (auto [field, v, lo] :
-       {std::tuple{"chips", in.chips, 1}, std::tuple{"servers", in.servers, 1},
-        std::tuple{"cards_per_server", in.cards_per_server, 1}, std::tuple{"links", in.links, 0},
-        std::tuple{"--spares", in.spares, 0}}) {
-    if (v < lo || v > 4096) {
+  for (auto [field, v, lo, hi] :
+       {std::tuple{"chips (the cluster's cards)", in.chips, 1, kMaxClusterCount},
+        std::tuple{"servers (the topology's)", in.servers, 1, kMaxClusterCount},
+        std::tuple{"cards_per_server (chips / servers, rounded up)", in.cards_per_server, 1,
+                   kMaxClusterCount},
+        std::tuple{"links (the topology's physical links)", in.links, 0, kMaxClusterCount},
+        std::tuple{"--spares (spare cards, at most a cluster's worth)", in.spares, 0,
+                   kMaxSpares}}) {
+    if (v < lo || v > hi) {
       return absl::InvalidArgumentError(
-          absl::StrCat(field, " must be in [", lo, ", 4096], got ", v));
+          absl::StrCat(field, " must be in [", lo, ", ", hi, "], got ", v));
     }
   }
   for (auto [field, v] :

@@ -87,7 +87,17 @@ struct AvailabilityResult {
   double usd_per_million_tokens = 0;
 };
 
-// InvalidArgument naming the field for a count, rate or time out of range.
+// The cluster's counts (chips, servers, cards per server, links) come
+// from a scenario, which holds at most 4,096 chips and so at most 8,193
+// links (two-level with one card per server: each chip's card link, each
+// server's spine link, the host's). Their bound only keeps every product
+// (count x FIT x hours) finite and exact, far above any cluster.
+inline constexpr int kMaxClusterCount = 1 << 20;
+// Spare cards: at most a cluster's worth.
+inline constexpr int kMaxSpares = 4096;
+
+// InvalidArgument naming the field (and what it is made from) for a count,
+// rate or time out of range.
 absl::Status ValidateAvailabilityInputs(const AvailabilityInputs& in);
 
 // REQUIRES: nothing; validates `in` first.

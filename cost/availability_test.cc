@@ -87,5 +87,24 @@ TEST(AvailabilityTest, RejectsBadInputs) {
   EXPECT_NE(ComputeAvailability(in).status().message().find("--card-replace-h"), std::string::npos);
 }
 
+// The largest scenario, 4,096 chips on two-level with one card per server,
+// has 8,193 links; a count past the bound names what it is made from.
+TEST(AvailabilityTest, TakesTheLargestClusterAndNamesCountsItRefuses) {
+  AvailabilityInputs in = R1(1);
+  in.chips = 4096;
+  in.servers = 4096;
+  in.cards_per_server = 1;
+  in.links = 8193;
+  in.spares = kMaxSpares;
+  EXPECT_TRUE(ComputeAvailability(in).ok());
+  in.links = kMaxClusterCount + 1;
+  EXPECT_EQ(ComputeAvailability(in).status().message(),
+            "links (the topology's physical links) must be in [0, 1048576], got 1048577");
+  in.links = 8193;
+  in.spares = kMaxSpares + 1;
+  EXPECT_EQ(ComputeAvailability(in).status().message(),
+            "--spares (spare cards, at most a cluster's worth) must be in [0, 4096], got 4097");
+}
+
 }  // namespace
 }  // namespace etchsim::cost
