@@ -50,6 +50,7 @@ SimTime Kernel::Run(SimTime end) {
       since_compact = 0;
       for (auto& lp : lps_) lp->Compact(e.time);
       if (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed)) break;
+      if (tick_) tick_(e.time, events_);
     }
   }
   if (stop_ < end) return stop_;         // an LP stopped the run

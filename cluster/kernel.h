@@ -4,6 +4,7 @@
 #define ETCHSIM_CLUSTER_KERNEL_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -32,6 +33,11 @@ class Kernel {
   // A flag another thread may set to end Run early (checked every 4,096
   // events; the run's result is then to be discarded). May be null.
   void set_cancel(const std::atomic<bool>* cancel) { cancel_ = cancel; }
+  // Called every 4,096 events with the virtual time reached and the events
+  // processed: progress for a long run (a caller keeps it cheap). May be
+  // empty.
+  using Tick = std::function<void(SimTime now, uint64_t events)>;
+  void set_tick(Tick tick) { tick_ = std::move(tick); }
   // Hands the LPs back so their statistics can be collected.
   // REQUIRES: Run returned; the kernel is unusable afterwards.
   std::vector<std::unique_ptr<Lp>> TakeLps() { return std::move(lps_); }
@@ -44,6 +50,7 @@ class Kernel {
   uint64_t events_ = 0;
   SimTime stop_ = SimTime::Max();
   const std::atomic<bool>* cancel_ = nullptr;
+  Tick tick_;
 };
 
 }  // namespace etchsim::cluster

@@ -84,5 +84,25 @@ TEST(KernelTest, TiesBreakBySenderAndCounter) {
   EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
 }
 
+// Bounces forever (count never reaches the Bouncer's stop).
+class Forever : public Lp {
+ public:
+  void Handle(const Event& e, Outbox& out) override {
+    out.Send(out.self(), e.time + SimTime::Nanos(1), Message{});
+  }
+};
+
+TEST(KernelTest, TickReportsProgressEvery4096Events) {
+  Kernel k;
+  k.Add(std::make_unique<Forever>());
+  k.Inject(0, 0, SimTime::Zero(), Message{});
+  std::vector<std::pair<int64_t, uint64_t>> ticks;
+  k.set_tick([&ticks](SimTime now, uint64_t events) { ticks.push_back({now.picos(), events}); });
+  k.Run(SimTime::Nanos(10000));  // events at 0..9999 ns
+  ASSERT_EQ(ticks.size(), 2u);
+  EXPECT_EQ(ticks[0], (std::pair<int64_t, uint64_t>{4095000, 4096}));
+  EXPECT_EQ(ticks[1], (std::pair<int64_t, uint64_t>{8191000, 8192}));
+}
+
 }  // namespace
 }  // namespace etchsim::cluster

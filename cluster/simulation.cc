@@ -784,9 +784,11 @@ SimulationResult Simulation::Collect(std::vector<std::unique_ptr<Lp>>& lps, SimT
 }
 
 absl::StatusOr<SimulationResult> Simulation::RunInProcess(GiveUp give_up,
-                                                          const std::atomic<bool>* cancel) const {
+                                                          const std::atomic<bool>* cancel,
+                                                          Kernel::Tick tick) const {
   Kernel kernel;
   kernel.set_cancel(cancel);
+  kernel.set_tick(std::move(tick));
   for (LpId id = 0; id < num_lps(); ++id) {
     kernel.Add(MakeLp(id, id == topology_->host() ? std::move(give_up) : GiveUp()));
   }

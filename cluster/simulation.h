@@ -19,6 +19,7 @@
 #include "chip/roofline_model.h"
 #include "cluster/faults.h"
 #include "cluster/host_lp.h"
+#include "cluster/kernel.h"
 #include "cluster/kv_budget.h"
 #include "cluster/stage_lp.h"
 #include "cluster/stage_model.h"
@@ -193,8 +194,10 @@ class Simulation {
   // then has host.gave_up set).
   // `cancel` (may be null): another thread ends the run early by setting
   // it; the result is then partial, for the caller to discard.
+  // `tick` (may be empty): Kernel::set_tick, for progress.
   absl::StatusOr<SimulationResult> RunInProcess(GiveUp give_up = {},
-                                                const std::atomic<bool>* cancel = nullptr) const;
+                                                const std::atomic<bool>* cancel = nullptr,
+                                                Kernel::Tick tick = {}) const;
 
   // Finalises one LP's statistics clipped at `end`.
   // REQUIRES: `lp` is the LP MakeLp(id) made, and every event before `end`

@@ -113,7 +113,8 @@ ABSL_FLAG(std::string, coordinator, "",
           "Send the scenario to a coordinator service at HOST:PORT (etchsim "
           "coordinator serve / cluster up) and print its report.");
 ABSL_FLAG(bool, progress, false,
-          "Print distributed-run progress (virtual time, events) on stderr.");
+          "Print progress (virtual time, requests, events, ETA) on stderr every second; "
+          "without it, an in-process run that passes 10 s prints it every 10 s.");
 
 // Sweeps.
 ABSL_FLAG(std::string, sweep, "", "Sweep text proto (etchsim.v1.Sweep): a base scenario and axes.");

@@ -100,6 +100,40 @@ absl::StatusOr<v1::Report> RunOnCoordinator(const v1::Scenario& scenario,
   return *std::move(report);
 }
 
+// An in-process run, with a progress line on stderr every second under
+// --progress, and without it every 10 s once a run has taken 10 s: a run
+// that will take hours (a million offline requests) says so, with its ETA,
+// instead of running silently.
+absl::StatusOr<cluster::SimulationResult> RunWithProgress(const cluster::Simulation& sim,
+                                                          bool progress, std::ostream& err) {
+  ProgressLine line(sim.scenario(), ProgressLine::IsTerminal(err));
+  int64_t completed = 0;
+  const auto wall0 = std::chrono::steady_clock::now();
+  const double every_s = progress ? 1 : 10;
+  double next_s = every_s;
+  bool shown = false;
+  auto count = [&completed](const cluster::HostResult& h) {
+    completed = h.completed;
+    return false;  // never gives up
+  };
+  auto tick = [&](base::SimTime now, uint64_t events) {
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    if (wall < next_s) return;
+    next_s = wall + every_s;
+    v1::RunProgress p;
+    p.set_virtual_s(now.ToSeconds());
+    p.set_wall_s(wall);
+    p.set_events(static_cast<int64_t>(events));
+    p.set_requests_completed(completed);
+    line.Print(err, p);
+    shown = true;
+  };
+  absl::StatusOr<cluster::SimulationResult> r = sim.RunInProcess(count, nullptr, tick);
+  if (shown) line.Finish(err);
+  return r;
+}
+
 absl::Status RunSimulate(const Invocation& inv) {
   ASSIGN_OR_RETURN(Format format, ParseFormat(absl::GetFlag(FLAGS_format)));
   ASSIGN_OR_RETURN(v1::Scenario scenario, ScenarioFromFlags(inv));
@@ -134,7 +168,8 @@ absl::Status RunSimulate(const Invocation& inv) {
   std::string summary;
   if (distributed.empty() && coordinator.empty()) {
     ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(scenario));
-    ASSIGN_OR_RETURN(cluster::SimulationResult result, sim->RunInProcess());
+    ASSIGN_OR_RETURN(cluster::SimulationResult result,
+                     RunWithProgress(*sim, absl::GetFlag(FLAGS_progress), inv.err));
     const cluster::AnalyticEstimate analytic = cluster::Analyze(*sim);
     ASSIGN_OR_RETURN(report, cluster::BuildReport(result, analytic));
     const double wall =
