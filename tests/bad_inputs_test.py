@@ -591,10 +591,42 @@ p = write("fault_distributed.textproto", FAULT_BASE % "stragglers { stage: 1 slo
 row("faults in distributed mode", ["simulate", "--scenario", p, "--distributed=local"],
     "scenario: faults are simulated in-process only")
 
+# --- cost breakeven, plan and calibrate bounds (issue 29) ---------------------
+for argv, expect in [
+    (["--usd-per-mask", "1e308"], "cost breakeven: --usd-per-mask must be a finite number in [0, 1e+09], got 1e+308"),
+    (["--horizon-months", "inf"], "cost breakeven: --horizon-months must be a finite number in (0, 600], got inf"),
+    (["--demand", "nan"], "cost breakeven: --demand must be a finite number in (0, 1e+10], got nan"),
+    (["--demand", "1e308"], "cost breakeven: --demand must be a finite number in (0, 1e+10]"),
+    (["--hazard", "1"], "cost breakeven: --hazard must be a finite number in [0, 0.999], got 1"),
+    (["--engineering-usd", "-1"], "cost breakeven: --engineering-usd must be a finite number"),
+    (["--masks", "100000"], "cost breakeven: --masks must be in [0, 200], got 100000"),
+    (["--gpu-chips", "0"], "cost breakeven: --gpu-chips must be in [1, 4096], got 0"),
+    (["--gpu-usd-per-hour", "inf"], "cost breakeven: --gpu-usd-per-hour must be a finite number"),
+    (["--gpu", "nosuchgpu"], "the GPU replica (--gpu nosuchgpu --gpu-chips 8): unknown chip"),
+]:
+    row(f"breakeven {' '.join(argv)}", ["cost", "breakeven", "--model", "llama-3.1-8b", "--chip", "hc1",
+                                        "--chips", "1"] + argv, expect)
+row("plan failure rate without --spares", ["plan", "--model", "llama-3.1-8b", "--chip-fit", "nan"],
+    "plan: --chip-fit is used only with --spares K")
+row("plan with no buildable candidate", ["plan", "--model", "llama-3.1-8b", "--candidates", "hc1",
+                                         "--pools", "prefill=nosuchchip", "--requests", "20"],
+    "plan: no candidate can be built: unknown chip")
+row("calibrate below reach", ["calibrate", "--target-tokens-per-s", "0.001"],
+    "--target-tokens-per-s 0.001 is below what hc1 can be made to give")
+row("trace every request past the KV memory",
+    ["simulate", "--model", "llama-3.1-8b", "--chip", "hc1", "--chips", "1", "--trace",
+     write("past_kv.csv", "arrival_s,input_len,output_len\n0,100000,100000\n1,90000,90000\n")],
+    "workload.trace.path: every request of")
+row("model name of 10 MB", ["simulate", "--scenario",
+                            write("long_name.textproto", 'model: "%s"\n' % ("a" * 10_000_000))],
+    "scenario: model is 10000000 bytes long, more than 4096")
+row("sweep file parse error", ["sweep", "--sweep", write("bad.sweep.textproto", "axis { bogus\n")],
+    "line 1, column 6")
+
 # --- cost availability flags ---------------------------------------------------
 for argv, expect in [
-    (["--spares", "-1"], "--spares must be in [0, 4096], got -1"),
-    (["--spares", "100000"], "--spares must be in [0, 4096], got 100000"),
+    (["--spares", "-1"], "--spares (spare cards, at most a cluster's worth) must be in [0, 4096], got -1"),
+    (["--spares", "100000"], "--spares (spare cards, at most a cluster's worth) must be in [0, 4096], got 100000"),
     (["--chip-fit", "nan"], "--chip-fit must be a finite number in [0, 1e+09], got nan"),
     (["--server-fit", "-5"], "--server-fit must be a finite number"),
     (["--link-fit", "inf"], "--link-fit must be a finite number"),

@@ -268,6 +268,11 @@ absl::Status RunPlan(const Invocation& inv) {
     };
   }
   ASSIGN_OR_RETURN(std::vector<plan::CandidateResult> r, plan::Plan(o));
+  // Nothing printed or written for a plan that could not be posed.
+  if (std::all_of(r.begin(), r.end(), [](const auto& c) { return c.invalid; })) {
+    return absl::InvalidArgumentError(absl::StrCat("plan: no candidate can be built: ",
+                                                   r.empty() ? "none given" : r.front().reason));
+  }
   const std::string out_dir = absl::GetFlag(FLAGS_out_dir);
   if (!out_dir.empty()) {
     std::error_code ec;
@@ -320,10 +325,6 @@ absl::Status RunPlan(const Invocation& inv) {
   }
   for (const auto& c : r) {
     if (!c.feasible) inv.out << "rejected " << c.label << ": " << c.reason << "\n";
-  }
-  if (!any && std::all_of(r.begin(), r.end(), [](const auto& c) { return c.invalid; })) {
-    return absl::InvalidArgumentError(absl::StrCat("plan: no candidate can be built: ",
-                                                   r.empty() ? "none given" : r.front().reason));
   }
   if (!any) {
     // r is sorted closest first: name up to three and what binds for each.
