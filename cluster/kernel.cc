@@ -1,5 +1,6 @@
 #include "cluster/kernel.h"
 
+#include <algorithm>
 #include <cassert>
 
 namespace etchsim::cluster {
@@ -37,7 +38,13 @@ SimTime Kernel::Run(SimTime end) {
   stop_ = end;
   SimTime last = SimTime::Zero();
   Event e;
-  uint32_t since_compact = 0;
+  uint32_t since_check = 0, checks = 0;
+  // Folding every LP's statistics costs a pass over all of them; at 4,096
+  // chips (~4,500 LPs) doing it every 4,096 events took 15% of the run.
+  // Every 4 x LPs events keeps that share small at any size and changes
+  // no result (compaction only folds what can no longer change).
+  const uint32_t compact_every =
+      static_cast<uint32_t>(std::max<size_t>(1, (4 * lps_.size() + 4095) / 4096));
   while (!queue_.empty() && queue_.top_time() < stop_) {
     queue_.Pop(&e);
     Out out(*this, e.target, e.time);
@@ -46,9 +53,12 @@ SimTime Kernel::Run(SimTime end) {
     ++events_;
     // Nothing earlier than the current event can still arrive, so
     // statistics before it can be folded; bounds memory on long runs.
-    if (++since_compact == (1u << 12)) {
-      since_compact = 0;
-      for (auto& lp : lps_) lp->Compact(e.time);
+    if (++since_check == (1u << 12)) {
+      since_check = 0;
+      if (++checks == compact_every) {
+        checks = 0;
+        for (auto& lp : lps_) lp->Compact(e.time);
+      }
       if (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed)) break;
       if (tick_) tick_(e.time, events_);
     }
