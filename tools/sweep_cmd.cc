@@ -167,9 +167,16 @@ void RegisterSweepCommands(Cli& cli) {
                ". The base scenario is the --sweep file's, else the scenario flags'. "
                "A point that cannot be partitioned, or whose requests cannot fit, is a row "
                "with feasible=false and its reason. The output bytes depend only on the "
-               "sweep, never on --jobs. Ctrl-C or SIGTERM keeps every finished row in the "
-               "journal; rerunning the same command resumes. --shard I/N runs every N-th "
-               "point; 'etchsim sweep merge' joins the shards' journals."),
+               "sweep, never on --jobs. At most ",
+               base::WithCommas(sweep::kMaxSweepPoints),
+               " points (the product of the axis sizes, checked first). Ctrl-C, SIGTERM or "
+               "a crash keeps every finished row in the journal; rerunning the same command "
+               "resumes. Each journal record carries a checksum: a journal that does not "
+               "verify is refused, naming its line (a torn last record from a killed run is "
+               "dropped and rerun). --shard I/N runs every N-th point; 'etchsim sweep merge' "
+               "joins the shards' journals. sweep.csv and sweep.jsonl are written together "
+               "or not at all; an output path that exists and is not a regular file (a "
+               "symbolic link, a FIFO, a device other than /dev/null) is refused."),
            .flags = flags,
            .flag_defaults = {{"chips", "30"}},
            .run = RunSweepCmd});
@@ -177,8 +184,9 @@ void RegisterSweepCommands(Cli& cli) {
            .args_usage = "JOURNAL...",
            .summary = "Join the journals of every shard of a sweep into one CSV and JSONL.",
            .details = "Each shard's out folder holds shard-I-of-N.journal; give all N. "
-                      "Shards of different sweeps, a missing shard or an incomplete one are "
-                      "errors.",
+                      "Shards of different sweeps, a missing shard, an incomplete one or a "
+                      "journal that does not verify are errors. sweep.csv and sweep.jsonl "
+                      "are written together or not at all.",
            .flags = {"out_dir"},
            .flag_help = {{"out_dir", "Folder for the merged sweep.csv and sweep.jsonl."}},
            .min_args = 1,
