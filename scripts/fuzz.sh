@@ -2,8 +2,10 @@
 # fuzz.sh SECONDS [TARGET...]: builds the libFuzzer targets (the "fuzz"
 # preset: clang, ASan+UBSan) and runs each for SECONDS, seeded from the
 # bundled files: model configs for model_config_fuzz; chip and link
-# presets and scenarios for textproto_fuzz; the test traces for
-# trace_fuzz; event batches for chip_service_fuzz. Corpora persist in
+# presets and scenarios for textproto_fuzz; chip presets for
+# chip_spec_fuzz; link presets for link_spec_fuzz; the test traces for
+# trace_fuzz; event batches for chip_service_fuzz; sweep journals (from
+# fuzz/regressions) for sweep_journal_fuzz. Corpora persist in
 # build/fuzz/corpus/<target>; a crash leaves its input in
 # build/fuzz/artifacts/ and fails the script. Prints each run's exec count.
 set -euo pipefail
@@ -11,7 +13,8 @@ cd "$(dirname "$0")/.."
 seconds=${1:?usage: fuzz.sh SECONDS [TARGET...]}
 shift
 targets=("$@")
-((${#targets[@]})) || targets=(model_config_fuzz textproto_fuzz trace_fuzz chip_service_fuzz)
+((${#targets[@]})) || targets=(model_config_fuzz textproto_fuzz trace_fuzz chip_service_fuzz
+  sweep_journal_fuzz chip_spec_fuzz link_spec_fuzz)
 
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz --target "${targets[@]}"
@@ -26,6 +29,8 @@ seed() {  # seed TARGET FILE...
 }
 seed model_config_fuzz model/configs/*.json
 seed textproto_fuzz chip/presets/*.textproto fabric/presets/*.textproto tests/scenarios/*.textproto
+seed chip_spec_fuzz chip/presets/*.textproto
+seed link_spec_fuzz fabric/presets/*.textproto
 mkdir -p "$out/corpus/trace_fuzz"
 # trace_fuzz: first byte 0 = CSV, 1 = JSONL.
 for f in tests/scenarios/*.csv; do

@@ -171,10 +171,11 @@ absl::Status RunBreakeven(const Invocation& inv) {
       return absl::PermissionDeniedError(
           absl::StrCat("--out-dir ", out_dir, ": cannot create the folder: ", ec.message()));
     }
-    RETURN_IF_ERROR(base::WriteFileAtomically(out_dir + "/lifetime.csv",
-                                              Csv("life_months", cost::LifetimeCurve(in, 72))));
-    RETURN_IF_ERROR(base::WriteFileAtomically(
-        out_dir + "/demand.csv", Csv("demand_tokens_per_s", cost::DemandCurve(in, 100, 1e8, 61))));
+    // Both curves or neither.
+    const std::string lifetime = Csv("life_months", cost::LifetimeCurve(in, 72));
+    const std::string demand = Csv("demand_tokens_per_s", cost::DemandCurve(in, 100, 1e8, 61));
+    RETURN_IF_ERROR(base::WriteFilesAtomically(
+        {{out_dir + "/lifetime.csv", lifetime}, {out_dir + "/demand.csv", demand}}));
   }
 
   auto money = [](double v) { return absl::StrCat("$", base::WithCommas(std::llround(v))); };

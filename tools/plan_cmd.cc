@@ -267,6 +267,12 @@ absl::Status RunPlan(const Invocation& inv) {
       return ReplicaAvailabilityFor(s, hbm);
     };
   }
+  if (const std::string dir = absl::GetFlag(FLAGS_out_dir); !dir.empty()) {
+    // A target that cannot be written is refused before minutes of search.
+    for (const char* f : {"/plan.csv", "/probes.csv"}) {
+      RETURN_IF_ERROR(base::CheckOutputTarget(dir + f));
+    }
+  }
   ASSIGN_OR_RETURN(std::vector<plan::CandidateResult> r, plan::Plan(o));
   // Nothing printed or written for a plan that could not be posed.
   if (std::all_of(r.begin(), r.end(), [](const auto& c) { return c.invalid; })) {
@@ -281,8 +287,10 @@ absl::Status RunPlan(const Invocation& inv) {
       return absl::PermissionDeniedError(
           absl::StrCat("--out-dir ", out_dir, ": cannot create the folder: ", ec.message()));
     }
-    RETURN_IF_ERROR(base::WriteFileAtomically(out_dir + "/plan.csv", Csv(r)));
-    RETURN_IF_ERROR(base::WriteFileAtomically(out_dir + "/probes.csv", ProbesCsv(r)));
+    // Both tables or neither.
+    const std::string plan_csv = Csv(r), probes_csv = ProbesCsv(r);
+    RETURN_IF_ERROR(base::WriteFilesAtomically(
+        {{out_dir + "/plan.csv", plan_csv}, {out_dir + "/probes.csv", probes_csv}}));
   }
   std::vector<std::string> header = {
       "candidate",  "max req/s",  "tok/s per replica", "replicas",    "fleet $/hour",
