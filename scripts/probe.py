@@ -60,6 +60,7 @@ BASES = {
               "--axis", "users=1,2", "--mode", "analytic"],
 }
 SWEEP_POINTS = 2  # the base sweep's axis
+SEED_CSV = None  # the journal probes' unmutated sweep.csv
 # Flags that start servers or read stdin-like things: not probed here (the
 # RPC edge has its own tests and fuzzer).
 SKIP_FLAGS = {"listen", "coordinator", "distributed", "chips_per_process", "stall_timeout",
@@ -237,9 +238,12 @@ def gen_journals(ctx, rng, tmp):
     argv = ["sweep"] + BASES["sweep"] + ["--out-dir", seed_dir]
     p = subprocess.run([ctx.etchsim] + argv, capture_output=True)
     journals = [os.path.join(seed_dir, f) for f in os.listdir(seed_dir)
-                if f.endswith(".jsonl")] if p.returncode == 0 else []
+                if f.endswith(".journal")] if p.returncode == 0 else []
     if not journals:
         raise SystemExit(f"probe: the seed sweep failed: {p.stderr.decode()[:300]}")
+    global SEED_CSV
+    with open(os.path.join(seed_dir, "sweep.csv"), "rb") as f:
+        SEED_CSV = f.read()
     n = 0
     while True:
         n += 1
@@ -288,8 +292,13 @@ def check_outputs(argv):
         if rows != SWEEP_POINTS:
             raise Finding(f"sweep.csv holds {rows} rows for a {SWEEP_POINTS}-point sweep")
         with open(csv, "rb") as f:
-            if re.search(rb"(?<![A-Za-z_])-?(nan|inf)(?![A-Za-z_])", f.read(), re.I):
-                raise Finding("sweep.csv holds nan or inf")
+            got = f.read()
+        if re.search(rb"(?<![A-Za-z_])-?(nan|inf)(?![A-Za-z_])", got, re.I):
+            raise Finding("sweep.csv holds nan or inf")
+        # A journal that was accepted (a torn tail dropped and rerun) must
+        # resume to the very bytes of the sweep that wrote it.
+        if SEED_CSV is not None and got != SEED_CSV:
+            raise Finding("a resumed sweep.csv differs from the original run's")
     if os.path.basename(target) != "target":
         return
     d = os.path.dirname(target)
