@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/bounds.h"
+#include "rpc/status.h"
 
 namespace etchsim::rpc {
 
@@ -12,10 +13,15 @@ absl::Status ValidateHostPort(absl::string_view flag, absl::string_view addr,
                               bool allow_port_zero) {
   auto bad = [&](absl::string_view why) {
     return absl::InvalidArgumentError(
-        absl::StrCat(flag, ": expected HOST:PORT, got \"", addr, "\" (", why, ")"));
+        absl::StrCat(flag, ": expected HOST:PORT, got \"", Echo(addr), "\" (", why, ")"));
   };
   if (!base::IsValidUtf8(addr)) {
     return absl::InvalidArgumentError(absl::StrCat(flag, ": address is not valid UTF-8"));
+  }
+  // A DNS name is at most 253 bytes; with brackets, a colon and a port.
+  constexpr size_t kMaxAddressBytes = 253 + 2 + 1 + 5;
+  if (addr.size() > kMaxAddressBytes) {
+    return bad(absl::StrCat("longer than ", kMaxAddressBytes, " bytes"));
   }
   const size_t colon = addr.rfind(':');
   if (colon == absl::string_view::npos) return bad("no port");

@@ -1,5 +1,9 @@
 #include "rpc/batch_validate.h"
 
+#include <algorithm>
+#include <limits>
+#include <tuple>
+
 #include "absl/strings/str_cat.h"
 #include "base/bounds.h"
 #include "base/status_macros.h"
@@ -155,6 +159,127 @@ absl::Status ValidateBatch(const v1::Batch& b, int from_rank, const PeerLimits& 
   for (size_t i = 0; i < events.size(); ++i) {
     const absl::Status s = ValidateEvent(events[i], l);
     if (!s.ok()) return Bad(absl::StrCat("event ", i, ": ", s.message()));
+  }
+  return absl::OkStatus();
+}
+
+StreamCheck::StreamCheck(const PeerLimits& limits, int from_rank)
+    : l_(limits), from_(from_rank), last_key_(limits.num_lps, 0), seen_(limits.num_lps, false) {}
+
+absl::Status StreamCheck::Check(const v1::Batch& b) {
+  RETURN_IF_ERROR(ValidateBatch(b, from_, l_));
+  ASSIGN_OR_RETURN(std::vector<cluster::Event> events, DecodeEvents(b.events()));
+  for (size_t i = 0; i < events.size(); ++i) {
+    const cluster::Event& e = events[i];
+    const cluster::LpId sender = cluster::KeySender(e.key);
+    if (l_.rank_of_lp[sender] != from_) {
+      return Bad(absl::StrCat("event ", i, ": key names sender LP ", sender,
+                              ", which is not an LP of rank ", from_));
+    }
+    if (seen_[sender] && e.key <= last_key_[sender]) {
+      return Bad(absl::StrCat("event ", i, ": key ", e.key, " of sender LP ", sender,
+                              " repeats or precedes its key ", last_key_[sender],
+                              " (a duplicated or replayed event)"));
+    }
+    if (e.time.picos() < promise_ps_) {
+      return Bad(absl::StrCat("event ", i, ": time ", e.time.picos(),
+                              " ps is earlier than the stream's promise of ", promise_ps_, " ps"));
+    }
+    seen_[sender] = true;
+    last_key_[sender] = e.key;
+  }
+  promise_ps_ = std::max(promise_ps_, b.promise_ps());
+  return absl::OkStatus();
+}
+
+namespace {
+
+// `v` in [0, hi]; `hi` is computed in 128 bits (products of counts).
+absl::Status CheckCount(absl::string_view field, int64_t v, __int128 hi) {
+  if (v >= 0 && static_cast<__int128>(v) <= hi) return absl::OkStatus();
+  const int64_t shown = hi > std::numeric_limits<int64_t>::max()
+                            ? std::numeric_limits<int64_t>::max()
+                            : static_cast<int64_t>(hi);
+  return Bad(absl::StrCat(field, " must be in [0, ", shown, "], got ", v));
+}
+
+// Far above any fan-out one event causes (a dispatch to every chip, a
+// prompt's KV in 1 GiB pieces), far below what overflows a sum.
+constexpr int64_t kMaxMessagesPerEvent = int64_t{1} << 20;
+
+}  // namespace
+
+absl::Status ValidateProcessStats(const v1::ProcessStats& stats, const cluster::Simulation& sim,
+                                  int first_stage, int hosted, base::SimTime end) {
+  if (stats.chips_size() != hosted) {
+    return Bad(absl::StrCat("chips: ", stats.chips_size(), " entries, not the ", hosted, " stages ",
+                            first_stage, "-", first_stage + hosted - 1));
+  }
+  RETURN_IF_ERROR(CheckCount("events_processed", stats.events_processed(), kMaxPeerTimePs));
+  const __int128 events = stats.events_processed();
+  const cluster::SimulationResult skeleton = sim.Skeleton();
+  const int64_t window_ps = std::max<int64_t>(0, (end - skeleton.window_start).picos());
+  const fabric::Topology& topo = sim.topology();
+  const int num_links = static_cast<int>(topo.links().size());
+  for (int i = 0; i < hosted; ++i) {
+    const v1::ChipStats& c = stats.chips(i);
+    const int stage = first_stage + i;
+    const std::string at = absl::StrCat("chips[", i, "] (stage ", stage, ")");
+    if (c.stage() != stage) {
+      return Bad(absl::StrCat(at, ": stage must be ", stage, ", got ", c.stage()));
+    }
+    const int units = std::max(1, skeleton.stages[stage].units);
+    for (auto [field, v, hi] : {
+             std::tuple{"busy_ps", c.busy_ps(), static_cast<__int128>(window_ps) * units},
+             std::tuple{"expert_busy_ps", c.expert_busy_ps(), static_cast<__int128>(window_ps)},
+             std::tuple{"tokens", c.tokens(), events * model::kMaxContextTokens},
+             std::tuple{"transfers", c.transfers(), events},
+             // Each event brings at most a piece's or a round trip's bytes.
+             std::tuple{"transfer_bytes", c.transfer_bytes(),
+                        events * 2 * std::numeric_limits<int32_t>::max()},
+             // Each wait ends by the end of the run.
+             std::tuple{"transfer_wait_ps", c.transfer_wait_ps(),
+                        static_cast<__int128>(c.transfers()) * std::max<int64_t>(0, end.picos())},
+         }) {
+      if (absl::Status s = CheckCount(field, v, hi); !s.ok()) {
+        return Bad(absl::StrCat(at, ": ", s.message()));
+      }
+    }
+    const cluster::LpId lp = sim.stage_lp(stage);
+    std::vector<bool> listed(num_links, false);
+    for (int j = 0; j < c.links_size(); ++j) {
+      const v1::LinkStats& ls = c.links(j);
+      const std::string where = absl::StrCat(at, ": links[", j, "]");
+      if (ls.link() < 0 || ls.link() >= num_links) {
+        return Bad(absl::StrCat(where, ": link must be in [0, ", num_links, "), got ", ls.link()));
+      }
+      const fabric::Link& link = topo.links()[ls.link()];
+      if (link.from != lp && link.to != lp) {
+        return Bad(absl::StrCat(where, ": link ", ls.link(), " (", link.name,
+                                ") does not touch this stage's chip"));
+      }
+      if (listed[ls.link()]) {
+        return Bad(absl::StrCat(where, ": link ", ls.link(), " (", link.name, ") listed twice"));
+      }
+      listed[ls.link()] = true;
+      const double max_bytes = link.bytes_per_ps * static_cast<double>(window_ps) +
+                               static_cast<double>(std::numeric_limits<int32_t>::max());
+      for (auto [field, v, hi] : {
+               std::tuple{"busy_ps", ls.busy_ps(), static_cast<__int128>(window_ps)},
+               std::tuple{"messages", ls.messages(), events * kMaxMessagesPerEvent},
+               // A link carries at most its bandwidth over the window, plus
+               // the message under way at its end (counted where it starts).
+               std::tuple{"bytes", ls.bytes(),
+                          std::min<__int128>(static_cast<__int128>(ls.messages()) *
+                                                 std::numeric_limits<int32_t>::max(),
+                                             max_bytes >= 9e18 ? std::numeric_limits<int64_t>::max()
+                                                               : static_cast<__int128>(max_bytes))},
+           }) {
+        if (absl::Status s = CheckCount(field, v, hi); !s.ok()) {
+          return Bad(absl::StrCat(where, ": ", s.message()));
+        }
+      }
+    }
   }
   return absl::OkStatus();
 }

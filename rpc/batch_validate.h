@@ -1,11 +1,15 @@
-// Checks on everything a peer sends a chip process, before any of it
-// reaches the engine.
+// Checks on everything a peer sends, before any of it reaches the engine
+// or the report: what chips and clients send a chip process, and what
+// chip processes send the coordinator.
 //
 // A peer is untrusted: any client that can reach `chip serve` can open an
-// Exchange stream. Event records are copied byte for byte from the wire,
-// so each one is checked here against the run this chip loaded (its LP
-// targets, kinds, link and LP indices, counts and times); the first bad
-// field ends the stream with INVALID_ARGUMENT and never reaches the LPs.
+// Exchange stream, and the coordinator believes no chip's numbers. Event
+// records are copied byte for byte from the wire, so each one is checked
+// here against the run (its LP targets, kinds, link and LP indices, counts
+// and times), and a stream's events against what it sent before; the first
+// bad field ends the stream with INVALID_ARGUMENT and never reaches the
+// LPs. A chip's final statistics are checked against what its stages could
+// have done in the measured window before they reach the report.
 #ifndef ETCHSIM_RPC_BATCH_VALIDATE_H_
 #define ETCHSIM_RPC_BATCH_VALIDATE_H_
 
@@ -42,6 +46,35 @@ absl::Status ValidateHello(const v1::Batch& hello, const PeerLimits& l);
 absl::Status ValidateBatch(const v1::Batch& b, int from_rank, const PeerLimits& l);
 // One decoded event record.
 absl::Status ValidateEvent(const cluster::Event& e, const PeerLimits& l);
+
+// The batches of one stream, in order: each passes ValidateBatch, its
+// events come from LPs of the rank that opened the stream, each sender's
+// keys only grow (a replayed or duplicated event would be handled twice:
+// duplicated token events once inflated a report's output tokens 24 to
+// 8,016) and no event is earlier than the stream's last promise.
+// Not thread-safe: one per stream, called from its reads in turn.
+class StreamCheck {
+ public:
+  // REQUIRES: `limits` outlives this object.
+  StreamCheck(const PeerLimits& limits, int from_rank);
+  absl::Status Check(const v1::Batch& b);
+
+ private:
+  const PeerLimits& l_;
+  int from_;
+  std::vector<uint64_t> last_key_;  // by sender LP; 0 = none yet
+  std::vector<bool> seen_;          // by sender LP
+  int64_t promise_ps_ = 0;
+};
+
+// A chip process's GetStats answer for a run that ended at `end`: exactly
+// `hosted` stages from `first_stage`, in order, each count and time
+// non-negative and within what the stage could do in the measured window
+// (busy time at most the window per unit, tokens at most kMaxContextTokens
+// per event processed, links only its own, bytes at most the link's
+// bandwidth over the window), so sums and ratios in the report stay exact.
+absl::Status ValidateProcessStats(const v1::ProcessStats& stats, const cluster::Simulation& sim,
+                                  int first_stage, int hosted, base::SimTime end);
 
 // LoadShard's own fields (the scenario, model and chip are checked by the
 // validators of those inputs when the run is built).

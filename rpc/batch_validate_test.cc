@@ -1,6 +1,7 @@
 #include "rpc/batch_validate.h"
 
 #include <functional>
+#include <limits>
 #include <memory>
 
 #include "cluster/scenario.h"
@@ -258,6 +259,133 @@ TEST_F(BatchValidateTest, BatchAndHello) {
   hello.set_run_id(std::string(200, 'r'));
   EXPECT_NE(ValidateHello(hello, limits_).message().find("run_id must be 1 to 128 bytes"),
             std::string::npos);
+}
+
+TEST_F(BatchValidateTest, AStreamsEventsComeOnceInKeyOrderAfterItsPromise) {
+  StreamCheck check(limits_, 1);
+  auto batch = [](const std::vector<Event>& events, int64_t promise_ps) {
+    v1::Batch b;
+    b.set_from_rank(1);
+    b.set_promise_ps(promise_ps);
+    EncodeEvents(events, b.mutable_events());
+    return b;
+  };
+  Event a = Good(), b = Good();
+  b.key = cluster::MakeKey(other_, 8);
+  ASSERT_TRUE(check.Check(batch({a}, 1000)).ok());
+  // The same event again (a replay, or a duplicated record in a batch).
+  const absl::Status replay = check.Check(batch({a}, 0));
+  EXPECT_NE(replay.message().find("repeats or precedes"), std::string::npos) << replay;
+  StreamCheck dup(limits_, 1);
+  const absl::Status twice = dup.Check(batch({a, b, b}, 0));
+  EXPECT_NE(twice.message().find("event 2: key"), std::string::npos) << twice;
+  // Earlier than what the stream promised before.
+  StreamCheck early(limits_, 1);
+  ASSERT_TRUE(early.Check(batch({}, 10000)).ok());
+  const absl::Status past = early.Check(batch({a}, 0));
+  EXPECT_NE(past.message().find("earlier than the stream's promise of 10000 ps"), std::string::npos)
+      << past;
+  // From an LP the sending rank does not host.
+  Event foreign = Good();
+  foreign.key = cluster::MakeKey(local_, 1);
+  StreamCheck other(limits_, 1);
+  const absl::Status f = other.Check(batch({foreign}, 0));
+  EXPECT_NE(f.message().find("is not an LP of rank 1"), std::string::npos) << f;
+  // Stateless checks still apply.
+  StreamCheck bad(limits_, 1);
+  EXPECT_FALSE(bad.Check(batch({a}, -1)).ok());
+}
+
+// Stage 1 of the 4-stage pipeline, ended at 2 s (warm-up 0).
+class ProcessStatsTest : public BatchValidateTest {
+ protected:
+  v1::ProcessStats Good() const {
+    v1::ProcessStats p;
+    p.set_events_processed(1000);
+    v1::ChipStats* c = p.add_chips();
+    c->set_stage(1);
+    c->set_busy_ps(SimTime::Seconds(1).picos());
+    c->set_tokens(500);
+    const cluster::LpId lp = sim_->stage_lp(1);
+    for (int l = 0; l < static_cast<int>(sim_->topology().links().size()); ++l) {
+      if (sim_->topology().links()[l].from != lp) continue;
+      v1::LinkStats* ls = c->add_links();
+      ls->set_link(l);
+      ls->set_busy_ps(1000);
+      ls->set_bytes(16384);
+      ls->set_messages(1);
+    }
+    return p;
+  }
+  absl::Status Check(const v1::ProcessStats& p) const {
+    return ValidateProcessStats(p, *sim_, 1, 1, SimTime::Seconds(2));
+  }
+  using SimTime = cluster::SimTime;
+};
+
+TEST_F(ProcessStatsTest, ImpossibleNumbersAreRefusedNamingTheField) {
+  ASSERT_TRUE(Check(Good()).ok()) << Check(Good());
+  ASSERT_GT(Good().chips(0).links_size(), 0);
+  struct Case {
+    const char* name;
+    std::function<void(v1::ProcessStats&)> mutate;
+    const char* message;
+  };
+  const int64_t max = std::numeric_limits<int64_t>::max();
+  const Case cases[] = {
+      {"busy 2^63-1 (a utilisation of 6.2e9)",
+       [&](auto& p) { p.mutable_chips(0)->set_busy_ps(max); }, "chips[0] (stage 1): busy_ps"},
+      {"busy past the window", [](auto& p) { p.mutable_chips(0)->set_busy_ps(2000000000001); },
+       "busy_ps must be in [0, 2000000000000]"},
+      {"negative tokens", [](auto& p) { p.mutable_chips(0)->set_tokens(-24); },
+       "tokens must be in [0, "},
+      {"tokens past what its events carried",
+       [](auto& p) { p.mutable_chips(0)->set_tokens(int64_t{1000} * (1 << 20) + 1); }, "tokens"},
+      {"expert busy", [](auto& p) { p.mutable_chips(0)->set_expert_busy_ps(-1); },
+       "expert_busy_ps"},
+      {"transfers", [](auto& p) { p.mutable_chips(0)->set_transfers(1001); }, "transfers"},
+      {"transfer wait", [](auto& p) { p.mutable_chips(0)->set_transfer_wait_ps(1); },
+       "transfer_wait_ps must be in [0, 0]"},
+      {"negative events", [](auto& p) { p.set_events_processed(-1); }, "events_processed"},
+      {"a stage too many", [](auto& p) { *p.add_chips() = p.chips(0); }, "2 entries"},
+      {"another stage", [](auto& p) { p.mutable_chips(0)->set_stage(2); },
+       "stage must be 1, got 2"},
+      {"link past the table",
+       [](auto& p) {
+         p.mutable_chips(0)->mutable_links(0)->set_link(std::numeric_limits<int32_t>::max());
+       },
+       "links[0]: link must be in [0, "},
+      {"negative link", [](auto& p) { p.mutable_chips(0)->mutable_links(0)->set_link(-1); },
+       "link must be in"},
+      {"another chip's link",
+       [&](auto& p) {
+         const cluster::LpId lp = sim_->stage_lp(1);
+         for (int l = 0; l < static_cast<int>(sim_->topology().links().size()); ++l) {
+           const auto& link = sim_->topology().links()[l];
+           if (link.from != lp && link.to != lp) {
+             p.mutable_chips(0)->mutable_links(0)->set_link(l);
+             return;
+           }
+         }
+       },
+       "does not touch this stage's chip"},
+      {"a link twice", [](auto& p) { *p.mutable_chips(0)->add_links() = p.chips(0).links(0); },
+       "listed twice"},
+      {"link busy", [&](auto& p) { p.mutable_chips(0)->mutable_links(0)->set_busy_ps(max); },
+       "busy_ps"},
+      {"link bytes past its messages",
+       [](auto& p) { p.mutable_chips(0)->mutable_links(0)->set_bytes(int64_t{1} << 32); },
+       "bytes must be in"},
+      {"negative messages", [](auto& p) { p.mutable_chips(0)->mutable_links(0)->set_messages(-1); },
+       "messages"},
+  };
+  for (const Case& c : cases) {
+    v1::ProcessStats p = Good();
+    c.mutate(p);
+    const absl::Status s = Check(p);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.name;
+    EXPECT_NE(s.message().find(c.message), std::string::npos) << c.name << ": " << s.message();
+  }
 }
 
 TEST(LoadShardValidateTest, Fields) {

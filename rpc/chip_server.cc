@@ -1,5 +1,6 @@
 #include "rpc/chip_server.h"
 
+#include <algorithm>
 #include <future>
 #include <thread>
 
@@ -19,9 +20,17 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 }  // namespace
 
 ChipServer::ChipServer(asio::io_context& io, ChipServerOptions options, ProcessMetrics* metrics)
-    : io_(io), options_(options), metrics_(metrics) {}
+    : io_(io), options_(options), metrics_(metrics), park_watch_([this] { WatchParked(); }) {}
 
-ChipServer::~ChipServer() { DropRun(); }
+ChipServer::~ChipServer() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopping_ = true;
+  }
+  park_cv_.notify_all();
+  park_watch_.join();
+  DropRun();
+}
 
 template <typename F>
 auto ChipServer::OnIo(F&& f) -> decltype(f()) {
@@ -58,17 +67,146 @@ void ChipServer::DropRun() {
   OnIo([&] { run->node.reset(); });
 }
 
+// One accepted Exchange stream: the hello names the peer and the run, then
+// every batch is parsed and checked here, on the gRPC thread, before it is
+// posted to the io thread; writes come from the io thread through the
+// ServerPeer.
+class ChipServer::ExchangeReactor final
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  ExchangeReactor(ChipServer* server, grpc::CallbackServerContext* ctx)
+      : server_(server), ctx_(ctx) {
+    StartRead(&in_);
+  }
+
+  const v1::Batch& hello() const { return hello_; }
+  bool cancelled() const { return ctx_->IsCancelled(); }
+
+  void OnReadDone(bool ok) override {
+    if (!hello_read_) {
+      hello_read_ = true;
+      OnHello(ok);
+      return;
+    }
+    if (!ok) {
+      End(grpc::Status::OK);
+      return;
+    }
+    ++batches_;
+    auto b = std::make_shared<v1::Batch>();
+    absl::Status v = Parse(absl::StrCat("batch ", batches_), b.get());
+    // Checked here, on the gRPC thread, before anything reaches the LPs.
+    if (v.ok()) v = check_->Check(*b);
+    if (!v.ok()) {
+      End(ToGrpcStatus(absl::InvalidArgumentError(
+          absl::StrCat("Exchange from rank ", from_, ": ", v.message()))));
+      return;
+    }
+    // Posted before the next read starts: that read's reaction may run on
+    // another gRPC thread, and batches must reach the io thread in order.
+    asio::post(server_->io_, [run = run_, b = std::move(b)] {
+      if (run->node) run->node->OnBatch(b);
+    });
+    StartRead(&in_);
+  }
+  void OnWriteDone(bool ok) override { peer_->WriteDone(ok); }
+  // A parked stream is finished here; an attached one's read fails.
+  void OnCancel() override { server_->Unpark(this); }
+  void OnDone() override { delete this; }
+
+  // Joins the stream to its run (null: the run never came) and starts
+  // reading its batches.
+  void Attach(std::shared_ptr<Run> run) {
+    if (!run) {
+      Finish(ToGrpcStatus(absl::FailedPreconditionError(
+          absl::StrCat("no run ", hello_.run_id(), " loaded on this chip within ",
+                       server_->options_.load_timeout_s, " s"))));
+      return;
+    }
+    if (absl::Status v = ValidateHello(hello_, run->limits); !v.ok()) {
+      Finish(ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat("Exchange: ", v.message()))));
+      return;
+    }
+    run_ = std::move(run);
+    from_ = hello_.from_rank();
+    check_ = std::make_unique<StreamCheck>(run_->limits, from_);
+    peer_ = std::make_shared<ServerPeer>(from_, this);
+    // The node learns of the peer before any of its batches (or its end)
+    // can be posted, and nothing here touches this reactor after the read
+    // starts: its reaction may end the call and delete it at once.
+    asio::post(server_->io_, [run = run_, peer = peer_] {
+      if (run->node) run->node->AddPeer(peer);
+    });
+    StartRead(&in_);
+  }
+
+ private:
+  // The message just read, as a Batch; `what` names it in the error.
+  absl::Status Parse(absl::string_view what, v1::Batch* b) {
+    const size_t bytes = in_.Length();
+    if (grpc::SerializationTraits<v1::Batch>::Deserialize(&in_, b).ok()) {
+      return absl::OkStatus();
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, " (", bytes, " bytes) is not a valid etchsim.v1.Batch protobuf message"));
+  }
+
+  void OnHello(bool ok) {
+    absl::Status v = ok ? Parse("Exchange hello", &hello_)
+                        : absl::InvalidArgumentError("Exchange must start with hello");
+    if (v.ok() && !hello_.hello()) v = absl::InvalidArgumentError("Exchange must start with hello");
+    if (v.ok() && (hello_.run_id().empty() || hello_.run_id().size() > 128)) {
+      v = absl::InvalidArgumentError(absl::StrCat(
+          "Exchange hello: run_id must be 1 to 128 bytes, got ", hello_.run_id().size()));
+    }
+    if (v.ok() && (hello_.from_rank() < 0 || hello_.from_rank() > cluster::kMaxChips)) {
+      v = absl::InvalidArgumentError(absl::StrCat("Exchange hello: from_rank must be in [0, ",
+                                                  cluster::kMaxChips, "], got ",
+                                                  hello_.from_rank()));
+    }
+    if (!v.ok()) {
+      Finish(ToGrpcStatus(v));
+      return;
+    }
+    // The caller may have loaded its shard before this chip got its own:
+    // then the stream waits for it, parked, with no thread of its own.
+    server_->AttachOrPark(this);
+  }
+
+  // The reading side has ended: the call finishes with `s` once the
+  // queued writes are out, and the node learns how the peer went.
+  void End(const grpc::Status& s) {
+    const grpc::Status closed = !s.ok() ? s
+                                : ctx_->IsCancelled()
+                                    ? grpc::Status(grpc::StatusCode::CANCELLED, "peer cancelled")
+                                    : grpc::Status::OK;
+    peer_->Close(s);
+    asio::post(server_->io_, [run = run_, from = from_, closed] {
+      if (run->node) run->node->OnPeerClosed(from, closed);
+    });
+  }
+
+  ChipServer* server_;
+  grpc::CallbackServerContext* ctx_;
+  grpc::ByteBuffer in_;
+  bool hello_read_ = false;
+  v1::Batch hello_;
+  std::shared_ptr<Run> run_;
+  int from_ = -1;
+  int64_t batches_ = 0;
+  std::unique_ptr<StreamCheck> check_;
+  std::shared_ptr<ServerPeer> peer_;
+};
+
 grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequest* req,
                                    v1::LoadShardResponse* resp) {
   if (req->wire_version() != kWireVersion || req->event_bytes() != kEventBytes) {
-    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        absl::StrCat("wire format mismatch: coordinator v", req->wire_version(),
-                                     "/", req->event_bytes(), " bytes, chip v", kWireVersion, "/",
-                                     kEventBytes, " bytes (use the same etchsim build)"));
+    return ToGrpcStatus(absl::FailedPreconditionError(absl::StrCat(
+        "wire format mismatch: coordinator v", req->wire_version(), "/", req->event_bytes(),
+        " bytes, chip v", kWireVersion, "/", kEventBytes, " bytes (use the same etchsim build)")));
   }
   if (absl::Status v = ValidateLoadShard(*req); !v.ok()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("LoadShard: ", v.message()));
+    return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat("LoadShard: ", v.message())));
   }
   DropRun();  // a new run replaces any earlier one
   cluster::BuildOverrides o;
@@ -81,22 +219,22 @@ grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequ
   const int stage = req->stage();
   const int per = req->stages_per_process();
   if (stage < 0 || stage >= (*sim)->num_stages()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("stage ", stage, " out of range"));
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        absl::StrCat("LoadShard: stage must be in [0, ", (*sim)->num_stages(), "), got ", stage)));
   }
   const int hosted = std::min(per, (*sim)->num_stages() - stage);
   if (req->shards_size() != hosted) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("stages ", stage, "-", stage + hosted - 1, " need ", hosted,
-                                     " shards, got ", req->shards_size()));
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        absl::StrCat("LoadShard: stages ", stage, "-", stage + hosted - 1, " need ", hosted,
+                     " shards, got ", req->shards_size())));
   }
   for (int i = 0; i < hosted; ++i) {
     if (!google::protobuf::util::MessageDifferencer::Equals((*sim)->shard(stage + i),
                                                             req->shards(i))) {
-      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                          absl::StrCat("stage ", stage + i,
-                                       ": the plan rebuilt here differs from the coordinator's "
-                                       "shard (different etchsim builds?)"));
+      return ToGrpcStatus(absl::FailedPreconditionError(
+          absl::StrCat("stage ", stage + i,
+                       ": the plan rebuilt here differs from the coordinator's "
+                       "shard (different etchsim builds?)")));
     }
   }
   auto run = std::make_shared<Run>();
@@ -134,8 +272,8 @@ grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequ
   for (int peer : higher) {
     const int process_of_peer = peer - 1;
     if (process_of_peer >= req->process_addresses_size()) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("no address for chip process ", process_of_peer));
+      return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
+          "LoadShard: process_addresses has no address for chip process ", process_of_peer)));
     }
     auto channel =
         grpc::CreateCustomChannel(req->process_addresses(process_of_peer),
@@ -149,14 +287,16 @@ grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequ
     // The stream keeps its callbacks for its whole life and the run keeps
     // the stream (outgoing, and its node's peers): the callbacks hold the
     // run weakly, or neither would ever be freed. Each post holds it while
-    // queued, so it is not freed inside a gRPC reaction.
+    // queued, so it is not freed inside a gRPC reaction. Reads of one
+    // stream come one at a time, so its check needs no lock.
     std::weak_ptr<Run> weak = run;
+    auto check = std::make_shared<StreamCheck>(run->limits, peer);
     auto peer_conn = ClientPeer::Open(
         channel, peer, hello, options_.stream_deadline_s,
-        [this, weak, peer](std::shared_ptr<v1::Batch> b) {
+        [this, weak, check, peer](std::shared_ptr<v1::Batch> b) {
           std::shared_ptr<Run> run = weak.lock();
           if (!run) return;
-          if (absl::Status v = ValidateBatch(*b, peer, run->limits); !v.ok()) {
+          if (absl::Status v = check->Check(*b); !v.ok()) {
             asio::post(io_, [run, peer, v] {
               if (run->node) {
                 run->node->Fail(absl::StrCat("bad batch from rank ", peer, ": ", v.message()));
@@ -178,154 +318,123 @@ grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequ
     run->outgoing.push_back(peer_conn);
     OnIo([&] { r->node->AddPeer(peer_conn); });
   }
+  // The run is here: streams that came for it before it are attached.
+  std::vector<ExchangeReactor*> waiting;
   {
     std::lock_guard<std::mutex> l(mu_);
     run_ = run;
+    for (auto it = parked_.begin(); it != parked_.end();) {
+      if (it->run_id == run->id) {
+        waiting.push_back(it->reactor);
+        it = parked_.erase(it);
+      } else {
+        ++it;
+      }
+    }
   }
-  cv_.notify_all();
+  for (ExchangeReactor* w : waiting) w->Attach(run);
   return grpc::Status::OK;
 }
 
-std::shared_ptr<ChipServer::Run> ChipServer::WaitForRun(const std::string& id, double timeout_s) {
-  std::unique_lock<std::mutex> l(mu_);
-  cv_.wait_for(l, std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)),
-               [&] { return run_ && run_->id == id; });
-  return run_ && run_->id == id ? run_ : nullptr;
-}
-
-std::shared_ptr<ChipServer::Run> ChipServer::AwaitRun(const std::string& id,
-                                                      grpc::CallbackServerContext* ctx) {
-  std::shared_ptr<Run> run;
-  const auto give_up = std::chrono::steady_clock::now() +
-                       std::chrono::milliseconds(int64_t(options_.load_timeout_s * 1000));
-  while (!run && !ctx->IsCancelled() && std::chrono::steady_clock::now() < give_up) {
-    run = WaitForRun(id, 0.1);
-  }
-  return run;
-}
-
-// One accepted Exchange stream: the hello names the peer and the run, then
-// every batch is checked here, on the gRPC thread, before it is posted to
-// the io thread; writes come from the io thread through the ServerPeer.
-class ChipServer::ExchangeReactor final : public grpc::ServerBidiReactor<v1::Batch, v1::Batch> {
- public:
-  ExchangeReactor(ChipServer* server, grpc::CallbackServerContext* ctx)
-      : server_(server), ctx_(ctx) {
-    StartRead(&hello_);
-  }
-
-  void OnReadDone(bool ok) override {
-    if (peer_ == nullptr) {
-      OnHello(ok);
-      return;
-    }
-    if (!ok) {
-      End(grpc::Status::OK);
-      return;
-    }
-    // Checked here, on the gRPC thread, before anything reaches the LPs.
-    if (absl::Status v = ValidateBatch(*reading_, from_, run_->limits); !v.ok()) {
-      End(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                       absl::StrCat("Exchange from rank ", from_, ": ", v.message())));
-      return;
-    }
-    // Posted before the next read starts: that read's reaction may run on
-    // another gRPC thread, and batches must reach the io thread in order.
-    asio::post(server_->io_, [run = run_, b = std::move(reading_)] {
-      if (run->node) run->node->OnBatch(b);
-    });
-    reading_ = std::make_shared<v1::Batch>();
-    StartRead(reading_.get());
-  }
-  void OnWriteDone(bool ok) override { peer_->WriteDone(ok); }
-  void OnDone() override { delete this; }
-
- private:
-  void OnHello(bool ok) {
-    if (!ok || !hello_.hello()) {
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "Exchange must start with hello"));
-      return;
-    }
-    if (hello_.run_id().empty() || hello_.run_id().size() > 128) {
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "Exchange hello: run_id must be 1 to 128 bytes"));
-      return;
-    }
-    // The caller may have loaded its shard before this chip got its own:
-    // then wait for it off gRPC's callback threads (rare: start-up only).
-    if (std::shared_ptr<Run> run = server_->WaitForRun(hello_.run_id(), 0)) {
-      Attach(std::move(run));
-      return;
-    }
-    std::thread([this] { Attach(server_->AwaitRun(hello_.run_id(), ctx_)); }).detach();
-  }
-
-  void Attach(std::shared_ptr<Run> run) {
-    if (!run) {
-      Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                          absl::StrCat("no run ", hello_.run_id(), " loaded on this chip")));
-      return;
-    }
-    if (absl::Status v = ValidateHello(hello_, run->limits); !v.ok()) {
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("Exchange: ", v.message())));
-      return;
-    }
-    run_ = std::move(run);
-    from_ = hello_.from_rank();
-    peer_ = std::make_shared<ServerPeer>(from_, this);
-    // The node learns of the peer before any of its batches (or its end)
-    // can be posted, and nothing here touches this reactor after the read
-    // starts: its reaction may end the call and delete it at once.
-    asio::post(server_->io_, [run = run_, peer = peer_] {
-      if (run->node) run->node->AddPeer(peer);
-    });
-    reading_ = std::make_shared<v1::Batch>();
-    StartRead(reading_.get());
-  }
-
-  // The reading side has ended: the call finishes with `s` once the
-  // queued writes are out, and the node learns how the peer went.
-  void End(const grpc::Status& s) {
-    const grpc::Status closed = !s.ok() ? s
-                                : ctx_->IsCancelled()
-                                    ? grpc::Status(grpc::StatusCode::CANCELLED, "peer cancelled")
-                                    : grpc::Status::OK;
-    peer_->Close(s);
-    asio::post(server_->io_, [run = run_, from = from_, closed] {
-      if (run->node) run->node->OnPeerClosed(from, closed);
-    });
-  }
-
-  ChipServer* server_;
-  grpc::CallbackServerContext* ctx_;
-  v1::Batch hello_;
-  std::shared_ptr<Run> run_;
-  int from_ = -1;
-  std::shared_ptr<ServerPeer> peer_;
-  std::shared_ptr<v1::Batch> reading_;
-};
-
-grpc::ServerBidiReactor<v1::Batch, v1::Batch>* ChipServer::Exchange(
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ChipServer::Exchange(
     grpc::CallbackServerContext* ctx) {
   return new ExchangeReactor(this, ctx);
 }
 
+void ChipServer::AttachOrPark(ExchangeReactor* reactor) {
+  const v1::Batch& hello = reactor->hello();
+  std::shared_ptr<Run> run;
+  absl::Status refused;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (run_ && run_->id == hello.run_id()) {
+      run = run_;
+    } else if (reactor->cancelled() || stopping_) {
+      refused = absl::CancelledError("Exchange: the stream ended while waiting for its run");
+    } else if (static_cast<int>(parked_.size()) >= options_.max_parked_streams) {
+      refused = absl::ResourceExhaustedError(
+          absl::StrCat("Exchange: ", parked_.size(),
+                       " streams already wait for a run to be loaded on this chip"));
+    } else if (std::any_of(parked_.begin(), parked_.end(), [&](const Parked& p) {
+                 return p.from_rank == hello.from_rank() && p.run_id == hello.run_id();
+               })) {
+      refused = absl::AlreadyExistsError(absl::StrCat("Exchange: rank ", hello.from_rank(),
+                                                      " already waits for run ", hello.run_id()));
+    } else {
+      const auto wait = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(options_.load_timeout_s));
+      parked_.push_back(
+          {reactor, hello.run_id(), hello.from_rank(), std::chrono::steady_clock::now() + wait});
+      if (parked_.size() == 1) park_cv_.notify_all();
+      return;
+    }
+  }
+  if (run) {
+    reactor->Attach(std::move(run));
+  } else {
+    reactor->Finish(ToGrpcStatus(refused));
+  }
+}
+
+void ChipServer::Unpark(ExchangeReactor* reactor) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = std::find_if(parked_.begin(), parked_.end(),
+                           [&](const Parked& p) { return p.reactor == reactor; });
+    if (it == parked_.end()) return;
+    parked_.erase(it);
+  }
+  reactor->Finish(ToGrpcStatus(absl::CancelledError("Exchange: cancelled while waiting")));
+}
+
+void ChipServer::WatchParked() {
+  std::unique_lock<std::mutex> l(mu_);
+  while (true) {
+    if (stopping_) {
+      std::vector<Parked> left;
+      left.swap(parked_);
+      l.unlock();
+      for (const Parked& p : left) {
+        p.reactor->Finish(ToGrpcStatus(absl::UnavailableError("the chip is shutting down")));
+      }
+      return;
+    }
+    if (parked_.empty()) {
+      park_cv_.wait(l);
+      continue;
+    }
+    // Every stream waits as long, so the first parked is the first due.
+    const auto due = parked_.front().give_up;
+    if (std::chrono::steady_clock::now() < due) {
+      park_cv_.wait_until(l, due);
+      continue;
+    }
+    ExchangeReactor* late = parked_.front().reactor;
+    parked_.erase(parked_.begin());
+    l.unlock();
+    late->Attach(nullptr);
+    l.lock();
+  }
+}
+
 grpc::Status ChipServer::GetStats(grpc::ServerContext*, const v1::StatsRequest* req,
                                   v1::ProcessStats* resp) {
+  if (req->run_id().size() > 128) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        absl::StrCat("GetStats: run_id must be at most 128 bytes, got ", req->run_id().size())));
+  }
   std::shared_ptr<Run> run;
   {
     std::lock_guard<std::mutex> l(mu_);
     run = run_;
   }
   if (!run || run->id != req->run_id()) {
-    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        absl::StrCat("no run ", req->run_id(), " on this chip"));
+    return ToGrpcStatus(absl::FailedPreconditionError(
+        absl::StrCat("no run ", Echo(req->run_id()), " on this chip")));
   }
   if (req->end_ps() < 0 || req->end_ps() > kMaxPeerTimePs) {
-    return grpc::Status(
-        grpc::StatusCode::INVALID_ARGUMENT,
-        absl::StrCat("GetStats: end_ps must be in [0, ", kMaxPeerTimePs, "], got ", req->end_ps()));
+    return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
+        "GetStats: end_ps must be in [0, ", kMaxPeerTimePs, "], got ", req->end_ps())));
   }
   bool ok = false;
   OnIo([&] {
@@ -338,8 +447,7 @@ grpc::Status ChipServer::GetStats(grpc::ServerContext*, const v1::StatsRequest* 
     ok = true;
   });
   if (!ok) {
-    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        "the run has not finished on this chip");
+    return ToGrpcStatus(absl::FailedPreconditionError("the run has not finished on this chip"));
   }
   return grpc::Status::OK;
 }

@@ -6,16 +6,25 @@
 // against the shard it was given), creates the stage's SimNode and opens
 // streams to its higher-ranked peers; Exchange accepts streams from the
 // others. gRPC handler threads only post work onto the io_context.
+//
+// A peer may open its stream before this chip has its own LoadShard (the
+// coordinator loads chips one at a time): such a stream waits, parked with
+// no thread of its own, until that run is loaded or load_timeout_s passes.
+// At most max_parked_streams wait at once, one per run and rank.
 #ifndef ETCHSIM_RPC_CHIP_SERVER_H_
 #define ETCHSIM_RPC_CHIP_SERVER_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>  // Asio 1.81 awaitable.hpp uses std::exchange unincluded
+#include <vector>
 
 #include "boost/asio.hpp"
+#include "cluster/scenario_validate.h"
 #include "grpcpp/security/credentials.h"
 #include "proto/etchsim/v1/service.grpc.pb.h"
 #include "rpc/batch_validate.h"
@@ -27,20 +36,23 @@ namespace etchsim::rpc {
 struct ChipServerOptions {
   double stream_deadline_s = 24 * 3600;  // bound on any one run's streams
   double load_timeout_s = 60;            // wait for a peer's LoadShard
+  // Streams that may wait for their run at once: a run's every other rank.
+  int max_parked_streams = cluster::kMaxChips + 1;
   // For streams to other chips; null = plaintext (see rpc/tls.h).
   std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
 };
 
-// Exchange is a callback (reactor) method, the others synchronous.
+// Exchange is a raw callback (reactor) method that parses its own batches
+// (rpc/peer.h says why), the others synchronous.
 class ChipServer final
-    : public v1::ChipService::WithCallbackMethod_Exchange<v1::ChipService::Service> {
+    : public v1::ChipService::WithRawCallbackMethod_Exchange<v1::ChipService::Service> {
  public:
   ChipServer(asio::io_context& io, ChipServerOptions options, ProcessMetrics* metrics);
   ~ChipServer() override;
 
   grpc::Status LoadShard(grpc::ServerContext* ctx, const v1::LoadShardRequest* req,
                          v1::LoadShardResponse* resp) override;
-  grpc::ServerBidiReactor<v1::Batch, v1::Batch>* Exchange(
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Exchange(
       grpc::CallbackServerContext* ctx) override;
   grpc::Status GetStats(grpc::ServerContext* ctx, const v1::StatsRequest* req,
                         v1::ProcessStats* resp) override;
@@ -64,20 +76,32 @@ class ChipServer final
     std::vector<std::shared_ptr<ClientPeer>> outgoing;
     std::chrono::steady_clock::time_point started;
   };
+  struct Parked {
+    ExchangeReactor* reactor;
+    std::string run_id;
+    int from_rank;
+    std::chrono::steady_clock::time_point give_up;
+  };
   // Runs `f` on the io thread and waits for it.
   template <typename F>
   auto OnIo(F&& f) -> decltype(f());
-  std::shared_ptr<Run> WaitForRun(const std::string& id, double timeout_s);
-  // The run `id` once LoadShard has made it, waiting up to the load timeout
-  // (null if it never came or `ctx` was cancelled).
-  std::shared_ptr<Run> AwaitRun(const std::string& id, grpc::CallbackServerContext* ctx);
+  // A stream whose hello names a run: attached now if that run is loaded,
+  // else parked until it is (or refused when too many wait).
+  void AttachOrPark(ExchangeReactor* reactor);
+  // A parked stream's client went away: finishes it if still parked.
+  void Unpark(ExchangeReactor* reactor);
+  // One thread for all parked streams: refuses each whose wait is over.
+  void WatchParked();
 
   asio::io_context& io_;
   ChipServerOptions options_;
   ProcessMetrics* metrics_;
   std::mutex mu_;
-  std::condition_variable cv_;
-  std::shared_ptr<Run> run_;
+  std::condition_variable park_cv_;
+  std::shared_ptr<Run> run_;    // under mu_
+  std::vector<Parked> parked_;  // under mu_, in order of give_up
+  bool stopping_ = false;       // under mu_
+  std::thread park_watch_;
 };
 
 }  // namespace etchsim::rpc

@@ -12,6 +12,7 @@
 #include "base/file_util.h"
 #include "base/status_macros.h"
 #include "cluster/analytic.h"
+#include "cluster/faults.h"
 #include "cluster/report.h"
 #include "cluster/scenario.h"
 #include "cluster/simulation.h"
@@ -163,9 +164,9 @@ absl::Status DistributedRun::LoadShards() {
           Name(k), ": unavailable for ", opt_.connect_timeout_s, " s: ", s.error_message()));
     }
     if (!s.ok()) {
+      // The chip's own code: its INVALID_ARGUMENT is the scenario's fault.
       if (opt_.metrics) opt_.metrics->RpcError();
-      return absl::UnavailableError(
-          absl::StrCat(Name(k), ": LoadShard failed: ", s.error_message()));
+      return FromGrpcStatus(s, absl::StrCat(Name(k), ": LoadShard failed"));
     }
   }
   return absl::OkStatus();
@@ -185,22 +186,24 @@ void DistributedRun::OpenStreams() {
   node_.on_peer_loss_report = [this](int reporter, int lost, const std::string& error) {
     OnLossReport(reporter, lost, error);
   };
-  const auto limits = std::make_shared<const PeerLimits>(LimitsFor(*sim_, 0));
+  const auto limits = std::make_shared<const PeerLimits>(LimitsFor(*sim_, 0, per_));
   for (int k = 0; k < procs_; ++k) {
     v1::Batch hello;
     hello.set_run_id(run_id_);
     hello.set_from_rank(0);
     hello.set_hello(true);
     const int rank = k + 1;
+    // Reads of one stream come one at a time, so its check needs no lock.
+    auto check = std::make_shared<StreamCheck>(*limits, rank);
     auto peer = ClientPeer::Open(
         grpc::CreateCustomChannel(opt_.chip_addresses[k], creds_, PeerChannelArgs()), rank, hello,
         opt_.stream_deadline_s,
-        [this, limits, rank](std::shared_ptr<v1::Batch> b) {
+        [this, limits, check, rank](std::shared_ptr<v1::Batch> b) {
           // A chip is a peer like any other: its batches are checked before
           // they reach the host and switch LPs.
-          if (absl::Status v = ValidateBatch(*b, rank, *limits); !v.ok()) {
+          if (absl::Status v = check->Check(*b); !v.ok()) {
             asio::post(io_, [this, rank, v] {
-              node_.Fail(absl::StrCat("bad batch from chip ", rank, ": ", v.message()));
+              node_.Fail(absl::StrCat("bad batch from ", Name(rank - 1), ": ", v.message()));
             });
             return;
           }
@@ -405,17 +408,12 @@ absl::StatusOr<v1::Report> DistributedRun::Collect() {
       return absl::UnavailableError(
           absl::StrCat(Name(k), ": GetStats failed: ", s.error_message()));
     }
-    // A peer's answer: exactly the stages this process hosts, in order.
+    // A peer's answer: exactly the stages this process hosts, in order,
+    // with numbers its stages could have measured.
     const int first = k * per_, hosted = std::min(stages_, first + per_) - first;
-    bool well_formed = stats.chips_size() == hosted && stats.events_processed() >= 0;
-    for (int i = 0; well_formed && i < hosted; ++i) {
-      well_formed = stats.chips(i).stage() == first + i;
-    }
-    if (!well_formed) {
+    if (absl::Status v = ValidateProcessStats(stats, *sim_, first, hosted, end); !v.ok()) {
       ShutdownAll(2);
-      return absl::DataLossError(absl::StrCat(Name(k), ": GetStats answered ", stats.chips_size(),
-                                              " stages, not stages ", first, "-",
-                                              first + hosted - 1));
+      return absl::DataLossError(absl::StrCat(Name(k), ": GetStats answered ", v.message()));
     }
     for (const v1::ChipStats& chip : stats.chips()) {
       parts.push_back(FromProto(chip, sim_->stage_lp(chip.stage())));
@@ -503,16 +501,20 @@ grpc::Status CoordinatorServer::StartRun(grpc::ServerContext* ctx, const v1::Run
                                          grpc::ServerWriter<v1::RunProgress>* writer) {
   std::unique_lock<std::mutex> one_at_a_time(mu_, std::try_to_lock);
   if (!one_at_a_time.owns_lock()) {
-    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "a run is already in progress");
+    return ToGrpcStatus(absl::ResourceExhaustedError("a run is already in progress"));
   }
   if (req->scenario_textproto().size() > (size_t{1} << 20)) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("StartRun: scenario_textproto must be at most 1 MiB, got ",
-                                     req->scenario_textproto().size(), " bytes"));
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        absl::StrCat("StartRun: scenario_textproto must be at most 1 MiB, got ",
+                     req->scenario_textproto().size(), " bytes")));
   }
   auto scenario = cluster::ParseScenario(req->scenario_textproto(), "scenario");
   if (!scenario.ok()) {
     return ToGrpcStatus(scenario.status());
+  }
+  // Before anything is dialled: the caller's input, not a transport fault.
+  if (absl::Status s = cluster::CheckNoFaultsForDistributed(*scenario); !s.ok()) {
+    return ToGrpcStatus(s);
   }
   DistributedOptions opt;
   opt.chip_addresses = chips_;
@@ -533,12 +535,10 @@ grpc::Status CoordinatorServer::StartRun(grpc::ServerContext* ctx, const v1::Run
     return ToGrpcStatus(procs.status());
   }
   if (*procs > static_cast<int>(chips_.size())) {
-    return grpc::Status(
-        grpc::StatusCode::FAILED_PRECONDITION,
-        absl::StrCat(
-            "the scenario needs ", *procs, " chip processes",
-            chips_per_process_ > 1 ? absl::StrCat(" (", chips_per_process_, " chips each)") : "",
-            "; this coordinator has ", chips_.size()));
+    return ToGrpcStatus(absl::FailedPreconditionError(absl::StrCat(
+        "the scenario needs ", *procs, " chip processes",
+        chips_per_process_ > 1 ? absl::StrCat(" (", chips_per_process_, " chips each)") : "",
+        "; this coordinator has ", chips_.size())));
   }
   opt.chip_addresses.resize(*procs);
   auto report = RunDistributed(*scenario, opt);
@@ -546,9 +546,12 @@ grpc::Status CoordinatorServer::StartRun(grpc::ServerContext* ctx, const v1::Run
   last.set_run_id(run_id);
   last.set_done(true);
   if (!report.ok()) {
-    last.set_error(std::string(report.status().message()));
+    // The run's own code: bad input stays INVALID_ARGUMENT, a lost chip
+    // UNAVAILABLE, a chip's impossible numbers DATA_LOSS.
+    const grpc::Status s = ToGrpcStatus(report.status());
+    last.set_error(s.error_message());
     writer->Write(last);
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE, last.error());
+    return s;
   }
   *last.mutable_report() = *report;
   {
@@ -564,7 +567,7 @@ grpc::Status CoordinatorServer::GetReport(grpc::ServerContext*, const v1::Report
                                           v1::ReportResponse* resp) {
   std::lock_guard<std::mutex> l(report_mu_);
   if (!last_report_ || (!req->run_id().empty() && req->run_id() != last_run_id_)) {
-    return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such report");
+    return ToGrpcStatus(absl::NotFoundError("no such report"));
   }
   resp->set_run_id(last_run_id_);
   *resp->mutable_report() = *last_report_;

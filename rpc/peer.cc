@@ -129,6 +129,16 @@ void ClientPeer::CloseAndJoin() {
   WaitDone();
 }
 
+void ServerPeer::StartWriteOp(const v1::Batch* b) {
+  bool own_buffer = false;
+  out_.Clear();  // the previous write's, done with (one write at a time)
+  if (!grpc::SerializationTraits<v1::Batch>::Serialize(*b, &out_, &own_buffer).ok()) {
+    FinishedWrite(false);  // cannot happen below 2 GiB; treated as a broken stream
+    return;
+  }
+  reactor_->StartWrite(&out_);
+}
+
 void ServerPeer::StartCloseOp() {
   grpc::Status s;
   {

@@ -109,11 +109,14 @@ class ClientPeer final : public Peer, public grpc::ClientBidiReactor<v1::Batch, 
 };
 
 // The side that accepted it, driven by the server's Exchange reactor:
-// writes go through the reactor, and closing finishes the call.
+// writes go through the reactor, and closing finishes the call. The
+// reactor is a raw (ByteBuffer) one, so that the server parses what it
+// reads itself and can say what was wrong with an unparseable batch (gRPC's
+// own parse failure carries no detail); batches are serialised here.
 class ServerPeer final : public Peer {
  public:
-  ServerPeer(int rank, grpc::ServerBidiReactor<v1::Batch, v1::Batch>* reactor)
-      : Peer(rank), reactor_(reactor) {}
+  using Reactor = grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>;
+  ServerPeer(int rank, Reactor* reactor) : Peer(rank), reactor_(reactor) {}
   // Ends the call with `s` once the queued writes are sent; no write is
   // accepted after.
   void Close(const grpc::Status& s);
@@ -121,12 +124,13 @@ class ServerPeer final : public Peer {
   void WriteDone(bool ok) { FinishedWrite(ok); }
 
  private:
-  void StartWriteOp(const v1::Batch* b) override { reactor_->StartWrite(b); }
+  void StartWriteOp(const v1::Batch* b) override;
   void StartCloseOp() override;
 
-  grpc::ServerBidiReactor<v1::Batch, v1::Batch>* reactor_;  // alive until Finish completes
-  bool close_asked_ = false;                                // under mu_
-  grpc::Status status_;                                     // under mu_; what Close asked for
+  Reactor* reactor_;          // alive until Finish completes
+  grpc::ByteBuffer out_;      // the write in flight (one at a time)
+  bool close_asked_ = false;  // under mu_
+  grpc::Status status_;       // under mu_; what Close asked for
 };
 
 // Channel arguments for every connection: keepalive pings so that a peer

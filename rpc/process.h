@@ -26,7 +26,9 @@ void BlockTerminationSignals();
 int WaitForTerminationSignal();
 
 // A gRPC server on `listen` ("host:port"; port 0 picks a free one) with
-// the standard health service (grpc.health.v1, SERVING) and reflection.
+// the standard health service (grpc.health.v1, SERVING) and reflection;
+// a request that does not parse is answered INVALID_ARGUMENT naming its
+// method and type (rpc/parse_errors.h).
 struct RunningServer {
   std::unique_ptr<grpc::Server> server;
   std::string address;  // with the port actually bound

@@ -4,9 +4,11 @@
 #include <thread>
 #include <utility>  // Asio 1.81 awaitable.hpp uses std::exchange unincluded
 
+#include "absl/strings/str_cat.h"
 #include "boost/asio.hpp"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "rpc/address.h"
 #include "rpc/chip_server.h"
 #include "rpc/coordinator.h"
 #include "rpc/status.h"
@@ -27,6 +29,27 @@ TEST(StatusTest, CodesAndMessagesCarryOverBothWays) {
   EXPECT_TRUE(FromGrpcStatus(grpc::Status::OK, "x").ok());
   EXPECT_EQ(FromGrpcStatus(grpc::Status(grpc::StatusCode::UNAVAILABLE, "refused"), "chip 3"),
             absl::UnavailableError("chip 3: refused"));
+}
+
+TEST(StatusTest, EchoBoundsAQuotedValue) {
+  EXPECT_EQ(Echo("short"), "short");
+  EXPECT_EQ(Echo(std::string(64, 'x')), std::string(64, 'x'));
+  EXPECT_EQ(Echo(std::string(10 << 20, 'x')), std::string(64, 'x') + "... (10485760 bytes)");
+  // Not cut inside a UTF-8 character: "é" is 2 bytes; 63 + 2 > 64.
+  const std::string accents = std::string(63, 'a') + "\xc3\xa9" + "tail";
+  EXPECT_EQ(Echo(accents), std::string(63, 'a') + "... (69 bytes)");
+  // Every status sent over gRPC is bounded, whatever its message quoted.
+  const grpc::Status g = ToGrpcStatus(absl::InvalidArgumentError(std::string(1 << 20, 'm')));
+  EXPECT_EQ(g.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_LT(g.error_message().size(), kMaxErrorDetailBytes + 32);
+}
+
+TEST(AddressTest, AHugeAddressIsQuotedBounded) {
+  const absl::Status s = ValidateHostPort("--listen", std::string(10 << 20, 'h'), true);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), absl::StrCat("--listen: expected HOST:PORT, got \"", std::string(64, 'h'),
+                                      "... (10485760 bytes)\" (longer than 261 bytes)"));
+  EXPECT_TRUE(ValidateHostPort("--listen", "127.0.0.1:0", true).ok());
 }
 
 // A service on an in-process server, with an io_context thread for the
@@ -124,7 +147,7 @@ TEST_F(ChipServiceTest, ExchangeMustStartWithHelloForALoadedRun) {
     stream->WritesDone();
     const grpc::Status s = stream->Finish();
     EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-    EXPECT_EQ(s.error_message(), "no run run-none loaded on this chip");
+    EXPECT_EQ(s.error_message(), "no run run-none loaded on this chip within 0.2 s");
   }
 }
 

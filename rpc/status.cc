@@ -6,9 +6,18 @@
 
 namespace etchsim::rpc {
 
+std::string Echo(absl::string_view value, size_t max_bytes) {
+  if (value.size() <= max_bytes) return std::string(value);
+  size_t n = max_bytes;
+  // Not in the middle of a UTF-8 sequence (continuation bytes are 10xxxxxx).
+  while (n > 0 && (static_cast<unsigned char>(value[n]) & 0xC0) == 0x80) --n;
+  return absl::StrCat(value.substr(0, n), "... (", value.size(), " bytes)");
+}
+
 grpc::Status ToGrpcStatus(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
+                      Echo(s.message(), kMaxErrorDetailBytes));
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& s, absl::string_view context) {

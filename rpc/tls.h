@@ -36,8 +36,11 @@ struct Credentials {
   std::shared_ptr<grpc::ChannelCredentials> channel;
 };
 
-// Reads and checks the files (all three or none; each PEM of the right
-// kind). Errors name the flag and the file.
+// Reads and checks the files with OpenSSL before gRPC sees them: all three
+// or none; every certificate and the key parse (a truncated file is
+// refused); the key is the certificate's; the certificate verifies against
+// the CA (every peer trusts the same one). Errors are one line naming the
+// flag and the file.
 absl::StatusOr<Credentials> LoadCredentials(const TlsFiles& files);
 
 }  // namespace etchsim::rpc

@@ -4,7 +4,9 @@
 # that (1) a run over chip processes with --tls-* is byte-identical to the
 # in-process one, (2) a TLS chip refuses a plaintext client and a client
 # with a certificate from another CA, (3) a TLS client gets SERVING, and
-# (4) bad TLS flags are one line and exit 2.
+# (4) bad TLS flags and files (a key that is not the certificate's, a
+# truncated certificate, a certificate the CA did not sign) are one line
+# and exit 2.
 set -u
 etchsim=$1
 dir=$(mktemp -d)
@@ -58,4 +60,15 @@ check2 "--tls-key: $dir/node.pem: not a PEM file" health "$addr" --tls-cert="$di
   --tls-key="$dir/node.pem" --tls-ca="$dir/ca.pem"
 check2 "--tls-cert: /nonexistent.pem: no such file" chip serve --tls-cert=/nonexistent.pem \
   --tls-key="$dir/node.key" --tls-ca="$dir/ca.pem"
+# Checked up front with OpenSSL: once four lines of gRPC logging and
+# "address in use", or a gRPC dump and "empty address list" after 5 s.
+check2 "--tls-key: $dir/stranger.key: is not the key of the certificate in $dir/node.pem" \
+  chip serve --listen 127.0.0.1:0 --tls-cert="$dir/node.pem" --tls-key="$dir/stranger.key" \
+  --tls-ca="$dir/ca.pem"
+head -c 600 "$dir/node.pem" >"$dir/truncated.pem"
+check2 "--tls-cert: $dir/truncated.pem: certificate 1 of 1 does not parse" simulate \
+  --model llama-3.1-8b --chip hc1 --chips 1 --requests 1 --distributed=local \
+  --tls-cert="$dir/truncated.pem" --tls-key="$dir/node.key" --tls-ca="$dir/ca.pem"
+check2 "--tls-cert: $dir/stranger.pem: does not verify against --tls-ca $dir/ca.pem" health \
+  "$addr" --tls-cert="$dir/stranger.pem" --tls-key="$dir/stranger.key" --tls-ca="$dir/ca.pem"
 echo "tls: identical report over TLS, plaintext and foreign clients refused, bad flags exit 2"
