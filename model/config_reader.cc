@@ -1,5 +1,6 @@
 #include "model/config_reader.h"
 
+#include <cctype>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -9,7 +10,62 @@ namespace etchsim::model {
 
 using Json = nlohmann::json;
 
+namespace {
+// \u0001 cannot appear in a real config's strings unescaped-from-text by
+// accident: a marker is "\u0001" then the literal.
+constexpr absl::string_view kMarker = "\x01";
+}  // namespace
+
+std::string ReadNonFiniteLiterals(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (in_string) {
+      out += ch;
+      if (ch == '\\' && i + 1 < text.size()) {
+        out += text[++i];
+      } else if (ch == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (ch == '"') {
+      in_string = true;
+      out += ch;
+      continue;
+    }
+    // A token starts here only after a separator (not inside a word).
+    const bool boundary = i == 0 || !std::isalnum(static_cast<unsigned char>(text[i - 1]));
+    bool replaced = false;
+    for (absl::string_view lit : {"-Infinity", "Infinity", "NaN"}) {
+      if (boundary && text.substr(i, lit.size()) == lit &&
+          (i + lit.size() == text.size() ||
+           !std::isalnum(static_cast<unsigned char>(text[i + lit.size()])))) {
+        absl::StrAppend(&out, "\"\\u0001", lit, "\"");
+        i += lit.size() - 1;
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) out += ch;
+  }
+  return out;
+}
+
+const char* NonFiniteLiteral(const Json& j) {
+  if (!j.is_string()) return nullptr;
+  const std::string& v = j.get_ref<const std::string&>();
+  if (v.size() < 2 || v[0] != kMarker[0]) return nullptr;
+  for (const char* lit : {"-Infinity", "Infinity", "NaN"}) {
+    if (absl::string_view(v).substr(1) == lit) return lit;
+  }
+  return nullptr;
+}
+
 const char* JsonTypeName(const Json& j) {
+  if (const char* lit = NonFiniteLiteral(j)) return lit;
   switch (j.type()) {
     case Json::value_t::null:
       return "null";
@@ -89,7 +145,7 @@ absl::StatusOr<std::string> ConfigReader::String(absl::string_view field,
                                                  absl::string_view fallback) const {
   auto it = obj_.find(std::string(field));
   if (it == obj_.end() || it->is_null()) return std::string(fallback);
-  if (!it->is_string()) {
+  if (!it->is_string() || NonFiniteLiteral(*it) != nullptr) {
     return Error(field, absl::StrCat("must be a string, got ", JsonTypeName(*it)));
   }
   return it->get<std::string>();

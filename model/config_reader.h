@@ -18,8 +18,21 @@
 
 namespace etchsim::model {
 
-// "null", "a string", "an array", ... for error messages.
+// "null", "a string", "an array", ... for error messages; "Infinity",
+// "-Infinity" or "NaN" for a literal ReadNonFiniteLiterals kept.
 const char* JsonTypeName(const nlohmann::json& j);
+
+// Python's json module writes float('inf') and float('nan') as the bare
+// tokens Infinity, -Infinity and NaN (Nemotron-H's "time_step_limit"),
+// which JSON does not allow; Hugging Face reads them back with json.load.
+// Returns `text` with each such token outside a string replaced by a
+// marker string, so the file parses and a field that holds one is seen as
+// the non-finite value it is: a number read where a size belongs is
+// refused naming it, never taken as a size.
+std::string ReadNonFiniteLiterals(absl::string_view text);
+// The literal a marker stands for ("Infinity", "-Infinity", "NaN"), or
+// null when `j` is not a marker.
+const char* NonFiniteLiteral(const nlohmann::json& j);
 
 class ConfigReader {
  public:

@@ -86,15 +86,18 @@ std::string SupportedArchitectures() {
 absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text,
                                              const std::string& source) {
   Json root;
+  // Lines are kept (a marker replaces a token on its line), so a parse
+  // error's line is the file's.
+  const std::string literal_text = ReadNonFiniteLiterals(json_text);
   try {
-    root = Json::parse(json_text.begin(), json_text.end());
+    root = Json::parse(literal_text.begin(), literal_text.end());
   } catch (const Json::out_of_range& e) {
     // nlohmann reports numbers past double's range (1e400) this way.
     std::string what = e.what();  // "[json.exception.out_of_range.406] number ..."
     if (auto close = what.find("] "); close != std::string::npos) what = what.substr(close + 2);
     return absl::InvalidArgumentError(absl::StrCat(source, ": invalid JSON: ", what));
   } catch (const Json::parse_error& e) {
-    const auto [line, col] = LineColumn(json_text, e.byte > 0 ? e.byte - 1 : 0);
+    const auto [line, col] = LineColumn(literal_text, e.byte > 0 ? e.byte - 1 : 0);
     std::string what = e.what();
     // nlohmann's message is "[json.exception.parse_error.101] parse error at
     // line 1, column 2: <reason>"; keep only the reason.

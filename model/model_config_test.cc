@@ -3,7 +3,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "model/config_reader.h"
 
 namespace etchsim::model {
 namespace {
@@ -177,6 +179,31 @@ TEST(ModelConfigTest, IntegralFloatsAndNullsAreAccepted) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->hidden_size, 64);
   EXPECT_EQ(c->head_dim, 16);
+}
+
+// Python's json writes inf and nan as bare Infinity / NaN (Nemotron-H's
+// "time_step_limit": [0.0, Infinity]); Hugging Face reads them. Where no
+// size is read they are accepted; where a size is read they are named.
+TEST(ModelConfigTest, NonFiniteLiteralsAreReadAsPythonWritesThem) {
+  auto c = ParseModelConfig(
+      Llama("\"vocab_size\": 100",
+            "\"vocab_size\": 100, \"time_step_limit\": [0.0, Infinity], \"x\": -Infinity, "
+            "\"y\": NaN, \"note\": \"NaN and Infinity in a string stay text\""),
+      "x.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->vocab_size, 100);
+  for (const char* lit : {"Infinity", "-Infinity", "NaN"}) {
+    auto bad = ParseModelConfig(
+        Llama("\"hidden_size\": 64", absl::StrCat("\"hidden_size\": ", lit)), "x.json");
+    ASSERT_FALSE(bad.ok()) << lit;
+    EXPECT_EQ(bad.status().message(),
+              absl::StrCat("x.json: \"hidden_size\" must be an integer, got ", lit));
+  }
+  // A word that only starts like a literal is still invalid JSON.
+  EXPECT_FALSE(
+      ParseModelConfig(Llama("\"hidden_size\": 64", "\"hidden_size\": NaNx"), "x.json").ok());
+  EXPECT_EQ(ReadNonFiniteLiterals(R"({"a": "Infinity", "b": [NaN]})"),
+            "{\"a\": \"Infinity\", \"b\": [\"\\u0001NaN\"]}");
 }
 
 TEST(ModelConfigTest, Qwen3SparseStepAndMlpOnlyLayers) {
