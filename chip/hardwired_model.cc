@@ -86,9 +86,11 @@ absl::StatusOr<HardwiredChipModel> HardwiredChipModel::Create(const v1::ChipSpec
   HardwiredChipModel c;
   c.spec_ = spec.hardwired();
   c.cycle_ns_ = 1.0 / c.spec_.clock_ghz();
-  if (!m.layers.empty()) {
-    c.kv_bytes_per_position_ = m.layers[0].KvBytesPerToken(kv_dtype);
-    c.macs_per_position_ = m.layers[0].AttentionMacsPerPosition();
+  for (const model::LayerSpec& l : m.layers) {  // the attention layers' geometry
+    if (l.is_recurrent()) continue;
+    c.kv_bytes_per_position_ = l.KvBytesPerToken(kv_dtype);
+    c.macs_per_position_ = l.AttentionMacsPerPosition();
+    break;
   }
   const double vector = spec.hardwired().vector_cycles_per_layer();
   Segment seg;
@@ -133,8 +135,14 @@ absl::StatusOr<HardwiredChipModel> HardwiredChipModel::Create(const v1::ChipSpec
       seg.fixed_cycles += c.StepCycles(w);
     }
     seg.fixed_cycles += vector;
-    ++seg.attention_layers;
-    ++c.attention_layers_;
+    if (l.is_recurrent()) {
+      const double state = c.StateCycles(l);
+      seg.state_cycles += state;
+      c.state_cycles_ += state;
+    } else {
+      ++seg.attention_layers;
+      ++c.attention_layers_;
+    }
     if (l.ffn_kind == model::FfnKind::kDense) {
       for (const auto& [step, w] : LargestPerStep(l.dense_mlp)) {
         seg.fixed_cycles += c.StepCycles(w);
@@ -160,20 +168,31 @@ absl::StatusOr<HardwiredChipModel> HardwiredChipModel::Create(const v1::ChipSpec
   return c;
 }
 
+double HardwiredChipModel::StateCycles(const model::LayerSpec& l) const {
+  return spec_.attention_fixed_cycles() +
+         std::max(2.0 * static_cast<double>(l.state_bytes) / spec_.kv_read_bytes_per_cycle(),
+                  static_cast<double>(l.state_macs_per_token) / spec_.attention_macs_per_cycle());
+}
+
 SimTime HardwiredChipModel::SegmentLatency(int s, int64_t context, int64_t count) const {
   const Segment& seg = segments_[s];
   double cycles = seg.fixed_cycles + seg.attention_layers * AttentionCycles(context + 1);
   if (count > 1) {
     cycles += (count - 1) * PerTokenInterval(context, count, seg.attention_layers);
   }
+  if (seg.state_cycles > 0) cycles += count * seg.state_cycles;
   return Cycles(cycles);
 }
 
 SimTime HardwiredChipModel::Occupancy(int64_t context, int64_t count) const {
   const double scan = spec_.pe_scan_cycles() / spec_.tokens_per_pass();
   double cycles = count * scan;
-  if (attention_layers_ > 0) {
-    cycles = std::max(cycles, attention_layers_ * ChunkAttentionCycles(context, count));
+  if (attention_layers_ > 0 || state_cycles_ > 0) {
+    // The attention engine serves the attention cores and the recurrences.
+    const double engine =
+        (attention_layers_ > 0 ? attention_layers_ * ChunkAttentionCycles(context, count) : 0.0) +
+        count * state_cycles_;
+    cycles = std::max(cycles, engine);
   }
   return Cycles(cycles);
 }

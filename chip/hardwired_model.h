@@ -40,7 +40,11 @@ using base::SimTime;
 struct Segment {
   double fixed_cycles = 0;   // matmul steps, vector work, embedding, head
   int attention_layers = 0;  // layers whose attention core runs here
-  int dispatch_layer = -1;   // MoE layer dispatched at the end; -1 = exit
+  // Recurrent layers here: cycles of their state work per token (state read
+  // and written through the KV memory port, its multiply-accumulates on the
+  // attention engine), independent of the context.
+  double state_cycles = 0;
+  int dispatch_layer = -1;  // MoE layer dispatched at the end; -1 = exit
   // For a dispatch: cycles of this chip's own selected experts and shared
   // experts, which run while remote experts work.
   double local_expert_cycles = 0;
@@ -82,6 +86,10 @@ class HardwiredChipModel {
   double StepCycles(int64_t weights) const;
   // Cycles of one layer's attention core for a query over `positions`.
   double AttentionCycles(int64_t positions) const;
+  // One token's state work in recurrent layer `l` (Segment::state_cycles):
+  // the state read and written through the KV port, or its MACs on the
+  // attention engine, whichever binds, plus the engine's fixed cost.
+  double StateCycles(const model::LayerSpec& l) const;
   double cycle_ns() const { return cycle_ns_; }
 
  private:
@@ -96,6 +104,7 @@ class HardwiredChipModel {
   int64_t kv_bytes_per_position_ = 0;  // per layer
   int64_t macs_per_position_ = 0;      // per layer
   int attention_layers_ = 0;
+  double state_cycles_ = 0;           // every recurrent layer here, per token
   double expert_cycles_ = 0;          // two expert steps (gate|up, down)
   std::map<int, double> ffn_cycles_;  // ffn_only layers: one token's FFN
   std::vector<Segment> segments_;

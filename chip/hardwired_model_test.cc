@@ -1,5 +1,7 @@
 #include "chip/hardwired_model.h"
 
+#include <algorithm>
+
 #include "chip/chip_spec.h"
 #include "gtest/gtest.h"
 #include "model/zoo.h"
@@ -84,6 +86,42 @@ TEST(HardwiredModelTest, RejectsBadTiming) {
   spec.mutable_hardwired()->set_clock_ghz(0);
   EXPECT_EQ(ValidateHardwiredTiming(spec, "x").message(),
             "x: hardwired.clock_ghz must be a finite number in [0.001, 100], got 0");
+}
+
+// A hybrid model on hard-wired chips: only the full-attention layers pay
+// for context; each gated DeltaNet layer reads and writes its state
+// through the KV port every token, a fixed cost.
+TEST(HardwiredModelTest, RecurrentLayersCostTheirStateNotTheirContext) {
+  Fixture f = Make("hc2", "qwen3.5-35b-a3b", 2);
+  auto hw = HardwiredChipModel::Create(f.spec, f.m, f.plan.chips(0), model::KvDtype::kBf16);
+  ASSERT_TRUE(hw.ok()) << hw.status();
+  int recurrent = 0, attention = 0;
+  for (const v1::LayerSlice& sl : f.plan.chips(0).layers()) {
+    if (!sl.core()) continue;
+    (f.m.layers[sl.layer()].is_recurrent() ? recurrent : attention)++;
+  }
+  ASSERT_GT(recurrent, 0);
+  int seg_attention = 0;
+  double state = 0;
+  for (const Segment& seg : hw->segments()) {
+    seg_attention += seg.attention_layers;
+    state += seg.state_cycles;
+  }
+  EXPECT_EQ(seg_attention, attention);
+  const auto& h = f.spec.hardwired();
+  // Per layer: fixed + max(2 x 2,146,304 B / port, MACs / engine).
+  const model::LayerSpec& gdn = f.m.layers[0];
+  const double one =
+      h.attention_fixed_cycles() +
+      std::max(2.0 * gdn.state_bytes / h.kv_read_bytes_per_cycle(),
+               static_cast<double>(gdn.state_macs_per_token) / h.attention_macs_per_cycle());
+  EXPECT_DOUBLE_EQ(state, recurrent * one);
+  // Longer context: the difference is the attention layers' alone.
+  const SimTime short_ctx = hw->SegmentLatency(0, 100, 1);
+  const SimTime long_ctx = hw->SegmentLatency(0, 100000, 1);
+  const Segment& s0 = hw->segments()[0];
+  EXPECT_NEAR((long_ctx - short_ctx).ToSeconds() * 1e9 / hw->cycle_ns(),
+              s0.attention_layers * (hw->AttentionCycles(100001) - hw->AttentionCycles(101)), 2.0);
 }
 
 }  // namespace

@@ -45,14 +45,24 @@ absl::StatusOr<RooflineStageModel> RooflineStageModel::Create(const v1::ChipSpec
     s.peak_flops_ = r.dense_fp8_flops();
   }
   s.hidden_ = m.hidden_size;
-  if (!m.layers.empty()) {
-    s.kv_bytes_per_position_ = m.layers[0].KvBytesPerToken(kv_dtype);
-    s.decode_attn_flops_ = m.layers[0].AttentionFlopsPerPosition(true);
-    s.prefill_attn_flops_ = m.layers[0].AttentionFlopsPerPosition(false);
+  // The attention layers' geometry (every attention layer of a model has
+  // the same); recurrent layers have none.
+  for (const model::LayerSpec& l : m.layers) {
+    if (l.is_recurrent()) continue;
+    s.kv_bytes_per_position_ = l.KvBytesPerToken(kv_dtype);
+    s.decode_attn_flops_ = l.AttentionFlopsPerPosition(true);
+    s.prefill_attn_flops_ = l.AttentionFlopsPerPosition(false);
+    break;
   }
   for (const v1::LayerSlice& sl : stage.layers()) {
     const model::LayerSpec& l = m.layers[sl.layer()];
     ++s.layers_;
+    if (l.is_recurrent()) {
+      s.state_bytes_ += l.state_bytes;
+      s.state_macs_per_token_ += l.state_macs_per_token;
+    } else {
+      ++s.attention_layers_;
+    }
     if (sl.attention_only()) {
       // Attention/FFN disaggregation: the FFN runs on other chips.
       ++s.attention_only_layers_;
@@ -133,12 +143,19 @@ SimTime RooflineStageModel::StepTime(const std::vector<BatchItem>& batch,
     weights += expert_weights;
   }
   weights += static_cast<double>(head_weights_);
-  const double bytes =
-      weights * bytes_per_param_ + kv_reads * layers_ * static_cast<double>(kv_bytes_per_position_);
-  const double flops =
-      2.0 * static_cast<double>(active_weights_per_token_) * tokens +
-      layers_ * (positions * decode_attn_flops_ + prefill_positions * prefill_attn_flops_) +
-      2.0 * static_cast<double>(head_weights_) * logits;
+  double bytes = weights * bytes_per_param_ +
+                 kv_reads * attention_layers_ * static_cast<double>(kv_bytes_per_position_);
+  double flops = 2.0 * static_cast<double>(active_weights_per_token_) * tokens +
+                 attention_layers_ *
+                     (positions * decode_attn_flops_ + prefill_positions * prefill_attn_flops_) +
+                 2.0 * static_cast<double>(head_weights_) * logits;
+  if (state_bytes_ > 0) {
+    // Each item's recurrent state is read and written once per step (a
+    // chunked prefill kernel carries it across the chunk), and every token
+    // does the state's multiply-accumulates.
+    bytes += 2.0 * static_cast<double>(batch.size()) * static_cast<double>(state_bytes_);
+    flops += 2.0 * static_cast<double>(state_macs_per_token_) * tokens;
+  }
   const double bandwidth =
       tp_ * spec_.memory_bandwidth_bytes_per_s() * spec_.bandwidth_efficiency();
   // Expert streaming hidden under the MoE layers' latency-bound work adds

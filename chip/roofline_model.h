@@ -99,6 +99,11 @@ class RooflineStageModel {
   int64_t decode_attn_flops_ = 0;      // per position per layer
   int64_t prefill_attn_flops_ = 0;
   int layers_ = 0;
+  int attention_layers_ = 0;  // layers with a KV cache (not recurrent)
+  // Recurrent layers of the stage: their state per sequence, read and
+  // written once per item of a step, and its multiply-accumulates per token.
+  int64_t state_bytes_ = 0;
+  int64_t state_macs_per_token_ = 0;
   int moe_layers_ = 0;
   int attention_only_layers_ = 0;  // their FFN is elsewhere (no FFN cost)
   // Always-read weights (attention, dense MLPs, routers, shared experts,

@@ -12,6 +12,7 @@ namespace etchsim::cluster {
 int64_t KvBudget::Pool::Need(int64_t length) const {
   int64_t bytes = full_per_token * length;
   for (const auto& [window, per] : windows) bytes += per * std::min(length, window);
+  if (fixed > 0 && length > 0) bytes += fixed;
   return bytes;
 }
 
@@ -20,9 +21,15 @@ KvBudget KvBudget::Build(const model::ModelSpec& model, const v1::Plan& plan,
   KvBudget b;
   b.capacity_tokens_ = std::numeric_limits<int64_t>::max();
   for (const v1::ChipShard& shard : plan.chips()) {
-    if (shard.kv_bytes_per_token() <= 0) continue;
+    int64_t state = 0;
+    for (const v1::LayerSlice& sl : shard.layers()) {
+      if (sl.core()) state += model.layers[sl.layer()].state_bytes;
+    }
+    if (shard.kv_bytes_per_token() <= 0 && state == 0) continue;
     const int64_t cap = capacity_bytes[shard.index()];
-    const int64_t tokens = cap / shard.kv_bytes_per_token();
+    const int64_t tokens = shard.kv_bytes_per_token() > 0
+                               ? std::max<int64_t>(0, cap - state) / shard.kv_bytes_per_token()
+                               : std::numeric_limits<int64_t>::max();
     if (tokens < b.capacity_tokens_) {
       b.capacity_tokens_ = tokens;
       b.limiter_ = absl::StrCat("stage ", shard.index(), ": ",
@@ -32,6 +39,7 @@ KvBudget KvBudget::Build(const model::ModelSpec& model, const v1::Plan& plan,
     Pool p;
     p.capacity = cap;
     p.stage = shard.index();
+    p.fixed = state;
     std::map<int64_t, int64_t> windows;
     for (const v1::LayerSlice& sl : shard.layers()) {
       if (!sl.core()) continue;
@@ -43,13 +51,13 @@ KvBudget KvBudget::Build(const model::ModelSpec& model, const v1::Plan& plan,
       }
     }
     p.windows.assign(windows.begin(), windows.end());
-    if (!p.windows.empty()) b.windowed_ = true;
+    if (!p.windows.empty() || p.fixed > 0) b.windowed_ = true;  // per-stage byte pools
     b.stage_bytes_.push_back(p);
     b.pools_.push_back(std::move(p));
   }
   if (!b.pools_.empty() && !b.windowed_) {
     // One token pool: the tightest stage's capacity in tokens.
-    b.pools_.assign(1, Pool{b.capacity_tokens_, 1, {}, 0, -1});
+    b.pools_.assign(1, Pool{b.capacity_tokens_, 1, 0, {}, 0, -1});
   }
   return b;
 }

@@ -8,7 +8,11 @@
 // the host admits a request only when every stage's reservations still fit
 // its KV memory.
 //
-// Without windowed layers this is exactly the old token rule, "reserved
+// A recurrent layer (gated DeltaNet) keeps a fixed state per sequence
+// instead: its bytes count once for every sequence, whatever its length,
+// so a hybrid model's admission is bound by states and KV together.
+//
+// Without windowed or recurrent layers this is exactly the old token rule, "reserved
 // tokens + need <= min over stages of floor(capacity / bytes per token)"
 // (for integers, x <= floor(c / b) iff x * b <= c), so the budget keeps a
 // single token pool then and reports do not move.
@@ -79,8 +83,9 @@ class KvBudget {
 
  private:
   struct Pool {
-    int64_t capacity = 0;                              // bytes (tokens when !windowed_)
-    int64_t full_per_token = 0;                        // bytes per position of full layers
+    int64_t capacity = 0;        // bytes (tokens when !windowed_)
+    int64_t full_per_token = 0;  // bytes per position of full layers
+    int64_t fixed = 0;           // recurrent layers' state: bytes per sequence of any length > 0
     std::vector<std::pair<int64_t, int64_t>> windows;  // (window, bytes per position)
     int64_t reserved = 0;
     int stage = -1;

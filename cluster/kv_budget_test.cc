@@ -127,5 +127,41 @@ TEST(KvBudgetTest, WithoutWindowsItIsTheTokenRule) {
   EXPECT_FALSE(b.Fits(1097));
 }
 
+// A hybrid model's sequence holds its recurrent state whatever its length:
+// Qwen3.5-35B-A3B on one stage holding layers 0-3 (three gated DeltaNet
+// layers, 2,146,304 state bytes each; one full layer, 2 x 2 x 256 bf16 =
+// 2,048 KV bytes per token).
+TEST(KvBudgetTest, RecurrentStateCountsOncePerSequence) {
+  auto m = model::LoadModel("qwen3.5-35b-a3b");
+  ASSERT_TRUE(m.ok()) << m.status();
+  v1::Plan p;
+  v1::ChipShard* c = p.add_chips();
+  c->set_index(0);
+  c->set_kv_bytes_per_token(2048);
+  for (int l = 0; l < 4; ++l) {
+    v1::LayerSlice* sl = c->add_layers();
+    sl->set_layer(l);
+    sl->set_core(true);
+  }
+  const int64_t state = 3 * 2146304;
+  const int64_t cap = 10 * (state + 2048 * 1000);  // ten sequences of 1,000 tokens
+  KvBudget b = KvBudget::Build(*m, p, {cap}, model::KvDtype::kBf16);
+  EXPECT_TRUE(b.windowed());  // per-stage byte pools
+  EXPECT_EQ(b.PoolBytes(0, 1000), state + 2048 * 1000);
+  EXPECT_EQ(b.PoolBytes(0, 0), 0);  // no sequence, no state
+  EXPECT_EQ(b.MaxSequences(1000), 10);
+  EXPECT_EQ(b.MaxSequences(1), cap / (state + 2048));  // the state binds short ones
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(b.Fits(1000)) << i;
+    b.Reserve(1000, +1);
+  }
+  EXPECT_FALSE(b.Fits(1));  // even one token brings a whole state
+  // Growing a sequence costs only its KV, not a second state.
+  b.Reserve(1000, -1);
+  b.Reserve(999, +1);
+  EXPECT_TRUE(b.FitsGrowth(999, 1000));
+  EXPECT_FALSE(b.FitsGrowth(999, 1001));
+}
+
 }  // namespace
 }  // namespace etchsim::cluster

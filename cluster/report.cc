@@ -342,6 +342,7 @@ absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const Analytic
   kv.set_mean_tokens(kv_mean_tokens);
   kv.set_peak_tokens(h.kv_tokens_peak);
   if (!h.stage_kv.empty()) kv.set_windowed_layers(true);
+  if (r.state_bytes_per_sequence > 0) kv.set_state_bytes_per_sequence(r.state_bytes_per_sequence);
   const v1::KvPolicy& kp = r.scenario.kv_policy();
   if (kp.kind() == "paged" || kp.prefix_tokens() > 0) {
     std::string policy =
@@ -457,12 +458,17 @@ std::string ReportText(const v1::Report& j) {
     e.AddRow({"goodput (requests meeting SLO)",
               absl::StrCat(f(g.fraction() * 100, 1), "%, ", f(g.requests_per_s(), 2), " req/s")});
   }
-  e.AddRow(
-      {"KV cache peak / capacity",
-       absl::StrCat(
-           base::WithCommas(j.kv_cache().peak_tokens()), " / ",
-           base::WithCommas(j.kv_cache().capacity_tokens()), " tokens",
-           j.kv_cache().windowed_layers() ? " (windowed layers: capacity at the full rate)" : "")});
+  e.AddRow({"KV cache peak / capacity",
+            absl::StrCat(
+                base::WithCommas(j.kv_cache().peak_tokens()), " / ",
+                base::WithCommas(j.kv_cache().capacity_tokens()), " tokens",
+                j.kv_cache().has_state_bytes_per_sequence()
+                    ? absl::StrCat(" (capacity at the full rate beside one sequence's state; plus ",
+                                   base::HumanBytes(static_cast<double>(
+                                       j.kv_cache().state_bytes_per_sequence())),
+                                   " of recurrent state per sequence)")
+                : j.kv_cache().windowed_layers() ? " (windowed layers: capacity at the full rate)"
+                                                 : "")});
   if (j.kv_cache().has_policy()) {
     e.AddRow({"KV policy", j.kv_cache().policy()});
     if (j.kv_cache().has_preemptions()) {

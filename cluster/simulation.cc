@@ -703,6 +703,7 @@ SimulationResult Simulation::Skeleton() const {
   r.num_devices = plan_.num_chips() * tp_;
   r.num_servers = PoolServers(chip_, r.num_devices);
   r.kv_capacity_tokens = kv_capacity_tokens_;
+  r.state_bytes_per_sequence = model_.StateBytesPerSequence();
   r.window_start = k_.window_start;
   r.faults = faults_;
   if (pool2_) {

@@ -73,6 +73,8 @@ struct SimulationResult {
   int num_servers = 0;
   int tensor_parallel = 1;
   int64_t kv_capacity_tokens = 0;
+  // Recurrent layers' fixed state per sequence (0 without such layers).
+  int64_t state_bytes_per_sequence = 0;
   SimTime window_start;
   SimTime end;
   HostResult host;

@@ -199,6 +199,72 @@ absl::Status ParseLlama4(const ConfigReader& r, ModelConfig& c) {
 
 }  // namespace
 
+// Qwen3.5 / Qwen3.6 (transformers models/qwen3_5{,_moe}): three gated
+// DeltaNet layers to one full-attention layer by `layer_types`, or when it
+// is absent full attention where (i + 1) % full_attention_interval == 0
+// (Qwen3_5TextConfig.__post_init__). Attention with q/k norms and an
+// output gate folded into q_proj; MoE with one gated shared expert of its
+// own width; one MTP layer (mtp_num_hidden_layers). docs/models.md.
+absl::Status ParseQwen35(const ConfigReader& r, ModelConfig& c) {
+  ASSIGN_OR_RETURN(c.attention_bias, r.Bool("attention_bias", false));
+  c.qk_norm = true;
+  ASSIGN_OR_RETURN(c.attn_output_gate, r.Bool("attn_output_gate", true));
+  ASSIGN_OR_RETURN(std::vector<std::string> types, r.StringList("layer_types"));
+  if (types.empty()) {
+    ASSIGN_OR_RETURN(int64_t every, r.Int("full_attention_interval", 1, int64_t{4}));
+    for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+      c.mixer[i] = (i + 1) % every == 0 ? MixerKind::kAttention : MixerKind::kGatedDeltaNet;
+    }
+  } else {
+    if (static_cast<int64_t>(types.size()) != c.num_hidden_layers) {
+      return r.Error("layer_types",
+                     absl::StrCat("must have one entry per layer (\"num_hidden_layers\" = ",
+                                  c.num_hidden_layers, "), got ", types.size()));
+    }
+    for (size_t i = 0; i < types.size(); ++i) {
+      if (types[i] == "linear_attention") {
+        c.mixer[i] = MixerKind::kGatedDeltaNet;
+      } else if (types[i] != "full_attention") {
+        return r.Error(
+            "layer_types",
+            absl::StrCat("entry ", i, " must be \"linear_attention\" or \"full_attention\", got \"",
+                         types[i], "\""));
+      }
+    }
+  }
+  GatedDeltaNetConfig& g = c.gated_delta_net;
+  ASSIGN_OR_RETURN(g.num_key_heads, r.Int("linear_num_key_heads", 1));
+  ASSIGN_OR_RETURN(g.key_head_dim, r.Int("linear_key_head_dim", 1));
+  ASSIGN_OR_RETURN(g.num_value_heads, r.Int("linear_num_value_heads", 1));
+  ASSIGN_OR_RETURN(g.value_head_dim, r.Int("linear_value_head_dim", 1));
+  ASSIGN_OR_RETURN(g.conv_kernel, r.Int("linear_conv_kernel_dim", 1, int64_t{4}));
+  if (g.num_value_heads % g.num_key_heads != 0) {
+    return r.Error("linear_num_value_heads",
+                   absl::StrCat("must be a multiple of \"linear_num_key_heads\" (", g.num_key_heads,
+                                "), got ", g.num_value_heads));
+  }
+  // The recurrent state's dtype: vLLM and SGLang cache it in
+  // mamba_ssm_dtype (float32 in every published config).
+  ASSIGN_OR_RETURN(std::string ssm, r.String("mamba_ssm_dtype", "float32"));
+  if (ssm == "float32") {
+    g.state_bytes = 4;
+  } else if (ssm == "bfloat16" || ssm == "float16") {
+    g.state_bytes = 2;
+  } else {
+    return r.Error(
+        "mamba_ssm_dtype",
+        absl::StrCat("must be \"float32\", \"bfloat16\" or \"float16\", got \"", ssm, "\""));
+  }
+  ASSIGN_OR_RETURN(c.num_nextn_predict_layers, r.Int("mtp_num_hidden_layers", 0, int64_t{0}));
+  if (c.architecture == Architecture::kQwen35Moe) {
+    c.num_shared_experts = 1;
+    c.shared_expert_gate = true;
+    ASSIGN_OR_RETURN(c.shared_expert_intermediate_size,
+                     r.Int("shared_expert_intermediate_size", 1));
+  }
+  return absl::OkStatus();
+}
+
 FamilyDefaults DefaultsOf(Architecture a) {
   // Values of the transformers config classes' signatures.
   switch (a) {
@@ -215,6 +281,9 @@ FamilyDefaults DefaultsOf(Architecture a) {
       return {0, 64, 131072, false};
     case Architecture::kLlama4:
       return {0, 128, 131072, false};
+    case Architecture::kQwen35:
+    case Architecture::kQwen35Moe:
+      return {0, 256, 32768, false};
     default:
       return {};
   }
@@ -234,6 +303,9 @@ absl::Status ParseFamilyFields(const ConfigReader& top, const ConfigReader& text
       return ParseGptOss(top, text, c);
     case Architecture::kLlama4:
       return ParseLlama4(text, c);
+    case Architecture::kQwen35:
+    case Architecture::kQwen35Moe:
+      return ParseQwen35(text, c);
     default:
       return absl::OkStatus();
   }

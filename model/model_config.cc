@@ -41,6 +41,10 @@ constexpr ArchEntry kArchitectures[] = {
     {Architecture::kGptOss, "GptOssForCausalLM", false},
     {Architecture::kLlama4, "Llama4ForCausalLM", false},
     {Architecture::kLlama4, "Llama4ForConditionalGeneration", true},
+    {Architecture::kQwen35, "Qwen3_5ForConditionalGeneration", true},
+    {Architecture::kQwen35, "Qwen3_5ForCausalLM", false},
+    {Architecture::kQwen35Moe, "Qwen3_5MoeForConditionalGeneration", true},
+    {Architecture::kQwen35Moe, "Qwen3_5MoeForCausalLM", false},
 };
 
 // Line and column (1-based) of a byte offset, for JSON syntax errors.
@@ -198,6 +202,7 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text,
   }
   c.moe_layer.assign(c.num_hidden_layers, false);
   c.attention_span.assign(c.num_hidden_layers, AttentionSpan::kFull);
+  c.mixer.assign(c.num_hidden_layers, MixerKind::kAttention);
 
   switch (c.architecture) {
     case Architecture::kLlama: {
@@ -227,6 +232,8 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text,
     case Architecture::kGemma3:
     case Architecture::kGptOss:
     case Architecture::kLlama4:
+    case Architecture::kQwen35:
+    case Architecture::kQwen35Moe:
       RETURN_IF_ERROR(ParseFamilyFields(top, r, c));
       break;
   }
@@ -237,7 +244,8 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text,
     // Mixtral's experts are full-width MLPs.
     ASSIGN_OR_RETURN(c.moe_intermediate_size, r.Int("intermediate_size", 1));
     c.moe_layer.assign(c.num_hidden_layers, true);
-  } else if (c.architecture == Architecture::kQwen3Moe) {
+  } else if (c.architecture == Architecture::kQwen3Moe ||
+             c.architecture == Architecture::kQwen35Moe) {
     ASSIGN_OR_RETURN(c.num_routed_experts, r.Int("num_experts", 0));
     ASSIGN_OR_RETURN(c.num_experts_per_tok, r.Int("num_experts_per_tok", 1));
     ASSIGN_OR_RETURN(c.moe_intermediate_size, r.Int("moe_intermediate_size", 1));

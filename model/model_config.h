@@ -35,6 +35,27 @@ enum class Architecture {
   kGptOss,      // GptOssForCausalLM
   kLlama4,      // the text model of Llama4ForConditionalGeneration
                 // (or Llama4ForCausalLM)
+  kQwen35,      // the text model of Qwen3_5ForConditionalGeneration
+                // (Qwen3.5, Qwen3.6): gated DeltaNet mixed with attention
+  kQwen35Moe,   // the same with MoE (Qwen3_5MoeForConditionalGeneration)
+};
+
+// What mixes positions in a layer: attention over a cache that grows with
+// the context, or a linear-attention recurrence whose state has a fixed
+// size per sequence.
+enum class MixerKind {
+  kAttention,
+  kGatedDeltaNet,  // Qwen3.5's Qwen3_5GatedDeltaNet (delta rule, gated)
+};
+
+// A gated DeltaNet mixer's geometry (Qwen3_5TextConfig's linear_* fields).
+struct GatedDeltaNetConfig {
+  int64_t num_key_heads = 0;    // linear_num_key_heads
+  int64_t key_head_dim = 0;     // linear_key_head_dim
+  int64_t num_value_heads = 0;  // linear_num_value_heads
+  int64_t value_head_dim = 0;   // linear_value_head_dim
+  int64_t conv_kernel = 0;      // linear_conv_kernel_dim
+  int64_t state_bytes = 4;      // per recurrent-state element (mamba_ssm_dtype)
 };
 
 // Which positions a layer's attention reads, and so what its KV cache keeps.
@@ -72,6 +93,12 @@ struct ModelConfig {
   bool attention_sinks = false;  // one learned sink logit per head (gpt-oss)
   bool expert_bias = false;      // biases on every expert matrix (gpt-oss)
 
+  // Per layer (size num_hidden_layers): attention or a linear recurrence;
+  // the recurrent layers' geometry.
+  std::vector<MixerKind> mixer;
+  GatedDeltaNetConfig gated_delta_net;
+  bool attn_output_gate = false;  // q_proj also emits an output gate (Qwen3.5)
+
   // Per layer (size num_hidden_layers): what the attention reads, with
   // `attention_window` positions for sliding and chunked layers.
   std::vector<AttentionSpan> attention_span;
@@ -89,7 +116,11 @@ struct ModelConfig {
   int64_t num_experts_per_tok = 0;
   int64_t moe_intermediate_size = 0;
   int64_t num_shared_experts = 0;
-  bool router_bias = false;  // DeepSeek's e_score_correction_bias, gpt-oss's router bias
+  // Width of the shared expert when it is not moe_intermediate_size x
+  // num_shared_experts (Qwen3.5's shared_expert_intermediate_size); 0 = that.
+  int64_t shared_expert_intermediate_size = 0;
+  bool shared_expert_gate = false;  // a sigmoid gate h -> 1 on the shared expert
+  bool router_bias = false;         // DeepSeek's e_score_correction_bias, gpt-oss's router bias
   // Which layers are MoE (size num_hidden_layers).
   std::vector<bool> moe_layer;
 
@@ -99,7 +130,7 @@ struct ModelConfig {
   int64_t qk_nope_head_dim = 0;
   int64_t qk_rope_head_dim = 0;
   int64_t v_head_dim = 0;
-  int64_t num_nextn_predict_layers = 0;  // MTP modules
+  int64_t num_nextn_predict_layers = 0;  // MTP modules (Qwen3.5: mtp_num_hidden_layers)
 
   bool is_mla() const { return kv_lora_rank > 0; }
   bool is_moe() const { return num_routed_experts > 0; }

@@ -80,14 +80,16 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"ArchitecturesNotArray", Llama("[\"LlamaForCausalLM\"]", "\"LlamaForCausalLM\""),
                 "cfg/bad.json: \"architectures\" must be a non-empty array of "
                 "strings"},
-        BadCase{"UnknownArchitecture", Llama("LlamaForCausalLM", "GPT2LMHeadModel"),
-                "cfg/bad.json: unsupported architecture \"GPT2LMHeadModel\" in "
-                "\"architectures\" (supported: LlamaForCausalLM, "
-                "MistralForCausalLM, MixtralForCausalLM, Qwen2ForCausalLM, "
-                "Qwen3MoeForCausalLM, DeepseekV3ForCausalLM, Qwen3ForCausalLM, "
-                "DeepseekV2ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM, "
-                "Gemma3ForCausalLM, Gemma3ForConditionalGeneration, GptOssForCausalLM, "
-                "Llama4ForCausalLM, Llama4ForConditionalGeneration)"},
+        BadCase{
+            "UnknownArchitecture", Llama("LlamaForCausalLM", "GPT2LMHeadModel"),
+            "cfg/bad.json: unsupported architecture \"GPT2LMHeadModel\" in "
+            "\"architectures\" (supported: LlamaForCausalLM, "
+            "MistralForCausalLM, MixtralForCausalLM, Qwen2ForCausalLM, "
+            "Qwen3MoeForCausalLM, DeepseekV3ForCausalLM, Qwen3ForCausalLM, "
+            "DeepseekV2ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM, "
+            "Gemma3ForCausalLM, Gemma3ForConditionalGeneration, GptOssForCausalLM, "
+            "Llama4ForCausalLM, Llama4ForConditionalGeneration, Qwen3_5ForConditionalGeneration, "
+            "Qwen3_5ForCausalLM, Qwen3_5MoeForConditionalGeneration, Qwen3_5MoeForCausalLM)"},
         BadCase{"MissingField", Llama("\"hidden_size\": 64,", ""),
                 "cfg/bad.json: missing required field \"hidden_size\""},
         BadCase{"NegativeLayers", Llama("\"num_hidden_layers\": 2", "\"num_hidden_layers\": -3"),

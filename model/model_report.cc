@@ -15,6 +15,10 @@ using base::WithCommas;
 
 const char* FfnName(FfnKind k) { return k == FfnKind::kMoe ? "moe" : "dense"; }
 const char* AttnName(AttentionKind k) { return k == AttentionKind::kMla ? "mla" : "gqa"; }
+// What mixes positions in the layer: its attention kind, or the recurrence.
+const char* MixerName(const LayerSpec& l) {
+  return l.mixer == MixerKind::kGatedDeltaNet ? "gated-deltanet" : AttnName(l.attention_kind);
+}
 const char* SpanName(AttentionSpan s) {
   switch (s) {
     case AttentionSpan::kSliding:
@@ -42,8 +46,9 @@ Json LayerJson(const LayerSpec& l, const AccountingOptions& opt) {
   Json j;
   j["index"] = l.index;
   j["ffn"] = FfnName(l.ffn_kind);
-  j["attention"] = AttnName(l.attention_kind);
+  j["attention"] = MixerName(l);
   j["params"] = l.Params();
+  if (l.is_recurrent()) j["state_bytes_per_sequence"] = l.state_bytes;
   j["active_params_per_token"] = l.ActiveParams();
   j["kv_cache_bytes_per_token"] = l.KvBytesPerToken(opt.kv_dtype);
   j["decode_flops_per_token"] = l.DecodeFlops(opt.context_tokens);
@@ -112,6 +117,8 @@ Json ModelAccountingJson(const ModelSpec& m, const AccountingOptions& opt) {
   j["mtp_params"] = m.MtpParams();
   j["kv_dtype"] = std::string(KvDtypeName(opt.kv_dtype));
   j["kv_cache_bytes_per_token"] = m.KvBytesPerToken(opt.kv_dtype);
+  // The fixed part: recurrent layers' state, whatever the context.
+  j["state_bytes_per_sequence"] = m.StateBytesPerSequence();
   j["context_tokens"] = opt.context_tokens;
   // Windowed layers cap what a sequence of context_tokens holds.
   j["kv_cache_bytes_at_context"] = m.KvBytes(opt.context_tokens, opt.kv_dtype);
@@ -188,6 +195,11 @@ std::string ModelAccountingText(const ModelSpec& m, const AccountingOptions& opt
   const int64_t kv = m.KvBytesPerToken(opt.kv_dtype);
   summary.AddRow({absl::StrCat("KV cache / token (", KvDtypeName(opt.kv_dtype), ")"),
                   WithCommas(kv), HumanBytes(static_cast<double>(kv))});
+  if (m.has_recurrent_layers()) {
+    const int64_t st = m.StateBytesPerSequence();
+    summary.AddRow({"recurrent state / sequence (fixed)", WithCommas(st),
+                    HumanBytes(static_cast<double>(st))});
+  }
   if (m.has_windowed_layers()) {
     const int64_t at = m.KvBytes(opt.context_tokens, opt.kv_dtype);
     summary.AddRow({absl::StrCat("KV cache at L=", opt.context_tokens, " (windows capped)"),
@@ -231,7 +243,8 @@ std::string ModelAccountingText(const ModelSpec& m, const AccountingOptions& opt
     size_t j = i + 1;
     const LayerSpec& a = m.layers[i];
     while (j < m.layers.size() && m.layers[j].Params() == a.Params() &&
-           m.layers[j].ffn_kind == a.ffn_kind && m.layers[j].attention_span == a.attention_span) {
+           m.layers[j].ffn_kind == a.ffn_kind && m.layers[j].attention_span == a.attention_span &&
+           m.layers[j].mixer == a.mixer) {
       ++j;
     }
     const std::string range =
@@ -246,7 +259,7 @@ std::string ModelAccountingText(const ModelSpec& m, const AccountingOptions& opt
         a.attention_span == AttentionSpan::kFull
             ? "full"
             : absl::StrCat(SpanName(a.attention_span), " ", a.attention_window);
-    layers.AddRow({range, FfnName(a.ffn_kind), AttnName(a.attention_kind), span,
+    layers.AddRow({range, FfnName(a.ffn_kind), MixerName(a), a.is_recurrent() ? "-" : span,
                    WithCommas(a.Params()), WithCommas(a.ActiveParams()), experts,
                    WithCommas(a.KvBytesPerToken(opt.kv_dtype))});
     i = j;

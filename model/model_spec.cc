@@ -38,6 +38,9 @@ int BuildGqaAttention(const ModelConfig& c, LayerSpec& l) {
   const int64_t h = c.hidden_size;
   const int64_t q_out = c.num_attention_heads * c.head_dim;
   const int64_t kv_out = c.num_key_value_heads * c.head_dim;
+  // Qwen3.5's attn_output_gate: q_proj emits the query and a sigmoid gate
+  // on the attention output (h -> 2 x heads x head_dim).
+  const int64_t q_proj_out = c.attn_output_gate ? 2 * q_out : q_out;
   const bool qkv_bias = c.attention_bias;
   // Qwen2 puts bias on q/k/v only; Llama's and Qwen3's attention_bias also
   // covers o_proj.
@@ -48,7 +51,7 @@ int BuildGqaAttention(const ModelConfig& c, LayerSpec& l) {
   l.head_dim = c.head_dim;
   l.v_head_dim = c.head_dim;
   l.attention = {
-      {"q_proj", h, q_out, qkv_bias, 0},
+      {"q_proj", h, q_proj_out, qkv_bias, 0},
       {"k_proj", h, kv_out, qkv_bias, 0},
       {"v_proj", h, kv_out, qkv_bias, 0},
       {"o_proj", q_out, h, o_bias, 1},
@@ -56,6 +59,35 @@ int BuildGqaAttention(const ModelConfig& c, LayerSpec& l) {
   l.attention_core_after = 0;
   l.attention_norm_params = c.qk_norm ? 2 * c.head_dim : 0;
   l.attention_sink_params = c.attention_sinks ? c.num_attention_heads : 0;
+  return 2;
+}
+
+// Qwen3_5GatedDeltaNet: in_proj_qkv h -> C (C = 2 Kd + Vd, the conv
+// channels), in_proj_z h -> Vd (output gate), in_proj_b and in_proj_a
+// h -> value heads, the depthwise conv1d [C, 1, kernel] without bias,
+// dt_bias and A_log per value head, a gated RMSNorm of value_head_dim, and
+// out_proj Vd -> h. Returns the next free step.
+int BuildGatedDeltaNet(const ModelConfig& c, LayerSpec& l) {
+  const GatedDeltaNetConfig& g = c.gated_delta_net;
+  const int64_t h = c.hidden_size;
+  const int64_t kd = g.num_key_heads * g.key_head_dim;
+  const int64_t vd = g.num_value_heads * g.value_head_dim;
+  const int64_t conv = 2 * kd + vd;
+  l.mixer = MixerKind::kGatedDeltaNet;
+  l.attention_kind = AttentionKind::kGqa;
+  l.num_heads = l.num_kv_heads = l.head_dim = l.v_head_dim = 0;  // no KV cache
+  l.attention = {
+      {"in_proj_qkv", h, conv, false, 0},
+      {"in_proj_z", h, vd, false, 0},
+      {"in_proj_b", h, g.num_value_heads, false, 0},
+      {"in_proj_a", h, g.num_value_heads, false, 0},
+      {"out_proj", vd, h, false, 1},
+  };
+  l.attention_core_after = 0;  // the recurrence runs between the two steps
+  l.mixer_params = conv * g.conv_kernel + 2 * g.num_value_heads + g.value_head_dim;
+  const int64_t state_elements = g.num_value_heads * g.key_head_dim * g.value_head_dim;
+  l.state_bytes = conv * (g.conv_kernel - 1) * 2 + state_elements * g.state_bytes;
+  l.state_macs_per_token = 3 * state_elements + conv * g.conv_kernel;
   return 2;
 }
 
@@ -118,19 +150,26 @@ void BuildFfn(const ModelConfig& c, bool moe, int step, LayerSpec& l) {
               {"down_proj", e, h, eb, step + 2}};
   if (c.num_shared_experts > 0) {
     // DeepseekV3MoE builds one MLP of width moe_intermediate_size *
-    // n_shared_experts for all shared experts; Llama 4 has one.
-    const int64_t s = e * c.num_shared_experts;
+    // n_shared_experts for all shared experts; Llama 4 has one; Qwen3.5
+    // gives its one shared expert its own width and a gate h -> 1.
+    const int64_t s = c.shared_expert_intermediate_size > 0 ? c.shared_expert_intermediate_size
+                                                            : e * c.num_shared_experts;
     l.num_shared_experts = c.num_shared_experts;
     l.shared_expert = {{"shared.gate_proj", h, s, false, step + 1},
                        {"shared.up_proj", h, s, false, step + 1},
                        {"shared.down_proj", s, h, false, step + 2}};
+    if (c.shared_expert_gate) l.shared_expert.push_back({"shared.gate", h, 1, false, step + 1});
   }
 }
 
 LayerSpec BuildLayer(const ModelConfig& c, int index, bool moe) {
   LayerSpec l;
   l.index = index;
-  const int ffn_step = c.is_mla() ? BuildMlaAttention(c, l) : BuildGqaAttention(c, l);
+  const bool recurrent =
+      index < static_cast<int>(c.mixer.size()) && c.mixer[index] == MixerKind::kGatedDeltaNet;
+  const int ffn_step = recurrent    ? BuildGatedDeltaNet(c, l)
+                       : c.is_mla() ? BuildMlaAttention(c, l)
+                                    : BuildGqaAttention(c, l);
   l.layer_norm_params = c.norms_per_layer * c.hidden_size;
   if (index < static_cast<int>(c.attention_span.size())) {
     l.attention_span = c.attention_span[index];
@@ -173,7 +212,7 @@ int LayerSpec::num_steps() const {
 }
 
 int64_t LayerSpec::AttentionParams() const {
-  return SumParams(attention) + attention_norm_params + attention_sink_params;
+  return SumParams(attention) + attention_norm_params + attention_sink_params + mixer_params;
 }
 int64_t LayerSpec::DenseMlpParams() const { return SumParams(dense_mlp); }
 int64_t LayerSpec::RouterParams() const {
@@ -250,12 +289,24 @@ int64_t LayerSpec::AttentionFlopsPerPosition(bool decode) const {
 }
 
 int64_t LayerSpec::DecodeFlops(int64_t context) const {
-  return 2 * ActiveMatmulWeights() + AttendedPositions(context) * AttentionFlopsPerPosition(true);
+  return 2 * ActiveMatmulWeights() + AttendedPositions(context) * AttentionFlopsPerPosition(true) +
+         2 * state_macs_per_token;
 }
 
 bool ModelSpec::is_moe() const {
   return std::any_of(layers.begin(), layers.end(),
                      [](const LayerSpec& l) { return l.ffn_kind == FfnKind::kMoe; });
+}
+
+int64_t ModelSpec::StateBytesPerSequence() const {
+  int64_t b = 0;
+  for (const LayerSpec& l : layers) b += l.state_bytes;
+  return b;
+}
+
+bool ModelSpec::has_recurrent_layers() const {
+  return std::any_of(layers.begin(), layers.end(),
+                     [](const LayerSpec& l) { return l.is_recurrent(); });
 }
 
 bool ModelSpec::is_mla() const {
@@ -332,7 +383,9 @@ int64_t ModelSpec::DecodeFlops(int64_t context) const {
 int64_t ModelSpec::PrefillFlops(int64_t length) const {
   int64_t f = 2 * LmHead().weights();
   for (const LayerSpec& l : layers) {
-    f += length * 2 * l.ActiveMatmulWeights() +
+    // A recurrent layer's state work per token as in decode (the chunked
+    // prefill kernels reorder it, not remove it).
+    f += length * 2 * (l.ActiveMatmulWeights() + l.state_macs_per_token) +
          l.PrefillPairs(length) * l.AttentionFlopsPerPosition(false);
   }
   return f;

@@ -67,6 +67,9 @@ enum class FfnKind { kDense, kMoe };
 
 struct LayerSpec {
   int index = 0;
+  // Attention (with a KV cache) or a linear recurrence (a fixed state per
+  // sequence: no KV, no attention core; its projections are `attention`).
+  MixerKind mixer = MixerKind::kAttention;
   AttentionKind attention_kind = AttentionKind::kGqa;
   FfnKind ffn_kind = FfnKind::kDense;
 
@@ -87,7 +90,19 @@ struct LayerSpec {
   int attention_core_after = 0;       // step after which the core runs
   int64_t attention_norm_params = 0;  // q/k norms, q_a/kv_a layernorms
   int64_t attention_sink_params = 0;  // one sink logit per head (gpt-oss)
-  int64_t layer_norm_params = 0;      // input + post-attention (+ Gemma's pre/post-FFN) norms
+  // A recurrent mixer's parameters beside its projections: the depthwise
+  // conv1d, dt_bias, A_log and the gated norm.
+  int64_t mixer_params = 0;
+  // A recurrent mixer's state per sequence, in bytes: the conv state
+  // (conv_dim x (kernel - 1) at bf16, as vLLM and SGLang allocate it) and
+  // the recurrent state (value heads x key dim x value dim at its dtype).
+  int64_t state_bytes = 0;
+  // Multiply-accumulates a decode token spends on that state: the delta
+  // rule reads S k, updates S and reads S q (3 per state element) and the
+  // depthwise conv (conv_dim x kernel). Independent of the context.
+  int64_t state_macs_per_token = 0;
+  bool is_recurrent() const { return mixer != MixerKind::kAttention; }
+  int64_t layer_norm_params = 0;  // input + post-attention (+ Gemma's pre/post-FFN) norms
 
   std::vector<Matmul> dense_mlp;  // gate, up, down; empty for MoE layers
 
@@ -186,6 +201,10 @@ struct ModelSpec {
   int64_t ActiveParamsNonEmbedding() const;
   int64_t TotalParamsNonEmbedding() const;
   int64_t MtpParams() const;
+  // Fixed recurrent state per sequence over every layer (0 without
+  // recurrent layers): what a sequence holds whatever its length.
+  int64_t StateBytesPerSequence() const;
+  bool has_recurrent_layers() const;
   // KV bytes per token summed over every layer: the marginal cost of one
   // more cached position while the sequence is shorter than every window.
   int64_t KvBytesPerToken(KvDtype dtype) const;

@@ -216,11 +216,12 @@ TEST(ModelSpecTest, DeepSeekR1) {
 TEST(ModelSpecTest, EveryBundledModelIsCovered) {
   // Adding a bundled config without a hand-derived test above fails here.
   // The models added with the layer-pattern families are derived in
-  // model_families_test.cc.
+  // model_families_test.cc, the hybrid linear-attention ones in
+  // model_hybrid_test.cc.
   const std::vector<std::string> expected = {
       "deepseek-r1",  "gemma-3-27b",      "gpt-oss-120b",    "llama-3.1-405b", "llama-3.1-70b",
       "llama-3.1-8b", "llama-4-maverick", "mistral-7b-v0.3", "mixtral-8x7b",   "qwen2.5-0.5b",
-      "qwen2.5-7b",   "qwen3-235b-a22b",  "qwen3-32b"};
+      "qwen2.5-7b",   "qwen3-235b-a22b",  "qwen3-32b",       "qwen3.5-27b",    "qwen3.5-35b-a3b"};
   EXPECT_EQ(BundledModelNames(), expected);
 }
 

@@ -38,6 +38,8 @@ MODELS = [
     ("qwen3-235b-a22b", "Qwen3 MoE", True),
     ("gpt-oss-120b", "gpt-oss MoE, sinks, alternating windows", True),
     ("llama-4-maverick", "Llama 4 interleaved MoE", True),
+    ("qwen3.5-27b", "Qwen3.5 gated DeltaNet + attention, dense", False),
+    ("qwen3.5-35b-a3b", "Qwen3.5 gated DeltaNet + attention, MoE", True),
 ]
 
 GPUS = ["h100", "h200", "b200"]

@@ -94,26 +94,28 @@ TEST_P(BadFileTest, ExitTwoWithOneLine) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cli, BadFileTest,
-    ::testing::Values(BadFile{"missing", "", ": no such file"},
-                      BadFile{"invalid", "{\"a\":",
-                              ": invalid JSON at line 1, column 6: syntax "
-                              "error while parsing value - unexpected end "
-                              "of input; expected '[', '{', or a literal"},
-                      BadFile{"nofield",
-                              R"({"architectures": ["LlamaForCausalLM"], "hidden_size": 8})",
-                              ": missing required field \"num_hidden_layers\""},
-                      BadFile{"negative",
-                              R"({"architectures": ["LlamaForCausalLM"], "hidden_size": 8,
+    ::testing::Values(
+        BadFile{"missing", "", ": no such file"},
+        BadFile{"invalid", "{\"a\":",
+                ": invalid JSON at line 1, column 6: syntax "
+                "error while parsing value - unexpected end "
+                "of input; expected '[', '{', or a literal"},
+        BadFile{"nofield", R"({"architectures": ["LlamaForCausalLM"], "hidden_size": 8})",
+                ": missing required field \"num_hidden_layers\""},
+        BadFile{"negative",
+                R"({"architectures": ["LlamaForCausalLM"], "hidden_size": 8,
                     "num_hidden_layers": -3})",
-                              ": \"num_hidden_layers\" must be > 0, got -3"},
-                      BadFile{"arch", R"({"architectures": ["BertModel"]})",
-                              ": unsupported architecture \"BertModel\" in \"architectures\" "
-                              "(supported: LlamaForCausalLM, MistralForCausalLM, "
-                              "MixtralForCausalLM, Qwen2ForCausalLM, Qwen3MoeForCausalLM, "
-                              "DeepseekV3ForCausalLM, Qwen3ForCausalLM, DeepseekV2ForCausalLM, "
-                              "Phi3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, "
-                              "Gemma3ForConditionalGeneration, GptOssForCausalLM, "
-                              "Llama4ForCausalLM, Llama4ForConditionalGeneration)"}),
+                ": \"num_hidden_layers\" must be > 0, got -3"},
+        BadFile{
+            "arch", R"({"architectures": ["BertModel"]})",
+            ": unsupported architecture \"BertModel\" in \"architectures\" "
+            "(supported: LlamaForCausalLM, MistralForCausalLM, "
+            "MixtralForCausalLM, Qwen2ForCausalLM, Qwen3MoeForCausalLM, "
+            "DeepseekV3ForCausalLM, Qwen3ForCausalLM, DeepseekV2ForCausalLM, "
+            "Phi3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, "
+            "Gemma3ForConditionalGeneration, GptOssForCausalLM, "
+            "Llama4ForCausalLM, Llama4ForConditionalGeneration, Qwen3_5ForConditionalGeneration, "
+            "Qwen3_5ForCausalLM, Qwen3_5MoeForConditionalGeneration, Qwen3_5MoeForCausalLM)"}),
     [](const auto& info) { return info.param.name; });
 
 TEST(CliTest, UnknownModelNameIsExitTwo) {
