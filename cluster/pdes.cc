@@ -74,7 +74,9 @@ void ProcessExecutor::Receive(int from, SimTime promise, const std::vector<Event
     Push(e);
   }
   for (InChannel& c : in_) {
-    if (c.channel->from == from && promise > c.clock) c.clock = promise;
+    if (c.channel->from != from) continue;
+    c.events += events.size();
+    if (promise > c.clock) c.clock = promise;
   }
 }
 
@@ -139,6 +141,7 @@ std::vector<OutBatch> ProcessExecutor::Advance() {
     b.to = oc.channel->to;
     b.promise = base::Max(promise, oc.sent);
     b.events.swap(oc.pending);
+    oc.events += b.events.size();
     oc.sent = b.promise;
     batches.push_back(std::move(b));
   }
@@ -153,6 +156,28 @@ bool ProcessExecutor::Finished() {
 SimTime ProcessExecutor::Lvt() {
   const SimTime head = queue_.empty() ? SimTime::Max() : queue_.front().time;
   return base::Min(head, safe_time());
+}
+
+SimTime ProcessExecutor::next_event_time() const {
+  return queue_.empty() ? SimTime::Max() : queue_.front().time;
+}
+
+std::vector<uint64_t> ProcessExecutor::events_sent() const {
+  std::vector<uint64_t> n;
+  for (const OutChannel& oc : out_) n.push_back(oc.events);
+  return n;
+}
+
+std::vector<uint64_t> ProcessExecutor::events_received() const {
+  std::vector<uint64_t> n;
+  for (const InChannel& c : in_) n.push_back(c.events);
+  return n;
+}
+
+void ProcessExecutor::RaiseClocks(SimTime floor) {
+  // Whatever is sent from now on follows an event at `floor` or later by
+  // at least the hop's delay (the promise's own reasoning).
+  for (InChannel& c : in_) c.clock = base::Max(c.clock, floor.SaturatingAdd(c.channel->hop_delay));
 }
 
 void ProcessExecutor::Compact(SimTime gvt) {

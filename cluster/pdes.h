@@ -72,6 +72,21 @@ class ProcessExecutor {
   void Push(const Event& e);
   // Folds statistics older than `gvt` in every local LP.
   void Compact(SimTime gvt);
+  // The earliest queued event's time (SimTime::Max() when none).
+  SimTime next_event_time() const;
+  // Events sent on each of this rank's output channels and received on
+  // each input channel so far, in plan.Out(rank) / plan.In(rank) order.
+  // Every rank's, each taken at any moment, show whether a channel was
+  // empty between the two moments (its sender's count equals its
+  // receiver's): RunProtocol's test for idle time.
+  std::vector<uint64_t> events_sent() const;
+  std::vector<uint64_t> events_received() const;
+  // No event anywhere is earlier than `floor` (RunProtocol found every
+  // queue at or after it and every channel empty): raises each input
+  // channel's clock to `floor` plus its hop delay, so idle virtual time
+  // is skipped at once rather than crept through a lookahead at a time.
+  void RaiseClocks(SimTime floor);
+  const ChannelPlan& plan() const { return plan_; }
   std::vector<std::unique_ptr<Lp>>& lps() { return lps_; }
   // Non-empty if an internal invariant broke (a bug, reported as such).
   const std::string& error() const { return error_; }
@@ -81,6 +96,7 @@ class ProcessExecutor {
   struct InChannel {
     const Channel* channel;
     SimTime clock;
+    uint64_t events = 0;  // received so far
   };
   // The earliest time an event from another rank could still reach `lp`
   // (directly or through this rank's other LPs): min over input channels of
@@ -93,6 +109,7 @@ class ProcessExecutor {
     const Channel* channel;
     SimTime sent;  // last promise sent
     std::vector<Event> pending;
+    uint64_t events = 0;  // sent so far
   };
 
   int rank_;

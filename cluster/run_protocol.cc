@@ -5,8 +5,12 @@
 namespace etchsim::cluster {
 
 RunProtocol::RunProtocol(ProcessExecutor& exec, int num_ranks) : exec_(exec) {
-  if (coordinator()) {
-    for (int r = 1; r < num_ranks; ++r) chips_[r] = RankStatus{};
+  if (!coordinator()) return;
+  for (int r = 1; r < num_ranks; ++r) chips_[r] = RankStatus{};
+  std::vector<int> outs(num_ranks, 0), ins(num_ranks, 0);
+  for (const Channel& c : exec_.plan().channels) {
+    out_index_.push_back(outs[c.from]++);
+    in_index_.push_back(ins[c.to]++);
   }
 }
 
@@ -19,6 +23,7 @@ RunControl RunProtocol::Start(const Simulation& sim) {
 
 void RunProtocol::OnControl(const RunControl& c) {
   if (c.end) exec_.SetEnd(*c.end);
+  if (c.floor) exec_.RaiseClocks(*c.floor);
   if (c.gvt && *c.gvt > gvt_) {
     gvt_ = *c.gvt;
     exec_.Compact(base::Min(gvt_, exec_.end()));
@@ -32,13 +37,46 @@ void RunProtocol::OnStatus(int from, const RankStatus& s) {
   st.lvt = base::Max(st.lvt, s.lvt);
   st.finished = st.finished || s.finished;
   st.events = std::max(st.events, s.events);
+  if (s.has_counts) {
+    st.has_counts = true;
+    st.next_event = s.next_event;
+    st.sent = s.sent;
+    st.received = s.received;
+  }
+}
+
+std::optional<SimTime> RunProtocol::IdleFloor() const {
+  SimTime floor = exec_.next_event_time();
+  for (const auto& [r, st] : chips_) {
+    if (!st.has_counts) return std::nullopt;
+    floor = base::Min(floor, st.next_event);
+  }
+  const std::vector<uint64_t> sent = exec_.events_sent(), received = exec_.events_received();
+  const std::vector<Channel>& channels = exec_.plan().channels;
+  for (size_t i = 0; i < channels.size(); ++i) {
+    const Channel& c = channels[i];
+    const std::vector<uint64_t>& s = c.from == 0 ? sent : chips_.at(c.from).sent;
+    const std::vector<uint64_t>& r = c.to == 0 ? received : chips_.at(c.to).received;
+    const size_t o = static_cast<size_t>(out_index_[i]), n = static_cast<size_t>(in_index_[i]);
+    if (o >= s.size() || n >= r.size() || s[o] != r[n]) return std::nullopt;
+  }
+  return floor;
 }
 
 RunProtocol::Step RunProtocol::Advance(bool publish_gvt) {
   Step step;
+  RunControl c;
+  // Before this rank advances: its own queue and counts, now, complete the
+  // cut the chips' statuses began.
+  if (coordinator() && publish_gvt) {
+    if (const std::optional<SimTime> floor = IdleFloor(); floor && *floor > floor_sent_) {
+      floor_sent_ = *floor;
+      exec_.RaiseClocks(*floor);
+      c.floor = *floor;
+    }
+  }
   step.batches = exec_.Advance();
   if (!coordinator()) return step;
-  RunControl c;
   if (exec_.stop_requested() && exec_.stop_time() < end_sent_) {
     end_sent_ = exec_.stop_time();
     c.end = end_sent_;
@@ -51,12 +89,18 @@ RunProtocol::Step RunProtocol::Advance(bool publish_gvt) {
     exec_.Compact(base::Min(gvt_, exec_.end()));
     c.gvt = gvt_;
   }
-  if (c.end || c.gvt) step.broadcast = c;
+  if (c.end || c.gvt || c.floor) step.broadcast = c;
   return step;
 }
 
 RankStatus RunProtocol::Status() {
-  return RankStatus{exec_.Lvt(), exec_.Finished(), exec_.events_processed()};
+  return RankStatus{.lvt = exec_.Lvt(),
+                    .finished = exec_.Finished(),
+                    .events = exec_.events_processed(),
+                    .has_counts = true,
+                    .next_event = exec_.next_event_time(),
+                    .sent = exec_.events_sent(),
+                    .received = exec_.events_received()};
 }
 
 bool RunProtocol::all_finished() {

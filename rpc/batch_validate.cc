@@ -43,6 +43,12 @@ PeerLimits LimitsFor(const cluster::Simulation& sim, int rank, int stages_per_ra
   l.num_lps = sim.num_lps();
   l.num_links = static_cast<int>(sim.topology().links().size());
   l.rank_of_lp = plan.rank_of_lp;
+  l.outputs_of_rank.assign(plan.num_ranks, 0);
+  l.inputs_of_rank.assign(plan.num_ranks, 0);
+  for (const cluster::Channel& c : plan.channels) {
+    ++l.outputs_of_rank[c.from];
+    ++l.inputs_of_rank[c.to];
+  }
   if (sim.disaggregated()) {
     l.kv_receiver.assign(l.num_lps, false);
     for (int s = 0; s < sim.decode_stages(); ++s) {
@@ -134,9 +140,29 @@ absl::Status ValidateBatch(const v1::Batch& b, int from_rank, const PeerLimits& 
         absl::StrCat("from_rank ", b.from_rank(), " on a stream opened by rank ", from_rank));
   }
   // Clocks may be SimTime::Max() ("no bound"), never negative.
-  for (auto [name, v] : {std::pair{"promise_ps", b.promise_ps()}, std::pair{"lvt_ps", b.lvt_ps()},
-                         std::pair{"end_ps", b.end_ps()}, std::pair{"gvt_ps", b.gvt_ps()}}) {
+  for (auto [name, v] :
+       {std::pair{"promise_ps", b.promise_ps()}, std::pair{"lvt_ps", b.lvt_ps()},
+        std::pair{"end_ps", b.end_ps()}, std::pair{"gvt_ps", b.gvt_ps()},
+        std::pair{"next_event_ps", b.next_event_ps()}, std::pair{"floor_ps", b.floor_ps()}}) {
     if (v < 0) return Bad(absl::StrCat(name, " must be >= 0, got ", v));
+  }
+  if (b.floor_ps() != 0 && from_rank != 0) {
+    return Bad(absl::StrCat("floor_ps from rank ", from_rank, ": only the coordinator sends it"));
+  }
+  if (b.events_sent_size() > 0 || b.events_received_size() > 0) {
+    const size_t r = static_cast<size_t>(from_rank);
+    const int outs = r < l.outputs_of_rank.size() ? l.outputs_of_rank[r] : 0;
+    const int ins = r < l.inputs_of_rank.size() ? l.inputs_of_rank[r] : 0;
+    if (b.events_sent_size() != outs || b.events_received_size() != ins) {
+      return Bad(absl::StrCat("events_sent/events_received: rank ", from_rank, " has ", outs,
+                              " output and ", ins, " input channels, got ", b.events_sent_size(),
+                              " and ", b.events_received_size(), " counts"));
+    }
+    for (const auto* counts : {&b.events_sent(), &b.events_received()}) {
+      for (int64_t n : *counts) {
+        if (n < 0) return Bad(absl::StrCat("event counts must be >= 0, got ", n));
+      }
+    }
   }
   if (b.events_processed() < 0) return Bad("events_processed must be >= 0");
   if (b.error().size() > 4096) return Bad("error must be at most 4096 bytes");
@@ -189,6 +215,18 @@ absl::Status StreamCheck::Check(const v1::Batch& b) {
     last_key_[sender] = e.key;
   }
   promise_ps_ = std::max(promise_ps_, b.promise_ps());
+  if (b.events_sent_size() > 0 || b.events_received_size() > 0) {  // sized by ValidateBatch
+    for (auto [name, counts, last] :
+         {std::tuple{"events_sent", &b.events_sent(), &sent_},
+          std::tuple{"events_received", &b.events_received(), &received_}}) {
+      for (int i = 0; !last->empty() && i < counts->size(); ++i) {
+        if ((*counts)[i] < (*last)[i]) {
+          return Bad(absl::StrCat(name, "[", i, "] fell from ", (*last)[i], " to ", (*counts)[i]));
+        }
+      }
+      last->assign(counts->begin(), counts->end());
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -33,6 +33,8 @@ struct PeerLimits {
   // Disaggregated runs: the LPs a prefill pool sends KV to (the decode
   // stages holding KV); empty otherwise, when no KV transfer is valid.
   std::vector<bool> kv_receiver;  // indexed by LP id
+  // Channels out of and into each rank (the sizes of a status's counts).
+  std::vector<int> outputs_of_rank, inputs_of_rank;
 };
 PeerLimits LimitsFor(const cluster::Simulation& sim, int rank, int stages_per_rank = 1);
 
@@ -51,7 +53,8 @@ absl::Status ValidateEvent(const cluster::Event& e, const PeerLimits& l);
 // events come from LPs of the rank that opened the stream, each sender's
 // keys only grow (a replayed or duplicated event would be handled twice:
 // duplicated token events once inflated a report's output tokens 24 to
-// 8,016) and no event is earlier than the stream's last promise.
+// 8,016), no event is earlier than the stream's last promise, and a
+// status's channel counts never fall.
 // Not thread-safe: one per stream, called from its reads in turn.
 class StreamCheck {
  public:
@@ -65,6 +68,7 @@ class StreamCheck {
   std::vector<uint64_t> last_key_;  // by sender LP; 0 = none yet
   std::vector<bool> seen_;          // by sender LP
   int64_t promise_ps_ = 0;
+  std::vector<int64_t> sent_, received_;  // the last status's counts
 };
 
 // A chip process's GetStats answer for a run that ended at `end`: exactly

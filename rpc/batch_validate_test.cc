@@ -191,6 +191,12 @@ TEST_F(BatchValidateTest, BatchAndHello) {
       {"negative promise", [](v1::Batch& x) { x.set_promise_ps(-1); }, "promise_ps must be >= 0"},
       {"negative end", [](v1::Batch& x) { x.set_end_ps(-1); }, "end_ps must be >= 0"},
       {"negative gvt", [](v1::Batch& x) { x.set_gvt_ps(-9); }, "gvt_ps must be >= 0"},
+      {"negative next event", [](v1::Batch& x) { x.set_next_event_ps(-9); },
+       "next_event_ps must be >= 0"},
+      {"floor from a chip", [](v1::Batch& x) { x.set_floor_ps(5); },
+       "floor_ps from rank 1: only the coordinator sends it"},
+      {"counts for other channels", [](v1::Batch& x) { x.add_events_sent(3); },
+       "events_sent/events_received: rank 1 has "},
       {"negative lvt", [](v1::Batch& x) { x.set_lvt_ps(-9); }, "lvt_ps must be >= 0"},
       {"negative events", [](v1::Batch& x) { x.set_events_processed(-1); }, "events_processed"},
       {"error not UTF-8", [](v1::Batch& x) { x.set_error("\xff"); }, "error is not valid UTF-8"},
@@ -291,6 +297,20 @@ TEST_F(BatchValidateTest, AStreamsEventsComeOnceInKeyOrderAfterItsPromise) {
   StreamCheck other(limits_, 1);
   const absl::Status f = other.Check(batch({foreign}, 0));
   EXPECT_NE(f.message().find("is not an LP of rank 1"), std::string::npos) << f;
+  // A status's channel counts only grow.
+  StreamCheck counts(limits_, 1);
+  v1::Batch status;
+  status.set_from_rank(1);
+  for (int i = 0; i < limits_.outputs_of_rank[1]; ++i) status.add_events_sent(5);
+  for (int i = 0; i < limits_.inputs_of_rank[1]; ++i) status.add_events_received(5);
+  ASSERT_GT(status.events_sent_size(), 0);
+  ASSERT_TRUE(counts.Check(status).ok()) << counts.Check(status);
+  status.set_events_sent(0, 4);
+  const absl::Status fell = counts.Check(status);
+  EXPECT_NE(fell.message().find("events_sent[0] fell from 5 to 4"), std::string::npos) << fell;
+  status.set_events_sent(0, -1);
+  EXPECT_NE(StreamCheck(limits_, 1).Check(status).message().find("event counts must be >= 0"),
+            std::string::npos);
   // Stateless checks still apply.
   StreamCheck bad(limits_, 1);
   EXPECT_FALSE(bad.Check(batch({a}, -1)).ok());

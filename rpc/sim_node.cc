@@ -74,6 +74,30 @@ std::string PeerLossCause(const grpc::Status& s) {
 
 }  // namespace
 
+void SetStatus(const cluster::RankStatus& s, v1::Batch& b) {
+  b.set_lvt_ps(s.lvt.picos());
+  b.set_finished(s.finished);
+  b.set_events_processed(static_cast<int64_t>(s.events));
+  if (!s.has_counts) return;
+  b.set_next_event_ps(s.next_event.picos());
+  for (uint64_t n : s.sent) b.add_events_sent(static_cast<int64_t>(n));
+  for (uint64_t n : s.received) b.add_events_received(static_cast<int64_t>(n));
+}
+
+cluster::RankStatus StatusOf(const v1::Batch& b) {
+  cluster::RankStatus s{.lvt = SimTime::Picos(b.lvt_ps()),
+                        .finished = b.finished(),
+                        .events = static_cast<uint64_t>(b.events_processed())};
+  // A peer's batch, checked by ValidateBatch: counts are >= 0 and sized
+  // for the sender's channels when present.
+  s.has_counts = b.events_sent_size() > 0 || b.events_received_size() > 0;
+  if (!s.has_counts) return s;
+  s.next_event = SimTime::Picos(b.next_event_ps());
+  for (int64_t n : b.events_sent()) s.sent.push_back(static_cast<uint64_t>(n));
+  for (int64_t n : b.events_received()) s.received.push_back(static_cast<uint64_t>(n));
+  return s;
+}
+
 std::string NameOfRank(const cluster::ChannelPlan& plan, const cluster::Simulation& sim, int rank) {
   if (rank == 0) return "the coordinator";
   int first = -1, last = -1;
@@ -148,6 +172,7 @@ void SimNode::Broadcast(const cluster::RunControl& c) {
   b.set_from_rank(0);
   if (c.end) b.set_end_ps(c.end->picos());
   if (c.gvt) b.set_gvt_ps(c.gvt->picos());
+  if (c.floor) b.set_floor_ps(c.floor->picos());
   for (int r = 1; r < plan_.num_ranks; ++r) Write(r, b);
 }
 
@@ -174,8 +199,7 @@ void SimNode::OnBatch(std::shared_ptr<v1::Batch> b) {
     return;
   }
   if (rank_ == 0 && from != 0) {
-    protocol_.OnStatus(from, {SimTime::Picos(b->lvt_ps()), b->finished(),
-                              static_cast<uint64_t>(b->events_processed())});
+    protocol_.OnStatus(from, StatusOf(*b));
     if (b->hello()) {
       ready_chips_.insert(from);
       MaybeGo();
@@ -185,6 +209,7 @@ void SimNode::OnBatch(std::shared_ptr<v1::Batch> b) {
     cluster::RunControl c;
     if (b->end_ps() > 0) c.end = SimTime::Picos(b->end_ps());
     if (b->gvt_ps() > 0) c.gvt = SimTime::Picos(b->gvt_ps());
+    if (b->floor_ps() > 0) c.floor = SimTime::Picos(b->floor_ps());
     protocol_.OnControl(c);
     if (c.end && !started_) {
       started_ = true;
@@ -224,9 +249,7 @@ void SimNode::Pump() {
     b.set_promise_ps(ob.promise.picos());
     EncodeEvents(ob.events, b.mutable_events());
     if (ob.to == 0 && rank_ != 0) {
-      b.set_lvt_ps(status.lvt.picos());
-      b.set_finished(status.finished);
-      b.set_events_processed(static_cast<int64_t>(status.events));
+      SetStatus(status, b);
       finished_sent_ = status.finished;
     }
     Write(ob.to, b);
@@ -255,9 +278,7 @@ void SimNode::SendStatus(bool force) {
   finished_sent_ = st.finished;
   v1::Batch b;
   b.set_from_rank(rank_);
-  b.set_lvt_ps(st.lvt.picos());
-  b.set_finished(st.finished);
-  b.set_events_processed(static_cast<int64_t>(st.events));
+  SetStatus(st, b);
   Write(0, b);
 }
 

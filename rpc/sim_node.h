@@ -61,6 +61,11 @@ struct NodeSnapshot {
   uint64_t batches_sent = 0, batches_received = 0;
 };
 
+// A rank's status on a batch to the coordinator, and back (the counts only
+// when the status has them).
+void SetStatus(const cluster::RankStatus& s, v1::Batch& b);
+cluster::RankStatus StatusOf(const v1::Batch& b);
+
 // What a person calls rank `rank`: "the coordinator", "chip 3" (one chip
 // per process) or "chips 10-19" (a process hosting several).
 std::string NameOfRank(const cluster::ChannelPlan& plan, const cluster::Simulation& sim, int rank);

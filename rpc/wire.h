@@ -17,7 +17,9 @@
 
 namespace etchsim::rpc {
 
-inline constexpr uint32_t kWireVersion = 2;  // 2: several stages per process
+// 2: several stages per process; 3: statuses carry channel counts (idle
+// time is skipped).
+inline constexpr uint32_t kWireVersion = 3;
 inline constexpr uint32_t kEventBytes = sizeof(cluster::Event);
 
 void EncodeEvents(const std::vector<cluster::Event>& events, std::string* out);
