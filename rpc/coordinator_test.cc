@@ -12,6 +12,7 @@
 #include "boost/asio.hpp"
 #include "cluster/scenario.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "gtest/gtest.h"
 #include "rpc/chip_server.h"
@@ -121,6 +122,9 @@ class LyingChipTest : public ::testing::Test {
   void Start(const std::string& method, Rewrite rewrite) {
     io_thread_ = std::thread([this] { io_.run(); });
     chip_ = std::make_unique<ChipServer>(io_, ChipServerOptions{}, nullptr);
+    // As StartServer does: the coordinator probes every chip's health
+    // while a run lasts, and a server without the service fails it.
+    grpc::EnableDefaultHealthCheckService(true);
     grpc::ServerBuilder b;
     int port = 0;
     b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);

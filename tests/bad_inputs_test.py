@@ -99,7 +99,7 @@ for key, raw, expect in [
     ("kv_lora_rank", "1e100", '"kv_lora_rank" must be > 0 and <= 65536'),
     ("moe_layer_freq", "0", '"moe_layer_freq" must be > 0, got 0'),
     ("first_k_dense_replace", "-1", '"first_k_dense_replace" must be >= 0, got -1'),
-    ("q_lora_rank", "NaN", "invalid JSON"),
+    ("q_lora_rank", "NaN", "\"q_lora_rank\" must be an integer, got NaN"),  # Python json reads it
     ("moe_intermediate_size", "1048576", "parameters, more than the 1e+14"),
 ]:
     p = write(f"cfg_{len(ROWS)}.json", json_set(R1, key, raw))
