@@ -138,6 +138,7 @@ absl::StatusOr<HardwiredChipModel> HardwiredChipModel::Create(const v1::ChipSpec
     if (l.is_recurrent()) {
       const double state = c.StateCycles(l);
       seg.state_cycles += state;
+      ++seg.recurrent_layers;
       c.state_cycles_ += state;
     } else {
       ++seg.attention_layers;

@@ -44,7 +44,8 @@ struct Segment {
   // and written through the KV memory port, its multiply-accumulates on the
   // attention engine), independent of the context.
   double state_cycles = 0;
-  int dispatch_layer = -1;  // MoE layer dispatched at the end; -1 = exit
+  int recurrent_layers = 0;  // those layers (core here, no attention core)
+  int dispatch_layer = -1;   // MoE layer dispatched at the end; -1 = exit
   // For a dispatch: cycles of this chip's own selected experts and shared
   // experts, which run while remote experts work.
   double local_expert_cycles = 0;

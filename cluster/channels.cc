@@ -135,7 +135,7 @@ ChannelPlan PlanChannels(const Simulation& sim, int stages_per_rank) {
     if (lp != sim.stage_lp(0)) flows.insert({lp, sim.stage_lp(0)});
     if (s >= decode) {
       for (int d = 0; d < decode; ++d) {
-        if (sim.shard(d).kv_bytes_per_token() > 0) flows.insert({lp, sim.stage_lp(d)});
+        if (sim.HoldsDecodeKv(d)) flows.insert({lp, sim.stage_lp(d)});
       }
     }
   }

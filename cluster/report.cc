@@ -341,7 +341,9 @@ absl::StatusOr<v1::Report> BuildReport(const SimulationResult& r, const Analytic
   kv.set_capacity_tokens(r.kv_capacity_tokens);
   kv.set_mean_tokens(kv_mean_tokens);
   kv.set_peak_tokens(h.kv_tokens_peak);
-  if (!h.stage_kv.empty()) kv.set_windowed_layers(true);
+  // Per-stage pools exist for windowed layers and for recurrent state; the
+  // flag says only the first.
+  if (!h.stage_kv.empty() && r.windowed_layers) kv.set_windowed_layers(true);
   if (r.state_bytes_per_sequence > 0) kv.set_state_bytes_per_sequence(r.state_bytes_per_sequence);
   const v1::KvPolicy& kp = r.scenario.kv_policy();
   if (kp.kind() == "paged" || kp.prefix_tokens() > 0) {

@@ -654,7 +654,7 @@ std::unique_ptr<Lp> Simulation::MakeLp(LpId id, GiveUp give_up) const {
         wiring.next = -1;
       } else if (pool2_) {
         wiring.sends_kv = stage + 1 == num_stages();
-        wiring.kv_gate = stage < decode_stages() && shard(stage).kv_bytes_per_token() > 0;
+        wiring.kv_gate = stage < decode_stages() && HoldsDecodeKv(stage);
       }
       auto lp = stages_[stage].MakeLp(*topology_, id, wiring, k_, ExpertsOf(stage));
       lp->set_faults(faults());
@@ -704,6 +704,7 @@ SimulationResult Simulation::Skeleton() const {
   r.num_servers = PoolServers(chip_, r.num_devices);
   r.kv_capacity_tokens = kv_capacity_tokens_;
   r.state_bytes_per_sequence = model_.StateBytesPerSequence();
+  r.windowed_layers = model_.has_windowed_layers();
   r.window_start = k_.window_start;
   r.faults = faults_;
   if (pool2_) {
@@ -782,6 +783,15 @@ SimulationResult Simulation::Collect(std::vector<std::unique_ptr<Lp>>& lps, SimT
     parts.push_back(FinalizeLp(*lps[id], id, end));
   }
   return Assemble(parts, end, events);
+}
+
+bool Simulation::HoldsDecodeKv(int stage) const {
+  const v1::ChipShard& sh = shard(stage);
+  if (sh.kv_bytes_per_token() > 0) return true;
+  for (const v1::LayerSlice& sl : sh.layers()) {
+    if (sl.core() && model_.layers[sl.layer()].state_bytes > 0) return true;
+  }
+  return false;
 }
 
 absl::StatusOr<SimulationResult> Simulation::RunInProcess(GiveUp give_up,

@@ -75,6 +75,7 @@ struct SimulationResult {
   int64_t kv_capacity_tokens = 0;
   // Recurrent layers' fixed state per sequence (0 without such layers).
   int64_t state_bytes_per_sequence = 0;
+  bool windowed_layers = false;  // some layer keeps at most a window
   SimTime window_start;
   SimTime end;
   HostResult host;
@@ -155,6 +156,10 @@ class Simulation {
   int prefill_end() const { return pool2_ ? num_stages() : decode_stages(); }
   // Stage `stage`'s slice of its pool's plan.
   const v1::ChipShard& shard(int stage) const;
+  // Whether decode stage `stage` holds per-sequence memory: a KV cache, or
+  // a recurrent layer's state (a stage of gated DeltaNet layers alone has
+  // no KV but still receives each prompt's state from a prefill pool).
+  bool HoldsDecodeKv(int stage) const;
   // The chip spec of stage `stage`'s pool.
   const v1::ChipSpec& chip_of(int stage) const {
     return stage < decode_stages() ? chip_ : pool2_->chip;

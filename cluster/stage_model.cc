@@ -56,7 +56,9 @@ double StageModel::LayerNanos(int64_t context) const {
     int layers = 0;
     for (int seg = 0; seg < static_cast<int>(hw.segments().size()); ++seg) {
       total += hw.SegmentLatency(seg, context, 1).ToNanos();
-      layers += hw.segments()[seg].attention_layers;
+      // Every core layer here, attention or recurrent (the draft model
+      // is priced per layer of the stage).
+      layers += hw.segments()[seg].attention_layers + hw.segments()[seg].recurrent_layers;
     }
     return total / std::max(1, layers);
   }

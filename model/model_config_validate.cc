@@ -49,6 +49,16 @@ constexpr Limit kLimits[] = {
     {"moe_layers", 4096},
     {"interleave_moe_layer_step", 4096},
     {"intermediate_size_mlp", int64_t{1} << 20},
+    // Gated DeltaNet (Qwen3.5: 16 key heads, 64 value heads, dims 128,
+    // kernel 4; full attention every 4th layer; one MTP layer).
+    {"linear_num_key_heads", 4096},
+    {"linear_num_value_heads", 4096},
+    {"linear_key_head_dim", 4096},
+    {"linear_value_head_dim", 4096},
+    {"linear_conv_kernel_dim", 64},
+    {"full_attention_interval", 4096},
+    {"mtp_num_hidden_layers", 64},
+    {"shared_expert_intermediate_size", int64_t{1} << 20},
 };
 
 }  // namespace
@@ -85,7 +95,15 @@ absl::Status ValidateModelConfig(const ModelConfig& c) {
                           static_cast<double>(c.moe_intermediate_size) * experts) +
                      h * static_cast<double>(c.num_routed_experts);
   const double layers = static_cast<double>(c.num_hidden_layers + c.num_nextn_predict_layers);
-  const double params = layers * (attn + mlp) + 2 * static_cast<double>(c.vocab_size) * h;
+  // Gated DeltaNet projections (h (2 Kd + Vd) + h Vd + Vd h) and the conv,
+  // counted on every layer as an upper bound; the shared expert's own width.
+  const GatedDeltaNetConfig& g = c.gated_delta_net;
+  const double kd = static_cast<double>(g.num_key_heads) * static_cast<double>(g.key_head_dim);
+  const double vd = static_cast<double>(g.num_value_heads) * static_cast<double>(g.value_head_dim);
+  const double gdn = h * (2 * kd + vd) + 2 * h * vd + (2 * kd + vd) * g.conv_kernel;
+  const double shared = 3 * h * static_cast<double>(c.shared_expert_intermediate_size);
+  const double params =
+      layers * (attn + mlp + gdn + shared) + 2 * static_cast<double>(c.vocab_size) * h;
   if (params > kMaxModelParams) {
     return absl::InvalidArgumentError(
         absl::StrCat(c.source, ": the fields give about ", params, " parameters, more than the ",
@@ -100,6 +118,19 @@ absl::Status ValidateModelConfig(const ModelConfig& c) {
         absl::StrCat(c.source, ": the attention fields give ", kv,
                      " KV-cache bytes per token, more than the ", kMaxKvBytesPerToken,
                      " this simulator accepts (check \"num_key_value_heads\" and \"head_dim\")"));
+  }
+  // The recurrent state a sequence holds, at 4 bytes per element: bounded
+  // like the KV cache, so no count formed from it can overflow.
+  const double state =
+      static_cast<double>(c.num_hidden_layers) *
+      ((2 * kd + vd) * static_cast<double>(g.conv_kernel) * 2 +
+       static_cast<double>(g.num_value_heads) * static_cast<double>(g.key_head_dim) *
+           static_cast<double>(g.value_head_dim) * 4);
+  if (state > kMaxStateBytesPerSequence) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        c.source, ": the linear-attention fields give ", state,
+        " bytes of recurrent state per sequence, more than the ", kMaxStateBytesPerSequence,
+        " this simulator accepts (check \"linear_num_value_heads\" and the head dims)"));
   }
   return absl::OkStatus();
 }

@@ -22,6 +22,10 @@ namespace etchsim::model {
 // byte and FLOP counts derived from them cannot overflow.
 inline constexpr double kMaxModelParams = 1e14;
 inline constexpr double kMaxKvBytesPerToken = double{int64_t{1} << 30};
+// Recurrent state one sequence may hold (Qwen3.5-397B: 192 MB; 64 GiB
+// leaves room for any such model while keeping counts of sequences x
+// state far inside int64).
+inline constexpr double kMaxStateBytesPerSequence = double{int64_t{1} << 36};
 
 // Largest accepted value of integer field `field` of config.json.
 int64_t MaxConfigValue(absl::string_view field);

@@ -52,7 +52,7 @@ PeerLimits LimitsFor(const cluster::Simulation& sim, int rank, int stages_per_ra
   if (sim.disaggregated()) {
     l.kv_receiver.assign(l.num_lps, false);
     for (int s = 0; s < sim.decode_stages(); ++s) {
-      if (sim.shard(s).kv_bytes_per_token() > 0) l.kv_receiver[sim.stage_lp(s)] = true;
+      if (sim.HoldsDecodeKv(s)) l.kv_receiver[sim.stage_lp(s)] = true;
     }
   }
   return l;

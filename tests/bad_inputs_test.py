@@ -623,6 +623,25 @@ row("model name of 10 MB", ["simulate", "--scenario",
 row("sweep file parse error", ["sweep", "--sweep", write("bad.sweep.textproto", "axis { bogus\n")],
     "line 1, column 6")
 
+# --- hybrid linear-attention configs (issue 30) --------------------------------
+_q = json.loads(read("model/configs/qwen3.5-35b-a3b.json"))
+for k in ["linear_num_key_heads", "linear_num_value_heads", "linear_key_head_dim",
+          "linear_value_head_dim"]:
+    _q["text_config"][k] = 4096
+row("config qwen3.5 recurrent state past the bound",
+    ["models", "show", write("huge_state.json", json.dumps(_q))],
+    "bytes of recurrent state per sequence, more than the")
+_q = json.loads(read("model/configs/qwen3.5-35b-a3b.json"))
+_q["text_config"]["layer_types"] = _q["text_config"]["layer_types"][:7]
+row("config qwen3.5 layer_types shorter than the layers",
+    ["models", "show", write("short_types.json", json.dumps(_q))],
+    '"text_config.layer_types" must have one entry per layer')
+_q = json.loads(read("model/configs/qwen3.5-35b-a3b.json"))
+_q["text_config"]["linear_key_head_dim"] = 0
+row("config qwen3.5 state dimension zero",
+    ["models", "show", write("zero_dim.json", json.dumps(_q))],
+    '"text_config.linear_key_head_dim" must be > 0')
+
 # --- cost availability flags ---------------------------------------------------
 for argv, expect in [
     (["--spares", "-1"], "--spares (spare cards, at most a cluster's worth) must be in [0, 4096], got -1"),
