@@ -70,10 +70,9 @@ bool IsValidUtf8(absl::string_view s) {
   return true;
 }
 
-std::string Excerpt(absl::string_view s) {
-  constexpr size_t kShown = 64;
-  if (s.size() <= kShown) return std::string(s);
-  size_t n = kShown;
+std::string Excerpt(absl::string_view s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return std::string(s);
+  size_t n = max_bytes;
   while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // not mid-character
   return absl::StrCat(s.substr(0, n), "...");
 }

@@ -7,6 +7,7 @@
 #ifndef ETCHSIM_BASE_BOUNDS_H_
 #define ETCHSIM_BASE_BOUNDS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -37,9 +38,9 @@ inline constexpr int64_t kMaxTextBytes = 4096;
 // `s` is at most kMaxTextBytes and valid UTF-8 (it will be printed in a
 // JSON report and echoed in errors).
 absl::Status CheckUtf8(absl::string_view where, absl::string_view field, absl::string_view s);
-// The first 64 bytes of `s` (cut at a UTF-8 boundary) and "..." when
+// The first `max_bytes` of `s` (cut at a UTF-8 boundary) and "..." when
 // longer: how an error quotes an input of any length.
-std::string Excerpt(absl::string_view s);
+std::string Excerpt(absl::string_view s, size_t max_bytes = 64);
 bool IsValidUtf8(absl::string_view s);
 
 }  // namespace etchsim::base

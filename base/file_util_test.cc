@@ -2,19 +2,18 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "base/file_size_limit.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -198,26 +197,6 @@ INSTANTIATE_TEST_SUITE_P(Table, WriteErrors,
                                            ErrnoCase{ENOENT, absl::StatusCode::kPermissionDenied},
                                            ErrnoCase{ENOTDIR,
                                                      absl::StatusCode::kPermissionDenied}));
-
-// A write past the limit fails with EFBIG, as a full disk with ENOSPC.
-class FileSizeLimit {
- public:
-  explicit FileSizeLimit(rlim_t bytes) {
-    old_signal_ = std::signal(SIGXFSZ, SIG_IGN);
-    getrlimit(RLIMIT_FSIZE, &old_);
-    rlimit l = old_;
-    l.rlim_cur = bytes;
-    setrlimit(RLIMIT_FSIZE, &l);
-  }
-  ~FileSizeLimit() {
-    setrlimit(RLIMIT_FSIZE, &old_);
-    std::signal(SIGXFSZ, old_signal_);
-  }
-
- private:
-  rlimit old_;
-  void (*old_signal_)(int);
-};
 
 TEST(FileUtilTest, FilesThatBelongTogetherAreWrittenBothOrNeither) {
   const std::string dir = Dir("pair");

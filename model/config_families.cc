@@ -10,6 +10,15 @@
 namespace etchsim::model {
 namespace {
 
+// A per-layer list (`layer_types`, `no_rope_layers`) has one entry per
+// layer; `n` is the list's length.
+absl::Status CheckOnePerLayer(const ConfigReader& r, absl::string_view field, size_t n,
+                              const ModelConfig& c) {
+  if (static_cast<int64_t>(n) == c.num_hidden_layers) return absl::OkStatus();
+  return r.Error(field, absl::StrCat("must have one entry per layer (\"num_hidden_layers\" = ",
+                                     c.num_hidden_layers, "), got ", n));
+}
+
 // `layer_types` as written by transformers >= 4.54 ("full_attention",
 // "sliding_attention", "chunked_attention"). Absent: `*given` is false and
 // the family's own rule applies.
@@ -17,11 +26,7 @@ absl::Status ReadLayerTypes(const ConfigReader& r, ModelConfig& c, bool* given) 
   ASSIGN_OR_RETURN(std::vector<std::string> types, r.StringList("layer_types"));
   *given = !types.empty();
   if (types.empty()) return absl::OkStatus();
-  if (static_cast<int64_t>(types.size()) != c.num_hidden_layers) {
-    return r.Error("layer_types",
-                   absl::StrCat("must have one entry per layer (\"num_hidden_layers\" = ",
-                                c.num_hidden_layers, "), got ", types.size()));
-  }
+  RETURN_IF_ERROR(CheckOnePerLayer(r, "layer_types", types.size(), c));
   for (size_t i = 0; i < types.size(); ++i) {
     if (types[i] == "full_attention") {
       c.attention_span[i] = AttentionSpan::kFull;
@@ -176,10 +181,8 @@ absl::Status ParseLlama4(const ConfigReader& r, ModelConfig& c) {
     if (rope.empty()) {
       ASSIGN_OR_RETURN(int64_t every, r.Int("no_rope_layer_interval", 1, int64_t{4}));
       for (int64_t i = 0; i < c.num_hidden_layers; ++i) rope.push_back((i + 1) % every != 0);
-    } else if (static_cast<int64_t>(rope.size()) != c.num_hidden_layers) {
-      return r.Error("no_rope_layers",
-                     absl::StrCat("must have one entry per layer (\"num_hidden_layers\" = ",
-                                  c.num_hidden_layers, "), got ", rope.size()));
+    } else {
+      RETURN_IF_ERROR(CheckOnePerLayer(r, "no_rope_layers", rope.size(), c));
     }
     for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
       if (rope[i] > 1) {
@@ -196,8 +199,6 @@ absl::Status ParseLlama4(const ConfigReader& r, ModelConfig& c) {
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 // Qwen3.5 / Qwen3.6 (transformers models/qwen3_5{,_moe}): three gated
 // DeltaNet layers to one full-attention layer by `layer_types`, or when it
@@ -216,11 +217,7 @@ absl::Status ParseQwen35(const ConfigReader& r, ModelConfig& c) {
       c.mixer[i] = (i + 1) % every == 0 ? MixerKind::kAttention : MixerKind::kGatedDeltaNet;
     }
   } else {
-    if (static_cast<int64_t>(types.size()) != c.num_hidden_layers) {
-      return r.Error("layer_types",
-                     absl::StrCat("must have one entry per layer (\"num_hidden_layers\" = ",
-                                  c.num_hidden_layers, "), got ", types.size()));
-    }
+    RETURN_IF_ERROR(CheckOnePerLayer(r, "layer_types", types.size(), c));
     for (size_t i = 0; i < types.size(); ++i) {
       if (types[i] == "linear_attention") {
         c.mixer[i] = MixerKind::kGatedDeltaNet;
@@ -264,6 +261,8 @@ absl::Status ParseQwen35(const ConfigReader& r, ModelConfig& c) {
   }
   return absl::OkStatus();
 }
+
+}  // namespace
 
 FamilyDefaults DefaultsOf(Architecture a) {
   // Values of the transformers config classes' signatures.

@@ -3,15 +3,13 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "base/bounds.h"
 
 namespace etchsim::rpc {
 
 std::string Echo(absl::string_view value, size_t max_bytes) {
   if (value.size() <= max_bytes) return std::string(value);
-  size_t n = max_bytes;
-  // Not in the middle of a UTF-8 sequence (continuation bytes are 10xxxxxx).
-  while (n > 0 && (static_cast<unsigned char>(value[n]) & 0xC0) == 0x80) --n;
-  return absl::StrCat(value.substr(0, n), "... (", value.size(), " bytes)");
+  return absl::StrCat(base::Excerpt(value, max_bytes), " (", value.size(), " bytes)");
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& s) {

@@ -8,10 +8,10 @@
 #include <sys/stat.h>
 
 #include "absl/strings/str_cat.h"
+#include "base/file_size_limit.h"
 #include "base/file_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sweep/test_util.h"
 
 namespace etchsim::sweep {
 namespace {
@@ -245,7 +245,7 @@ TEST(JournalTest, AWriteErrorLeavesWholeRecords) {
   ASSERT_TRUE(w->Append(Row(0)).ok());
   const auto size = std::filesystem::file_size(path);
   {
-    FileSizeLimit limit(size + 10);  // part of the next line fits
+    base::FileSizeLimit limit(size + 10);  // part of the next line fits
     const absl::Status st = w->Append(Row(1));
     EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable);
     EXPECT_THAT(std::string(st.message()), HasSubstr(path + ": cannot write: File too large"));

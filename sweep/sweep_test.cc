@@ -7,13 +7,13 @@
 #include <sys/stat.h>
 
 #include "absl/strings/str_cat.h"
+#include "base/file_size_limit.h"
 #include "base/file_util.h"
 #include "cluster/scenario.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sweep/journal.h"
 #include "sweep/rows.h"
-#include "sweep/test_util.h"
 
 namespace etchsim::sweep {
 namespace {
@@ -262,7 +262,7 @@ TEST(SweepTest, AFullDiskKeepsWholeRowsAndTheRerunResumes) {
   std::filesystem::create_directories(o.out_dir);
   absl::StatusOr<RunSummary> full;
   {
-    FileSizeLimit limit(journal_bytes / 2);
+    base::FileSizeLimit limit(journal_bytes / 2);
     full = RunSweep(spec, o);
   }
   ASSERT_FALSE(full.ok());
@@ -279,7 +279,7 @@ TEST(SweepTest, AFullDiskKeepsWholeRowsAndTheRerunResumes) {
 
   // Then the outputs do not fit (the journal does): neither is written.
   {
-    FileSizeLimit limit(journal_bytes + 64);
+    base::FileSizeLimit limit(journal_bytes + 64);
     full = RunSweep(spec, o);
   }
   ASSERT_FALSE(full.ok());

@@ -1,12 +1,12 @@
-// Test helpers for the sweep folder.
-#ifndef ETCHSIM_SWEEP_TEST_UTIL_H_
-#define ETCHSIM_SWEEP_TEST_UTIL_H_
+// Test helper: a full disk without mounting one (base and sweep tests).
+#ifndef ETCHSIM_BASE_FILE_SIZE_LIMIT_H_
+#define ETCHSIM_BASE_FILE_SIZE_LIMIT_H_
 
 #include <csignal>
 
 #include <sys/resource.h>
 
-namespace etchsim::sweep {
+namespace etchsim::base {
 
 // While alive, a write past `bytes` of any file fails with EFBIG, as a
 // full disk fails with ENOSPC (both are base::WriteError's Unavailable):
@@ -31,6 +31,6 @@ class FileSizeLimit {
   void (*old_signal_)(int);
 };
 
-}  // namespace etchsim::sweep
+}  // namespace etchsim::base
 
-#endif  // ETCHSIM_SWEEP_TEST_UTIL_H_
+#endif  // ETCHSIM_BASE_FILE_SIZE_LIMIT_H_
