@@ -62,10 +62,18 @@ class SimTime {
  private:
   constexpr explicit SimTime(int64_t ps) : ps_(ps) {}
   // Round half away from zero, as std::llround, without the libm call (it
-  // is on the engine's hot path).
+  // is on the engine's hot path). A value beyond the clock's range (about
+  // 106 days) saturates to +/-Max instead of overflowing the conversion
+  // (undefined behaviour); NaN reads as Max. Callers that take a duration
+  // from user numbers bound it first (Simulation refuses a step past an
+  // hour); the saturation keeps a missed bound defined.
   static constexpr int64_t Round(double x) {
-    return x >= 0 ? static_cast<int64_t>(x + 0.5) : -static_cast<int64_t>(-x + 0.5);
+    constexpr double kLimit = 9223372036854775807.0;  // 2^63 as a double
+    if (x >= 0) return x + 0.5 < kLimit ? static_cast<int64_t>(x + 0.5) : kMaxPs;
+    if (x < 0) return -x + 0.5 < kLimit ? -static_cast<int64_t>(-x + 0.5) : -kMaxPs;
+    return kMaxPs;  // NaN
   }
+  static constexpr int64_t kMaxPs = std::numeric_limits<int64_t>::max();
   int64_t ps_ = 0;
 };
 

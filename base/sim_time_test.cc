@@ -25,6 +25,16 @@ TEST(SimTimeTest, ArithmeticIsExact) {
   EXPECT_EQ(SimTime::Nanos(5) * 3, SimTime::Nanos(15));
 }
 
+// A chip fuzz input once made a pass 1.4e7 s long: the double-to-int64
+// conversion was undefined behaviour. It saturates now.
+TEST(SimTimeTest, FromSecondsSaturatesBeyondTheClocksRange) {
+  EXPECT_EQ(SimTime::FromSeconds(1.3726e7), SimTime::Max());
+  EXPECT_EQ(SimTime::FromNanos(1e300), SimTime::Max());
+  EXPECT_EQ(SimTime::FromSeconds(-1e300).picos(), -SimTime::Max().picos());
+  EXPECT_EQ(SimTime::FromSeconds(std::nan("")), SimTime::Max());
+  EXPECT_EQ(SimTime::FromSeconds(9.2e6).picos(), int64_t{9200000} * 1000000000000);
+}
+
 TEST(SimTimeTest, ToStringPicksAUnit) {
   EXPECT_EQ(SimTime::Picos(12).ToString(), "12ps");
   EXPECT_EQ(SimTime::Nanos(12).ToString(), "12.000ns");

@@ -290,6 +290,7 @@ absl::StatusOr<std::unique_ptr<Simulation>> Simulation::Build(v1::Scenario scena
   RETURN_IF_ERROR(sim->BuildTopology());
   RETURN_IF_ERROR(sim->BuildStages());
   RETURN_IF_ERROR(sim->BuildSecondPoolStages());
+  RETURN_IF_ERROR(sim->CheckStepTimes());
   if (HasFaults(sim->scenario_.faults())) {
     ASSIGN_OR_RETURN(sim->faults_, FaultPlan::Create(sim->scenario_.faults(), *sim->topology_,
                                                      sim->num_stages()));
@@ -441,6 +442,44 @@ absl::Status Simulation::CheckKvFits() {
                        ") but the cluster holds ", base::WithCommas(kv_capacity_tokens_),
                        " (limited by ", kv_.limiter(), "); use shorter requests or more chips"));
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Simulation::CheckStepTimes() const {
+  // The longest request the workload can send, and the largest chunk.
+  const v1::Workload& w = scenario_.workload();
+  int64_t longest = 0;
+  if (w.kind_case() == v1::Workload::kTrace) {
+    for (const TraceRequest& t : trace_) {
+      longest = std::max(longest, int64_t{t.input_len} + t.output_len);
+    }
+  } else {
+    // An unbounded lognormal (MaxOf -1) is capped at kMaxContextTokens.
+    for (const v1::LengthDist* d : {&w.input_len(), &w.output_len()}) {
+      const int64_t m = MaxOf(*d);
+      longest += m < 0 ? model::kMaxContextTokens : m;
+    }
+  }
+  longest += scenario_.speculative().draft_len();
+  const int64_t chunk = std::max<int64_t>(1, scenario_.prefill_chunk_tokens());
+  // A step past an hour is a unit mistake in a chip's rates, not a chip,
+  // and a run of such steps would leave the clock's ~106 days.
+  const SimTime limit = SimTime::Seconds(3600);
+  for (int s = 0; s < num_stages(); ++s) {
+    const SimTime t = stages_[s].LongestStep(longest, chunk);
+    if (t <= limit) continue;
+    const v1::ChipSpec& c = s < decode_stages() || !pool2_ ? chip_ : pool2_->chip;
+    return absl::InvalidArgumentError(absl::StrCat(
+        "chip ", c.name(), ": one step of stage ", s, " (a ", chunk, "-token chunk after ",
+        base::WithCommas(longest), " positions) would take ",
+        t == SimTime::Max() ? "longer than the clock's range (~106 days)" : t.ToString(),
+        "; a step must stay under an hour: its rates are too low for ", model_.name, " (check ",
+        c.kind() == v1::ChipSpec::HARDWIRED
+            ? "hardwired.clock_ghz, pe_scan_cycles, attention_macs_per_cycle and "
+              "kv_read_bytes_per_cycle"
+            : "roofline.memory_bandwidth_bytes_per_s, dense_*_flops and the efficiencies",
+        ")"));
   }
   return absl::OkStatus();
 }

@@ -66,6 +66,21 @@ double StageModel::LayerNanos(int64_t context) const {
   return r.StepTime({chip::BatchItem{context, 1}}).ToNanos() / std::max(1, layers_);
 }
 
+SimTime StageModel::LongestStep(int64_t context, int64_t count) const {
+  if (is_hardwired()) {
+    const chip::HardwiredChipModel& hw = hardwired();
+    SimTime path = hw.ExpertLatency(count);
+    for (int seg = 0; seg < static_cast<int>(hw.segments().size()); ++seg) {
+      path = path.SaturatingAdd(hw.SegmentLatency(seg, context, count));
+    }
+    return base::Max(path, hw.Occupancy(context, count));
+  }
+  const chip::RooflineStageModel& r = is_attention_group() ? attention_group().whole : roofline();
+  std::vector<chip::BatchItem> batch(std::max(1, r.max_batch()), chip::BatchItem{context, 1});
+  batch.front() = chip::BatchItem{.context = context, .count = count, .prefill = true};
+  return r.StepTime(batch);
+}
+
 std::unique_ptr<StageLp> StageModel::MakeLp(const fabric::Topology& topo, int node,
                                             StageWiring wiring, const RunConstants& k,
                                             const ExpertMap* experts) const {

@@ -48,6 +48,12 @@ class StageModel {
   // the stage's layers: a speculative draft's cost (an MTP module is one
   // layer).
   double LayerNanos(int64_t context) const;
+  // The longest step a scenario can ask of this stage, saturating at
+  // SimTime::Max: a chunk of `count` tokens after `context` positions
+  // through the whole stage (a hard-wired chip's segments and expert work,
+  // or the longer of its latency and occupancy), or a roofline step of that
+  // chunk beside a full batch of decode tokens at `context`.
+  SimTime LongestStep(int64_t context, int64_t count) const;
   // The stage's LP on `node`.
   std::unique_ptr<StageLp> MakeLp(const fabric::Topology& topo, int node, StageWiring wiring,
                                   const RunConstants& k, const ExpertMap* experts) const;

@@ -211,6 +211,15 @@ for field, raw, expect in [
 ]:
     p = write(f"chip_{len(ROWS)}.textproto", proto_set("b200", field, raw))
     row(f"chip b200 {field}={raw}", ["simulate", "--chip", p, "--model", L8, "--chips", "8"], expect)
+# Rates that validate one by one but make a step leave the clock's range
+# (a chip_spec_fuzz finding: a 1.4e7 s pass overflowed the conversion).
+p = write("slow_hc1.textproto", proto_set("hc1", "clock_ghz", "0.001").replace(
+    "pe_scan_cycles: 361", "pe_scan_cycles: 1e8"))
+row("chip hc1 1 MHz, 1e8 scan cycles", ["simulate", "--chip", p, "--model", L8, "--chips", "2"],
+    "chip hc1: one step of stage 0 (a 64-token chunk after")
+p = write("slow_b200.textproto", proto_set("b200", "memory_bandwidth_bytes_per_s", "1"))
+row("chip b200 1 B/s", ["simulate", "--chip", p, "--model", L8, "--chips", "8"],
+    "longer than the clock's range (~106 days); a step must stay under an hour")
 row("chip unknown field", ["partition", "--chip", write("cu.textproto", "name: \"x\"\nfrobs: 3\n")],
     'line 2, column 6: Message type "etchsim.v1.ChipSpec" has no field named "frobs"')
 row("chip /dev/zero", ["partition", "--chip", "/dev/zero/x.textproto"], "/dev/zero/x.textproto")
