@@ -20,8 +20,6 @@ void TextTable::AddRow(std::vector<std::string> cells) {
   rows_.push_back(std::move(cells));
 }
 
-void TextTable::AddSeparator() { rows_.emplace_back(); }
-
 std::string TextTable::Render() const {
   std::vector<size_t> width(header_.size(), 0);
   for (size_t c = 0; c < header_.size(); ++c) width[c] = header_[c].size();
@@ -53,7 +51,7 @@ std::string TextTable::Render() const {
     return out + "\n";
   };
   std::string out = line(header_) + rule();
-  for (const auto& r : rows_) out += r.empty() ? rule() : line(r);
+  for (const auto& r : rows_) out += line(r);
   return out;
 }
 

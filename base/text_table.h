@@ -12,7 +12,6 @@ class TextTable {
   enum class Align { kLeft, kRight };
   explicit TextTable(std::vector<std::string> header, std::vector<Align> align = {});
   void AddRow(std::vector<std::string> cells);
-  void AddSeparator();
   std::string Render() const;
 
  private:

@@ -6,7 +6,7 @@
 
 #include "base/rng.h"
 #include "benchmark/benchmark.h"
-#include "cluster/kernel.h"
+#include "cluster/engine.h"
 
 namespace etchsim::cluster {
 namespace {

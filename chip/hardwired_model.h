@@ -60,7 +60,6 @@ class HardwiredChipModel {
                                                    model::KvDtype kv_dtype);
 
   const std::vector<Segment>& segments() const { return segments_; }
-  bool holds_core() const { return attention_layers_ > 0; }
 
   // Latency of segment `s` for a chunk of `count` tokens whose first token
   // attends `context + 1` positions (count = 1 for a decode step).

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "chip/roofline_model.h"
-#include "cluster/event.h"
+#include "cluster/message.h"
 
 namespace etchsim::cluster {
 

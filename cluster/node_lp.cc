@@ -73,8 +73,6 @@ std::vector<std::pair<int, int64_t>> NodeLp::LiveLinkBytes() const {
   return r;
 }
 
-SimTime NodeLp::MinDelayOut() const { return MinReaction() + topo_.MinLinkLatency(node_); }
-
 void SwitchLp::Handle(const Event& e, Outbox& out) {
   Transmit(e.msg, e.time + topo().nodes()[node()].forward_latency, out);
 }

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "cluster/faults.h"
-#include "cluster/lp.h"
+#include "cluster/message.h"
 #include "cluster/time_stats.h"
 #include "fabric/topology.h"
 
@@ -31,9 +31,6 @@ class NodeLp : public Lp {
   // clipped to the measurement window: for live metrics only.
   std::vector<std::pair<int, int64_t>> LiveLinkBytes() const;
   int node() const { return node_; }
-  // The lookahead this LP can promise on a link: the link's latency plus
-  // the least time the LP takes between receiving and sending.
-  SimTime MinDelayOut() const;
   // The run's fault schedule; null (the default) = no faults.
   // REQUIRES: outlives the LP; set before the first event.
   void set_faults(const FaultPlan* faults) { faults_ = faults; }

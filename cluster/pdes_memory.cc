@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cluster/channels.h"
-#include "cluster/pdes.h"
+#include "cluster/engine.h"
 #include "cluster/run_protocol.h"
 
 namespace etchsim::cluster {

@@ -1,14 +1,13 @@
 // The conservative parallel protocol, run over an in-memory transport with
 // every stage in its own executor, must reproduce the single-process
 // report byte for byte.
-#include "cluster/pdes.h"
-
 #include <fstream>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "cluster/analytic.h"
 #include "cluster/channels.h"
+#include "cluster/engine.h"
 #include "cluster/pdes_memory.h"
 #include "cluster/report.h"
 #include "cluster/run_protocol.h"

@@ -30,7 +30,7 @@
 #include <optional>
 #include <vector>
 
-#include "cluster/pdes.h"
+#include "cluster/engine.h"
 #include "cluster/simulation.h"
 
 namespace etchsim::cluster {

@@ -12,17 +12,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "cluster/limits.h"
 #include "proto/etchsim/v1/scenario.pb.h"
 
 namespace etchsim::cluster {
-
-// Requests one run may create: each costs a request record (~100 bytes)
-// kept to the end of the run for the report.
-inline constexpr int64_t kMaxRequests = 1000000;
-inline constexpr int32_t kMaxUsers = 100000;
-inline constexpr int32_t kMaxChips = 4096;
-// Throughput windows of one run (8 bytes each).
-inline constexpr double kMaxThroughputWindows = 1e7;
 
 // REQUIRES: ApplyDefaults(s) (or the fields it fills are set).
 absl::Status ValidateScenario(const v1::Scenario& s);

@@ -11,7 +11,7 @@
 #include "base/text_table.h"
 #include "chip/chip_spec.h"
 #include "chip/chip_spec_validate.h"
-#include "cluster/kernel.h"
+#include "cluster/engine.h"
 #include "cluster/scenario.h"
 #include "model/zoo.h"
 #include "partitioner/partitioner.h"

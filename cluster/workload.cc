@@ -14,7 +14,7 @@
 #include "base/bounds.h"
 #include "base/file_util.h"
 #include "base/status_macros.h"
-#include "cluster/scenario_validate.h"
+#include "cluster/limits.h"
 #include "model/model_spec.h"
 #include "nlohmann/json.hpp"
 

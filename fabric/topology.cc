@@ -156,10 +156,4 @@ SimTime Topology::UncontendedDelay(int from, int to, int64_t bytes) const {
   return t;
 }
 
-SimTime Topology::MinLinkLatency(int node) const {
-  SimTime best = SimTime::Max();
-  for (int li : nodes_[node].out_links) best = base::Min(best, links_[li].latency);
-  return best;
-}
-
 }  // namespace etchsim::fabric

@@ -179,9 +179,6 @@ class Topology {
   std::vector<int> Route(int from, int to) const;
   // Delivery time of `bytes` from `from` to `to` on an idle fabric.
   SimTime UncontendedDelay(int from, int to, int64_t bytes) const;
-  // Smallest latency of any link leaving `node` (plus the node's own
-  // forwarding latency for switches): the lookahead it can promise.
-  SimTime MinLinkLatency(int node) const;
 
  private:
   int AddNode(NodeKind kind, int index, std::string name, SimTime fwd);

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "cluster/channels.h"
-#include "cluster/pdes.h"
+#include "cluster/engine.h"
 #include "cluster/scenario.h"
 #include "cluster/simulation.h"
 #include "google/protobuf/stubs/logging.h"

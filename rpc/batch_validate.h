@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "cluster/event.h"
+#include "cluster/message.h"
 #include "cluster/simulation.h"
 #include "proto/etchsim/v1/service.pb.h"
 

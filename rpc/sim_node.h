@@ -20,8 +20,8 @@
 
 #include "boost/asio.hpp"
 #include "cluster/channels.h"
+#include "cluster/engine.h"
 #include "cluster/host_lp.h"
-#include "cluster/pdes.h"
 #include "cluster/run_protocol.h"
 #include "cluster/simulation.h"
 #include "rpc/peer.h"

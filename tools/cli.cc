@@ -111,9 +111,6 @@ std::string Cli::TopHelp() const {
 int Cli::Run(const std::vector<std::string>& argv_in, std::ostream& out, std::ostream& err) const {
   std::vector<std::string> argv(argv_in.begin() + std::min<size_t>(1, argv_in.size()),
                                 argv_in.end());
-  if (argv.empty() && !default_.empty()) {
-    argv = absl::StrSplit(default_, ' ');
-  }
   if (argv.empty() || argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help") {
     out << TopHelp();
     return 0;

@@ -62,10 +62,8 @@ class Cli {
  public:
   explicit Cli(std::string program) : program_(std::move(program)) {}
   void Add(Command c) { commands_.push_back(std::move(c)); }
-  // Runs argv[1..]. `default_command`, when not empty, is what a bare
-  // invocation (no arguments at all) runs.
+  // Runs argv[1..].
   int Run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) const;
-  void set_default_command(std::string name) { default_ = std::move(name); }
 
  private:
   const Command* Find(const std::vector<std::string>& words, size_t* used) const;
@@ -73,7 +71,6 @@ class Cli {
   std::string TopHelp() const;
 
   std::string program_;
-  std::string default_;
   std::vector<Command> commands_;
 };
 

@@ -1,11 +1,24 @@
-#include "cluster/kernel.h"
+#include "engine/kernel.h"
 
 #include <vector>
 
 #include "gtest/gtest.h"
 
-namespace etchsim::cluster {
+namespace etchsim::engine_test {
 namespace {
+
+// A toy message: the engine needs nothing of the serving model's.
+struct Message {
+  int32_t count = 0;
+};
+using base::SimTime;
+using engine::KeySender;
+using engine::LpId;
+using engine::MakeKey;
+using Event = engine::Event<Message>;
+using Lp = engine::Lp<Message>;
+using Outbox = engine::Outbox<Message>;
+using Kernel = engine::Kernel<Message>;
 
 // Bounces a ball to `peer` after `delay`; records what it saw.
 class Bouncer : public Lp {
@@ -105,4 +118,4 @@ TEST(KernelTest, TickReportsProgressEvery4096Events) {
 }
 
 }  // namespace
-}  // namespace etchsim::cluster
+}  // namespace etchsim::engine_test

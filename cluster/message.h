@@ -1,23 +1,21 @@
-// Events and messages of the discrete-event engine.
-//
-// Logical processes (LPs: chips, the host, switches) share no state; they
-// only exchange Messages stamped with a virtual time. Each event carries a
-// key (sender LP, sender's message counter) and events are processed in
-// (time, key) order. The key depends only on the sender's own history, so an
-// LP sees the same events in the same order whether all LPs run in one
-// process or each runs in its own (distributed mode): that is what makes the
-// two byte-identical.
-#ifndef ETCHSIM_CLUSTER_EVENT_H_
-#define ETCHSIM_CLUSTER_EVENT_H_
+// The serving model's messages: what its logical processes (chips, the
+// host, switches) send one another through the generic engine (engine/),
+// and the engine's types instantiated for them.
+#ifndef ETCHSIM_CLUSTER_MESSAGE_H_
+#define ETCHSIM_CLUSTER_MESSAGE_H_
 
 #include <cstdint>
 
 #include "base/sim_time.h"
+#include "engine/event.h"
+#include "engine/lp.h"
 
 namespace etchsim::cluster {
 
 using base::SimTime;
-using LpId = int32_t;
+using engine::KeySender;
+using engine::LpId;
+using engine::MakeKey;
 
 enum class MsgType : uint8_t {
   kNone = 0,
@@ -66,24 +64,11 @@ struct Message {
   int32_t ingress = -1;
 };
 
-// Ordering key: sender in the top 24 bits, the sender's counter below.
-inline constexpr int kSeqBits = 40;
-inline constexpr uint64_t MakeKey(LpId src, uint64_t seq) {
-  return (static_cast<uint64_t>(src) << kSeqBits) | seq;
-}
-inline constexpr LpId KeySender(uint64_t key) { return static_cast<LpId>(key >> kSeqBits); }
-
-struct Event {
-  SimTime time;
-  uint64_t key = 0;
-  LpId target = -1;
-  Message msg;
-};
-
-inline bool EarlierThan(const Event& a, const Event& b) {
-  return a.time < b.time || (a.time == b.time && a.key < b.key);
-}
+using Event = engine::Event<Message>;
+using Lp = engine::Lp<Message>;
+using Outbox = engine::Outbox<Message>;
+using engine::EarlierThan;
 
 }  // namespace etchsim::cluster
 
-#endif  // ETCHSIM_CLUSTER_EVENT_H_
+#endif  // ETCHSIM_CLUSTER_MESSAGE_H_

@@ -1,4 +1,4 @@
-#include "cluster/event_queue.h"
+#include "engine/event_queue.h"
 
 #include <algorithm>
 #include <vector>
@@ -6,8 +6,19 @@
 #include "base/rng.h"
 #include "gtest/gtest.h"
 
-namespace etchsim::cluster {
+namespace etchsim::engine_test {
 namespace {
+
+// A toy message: the engine needs nothing of the serving model's.
+struct Message {
+  int32_t count = 0;
+};
+using base::SimTime;
+using engine::KeySender;
+using engine::LpId;
+using engine::MakeKey;
+using Event = engine::Event<Message>;
+using EventQueue = engine::EventQueue<Message>;
 
 TEST(EventQueueTest, PopsInTimeThenKeyOrderWhateverTheInsertionOrder) {
   base::Rng rng(7, 7);
@@ -21,7 +32,7 @@ TEST(EventQueueTest, PopsInTimeThenKeyOrderWhateverTheInsertionOrder) {
   }
   EventQueue q;
   for (const Event& e : events) q.Push(e);
-  std::sort(events.begin(), events.end(), EarlierThan);
+  std::sort(events.begin(), events.end(), engine::EarlierThan<Message>);
   for (const Event& want : events) {
     ASSERT_FALSE(q.empty());
     Event got;
@@ -82,7 +93,7 @@ TEST(EventQueueTest, RandomInterleavingMatchesASortedReference) {
               0,
               {}};
       q.Push(e);
-      ref.insert(std::upper_bound(ref.begin(), ref.end(), e, EarlierThan), e);
+      ref.insert(std::upper_bound(ref.begin(), ref.end(), e, engine::EarlierThan<Message>), e);
     } else if (op < 7) {
       ASSERT_EQ(q.top_time(), ref.front().time);  // peek only
     } else {
@@ -102,4 +113,4 @@ TEST(EventQueueTest, KeyPacksSender) {
 }
 
 }  // namespace
-}  // namespace etchsim::cluster
+}  // namespace etchsim::engine_test
