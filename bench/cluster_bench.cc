@@ -11,10 +11,10 @@
 
 #include <sys/resource.h>
 
-#include "cluster/scenario.h"
-#include "cluster/simulation.h"
+#include "sim/scenario.h"
+#include "sim/simulation.h"
 
-namespace etchsim::cluster {
+namespace etchsim::bench {
 namespace {
 
 long PeakRssKib() {
@@ -25,7 +25,7 @@ long PeakRssKib() {
 
 int Bench(const char* name, v1::Scenario s) {
   const auto t0 = std::chrono::steady_clock::now();
-  auto sim = Simulation::Build(s);
+  auto sim = sim::Simulation::Build(s);
   if (!sim.ok()) {
     std::fprintf(stderr, "%s: %s\n", name, std::string(sim.status().message()).c_str());
     return 1;
@@ -43,7 +43,7 @@ int Bench(const char* name, v1::Scenario s) {
 }
 
 }  // namespace
-}  // namespace etchsim::cluster
+}  // namespace etchsim::bench
 
 int main(int argc, char** argv) {
   using namespace etchsim;
@@ -53,41 +53,41 @@ int main(int argc, char** argv) {
   if (want("r1_hc2_30_full_load")) {
     // Enough closed-loop users that the KV cache (75 requests of 2,048
     // tokens) is always full and more wait: the pipeline runs flat out.
-    v1::Scenario s = cluster::DefaultScenario();
+    v1::Scenario s = sim::DefaultScenario();
     s.mutable_workload()->mutable_closed_loop()->set_users(100);
     s.set_max_requests(0);
     s.set_duration_s(1.0);
-    rc |= cluster::Bench("r1_hc2_30_full_load", s);
+    rc |= bench::Bench("r1_hc2_30_full_load", s);
   }
   if (want("r1_hc2_30_one_user")) {
-    v1::Scenario s = cluster::DefaultScenario();
+    v1::Scenario s = sim::DefaultScenario();
     s.set_max_requests(0);
     s.set_duration_s(1.0);
-    rc |= cluster::Bench("r1_hc2_30_one_user", s);
+    rc |= bench::Bench("r1_hc2_30_one_user", s);
   }
   if (want("users_10k")) {
     // 10,000 concurrent closed-loop users on the default R1 cluster with
     // short requests (128 in / 128 out): ~600 fit the KV cache at a time
     // and decode, the rest wait for admission. Peak RSS is the goal.
-    v1::Scenario s = cluster::DefaultScenario();
+    v1::Scenario s = sim::DefaultScenario();
     s.mutable_workload()->mutable_closed_loop()->set_users(10000);
     s.mutable_workload()->mutable_input_len()->set_fixed(128);
     s.mutable_workload()->mutable_output_len()->set_fixed(128);
     s.set_max_requests(0);
     s.set_duration_s(0.5);
-    rc |= cluster::Bench("users_10k", s);
+    rc |= bench::Bench("users_10k", s);
   }
   if (want("r1_b200_gpu_256_users")) {
     // The GPU baseline at full batch: 256 closed-loop users of R1 on 8 x
     // B200, every decode in every step (TakeStep over a 256-item queue).
-    v1::Scenario s = cluster::DefaultScenario();
+    v1::Scenario s = sim::DefaultScenario();
     s.set_chip("b200");
     s.set_chips(8);
     s.mutable_workload()->mutable_closed_loop()->set_users(256);
     s.mutable_workload()->mutable_closed_loop()->set_ramp_up_s(5);
     s.set_max_requests(0);
     s.set_duration_s(30);
-    rc |= cluster::Bench("r1_b200_gpu_256_users", s);
+    rc |= bench::Bench("r1_b200_gpu_256_users", s);
   }
   return rc;
 }

@@ -6,9 +6,9 @@
 
 #include "base/rng.h"
 #include "benchmark/benchmark.h"
-#include "cluster/engine.h"
+#include "serving/engine.h"
 
-namespace etchsim::cluster {
+namespace etchsim::serving {
 namespace {
 
 class Phold : public Lp {
@@ -49,6 +49,6 @@ BENCHMARK(BM_Phold)
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace
-}  // namespace etchsim::cluster
+}  // namespace etchsim::serving
 
 BENCHMARK_MAIN();

@@ -1,6 +1,6 @@
 // pdes_bench: batches a distributed run exchanges, by layout of ranks
 // (--chips-per-process K), counted over the in-memory transport
-// (cluster/pdes_memory.h), which runs the same executor and control code
+// (sim/pdes_memory.h), which runs the same executor and control code
 // as the gRPC processes. Every batch is a gRPC message in a real run, so
 // this is the count that a distributed run's wall time follows; it is
 // exact and repeatable where wall times on a shared machine are not. Each
@@ -11,21 +11,21 @@
 #include <string>
 #include <vector>
 
-#include "cluster/analytic.h"
-#include "cluster/channels.h"
-#include "cluster/pdes_memory.h"
-#include "cluster/report.h"
-#include "cluster/scenario.h"
+#include "report/analytic.h"
+#include "report/report.h"
+#include "sim/channels.h"
+#include "sim/pdes_memory.h"
+#include "sim/scenario.h"
 
-namespace etchsim::cluster {
+namespace etchsim::bench {
 namespace {
 
-std::string Json(const Simulation& sim, const SimulationResult& r) {
-  return ReportJsonText(*BuildReport(r, Analyze(sim)));
+std::string Json(const sim::Simulation& sim, const sim::SimulationResult& r) {
+  return report::ReportJsonText(*report::BuildReport(r, report::Analyze(sim)));
 }
 
 int Row(const char* name, const v1::Scenario& s, const std::vector<int>& ks) {
-  auto sim = Simulation::Build(s);
+  auto sim = sim::Simulation::Build(s);
   if (!sim.ok()) {
     std::fprintf(stderr, "%s: %s\n", name, std::string(sim.status().message()).c_str());
     return 1;
@@ -35,12 +35,12 @@ int Row(const char* name, const v1::Scenario& s, const std::vector<int>& ks) {
   const std::string want = Json(**sim, *in);
   int rc = 0;
   for (int k : ks) {
-    InMemoryStats st;
-    auto got = RunPartitionedInMemory(**sim, k, &st);
+    sim::InMemoryStats st;
+    auto got = sim::RunPartitionedInMemory(**sim, k, &st);
     const bool same = got.ok() && Json(**sim, *got) == want;
     if (!same) rc = 1;
     std::printf("| %s | %d | %d | %lld | %lld | %lld | %s |\n", name, k,
-                NumRanks((*sim)->num_stages(), k) - 1, static_cast<long long>(st.batches),
+                sim::NumRanks((*sim)->num_stages(), k) - 1, static_cast<long long>(st.batches),
                 static_cast<long long>(st.null_batches), static_cast<long long>(st.events),
                 same ? "identical" : "DIFFERS");
   }
@@ -48,11 +48,11 @@ int Row(const char* name, const v1::Scenario& s, const std::vector<int>& ks) {
 }
 
 }  // namespace
-}  // namespace etchsim::cluster
+}  // namespace etchsim::bench
 
 int main() {
-  using etchsim::cluster::DefaultScenario;
-  using etchsim::cluster::Row;
+  using etchsim::bench::Row;
+  using etchsim::sim::DefaultScenario;
   std::printf(
       "| scenario | chips per process | chip processes | batches | of which null | events | "
       "report |\n|---|---|---|---:|---:|---:|---|\n");

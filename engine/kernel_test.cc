@@ -2,22 +2,12 @@
 
 #include <vector>
 
+#include "engine/toy_message.h"
 #include "gtest/gtest.h"
 
 namespace etchsim::engine_test {
 namespace {
 
-// A toy message: the engine needs nothing of the serving model's.
-struct Message {
-  int32_t count = 0;
-};
-using base::SimTime;
-using engine::KeySender;
-using engine::LpId;
-using engine::MakeKey;
-using Event = engine::Event<Message>;
-using Lp = engine::Lp<Message>;
-using Outbox = engine::Outbox<Message>;
 using Kernel = engine::Kernel<Message>;
 
 // Bounces a ball to `peer` after `delay`; records what it saw.

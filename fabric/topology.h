@@ -43,7 +43,7 @@ struct Node {
   SimTime forward_latency;  // added when a message passes through
   std::vector<int> out_links;
   // The node's LP models the queue of the switch link that reaches it, so
-  // senders may skip that switch as an event (cluster::NodeLp::Transmit).
+  // senders may skip that switch as an event (serving::NodeLp::Transmit).
   bool models_ingress = false;
 };
 

@@ -12,33 +12,33 @@
 #include <memory>
 #include <string>
 
-#include "cluster/channels.h"
-#include "cluster/engine.h"
-#include "cluster/scenario.h"
-#include "cluster/simulation.h"
 #include "google/protobuf/stubs/logging.h"
 #include "proto/etchsim/v1/service.pb.h"
 #include "rpc/batch_validate.h"
 #include "rpc/wire.h"
+#include "serving/engine.h"
+#include "sim/channels.h"
+#include "sim/scenario.h"
+#include "sim/simulation.h"
 
 namespace {
 
 using namespace etchsim;
 
 struct World {
-  std::unique_ptr<cluster::Simulation> sim;
-  cluster::ChannelPlan plan;
+  std::unique_ptr<sim::Simulation> sim;
+  serving::ChannelPlan plan;
   rpc::PeerLimits limits;
 };
 
 const World& TheWorld() {
   static const World* w = [] {
     auto* world = new World;
-    v1::Scenario s = cluster::DefaultScenario();
+    v1::Scenario s = sim::DefaultScenario();
     s.set_model("llama-3.1-70b");
     s.set_chips(4);
-    world->sim = std::move(cluster::Simulation::Build(s).value());
-    world->plan = cluster::PlanChannels(*world->sim);
+    world->sim = std::move(sim::Simulation::Build(s).value());
+    world->plan = sim::PlanChannels(*world->sim);
     world->limits = rpc::LimitsFor(*world->sim, 2);
     return world;
   }();
@@ -51,19 +51,19 @@ const World& TheWorld() {
 // (scripts/fuzz.sh does this), so the corpus follows the real LP layout.
 void WriteSeeds(const char* dir) {
   const World& w = TheWorld();
-  std::vector<cluster::LpId> mine = w.plan.LpsOf(2), theirs = w.plan.LpsOf(1);
+  std::vector<serving::LpId> mine = w.plan.LpsOf(2), theirs = w.plan.LpsOf(1);
   int n = 0;
-  for (cluster::MsgType kind : {cluster::MsgType::kWork, cluster::MsgType::kDispatch,
-                                cluster::MsgType::kCombine, cluster::MsgType::kTokenOut}) {
-    for (cluster::LpId target : mine) {
-      std::vector<cluster::Event> events;
+  for (serving::MsgType kind : {serving::MsgType::kWork, serving::MsgType::kDispatch,
+                                serving::MsgType::kCombine, serving::MsgType::kTokenOut}) {
+    for (serving::LpId target : mine) {
+      std::vector<serving::Event> events;
       for (int k = 0; k < 3; ++k) {
-        cluster::Event e;
+        serving::Event e;
         e.time = base::SimTime::Nanos(100 * (k + 1));
-        e.key = cluster::MakeKey(theirs.front(), k + 1);
+        e.key = serving::MakeKey(theirs.front(), k + 1);
         e.target = target;
         e.msg.type = kind;
-        e.msg.flags = k == 0 ? cluster::kFlagPrefill : 0;
+        e.msg.flags = k == 0 ? serving::kFlagPrefill : 0;
         e.msg.dst = target;
         e.msg.origin = theirs.front();
         e.msg.request = k;
@@ -99,9 +99,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!rpc::ValidateBatch(b, 1, w.limits).ok()) return 0;
   auto events = rpc::DecodeEvents(b.events());
   if (!events.ok()) return 0;
-  std::vector<std::unique_ptr<cluster::Lp>> lps(w.sim->num_lps());
-  for (cluster::LpId id : w.plan.LpsOf(2)) lps[id] = w.sim->MakeLp(id);
-  cluster::ProcessExecutor exec(2, w.plan, std::move(lps), w.sim->EndTime());
+  std::vector<std::unique_ptr<serving::Lp>> lps(w.sim->num_lps());
+  for (serving::LpId id : w.plan.LpsOf(2)) lps[id] = w.sim->MakeLp(id);
+  serving::ProcessExecutor exec(2, w.plan, std::move(lps), w.sim->EndTime());
   exec.Receive(1, base::SimTime::Picos(b.promise_ps()), *events);
   for (int i = 0; i < 4 && exec.error().empty(); ++i) (void)exec.Advance();
   return 0;

@@ -9,10 +9,10 @@
 #include <string>
 
 #include "chip/chip_spec.h"
-#include "cluster/analytic.h"
-#include "cluster/scenario.h"
-#include "cluster/simulation.h"
 #include "google/protobuf/stubs/logging.h"
+#include "report/analytic.h"
+#include "sim/scenario.h"
+#include "sim/simulation.h"
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   google::protobuf::SetLogHandler(nullptr);  // parse noise, not findings
@@ -24,12 +24,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto chip = etchsim::chip::ParseChipSpec(text, "fuzz.textproto");
   if (!chip.ok()) return 0;
   (void)etchsim::chip::CapacityOf(*chip);
-  etchsim::v1::Scenario s = etchsim::cluster::DefaultScenario();
+  etchsim::v1::Scenario s = etchsim::sim::DefaultScenario();
   s.set_model("qwen2.5-0.5b");
   s.set_chip(chip->name());
   s.set_chips(2);
   s.set_max_requests(1);
-  auto sim = etchsim::cluster::Simulation::Build(s, {.chip = &*chip});
-  if (sim.ok()) (void)etchsim::cluster::Analyze(**sim);
+  auto sim = etchsim::sim::Simulation::Build(s, {.chip = &*chip});
+  if (sim.ok()) (void)etchsim::report::Analyze(**sim);
   return 0;
 }

@@ -10,11 +10,11 @@
 
 #include <unistd.h>
 
-#include "cluster/analytic.h"
-#include "cluster/scenario.h"
-#include "cluster/simulation.h"
 #include "fabric/topology.h"
 #include "google/protobuf/stubs/logging.h"
+#include "report/analytic.h"
+#include "sim/scenario.h"
+#include "sim/simulation.h"
 
 namespace {
 std::string path;
@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
     f << text;
   }
-  etchsim::v1::Scenario s = etchsim::cluster::DefaultScenario();
+  etchsim::v1::Scenario s = etchsim::sim::DefaultScenario();
   s.set_model("qwen2.5-0.5b");
   s.set_chip("hc1");
   s.set_chips(4);
@@ -43,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   s.mutable_topology()->set_cards_per_server(2);
   s.mutable_topology()->set_chip_link(path);
   s.mutable_topology()->set_card_link(path);
-  auto sim = etchsim::cluster::Simulation::Build(s);
-  if (sim.ok()) (void)etchsim::cluster::Analyze(**sim);
+  auto sim = etchsim::sim::Simulation::Build(s);
+  if (sim.ok()) (void)etchsim::report::Analyze(**sim);
   return 0;
 }

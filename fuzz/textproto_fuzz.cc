@@ -7,9 +7,9 @@
 #include <string>
 
 #include "chip/chip_spec.h"
-#include "cluster/scenario.h"
 #include "fabric/topology.h"
 #include "google/protobuf/stubs/logging.h"
+#include "sim/scenario.h"
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   google::protobuf::SetLogHandler(nullptr);  // parse noise, not findings
@@ -21,10 +21,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto chip = etchsim::chip::ParseChipSpec(text, "fuzz.textproto");
   if (chip.ok()) (void)etchsim::chip::CapacityOf(*chip);
   (void)etchsim::fabric::ParseLinkSpec(text, "fuzz.textproto");
-  auto scenario = etchsim::cluster::ParseScenario(text, "fuzz.textproto");
+  auto scenario = etchsim::sim::ParseScenario(text, "fuzz.textproto");
   if (scenario.ok()) {
-    etchsim::cluster::ApplyDefaults(*scenario);
-    (void)etchsim::cluster::ValidateScenario(*scenario);
+    etchsim::sim::ApplyDefaults(*scenario);
+    (void)etchsim::sim::ValidateScenario(*scenario);
   }
   return 0;
 }

@@ -13,11 +13,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "base/status_macros.h"
-#include "cluster/analytic.h"
-#include "cluster/report.h"
-#include "cluster/simulation.h"
 #include "cost/energy.h"
 #include "cost/tco.h"
+#include "report/analytic.h"
+#include "report/report.h"
+#include "sim/simulation.h"
 
 namespace etchsim::plan {
 namespace {
@@ -77,7 +77,7 @@ struct Abandon {
                        t.Describe()});
     }
   }
-  bool operator()(const cluster::HostResult& r) {
+  bool operator()(const serving::HostResult& r) {
     if (r.rejected > 0) {
       why = "requests rejected (KV cache)";
       return true;
@@ -101,7 +101,7 @@ struct Abandon {
 // run's mean includes the fill, which in a short probe alone would read
 // as a shortfall. Falls back to the whole run when the span holds no
 // window.
-double SteadyOutputTokensPerS(const cluster::SimulationResult& r, double from_s, double to_s) {
+double SteadyOutputTokensPerS(const sim::SimulationResult& r, double from_s, double to_s) {
   const double w = r.scenario.throughput_window_s();
   const auto first = static_cast<int64_t>(std::ceil(from_s / w));
   const auto last = std::min(r.host.WindowsSpanned(), static_cast<int64_t>(std::floor(to_s / w)));
@@ -117,13 +117,13 @@ double SteadyOutputTokensPerS(const cluster::SimulationResult& r, double from_s,
 // depend on the rate or the run length a probe varies.
 // `cancel` (may be null) stops a speculative probe that is no longer
 // wanted; its result is then discarded.
-absl::StatusOr<Probe> Run(const v1::Scenario& s, const Slo& slo, const cluster::AnalyticEstimate& a,
+absl::StatusOr<Probe> Run(const v1::Scenario& s, const Slo& slo, const report::AnalyticEstimate& a,
                           const std::atomic<bool>* cancel = nullptr) {
-  ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(s));
+  ASSIGN_OR_RETURN(auto sim, sim::Simulation::Build(s));
   Abandon abandon(slo, s.max_requests());
   ASSIGN_OR_RETURN(
-      cluster::SimulationResult r,
-      sim->RunInProcess([&abandon](const cluster::HostResult& h) { return abandon(h); }, cancel));
+      sim::SimulationResult r,
+      sim->RunInProcess([&abandon](const serving::HostResult& h) { return abandon(h); }, cancel));
   Probe p;
   p.events = r.events;
   // Offered: the arrivals this seed actually drew over the run, not the
@@ -148,7 +148,7 @@ absl::StatusOr<Probe> Run(const v1::Scenario& s, const Slo& slo, const cluster::
     p.check.binding = abandon.why;
     return p;
   }
-  ASSIGN_OR_RETURN(v1::Report rep, cluster::BuildReport(r, a));
+  ASSIGN_OR_RETURN(v1::Report rep, report::BuildReport(r, a));
   p.check = Check(slo, r.host);  // any percentile; the report's figures where it has them
   p.met = p.check.met && kept_up && rep.requests_completed() > 0 && rep.requests_rejected() == 0;
   if (p.check.met && !kept_up) {
@@ -163,7 +163,7 @@ absl::StatusOr<Probe> Run(const v1::Scenario& s, const Slo& slo, const cluster::
 // the SLO, its rate ceiling and a lower bound on the fleet's cost.
 struct Screened {
   bool ok = false;  // passed; else c.reason says why not
-  cluster::AnalyticEstimate a;
+  report::AnalyticEstimate a;
   double ceiling = 0;                 // req/s
   double fleet_usd_per_hour_min = 0;  // no fleet of it can cost less
   int devices = 0;
@@ -171,16 +171,16 @@ struct Screened {
 
 Screened Screen(const PlanOptions& o, const std::string& variant, CandidateResult& c) {
   Screened r;
-  auto sim = cluster::Simulation::Build(c.scenario);
+  auto sim = sim::Simulation::Build(c.scenario);
   if (!sim.ok()) {
     c.reason = std::string(sim.status().message());
     c.invalid = sim.status().code() == absl::StatusCode::kInvalidArgument ||
                 sim.status().code() == absl::StatusCode::kNotFound;
     return r;
   }
-  r.a = cluster::Analyze(**sim);
-  const cluster::AnalyticEstimate& a = r.a;
-  const cluster::SimulationResult skeleton = (*sim)->Skeleton();
+  r.a = report::Analyze(**sim);
+  const report::AnalyticEstimate& a = r.a;
+  const sim::SimulationResult skeleton = (*sim)->Skeleton();
   r.devices = skeleton.all_devices();
   c.label = skeleton.Hardware() + variant;
   // Analytic pruning: one user's TTFT and TPOT bound every statistic of
@@ -211,7 +211,7 @@ Screened Screen(const PlanOptions& o, const std::string& variant, CandidateResul
   }
   // Cheapest conceivable fleet: replicas at the highest rate the search
   // can report, each costing its hardware and its idle power.
-  cost::CostInputs ci = cluster::HardwareCostInputs(skeleton, c.scenario, 0.0);
+  cost::CostInputs ci = report::HardwareCostInputs(skeleton, c.scenario, 0.0);
   ci.output_tokens_per_s = 0;
   auto cb = cost::ComputeCost(ci);
   const double replicas =
@@ -272,7 +272,7 @@ class Speculation {
 
 // The rate search of a screened candidate.
 absl::Status Search(const PlanOptions& o, const Screened& sc, CandidateResult& c, Cores& cores) {
-  const cluster::AnalyticEstimate& a = sc.a;
+  const report::AnalyticEstimate& a = sc.a;
   const double ceiling = sc.ceiling;
   auto requests = [&](double rate) {
     return std::max<int64_t>(o.requests, static_cast<int64_t>(std::ceil(rate * kLatenciesPerProbe *

@@ -4,18 +4,18 @@
 #include <cmath>
 #include <limits>
 
-#include "cluster/analytic.h"
-#include "cluster/report.h"
-#include "cluster/scenario.h"
-#include "cluster/simulation.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "report/analytic.h"
+#include "report/report.h"
+#include "sim/scenario.h"
+#include "sim/simulation.h"
 
 namespace etchsim::plan {
 namespace {
 
 v1::Scenario Llama(const std::string& chip, int chips) {
-  v1::Scenario s = cluster::DefaultScenario();
+  v1::Scenario s = sim::DefaultScenario();
   s.set_model("llama-3.1-8b");
   s.set_chip(chip);
   s.set_chips(chips);
@@ -40,11 +40,11 @@ PlanOptions LlamaPlan(std::vector<v1::Scenario> candidates, const std::string& s
 
 // Simulates `s` in full, independently of the planner (and its analytic
 // estimate into `a`): what checks an answer.
-absl::StatusOr<cluster::SimulationResult> Resimulate(const v1::Scenario& s,
-                                                     cluster::AnalyticEstimate* a) {
-  auto sim = cluster::Simulation::Build(s);
+absl::StatusOr<sim::SimulationResult> Resimulate(const v1::Scenario& s,
+                                                 report::AnalyticEstimate* a) {
+  auto sim = sim::Simulation::Build(s);
   if (!sim.ok()) return sim.status();
-  *a = cluster::Analyze(**sim);
+  *a = report::Analyze(**sim);
   return (*sim)->RunInProcess();
 }
 
@@ -62,10 +62,10 @@ TEST(PlannerTest, ChosenReplicaMeetsTheSloWhenSimulatedAtTheReportedLoad) {
   // Simulate exactly what the plan reports, independently of the planner.
   ASSERT_TRUE(best.scenario.workload().has_poisson());
   EXPECT_DOUBLE_EQ(best.scenario.workload().poisson().rate_per_s(), best.max_rate_per_s);
-  cluster::AnalyticEstimate a;
+  report::AnalyticEstimate a;
   auto run = Resimulate(best.scenario, &a);
   ASSERT_TRUE(run.ok()) << run.status();
-  auto report = cluster::BuildReport(*run, a);
+  auto report = report::BuildReport(*run, a);
   ASSERT_TRUE(report.ok());
   EXPECT_GT(report->requests_completed(), 0);
   for (const SloTerm& t : o.slo.terms) {
@@ -82,7 +82,7 @@ TEST(PlannerTest, AnyPercentileHoldsWhenTheAnswerIsSimulated) {
   ASSERT_TRUE(plan.ok()) << plan.status();
   const CandidateResult& best = plan->front();
   ASSERT_TRUE(best.feasible) << best.reason;
-  cluster::AnalyticEstimate a;
+  report::AnalyticEstimate a;
   auto run = Resimulate(best.scenario, &a);
   ASSERT_TRUE(run.ok()) << run.status();
   for (const SloTerm& t : o.slo.terms) {
@@ -223,18 +223,18 @@ TEST(PlannerTest, AnAbandonedProbeWouldHaveFailedInFull) {
   // it misses ttft_p99<=20ms; the planner's early exit stops it sooner and
   // the search still reports a rate that passes in full.
   v1::Scenario s = AtRate(Llama("hc1", 1), 2000, 400);
-  auto sim = cluster::Simulation::Build(s);
+  auto sim = sim::Simulation::Build(s);
   ASSERT_TRUE(sim.ok()) << sim.status();
   auto full = (*sim)->RunInProcess();
   ASSERT_TRUE(full.ok());
-  auto report = cluster::BuildReport(*full, cluster::Analyze(**sim));
+  auto report = report::BuildReport(*full, report::Analyze(**sim));
   ASSERT_TRUE(report.ok());
   // The full run's median TTFT as the bound: half the requests exceed it,
   // so p99 <= it is lost long before the end.
   const auto limit_ps = static_cast<uint64_t>(report->ttft_s().p50() * 1e12);
   EXPECT_GT(report->ttft_s().p99(), report->ttft_s().p50());
   int64_t seen = 0;
-  auto early = (*sim)->RunInProcess([&](const cluster::HostResult& h) {
+  auto early = (*sim)->RunInProcess([&](const serving::HostResult& h) {
     seen = h.completed;
     return h.ttft_ps.CountAbove(limit_ps) > 4;  // p99 of 400 tolerates 4 over
   });

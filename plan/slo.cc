@@ -110,16 +110,16 @@ double SloTerm::Quantile() const {
 }
 
 LatencySamples SamplesOf(const std::string& metric) {
-  return metric == "ttft"   ? &cluster::HostResult::ttft_ps
-         : metric == "tpot" ? &cluster::HostResult::tpot_ps
-         : metric == "itl"  ? &cluster::HostResult::itl_ps
-         : metric == "e2e"  ? &cluster::HostResult::e2e_ps
+  return metric == "ttft"   ? &serving::HostResult::ttft_ps
+         : metric == "tpot" ? &serving::HostResult::tpot_ps
+         : metric == "itl"  ? &serving::HostResult::itl_ps
+         : metric == "e2e"  ? &serving::HostResult::e2e_ps
                             : nullptr;
 }
 
-double Observed(const cluster::HostResult& h, const SloTerm& t) {
+double Observed(const serving::HostResult& h, const SloTerm& t) {
   const base::LogHistogram& x = h.*SamplesOf(t.metric);
-  // The report's arithmetic (cluster/report.cc, Summarize), so the two agree.
+  // The report's arithmetic (report/report.cc, Summarize), so the two agree.
   const double q = t.Quantile();
   return q == 0 ? x.Mean() * 1e-12 : static_cast<double>(x.Quantile(q)) * 1e-12;
 }
@@ -152,7 +152,7 @@ SloCheck CheckAll(const Slo& slo, const Run& run) {
 
 }  // namespace
 
-SloCheck Check(const Slo& slo, const cluster::HostResult& h) { return CheckAll(slo, h); }
+SloCheck Check(const Slo& slo, const serving::HostResult& h) { return CheckAll(slo, h); }
 SloCheck Check(const Slo& slo, const v1::Report& r) { return CheckAll(slo, r); }
 
 }  // namespace etchsim::plan

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "cluster/host_lp.h"
 #include "proto/etchsim/v1/report.pb.h"
+#include "serving/host_lp.h"
 
 namespace etchsim::plan {
 
@@ -34,13 +34,13 @@ absl::StatusOr<Slo> ParseSlo(const std::string& spec, const std::string& model);
 
 // A run's samples of a metric (ttft, tpot, itl, e2e; picoseconds); null
 // for another name.
-using LatencySamples = const base::LogHistogram cluster::HostResult::*;
+using LatencySamples = const base::LogHistogram serving::HostResult::*;
 LatencySamples SamplesOf(const std::string& metric);
 
 // The term's statistic in seconds, from a run's latency histograms: any
 // percentile. For the mean, p50, p90 and p99 it equals the report's figure
 // (the report is summarised from the same histograms).
-double Observed(const cluster::HostResult& h, const SloTerm& t);
+double Observed(const serving::HostResult& h, const SloTerm& t);
 // From a report: only the statistics a report carries (mean, p50, p90,
 // p99); NaN for any other percentile.
 double Observed(const v1::Report& r, const SloTerm& t);
@@ -51,7 +51,7 @@ struct SloCheck {
   std::string binding;
   double ratio = 0;
 };
-SloCheck Check(const Slo& slo, const cluster::HostResult& h);
+SloCheck Check(const Slo& slo, const serving::HostResult& h);
 // REQUIRES: every term's statistic is one a report carries.
 SloCheck Check(const Slo& slo, const v1::Report& r);
 

@@ -68,7 +68,7 @@ TEST(SloTest, AnyPercentileParsesToItsFraction) {
 }
 
 TEST(SloTest, HistogramsAgreeWithTheReportAndGiveOtherPercentiles) {
-  cluster::HostResult h;
+  serving::HostResult h;
   for (uint64_t i = 1; i <= 1000; ++i) {
     h.ttft_ps.Add(i * 1'000'000'000);  // 1..1000 ms
     h.tpot_ps.Add(i * 1'000'000);

@@ -7,17 +7,17 @@
 #include "absl/strings/str_cat.h"
 #include "base/bounds.h"
 #include "base/status_macros.h"
-#include "cluster/channels.h"
-#include "cluster/faults.h"
-#include "cluster/scenario_validate.h"
 #include "model/model_spec.h"
 #include "rpc/address.h"
 #include "rpc/wire.h"
+#include "serving/faults.h"
+#include "sim/channels.h"
+#include "sim/scenario_validate.h"
 
 namespace etchsim::rpc {
 namespace {
 
-using cluster::MsgType;
+using serving::MsgType;
 
 absl::Status Bad(absl::string_view what) { return absl::InvalidArgumentError(what); }
 
@@ -35,8 +35,8 @@ absl::Status CheckRunId(const std::string& id) {
 
 }  // namespace
 
-PeerLimits LimitsFor(const cluster::Simulation& sim, int rank, int stages_per_rank) {
-  const cluster::ChannelPlan plan = cluster::PlanChannels(sim, stages_per_rank);
+PeerLimits LimitsFor(const sim::Simulation& sim, int rank, int stages_per_rank) {
+  const serving::ChannelPlan plan = sim::PlanChannels(sim, stages_per_rank);
   PeerLimits l;
   l.rank = rank;
   l.num_ranks = plan.num_ranks;
@@ -45,7 +45,7 @@ PeerLimits LimitsFor(const cluster::Simulation& sim, int rank, int stages_per_ra
   l.rank_of_lp = plan.rank_of_lp;
   l.outputs_of_rank.assign(plan.num_ranks, 0);
   l.inputs_of_rank.assign(plan.num_ranks, 0);
-  for (const cluster::Channel& c : plan.channels) {
+  for (const serving::Channel& c : plan.channels) {
     ++l.outputs_of_rank[c.from];
     ++l.inputs_of_rank[c.to];
   }
@@ -68,31 +68,31 @@ absl::Status ValidateHello(const v1::Batch& hello, const PeerLimits& l) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateEvent(const cluster::Event& e, const PeerLimits& l) {
+absl::Status ValidateEvent(const serving::Event& e, const PeerLimits& l) {
   RETURN_IF_ERROR(CheckTime("time", e.time.picos()));
   if (e.target < 0 || e.target >= l.num_lps || l.rank_of_lp[e.target] != l.rank) {
     return Bad(absl::StrCat("target LP ", e.target, " is not an LP of rank ", l.rank));
   }
-  const cluster::LpId sender = cluster::KeySender(e.key);
+  const serving::LpId sender = serving::KeySender(e.key);
   if (sender < 0 || sender >= l.num_lps) {
     return Bad(absl::StrCat("key names sender LP ", sender, ", not in [0, ", l.num_lps, ")"));
   }
-  const cluster::Message& m = e.msg;
+  const serving::Message& m = e.msg;
   // Timers and arrivals are LP-internal; only these cross processes.
   // A kAbort crosses only as a paged-KV preemption (fault aborts are
   // in-process only).
-  const bool preempt = m.type == MsgType::kAbort && m.flags == cluster::kFlagPreempt;
+  const bool preempt = m.type == MsgType::kAbort && m.flags == serving::kFlagPreempt;
   if (m.type != MsgType::kWork && m.type != MsgType::kTokenOut && m.type != MsgType::kDispatch &&
       m.type != MsgType::kCombine && m.type != MsgType::kKvTransfer && !preempt) {
     return Bad(
         absl::StrCat("message kind ", static_cast<int>(m.type), " does not cross processes"));
   }
-  if (!preempt && (m.flags & ~(cluster::kFlagPrefill | cluster::kFlagLastChunk |
-                               cluster::kFlagFinal | cluster::kFlagKvGate))) {
+  if (!preempt && (m.flags & ~(serving::kFlagPrefill | serving::kFlagLastChunk |
+                               serving::kFlagFinal | serving::kFlagKvGate))) {
     return Bad(absl::StrCat("unknown message flags ", static_cast<int>(m.flags)));
   }
   // KV moves, and decode steps wait for it, only in a disaggregated run.
-  const bool kv = m.type == MsgType::kKvTransfer || (m.flags & cluster::kFlagKvGate);
+  const bool kv = m.type == MsgType::kKvTransfer || (m.flags & serving::kFlagKvGate);
   if (kv && l.kv_receiver.empty()) {
     return Bad("a KV transfer or KV-gated step in a run without a prefill pool");
   }
@@ -126,8 +126,8 @@ absl::Status ValidateEvent(const cluster::Event& e, const PeerLimits& l) {
     if (!l.kv_receiver[m.dst]) {
       return Bad(absl::StrCat("KV transfer to LP ", m.dst, ", which holds no decode KV"));
     }
-    if (m.bytes < 1 || m.bytes > cluster::kMaxKvPieceBytes) {
-      return Bad(absl::StrCat("KV transfer bytes must be in [1, ", cluster::kMaxKvPieceBytes,
+    if (m.bytes < 1 || m.bytes > serving::kMaxKvPieceBytes) {
+      return Bad(absl::StrCat("KV transfer bytes must be in [1, ", serving::kMaxKvPieceBytes,
                               "], got ", m.bytes));
     }
   }
@@ -181,7 +181,7 @@ absl::Status ValidateBatch(const v1::Batch& b, int from_rank, const PeerLimits& 
     return Bad(
         absl::StrCat("events: ", b.events().size(), " bytes is not a multiple of ", kEventBytes));
   }
-  ASSIGN_OR_RETURN(std::vector<cluster::Event> events, DecodeEvents(b.events()));
+  ASSIGN_OR_RETURN(std::vector<serving::Event> events, DecodeEvents(b.events()));
   for (size_t i = 0; i < events.size(); ++i) {
     const absl::Status s = ValidateEvent(events[i], l);
     if (!s.ok()) return Bad(absl::StrCat("event ", i, ": ", s.message()));
@@ -194,10 +194,10 @@ StreamCheck::StreamCheck(const PeerLimits& limits, int from_rank)
 
 absl::Status StreamCheck::Check(const v1::Batch& b) {
   RETURN_IF_ERROR(ValidateBatch(b, from_, l_));
-  ASSIGN_OR_RETURN(std::vector<cluster::Event> events, DecodeEvents(b.events()));
+  ASSIGN_OR_RETURN(std::vector<serving::Event> events, DecodeEvents(b.events()));
   for (size_t i = 0; i < events.size(); ++i) {
-    const cluster::Event& e = events[i];
-    const cluster::LpId sender = cluster::KeySender(e.key);
+    const serving::Event& e = events[i];
+    const serving::LpId sender = serving::KeySender(e.key);
     if (l_.rank_of_lp[sender] != from_) {
       return Bad(absl::StrCat("event ", i, ": key names sender LP ", sender,
                               ", which is not an LP of rank ", from_));
@@ -247,7 +247,7 @@ constexpr int64_t kMaxMessagesPerEvent = int64_t{1} << 20;
 
 }  // namespace
 
-absl::Status ValidateProcessStats(const v1::ProcessStats& stats, const cluster::Simulation& sim,
+absl::Status ValidateProcessStats(const v1::ProcessStats& stats, const sim::Simulation& sim,
                                   int first_stage, int hosted, base::SimTime end) {
   if (stats.chips_size() != hosted) {
     return Bad(absl::StrCat("chips: ", stats.chips_size(), " entries, not the ", hosted, " stages ",
@@ -255,7 +255,7 @@ absl::Status ValidateProcessStats(const v1::ProcessStats& stats, const cluster::
   }
   RETURN_IF_ERROR(CheckCount("events_processed", stats.events_processed(), kMaxPeerTimePs));
   const __int128 events = stats.events_processed();
-  const cluster::SimulationResult skeleton = sim.Skeleton();
+  const sim::SimulationResult skeleton = sim.Skeleton();
   const int64_t window_ps = std::max<int64_t>(0, (end - skeleton.window_start).picos());
   const fabric::Topology& topo = sim.topology();
   const int num_links = static_cast<int>(topo.links().size());
@@ -283,7 +283,7 @@ absl::Status ValidateProcessStats(const v1::ProcessStats& stats, const cluster::
         return Bad(absl::StrCat(at, ": ", s.message()));
       }
     }
-    const cluster::LpId lp = sim.stage_lp(stage);
+    const serving::LpId lp = sim.stage_lp(stage);
     std::vector<bool> listed(num_links, false);
     for (int j = 0; j < c.links_size(); ++j) {
       const v1::LinkStats& ls = c.links(j);
@@ -324,16 +324,16 @@ absl::Status ValidateProcessStats(const v1::ProcessStats& stats, const cluster::
 
 absl::Status ValidateLoadShard(const v1::LoadShardRequest& req) {
   RETURN_IF_ERROR(CheckRunId(req.run_id()));
-  RETURN_IF_ERROR(cluster::CheckNoFaultsForDistributed(req.scenario()));
+  RETURN_IF_ERROR(serving::CheckNoFaultsForDistributed(req.scenario()));
   if (req.model_config_json().size() > (size_t{16} << 20)) {
     return Bad(absl::StrCat("model_config_json must be at most 16 MiB, got ",
                             req.model_config_json().size(), " bytes"));
   }
-  if (req.stage() < 0 || req.stage() >= cluster::kMaxChips) {
-    return Bad(absl::StrCat("stage must be in [0, ", cluster::kMaxChips, "), got ", req.stage()));
+  if (req.stage() < 0 || req.stage() >= serving::kMaxChips) {
+    return Bad(absl::StrCat("stage must be in [0, ", serving::kMaxChips, "), got ", req.stage()));
   }
-  if (req.stages_per_process() < 1 || req.stages_per_process() > cluster::kMaxChips) {
-    return Bad(absl::StrCat("stages_per_process must be in [1, ", cluster::kMaxChips, "], got ",
+  if (req.stages_per_process() < 1 || req.stages_per_process() > serving::kMaxChips) {
+    return Bad(absl::StrCat("stages_per_process must be in [1, ", serving::kMaxChips, "], got ",
                             req.stages_per_process()));
   }
   if (req.stage() % req.stages_per_process() != 0) {
@@ -344,8 +344,8 @@ absl::Status ValidateLoadShard(const v1::LoadShardRequest& req) {
     return Bad(absl::StrCat("shards must hold 1 to stages_per_process (", req.stages_per_process(),
                             ") entries, got ", req.shards_size()));
   }
-  if (req.process_addresses_size() > cluster::kMaxChips) {
-    return Bad(absl::StrCat("process_addresses holds at most ", cluster::kMaxChips,
+  if (req.process_addresses_size() > serving::kMaxChips) {
+    return Bad(absl::StrCat("process_addresses holds at most ", serving::kMaxChips,
                             " entries, got ", req.process_addresses_size()));
   }
   for (const std::string& a : req.process_addresses()) {

@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "cluster/message.h"
-#include "cluster/simulation.h"
 #include "proto/etchsim/v1/service.pb.h"
+#include "serving/message.h"
+#include "sim/simulation.h"
 
 namespace etchsim::rpc {
 
@@ -36,7 +36,7 @@ struct PeerLimits {
   // Channels out of and into each rank (the sizes of a status's counts).
   std::vector<int> outputs_of_rank, inputs_of_rank;
 };
-PeerLimits LimitsFor(const cluster::Simulation& sim, int rank, int stages_per_rank = 1);
+PeerLimits LimitsFor(const sim::Simulation& sim, int rank, int stages_per_rank = 1);
 
 // Latest virtual time an event from a peer may carry (4e6 s: above any
 // validated scenario's end, below SimTime::Max()).
@@ -47,7 +47,7 @@ absl::Status ValidateHello(const v1::Batch& hello, const PeerLimits& l);
 // A batch on a stream opened by `from_rank`; decodes and checks its events.
 absl::Status ValidateBatch(const v1::Batch& b, int from_rank, const PeerLimits& l);
 // One decoded event record.
-absl::Status ValidateEvent(const cluster::Event& e, const PeerLimits& l);
+absl::Status ValidateEvent(const serving::Event& e, const PeerLimits& l);
 
 // The batches of one stream, in order: each passes ValidateBatch, its
 // events come from LPs of the rank that opened the stream, each sender's
@@ -77,7 +77,7 @@ class StreamCheck {
 // (busy time at most the window per unit, tokens at most kMaxContextTokens
 // per event processed, links only its own, bytes at most the link's
 // bandwidth over the window), so sums and ratios in the report stay exact.
-absl::Status ValidateProcessStats(const v1::ProcessStats& stats, const cluster::Simulation& sim,
+absl::Status ValidateProcessStats(const v1::ProcessStats& stats, const sim::Simulation& sim,
                                   int first_stage, int hosted, base::SimTime end);
 
 // LoadShard's own fields (the scenario, model and chip are checked by the

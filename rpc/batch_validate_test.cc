@@ -4,25 +4,25 @@
 #include <limits>
 #include <memory>
 
-#include "cluster/scenario.h"
-#include "cluster/simulation.h"
 #include "gtest/gtest.h"
 #include "rpc/wire.h"
+#include "sim/scenario.h"
+#include "sim/simulation.h"
 
 namespace etchsim::rpc {
 namespace {
 
-using cluster::Event;
-using cluster::MsgType;
+using serving::Event;
+using serving::MsgType;
 
 // A 4-stage pipeline of Llama 3.1 70B on hc2: rank 2 is stage 1.
 class BatchValidateTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    v1::Scenario s = cluster::DefaultScenario();
+    v1::Scenario s = sim::DefaultScenario();
     s.set_model("llama-3.1-70b");
     s.set_chips(4);
-    auto sim = cluster::Simulation::Build(s);
+    auto sim = sim::Simulation::Build(s);
     ASSERT_TRUE(sim.ok()) << sim.status();
     sim_ = std::move(*sim);
     limits_ = LimitsFor(*sim_, 2);
@@ -35,8 +35,8 @@ class BatchValidateTest : public ::testing::Test {
   }
   Event Good() const {
     Event e;
-    e.time = cluster::SimTime::Nanos(5);
-    e.key = cluster::MakeKey(other_, 7);
+    e.time = base::SimTime::Nanos(5);
+    e.key = serving::MakeKey(other_, 7);
     e.target = local_;
     e.msg.type = MsgType::kWork;
     e.msg.dst = local_;
@@ -48,7 +48,7 @@ class BatchValidateTest : public ::testing::Test {
     e.msg.bytes = 16384;
     return e;
   }
-  std::unique_ptr<cluster::Simulation> sim_;
+  std::unique_ptr<sim::Simulation> sim_;
   PeerLimits limits_;
   int local_ = -1, other_ = -1;
 };
@@ -58,7 +58,7 @@ TEST_F(BatchValidateTest, GoodEventPasses) { EXPECT_TRUE(ValidateEvent(Good(), l
 TEST_F(BatchValidateTest, PagedKvPreemptionCrosses) {
   Event e = Good();
   e.msg.type = MsgType::kAbort;
-  e.msg.flags = cluster::kFlagPreempt;
+  e.msg.flags = serving::kFlagPreempt;
   EXPECT_TRUE(ValidateEvent(e, limits_).ok());
 }
 
@@ -67,7 +67,7 @@ TEST_F(BatchValidateTest, KvTransfersCrossOnlyInDisaggregatedRuns) {
   e.msg.type = MsgType::kKvTransfer;
   EXPECT_NE(ValidateEvent(e, limits_).message().find("without a prefill pool"), std::string::npos);
   e = Good();
-  e.msg.flags = cluster::kFlagKvGate;
+  e.msg.flags = serving::kFlagKvGate;
   EXPECT_NE(ValidateEvent(e, limits_).message().find("without a prefill pool"), std::string::npos);
 
   // Llama 8B on 2 x HC1 decoding, an H100 prefilling: LPs 1-2 decode, 3 prefills.
@@ -77,15 +77,15 @@ TEST_F(BatchValidateTest, KvTransfersCrossOnlyInDisaggregatedRuns) {
   s.set_chips(2);
   s.mutable_disaggregation()->set_prefill_chip("h100");
   s.mutable_disaggregation()->set_prefill_chips(1);
-  auto sim = cluster::Simulation::Build(s);
+  auto sim = sim::Simulation::Build(s);
   ASSERT_TRUE(sim.ok()) << sim.status();
   const PeerLimits l = LimitsFor(**sim, 1);  // rank 1: stage 0
   Event kv;
-  kv.time = cluster::SimTime::Picos(1000);
-  kv.key = cluster::MakeKey((*sim)->stage_lp(2), 1);
+  kv.time = base::SimTime::Picos(1000);
+  kv.key = serving::MakeKey((*sim)->stage_lp(2), 1);
   kv.target = (*sim)->stage_lp(0);
   kv.msg.type = MsgType::kKvTransfer;
-  kv.msg.flags = cluster::kFlagLastChunk;
+  kv.msg.flags = serving::kFlagLastChunk;
   kv.msg.dst = (*sim)->stage_lp(0);
   kv.msg.origin = (*sim)->stage_lp(2);
   kv.msg.request = 0;
@@ -93,7 +93,7 @@ TEST_F(BatchValidateTest, KvTransfersCrossOnlyInDisaggregatedRuns) {
   EXPECT_TRUE(ValidateEvent(kv, l).ok()) << ValidateEvent(kv, l);
   Event step = kv;
   step.msg.type = MsgType::kWork;
-  step.msg.flags = cluster::kFlagKvGate;
+  step.msg.flags = serving::kFlagKvGate;
   step.msg.count = 1;
   EXPECT_TRUE(ValidateEvent(step, l).ok()) << ValidateEvent(step, l);
   kv.msg.bytes = 0;
@@ -112,13 +112,12 @@ TEST_F(BatchValidateTest, EveryBadFieldIsRejected) {
   };
   const int n = limits_.num_lps;
   const Case cases[] = {
-      {"negative time", [](Event& e) { e.time = cluster::SimTime::Picos(-1); }, "time must be in"},
-      {"time past the clock", [](Event& e) { e.time = cluster::SimTime::Max(); },
-       "time must be in"},
+      {"negative time", [](Event& e) { e.time = base::SimTime::Picos(-1); }, "time must be in"},
+      {"time past the clock", [](Event& e) { e.time = base::SimTime::Max(); }, "time must be in"},
       {"target negative", [](Event& e) { e.target = -1; }, "target LP -1 is not an LP of rank 2"},
       {"target huge", [](Event& e) { e.target = 1 << 30; }, "is not an LP of rank 2"},
       {"target on another rank", [&](Event& e) { e.target = other_; }, "is not an LP of rank 2"},
-      {"sender past the LPs", [&](Event& e) { e.key = cluster::MakeKey(n + 5, 1); },
+      {"sender past the LPs", [&](Event& e) { e.key = serving::MakeKey(n + 5, 1); },
        "key names sender LP"},
       {"kind none", [](Event& e) { e.msg.type = MsgType::kNone; }, "message kind 0"},
       {"kind timer", [](Event& e) { e.msg.type = MsgType::kTimer; }, "message kind 5"},
@@ -126,12 +125,12 @@ TEST_F(BatchValidateTest, EveryBadFieldIsRejected) {
       {"kind 200", [](Event& e) { e.msg.type = static_cast<MsgType>(200); }, "message kind 200"},
       {"flags", [](Event& e) { e.msg.flags = 0x80; }, "unknown message flags 128"},
       {"fault abort", [](Event& e) { e.msg.type = MsgType::kAbort; }, "message kind 8"},
-      {"preempt flag on work", [](Event& e) { e.msg.flags = cluster::kFlagPreempt; },
+      {"preempt flag on work", [](Event& e) { e.msg.flags = serving::kFlagPreempt; },
        "unknown message flags 8"},
       {"abort with more than the preempt flag",
        [](Event& e) {
          e.msg.type = MsgType::kAbort;
-         e.msg.flags = cluster::kFlagPreempt | cluster::kFlagFinal;
+         e.msg.flags = serving::kFlagPreempt | serving::kFlagFinal;
        },
        "message kind 8"},
       {"dst negative", [](Event& e) { e.msg.dst = -7; }, "message dst LP -7"},
@@ -277,7 +276,7 @@ TEST_F(BatchValidateTest, AStreamsEventsComeOnceInKeyOrderAfterItsPromise) {
     return b;
   };
   Event a = Good(), b = Good();
-  b.key = cluster::MakeKey(other_, 8);
+  b.key = serving::MakeKey(other_, 8);
   ASSERT_TRUE(check.Check(batch({a}, 1000)).ok());
   // The same event again (a replay, or a duplicated record in a batch).
   const absl::Status replay = check.Check(batch({a}, 0));
@@ -293,7 +292,7 @@ TEST_F(BatchValidateTest, AStreamsEventsComeOnceInKeyOrderAfterItsPromise) {
       << past;
   // From an LP the sending rank does not host.
   Event foreign = Good();
-  foreign.key = cluster::MakeKey(local_, 1);
+  foreign.key = serving::MakeKey(local_, 1);
   StreamCheck other(limits_, 1);
   const absl::Status f = other.Check(batch({foreign}, 0));
   EXPECT_NE(f.message().find("is not an LP of rank 1"), std::string::npos) << f;
@@ -326,7 +325,7 @@ class ProcessStatsTest : public BatchValidateTest {
     c->set_stage(1);
     c->set_busy_ps(SimTime::Seconds(1).picos());
     c->set_tokens(500);
-    const cluster::LpId lp = sim_->stage_lp(1);
+    const serving::LpId lp = sim_->stage_lp(1);
     for (int l = 0; l < static_cast<int>(sim_->topology().links().size()); ++l) {
       if (sim_->topology().links()[l].from != lp) continue;
       v1::LinkStats* ls = c->add_links();
@@ -340,7 +339,7 @@ class ProcessStatsTest : public BatchValidateTest {
   absl::Status Check(const v1::ProcessStats& p) const {
     return ValidateProcessStats(p, *sim_, 1, 1, SimTime::Seconds(2));
   }
-  using SimTime = cluster::SimTime;
+  using SimTime = base::SimTime;
 };
 
 TEST_F(ProcessStatsTest, ImpossibleNumbersAreRefusedNamingTheField) {
@@ -379,7 +378,7 @@ TEST_F(ProcessStatsTest, ImpossibleNumbersAreRefusedNamingTheField) {
        "link must be in"},
       {"another chip's link",
        [&](auto& p) {
-         const cluster::LpId lp = sim_->stage_lp(1);
+         const serving::LpId lp = sim_->stage_lp(1);
          for (int l = 0; l < static_cast<int>(sim_->topology().links().size()); ++l) {
            const auto& link = sim_->topology().links()[l];
            if (link.from != lp && link.to != lp) {

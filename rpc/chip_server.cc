@@ -5,10 +5,10 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "cluster/simulation.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "rpc/status.h"
 #include "rpc/wire.h"
+#include "sim/simulation.h"
 
 namespace etchsim::rpc {
 namespace {
@@ -159,9 +159,9 @@ class ChipServer::ExchangeReactor final
       v = absl::InvalidArgumentError(absl::StrCat(
           "Exchange hello: run_id must be 1 to 128 bytes, got ", hello_.run_id().size()));
     }
-    if (v.ok() && (hello_.from_rank() < 0 || hello_.from_rank() > cluster::kMaxChips)) {
+    if (v.ok() && (hello_.from_rank() < 0 || hello_.from_rank() > serving::kMaxChips)) {
       v = absl::InvalidArgumentError(absl::StrCat("Exchange hello: from_rank must be in [0, ",
-                                                  cluster::kMaxChips, "], got ",
+                                                  serving::kMaxChips, "], got ",
                                                   hello_.from_rank()));
     }
     if (!v.ok()) {
@@ -209,12 +209,12 @@ grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequ
     return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat("LoadShard: ", v.message())));
   }
   DropRun();  // a new run replaces any earlier one
-  cluster::BuildOverrides o;
+  sim::BuildOverrides o;
   o.chip = &req->chip();
   if (req->has_second_chip()) o.second_chip = &req->second_chip();
   o.model_config_json = &req->model_config_json();
   o.load_trace = false;
-  auto sim = cluster::Simulation::Build(req->scenario(), o);
+  auto sim = sim::Simulation::Build(req->scenario(), o);
   if (!sim.ok()) return ToGrpcStatus(sim.status());
   const int stage = req->stage();
   const int per = req->stages_per_process();
@@ -239,7 +239,7 @@ grpc::Status ChipServer::LoadShard(grpc::ServerContext*, const v1::LoadShardRequ
   }
   auto run = std::make_shared<Run>();
   run->id = req->run_id();
-  run->rank = cluster::RankOfStage(stage, per);
+  run->rank = sim::RankOfStage(stage, per);
   run->stages_per_process = per;
   run->sim = std::move(*sim);
   run->limits = LimitsFor(*run->sim, run->rank, per);
@@ -440,9 +440,9 @@ grpc::Status ChipServer::GetStats(grpc::ServerContext*, const v1::StatsRequest* 
   OnIo([&] {
     if (!run->node || !run->node->finished()) return;
     const SimTime end = SimTime::Picos(req->end_ps());
-    std::vector<cluster::LpResult> parts = run->node->Finalize(end);
+    std::vector<sim::LpResult> parts = run->node->Finalize(end);
     if (parts.empty()) return;
-    for (const cluster::LpResult& part : parts) *resp->add_chips() = ToProto(part);
+    for (const sim::LpResult& part : parts) *resp->add_chips() = ToProto(part);
     resp->set_events_processed(static_cast<int64_t>(run->node->executor().events_processed()));
     ok = true;
   });

@@ -24,12 +24,12 @@
 #include <vector>
 
 #include "boost/asio.hpp"
-#include "cluster/scenario_validate.h"
 #include "grpcpp/security/credentials.h"
 #include "proto/etchsim/v1/service.grpc.pb.h"
 #include "rpc/batch_validate.h"
 #include "rpc/metrics.h"
 #include "rpc/sim_node.h"
+#include "sim/scenario_validate.h"
 
 namespace etchsim::rpc {
 
@@ -37,7 +37,7 @@ struct ChipServerOptions {
   double stream_deadline_s = 24 * 3600;  // bound on any one run's streams
   double load_timeout_s = 60;            // wait for a peer's LoadShard
   // Streams that may wait for their run at once: a run's every other rank.
-  int max_parked_streams = cluster::kMaxChips + 1;
+  int max_parked_streams = serving::kMaxChips + 1;
   // For streams to other chips; null = plaintext (see rpc/tls.h).
   std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
 };
@@ -70,7 +70,7 @@ class ChipServer final
     std::string id;
     int rank = 0;
     int stages_per_process = 1;
-    std::shared_ptr<cluster::Simulation> sim;
+    std::shared_ptr<sim::Simulation> sim;
     PeerLimits limits;              // what peers' batches for this rank may contain
     std::unique_ptr<SimNode> node;  // touched only on the io thread
     std::vector<std::shared_ptr<ClientPeer>> outgoing;

@@ -8,13 +8,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/file_util.h"
-#include "cluster/scenario.h"
-#include "cluster/simulation.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "rpc/process.h"
 #include "rpc/wire.h"
+#include "sim/scenario.h"
+#include "sim/simulation.h"
 
 namespace etchsim::rpc {
 namespace {
@@ -30,11 +30,11 @@ class ChipServerTest : public ::testing::Test {
     stub_ = v1::ChipService::NewStub(
         grpc::CreateChannel(server_.address, grpc::InsecureChannelCredentials()));
 
-    v1::Scenario s = cluster::DefaultScenario();
+    v1::Scenario s = sim::DefaultScenario();
     s.set_model("llama-3.1-8b");
     s.set_chip("hc1");
     s.set_chips(1);
-    auto sim = cluster::Simulation::Build(s);
+    auto sim = sim::Simulation::Build(s);
     ASSERT_TRUE(sim.ok()) << sim.status();
     auto json = base::ReadFile("model/configs/llama-3.1-8b.json");
     ASSERT_TRUE(json.ok()) << json.status();
@@ -155,10 +155,10 @@ TEST_F(ChipServerTest, BadExchangeIsInvalidArgumentAndTheServerSurvives) {
   EXPECT_EQ(Exchange({Hello(1)}).error_code(), grpc::StatusCode::INVALID_ARGUMENT);  // itself
 
   // One well-sized record aimed past the LP table: this killed the process.
-  cluster::Event e;
-  e.time = cluster::SimTime::Nanos(1);
+  serving::Event e;
+  e.time = base::SimTime::Nanos(1);
   e.target = 1 << 20;
-  e.msg.type = cluster::MsgType::kWork;
+  e.msg.type = serving::MsgType::kWork;
   std::string bytes;
   EncodeEvents({e}, &bytes);
   v1::Batch bad = Hello(0);

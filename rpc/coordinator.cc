@@ -11,19 +11,19 @@
 #include "absl/strings/str_format.h"
 #include "base/file_util.h"
 #include "base/status_macros.h"
-#include "cluster/analytic.h"
-#include "cluster/faults.h"
-#include "cluster/report.h"
-#include "cluster/scenario.h"
-#include "cluster/simulation.h"
 #include "cost/energy.h"
 #include "model/zoo.h"
+#include "report/analytic.h"
+#include "report/report.h"
 #include "rpc/batch_validate.h"
 #include "rpc/liveness.h"
 #include "rpc/peer.h"
 #include "rpc/sim_node.h"
 #include "rpc/status.h"
 #include "rpc/wire.h"
+#include "serving/faults.h"
+#include "sim/scenario.h"
+#include "sim/simulation.h"
 
 namespace etchsim::rpc {
 namespace {
@@ -43,8 +43,8 @@ std::string NewRunId() {
 }  // namespace
 
 absl::StatusOr<int> ProcessesNeeded(const v1::Scenario& scenario, int chips_per_process) {
-  ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(scenario));
-  return cluster::NumRanks(sim->num_stages(), chips_per_process) - 1;
+  ASSIGN_OR_RETURN(auto sim, sim::Simulation::Build(scenario));
+  return sim::NumRanks(sim->num_stages(), chips_per_process) - 1;
 }
 
 namespace {
@@ -52,7 +52,7 @@ namespace {
 // One run over chip processes, in the order RunDistributed takes its steps.
 class DistributedRun {
  public:
-  DistributedRun(std::shared_ptr<const cluster::Simulation> sim, const DistributedOptions& opt,
+  DistributedRun(std::shared_ptr<const sim::Simulation> sim, const DistributedOptions& opt,
                  std::string model_json)
       : sim_(std::move(sim)),
         opt_(opt),
@@ -62,7 +62,7 @@ class DistributedRun {
                                        : grpc::InsecureChannelCredentials()),
         stages_(sim_->num_stages()),
         per_(opt.chips_per_process),
-        procs_(cluster::NumRanks(stages_, per_) - 1),
+        procs_(sim::NumRanks(stages_, per_) - 1),
         node_(io_, sim_, 0, run_id_, per_) {}
 
   // 1. Every chip builds the same run and hosts its stage.
@@ -93,7 +93,7 @@ class DistributedRun {
     return std::chrono::duration<double>(Clock::now() - started_).count();
   }
 
-  std::shared_ptr<const cluster::Simulation> sim_;
+  std::shared_ptr<const sim::Simulation> sim_;
   const DistributedOptions& opt_;
   std::string model_json_;
   std::string run_id_;
@@ -223,11 +223,11 @@ absl::Status DistributedRun::PublishRunInfo() {
   // and the report's cost computation at the two ends of the power range:
   // every device idle and every device active.
   const v1::Scenario& sc = sim_->scenario();
-  const cluster::SimulationResult skeleton = sim_->Skeleton();
-  ASSIGN_OR_RETURN(const v1::Report names, cluster::BuildReport(skeleton, cluster::Analyze(*sim_)));
-  cost::CostInputs ci = cluster::HardwareCostInputs(skeleton, sc, 1.0);
+  const sim::SimulationResult skeleton = sim_->Skeleton();
+  ASSIGN_OR_RETURN(const v1::Report names, report::BuildReport(skeleton, report::Analyze(*sim_)));
+  cost::CostInputs ci = report::HardwareCostInputs(skeleton, sc, 1.0);
   const double active_w = ci.it_power_watts;
-  const double idle_w = cluster::HardwareCostInputs(skeleton, sc, 0.0).it_power_watts;
+  const double idle_w = report::HardwareCostInputs(skeleton, sc, 0.0).it_power_watts;
   ci.it_power_watts = active_w;
   ASSIGN_OR_RETURN(const cost::CostBreakdown active, cost::ComputeCost(ci));
   ci.it_power_watts = idle_w;
@@ -393,7 +393,7 @@ void DistributedRun::ShutdownAll(double deadline_s) {
 
 absl::StatusOr<v1::Report> DistributedRun::Collect() {
   const SimTime end = node_.end();
-  std::vector<cluster::LpResult> parts = node_.Finalize(end);
+  std::vector<sim::LpResult> parts = node_.Finalize(end);
   uint64_t events = node_.executor().events_processed();
   for (int k = 0; k < procs_; ++k) {
     grpc::ClientContext ctx;
@@ -426,8 +426,8 @@ absl::StatusOr<v1::Report> DistributedRun::Collect() {
   io_.restart();
   io_.poll();  // drain stream-closed notifications
 
-  const cluster::SimulationResult result = sim_->Assemble(parts, end, events);
-  ASSIGN_OR_RETURN(v1::Report report, cluster::BuildReport(result, cluster::Analyze(*sim_)));
+  const sim::SimulationResult result = sim_->Assemble(parts, end, events);
+  ASSIGN_OR_RETURN(v1::Report report, report::BuildReport(result, report::Analyze(*sim_)));
   if (opt_.metrics) opt_.metrics->PublishReport(report);
   if (opt_.progress) {
     v1::RunProgress p;
@@ -446,18 +446,18 @@ absl::StatusOr<v1::Report> DistributedRun::Collect() {
 
 absl::StatusOr<v1::Report> RunDistributed(const v1::Scenario& scenario,
                                           const DistributedOptions& opt) {
-  RETURN_IF_ERROR(cluster::CheckNoFaultsForDistributed(scenario));
-  cluster::BuildOverrides overrides;
+  RETURN_IF_ERROR(serving::CheckNoFaultsForDistributed(scenario));
+  sim::BuildOverrides overrides;
   overrides.chip = opt.chip;
   overrides.model_config_json = opt.model_config_json;
-  ASSIGN_OR_RETURN(std::unique_ptr<cluster::Simulation> sim,
-                   cluster::Simulation::Build(scenario, overrides));
-  if (opt.chips_per_process < 1 || opt.chips_per_process > cluster::kMaxChips) {
+  ASSIGN_OR_RETURN(std::unique_ptr<sim::Simulation> sim,
+                   sim::Simulation::Build(scenario, overrides));
+  if (opt.chips_per_process < 1 || opt.chips_per_process > serving::kMaxChips) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "chips per process must be in [1, ", cluster::kMaxChips, "], got ", opt.chips_per_process));
+        "chips per process must be in [1, ", serving::kMaxChips, "], got ", opt.chips_per_process));
   }
   const int stages = sim->num_stages();
-  const int procs = cluster::NumRanks(stages, opt.chips_per_process) - 1;
+  const int procs = sim::NumRanks(stages, opt.chips_per_process) - 1;
   if (static_cast<int>(opt.chip_addresses.size()) != procs) {
     return absl::InvalidArgumentError(absl::StrCat(
         "this scenario needs ", procs, " chip processes (", stages, " chips, ",
@@ -508,12 +508,12 @@ grpc::Status CoordinatorServer::StartRun(grpc::ServerContext* ctx, const v1::Run
         absl::StrCat("StartRun: scenario_textproto must be at most 1 MiB, got ",
                      req->scenario_textproto().size(), " bytes")));
   }
-  auto scenario = cluster::ParseScenario(req->scenario_textproto(), "scenario");
+  auto scenario = sim::ParseScenario(req->scenario_textproto(), "scenario");
   if (!scenario.ok()) {
     return ToGrpcStatus(scenario.status());
   }
   // Before anything is dialled: the caller's input, not a transport fault.
-  if (absl::Status s = cluster::CheckNoFaultsForDistributed(*scenario); !s.ok()) {
+  if (absl::Status s = serving::CheckNoFaultsForDistributed(*scenario); !s.ok()) {
     return ToGrpcStatus(s);
   }
   DistributedOptions opt;

@@ -10,13 +10,13 @@
 #include <utility>  // Asio 1.81 awaitable.hpp uses std::exchange unincluded
 
 #include "boost/asio.hpp"
-#include "cluster/scenario.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "gtest/gtest.h"
 #include "rpc/chip_server.h"
 #include "rpc/process.h"
+#include "sim/scenario.h"
 
 namespace etchsim::rpc {
 namespace {
@@ -143,7 +143,7 @@ class LyingChipTest : public ::testing::Test {
     if (io_thread_.joinable()) io_thread_.join();
   }
   static v1::Scenario Scenario() {
-    v1::Scenario s = cluster::DefaultScenario();
+    v1::Scenario s = sim::DefaultScenario();
     s.set_model("llama-3.1-8b");
     s.set_chip("hc1");
     s.set_chips(1);

@@ -247,7 +247,7 @@ void ProcessMetrics::ObserveLatency(Latency& l, const base::LogHistogram& ps) {
   l.last_sum_s = sum_s;
 }
 
-void ProcessMetrics::UpdateHost(const cluster::HostResult& h) {
+void ProcessMetrics::UpdateHost(const serving::HostResult& h) {
   auto inc = [](prometheus::Counter* c, int64_t now, int64_t& last) {
     if (now > last) c->Increment(static_cast<double>(now - last));
     last = now;

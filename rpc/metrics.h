@@ -92,7 +92,7 @@ class ProcessMetrics {
     double last_sum_s = 0;
   };
   void Bind();
-  void UpdateHost(const cluster::HostResult& h);
+  void UpdateHost(const serving::HostResult& h);
   void ObserveLatency(Latency& l, const base::LogHistogram& ps);
 
   prometheus::Registry& registry_;

@@ -33,7 +33,7 @@ TEST(ProcessMetricsTest, LatencyHistogramsCountersRunInfoAndReport) {
   info.cost_usd_per_hour_idle = 4;
   m.SetRunInfo(info);
 
-  cluster::HostResult host;
+  serving::HostResult host;
   host.ttft_ps.Add(1'900'000'000);   // 1.9 ms
   host.ttft_ps.Add(40'000'000'000);  // 40 ms
   host.arrivals = 3;

@@ -3,9 +3,9 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "cluster/host_lp.h"
-#include "cluster/stage_lp.h"
 #include "rpc/wire.h"
+#include "serving/host_lp.h"
+#include "serving/stage_lp.h"
 
 namespace etchsim::rpc {
 namespace {
@@ -14,20 +14,20 @@ namespace {
 // they only bound memory and feed metrics, never correctness.
 constexpr auto kStatusInterval = std::chrono::milliseconds(100);
 
-std::vector<std::unique_ptr<cluster::Lp>> LpsFor(const cluster::Simulation& sim,
-                                                 const cluster::ChannelPlan& plan, int rank) {
-  std::vector<std::unique_ptr<cluster::Lp>> lps(sim.num_lps());
-  for (cluster::LpId id : plan.LpsOf(rank)) lps[id] = sim.MakeLp(id);
+std::vector<std::unique_ptr<serving::Lp>> LpsFor(const sim::Simulation& sim,
+                                                 const serving::ChannelPlan& plan, int rank) {
+  std::vector<std::unique_ptr<serving::Lp>> lps(sim.num_lps());
+  for (serving::LpId id : plan.LpsOf(rank)) lps[id] = sim.MakeLp(id);
   return lps;
 }
 
 }  // namespace
 
-SimNode::SimNode(asio::io_context& io, std::shared_ptr<const cluster::Simulation> sim, int rank,
+SimNode::SimNode(asio::io_context& io, std::shared_ptr<const sim::Simulation> sim, int rank,
                  std::string run_id, int stages_per_rank)
     : io_(io),
       sim_(std::move(sim)),
-      plan_(cluster::PlanChannels(*sim_, stages_per_rank)),
+      plan_(sim::PlanChannels(*sim_, stages_per_rank)),
       rank_(rank),
       run_id_(std::move(run_id)),
       exec_(rank, plan_, LpsFor(*sim_, plan_, rank), sim_->EndTime()),
@@ -36,7 +36,7 @@ SimNode::SimNode(asio::io_context& io, std::shared_ptr<const cluster::Simulation
     for (int r = 1; r < plan_.num_ranks; ++r) expected_.insert(r);
   } else {
     expected_.insert(0);
-    for (const cluster::Channel& c : plan_.channels) {
+    for (const serving::Channel& c : plan_.channels) {
       if (c.from == rank_) expected_.insert(c.to);
       if (c.to == rank_) expected_.insert(c.from);
     }
@@ -74,7 +74,7 @@ std::string PeerLossCause(const grpc::Status& s) {
 
 }  // namespace
 
-void SetStatus(const cluster::RankStatus& s, v1::Batch& b) {
+void SetStatus(const sim::RankStatus& s, v1::Batch& b) {
   b.set_lvt_ps(s.lvt.picos());
   b.set_finished(s.finished);
   b.set_events_processed(static_cast<int64_t>(s.events));
@@ -84,10 +84,10 @@ void SetStatus(const cluster::RankStatus& s, v1::Batch& b) {
   for (uint64_t n : s.received) b.add_events_received(static_cast<int64_t>(n));
 }
 
-cluster::RankStatus StatusOf(const v1::Batch& b) {
-  cluster::RankStatus s{.lvt = SimTime::Picos(b.lvt_ps()),
-                        .finished = b.finished(),
-                        .events = static_cast<uint64_t>(b.events_processed())};
+sim::RankStatus StatusOf(const v1::Batch& b) {
+  sim::RankStatus s{.lvt = SimTime::Picos(b.lvt_ps()),
+                    .finished = b.finished(),
+                    .events = static_cast<uint64_t>(b.events_processed())};
   // A peer's batch, checked by ValidateBatch: counts are >= 0 and sized
   // for the sender's channels when present.
   s.has_counts = b.events_sent_size() > 0 || b.events_received_size() > 0;
@@ -98,7 +98,7 @@ cluster::RankStatus StatusOf(const v1::Batch& b) {
   return s;
 }
 
-std::string NameOfRank(const cluster::ChannelPlan& plan, const cluster::Simulation& sim, int rank) {
+std::string NameOfRank(const serving::ChannelPlan& plan, const sim::Simulation& sim, int rank) {
   if (rank == 0) return "the coordinator";
   int first = -1, last = -1;
   for (int s = 0; s < sim.num_stages(); ++s) {
@@ -166,7 +166,7 @@ void SimNode::Go() {
   SchedulePump();
 }
 
-void SimNode::Broadcast(const cluster::RunControl& c) {
+void SimNode::Broadcast(const sim::RunControl& c) {
   v1::Batch b;
   b.set_run_id(run_id_);
   b.set_from_rank(0);
@@ -206,7 +206,7 @@ void SimNode::OnBatch(std::shared_ptr<v1::Batch> b) {
     }
   }
   if (from == 0 && rank_ != 0) {
-    cluster::RunControl c;
+    sim::RunControl c;
     if (b->end_ps() > 0) c.end = SimTime::Picos(b->end_ps());
     if (b->gvt_ps() > 0) c.gvt = SimTime::Picos(b->gvt_ps());
     if (b->floor_ps() > 0) c.floor = SimTime::Picos(b->floor_ps());
@@ -237,13 +237,13 @@ void SimNode::Pump() {
   pump_scheduled_ = false;
   if (failed_ || done_ || !started_) return;
   const auto now = std::chrono::steady_clock::now();
-  cluster::RunProtocol::Step step = protocol_.Advance(now - last_status_ > kStatusInterval);
+  sim::RunProtocol::Step step = protocol_.Advance(now - last_status_ > kStatusInterval);
   if (!exec_.error().empty()) {
     Fail(absl::StrCat("internal error: ", exec_.error()));
     return;
   }
-  const cluster::RankStatus status = protocol_.Status();
-  for (cluster::OutBatch& ob : step.batches) {
+  const sim::RankStatus status = protocol_.Status();
+  for (serving::OutBatch& ob : step.batches) {
     v1::Batch b;
     b.set_from_rank(rank_);
     b.set_promise_ps(ob.promise.picos());
@@ -271,7 +271,7 @@ void SimNode::Pump() {
 
 void SimNode::SendStatus(bool force) {
   const auto now = std::chrono::steady_clock::now();
-  const cluster::RankStatus st = protocol_.Status();
+  const sim::RankStatus st = protocol_.Status();
   if (!force && (st.lvt <= lvt_sent_ || now - last_status_ < kStatusInterval)) return;
   last_status_ = now;
   lvt_sent_ = st.lvt;
@@ -317,22 +317,22 @@ NodeSnapshot SimNode::Snapshot() {
   s.batches_sent = batches_sent_;
   s.batches_received = batches_received_;
   const fabric::Topology& topo = sim_->topology();
-  for (cluster::LpId id : plan_.LpsOf(rank_)) {
-    cluster::Lp* lp = exec_.lps()[id].get();
+  for (serving::LpId id : plan_.LpsOf(rank_)) {
+    serving::Lp* lp = exec_.lps()[id].get();
     if (lp == nullptr) continue;
     const fabric::Node& node = topo.nodes()[id];
     if (node.kind == fabric::NodeKind::kChip) {
-      auto* st = static_cast<cluster::StageLp*>(lp);
+      auto* st = static_cast<serving::StageLp*>(lp);
       s.stages.push_back({node.index, st->live_tokens(), st->live_busy_ps()});
     } else if (node.kind == fabric::NodeKind::kHost) {
-      auto* h = static_cast<cluster::HostLp*>(lp);
+      auto* h = static_cast<serving::HostLp*>(lp);
       s.kv_tokens = h->live_kv_tokens();
       s.completed = h->live_completed();
       s.output_tokens = h->live_output_tokens();
       s.in_flight = h->live_in_flight();
       s.host = &h->live_result();
     }
-    for (auto [link, bytes] : static_cast<cluster::NodeLp*>(lp)->LiveLinkBytes()) {
+    for (auto [link, bytes] : static_cast<serving::NodeLp*>(lp)->LiveLinkBytes()) {
       const fabric::Link& l = topo.links()[link];
       s.links.push_back({.name = l.name,
                          .from = topo.nodes()[l.from].name,
@@ -344,9 +344,9 @@ NodeSnapshot SimNode::Snapshot() {
   return s;
 }
 
-std::vector<cluster::LpResult> SimNode::Finalize(SimTime end) {
-  std::vector<cluster::LpResult> parts;
-  for (cluster::LpId id : plan_.LpsOf(rank_)) {
+std::vector<sim::LpResult> SimNode::Finalize(SimTime end) {
+  std::vector<sim::LpResult> parts;
+  for (serving::LpId id : plan_.LpsOf(rank_)) {
     parts.push_back(sim_->FinalizeLp(*exec_.lps()[id], id, end));
   }
   return parts;

@@ -1,6 +1,6 @@
 // SimNode: one process's running share of a distributed simulation.
 //
-// It owns a cluster::ProcessExecutor (the LPs this rank hosts) and the
+// It owns a serving::ProcessExecutor (the LPs this rank hosts) and the
 // peers it exchanges batches with, and lives entirely on the process's
 // io_context: readers post batches here, the node advances the executor
 // and writes the resulting batches. Rank 0 (the coordinator) also tracks
@@ -19,12 +19,12 @@
 #include <vector>
 
 #include "boost/asio.hpp"
-#include "cluster/channels.h"
-#include "cluster/engine.h"
-#include "cluster/host_lp.h"
-#include "cluster/run_protocol.h"
-#include "cluster/simulation.h"
 #include "rpc/peer.h"
+#include "serving/engine.h"
+#include "serving/host_lp.h"
+#include "sim/channels.h"
+#include "sim/run_protocol.h"
+#include "sim/simulation.h"
 
 namespace etchsim::rpc {
 
@@ -57,28 +57,28 @@ struct NodeSnapshot {
   // Host LP (coordinator): the measured results so far. Points into the
   // node; valid only until the node runs again, so read it in the same io
   // handler that took the snapshot. Null on ranks without the host.
-  const cluster::HostResult* host = nullptr;
+  const serving::HostResult* host = nullptr;
   uint64_t batches_sent = 0, batches_received = 0;
 };
 
 // A rank's status on a batch to the coordinator, and back (the counts only
 // when the status has them).
-void SetStatus(const cluster::RankStatus& s, v1::Batch& b);
-cluster::RankStatus StatusOf(const v1::Batch& b);
+void SetStatus(const sim::RankStatus& s, v1::Batch& b);
+sim::RankStatus StatusOf(const v1::Batch& b);
 
 // What a person calls rank `rank`: "the coordinator", "chip 3" (one chip
 // per process) or "chips 10-19" (a process hosting several).
-std::string NameOfRank(const cluster::ChannelPlan& plan, const cluster::Simulation& sim, int rank);
+std::string NameOfRank(const serving::ChannelPlan& plan, const sim::Simulation& sim, int rank);
 
 class SimNode {
  public:
   // `stages_per_rank`: K consecutive stages per chip process (ChannelPlan).
-  SimNode(asio::io_context& io, std::shared_ptr<const cluster::Simulation> sim, int rank,
+  SimNode(asio::io_context& io, std::shared_ptr<const sim::Simulation> sim, int rank,
           std::string run_id, int stages_per_rank = 1);
 
   // Everything below runs on the io_context thread.
   int rank() const { return rank_; }
-  const cluster::ChannelPlan& plan() const { return plan_; }
+  const serving::ChannelPlan& plan() const { return plan_; }
   const std::string& run_id() const { return run_id_; }
   // Ranks this node must have a stream with before the run can start.
   const std::set<int>& expected_peers() const { return expected_; }
@@ -101,8 +101,8 @@ class SimNode {
   SimTime gvt() const { return protocol_.gvt(); }
   NodeSnapshot Snapshot();
   // Finalises this rank's LPs clipped at `end` (after everyone finished).
-  std::vector<cluster::LpResult> Finalize(SimTime end);
-  cluster::ProcessExecutor& executor() { return exec_; }
+  std::vector<sim::LpResult> Finalize(SimTime end);
+  serving::ProcessExecutor& executor() { return exec_; }
   std::vector<std::shared_ptr<Peer>> peers() const;
 
   // Rank 0: the unfinished chip with the lowest lvt (rank, lvt).
@@ -125,17 +125,17 @@ class SimNode {
   void SchedulePump();
   void Pump();
   void SendStatus(bool force);
-  void Broadcast(const cluster::RunControl& c);
+  void Broadcast(const sim::RunControl& c);
   void Write(int rank, const v1::Batch& b);
   std::string Describe(int rank) const;
 
   asio::io_context& io_;
-  std::shared_ptr<const cluster::Simulation> sim_;
-  cluster::ChannelPlan plan_;
+  std::shared_ptr<const sim::Simulation> sim_;
+  serving::ChannelPlan plan_;
   int rank_;
   std::string run_id_;
-  cluster::ProcessExecutor exec_;
-  cluster::RunProtocol protocol_;
+  serving::ProcessExecutor exec_;
+  sim::RunProtocol protocol_;
   std::set<int> expected_;
   std::map<int, std::shared_ptr<Peer>> peers_;
   bool started_ = false;

@@ -11,22 +11,22 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "cluster/message.h"
-#include "cluster/simulation.h"
 #include "proto/etchsim/v1/service.pb.h"
+#include "serving/message.h"
+#include "sim/simulation.h"
 
 namespace etchsim::rpc {
 
 // 2: several stages per process; 3: statuses carry channel counts (idle
 // time is skipped).
 inline constexpr uint32_t kWireVersion = 3;
-inline constexpr uint32_t kEventBytes = sizeof(cluster::Event);
+inline constexpr uint32_t kEventBytes = sizeof(serving::Event);
 
-void EncodeEvents(const std::vector<cluster::Event>& events, std::string* out);
-absl::StatusOr<std::vector<cluster::Event>> DecodeEvents(const std::string& bytes);
+void EncodeEvents(const std::vector<serving::Event>& events, std::string* out);
+absl::StatusOr<std::vector<serving::Event>> DecodeEvents(const std::string& bytes);
 
-v1::ChipStats ToProto(const cluster::LpResult& r);
-cluster::LpResult FromProto(const v1::ChipStats& s, cluster::LpId lp);
+v1::ChipStats ToProto(const sim::LpResult& r);
+sim::LpResult FromProto(const v1::ChipStats& s, serving::LpId lp);
 
 }  // namespace etchsim::rpc
 

@@ -13,7 +13,7 @@
 #include "absl/strings/strip.h"
 #include "base/bounds.h"
 #include "base/status_macros.h"
-#include "cluster/scenario.h"
+#include "sim/scenario.h"
 
 namespace etchsim::sweep {
 namespace {
@@ -166,7 +166,7 @@ absl::Status SetField(Message& m, const FieldDescriptor* f, const std::string& v
     }
     case FieldDescriptor::CPPTYPE_MESSAGE: {
       if (!IsLengthDist(f)) break;
-      ASSIGN_OR_RETURN(v1::LengthDist d, cluster::ParseLengthDist(v, where));
+      ASSIGN_OR_RETURN(v1::LengthDist d, sim::ParseLengthDist(v, where));
       r->MutableMessage(&m, f)->CopyFrom(d);
       return absl::OkStatus();
     }

@@ -6,14 +6,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/status_macros.h"
-#include "cluster/analytic.h"
-#include "cluster/report.h"
-#include "cluster/scenario.h"
-#include "cluster/simulation.h"
 #include "cost/energy.h"
 #include "cost/tco.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "report/analytic.h"
+#include "report/report.h"
+#include "sim/scenario.h"
+#include "sim/simulation.h"
 #include "sweep/flatten.h"
 
 namespace etchsim::sweep {
@@ -68,8 +68,8 @@ std::vector<std::string> AnalyticColumns() {
 
 struct Evaluator::Analytic {
   absl::Status status;  // not OK: infeasible, with the reason
-  cluster::SimulationResult skeleton;
-  cluster::AnalyticEstimate estimate;
+  sim::SimulationResult skeleton;
+  report::AnalyticEstimate estimate;
   std::vector<v1::SweepCell> cells;  // plan and analytic columns
 };
 
@@ -131,15 +131,15 @@ std::shared_ptr<const Evaluator::Analytic> Evaluator::AnalyticFor(const v1::Scen
   // Built outside the lock; two workers may build the same key at once,
   // and get the same (deterministic) value.
   auto a = std::make_shared<Analytic>();
-  auto sim = cluster::Simulation::Build(s);
+  auto sim = sim::Simulation::Build(s);
   if (!sim.ok()) {
     a->status = sim.status();
   } else {
     a->skeleton = (*sim)->Skeleton();
-    a->estimate = cluster::Analyze(**sim);
+    a->estimate = report::Analyze(**sim);
     // The report of the run-less skeleton carries the plan and analytic
     // fields under their report names; its measured fields are unused.
-    auto report = cluster::BuildReport(a->skeleton, a->estimate);
+    auto report = report::BuildReport(a->skeleton, a->estimate);
     if (!report.ok()) {
       a->status = report.status();
     } else {
@@ -161,14 +161,14 @@ absl::StatusOr<PointResult> Evaluator::Evaluate(const v1::Scenario& s, Mode m) {
     out.reason = std::string(a->status.message());
     return out;
   }
-  const cluster::SimulationResult& r = a->skeleton;
-  const cluster::AnalyticEstimate& e = a->estimate;
+  const sim::SimulationResult& r = a->skeleton;
+  const report::AnalyticEstimate& e = a->estimate;
   // Cost at the analytic peak, from this point's cost block.
   v1::Scenario priced = r.scenario;
   *priced.mutable_cost() = s.cost();
-  cluster::ApplyDefaults(priced);
+  sim::ApplyDefaults(priced);
   // Every device busy: a second of energy at full load, in watts.
-  cost::CostInputs ci = cluster::HardwareCostInputs(r, priced, 1.0);
+  cost::CostInputs ci = report::HardwareCostInputs(r, priced, 1.0);
   ci.output_tokens_per_s = e.peak_output_tokens_per_s;
   ASSIGN_OR_RETURN(cost::CostBreakdown cb, cost::ComputeCost(ci));
   out.cells = a->cells;
@@ -179,15 +179,15 @@ absl::StatusOr<PointResult> Evaluator::Evaluate(const v1::Scenario& s, Mode m) {
   if (m == Mode::kAnalytic) return out;
 
   // The event engine on this exact point.
-  auto sim = cluster::Simulation::Build(s);
+  auto sim = sim::Simulation::Build(s);
   if (!sim.ok()) {
     out.feasible = false;
     out.reason = std::string(sim.status().message());
     out.cells.clear();
     return out;
   }
-  ASSIGN_OR_RETURN(cluster::SimulationResult result, (*sim)->RunInProcess());
-  ASSIGN_OR_RETURN(v1::Report report, cluster::BuildReport(result, e));
+  ASSIGN_OR_RETURN(sim::SimulationResult result, (*sim)->RunInProcess());
+  ASSIGN_OR_RETURN(v1::Report report, report::BuildReport(result, e));
   FlattenValues(report, EventSkip(), &out.cells);
   return out;
 }

@@ -3,8 +3,8 @@
 //
 // The analytic fast path does not depend on the offered load (users, rate),
 // the seed, the run length, the SLO or the cost block, so points that differ
-// only in those share one cluster::Simulation build and one
-// cluster::AnalyticEstimate; only the cost columns are recomputed.
+// only in those share one sim::Simulation build and one
+// report::AnalyticEstimate; only the cost columns are recomputed.
 #ifndef ETCHSIM_SWEEP_EVALUATE_H_
 #define ETCHSIM_SWEEP_EVALUATE_H_
 

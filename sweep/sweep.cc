@@ -18,13 +18,13 @@
 #include "base/status_macros.h"
 #include "base/text_table.h"
 #include "chip/chip_spec.h"
-#include "cluster/scenario.h"
-#include "cluster/scenario_validate.h"
 #include "fabric/topology.h"
 #include "google/protobuf/text_format.h"
 #include "model/model_spec.h"
 #include "model/zoo.h"
 #include "partitioner/partitioner.h"
+#include "sim/scenario.h"
+#include "sim/scenario_validate.h"
 #include "sweep/journal.h"
 #include "sweep/rows.h"
 
@@ -230,14 +230,14 @@ absl::StatusOr<SweepSpec> MakeSpec(const v1::Sweep* file, const std::string& sou
   std::string m = mode;
   std::string rank = rank_by;
   if (file != nullptr) {
-    spec.base = file->has_base() ? file->base() : cluster::DefaultScenario();
+    spec.base = file->has_base() ? file->base() : sim::DefaultScenario();
     for (const v1::SweepAxis& a : file->axes()) specs.emplace_back(a, source);
     if (m.empty()) m = file->mode();
     if (rank.empty()) rank = file->rank_by();
     if (confirm_top == 0) confirm_top = file->confirm_top();
     spec.filter_infeasible = file->filter_infeasible();
   } else {
-    spec.base = cluster::DefaultScenario();
+    spec.base = sim::DefaultScenario();
   }
   for (const std::string& f : axis_flags) {
     ASSIGN_OR_RETURN(v1::SweepAxis a, ParseAxisFlag(f));
@@ -308,12 +308,12 @@ absl::Status CheckPoints(const SweepSpec& spec) {
   std::vector<std::string> values;
   for (int64_t i = 0; i < n; ++i) {
     v1::Scenario s = spec.Point(i, &values);
-    cluster::ApplyDefaults(s);
+    sim::ApplyDefaults(s);
     auto fail = [&](const absl::Status& st) {
       return absl::Status(st.code(), absl::StrCat("sweep point ", i, " (", Describe(spec, values),
                                                   "): ", st.message()));
     };
-    if (absl::Status st = cluster::ValidateScenario(s); !st.ok()) {
+    if (absl::Status st = sim::ValidateScenario(s); !st.ok()) {
       return absl::InvalidArgumentError(fail(st).message());
     }
     auto check = [&](const std::string& kind, const std::string& name,

@@ -9,9 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "base/file_size_limit.h"
 #include "base/file_util.h"
-#include "cluster/scenario.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sim/scenario.h"
 #include "sweep/journal.h"
 #include "sweep/rows.h"
 
@@ -36,7 +36,7 @@ std::string Read(const std::string& path) {
 // the partitioner pick, and 1 chip of a 70B model cannot fit.
 SweepSpec Small(const std::vector<std::string>& axes, const std::string& mode = "analytic") {
   v1::Sweep file;
-  *file.mutable_base() = cluster::DefaultScenario();
+  *file.mutable_base() = sim::DefaultScenario();
   file.mutable_base()->set_model("llama-3.1-8b");
   file.mutable_base()->set_chip("hc1");
   file.mutable_base()->set_chips(0);

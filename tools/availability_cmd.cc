@@ -9,11 +9,11 @@
 #include "base/status_macros.h"
 #include "base/text_table.h"
 #include "chip/chip_spec.h"
-#include "cluster/analytic.h"
-#include "cluster/simulation.h"
 #include "cost/availability.h"
 #include "cost/energy.h"
 #include "plan/planner.h"
+#include "report/analytic.h"
+#include "sim/simulation.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
 #include "tools/output.h"
@@ -40,15 +40,15 @@ ABSL_FLAG(double, link_repair_h, 4, "Hours to repair a failed link.");
 namespace etchsim::tools {
 
 absl::StatusOr<cost::AvailabilityInputs> AvailabilityInputsFor(const v1::Scenario& s) {
-  ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(s));
-  const cluster::SimulationResult r = sim->Skeleton();
+  ASSIGN_OR_RETURN(auto sim, sim::Simulation::Build(s));
+  const sim::SimulationResult r = sim->Skeleton();
   if (r.second_pool) {
     return absl::InvalidArgumentError(
         "availability: a scenario with two pools (disaggregation or attention_ffn) is not "
         "modelled: "
         "spares and failure rates are per chip kind; run it on each pool's scenario");
   }
-  const cluster::AnalyticEstimate a = cluster::Analyze(*sim);
+  const report::AnalyticEstimate a = report::Analyze(*sim);
   const cost::CostInputs ci = cost::CostInputsFor(r.scenario, r.chip, r.num_devices, r.num_servers);
   cost::AvailabilityInputs in;
   in.chips = r.num_devices;

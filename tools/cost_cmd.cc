@@ -11,15 +11,15 @@
 #include "base/file_util.h"
 #include "base/status_macros.h"
 #include "base/text_table.h"
-#include "cluster/analytic.h"
-#include "cluster/report.h"
-#include "cluster/scenario.h"
-#include "cluster/scenario_validate.h"
-#include "cluster/simulation.h"
 #include "cost/breakeven.h"
 #include "cost/energy.h"
 #include "cost/prices.h"
 #include "cost/tco.h"
+#include "report/analytic.h"
+#include "report/report.h"
+#include "sim/scenario.h"
+#include "sim/scenario_validate.h"
+#include "sim/simulation.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
 #include "tools/scenario_flags.h"
@@ -37,11 +37,11 @@ struct Replica {
 // One replica's capacity (the analytic peak) and its owned cost: capex
 // amortised (committed), energy and hosting at full power (running).
 absl::StatusOr<Replica> Owned(const v1::Scenario& s, double hosting_usd_per_kw_month) {
-  ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(s));
-  const cluster::AnalyticEstimate a = cluster::Analyze(*sim);
-  const cluster::SimulationResult r = sim->Skeleton();
+  ASSIGN_OR_RETURN(auto sim, sim::Simulation::Build(s));
+  const report::AnalyticEstimate a = report::Analyze(*sim);
+  const sim::SimulationResult r = sim->Skeleton();
   // Every device busy: a second of energy at full load, in watts.
-  cost::CostInputs ci = cluster::HardwareCostInputs(r, r.scenario, 1.0);
+  cost::CostInputs ci = report::HardwareCostInputs(r, r.scenario, 1.0);
   ci.output_tokens_per_s = a.peak_output_tokens_per_s;
   ASSIGN_OR_RETURN(cost::CostBreakdown cb, cost::ComputeCost(ci));
   Replica rep;
@@ -98,7 +98,7 @@ absl::Status CheckBreakevenFlags() {
   RETURN_IF_ERROR(base::CheckIntRange(kWhere, "--wafer-run-wafers",
                                       absl::GetFlag(FLAGS_wafer_run_wafers), 0, 100000));
   RETURN_IF_ERROR(base::CheckIntRange(kWhere, "--gpu-chips", absl::GetFlag(FLAGS_gpu_chips), 1,
-                                      cluster::kMaxChips));
+                                      serving::kMaxChips));
   return absl::OkStatus();
 }
 
@@ -108,7 +108,7 @@ absl::Status RunBreakeven(const Invocation& inv) {
   const double hosting = absl::GetFlag(FLAGS_hosting_usd_per_kw_month);
   ASSIGN_OR_RETURN(Replica hard, Owned(hw, hosting));
   {
-    ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(hw));
+    ASSIGN_OR_RETURN(auto sim, sim::Simulation::Build(hw));
     if (!sim->hardwired()) {
       return absl::InvalidArgumentError(
           absl::StrCat("--chip ", hw.chip(), " is not a hard-wired chip; give the GPU as --gpu"));

@@ -5,11 +5,11 @@
 #include "base/status_macros.h"
 #include "base/text_table.h"
 #include "chip/chip_spec.h"
-#include "cluster/scenario_validate.h"
 #include "model/weight_format.h"
 #include "model/zoo.h"
 #include "partitioner/partitioner.h"
 #include "partitioner/plan_report.h"
+#include "sim/scenario_validate.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
 #include "tools/output.h"
@@ -24,8 +24,8 @@ absl::Status RunPartition(const Invocation& inv) {
   ASSIGN_OR_RETURN(Format format, ParseFormat(absl::GetFlag(FLAGS_format)));
   RETURN_IF_ERROR(CheckNamedFlags(inv));
   const int chips = absl::GetFlag(FLAGS_chips);
-  if (chips < 0 || chips > cluster::kMaxChips) {
-    return absl::InvalidArgumentError(absl::StrCat("--chips must be in [1, ", cluster::kMaxChips,
+  if (chips < 0 || chips > serving::kMaxChips) {
+    return absl::InvalidArgumentError(absl::StrCat("--chips must be in [1, ", serving::kMaxChips,
                                                    "] (or 0 for the minimum), got ", chips));
   }
   ASSIGN_OR_RETURN(model::ModelSpec m, model::LoadModel(absl::GetFlag(FLAGS_model)));

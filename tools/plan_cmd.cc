@@ -18,11 +18,11 @@
 #include "base/status_macros.h"
 #include "base/text_table.h"
 #include "chip/chip_spec.h"
-#include "cluster/analytic.h"
-#include "cluster/scenario.h"
-#include "cluster/simulation.h"
 #include "fabric/topology.h"
 #include "plan/planner.h"
+#include "report/analytic.h"
+#include "sim/scenario.h"
+#include "sim/simulation.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
 #include "tools/scenario_flags.h"
@@ -78,7 +78,7 @@ absl::StatusOr<std::vector<std::optional<v1::Scenario>>> Pools() {
 // build is passed on as it is: the planner rejects it with the reason.
 std::vector<v1::Scenario> Multiples(v1::Scenario s, const std::vector<double>& multiples) {
   if (s.chips() != 0 || (multiples.size() == 1 && multiples[0] == 1)) return {std::move(s)};
-  auto sim = cluster::Simulation::Build(s);
+  auto sim = sim::Simulation::Build(s);
   if (!sim.ok()) return {std::move(s)};
   const int smallest = (*sim)->plan().num_chips();
   std::vector<v1::Scenario> out;
@@ -238,9 +238,9 @@ absl::Status RunPlan(const Invocation& inv) {
     const double rps = absl::GetFlag(FLAGS_demand_requests);
     RETURN_IF_ERROR(base::CheckAbove("", "--demand-requests", rps, 0, 1e9));
     v1::Scenario d = base;
-    cluster::ApplyDefaults(d);
+    sim::ApplyDefaults(d);
     const int64_t mean_out =
-        std::max<int64_t>(1, std::llround(cluster::MeanLength(d.workload().output_len())));
+        std::max<int64_t>(1, std::llround(report::MeanLength(d.workload().output_len())));
     o.demand_tokens_per_s = rps * static_cast<double>(mean_out);
     demand_note =
         absl::StrFormat(" (%s req/s x %d mean output tokens)", base::Fixed(rps, 3), mean_out);

@@ -10,9 +10,9 @@
 #include "absl/strings/str_split.h"
 #include "base/bounds.h"
 #include "base/status_macros.h"
-#include "cluster/routing.h"
-#include "cluster/scenario.h"
-#include "cluster/scenario_validate.h"
+#include "serving/routing.h"
+#include "sim/scenario.h"
+#include "sim/scenario_validate.h"
 #include "tools/flags.h"
 
 namespace etchsim::tools {
@@ -71,7 +71,7 @@ absl::Status ParsePrefixCache(absl::string_view spec, v1::KvPolicy& k) {
   }
   k.set_prefix_tokens(tokens);
   k.set_prefix_hit_rate(rate);
-  return AsFlagError(cluster::ValidateKvPolicy(k), "--prefix-cache", "scenario: kv_policy.");
+  return AsFlagError(sim::ValidateKvPolicy(k), "--prefix-cache", "scenario: kv_policy.");
 }
 
 // --kv-policy reserve | paged[:BLOCK[:recompute|:swap[:GBPS]]].
@@ -108,7 +108,7 @@ absl::StatusOr<v1::KvPolicy> ParseKvPolicy(absl::string_view spec) {
           absl::StrCat("--kv-policy: swap GB/s must be > 0, got ", parts[3]));
     }
   }
-  RETURN_IF_ERROR(AsFlagError(cluster::ValidateKvPolicy(k), "--kv-policy", "scenario: kv_policy."));
+  RETURN_IF_ERROR(AsFlagError(sim::ValidateKvPolicy(k), "--kv-policy", "scenario: kv_policy."));
   return k;
 }
 
@@ -135,7 +135,7 @@ absl::Status ParsePrefillPool(absl::string_view spec, v1::Disaggregation& d) {
   }
   v1::Scenario probe;
   *probe.mutable_disaggregation() = d;
-  return AsFlagError(cluster::ValidateDisaggregation(probe), "--prefill-pool",
+  return AsFlagError(sim::ValidateDisaggregation(probe), "--prefill-pool",
                      "scenario: disaggregation.");
 }
 
@@ -156,7 +156,7 @@ absl::Status ParseAttentionPool(absl::string_view spec, v1::AttentionFfn& a) {
   }
   v1::Scenario probe;
   *probe.mutable_attention_ffn() = a;
-  return AsFlagError(cluster::ValidateAttentionFfn(probe), "--attention-pool",
+  return AsFlagError(sim::ValidateAttentionFfn(probe), "--attention-pool",
                      "scenario: attention_ffn.");
 }
 
@@ -179,8 +179,8 @@ namespace {
 
 // Runs the scenario validator now, so that a bad flag is named as the flag.
 absl::Status ValidateAsFlags(const Invocation& inv, v1::Scenario s) {
-  cluster::ApplyDefaults(s);
-  absl::Status st = cluster::ValidateScenario(s);
+  sim::ApplyDefaults(s);
+  absl::Status st = sim::ValidateScenario(s);
   if (st.ok()) return st;
   for (const FlagField& ff : kFlagFields) {
     const std::string prefix = absl::StrCat("scenario: ", ff.field, " ");
@@ -212,7 +212,7 @@ absl::StatusOr<v1::Routing> ParseRouting(absl::string_view spec) {
   } else {
     return bad();
   }
-  RETURN_IF_ERROR(AsFlagError(cluster::ValidateRouting(r), "--routing", "scenario: routing."));
+  RETURN_IF_ERROR(AsFlagError(serving::ValidateRouting(r), "--routing", "scenario: routing."));
   return r;
 }
 
@@ -226,9 +226,9 @@ absl::StatusOr<v1::Scenario> ScenarioFromFlags(const Invocation& inv) {
   }
   v1::Scenario s;
   if (inv.Given("scenario")) {
-    ASSIGN_OR_RETURN(s, cluster::LoadScenarioFile(absl::GetFlag(FLAGS_scenario)));
+    ASSIGN_OR_RETURN(s, sim::LoadScenarioFile(absl::GetFlag(FLAGS_scenario)));
   } else {
-    s = cluster::DefaultScenario();
+    s = sim::DefaultScenario();
   }
   // Command-specific defaults (calibrate's hc1 / llama-3.1-8b / 1 chip)
   // apply when neither a scenario file nor the flag says otherwise.
@@ -269,11 +269,11 @@ absl::StatusOr<v1::Scenario> ScenarioFromFlags(const Invocation& inv) {
   }
   if (inv.Given("input_len")) {
     ASSIGN_OR_RETURN(*w->mutable_input_len(),
-                     cluster::ParseLengthDist(absl::GetFlag(FLAGS_input_len), "--input-len"));
+                     sim::ParseLengthDist(absl::GetFlag(FLAGS_input_len), "--input-len"));
   }
   if (inv.Given("output_len")) {
     ASSIGN_OR_RETURN(*w->mutable_output_len(),
-                     cluster::ParseLengthDist(absl::GetFlag(FLAGS_output_len), "--output-len"));
+                     sim::ParseLengthDist(absl::GetFlag(FLAGS_output_len), "--output-len"));
   }
   if (inv.Given("duration")) {
     s.set_duration_s(absl::GetFlag(FLAGS_duration));

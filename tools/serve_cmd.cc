@@ -18,13 +18,13 @@
 #include "absl/strings/str_split.h"
 #include "base/bounds.h"
 #include "base/status_macros.h"
-#include "cluster/scenario_validate.h"
 #include "proto/grpc/health/v1/health.grpc.pb.h"
 #include "rpc/address.h"
 #include "rpc/chip_server.h"
 #include "rpc/coordinator.h"
 #include "rpc/metrics.h"
 #include "rpc/process.h"
+#include "sim/scenario_validate.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
 
@@ -58,9 +58,9 @@ absl::StatusOr<rpc::Credentials> CredentialsFromFlags() {
 
 absl::StatusOr<int> ChipsPerProcessFromFlags() {
   const int per = absl::GetFlag(FLAGS_chips_per_process);
-  if (per < 1 || per > cluster::kMaxChips) {
+  if (per < 1 || per > serving::kMaxChips) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--chips-per-process must be in [1, ", cluster::kMaxChips, "], got ", per));
+        absl::StrCat("--chips-per-process must be in [1, ", serving::kMaxChips, "], got ", per));
   }
   return per;
 }

@@ -16,15 +16,15 @@
 #include "base/status_macros.h"
 #include "base/text_table.h"
 #include "chip/chip_spec.h"
-#include "cluster/analytic.h"
-#include "cluster/report.h"
-#include "cluster/scenario.h"
-#include "cluster/simulation.h"
 #include "google/protobuf/text_format.h"
+#include "report/analytic.h"
+#include "report/report.h"
 #include "rpc/address.h"
 #include "rpc/coordinator.h"
 #include "rpc/process.h"
 #include "rpc/status.h"
+#include "sim/scenario.h"
+#include "sim/simulation.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
 #include "tools/output.h"
@@ -104,15 +104,15 @@ absl::StatusOr<v1::Report> RunOnCoordinator(const v1::Scenario& scenario,
 // --progress, and without it every 10 s once a run has taken 10 s: a run
 // that will take hours (a million offline requests) says so, with its ETA,
 // instead of running silently.
-absl::StatusOr<cluster::SimulationResult> RunWithProgress(const cluster::Simulation& sim,
-                                                          bool progress, std::ostream& err) {
+absl::StatusOr<sim::SimulationResult> RunWithProgress(const sim::Simulation& sim, bool progress,
+                                                      std::ostream& err) {
   ProgressLine line(sim.scenario(), ProgressLine::IsTerminal(err));
   int64_t completed = 0;
   const auto wall0 = std::chrono::steady_clock::now();
   const double every_s = progress ? 1 : 10;
   double next_s = every_s;
   bool shown = false;
-  auto count = [&completed](const cluster::HostResult& h) {
+  auto count = [&completed](const serving::HostResult& h) {
     completed = h.completed;
     return false;  // never gives up
   };
@@ -129,7 +129,7 @@ absl::StatusOr<cluster::SimulationResult> RunWithProgress(const cluster::Simulat
     line.Print(err, p);
     shown = true;
   };
-  absl::StatusOr<cluster::SimulationResult> r = sim.RunInProcess(count, nullptr, tick);
+  absl::StatusOr<sim::SimulationResult> r = sim.RunInProcess(count, nullptr, tick);
   if (shown) line.Finish(err);
   return r;
 }
@@ -144,7 +144,7 @@ absl::Status RunSimulate(const Invocation& inv) {
   }
   // Before any process starts: the distributed mode does not model faults.
   if (!distributed.empty() || !coordinator.empty()) {
-    RETURN_IF_ERROR(cluster::CheckNoFaultsForDistributed(scenario));
+    RETURN_IF_ERROR(serving::CheckNoFaultsForDistributed(scenario));
   }
   // Addresses are checked before anything starts: a typo is one line and
   // exit 2, not a 30-second deadline.
@@ -167,11 +167,11 @@ absl::Status RunSimulate(const Invocation& inv) {
   v1::Report report;
   std::string summary;
   if (distributed.empty() && coordinator.empty()) {
-    ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(scenario));
-    ASSIGN_OR_RETURN(cluster::SimulationResult result,
+    ASSIGN_OR_RETURN(auto sim, sim::Simulation::Build(scenario));
+    ASSIGN_OR_RETURN(sim::SimulationResult result,
                      RunWithProgress(*sim, absl::GetFlag(FLAGS_progress), inv.err));
-    const cluster::AnalyticEstimate analytic = cluster::Analyze(*sim);
-    ASSIGN_OR_RETURN(report, cluster::BuildReport(result, analytic));
+    const report::AnalyticEstimate analytic = report::Analyze(*sim);
+    ASSIGN_OR_RETURN(report, report::BuildReport(result, analytic));
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     summary = absl::StrFormat(
@@ -191,12 +191,12 @@ absl::Status RunSimulate(const Invocation& inv) {
   }
   const std::string out_path = absl::GetFlag(FLAGS_out);
   if (!out_path.empty()) {
-    RETURN_IF_ERROR(base::WriteFileAtomically(out_path, cluster::ReportJsonText(report)));
+    RETURN_IF_ERROR(base::WriteFileAtomically(out_path, report::ReportJsonText(report)));
   }
   if (format == Format::kJson) {
-    inv.out << cluster::ReportJsonText(report);
+    inv.out << report::ReportJsonText(report);
   } else {
-    inv.out << cluster::ReportText(report) << summary;
+    inv.out << report::ReportText(report) << summary;
   }
   return absl::OkStatus();
 }
@@ -245,8 +245,8 @@ absl::Status RunCalibrate(const Invocation& inv) {
   RETURN_IF_ERROR(base::CheckAbove("", "--target-tokens-per-s", target, 0, 1e9));
   auto speed = [&](double scan) -> absl::StatusOr<double> {
     set_param(scan);
-    ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(scenario, {.chip = &spec}));
-    return cluster::Analyze(*sim).single_user_tokens_per_s;
+    ASSIGN_OR_RETURN(auto sim, sim::Simulation::Build(scenario, {.chip = &spec}));
+    return report::Analyze(*sim).single_user_tokens_per_s;
   };
   double lo = 1e-3, hi = 1e7;  // speed falls as the parameter grows
   ASSIGN_OR_RETURN(double fastest, speed(lo));
@@ -275,8 +275,8 @@ absl::Status RunCalibrate(const Invocation& inv) {
   const double scan = std::floor(lo * 100) / 100;
   ASSIGN_OR_RETURN(double got, speed(scan));
   set_param(scan);
-  ASSIGN_OR_RETURN(auto sim, cluster::Simulation::Build(scenario, {.chip = &spec}));
-  ASSIGN_OR_RETURN(cluster::SimulationResult r, sim->RunInProcess());
+  ASSIGN_OR_RETURN(auto sim, sim::Simulation::Build(scenario, {.chip = &spec}));
+  ASSIGN_OR_RETURN(sim::SimulationResult r, sim->RunInProcess());
   const double engine = r.host.tokens_per_s_per_user_milli.Mean() / 1000.0;
   inv.out << absl::StrFormat(
       "%s: %.2f\n"
