@@ -10,6 +10,7 @@
 #include "base/text_table.h"
 #include "cost/energy.h"
 #include "cost/tco.h"
+#include "serving/kv_policy.h"
 #include "serving/routing.h"
 #include "sim/scenario.h"
 
@@ -106,7 +107,7 @@ void AddPools(const sim::SimulationResult& r, double measured_s, double second_i
   const sim::PoolInfo& two = *r.second_pool;
   for (int pool : {1, 0}) {
     v1::PoolReport& p = *pools->Add();
-    p.set_role(pool == 1 ? two.role : (two.role == "attention" ? "ffn" : "decode"));
+    p.set_role(pool == 1 ? sim::PoolRoleName(two.role) : sim::FirstPoolRoleName(two.role));
     p.set_chip(pool == 1 ? two.chip.name() : r.chip.name());
     p.set_devices(pool == 1 ? two.num_devices : r.num_devices);
     p.set_tensor_parallel(pool == 1 ? two.tensor_parallel : r.tensor_parallel);
@@ -144,7 +145,7 @@ void AddSecondPoolReport(const sim::SimulationResult& r, double measured_s, doub
     wait_ps += st.stats.transfer_wait_ps;
   }
   const double mean_wait_s = transfers > 0 ? wait_ps * 1e-12 / static_cast<double>(transfers) : 0.0;
-  if (r.second_pool->role == "attention") {
+  if (r.second_pool->role == sim::PoolRole::kAttention) {
     v1::AttentionFfnReport& a = *j->mutable_attention_ffn();
     AddPools(r, measured_s, second_it_j, first_it_j, second_capex, a.mutable_pools());
     a.set_layer_steps(transfers);
@@ -284,7 +285,8 @@ absl::StatusOr<v1::Report> BuildReport(const sim::SimulationResult& r, const Ana
     const double cap = static_cast<double>(std::max<int64_t>(1, st.kv_capacity_bytes));
     double mean_bytes = kv_mean_tokens * static_cast<double>(st.kv_bytes_per_token);
     double peak_bytes = static_cast<double>(h.kv_tokens_peak) * st.kv_bytes_per_token;
-    if (st.pool == 1 && r.second_pool->role == "prefill") {  // the prompts being prefilled
+    if (st.pool == 1 &&
+        r.second_pool->role == sim::PoolRole::kPrefill) {  // the prompts being prefilled
       mean_bytes = measured_s > 0 ? static_cast<double>(h.prefill_kv_token_integral) /
                                         (measured_s * 1e12) * st.kv_bytes_per_token
                                   : 0.0;
@@ -301,8 +303,8 @@ absl::StatusOr<v1::Report> BuildReport(const sim::SimulationResult& r, const Ana
     c.set_energy_j(energy);
     c.set_average_power_w(measured_s > 0 ? energy / measured_s : 0.0);
     if (r.second_pool) {
-      const std::string& two = r.second_pool->role;
-      c.set_pool(st.pool == 1 ? two : (two == "attention" ? "ffn" : "decode"));
+      const sim::PoolRole two = r.second_pool->role;
+      c.set_pool(st.pool == 1 ? sim::PoolRoleName(two) : sim::FirstPoolRoleName(two));
     }
   }
   const double first_it_energy = cost::ItEnergyJoules(
@@ -348,25 +350,24 @@ absl::StatusOr<v1::Report> BuildReport(const sim::SimulationResult& r, const Ana
   // flag says only the first.
   if (!h.stage_kv.empty() && r.windowed_layers) kv.set_windowed_layers(true);
   if (r.state_bytes_per_sequence > 0) kv.set_state_bytes_per_sequence(r.state_bytes_per_sequence);
-  const v1::KvPolicy& kp = r.scenario.kv_policy();
-  if (kp.kind() == "paged" || kp.prefix_tokens() > 0) {
+  const serving::KvPolicy kp = serving::KvPolicyOf(r.scenario.kv_policy());
+  if (kp.paged() || kp.prefix_tokens > 0) {
     std::string policy =
-        kp.kind() == "paged"
-            ? absl::StrCat("paged, ", kp.block_tokens(), "-token blocks, ", kp.preemption(),
-                           kp.preemption() == "swap"
-                               ? absl::StrCat(" at ", kp.swap_gb_per_s(), " GB/s per chip")
-                               : "")
+        kp.paged()
+            ? absl::StrCat("paged, ", kp.block_tokens, "-token blocks, ",
+                           kp.swaps() ? absl::StrCat("swap at ", kp.swap_gb_per_s, " GB/s per chip")
+                                      : "recompute")
             : "reserve";
-    if (kp.prefix_tokens() > 0) {
-      absl::StrAppend(&policy, "; cached prefix of ", base::WithCommas(kp.prefix_tokens()),
-                      " tokens, hit rate ", kp.prefix_hit_rate());
+    if (kp.prefix_tokens > 0) {
+      absl::StrAppend(&policy, "; cached prefix of ", base::WithCommas(kp.prefix_tokens),
+                      " tokens, hit rate ", kp.prefix_hit_rate);
       kv.set_prefix_hits(h.prefix_hits);
     }
     kv.set_policy(policy);
   }
-  if (kp.kind() == "paged") {
+  if (kp.paged()) {
     kv.set_preemptions(h.preemptions);
-    if (kp.preemption() == "swap") kv.set_swapped_bytes(h.swapped_bytes);
+    if (kp.swaps()) kv.set_swapped_bytes(h.swapped_bytes);
   }
 
   v1::AnalyticSummary& an = *j.mutable_analytic();

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "serving/kv_policy.h"
+
 namespace etchsim::serving {
 
 namespace {
@@ -27,12 +29,12 @@ HostLp::HostLp(const fabric::Topology& topo, int node, HostConfig config)
       kv_(config_.window_start),
       prefill_kv_(config_.window_start) {
   if (config_.faults != nullptr) r_.phases.resize(3);
-  const v1::KvPolicy& kp = config_.scenario.kv_policy();
-  paged_ = kp.kind() == "paged";
-  swap_ = paged_ && kp.preemption() == "swap";
-  block_ = paged_ ? kp.block_tokens() : 1;
-  prefix_tokens_ = kp.prefix_tokens();
-  prefix_hit_rate_ = kp.prefix_hit_rate();
+  const KvPolicy kp = KvPolicyOf(config_.scenario.kv_policy());
+  paged_ = kp.paged();
+  swap_ = kp.swaps();
+  block_ = kp.block_tokens;
+  prefix_tokens_ = kp.prefix_tokens;
+  prefix_hit_rate_ = kp.prefix_hit_rate;
   if (budget_.windowed()) {
     held_.assign(budget_.pools(), 0);
     held_stat_.assign(budget_.pools(), LevelStat(config_.window_start));

@@ -719,11 +719,17 @@ SimTime Simulation::EndTime() const {
   return scenario_.duration_s() > 0 ? SimTime::FromSeconds(scenario_.duration_s()) : SimTime::Max();
 }
 
+const char* PoolRoleName(PoolRole r) { return r == PoolRole::kAttention ? "attention" : "prefill"; }
+
+const char* FirstPoolRoleName(PoolRole second) {
+  return second == PoolRole::kAttention ? "ffn" : "decode";
+}
+
 std::string SimulationResult::Hardware() const {
   std::string out = absl::StrCat(num_devices, " x ", chip.name());
   if (second_pool) {
     absl::StrAppend(&out, " + ", second_pool->num_devices, " x ", second_pool->chip.name(), " ",
-                    second_pool->role);
+                    PoolRoleName(second_pool->role));
   }
   return out;
 }
@@ -750,7 +756,7 @@ SimulationResult Simulation::Skeleton() const {
   r.faults = faults_;
   if (pool2_) {
     PoolInfo& p = r.second_pool.emplace();
-    p.role = pool2_->attention ? "attention" : "prefill";
+    p.role = pool2_->attention ? PoolRole::kAttention : PoolRole::kPrefill;
     p.chip = pool2_->chip;
     p.plan = pool2_->plan;
     p.tensor_parallel = pool2_->tp;

@@ -56,8 +56,14 @@ struct LinkInfo {
 // first pool's: a disaggregated run's prefill pool (Scenario.
 // disaggregation), or an attention/FFN run's attention group
 // (Scenario.attention_ffn; the first pool then holds the FFNs).
+enum class PoolRole { kPrefill, kAttention };
+// The role as the report names it, and the first pool's role beside it:
+// "prefill" beside "decode", "attention" beside "ffn".
+const char* PoolRoleName(PoolRole r);
+const char* FirstPoolRoleName(PoolRole second);
+
 struct PoolInfo {
-  std::string role;  // "prefill" or "attention"
+  PoolRole role = PoolRole::kPrefill;
   v1::ChipSpec chip;
   v1::Plan plan;
   int tensor_parallel = 1;
