@@ -5,7 +5,9 @@
 
 #include "absl/flags/commandlineflag.h"
 #include "absl/flags/reflection.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -83,7 +85,13 @@ std::string Cli::Help(const Command& c) const {
       if (f == nullptr) continue;
       std::string head = absl::StrCat("  --", Dashed(name));
       auto over = c.flag_defaults.find(name);
-      const std::string def = over != c.flag_defaults.end() ? over->second : f->DefaultValue();
+      std::string def = over != c.flag_defaults.end() ? over->second : f->DefaultValue();
+      // A computed default (a failure rate from an MTBF) prints as its
+      // shortest round trip, 17 digits: show six significant ones.
+      double v = 0;
+      if (f->IsOfType<double>() && def.size() > 12 && absl::SimpleAtod(def, &v)) {
+        def = absl::StrFormat("%.6g", v);
+      }
       if (!f->IsOfType<bool>()) absl::StrAppend(&head, "=", def.empty() ? "\"\"" : def);
       auto help = c.flag_help.find(name);
       const std::string text = help != c.flag_help.end() ? help->second : f->Help();
@@ -108,11 +116,37 @@ std::string Cli::TopHelp() const {
   return out;
 }
 
+std::string Cli::GroupHelp(const std::vector<std::string>& words) const {
+  std::string out;
+  size_t width = 0;
+  std::vector<const Command*> members;
+  for (const Command& c : commands_) {
+    const std::vector<std::string> parts = absl::StrSplit(c.name, ' ');
+    if (parts.size() > words.size() && std::equal(words.begin(), words.end(), parts.begin())) {
+      members.push_back(&c);
+      width = std::max(width, c.name.size());
+    }
+  }
+  if (members.empty()) return out;
+  out = absl::StrCat("usage: ", program_, " ", absl::StrJoin(words, " "),
+                     " COMMAND [args] [flags]\n\n", "commands:\n");
+  for (const Command* c : members) {
+    absl::StrAppend(&out, "  ", c->name, std::string(width - c->name.size() + 2, ' '), c->summary,
+                    "\n");
+  }
+  absl::StrAppend(&out, "\nRun '", program_, " COMMAND --help' for a command's flags.\n");
+  return out;
+}
+
 int Cli::Run(const std::vector<std::string>& argv_in, std::ostream& out, std::ostream& err) const {
   std::vector<std::string> argv(argv_in.begin() + std::min<size_t>(1, argv_in.size()),
                                 argv_in.end());
   if (argv.empty() || argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help") {
     out << TopHelp();
+    return 0;
+  }
+  if (argv.size() == 1 && (argv[0] == "--version" || argv[0] == "version")) {
+    out << program_ << " " << (version_.empty() ? "(no version)" : version_) << "\n";
     return 0;
   }
   // Command words are the leading arguments that are not flags.
@@ -124,6 +158,14 @@ int Cli::Run(const std::vector<std::string>& argv_in, std::ostream& out, std::os
   size_t used = 0;
   const Command* cmd = Find(words, &used);
   if (cmd == nullptr) {
+    // A group's word alone ("etchsim cost"): its commands; with --help
+    // that is the answer, without it the command is incomplete.
+    if (const std::string group = words.empty() ? "" : GroupHelp(words); !group.empty()) {
+      const bool help = argv.size() > words.size() &&
+                        (argv[words.size()] == "--help" || argv[words.size()] == "-h");
+      (help ? out : err) << group;
+      return help ? 0 : 2;
+    }
     err << program_ << ": unknown command \"" << argv[0] << "\"; run '" << program_
         << " --help' for the list\n";
     return 2;

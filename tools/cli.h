@@ -60,7 +60,9 @@ struct Command {
 
 class Cli {
  public:
-  explicit Cli(std::string program) : program_(std::move(program)) {}
+  // `version` is what `--version` prints after the program's name.
+  explicit Cli(std::string program, std::string version = "")
+      : program_(std::move(program)), version_(std::move(version)) {}
   void Add(Command c) { commands_.push_back(std::move(c)); }
   // Runs argv[1..].
   int Run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) const;
@@ -69,8 +71,12 @@ class Cli {
   const Command* Find(const std::vector<std::string>& words, size_t* used) const;
   std::string Help(const Command& c) const;
   std::string TopHelp() const;
+  // The commands whose names start with `words` ("cost" -> "cost
+  // breakeven", "cost availability"): a group's list.
+  std::string GroupHelp(const std::vector<std::string>& words) const;
 
   std::string program_;
+  std::string version_;
   std::vector<Command> commands_;
 };
 

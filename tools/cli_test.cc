@@ -24,6 +24,26 @@ TEST(CliTest, HelpEverywhere) {
   EXPECT_NE(sub.out.find("usage: etchsim models show NAME|PATH"), std::string::npos);
 }
 
+TEST(CliTest, VersionAndCommandGroups) {
+  Result v = RunCli({"--version"});
+  EXPECT_EQ(v.code, 0);
+  EXPECT_EQ(v.out, "etchsim " ETCHSIM_VERSION "\n");
+  // A group's word lists its commands: the answer with --help, an
+  // incomplete command (exit 2) without.
+  Result g = RunCli({"cost", "--help"});
+  EXPECT_EQ(g.code, 0);
+  EXPECT_NE(g.out.find("usage: etchsim cost COMMAND"), std::string::npos) << g.out;
+  EXPECT_NE(g.out.find("cost breakeven"), std::string::npos);
+  EXPECT_NE(g.out.find("cost availability"), std::string::npos);
+  Result bare = RunCli({"cost"});
+  EXPECT_EQ(bare.code, 2);
+  EXPECT_NE(bare.err.find("cost breakeven"), std::string::npos);
+  // Computed defaults print with six significant digits, not seventeen.
+  Result a = RunCli({"cost", "availability", "--help"});
+  EXPECT_EQ(a.out.find("8948.0553144290134"), std::string::npos);
+  EXPECT_NE(a.out.find("--chip-fit=8948.06"), std::string::npos) << a.out;
+}
+
 TEST(CliTest, UnknownFlagsCommandsAndValuesAreErrors) {
   Result f = RunCli({"models", "show", "llama-3.1-8b", "--rate=3"});
   EXPECT_EQ(f.code, 2);

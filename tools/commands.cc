@@ -3,7 +3,7 @@
 namespace etchsim::tools {
 
 Cli MakeEtchsimCli() {
-  Cli cli("etchsim");
+  Cli cli("etchsim", ETCHSIM_VERSION);
   RegisterModelCommands(cli);
   RegisterPartitionCommands(cli);
   RegisterSimulateCommands(cli);
