@@ -324,20 +324,22 @@ void ProcessMetrics::SetRunInfo(const RunInfo& info) {
   cost_idle_->Set(info.cost_usd_per_hour_idle);
   power_active_->Set(info.power_watts_active);
   power_idle_->Set(info.power_watts_idle);
-  users_->Set(info.users);
+  const v1::Report& n = info.names;
+  const v1::WorkloadSummary& w = n.scenario().workload();
+  users_->Set(w.users());
   if (info_ != nullptr) info_f_.Remove(info_);
   info_ = &info_f_.Add({{"role", role_},
                         {"run_id", info.run_id},
-                        {"model", info.model},
-                        {"chip", info.chip},
-                        {"chips", absl::StrCat(info.chips)},
-                        {"strategy", info.strategy},
-                        {"topology", info.topology},
-                        {"workload", info.workload},
-                        {"users", absl::StrCat(info.users)},
-                        {"input_len", info.input_len},
-                        {"output_len", info.output_len},
-                        {"seed", absl::StrCat(info.seed)}});
+                        {"model", n.model()},
+                        {"chip", n.chip()},
+                        {"chips", absl::StrCat(n.num_chips())},
+                        {"strategy", n.strategy()},
+                        {"topology", n.topology()},
+                        {"workload", w.kind()},
+                        {"users", absl::StrCat(w.users())},
+                        {"input_len", w.input_len()},
+                        {"output_len", w.output_len()},
+                        {"seed", absl::StrCat(n.scenario().seed())}});
   info_->Set(1);
 }
 

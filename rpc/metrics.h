@@ -39,11 +39,12 @@ const std::vector<double>& LatencyBucketsSeconds();
 
 // What the coordinator knows of a run before it starts.
 struct RunInfo {
-  // Labels of etchsim_run_info (each one value per run).
-  std::string run_id, model, chip, strategy, topology, workload, input_len, output_len;
-  int chips = 0;
-  int users = 0;  // closed loop; 0 = open loop
-  uint64_t seed = 0;
+  // Labels of etchsim_run_info (each one value per run): the run's id and
+  // its identity as its report names it (model, chip, num_chips, strategy,
+  // topology and the scenario summary's workload and seed), read from the
+  // report rather than listed again here.
+  std::string run_id;
+  v1::Report names;
   double kv_capacity_tokens = 0;
   // cost::ComputeCost of the cluster with every device at active power and
   // with every device idle; the cost is affine in device busy time, so the

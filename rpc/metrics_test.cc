@@ -26,9 +26,9 @@ TEST(ProcessMetricsTest, LatencyHistogramsCountersRunInfoAndReport) {
   m.StartRun(-1);
   RunInfo info;
   info.run_id = "run-1";
-  info.model = "deepseek-r1";
-  info.chip = "hc2";
-  info.chips = 30;
+  info.names.set_model("deepseek-r1");
+  info.names.set_chip("hc2");
+  info.names.set_num_chips(30);
   info.cost_usd_per_hour_active = 10;
   info.cost_usd_per_hour_idle = 4;
   m.SetRunInfo(info);
