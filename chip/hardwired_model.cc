@@ -72,10 +72,13 @@ double HardwiredChipModel::ChunkAttentionCycles(int64_t context, int64_t count) 
                   s * macs_per_position_ / spec_.attention_macs_per_cycle());
 }
 
-double HardwiredChipModel::PerTokenInterval(int64_t context, int64_t count, int layers) const {
+double HardwiredChipModel::PerTokenInterval(int64_t context, int64_t count, int layers,
+                                            double state_cycles) const {
   const double scan = spec_.pe_scan_cycles() / spec_.tokens_per_pass();
-  if (layers == 0) return scan;
-  return std::max(scan, layers * ChunkAttentionCycles(context, count) / static_cast<double>(count));
+  const double attention =
+      layers == 0 ? 0.0
+                  : layers * ChunkAttentionCycles(context, count) / static_cast<double>(count);
+  return std::max(scan, attention + state_cycles);
 }
 
 absl::StatusOr<HardwiredChipModel> HardwiredChipModel::Create(const v1::ChipSpec& spec,
@@ -177,11 +180,15 @@ double HardwiredChipModel::StateCycles(const model::LayerSpec& l) const {
 
 SimTime HardwiredChipModel::SegmentLatency(int s, int64_t context, int64_t count) const {
   const Segment& seg = segments_[s];
-  double cycles = seg.fixed_cycles + seg.attention_layers * AttentionCycles(context + 1);
+  // The first token's path (its own state work included), then one
+  // interval per further token: the engine's state work overlaps the PE
+  // scans of later tokens as attention does, rather than adding to them.
+  double cycles =
+      seg.fixed_cycles + seg.attention_layers * AttentionCycles(context + 1) + seg.state_cycles;
   if (count > 1) {
-    cycles += (count - 1) * PerTokenInterval(context, count, seg.attention_layers);
+    cycles +=
+        (count - 1) * PerTokenInterval(context, count, seg.attention_layers, seg.state_cycles);
   }
-  if (seg.state_cycles > 0) cycles += count * seg.state_cycles;
   return Cycles(cycles);
 }
 

@@ -97,7 +97,10 @@ class HardwiredChipModel {
   SimTime Cycles(double c) const { return SimTime::FromNanos(c * cycle_ns_); }
   // Sum over the chunk's tokens of one layer's attention cycles.
   double ChunkAttentionCycles(int64_t context, int64_t count) const;
-  double PerTokenInterval(int64_t context, int64_t count, int layers) const;
+  // A chunk's tokens after the first each take the longer of a PE scan and
+  // their share of the attention engine's work: `layers` attention cores
+  // and `state_cycles` of recurrent-state work per token.
+  double PerTokenInterval(int64_t context, int64_t count, int layers, double state_cycles) const;
 
   v1::HardwiredTiming spec_;
   double cycle_ns_ = 1.0;

@@ -122,6 +122,19 @@ TEST(HardwiredModelTest, RecurrentLayersCostTheirStateNotTheirContext) {
   const Segment& s0 = hw->segments()[0];
   EXPECT_NEAR((long_ctx - short_ctx).ToSeconds() * 1e9 / hw->cycle_ns(),
               s0.attention_layers * (hw->AttentionCycles(100001) - hw->AttentionCycles(101)), 2.0);
+  // A 64-token chunk: the first token's path, then 63 intervals, each the
+  // longer of a PE scan and the engine's share (attention plus state): the
+  // state work overlaps later tokens' scans rather than adding to them
+  // (it was added on top, ~2-3% of a hybrid model's TTFT).
+  const double scan = h.pe_scan_cycles() / h.tokens_per_pass();
+  const double fixed = h.attention_fixed_cycles();
+  // Tokens i = 1..64 attend i positions: 2,080 in all (linear in positions).
+  const double chunk_attention = 64 * fixed + hw->AttentionCycles(2080) - fixed;
+  const double interval =
+      std::max(scan, s0.attention_layers * chunk_attention / 64 + s0.state_cycles);
+  const double extra = (hw->SegmentLatency(0, 0, 64) - hw->SegmentLatency(0, 0, 1)).ToSeconds() *
+                       1e9 / hw->cycle_ns();
+  EXPECT_NEAR(extra, 63 * interval, 2.0);
 }
 
 }  // namespace
