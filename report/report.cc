@@ -161,32 +161,9 @@ void AddSecondPoolReport(const sim::SimulationResult& r, double measured_s, doub
   Summarize(r.host.first_itl_ps, 1e-12, d.mutable_first_itl_s());
 }
 
-}  // namespace
-
-cost::CostInputs HardwareCostInputs(const sim::SimulationResult& r, const v1::Scenario& priced,
-                                    double busy) {
-  cost::CostInputs ci = cost::CostInputsFor(priced, r.chip, r.num_devices, r.num_servers);
-  ci.it_power_watts =
-      cost::ItEnergyJoules(cost::DeviceEnergyJoules(r.chip, r.num_devices, 1.0, busy),
-                           r.num_servers, cost::ServerOverheadWatts(priced, r.chip), 1.0);
-  if (r.second_pool) {
-    const sim::PoolInfo& p = *r.second_pool;
-    const v1::Scenario own = cost::OtherPoolCosts(priced);
-    ci.other_capex_usd =
-        cost::HardwareUsd(cost::CostInputsFor(own, p.chip, p.num_devices, p.num_servers));
-    ci.it_power_watts +=
-        cost::ItEnergyJoules(cost::DeviceEnergyJoules(p.chip, p.num_devices, 1.0, busy),
-                             p.num_servers, cost::ServerOverheadWatts(own, p.chip), 1.0);
-  }
-  return ci;
-}
-
-absl::StatusOr<v1::Report> BuildReport(const sim::SimulationResult& r, const AnalyticEstimate& a) {
+// The scenario as run (defaults applied), for the report's header.
+void SummarizeScenario(const sim::SimulationResult& r, v1::ScenarioSummary& sc) {
   const v1::Scenario& s = r.scenario;
-  const serving::HostResult& h = r.host;
-  const double measured_s = std::max(0.0, (r.end - r.window_start).ToSeconds());
-  v1::Report j;
-  v1::ScenarioSummary& sc = *j.mutable_scenario();
   sc.set_model(s.model());
   sc.set_chip(s.chip());
   sc.set_chips(s.chips());
@@ -204,24 +181,11 @@ absl::StatusOr<v1::Report> BuildReport(const sim::SimulationResult& r, const Ana
   if (const std::string routing = serving::RoutingSummary(s.routing()); !routing.empty()) {
     sc.set_routing(routing);
   }
+}
 
-  j.set_model(r.model);
-  j.set_chip(r.chip.name());
-  j.set_num_chips(r.all_devices());
-  j.set_tensor_parallel(r.tensor_parallel);
-  j.set_num_stages(static_cast<int>(r.stages.size()));
-  j.set_num_servers(r.num_servers + (r.second_pool ? r.second_pool->num_servers : 0));
-  j.set_strategy(r.plan.strategy());
-  j.set_topology(s.topology().kind());
-  j.set_hops_per_token(r.plan.hops_per_token());
-  j.set_end_s(r.end.ToSeconds());
-  j.set_measured_s(measured_s);
-  j.set_requests_arrived(h.arrivals);
-  j.set_requests_completed(h.completed);
-  j.set_requests_in_flight_at_end(h.in_flight_at_end);
-  j.set_requests_rejected(h.rejected);
-
-  Summarize(h.tokens_per_s_per_user_milli, 1e-3, j.mutable_tokens_per_s_per_user());
+void AddThroughput(const sim::SimulationResult& r, double measured_s, v1::Report& j) {
+  const v1::Scenario& s = r.scenario;
+  const serving::HostResult& h = r.host;
   // Aggregate throughput: the mean over the measured time, percentiles over
   // fixed windows of throughput_window_s (windows with no output count).
   v1::Throughput& ot = *j.mutable_output_tokens_per_s();
@@ -245,26 +209,20 @@ absl::StatusOr<v1::Report> BuildReport(const sim::SimulationResult& r, const Ana
     ot.set_window_s(window);
     ot.set_window_count(full);
   }
-  j.set_output_tokens(h.output_tokens);
-  j.set_input_tokens_per_s(measured_s > 0 ? h.input_tokens / measured_s : 0.0);
-  Summarize(h.ttft_ps, 1e-12, j.mutable_ttft_s());
-  Summarize(h.tpot_ps, 1e-12, j.mutable_tpot_s());
-  Summarize(h.itl_ps, 1e-12, j.mutable_itl_s());
-  Summarize(h.e2e_ps, 1e-12, j.mutable_e2e_s());
-  Summarize(h.queue_ps, 1e-12, j.mutable_queue_s());
-  v1::Goodput& g = *j.mutable_goodput();
-  g.set_slo_ttft_s(s.slo().ttft_s());
-  g.set_slo_tpot_s(s.slo().tpot_s());
-  g.set_requests_meeting_slo(h.slo_met);
-  g.set_fraction(h.completed > 0 ? static_cast<double>(h.slo_met) / h.completed : 0.0);
-  g.set_requests_per_s(measured_s > 0 ? h.slo_met / measured_s : 0.0);
+}
 
-  // A second pool's chip brings its own prices and server power; the
-  // scenario's cost overrides describe the first pool.
-  const v1::Scenario second_costs = cost::OtherPoolCosts(s);
-  double chip_energy = 0, second_chip_energy = 0;
-  const double kv_mean_tokens =
-      measured_s > 0 ? static_cast<double>(h.kv_token_integral) / (measured_s * 1e12) : 0.0;
+// Device energy of each pool's stages over the measured time.
+struct PoolEnergy {
+  double first = 0, second = 0;
+};
+
+// Per stage: utilisation, KV occupancy and device energy.
+PoolEnergy AddStages(const sim::SimulationResult& r, double measured_s, double kv_mean_tokens,
+                     v1::Report& j) {
+  const serving::HostResult& h = r.host;
+  PoolEnergy e;
+  double& chip_energy = e.first;
+  double& second_chip_energy = e.second;
   for (const sim::StageInfo& st : r.stages) {
     const double busy_s = std::min(
         measured_s, (st.stats.busy_ps + st.stats.expert_busy_ps) * 1e-12 / std::max(1, st.units));
@@ -307,6 +265,18 @@ absl::StatusOr<v1::Report> BuildReport(const sim::SimulationResult& r, const Ana
       c.set_pool(st.pool == 1 ? sim::PoolRoleName(two) : sim::FirstPoolRoleName(two));
     }
   }
+  return e;
+}
+
+// IT energy (devices and servers) of every pool, and the cluster's cost.
+absl::Status AddEnergyAndCost(const sim::SimulationResult& r, double measured_s, PoolEnergy e,
+                              v1::Report& j) {
+  const v1::Scenario& s = r.scenario;
+  const serving::HostResult& h = r.host;
+  // A second pool's chip brings its own prices and server power; the
+  // scenario's cost overrides describe the first pool.
+  const v1::Scenario second_costs = cost::OtherPoolCosts(s);
+  const double chip_energy = e.first, second_chip_energy = e.second;
   const double first_it_energy = cost::ItEnergyJoules(
       chip_energy, r.num_servers, cost::ServerOverheadWatts(s, r.chip), measured_s);
   double it_energy = first_it_energy;
@@ -341,7 +311,11 @@ absl::StatusOr<v1::Report> BuildReport(const sim::SimulationResult& r, const Ana
   cj.set_electricity_usd_per_kwh(ci.electricity_usd_per_kwh);
   cj.set_energy_usd_per_hour(cb.energy_usd_per_hour);
   cj.set_total_usd_per_hour(cb.total_usd_per_hour);
+  return absl::OkStatus();
+}
 
+void AddKvSummary(const sim::SimulationResult& r, double kv_mean_tokens, v1::Report& j) {
+  const serving::HostResult& h = r.host;
   v1::KvCacheSummary& kv = *j.mutable_kv_cache();
   kv.set_capacity_tokens(r.kv_capacity_tokens);
   kv.set_mean_tokens(kv_mean_tokens);
@@ -369,7 +343,9 @@ absl::StatusOr<v1::Report> BuildReport(const sim::SimulationResult& r, const Ana
     kv.set_preemptions(h.preemptions);
     if (kp.swaps()) kv.set_swapped_bytes(h.swapped_bytes);
   }
+}
 
+void AddAnalytic(const AnalyticEstimate& a, v1::Report& j) {
   v1::AnalyticSummary& an = *j.mutable_analytic();
   an.set_input_len(a.input_len);
   an.set_output_len(a.output_len);
@@ -380,9 +356,9 @@ absl::StatusOr<v1::Report> BuildReport(const sim::SimulationResult& r, const Ana
   an.set_max_concurrent_requests(a.max_concurrent_requests);
   an.set_peak_output_tokens_per_s(a.peak_output_tokens_per_s);
   an.set_bottleneck(a.bottleneck);
+}
 
-  if (r.faults) AddFaultReport(r, measured_s, &j);
-
+void AddLinks(const sim::SimulationResult& r, double measured_s, v1::Report& j) {
   for (const sim::LinkInfo& l : r.links) {
     v1::LinkReport& lj = *j.add_links();
     lj.set_name(l.name);
@@ -391,6 +367,74 @@ absl::StatusOr<v1::Report> BuildReport(const sim::SimulationResult& r, const Ana
     lj.set_bytes(l.stats.bytes);
     lj.set_messages(l.stats.messages);
   }
+}
+
+}  // namespace
+
+cost::CostInputs HardwareCostInputs(const sim::SimulationResult& r, const v1::Scenario& priced,
+                                    double busy) {
+  cost::CostInputs ci = cost::CostInputsFor(priced, r.chip, r.num_devices, r.num_servers);
+  ci.it_power_watts =
+      cost::ItEnergyJoules(cost::DeviceEnergyJoules(r.chip, r.num_devices, 1.0, busy),
+                           r.num_servers, cost::ServerOverheadWatts(priced, r.chip), 1.0);
+  if (r.second_pool) {
+    const sim::PoolInfo& p = *r.second_pool;
+    const v1::Scenario own = cost::OtherPoolCosts(priced);
+    ci.other_capex_usd =
+        cost::HardwareUsd(cost::CostInputsFor(own, p.chip, p.num_devices, p.num_servers));
+    ci.it_power_watts +=
+        cost::ItEnergyJoules(cost::DeviceEnergyJoules(p.chip, p.num_devices, 1.0, busy),
+                             p.num_servers, cost::ServerOverheadWatts(own, p.chip), 1.0);
+  }
+  return ci;
+}
+
+absl::StatusOr<v1::Report> BuildReport(const sim::SimulationResult& r, const AnalyticEstimate& a) {
+  const v1::Scenario& s = r.scenario;
+  const serving::HostResult& h = r.host;
+  const double measured_s = std::max(0.0, (r.end - r.window_start).ToSeconds());
+  v1::Report j;
+  SummarizeScenario(r, *j.mutable_scenario());
+
+  j.set_model(r.model);
+  j.set_chip(r.chip.name());
+  j.set_num_chips(r.all_devices());
+  j.set_tensor_parallel(r.tensor_parallel);
+  j.set_num_stages(static_cast<int>(r.stages.size()));
+  j.set_num_servers(r.num_servers + (r.second_pool ? r.second_pool->num_servers : 0));
+  j.set_strategy(r.plan.strategy());
+  j.set_topology(s.topology().kind());
+  j.set_hops_per_token(r.plan.hops_per_token());
+  j.set_end_s(r.end.ToSeconds());
+  j.set_measured_s(measured_s);
+  j.set_requests_arrived(h.arrivals);
+  j.set_requests_completed(h.completed);
+  j.set_requests_in_flight_at_end(h.in_flight_at_end);
+  j.set_requests_rejected(h.rejected);
+
+  Summarize(h.tokens_per_s_per_user_milli, 1e-3, j.mutable_tokens_per_s_per_user());
+  AddThroughput(r, measured_s, j);
+  j.set_output_tokens(h.output_tokens);
+  j.set_input_tokens_per_s(measured_s > 0 ? h.input_tokens / measured_s : 0.0);
+  Summarize(h.ttft_ps, 1e-12, j.mutable_ttft_s());
+  Summarize(h.tpot_ps, 1e-12, j.mutable_tpot_s());
+  Summarize(h.itl_ps, 1e-12, j.mutable_itl_s());
+  Summarize(h.e2e_ps, 1e-12, j.mutable_e2e_s());
+  Summarize(h.queue_ps, 1e-12, j.mutable_queue_s());
+  v1::Goodput& g = *j.mutable_goodput();
+  g.set_slo_ttft_s(s.slo().ttft_s());
+  g.set_slo_tpot_s(s.slo().tpot_s());
+  g.set_requests_meeting_slo(h.slo_met);
+  g.set_fraction(h.completed > 0 ? static_cast<double>(h.slo_met) / h.completed : 0.0);
+  g.set_requests_per_s(measured_s > 0 ? h.slo_met / measured_s : 0.0);
+
+  const double kv_mean_tokens =
+      measured_s > 0 ? static_cast<double>(h.kv_token_integral) / (measured_s * 1e12) : 0.0;
+  RETURN_IF_ERROR(AddEnergyAndCost(r, measured_s, AddStages(r, measured_s, kv_mean_tokens, j), j));
+  AddKvSummary(r, kv_mean_tokens, j);
+  AddAnalytic(a, j);
+  if (r.faults) AddFaultReport(r, measured_s, &j);
+  AddLinks(r, measured_s, j);
   return j;
 }
 
@@ -398,13 +442,21 @@ Json ReportJson(const v1::Report& report) { return base::ProtoToJson(report); }
 
 std::string ReportJsonText(const v1::Report& report) { return ReportJson(report).dump(2) + "\n"; }
 
-std::string ReportText(const v1::Report& j) {
-  auto f = [](double v, int d) { return base::Fixed(v, d); };
-  auto ms = [&](double x) { return f(x * 1e3, 3); };
+namespace {
+
+// Milliseconds with three decimals, the report's latency unit.
+std::string Ms(double seconds) { return base::Fixed(seconds * 1e3, 3); }
+
+// A run with two pools reports them under its disaggregation kind.
+const google::protobuf::RepeatedPtrField<v1::PoolReport>& PoolsOf(const v1::Report& j) {
+  return j.has_disaggregation() ? j.disaggregation().pools() : j.attention_ffn().pools();
+}
+
+// What ran on what, under which load.
+std::string HeaderText(const v1::Report& j) {
+  const auto& pools = PoolsOf(j);
   const v1::ScenarioSummary& sc = j.scenario();
   std::string on = absl::StrCat(j.num_chips(), " x ", j.chip());
-  const auto& pools =
-      j.has_disaggregation() ? j.disaggregation().pools() : j.attention_ffn().pools();
   if (pools.size() == 2) {
     on = absl::StrCat(pools[0].devices(), " x ", pools[0].chip(), " ", pools[0].role(), " + ",
                       pools[1].devices(), " x ", pools[1].chip(), " ", pools[1].role());
@@ -417,9 +469,10 @@ std::string ReportText(const v1::Report& j) {
   std::string load;
   if (w.kind() == "closed_loop") {
     load = absl::StrCat(w.users(), " closed-loop user(s)");
-    if (w.has_ramp_up_s()) absl::StrAppend(&load, " starting over ", f(w.ramp_up_s(), 3), " s");
+    if (w.has_ramp_up_s())
+      absl::StrAppend(&load, " starting over ", base::Fixed(w.ramp_up_s(), 3), " s");
   } else if (w.kind() == "poisson") {
-    load = absl::StrCat("Poisson arrivals at ", f(w.rate_per_s(), 2), "/s");
+    load = absl::StrCat("Poisson arrivals at ", base::Fixed(w.rate_per_s(), 2), "/s");
   } else if (w.kind() == "offline") {
     load = absl::StrCat("offline: ", w.requests(), " requests at t = 0");
   } else {
@@ -430,14 +483,19 @@ std::string ReportText(const v1::Report& j) {
   }
   absl::StrAppend(&out, "workload: ", load, "; seed ", sc.seed(), "\n");
   if (sc.has_routing()) absl::StrAppend(&out, "expert routing: ", sc.routing(), "\n");
-  absl::StrAppend(&out, "measured ", f(j.measured_s(), 4),
+  absl::StrAppend(&out, "measured ", base::Fixed(j.measured_s(), 4),
                   " s of virtual time: ", j.requests_completed(), " requests completed, ",
                   j.requests_in_flight_at_end(), " in flight, ", j.requests_rejected(),
                   " rejected\n\n");
 
+  return out;
+}
+
+std::string LatencyTable(const v1::Report& j) {
+  std::string out;
   base::TextTable t({"metric", "mean", "p50", "p90", "p99"});
   auto row_ms = [&](const std::string& name, const v1::Distribution& x) {
-    t.AddRow({name, ms(x.mean()), ms(x.p50()), ms(x.p90()), ms(x.p99())});
+    t.AddRow({name, Ms(x.mean()), Ms(x.p50()), Ms(x.p90()), Ms(x.p99())});
   };
   row_ms("TTFT (ms)", j.ttft_s());
   row_ms("TPOT (ms)", j.tpot_s());
@@ -445,24 +503,35 @@ std::string ReportText(const v1::Report& j) {
   row_ms("end-to-end (ms)", j.e2e_s());
   row_ms("queueing for KV (ms)", j.queue_s());
   const v1::Distribution& u = j.tokens_per_s_per_user();
-  t.AddRow({"tokens/s per user", f(u.mean(), 1), f(u.p50(), 1), f(u.p90(), 1), f(u.p99(), 1)});
+  t.AddRow({"tokens/s per user", base::Fixed(u.mean(), 1), base::Fixed(u.p50(), 1),
+            base::Fixed(u.p90(), 1), base::Fixed(u.p99(), 1)});
   const v1::Throughput& o = j.output_tokens_per_s();
-  t.AddRow({absl::StrCat("output tokens/s (", f(o.window_s() * 1e3, 0), " ms windows)"),
-            f(o.mean(), 1), f(o.p50(), 1), f(o.p90(), 1), f(o.p99(), 1)});
+  t.AddRow({absl::StrCat("output tokens/s (", base::Fixed(o.window_s() * 1e3, 0), " ms windows)"),
+            base::Fixed(o.mean(), 1), base::Fixed(o.p50(), 1), base::Fixed(o.p90(), 1),
+            base::Fixed(o.p99(), 1)});
   out += t.Render() + "\n";
 
+  return out;
+}
+
+// Energy, cost, goodput and the KV cache.
+std::string EnergyTable(const v1::Report& j) {
+  std::string out;
   base::TextTable e({"quantity", "value"});
-  e.AddRow({"energy per output token", absl::StrCat(f(j.energy_j_per_token(), 4), " J")});
-  e.AddRow({"average IT power", absl::StrCat(f(j.average_power_w() / 1e3, 2), " kW")});
-  e.AddRow({"cost per million output tokens", absl::StrCat("$", f(j.usd_per_million_tokens(), 4))});
+  e.AddRow({"energy per output token", absl::StrCat(base::Fixed(j.energy_j_per_token(), 4), " J")});
+  e.AddRow({"average IT power", absl::StrCat(base::Fixed(j.average_power_w() / 1e3, 2), " kW")});
+  e.AddRow({"cost per million output tokens",
+            absl::StrCat("$", base::Fixed(j.usd_per_million_tokens(), 4))});
   e.AddRow({"  hardware (amortised)",
-            absl::StrCat("$", f(j.cost().capex_usd_per_hour(), 3), "/h of $",
+            absl::StrCat("$", base::Fixed(j.cost().capex_usd_per_hour(), 3), "/h of $",
                          base::WithCommas(std::llround(j.cost().capex_usd())))});
-  e.AddRow({"  electricity", absl::StrCat("$", f(j.cost().energy_usd_per_hour(), 3), "/h")});
+  e.AddRow(
+      {"  electricity", absl::StrCat("$", base::Fixed(j.cost().energy_usd_per_hour(), 3), "/h")});
   const v1::Goodput& g = j.goodput();
   if (g.slo_ttft_s() > 0 || g.slo_tpot_s() > 0) {
     e.AddRow({"goodput (requests meeting SLO)",
-              absl::StrCat(f(g.fraction() * 100, 1), "%, ", f(g.requests_per_s(), 2), " req/s")});
+              absl::StrCat(base::Fixed(g.fraction() * 100, 1), "%, ",
+                           base::Fixed(g.requests_per_s(), 2), " req/s")});
   }
   e.AddRow({"KV cache peak / capacity",
             absl::StrCat(
@@ -488,37 +557,50 @@ std::string ReportText(const v1::Report& j) {
                 base::HumanBytes(static_cast<double>(j.kv_cache().swapped_bytes()))});
     }
   }
-  e.AddRow({"chip-to-chip hops per token", f(j.hops_per_token(), 2)});
+  e.AddRow({"chip-to-chip hops per token", base::Fixed(j.hops_per_token(), 2)});
   out += e.Render() + "\n";
 
+  return out;
+}
+
+std::string FaultsText(const v1::Report& j) {
+  std::string out;
   if (j.has_faults()) {
     const v1::FaultReport& fr = j.faults();
-    absl::StrAppend(&out, "faults: availability ", f(fr.availability() * 100, 3), "% (",
-                    f(fr.downtime_s(), 3), " s down), ", fr.requests_failed(), " failed, ",
-                    fr.requests_retried(), " retried, request success ",
-                    f(fr.request_success() * 100, 2), "%\n");
+    absl::StrAppend(&out, "faults: availability ", base::Fixed(fr.availability() * 100, 3), "% (",
+                    base::Fixed(fr.downtime_s(), 3), " s down), ", fr.requests_failed(),
+                    " failed, ", fr.requests_retried(), " retried, request success ",
+                    base::Fixed(fr.request_success() * 100, 2), "%\n");
     base::TextTable ft({"phase", "from s", "to s", "avail", "done", "failed", "retried",
                         "TTFT p99 ms", "TPOT p99 ms", "e2e p99 ms", "tok/s"},
                        {base::TextTable::Align::kLeft});
     for (const v1::PhaseReport& p : fr.phases()) {
-      ft.AddRow({p.name(), f(p.start_s(), 3), f(p.end_s(), 3),
-                 absl::StrCat(f(p.availability() * 100, 1), "%"),
+      ft.AddRow({p.name(), base::Fixed(p.start_s(), 3), base::Fixed(p.end_s(), 3),
+                 absl::StrCat(base::Fixed(p.availability() * 100, 1), "%"),
                  base::WithCommas(p.requests_completed()), base::WithCommas(p.requests_failed()),
-                 base::WithCommas(p.requests_retried()), ms(p.ttft_s().p99()), ms(p.tpot_s().p99()),
-                 ms(p.e2e_s().p99()), f(p.output_tokens_per_s(), 1)});
+                 base::WithCommas(p.requests_retried()), Ms(p.ttft_s().p99()), Ms(p.tpot_s().p99()),
+                 Ms(p.e2e_s().p99()), base::Fixed(p.output_tokens_per_s(), 1)});
     }
     out += ft.Render() + "\n";
   }
 
+  return out;
+}
+
+// Both pools of a disaggregated run and what passed between them.
+std::string PoolsText(const v1::Report& j) {
+  const auto& pools = PoolsOf(j);
+  std::string out;
   if (pools.size() == 2) {
     base::TextTable pt(
         {"pool", "chip", "devices", "stages", "util mean", "util max", "power kW", "capex $"},
         {base::TextTable::Align::kLeft, base::TextTable::Align::kLeft});
     for (const v1::PoolReport& p : pools) {
       pt.AddRow({p.role(), p.chip(), base::WithCommas(p.devices()), base::WithCommas(p.stages()),
-                 absl::StrCat(f(p.utilization_mean() * 100, 1), "%"),
-                 absl::StrCat(f(p.utilization_max() * 100, 1), "%"),
-                 f(p.average_power_w() / 1e3, 2), base::WithCommas(std::llround(p.capex_usd()))});
+                 absl::StrCat(base::Fixed(p.utilization_mean() * 100, 1), "%"),
+                 absl::StrCat(base::Fixed(p.utilization_max() * 100, 1), "%"),
+                 base::Fixed(p.average_power_w() / 1e3, 2),
+                 base::WithCommas(std::llround(p.capex_usd()))});
     }
     out += pt.Render();
   }
@@ -526,40 +608,59 @@ std::string ReportText(const v1::Report& j) {
     const v1::DisaggregationReport& d = j.disaggregation();
     absl::StrAppend(&out, "KV transfers: ", base::WithCommas(d.kv_transfers()), " requests, ",
                     base::HumanBytes(static_cast<double>(d.kv_bytes())), "; first to second token ",
-                    ms(d.first_itl_s().mean()), " ms mean, ", ms(d.first_itl_s().p99()),
-                    " ms p99 (decode steps waited ", ms(d.kv_wait_s_mean()),
+                    Ms(d.first_itl_s().mean()), " ms mean, ", Ms(d.first_itl_s().p99()),
+                    " ms p99 (decode steps waited ", Ms(d.kv_wait_s_mean()),
                     " ms for KV at the stages)\n\n");
   }
   if (j.has_attention_ffn()) {
     const v1::AttentionFfnReport& a = j.attention_ffn();
     absl::StrAppend(&out, "attention <-> FFN: ", base::WithCommas(a.layer_steps()),
                     " layer-steps, ", base::HumanBytes(static_cast<double>(a.activation_bytes())),
-                    " of activations, ", f(a.ffn_round_trip_s_mean() * 1e6, 2),
+                    " of activations, ", base::Fixed(a.ffn_round_trip_s_mean() * 1e6, 2),
                     " us per round trip\n\n");
   }
 
+  return out;
+}
+
+std::string AnalyticTable(const v1::Report& j) {
+  std::string out;
   const v1::AnalyticSummary& a = j.analytic();
   base::TextTable at({"analytic fast path", "value"});
-  at.AddRow({"single-user TTFT", absl::StrCat(f(a.single_user_ttft_s() * 1e3, 3), " ms")});
-  at.AddRow({"single-user TPOT", absl::StrCat(f(a.single_user_tpot_s() * 1e6, 2), " us")});
-  at.AddRow({"single-user tokens/s", f(a.single_user_tokens_per_s(), 1)});
-  at.AddRow({"peak output tokens/s", f(a.peak_output_tokens_per_s(), 1)});
+  at.AddRow(
+      {"single-user TTFT", absl::StrCat(base::Fixed(a.single_user_ttft_s() * 1e3, 3), " ms")});
+  at.AddRow(
+      {"single-user TPOT", absl::StrCat(base::Fixed(a.single_user_tpot_s() * 1e6, 2), " us")});
+  at.AddRow({"single-user tokens/s", base::Fixed(a.single_user_tokens_per_s(), 1)});
+  at.AddRow({"peak output tokens/s", base::Fixed(a.peak_output_tokens_per_s(), 1)});
   at.AddRow({"  limited by", a.bottleneck()});
   out += at.Render() + "\n";
 
+  return out;
+}
+
+std::string ChipsTable(const v1::Report& j) {
+  std::string out;
   base::TextTable ct(
       {"chip", "holds", "util", "expert util", "tokens", "KV mean", "KV peak", "power W"},
       {base::TextTable::Align::kRight, base::TextTable::Align::kLeft});
   for (const v1::StageReport& c : j.chips()) {
     ct.AddRow({absl::StrCat(c.index(), c.devices() > 1 ? absl::StrCat(" (x", c.devices(), ")") : "",
                             c.has_pool() ? absl::StrCat(" ", c.pool()) : ""),
-               c.holds(), absl::StrCat(f(c.utilization() * 100, 1), "%"),
-               absl::StrCat(f(c.expert_utilization() * 100, 1), "%"), base::WithCommas(c.tokens()),
-               absl::StrCat(f(c.kv_occupancy_mean() * 100, 2), "%"),
-               absl::StrCat(f(c.kv_occupancy_peak() * 100, 2), "%"), f(c.average_power_w(), 1)});
+               c.holds(), absl::StrCat(base::Fixed(c.utilization() * 100, 1), "%"),
+               absl::StrCat(base::Fixed(c.expert_utilization() * 100, 1), "%"),
+               base::WithCommas(c.tokens()),
+               absl::StrCat(base::Fixed(c.kv_occupancy_mean() * 100, 2), "%"),
+               absl::StrCat(base::Fixed(c.kv_occupancy_peak() * 100, 2), "%"),
+               base::Fixed(c.average_power_w(), 1)});
   }
   out += ct.Render() + "\n";
 
+  return out;
+}
+
+std::string LinksTable(const v1::Report& j) {
+  std::string out;
   // The busiest links.
   std::vector<const v1::LinkReport*> links;
   for (const v1::LinkReport& l : j.links()) links.push_back(&l);
@@ -571,11 +672,19 @@ std::string ReportText(const v1::Report& j) {
                      {base::TextTable::Align::kLeft});
   for (size_t i = 0; i < std::min<size_t>(8, links.size()); ++i) {
     const v1::LinkReport& l = *links[i];
-    lt.AddRow({l.name(), absl::StrCat(f(l.utilization() * 100, 2), "%"),
+    lt.AddRow({l.name(), absl::StrCat(base::Fixed(l.utilization() * 100, 2), "%"),
                base::HumanBytes(static_cast<double>(l.bytes())), base::WithCommas(l.messages())});
   }
   out += lt.Render();
+
   return out;
+}
+
+}  // namespace
+
+std::string ReportText(const v1::Report& j) {
+  return HeaderText(j) + LatencyTable(j) + EnergyTable(j) + FaultsText(j) + PoolsText(j) +
+         AnalyticTable(j) + ChipsTable(j) + LinksTable(j);
 }
 
 }  // namespace etchsim::report

@@ -418,14 +418,22 @@ absl::Status Simulation::CheckKvFits() {
       w.output_len().has_fixed()) {
     const int64_t need = w.input_len().fixed() + int64_t{w.output_len().fixed()} + draft;
     if (kv_.MaxSequences(need) == 0) {
+      // A hybrid model's sequence also holds its recurrent layers' state,
+      // whatever its length; fp8 KV does not shrink that state.
+      const int64_t state = model_.StateBytesPerSequence();
       return absl::FailedPreconditionError(absl::StrCat(
           "every request needs ", base::WithCommas(need), " tokens of KV cache (input + output",
-          draft ? " + draft" : "", ") but the ",
+          draft ? " + draft" : "", ")",
+          state > 0 ? absl::StrCat(" plus ", base::WithCommas(state),
+                                   " bytes of recurrent state per sequence")
+                    : "",
+          " but the ",
           attention_ffn() ? "attention group" : absl::StrCat(plan_.num_chips(), "-stage cluster"),
           " holds ", base::WithCommas(kv_capacity_tokens_),
           kv_.windowed() ? " at the full-attention rate" : "", " (limited by ", kv_.limiter(),
           "); use shorter requests",
-          kv_dtype_ == model::KvDtype::kFp8 ? "" : ", fp8 KV (--kv-dtype=fp8)", " or more chips"));
+          kv_dtype_ == model::KvDtype::kFp8 ? "" : ", fp8 KV (--kv-dtype=fp8)", " or more chips",
+          state > 0 ? " (fp8 KV leaves the state as it is)" : ""));
     }
   }
   if (!trace_.empty()) {

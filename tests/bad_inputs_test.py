@@ -461,6 +461,8 @@ for args, expect in [
     (["--attention-pool", "h100:1", "--chips", "1", "--chip", "hc2"], "scenario: attention_ffn: 1 x hc2 cannot hold the model's FFNs"),
     (["--attention-pool", "h100:1", "--chip", "hc1"], "scenario: attention_ffn: layer 3's FFN (11.32B parameters) does not fit one hc1 (3.60 GB); splitting one layer's FFN over chips is not modelled"),
     (["--attention-pool", "h100:1", "--model", L8, "--chip", "hc1", "--input-len", "1000000", "--output-len", "100000"], "every request needs 1,100,000 tokens of KV cache (input + output) but the attention group holds"),
+    # A hybrid model: the message counts the recurrent state beside the KV.
+    (["--model", "qwen3.5-35b-a3b", "--chip", "hc2", "--input-len", "1000000", "--output-len", "8"], "every request needs 1,000,008 tokens of KV cache (input + output) plus "),
     (["--prefix-cache", "100:1.5"], "--prefix-cache: prefix_hit_rate must be a finite number in [0, 1], got 1.5"),
     (["--prefix-cache", "99999999:0.5"], "--prefix-cache: prefix_tokens must be in [0, 1048576], got 99999999"),
     (["--prefix-cache", "5000:0.5", "--model", L8, "--chip", "hc1", "--chips", "1"], "kv_policy.prefix_tokens: a cached prefix of 5,000 tokens does not fit the KV memory (4,096 tokens at the full rate"),
