@@ -194,4 +194,53 @@ absl::StatusOr<Assignment> PartitionExactly(const std::vector<Item>& items, int6
   return a;
 }
 
+std::vector<int> BalancedContiguousGroups(const std::vector<int64_t>& w, int n) {
+  const int items = static_cast<int>(w.size());
+  int64_t total = 0;
+  for (int64_t x : w) total += x;
+  // Contiguous groups minimising the largest (binary search on the
+  // bound, packing greedily), then the largest groups split until there
+  // are n.
+  auto pack = [&](int64_t bound) {
+    std::vector<int> starts;
+    int64_t used = 0;
+    for (int l = 0; l < items; ++l) {
+      if (starts.empty() || used + w[l] > bound) {
+        starts.push_back(l);
+        used = 0;
+      }
+      used += w[l];
+    }
+    return starts;
+  };
+  int64_t lo = *std::max_element(w.begin(), w.end()), hi = total;
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    if (static_cast<int>(pack(mid).size()) <= n) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  std::vector<int> first = pack(lo);
+  while (static_cast<int>(first.size()) < n) {
+    // Split the group with the most parameters that has two items.
+    int best = -1;
+    int64_t most = -1;
+    for (size_t g = 0; g < first.size(); ++g) {
+      const int end = g + 1 < first.size() ? first[g + 1] : items;
+      if (end - first[g] < 2) continue;
+      int64_t p = 0;
+      for (int l = first[g]; l < end; ++l) p += w[l];
+      if (p > most) {
+        most = p;
+        best = static_cast<int>(g);
+      }
+    }
+    const int end = best + 1 < static_cast<int>(first.size()) ? first[best + 1] : items;
+    first.insert(first.begin() + best + 1, (first[best] + end) / 2);
+  }
+  return first;
+}
+
 }  // namespace etchsim::partitioner

@@ -56,6 +56,13 @@ int64_t TotalUnits(const std::vector<Item>& items);
 absl::StatusOr<Assignment> PartitionExactly(const std::vector<Item>& items, int64_t cap_params,
                                             int num_chips);
 
+// Indivisible items in order (weights `w`) over exactly `n` contiguous
+// groups: the largest group's weight minimised (bisection on the bound,
+// greedy packing), then the heaviest groups of two or more items split at
+// their middle until there are n. Returns each group's first item.
+// REQUIRES: 1 <= n <= w.size(); every w >= 0.
+std::vector<int> BalancedContiguousGroups(const std::vector<int64_t>& w, int n);
+
 }  // namespace etchsim::partitioner
 
 #endif  // ETCHSIM_PARTITIONER_LINEAR_PARTITION_H_

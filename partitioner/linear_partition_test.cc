@@ -112,5 +112,18 @@ TEST(LinearPartitionTest, ExactlyNChipsEvenWhenFewerWouldDo) {
   for (const ChipLoad& l : Loads(items, *a)) EXPECT_DOUBLE_EQ(l.cost, 2.0);
 }
 
+// Worked by hand on weights 5 1 1 1 4 4: over 3 groups the least largest
+// group is 6 ({5 1} {1 1 4} {4}); over 4 it is 5 ({5} {1 1 1} {4} {4});
+// over 5 the only group of two or more items, {1 1 1}, is split at its
+// middle ({1} {1 1}), over 6 again, so each item stands alone.
+TEST(BalancedContiguousGroupsTest, MinimisesTheLargestThenSplitsTheHeaviest) {
+  const std::vector<int64_t> w = {5, 1, 1, 1, 4, 4};
+  EXPECT_EQ(BalancedContiguousGroups(w, 3), (std::vector<int>{0, 2, 5}));
+  EXPECT_EQ(BalancedContiguousGroups(w, 4), (std::vector<int>{0, 1, 4, 5}));
+  EXPECT_EQ(BalancedContiguousGroups(w, 5), (std::vector<int>{0, 1, 2, 4, 5}));
+  EXPECT_EQ(BalancedContiguousGroups(w, 6), (std::vector<int>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(BalancedContiguousGroups(w, 1), (std::vector<int>{0}));
+}
+
 }  // namespace
 }  // namespace etchsim::partitioner

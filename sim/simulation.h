@@ -237,6 +237,8 @@ class Simulation {
   absl::Status BuildStages();                        // stage models, KV admission limit, fit check
   absl::Status BuildSecondPoolStages();              // the same for a second pool
   absl::Status BuildAttentionFfnPlans();             // BuildPlan with attention_ffn
+  absl::Status BuildFfnPoolPlan();                   // its hard-wired FFN pool
+  absl::Status BuildAttentionGroupPlan();            // its roofline attention group
   absl::Status CheckStepTimes() const;               // no step past an hour (the clock's range)
   absl::Status CheckKvFits();  // a cached prefix, and requests of the fixed lengths
   absl::Status MapExperts();   // who holds which routed experts, how tokens choose them

@@ -547,7 +547,7 @@ TEST(SimulationTest, AttentionFfnRefusesWhatItDoesNotModel) {
   s = AttentionFfn("llama-3.1-8b", "h100", 0, 1);
   expect_error(s, "the FFN pool (chip) must be hard-wired, got h100");
   s = AttentionFfn("llama-3.1-8b", "hc1", 40, 1);
-  expect_error(s, "--chips (40) exceeds the 32 layers");
+  expect_error(s, "scenario: chips (40) exceeds the 32 layers");
   s = AttentionFfn("llama-3.1-8b", "hc1", 0, 1);
   s.mutable_disaggregation()->set_prefill_chip("h100");
   expect_error(s, "attention_ffn cannot be combined with disaggregation");

@@ -330,7 +330,7 @@ for body, expect in [
     ('attention_ffn { attention_chip: "h100" } routing { balance: true }', "scenario: attention_ffn cannot be combined with routing (a skewed kind, balance or redundant_experts)"),
     ('tensor_parallel: 2 attention_ffn { attention_chip: "h100" }', "scenario: attention_ffn sets the attention group's size with attention_chips, not tensor_parallel"),
     ('strategy: "expert-spread" attention_ffn { attention_chip: "h100" }', 'scenario: strategy "expert-spread" does not apply with attention_ffn'),
-    ('chips: 100 attention_ffn { attention_chip: "h100" }', "--chips (100) exceeds the 61 layers whose FFNs the pool holds"),
+    ('chips: 100 attention_ffn { attention_chip: "h100" }', "scenario: chips (100) exceeds the 61 layers whose FFNs the pool holds"),
     ("kv_policy { prefix_hit_rate: 0.5 }", "scenario: kv_policy.prefix_tokens and prefix_hit_rate must both be > 0 or both 0"),
     ("kv_policy { prefix_tokens: -5 prefix_hit_rate: 0.5 }", "scenario: kv_policy.prefix_tokens must be in [0, 1048576], got -5"),
     ("kv_policy { prefix_tokens: 5 prefix_hit_rate: inf }", "scenario: kv_policy.prefix_hit_rate must be a finite number in [0, 1], got inf"),
