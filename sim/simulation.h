@@ -188,7 +188,6 @@ class Simulation {
   const chip::RooflineStageModel& roofline_model(int stage) const {
     return stages_[stage].roofline();
   }
-  const serving::ExpertMap& experts() const { return experts_; }
   // The routed-expert map of stage `stage`'s pool.
   const serving::ExpertMap& experts_of(int stage) const { return *ExpertsOf(stage); }
   // Null when the scenario injects no faults.

@@ -42,6 +42,9 @@ TEST(CliTest, VersionAndCommandGroups) {
   Result a = RunCli({"cost", "availability", "--help"});
   EXPECT_EQ(a.out.find("8948.0553144290134"), std::string::npos);
   EXPECT_NE(a.out.find("--chip-fit=8948.06"), std::string::npos) << a.out;
+  // plan's --spares shows the 0 its CSV reports when the flag is not given.
+  Result p = RunCli({"plan", "--help"});
+  EXPECT_NE(p.out.find("--spares=0\n"), std::string::npos) << p.out;
 }
 
 TEST(CliTest, UnknownFlagsCommandsAndValuesAreErrors) {

@@ -399,8 +399,14 @@ void RegisterPlanCommands(Cli& cli) {
                      "card_replace_h",
                      "server_repair_h",
                      "link_repair_h"},
-           .flag_defaults = {{"requests", "200"}, {"out_dir", ""}},
-           .flag_help = {{"out_dir",
+           // --spares: 0 as plan.csv shows it when not given (cost
+           // availability's default of 1 is not plan's).
+           .flag_defaults = {{"requests", "200"}, {"out_dir", ""}, {"spares", "0"}},
+           .flag_help = {{"spares",
+                          "Spare cards per replica for the availability model; when given (0 = "
+                          "failures without spares), candidates are sized for failures too. "
+                          "Without it, no failures are modelled."},
+                         {"out_dir",
                           "Folder for plan.csv (one row per candidate) and probes.csv (every "
                           "probe of every rate search), each written whole or not at all; empty = "
                           "none."},
