@@ -221,14 +221,12 @@ PoolEnergy AddStages(const sim::SimulationResult& r, double measured_s, double k
                      v1::Report& j) {
   const serving::HostResult& h = r.host;
   PoolEnergy e;
-  double& chip_energy = e.first;
-  double& second_chip_energy = e.second;
   for (const sim::StageInfo& st : r.stages) {
     const double busy_s = std::min(
         measured_s, (st.stats.busy_ps + st.stats.expert_busy_ps) * 1e-12 / std::max(1, st.units));
     const v1::ChipSpec& chip = st.pool == 0 ? r.chip : r.second_pool->chip;
     const double energy = cost::DeviceEnergyJoules(chip, st.devices, measured_s, busy_s);
-    (st.pool == 0 ? chip_energy : second_chip_energy) += energy;
+    (st.pool == 0 ? e.first : e.second) += energy;
     v1::StageReport& c = *j.add_chips();
     c.set_index(st.index);
     c.set_devices(st.devices);
@@ -276,14 +274,13 @@ absl::Status AddEnergyAndCost(const sim::SimulationResult& r, double measured_s,
   // A second pool's chip brings its own prices and server power; the
   // scenario's cost overrides describe the first pool.
   const v1::Scenario second_costs = cost::OtherPoolCosts(s);
-  const double chip_energy = e.first, second_chip_energy = e.second;
   const double first_it_energy = cost::ItEnergyJoules(
-      chip_energy, r.num_servers, cost::ServerOverheadWatts(s, r.chip), measured_s);
+      e.first, r.num_servers, cost::ServerOverheadWatts(s, r.chip), measured_s);
   double it_energy = first_it_energy;
   double second_capex = 0;
   if (r.second_pool) {
     const double second_it_energy = cost::ItEnergyJoules(
-        second_chip_energy, r.second_pool->num_servers,
+        e.second, r.second_pool->num_servers,
         cost::ServerOverheadWatts(second_costs, r.second_pool->chip), measured_s);
     it_energy += second_it_energy;
     const cost::CostInputs pc = cost::CostInputsFor(

@@ -102,40 +102,43 @@ std::string Cli::Help(const Command& c) const {
   return out;
 }
 
-std::string Cli::TopHelp() const {
-  std::string out = absl::StrCat(
-      "usage: ", program_, " COMMAND [args] [flags]\n\n",
-      "etchsim simulates clusters of hard-wired-weight inference chips.\n\n", "commands:\n");
+namespace {
+
+// "commands:" and one aligned line per command, then where to look next:
+// the top-level help and a group's share it.
+std::string CommandList(const std::vector<const Command*>& commands, absl::string_view program) {
   size_t width = 0;
-  for (const Command& c : commands_) width = std::max(width, c.name.size());
-  for (const Command& c : commands_) {
-    absl::StrAppend(&out, "  ", c.name, std::string(width - c.name.size() + 2, ' '), c.summary,
+  for (const Command* c : commands) width = std::max(width, c->name.size());
+  std::string out = "commands:\n";
+  for (const Command* c : commands) {
+    absl::StrAppend(&out, "  ", c->name, std::string(width - c->name.size() + 2, ' '), c->summary,
                     "\n");
   }
-  absl::StrAppend(&out, "\nRun '", program_, " COMMAND --help' for a command's flags.\n");
+  absl::StrAppend(&out, "\nRun '", program, " COMMAND --help' for a command's flags.\n");
   return out;
 }
 
+}  // namespace
+
+std::string Cli::TopHelp() const {
+  std::vector<const Command*> all;
+  for (const Command& c : commands_) all.push_back(&c);
+  return absl::StrCat("usage: ", program_, " COMMAND [args] [flags]\n\n",
+                      "etchsim simulates clusters of hard-wired-weight inference chips.\n\n",
+                      CommandList(all, program_));
+}
+
 std::string Cli::GroupHelp(const std::vector<std::string>& words) const {
-  std::string out;
-  size_t width = 0;
   std::vector<const Command*> members;
   for (const Command& c : commands_) {
     const std::vector<std::string> parts = absl::StrSplit(c.name, ' ');
     if (parts.size() > words.size() && std::equal(words.begin(), words.end(), parts.begin())) {
       members.push_back(&c);
-      width = std::max(width, c.name.size());
     }
   }
-  if (members.empty()) return out;
-  out = absl::StrCat("usage: ", program_, " ", absl::StrJoin(words, " "),
-                     " COMMAND [args] [flags]\n\n", "commands:\n");
-  for (const Command* c : members) {
-    absl::StrAppend(&out, "  ", c->name, std::string(width - c->name.size() + 2, ' '), c->summary,
-                    "\n");
-  }
-  absl::StrAppend(&out, "\nRun '", program_, " COMMAND --help' for a command's flags.\n");
-  return out;
+  if (members.empty()) return "";
+  return absl::StrCat("usage: ", program_, " ", absl::StrJoin(words, " "),
+                      " COMMAND [args] [flags]\n\n", CommandList(members, program_));
 }
 
 int Cli::Run(const std::vector<std::string>& argv_in, std::ostream& out, std::ostream& err) const {
