@@ -290,7 +290,7 @@ absl::Status Simulation::CheckStepTimes() const {
   for (int s = 0; s < num_stages(); ++s) {
     const SimTime t = stages_[s].LongestStep(longest, chunk);
     if (t <= limit) continue;
-    const v1::ChipSpec& c = s < decode_stages() || !pool2_ ? chip_ : pool2_->chip;
+    const v1::ChipSpec& c = chip_of(s);
     return absl::InvalidArgumentError(absl::StrCat(
         "chip ", c.name(), ": one step of stage ", s, " (a ", chunk, "-token chunk after ",
         base::WithCommas(longest), " positions) would take ",
