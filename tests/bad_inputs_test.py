@@ -224,6 +224,60 @@ row("chip unknown field", ["partition", "--chip", write("cu.textproto", "name: \
     'line 2, column 6: Message type "etchsim.v1.ChipSpec" has no field named "frobs"')
 row("chip /dev/zero", ["partition", "--chip", "/dev/zero/x.textproto"], "/dev/zero/x.textproto")
 
+# --- chip designs (etchsim chips design) ---------------------------------------
+def design_set(design, field, raw):
+    """A bundled design (or design text) with `field: raw` (the first occurrence)."""
+    text = read(f"silicon/designs/{design}.textproto") if "\n" not in design else design
+    pat = re.compile(r"(^|\s)%s:\s*[^\s}]+" % re.escape(field), re.M)
+    if not pat.search(text):
+        raise SystemExit(f"{design} has no field {field}")
+    return pat.sub(lambda m: f"{m.group(1)}{field}: {raw}", text, count=1)
+
+
+for field, raw, expect in [
+    ("node", '"N1"', 'node unknown node "N1" (nodes: N16, N7, N6, N5, N4, N3, N2)'),
+    ("rom_bits_per_mm2", "0.5", "rom_bits_per_mm2 must be 0 (derive) or at least 1e3 bits per mm2"),
+    ("rom_bits_per_mm2", "nan", "rom_bits_per_mm2 must be a finite number in [0, 1e+12], got nan"),
+    ("rom_bits_per_mm2", "-1", "rom_bits_per_mm2 must be a finite number in [0, 1e+12], got -1"),
+    ("rom_bits_per_mm2", "inf", "rom_bits_per_mm2 must be a finite number in [0, 1e+12], got inf"),
+    ("clock_ghz", "0", "timing.clock_ghz must be a finite number in [0.001, 100], got 0"),
+    ("pe_scan_cycles", "nan", "timing.pe_scan_cycles must be a finite number"),
+    ("weight_mac_fj", "0", "energy.weight_mac_fj must be a finite number in (0, 1e+06], got 0"),
+    ("vr_efficiency", "1.5", "energy.vr_efficiency must be a finite number in (0, 1], got 1.5"),
+    ("gross_margin", "1", "card.gross_margin must be a finite number in [0, 0.99], got 1"),
+    ("package_usd", "-1", "card.package_usd must be a finite number in [0, 1e+09], got -1"),
+    ("kv_dtype", '"int3"', 'kv_dtype must be fp8, bf16 or fp16, got "int3"'),
+    ("weight_format", '"fp3"', 'weight_format unknown weight format "fp3"'),
+    ("dies_per_package", "65", "dies_per_package must be in [0, 64], got 65"),
+    ("cards_per_server", "0", "cards_per_server must be in [1, 1024], got 0"),
+    ("overhead_fraction", "0.95", "overhead_fraction must be a finite number in [0, 0.9], got 0.95"),
+    ("model", '"no-such-model"', 'no-such-model'),
+    ("die_area_budget_mm2", "100", "exceeds the die_area_budget_mm2 of 100 mm2 on N6"),
+]:
+    p = write(f"design_{len(ROWS)}.textproto", design_set("hc1", field, raw))
+    row(f"design hc1 {field}={raw}", ["chips", "design", p], expect)
+# A yield that rounds to zero: a wafer-sized die within a huge area budget.
+p = write("design_wafer.textproto", design_set(design_set("hc1", "die_area_budget_mm2", "60000"),
+                                              "params_per_chip", "400000000000"))
+row("design wafer-sized die", ["chips", "design", p], "no good die to price")
+row("design unknown field", ["chips", "design", write("du.textproto", "name: \"x\"\nfrobs: 3\n")],
+    'Message type "etchsim.v1.ChipDesign" has no field named "frobs"')
+row("design unknown name", ["chips", "design", "hc9"], 'unknown design "hc9"')
+row("design past the reticle", ["chips", "design", "hc2", "--node", "N6", "--dies-per-package", "1"],
+    "design hc2: a die of 2521 mm2 (1 per package, 24.00B parameters) exceeds the reticle limit of 858 mm2 on N6;"
+    " it would fit with 4 dies per package (--dies-per-package 4); or at most 7.21B parameters per chip")
+for argv, expect in [
+    (["--node", "N0"], 'design hc1: node unknown node "N0"'),
+    (["--kv-sram-mb", "-1"], "flag: --kv-sram-mb must be a finite number in [0, 1.04858e+06], got -1"),
+    (["--kv-sram-mb", "nan"], "--kv-sram-mb must be a finite number"),
+    (["--rom-density", "inf"], "--rom-density must be a finite number"),
+    (["--params-per-chip", "-5"], "--params-per-chip must be in [0, 4398046511104], got -5"),
+    (["--dies-per-package", "99"], "--dies-per-package must be in [0, 64], got 99"),
+    (["--model", "nope"], "nope"),
+    (["--emit-spec", os.path.join(D, "no-dir", "x.textproto")], "no-dir/x.textproto"),
+]:
+    row(f"chips design {' '.join(argv)}", ["chips", "design", "hc1"] + argv, expect)
+
 # --- link presets -------------------------------------------------------------
 for body, expect in [
     ('bandwidth_bytes_per_s: 50e9 latency_ns: nan', "latency_ns must be a finite number in [0, 1e+09], got nan"),

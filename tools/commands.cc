@@ -6,6 +6,7 @@ Cli MakeEtchsimCli() {
   Cli cli("etchsim", ETCHSIM_VERSION);
   RegisterModelCommands(cli);
   RegisterPartitionCommands(cli);
+  RegisterChipCommands(cli);
   RegisterSimulateCommands(cli);
   RegisterServeCommands(cli);
   RegisterSweepCommands(cli);

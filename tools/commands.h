@@ -19,6 +19,7 @@ void RegisterCostCommands(Cli& cli);
 void RegisterPlanCommands(Cli& cli);
 void RegisterVerifyCommands(Cli& cli);
 void RegisterAvailabilityCommands(Cli& cli);
+void RegisterChipCommands(Cli& cli);
 
 // --tls-cert/--tls-key/--tls-ca, and the credentials they give.
 rpc::TlsFiles TlsFilesFromFlags();

@@ -1,0 +1,210 @@
+// etchsim chips design NAME|FILE [--node N] [--model M] [--kv-sram-mb X]
+//   [--rom-density B] [--params-per-chip P] [--dies-per-package K]
+//   [--format json] [--emit-spec FILE]
+#include <cmath>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "base/bounds.h"
+#include "base/file_util.h"
+#include "base/status_macros.h"
+#include "base/text_table.h"
+#include "google/protobuf/text_format.h"
+#include "model/zoo.h"
+#include "silicon/derive.h"
+#include "silicon/silicon.h"
+#include "tools/commands.h"
+#include "tools/flags.h"
+#include "tools/output.h"
+
+ABSL_FLAG(std::string, node, "", "Process node of the design (N16, N7, N6, N5, N4, N3, N2).");
+ABSL_FLAG(double, kv_sram_mb, 0, "KV SRAM per chip in MiB (overrides the design's).");
+ABSL_FLAG(double, rom_density, 0,
+          "ROM bits per mm2 of array (overrides the design's; 0 = HC1's, derived from its "
+          "published die and scaled by the node's logic density).");
+ABSL_FLAG(int64_t, params_per_chip, 0,
+          "Parameters the ROM holds (overrides the design's; 0 = the whole model on one chip).");
+ABSL_FLAG(int32_t, dies_per_package, -1,
+          "Dies per package (overrides the design's; 0 = the fewest that fit the reticle).");
+ABSL_FLAG(std::string, emit_spec, "",
+          "Write the ChipSpec the design implies to this file (text proto, atomically); "
+          "simulate, sweep and plan take it as --chip FILE.");
+
+namespace etchsim::tools {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// The flags that override a design's fields, checked at the edge.
+absl::Status ApplyOverrides(const Invocation& inv, v1::ChipDesign& d) {
+  if (inv.Given("node")) d.set_node(absl::GetFlag(FLAGS_node));
+  if (inv.Given("model")) {
+    d.set_model(absl::GetFlag(FLAGS_model));
+    // A new model resizes the ROM to it unless a size is given.
+    if (!inv.Given("params_per_chip")) d.set_params_per_chip(0);
+  }
+  if (inv.Given("kv_sram_mb")) {
+    const double mb = absl::GetFlag(FLAGS_kv_sram_mb);
+    RETURN_IF_ERROR(base::CheckRange("flag", "--kv-sram-mb", mb, 0, 1 << 20));
+    d.set_kv_sram_bytes(static_cast<int64_t>(std::llround(mb * (1 << 20))));
+  }
+  if (inv.Given("rom_density")) {
+    const double v = absl::GetFlag(FLAGS_rom_density);
+    RETURN_IF_ERROR(base::CheckRange("flag", "--rom-density", v, 0, 1e12));
+    d.set_rom_bits_per_mm2(v);
+  }
+  if (inv.Given("params_per_chip")) {
+    const int64_t p = absl::GetFlag(FLAGS_params_per_chip);
+    RETURN_IF_ERROR(base::CheckIntRange("flag", "--params-per-chip", p, 0, int64_t{1} << 42));
+    d.set_params_per_chip(p);
+  }
+  if (inv.Given("dies_per_package")) {
+    const int k = absl::GetFlag(FLAGS_dies_per_package);
+    RETURN_IF_ERROR(base::CheckIntRange("flag", "--dies-per-package", k, 0, 64));
+    d.set_dies_per_package(k);
+  }
+  return absl::OkStatus();
+}
+
+Json DesignJson(const silicon::DerivedDesign& h) {
+  Json area;
+  area["rom"] = h.area.rom_mm2;
+  area["sram"] = h.area.sram_mm2;
+  area["pe_logic"] = h.area.pe_logic_mm2;
+  area["attention_engine"] = h.area.attention_mm2;
+  area["io"] = h.area.io_mm2;
+  area["overhead"] = h.area.overhead_mm2;
+  Json j;
+  j["design"] = h.design.name();
+  j["node"] = h.node.name();
+  j["model"] = h.design.model();
+  j["weight_format"] = h.format.name;
+  j["die_area_mm2"] = h.area.per_die_mm2;
+  j["package_area_mm2"] = h.area.package_mm2();
+  j["die_area_breakdown_mm2"] = area;
+  j["reticle_limit_mm2"] = h.node.reticle_limit_mm2();
+  j["rom_bits_per_mm2"] = h.rom_bits_per_mm2;
+  j["rom_bytes"] = h.rom_bytes;
+  j["pes"] = h.pes;
+  j["transistors"] = h.transistors;
+  j["wafer_price_usd"] = h.node.wafer_price_usd();
+  j["defect_density_per_cm2"] = h.node.defect_density_per_cm2();
+  j["dies_per_wafer"] = h.dies_per_wafer;
+  j["yield"] = h.yield;
+  j["cost_per_good_die_usd"] = h.cost_per_good_die_usd;
+  j["dies_per_package"] = h.dies_per_package;
+  j["card_cost_usd"] = h.card_cost_usd;
+  j["card_price_usd"] = h.card_price_usd;
+  j["host_share_usd"] = h.design.server_price_usd() / h.design.cards_per_server();
+  j["nre_usd"] = h.nre_usd;
+  j["power_w"] = h.active_watts;
+  j["idle_power_w"] = h.idle_watts;
+  j["peak_tokens_per_s"] = h.peak_tokens_per_s;
+  j["params_per_chip"] = h.params_per_chip;
+  j["chips_for_model"] = h.chips_for_model;
+  j["kv_capacity_bytes"] = h.spec.kv_capacity_bytes();
+  return j;
+}
+
+std::string DesignText(const silicon::DerivedDesign& h) {
+  using base::Fixed;
+  base::TextTable t({"quantity", "value", "how"});
+  auto mm2 = [](double v) { return absl::StrFormat("%.1f mm2", v); };
+  auto usd = [](double v) { return absl::StrCat("$", base::WithCommas(std::llround(v))); };
+  t.AddRow(
+      {"design", absl::StrCat(h.design.name(), " on ", h.node.name()), h.design.description()});
+  t.AddRow({"model", h.design.model(),
+            absl::StrCat(h.chips_for_model, " chip(s) hold it (the partitioner's minimum)")});
+  t.AddRow({"params per chip", base::HumanCount(static_cast<double>(h.params_per_chip)),
+            absl::StrCat(h.format.name, ", ", Fixed(h.format.bits_per_param(), 4), " bits each")});
+  t.AddRow({"ROM", base::HumanBytes(static_cast<double>(h.rom_bytes)),
+            absl::StrFormat("%.1f Mbit/mm2", h.rom_bits_per_mm2 / 1e6)});
+  t.AddRow({"die area", mm2(h.area.per_die_mm2),
+            absl::StrCat(h.dies_per_package, " die(s) per package; reticle ",
+                         mm2(h.node.reticle_limit_mm2()))});
+  t.AddRow({"  ROM", mm2(h.area.rom_mm2), "whole package"});
+  t.AddRow({"  KV SRAM", mm2(h.area.sram_mm2),
+            base::HumanBytes(static_cast<double>(h.design.kv_sram_bytes()))});
+  t.AddRow({"  PE logic", mm2(h.area.pe_logic_mm2),
+            absl::StrCat(base::HumanCount(static_cast<double>(h.pes)), " PEs, ",
+                         base::HumanCount(h.pe_lanes), " MAC lanes")});
+  t.AddRow({"  attention engine", mm2(h.area.attention_mm2),
+            absl::StrCat(base::HumanCount(h.design.timing().attention_macs_per_cycle()),
+                         " MACs/cycle")});
+  t.AddRow({"  I/O", mm2(h.area.io_mm2),
+            absl::StrCat(h.design.serdes_lanes(), " SerDes lanes, fixed I/O, PHYs")});
+  t.AddRow({"  overhead", mm2(h.area.overhead_mm2),
+            absl::StrCat(Fixed(100 * h.design.overhead_fraction(), 0), "% of the die")});
+  t.AddRow({"transistors", base::HumanCount(h.transistors),
+            absl::StrCat("ROM ", base::HumanCount(h.rom_transistors), ", SRAM ",
+                         base::HumanCount(h.sram_transistors), ", logic ",
+                         base::HumanCount(h.logic_transistors))});
+  t.AddRow({"dies per wafer", absl::StrCat(h.dies_per_wafer),
+            absl::StrFormat("%.0f mm wafer at %s", h.node.wafer_diameter_mm(),
+                            usd(h.node.wafer_price_usd()))});
+  t.AddRow({"yield", Fixed(h.yield, 3),
+            absl::StrFormat("negative binomial, D0 %.3g/cm2, alpha %.3g",
+                            h.node.defect_density_per_cm2(), h.node.defect_clustering())});
+  t.AddRow({"cost per good die", usd(h.cost_per_good_die_usd), ""});
+  t.AddRow({"card price", usd(h.card_price_usd),
+            absl::StrFormat("cost %s at %.0f%% gross margin; host share %s", usd(h.card_cost_usd),
+                            100 * h.design.card().gross_margin(),
+                            usd(h.design.server_price_usd() / h.design.cards_per_server()))});
+  t.AddRow({"NRE per model", usd(h.nre_usd),
+            absl::StrFormat("%d masks x %s + %d wafers x %s + %s engineering",
+                            h.design.nre().masks_changed(), usd(h.usd_per_mask),
+                            h.design.nre().wafer_run_wafers(), usd(h.node.wafer_price_usd()),
+                            usd(h.design.nre().engineering_usd()))});
+  t.AddRow({"power per card", absl::StrFormat("%.0f W", h.active_watts),
+            absl::StrFormat("every unit busy; idle %.0f W", h.idle_watts)});
+  t.AddRow({"peak rate", absl::StrCat(base::HumanCount(h.peak_tokens_per_s), " tok/s"),
+            "one token per initiation interval, all users together"});
+  return t.Render();
+}
+
+absl::Status RunDesign(const Invocation& inv) {
+  ASSIGN_OR_RETURN(Format format, ParseFormat(absl::GetFlag(FLAGS_format)));
+  ASSIGN_OR_RETURN(v1::ChipDesign d, silicon::LoadDesign(inv.args[0]));
+  RETURN_IF_ERROR(ApplyOverrides(inv, d));
+  const std::string source = absl::StrCat("design ", d.name());
+  RETURN_IF_ERROR(silicon::ValidateDesign(d, source));
+  ASSIGN_OR_RETURN(model::ModelSpec m, model::LoadModel(d.model()));
+  ASSIGN_OR_RETURN(silicon::DerivedDesign h, silicon::Derive(d, m));
+  if (const std::string path = absl::GetFlag(FLAGS_emit_spec); !path.empty()) {
+    std::string text = absl::StrCat("# Derived by etchsim chips design ", inv.args[0],
+                                    " (docs/silicon.md). Do not edit: change the design.\n");
+    std::string body;
+    google::protobuf::TextFormat::PrintToString(h.spec, &body);
+    RETURN_IF_ERROR(base::WriteFileAtomically(path, text + body));
+  }
+  if (format == Format::kJson) {
+    PrintJson(inv.out, DesignJson(h));
+  } else {
+    inv.out << DesignText(h);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void RegisterChipCommands(Cli& cli) {
+  cli.Add({.name = "chips design",
+           .args_usage = "NAME|FILE",
+           .summary = "Derive a hard-wired chip's die, yield, cost, power and ChipSpec from a "
+                      "design.",
+           .details = "NAME is a bundled design (hc1, hc2) or FILE a ChipDesign text proto "
+                      "(proto/etchsim/v1/silicon.proto). Area by block, transistors, dies per "
+                      "wafer, negative-binomial yield, cost per good die, card price, NRE per "
+                      "model and power, from process nodes as data (silicon/nodes.textproto). "
+                      "A die past the reticle is refused with what would fit. --emit-spec "
+                      "writes the ChipSpec that simulate, sweep and plan take as --chip FILE. "
+                      "Model and sources: docs/silicon.md.",
+           .flags = {"format", "node", "model", "kv_sram_mb", "rom_density", "params_per_chip",
+                     "dies_per_package", "emit_spec"},
+           .min_args = 1,
+           .max_args = 1,
+           .run = RunDesign});
+}
+
+}  // namespace etchsim::tools
