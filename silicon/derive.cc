@@ -87,7 +87,7 @@ std::string WhatFits(const v1::ChipDesign& d, const v1::ProcessNode& n, const mo
   };
   for (int k = std::max(2, d.dies_per_package() + 1); k <= kMaxDiesPerPackage; ++k) {
     if (per_die(n, params, k) <= limit) {
-      ways.push_back(absl::StrCat(k, " dies per package (--dies-per-package ", k, ")"));
+      ways.push_back(absl::StrCat(k, " dies per package (dies_per_package=", k, ")"));
       break;
     }
   }
@@ -113,7 +113,7 @@ std::string WhatFits(const v1::ChipDesign& d, const v1::ProcessNode& n, const mo
   }
   if (lo > 0) {
     ways.push_back(absl::StrFormat(
-        "at most %.2fB parameters per chip (--params-per-chip), %d chips for %s",
+        "at most %.2fB parameters per chip (params_per_chip), %d chips for %s",
         static_cast<double>(lo) / 1e9,
         static_cast<int>(std::ceil(static_cast<double>(m.TotalParams()) / static_cast<double>(lo))),
         m.name));
@@ -208,6 +208,32 @@ absl::Status BuildSpec(const v1::ChipDesign& d, DerivedDesign& out) {
   return chip::ValidateChipSpec(s, absl::StrCat("design ", d.name(), ": derived ChipSpec"));
 }
 
+// Every numeric field of `o` above 0 replaces the node's.
+absl::Status MergeNodeOverride(const v1::ProcessNode& o, v1::ProcessNode& n) {
+  const google::protobuf::Reflection* r = o.GetReflection();
+  const google::protobuf::Descriptor* desc = o.GetDescriptor();
+  for (int i = 0; i < desc->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* f = desc->field(i);
+    if (f->is_repeated()) continue;
+    if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_DOUBLE) {
+      const double v = r->GetDouble(o, f);
+      if (std::isnan(v) || std::isinf(v) || v < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("node_override.", f->name(), " must be a finite number >= 0, got ", v));
+      }
+      if (v > 0) n.GetReflection()->SetDouble(&n, f, v);
+    } else if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_INT32) {
+      const int32_t v = r->GetInt32(o, f);
+      if (v > 0) n.GetReflection()->SetInt32(&n, f, v);
+    } else if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
+      if (!r->GetString(o, f).empty() && f->name() != "name") {
+        n.GetReflection()->SetString(&n, f, r->GetString(o, f));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int64_t GrossDiesPerWafer(double wafer_diameter_mm, double die_area_mm2) {
@@ -273,6 +299,10 @@ absl::StatusOr<DerivedDesign> Derive(const v1::ChipDesign& d, const model::Model
   DerivedDesign out;
   out.design = d;
   ASSIGN_OR_RETURN(out.node, FindNode(d.node()));
+  if (d.has_node_override()) {
+    RETURN_IF_ERROR(MergeNodeOverride(d.node_override(), out.node));
+    RETURN_IF_ERROR(ValidateNode(out.node, absl::StrCat("design ", d.name(), ": node_override")));
+  }
   ASSIGN_OR_RETURN(out.format, model::FindWeightFormat(d.weight_format()));
   ASSIGN_OR_RETURN(out.params_per_chip, ParamsPerChip(d, m));
   out.rom_bytes = out.format.BytesFor(out.params_per_chip);

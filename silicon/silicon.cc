@@ -22,7 +22,8 @@ using base::CheckIntRange;
 using base::CheckRange;
 
 const base::PresetSet& Designs() {
-  static const base::PresetSet set{&EmbeddedDesigns(), ".textproto", "design"};
+  static const base::PresetSet set{&EmbeddedDesigns(), ".textproto", "design", "a bundled design",
+                                   "designs"};
   return set;
 }
 

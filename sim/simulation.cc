@@ -15,6 +15,7 @@
 #include "partitioner/partitioner.h"
 #include "partitioner/plan_report.h"
 #include "serving/engine.h"
+#include "silicon/reference.h"
 #include "sim/scenario.h"
 
 namespace etchsim::sim {
@@ -127,7 +128,7 @@ absl::Status Simulation::LoadInputs(const BuildOverrides& o) {
         chip::ValidateChipSpec(*o.chip, o.chip->name().empty() ? "chip" : o.chip->name()));
     chip_ = *o.chip;
   } else {
-    ASSIGN_OR_RETURN(chip_, chip::LoadChipSpec(scenario_.chip()));
+    ASSIGN_OR_RETURN(chip_, silicon::LoadChip(scenario_.chip()));
   }
   ASSIGN_OR_RETURN(
       kv_dtype_,
@@ -143,7 +144,7 @@ absl::Status Simulation::LoadInputs(const BuildOverrides& o) {
           *o.second_chip, o.second_chip->name().empty() ? "second chip" : o.second_chip->name()));
       pool2_->chip = *o.second_chip;
     } else {
-      ASSIGN_OR_RETURN(pool2_->chip, chip::LoadChipSpec(second));
+      ASSIGN_OR_RETURN(pool2_->chip, silicon::LoadChip(second));
     }
     ASSIGN_OR_RETURN(pool2_->kv_dtype,
                      model::ParseKvDtype(scenario_.kv_dtype().empty() ? pool2_->chip.kv_dtype()

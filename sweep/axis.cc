@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -13,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "base/bounds.h"
 #include "base/status_macros.h"
+#include "silicon/reference.h"
 #include "sim/scenario.h"
 
 namespace etchsim::sweep {
@@ -174,6 +176,30 @@ absl::Status SetField(Message& m, const FieldDescriptor* f, const std::string& v
   return absl::InvalidArgumentError(absl::StrCat(where, ": cannot set this field"));
 }
 
+// "design.FIELD=V1,V2": every value parsed and range-checked on a scratch
+// design, as the chip reference will be.
+absl::StatusOr<Axis> ResolveDesignAxis(const v1::SweepAxis& spec, Axis axis,
+                                       const std::string& where) {
+  axis.design_field = axis.path.substr(std::string("design.").size());
+  if (silicon::FindDesignOverride(axis.design_field) == nullptr) {
+    v1::ChipDesign scratch;
+    return silicon::ApplyDesignOverride(scratch, axis.design_field, "", where);
+  }
+  if (spec.values().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": axis has no values"));
+  }
+  for (const std::string& v : spec.values()) {
+    if (v.find('+') != std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": \"", base::Excerpt(v), "\" must not contain '+'"));
+    }
+    v1::ChipDesign scratch;
+    RETURN_IF_ERROR(silicon::ApplyDesignOverride(scratch, axis.design_field, v, where));
+    axis.values.push_back(v);
+  }
+  return axis;
+}
+
 }  // namespace
 
 const std::vector<std::pair<std::string, std::string>>& AxisAliases() {
@@ -233,6 +259,7 @@ absl::StatusOr<Axis> ResolveAxis(const v1::SweepAxis& spec, const std::string& s
   }
   const std::string where = absl::StrCat(source, " ", spec.field());
   if (key.empty()) return absl::InvalidArgumentError(absl::StrCat(source, ": axis with no field"));
+  if (absl::StartsWith(key, "design.")) return ResolveDesignAxis(spec, std::move(axis), where);
   const Descriptor* d = v1::Scenario::descriptor();
   std::vector<std::string> parts = absl::StrSplit(axis.path, '.');
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -284,6 +311,17 @@ absl::StatusOr<Axis> ResolveAxis(const v1::SweepAxis& spec, const std::string& s
 }
 
 absl::Status ApplyAxisValue(const Axis& axis, const std::string& value, v1::Scenario& s) {
+  if (!axis.design_field.empty()) {
+    if (!silicon::IsDesignReference(s.chip())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(axis.source, " ", axis.name,
+                       ": design axes need a design chip (--chip @hc2 or a chip "
+                       "axis of @NAME values), got chip \"",
+                       base::Excerpt(s.chip()), "\""));
+    }
+    s.set_chip(absl::StrCat(s.chip(), "+", axis.design_field, "=", value));
+    return absl::OkStatus();
+  }
   Message* m = &s;
   for (size_t i = 0; i + 1 < axis.fields.size(); ++i) {
     m = m->GetReflection()->MutableMessage(m, axis.fields[i]);

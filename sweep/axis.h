@@ -26,6 +26,10 @@ struct Axis {
   // The chain of fields from Scenario down to the swept one.
   std::vector<const google::protobuf::FieldDescriptor*> fields;
   std::vector<std::string> values;  // ranges expanded
+  // "design.FIELD" axes: the design field (silicon/reference.h) appended to
+  // the point's chip, which must be a design reference (@NAME). Applied
+  // after every other axis, so a chip axis of designs composes with them.
+  std::string design_field;
 };
 
 // Parses "FIELD=V1,V2,..." or "FIELD=LO:HI:STEP" (the --axis flag).
@@ -36,9 +40,10 @@ absl::StatusOr<v1::SweepAxis> ParseAxisFlag(const std::string& flag);
 // the value: `--axis users: "x" is not an integer`.
 absl::StatusOr<Axis> ResolveAxis(const v1::SweepAxis& spec, const std::string& source);
 
-// Sets the axis's field in `s` to `value`. Setting a field inside a oneof
-// member (workload.poisson.rate_per_s) selects that member.
-// REQUIRES: `value` passed ResolveAxis's check (errors are still returned).
+// Sets the axis's field in `s` to `value` (a design axis appends
+// "+FIELD=VALUE" to s.chip(); FailedPrecondition when it is no design). Setting a field inside a
+// oneof member (workload.poisson.rate_per_s) selects that member. REQUIRES: `value` passed
+// ResolveAxis's check (errors are still returned).
 absl::Status ApplyAxisValue(const Axis& axis, const std::string& value, v1::Scenario& s);
 
 }  // namespace etchsim::sweep

@@ -23,6 +23,7 @@
 #include "model/model_spec.h"
 #include "model/zoo.h"
 #include "partitioner/partitioner.h"
+#include "silicon/reference.h"
 #include "sim/scenario.h"
 #include "sim/scenario_validate.h"
 #include "sweep/journal.h"
@@ -198,12 +199,18 @@ std::vector<std::string> SweepSpec::Values(int64_t index) const {
   return values;
 }
 
-v1::Scenario SweepSpec::Point(int64_t index, std::vector<std::string>* values) const {
+v1::Scenario SweepSpec::Point(int64_t index, std::vector<std::string>* values,
+                              absl::Status* status) const {
   v1::Scenario s = base;
   *values = Values(index);
-  for (size_t k = 0; k < axes.size(); ++k) {
-    // Checked by ResolveAxis; cannot fail here.
-    ApplyAxisValue(axes[k], (*values)[k], s).IgnoreError();
+  // Values were checked by ResolveAxis; design axes go last, onto the chip
+  // the other axes chose, and fail only when it is no design (CheckPoints).
+  for (bool design : {false, true}) {
+    for (size_t k = 0; k < axes.size(); ++k) {
+      if (axes[k].design_field.empty() == design) continue;
+      absl::Status st = ApplyAxisValue(axes[k], (*values)[k], s);
+      if (status != nullptr && status->ok()) *status = st;
+    }
   }
   return s;
 }
@@ -307,12 +314,14 @@ absl::Status CheckPoints(const SweepSpec& spec) {
   const int64_t n = spec.NumPoints();
   std::vector<std::string> values;
   for (int64_t i = 0; i < n; ++i) {
-    v1::Scenario s = spec.Point(i, &values);
+    absl::Status applied;
+    v1::Scenario s = spec.Point(i, &values, &applied);
     sim::ApplyDefaults(s);
     auto fail = [&](const absl::Status& st) {
       return absl::Status(st.code(), absl::StrCat("sweep point ", i, " (", Describe(spec, values),
                                                   "): ", st.message()));
     };
+    if (!applied.ok()) return fail(applied);
     if (absl::Status st = sim::ValidateScenario(s); !st.ok()) {
       return absl::InvalidArgumentError(fail(st).message());
     }
@@ -322,7 +331,7 @@ absl::Status CheckPoints(const SweepSpec& spec) {
       absl::Status st = load(name);
       return st.ok() ? st : fail(st);
     };
-    auto chip = [](const std::string& x) { return chip::LoadChipSpec(x).status(); };
+    auto chip = [](const std::string& x) { return silicon::LoadChip(x).status(); };
     auto link = [](const std::string& x) { return fabric::LoadLinkSpec(x).status(); };
     RETURN_IF_ERROR(check("model", s.model(),
                           [](const std::string& x) { return model::LoadModelConfig(x).status(); }));

@@ -44,7 +44,10 @@ struct SweepSpec {
   std::vector<std::string> Values(int64_t index) const;
   // The scenario of point `index` and its axis values.
   // REQUIRES: 0 <= index < NumPoints().
-  v1::Scenario Point(int64_t index, std::vector<std::string>* values) const;
+  // The scenario of point `index`; `status` (when given) says whether every
+  // axis applied (a design axis needs a design chip).
+  v1::Scenario Point(int64_t index, std::vector<std::string>* values,
+                     absl::Status* status = nullptr) const;
   // Result columns of the rows.
   const std::vector<std::string>& Columns() const;
   // Identifies the sweep (base, axes, modes, ranking, filter).

@@ -58,6 +58,25 @@ TEST(SweepTest, CrossProductLastAxisFastest) {
   EXPECT_EQ(s.workload().output_len().fixed(), 32);
 }
 
+TEST(SweepTest, DesignAxesApplyAfterTheChipAxis) {
+  // The design axis is listed first but lands on the chip the chip axis
+  // chose: "@hc1" then "+kv_sram_mb=512".
+  SweepSpec spec = Small({"design.kv_sram_mb=256,512", "chip=@hc1,hc1"});
+  ASSERT_EQ(spec.NumPoints(), 4);
+  std::vector<std::string> v;
+  absl::Status applied;
+  v1::Scenario s = spec.Point(2, &v, &applied);
+  EXPECT_TRUE(applied.ok()) << applied;
+  EXPECT_EQ(s.chip(), "@hc1+kv_sram_mb=512");
+  // A design axis on a preset chip is refused before anything runs.
+  applied = absl::OkStatus();
+  spec.Point(3, &v, &applied);
+  EXPECT_THAT(applied.message(), HasSubstr("design axes need a design chip"));
+  absl::Status checked = CheckPoints(spec);
+  EXPECT_THAT(std::string(checked.message()),
+              HasSubstr("sweep point 1 (design.kv_sram_mb=256 chip=hc1)"));
+}
+
 TEST(SweepTest, SameBytesWhateverJobsAndInfeasibleRowsHaveReasons) {
   SweepSpec spec = Small({"model=llama-3.1-8b,llama-3.1-70b", "chips=1,0", "users=1:4:1"});
   RunOptions one{.jobs = 1, .out_dir = TempDir("j1")};

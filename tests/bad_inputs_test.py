@@ -265,18 +265,40 @@ row("design unknown field", ["chips", "design", write("du.textproto", "name: \"x
 row("design unknown name", ["chips", "design", "hc9"], 'unknown design "hc9"')
 row("design past the reticle", ["chips", "design", "hc2", "--node", "N6", "--dies-per-package", "1"],
     "design hc2: a die of 2521 mm2 (1 per package, 24.00B parameters) exceeds the reticle limit of 858 mm2 on N6;"
-    " it would fit with 4 dies per package (--dies-per-package 4); or at most 7.21B parameters per chip")
+    " it would fit with 4 dies per package (dies_per_package=4); or at most 7.21B parameters per chip")
 for argv, expect in [
     (["--node", "N0"], 'design hc1: node unknown node "N0"'),
-    (["--kv-sram-mb", "-1"], "flag: --kv-sram-mb must be a finite number in [0, 1.04858e+06], got -1"),
+    (["--kv-sram-mb", "-1"], "etchsim: --kv-sram-mb must be a finite number in [0, 1.04858e+06], got -1"),
     (["--kv-sram-mb", "nan"], "--kv-sram-mb must be a finite number"),
     (["--rom-density", "inf"], "--rom-density must be a finite number"),
     (["--params-per-chip", "-5"], "--params-per-chip must be in [0, 4398046511104], got -5"),
     (["--dies-per-package", "99"], "--dies-per-package must be in [0, 64], got 99"),
     (["--model", "nope"], "nope"),
+    (["--set", "wafer_price_usd=0"], "--set: wafer_price_usd must be a finite number in [1, 1e+07], got 0"),
+    (["--set", "defect_density=x"], '--set: defect_density must be a number, got "x"'),
+    (["--set", "frobs=3"], '--set: unknown design field "frobs" (fields: node, model,'),
+    (["--set", "node"], '--set "node": expected FIELD=VALUE'),
     (["--emit-spec", os.path.join(D, "no-dir", "x.textproto")], "no-dir/x.textproto"),
 ]:
     row(f"chips design {' '.join(argv)}", ["chips", "design", "hc1"] + argv, expect)
+
+# Design references (@NAME+FIELD=VALUE) wherever a chip is named.
+for argv, expect in [
+    (["simulate", "--chip", "@hc9", "--model", L8], 'chip @hc9: unknown design "hc9"'),
+    (["simulate", "--chip", "@", "--model", L8], "chip @: no design after '@'"),
+    (["simulate", "--chip", "@hc1+frobs=1", "--model", L8], 'chip @hc1+frobs=1: unknown design field "frobs"'),
+    (["simulate", "--chip", "@hc1+kv_sram_mb", "--model", L8], 'chip @hc1+kv_sram_mb: "kv_sram_mb" is not FIELD=VALUE'),
+    (["simulate", "--chip", "@hc1+kv_sram_mb=nan", "--model", L8], "chip @hc1+kv_sram_mb=nan: kv_sram_mb must be a finite number"),
+    (["simulate", "--chip", "@hc1+node=N0", "--model", L8], 'chip @hc1+node=N0: node unknown node "N0"'),
+    (["simulate", "--chip", "@hc2+node=N6+dies_per_package=1", "--chips", "30"], "exceeds the reticle limit of 858 mm2 on N6"),
+    (["plan", "--model", L8, "--candidates", "@hc1+clock_ghz=0", "--slo", "tpot_p99<=50ms"], '--candidates "@hc1+clock_ghz=0": chip @hc1+clock_ghz=0: clock_ghz must be a finite number in [0.001, 100], got 0'),
+    (["sweep", "--chip", "hc2", "--axis", "design.node=N3,N5"], 'design axes need a design chip (--chip @hc2 or a chip axis of @NAME values), got chip "hc2"'),
+    (["sweep", "--chip", "@hc2", "--axis", "design.frobs=1"], '--axis design.frobs: unknown design field "frobs"'),
+    (["sweep", "--chip", "@hc2", "--axis", "design.kv_sram_mb=1,x"], '--axis design.kv_sram_mb: kv_sram_mb must be a number, got "x"'),
+    (["sweep", "--chip", "@hc2", "--axis", "design.node=N3+x"], "must not contain '+'"),
+    (["sweep", "--chip", "@hc2", "--axis", "design.node=N0"], 'sweep point 0 (design.node=N0): chip @hc2+node=N0: node unknown node "N0"'),
+]:
+    row(" ".join(argv), argv, expect)
 
 # --- link presets -------------------------------------------------------------
 for body, expect in [

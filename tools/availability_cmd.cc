@@ -13,6 +13,7 @@
 #include "cost/energy.h"
 #include "plan/planner.h"
 #include "report/analytic.h"
+#include "silicon/reference.h"
 #include "sim/simulation.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
@@ -84,7 +85,7 @@ absl::StatusOr<plan::ReplicaAvailability> ReplicaAvailabilityFor(const v1::Scena
   ASSIGN_OR_RETURN(cost::AvailabilityInputs in, AvailabilityInputsFor(s));
   // A plan mixes kinds: GPU candidates carry HBM failures (the H100 rate,
   // docs/assumptions.md §6.2) unless --hbm-fit says otherwise.
-  ASSIGN_OR_RETURN(const v1::ChipSpec chip, chip::LoadChipSpec(s.chip()));
+  ASSIGN_OR_RETURN(const v1::ChipSpec chip, silicon::LoadChip(s.chip()));
   if (chip.kind() == v1::ChipSpec::ROOFLINE && !hbm_fit_given) {
     in.rates.hbm_fit = cost::kH100HbmFit;
   }

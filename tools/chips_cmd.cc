@@ -2,10 +2,14 @@
 //   [--rom-density B] [--params-per-chip P] [--dies-per-package K]
 //   [--format json] [--emit-spec FILE]
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "base/bounds.h"
 #include "base/file_util.h"
 #include "base/status_macros.h"
@@ -13,20 +17,21 @@
 #include "google/protobuf/text_format.h"
 #include "model/zoo.h"
 #include "silicon/derive.h"
+#include "silicon/reference.h"
 #include "silicon/silicon.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
 #include "tools/output.h"
 
-ABSL_FLAG(std::string, node, "", "Process node of the design (N16, N7, N6, N5, N4, N3, N2).");
-ABSL_FLAG(double, kv_sram_mb, 0, "KV SRAM per chip in MiB (overrides the design's).");
-ABSL_FLAG(double, rom_density, 0,
-          "ROM bits per mm2 of array (overrides the design's; 0 = HC1's, derived from its "
-          "published die and scaled by the node's logic density).");
-ABSL_FLAG(int64_t, params_per_chip, 0,
-          "Parameters the ROM holds (overrides the design's; 0 = the whole model on one chip).");
-ABSL_FLAG(int32_t, dies_per_package, -1,
-          "Dies per package (overrides the design's; 0 = the fewest that fit the reticle).");
+// The design fields a flag of its own overrides (their parsing, ranges and
+// help live once, in silicon::DesignOverrides()); --set takes any of them.
+ABSL_FLAG(std::string, node, "", "Process node (N16, N7, N6, N5, N4, N3, N2).");
+ABSL_FLAG(std::string, kv_sram_mb, "", "KV SRAM per chip, MiB.");
+ABSL_FLAG(std::string, rom_density, "", "ROM bits per mm2 (0 = HC1's, scaled by the node).");
+ABSL_FLAG(std::string, params_per_chip, "", "Parameters the ROM holds (0 = the whole model).");
+ABSL_FLAG(std::string, dies_per_package, "", "Dies per package (0 = the fewest that fit).");
+ABSL_FLAG(std::vector<std::string>, set, {},
+          "FIELD=VALUE: override any design field of `etchsim chips design --help` (repeatable).");
 ABSL_FLAG(std::string, emit_spec, "",
           "Write the ChipSpec the design implies to this file (text proto, atomically); "
           "simulate, sweep and plan take it as --chip FILE.");
@@ -36,35 +41,35 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// The flags that override a design's fields, checked at the edge.
+// The flags that override a design's fields, in command-line order.
 absl::Status ApplyOverrides(const Invocation& inv, v1::ChipDesign& d) {
-  if (inv.Given("node")) d.set_node(absl::GetFlag(FLAGS_node));
-  if (inv.Given("model")) {
-    d.set_model(absl::GetFlag(FLAGS_model));
-    // A new model resizes the ROM to it unless a size is given.
-    if (!inv.Given("params_per_chip")) d.set_params_per_chip(0);
+  for (const char* flag :
+       {"node", "model", "kv_sram_mb", "rom_density", "params_per_chip", "dies_per_package"}) {
+    for (const std::string& v : inv.All(flag)) {
+      RETURN_IF_ERROR(silicon::ApplyDesignOverride(
+          d, flag, v, "", absl::StrCat("--", absl::StrReplaceAll(flag, {{"_", "-"}}))));
+    }
   }
-  if (inv.Given("kv_sram_mb")) {
-    const double mb = absl::GetFlag(FLAGS_kv_sram_mb);
-    RETURN_IF_ERROR(base::CheckRange("flag", "--kv-sram-mb", mb, 0, 1 << 20));
-    d.set_kv_sram_bytes(static_cast<int64_t>(std::llround(mb * (1 << 20))));
-  }
-  if (inv.Given("rom_density")) {
-    const double v = absl::GetFlag(FLAGS_rom_density);
-    RETURN_IF_ERROR(base::CheckRange("flag", "--rom-density", v, 0, 1e12));
-    d.set_rom_bits_per_mm2(v);
-  }
-  if (inv.Given("params_per_chip")) {
-    const int64_t p = absl::GetFlag(FLAGS_params_per_chip);
-    RETURN_IF_ERROR(base::CheckIntRange("flag", "--params-per-chip", p, 0, int64_t{1} << 42));
-    d.set_params_per_chip(p);
-  }
-  if (inv.Given("dies_per_package")) {
-    const int k = absl::GetFlag(FLAGS_dies_per_package);
-    RETURN_IF_ERROR(base::CheckIntRange("flag", "--dies-per-package", k, 0, 64));
-    d.set_dies_per_package(k);
+  for (const std::string& item : inv.All("set")) {
+    for (absl::string_view kv : absl::StrSplit(item, ',')) {
+      const size_t eq = kv.find('=');
+      if (eq == absl::string_view::npos) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--set \"", base::Excerpt(kv), "\": expected FIELD=VALUE"));
+      }
+      RETURN_IF_ERROR(
+          silicon::ApplyDesignOverride(d, kv.substr(0, eq), kv.substr(eq + 1), "--set"));
+    }
   }
   return absl::OkStatus();
+}
+
+std::string OverrideHelp() {
+  std::string out = "Fields --set takes (and sweep axes design.FIELD, chip @NAME+FIELD=V):";
+  for (const silicon::DesignOverride& o : silicon::DesignOverrides()) {
+    absl::StrAppend(&out, " ", o.field, ": ", o.help);
+  }
+  return out;
 }
 
 Json DesignJson(const silicon::DerivedDesign& h) {
@@ -165,7 +170,9 @@ std::string DesignText(const silicon::DerivedDesign& h) {
 
 absl::Status RunDesign(const Invocation& inv) {
   ASSIGN_OR_RETURN(Format format, ParseFormat(absl::GetFlag(FLAGS_format)));
-  ASSIGN_OR_RETURN(v1::ChipDesign d, silicon::LoadDesign(inv.args[0]));
+  ASSIGN_OR_RETURN(v1::ChipDesign d, silicon::IsDesignReference(inv.args[0])
+                                         ? silicon::DesignFromReference(inv.args[0])
+                                         : silicon::LoadDesign(inv.args[0]));
   RETURN_IF_ERROR(ApplyOverrides(inv, d));
   const std::string source = absl::StrCat("design ", d.name());
   RETURN_IF_ERROR(silicon::ValidateDesign(d, source));
@@ -193,15 +200,19 @@ void RegisterChipCommands(Cli& cli) {
            .args_usage = "NAME|FILE",
            .summary = "Derive a hard-wired chip's die, yield, cost, power and ChipSpec from a "
                       "design.",
-           .details = "NAME is a bundled design (hc1, hc2) or FILE a ChipDesign text proto "
-                      "(proto/etchsim/v1/silicon.proto). Area by block, transistors, dies per "
-                      "wafer, negative-binomial yield, cost per good die, card price, NRE per "
-                      "model and power, from process nodes as data (silicon/nodes.textproto). "
-                      "A die past the reticle is refused with what would fit. --emit-spec "
-                      "writes the ChipSpec that simulate, sweep and plan take as --chip FILE. "
-                      "Model and sources: docs/silicon.md.",
+           .details = absl::StrCat(
+               "NAME is a bundled design (hc1, hc2), FILE a ChipDesign text proto "
+               "(proto/etchsim/v1/silicon.proto). Area by block, transistors, dies per "
+               "wafer, negative-binomial yield, cost per good die, card price, NRE per "
+               "model and power, from process nodes as data (silicon/nodes.textproto). "
+               "A die past the reticle is refused with what would fit. --emit-spec "
+               "writes the ChipSpec that simulate, sweep and plan take as --chip FILE. "
+               "Anywhere a chip is named, @NAME (or @FILE) is the chip a design derives, "
+               "and @NAME+FIELD=VALUE+... the design with fields replaced. "
+               "Model and sources: docs/silicon.md. ",
+               OverrideHelp()),
            .flags = {"format", "node", "model", "kv_sram_mb", "rom_density", "params_per_chip",
-                     "dies_per_package", "emit_spec"},
+                     "dies_per_package", "set", "emit_spec"},
            .min_args = 1,
            .max_args = 1,
            .run = RunDesign});

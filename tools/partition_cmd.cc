@@ -9,6 +9,7 @@
 #include "model/zoo.h"
 #include "partitioner/partitioner.h"
 #include "partitioner/plan_report.h"
+#include "silicon/reference.h"
 #include "sim/scenario_validate.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
@@ -29,7 +30,7 @@ absl::Status RunPartition(const Invocation& inv) {
                                                    "] (or 0 for the minimum), got ", chips));
   }
   ASSIGN_OR_RETURN(model::ModelSpec m, model::LoadModel(absl::GetFlag(FLAGS_model)));
-  ASSIGN_OR_RETURN(v1::ChipSpec spec, chip::LoadChipSpec(absl::GetFlag(FLAGS_chip)));
+  ASSIGN_OR_RETURN(v1::ChipSpec spec, silicon::LoadChip(absl::GetFlag(FLAGS_chip)));
   ASSIGN_OR_RETURN(partitioner::ChipCapacity cap, chip::CapacityOf(spec));
   ASSIGN_OR_RETURN(v1::Plan plan, partitioner::Partition(m, cap, absl::GetFlag(FLAGS_strategy),
                                                          {.num_chips = chips}));
@@ -47,7 +48,7 @@ absl::Status ListChips(const Invocation& inv) {
   base::TextTable t(
       {"chip", "kind", "weights", "capacity", "params held", "KV memory", "watts", "description"});
   for (const std::string& name : chip::PresetNames()) {
-    ASSIGN_OR_RETURN(v1::ChipSpec s, chip::LoadChipSpec(name));
+    ASSIGN_OR_RETURN(v1::ChipSpec s, silicon::LoadChip(name));
     ASSIGN_OR_RETURN(partitioner::ChipCapacity cap, chip::CapacityOf(s));
     Json j;
     j["name"] = s.name();

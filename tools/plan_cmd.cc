@@ -21,6 +21,7 @@
 #include "fabric/topology.h"
 #include "plan/planner.h"
 #include "report/analytic.h"
+#include "silicon/reference.h"
 #include "sim/scenario.h"
 #include "sim/simulation.h"
 #include "tools/commands.h"
@@ -141,7 +142,7 @@ absl::StatusOr<std::vector<v1::Scenario>> Candidates(const v1::Scenario& base,
           absl::StrCat("--candidates \"", item, "\": expected CHIP or CHIP:CHIPS (CHIPS >= 0)"));
     }
     // A chip that does not exist is a typo, not a candidate that fails.
-    if (auto spec = chip::LoadChipSpec(p[0]); !spec.ok()) {
+    if (auto spec = silicon::LoadChip(p[0]); !spec.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("--candidates \"", item, "\": ", spec.status().message()));
     }

@@ -23,6 +23,7 @@
 #include "rpc/coordinator.h"
 #include "rpc/process.h"
 #include "rpc/status.h"
+#include "silicon/reference.h"
 #include "sim/scenario.h"
 #include "sim/simulation.h"
 #include "tools/commands.h"
@@ -204,7 +205,7 @@ absl::Status RunSimulate(const Invocation& inv) {
 absl::Status RunCalibrate(const Invocation& inv) {
   ASSIGN_OR_RETURN(v1::Scenario scenario, ScenarioFromFlags(inv));
   scenario.mutable_workload()->mutable_closed_loop()->set_users(1);
-  ASSIGN_OR_RETURN(v1::ChipSpec spec, chip::LoadChipSpec(scenario.chip()));
+  ASSIGN_OR_RETURN(v1::ChipSpec spec, silicon::LoadChip(scenario.chip()));
   // The constant to solve: a hard-wired chip's ROM scan time, or one of a
   // roofline chip's fixed overheads (per layer by default).
   const bool hw = spec.kind() == v1::ChipSpec::HARDWIRED;
