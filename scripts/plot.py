@@ -5,6 +5,7 @@
   plot.py latency  SWEEP_CSV --x COL   -o PREFIX   latency percentiles vs load
   plot.py chips    SWEEP_CSV           -o PREFIX   chips needed vs model, per chip (and axis.kv_dtype)
   plot.py breakeven BREAKEVEN_DIR      -o PREFIX   $/M tokens vs model life and vs demand
+  plot.py tornado  SENSITIVITY_CSV     -o PREFIX   $/M tokens and break-even life per silicon input
 
 Run in the venv made by scripts/setup-venv.sh (build/release/venv/bin/python).
 Columns are read by name from the CSV header the tools write.
@@ -140,6 +141,36 @@ def breakeven(args):
     save(fig, args.out)
 
 
+def tornado(args):
+    """scripts/silicon_sensitivity.py's CSV: one bar per input from its low to
+    its high value's result, about the base, widest first."""
+    rows = read(args.csv)
+    if not rows:
+        sys.exit(f"{args.csv}: no input to plot")
+    fig, axes = plt.subplots(1, 2, figsize=(12, 0.5 * len(rows) + 2))
+    for ax, key, label in ((axes[0], "usd_per_m", "expected $ per million output tokens"),
+                           (axes[1], "breakeven_life", "break-even model life, months")):
+        have = [r for r in rows if r[f"{key}_base"] not in ("", None)]
+        base = num(have[0], f"{key}_base") if have else 0
+        have.sort(key=lambda r: abs((num(r, f"{key}_high") or base) - (num(r, f"{key}_low") or base)))
+        for i, r in enumerate(have):
+            lo, hi = num(r, f"{key}_low"), num(r, f"{key}_high")
+            for v, color, tag in ((lo, "tab:blue", "low"), (hi, "tab:red", "high")):
+                if v is None:
+                    continue
+                ax.barh(i, v - base, left=base, color=color, alpha=0.8,
+                        label=f"input at its {tag} value" if i == 0 else None)
+        ax.set_yticks(range(len(have)))
+        ax.set_yticklabels([f"{r['input']} ({float(r['low']):.3g} .. {float(r['high']):.3g})"
+                            for r in have], fontsize=8)
+        ax.axvline(base, color="black", linewidth=1)
+        ax.set_xlabel(label)
+        ax.grid(True, axis="x", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(args.title or "Sensitivity of the hard-wired verdict to silicon inputs")
+    save(fig, args.out)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -148,6 +179,7 @@ def main():
     a.add_argument("--x-unit", default=""); a.set_defaults(f=latency)
     a = sub.add_parser("chips"); a.add_argument("csv"); a.set_defaults(f=chips)
     a = sub.add_parser("breakeven"); a.add_argument("dir"); a.set_defaults(f=breakeven)
+    a = sub.add_parser("tornado"); a.add_argument("csv"); a.set_defaults(f=tornado)
     for s in sub.choices.values():
         s.add_argument("-o", "--out", required=True, help="output prefix: PREFIX.png and PREFIX.svg")
         s.add_argument("--title", default="")

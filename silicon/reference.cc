@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -100,6 +101,15 @@ const std::vector<DesignOverride>& DesignOverrides() {
                    [](D& d, int64_t v) { d.set_dies_per_package(static_cast<int32_t>(v)); }),
       NumberField("clock_ghz", "Clock of the PEs and attention engine, GHz.", 0.001, 100,
                   [](D& d, double v) { d.mutable_timing()->set_clock_ghz(v); }),
+      NumberField("pe_scan_cycles",
+                  "Cycles a PE takes to stream its bank (fewer = more MAC lanes per PE).", 1, 1e9,
+                  [](D& d, double v) { d.mutable_timing()->set_pe_scan_cycles(v); }),
+      IntegerField("weights_per_pe", "Weights in one PE's ROM bank.", 1, int64_t{1} << 40,
+                   [](D& d, int64_t v) { d.mutable_timing()->set_weights_per_pe(v); }),
+      NumberField("attention_macs", "Attention engine multiply-accumulates per cycle.", 1, 1e12,
+                  [](D& d, double v) { d.mutable_timing()->set_attention_macs_per_cycle(v); }),
+      IntegerField("serdes_lanes", "Off-chip SerDes lanes.", 0, 100000,
+                   [](D& d, int64_t v) { d.set_serdes_lanes(static_cast<int32_t>(v)); }),
       NumberField("gross_margin", "Gross margin of the card price, [0, 0.99].", 0, 0.99,
                   [](D& d, double v) { d.mutable_card()->set_gross_margin(v); }),
       NumberField("weight_mac_fj", "Energy of one weight read and MAC on N6, fJ.", 1e-6, 1e6,
@@ -141,7 +151,16 @@ absl::StatusOr<v1::ChipDesign> DesignFromReference(const std::string& ref) {
     return absl::InvalidArgumentError(
         absl::StrCat("chip \"", base::Excerpt(ref), "\" is not a design reference (@NAME)"));
   }
-  std::vector<std::string> parts = absl::StrSplit(absl::string_view(ref).substr(1), '+');
+  std::vector<std::string> parts;
+  for (absl::string_view t : absl::StrSplit(absl::string_view(ref).substr(1), '+')) {
+    // A '+' followed by a digit is a number's exponent sign (1e+08), not a
+    // separator.
+    if (parts.size() > 1 && !t.empty() && absl::ascii_isdigit(t[0])) {
+      absl::StrAppend(&parts.back(), "+", t);
+    } else {
+      parts.emplace_back(t);
+    }
+  }
   const std::string where = absl::StrCat("chip ", base::Excerpt(ref, 120));
   if (parts[0].empty()) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": no design after '@'"));

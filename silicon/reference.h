@@ -5,8 +5,8 @@
 // "@hc2+node=N5+kv_sram_mb=512" the same design with those fields
 // replaced. The fields are the ones `etchsim chips design` takes as flags
 // (DesignOverrides(), one declaration each); sweep axes "design.FIELD"
-// append them to the point's chip. '+' and '=' separate, so a design path
-// must not contain '+'.
+// append them to the point's chip. '+' separates (a '+' before a digit is
+// an exponent's: 1e+08), so a design path must not contain '+'.
 #ifndef ETCHSIM_SILICON_REFERENCE_H_
 #define ETCHSIM_SILICON_REFERENCE_H_
 

@@ -21,6 +21,8 @@ TEST(DesignReference, OverridesApplyInOrderAndNameTheChip) {
   ASSERT_TRUE(spec.ok()) << spec.status();
   EXPECT_EQ(spec->name(), "@hc1+kv_sram_mb=512+node=N5");
   EXPECT_EQ(spec->kv_capacity_bytes(), int64_t{512} << 20);
+  // An exponent's '+' is part of the number.
+  EXPECT_DOUBLE_EQ(DesignFromReference("@hc1+rom_density=6e+07+node=N5")->rom_bits_per_mm2(), 6e7);
   // A later value of the same field wins.
   EXPECT_EQ(DesignFromReference("@hc1+node=N5+node=N3")->node(), "N3");
 }

@@ -78,7 +78,7 @@ bool SplitRange(const std::string& v, double* lo, double* hi, double* step) {
          absl::SimpleAtod(p[2], step);
 }
 
-absl::Status ExpandRange(const std::string& where, const FieldDescriptor* f, const std::string& v,
+absl::Status ExpandRange(const std::string& where, bool integer, const std::string& v,
                          std::vector<std::string>& out) {
   double lo, hi, step;
   SplitRange(v, &lo, &hi, &step);
@@ -86,7 +86,6 @@ absl::Status ExpandRange(const std::string& where, const FieldDescriptor* f, con
     return absl::InvalidArgumentError(
         absl::StrCat(where, ": range \"", v, "\" needs finite LO <= HI and STEP > 0"));
   }
-  const bool integer = IsInteger(f) || IsLengthDist(f);
   if (integer && (lo != std::floor(lo) || step != std::floor(step))) {
     return absl::InvalidArgumentError(
         absl::StrCat(where, ": range \"", v, "\" must use integers for an integer field"));
@@ -188,7 +187,16 @@ absl::StatusOr<Axis> ResolveDesignAxis(const v1::SweepAxis& spec, Axis axis,
   if (spec.values().empty()) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": axis has no values"));
   }
+  std::vector<std::string> values;
   for (const std::string& v : spec.values()) {
+    double lo, hi, step;
+    if (SplitRange(v, &lo, &hi, &step)) {
+      RETURN_IF_ERROR(ExpandRange(where, /*integer=*/false, v, values));
+    } else {
+      values.push_back(v);
+    }
+  }
+  for (const std::string& v : values) {
     if (v.find('+') != std::string::npos) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, ": \"", base::Excerpt(v), "\" must not contain '+'"));
@@ -298,7 +306,7 @@ absl::StatusOr<Axis> ResolveAxis(const v1::SweepAxis& spec, const std::string& s
   for (const std::string& v : spec.values()) {
     double lo, hi, step;
     if (TakesRange(leaf) && SplitRange(v, &lo, &hi, &step)) {
-      RETURN_IF_ERROR(ExpandRange(where, leaf, v, axis.values));
+      RETURN_IF_ERROR(ExpandRange(where, IsInteger(leaf) || IsLengthDist(leaf), v, axis.values));
     } else {
       axis.values.push_back(v);
     }

@@ -20,12 +20,14 @@ py="$venv/bin/python"
 "$etchsim" cost breakeven --out-dir "$dir/be" >/dev/null
 "$etchsim" plan --model llama-3.1-8b --slo mlperf-interactive --candidates hc1,h100 \
   --input-len 128 --output-len 32 --requests 20 --out-dir "$dir/plan" >/dev/null
+"$py" "$scripts/silicon_sensitivity.py" "$etchsim" "$dir/sens" >/dev/null
 "$py" "$scripts/plot.py" chips "$dir/chips/sweep.csv" -o "$dir/fig/chips" >/dev/null
 "$py" "$scripts/plot.py" latency "$dir/lat/sweep.csv" --x axis.rate -o "$dir/fig/latency" >/dev/null
 "$py" "$scripts/plot.py" breakeven "$dir/be" -o "$dir/fig/be" >/dev/null
 "$py" "$scripts/plot.py" pareto "$dir/plan/plan.csv" -o "$dir/fig/pareto" >/dev/null
-for f in chips latency be pareto; do
+"$py" "$scripts/plot.py" tornado "$dir/sens/sensitivity.csv" -o "$dir/fig/tornado" >/dev/null
+for f in chips latency be pareto tornado; do
   head -c 8 "$dir/fig/$f.png" | od -An -tx1 | grep -q "89 50 4e 47" || { echo "$f.png is not a PNG"; exit 1; }
   grep -q "<svg" "$dir/fig/$f.svg" || { echo "$f.svg is not an SVG"; exit 1; }
 done
-echo "4 plots written as PNG and SVG"
+echo "5 plots written as PNG and SVG"

@@ -15,17 +15,23 @@
 #include "cost/energy.h"
 #include "cost/prices.h"
 #include "cost/tco.h"
+#include "model/zoo.h"
 #include "report/analytic.h"
 #include "report/report.h"
+#include "silicon/derive.h"
+#include "silicon/reference.h"
 #include "sim/scenario.h"
 #include "sim/scenario_validate.h"
 #include "sim/simulation.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
+#include "tools/output.h"
 #include "tools/scenario_flags.h"
 
 namespace etchsim::tools {
 namespace {
+
+using Json = nlohmann::ordered_json;
 
 struct Replica {
   cost::ReplicaCost cost;
@@ -102,7 +108,14 @@ absl::Status CheckBreakevenFlags() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<silicon::DerivedDesign> DeriveReference(const std::string& ref) {
+  ASSIGN_OR_RETURN(v1::ChipDesign d, silicon::DesignFromReference(ref));
+  ASSIGN_OR_RETURN(model::ModelSpec m, model::LoadModel(d.model()));
+  return silicon::Derive(d, m);
+}
+
 absl::Status RunBreakeven(const Invocation& inv) {
+  ASSIGN_OR_RETURN(Format format, ParseFormat(absl::GetFlag(FLAGS_format)));
   RETURN_IF_ERROR(CheckBreakevenFlags());
   ASSIGN_OR_RETURN(v1::Scenario hw, ScenarioFromFlags(inv));
   const double hosting = absl::GetFlag(FLAGS_hosting_usd_per_kw_month);
@@ -157,6 +170,16 @@ absl::Status RunBreakeven(const Invocation& inv) {
             .wafer_run_wafers = absl::GetFlag(FLAGS_wafer_run_wafers),
             .usd_per_wafer = absl::GetFlag(FLAGS_usd_per_wafer),
             .engineering_usd = absl::GetFlag(FLAGS_engineering_usd)};
+  if (silicon::IsDesignReference(hw.chip())) {
+    // A design carries its own NRE terms (its node's mask and wafer prices);
+    // a flag given on the command line still wins.
+    ASSIGN_OR_RETURN(silicon::DerivedDesign d, DeriveReference(hw.chip()));
+    if (!inv.Given("masks")) in.nre.masks_changed = d.design.nre().masks_changed();
+    if (!inv.Given("usd_per_mask")) in.nre.usd_per_mask = d.usd_per_mask;
+    if (!inv.Given("wafer_run_wafers")) in.nre.wafer_run_wafers = d.design.nre().wafer_run_wafers();
+    if (!inv.Given("usd_per_wafer")) in.nre.usd_per_wafer = d.node.wafer_price_usd();
+    if (!inv.Given("engineering_usd")) in.nre.engineering_usd = d.design.nre().engineering_usd();
+  }
   in.lead_time_months = absl::GetFlag(FLAGS_lead_time_months);
   in.commitment_months = absl::GetFlag(FLAGS_commitment_months);
   in.monthly_hazard = absl::GetFlag(FLAGS_hazard);
@@ -178,10 +201,46 @@ absl::Status RunBreakeven(const Invocation& inv) {
         {{out_dir + "/lifetime.csv", lifetime}, {out_dir + "/demand.csv", demand}}));
   }
 
-  auto money = [](double v) { return absl::StrCat("$", base::WithCommas(std::llround(v))); };
-  base::TextTable t({"", "replica", "tok/s per replica", "replicas", "fleet $/hour"});
   const int64_t nh = cost::Replicas(in.hardwired, in.demand_tokens_per_s);
   const int64_t ng = cost::Replicas(in.gpu, in.demand_tokens_per_s);
+  if (format == Format::kJson) {
+    auto replica = [](const std::string& what, const cost::ReplicaCost& c, int64_t n) {
+      Json j;
+      j["replica"] = what;
+      j["tokens_per_s_per_replica"] = c.tokens_per_s;
+      j["replicas"] = n;
+      j["fleet_usd_per_hour"] = n * (c.committed_usd_per_hour + c.running_usd_per_hour);
+      return j;
+    };
+    auto opt = [](const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); };
+    Json j;
+    j["model"] = hw.model();
+    j["demand_tokens_per_s"] = in.demand_tokens_per_s;
+    j["monthly_hazard"] = in.monthly_hazard;
+    j["expected_life_months"] = r.expected.expected_life_months;
+    j["horizon_months"] = in.horizon_months;
+    j["hardwired"] = replica(hard.what, in.hardwired, nh);
+    j["gpu"] = replica(gpu.what, in.gpu, ng);
+    j["gpu"]["price"] = tier;
+    j["replica_capacity"] = slo_bound ? "given" : "analytic_peak";
+    j["nre_usd"] = in.nre.Total();
+    j["nre"] = {{"masks_changed", in.nre.masks_changed},
+                {"usd_per_mask", in.nre.usd_per_mask},
+                {"wafer_run_wafers", in.nre.wafer_run_wafers},
+                {"usd_per_wafer", in.nre.usd_per_wafer},
+                {"engineering_usd", in.nre.engineering_usd}};
+    j["lead_time_months"] = in.lead_time_months;
+    j["commitment_months"] = in.commitment_months;
+    j["hardwired_usd_per_million_tokens"] = r.expected.hardwired_usd_per_million;
+    j["gpu_usd_per_million_tokens"] = r.expected.gpu_usd_per_million;
+    j["breakeven_life_months"] = opt(r.breakeven_life_months);
+    j["breakeven_hazard"] = opt(r.breakeven_hazard);
+    j["breakeven_demand_tokens_per_s"] = opt(r.breakeven_demand_tokens_per_s);
+    PrintJson(inv.out, j);
+    return absl::OkStatus();
+  }
+  auto money = [](double v) { return absl::StrCat("$", base::WithCommas(std::llround(v))); };
+  base::TextTable t({"", "replica", "tok/s per replica", "replicas", "fleet $/hour"});
   t.AddRow(
       {"hard-wired", hard.what, base::Fixed(in.hardwired.tokens_per_s, 0), absl::StrCat(nh),
        base::Fixed(nh * (in.hardwired.committed_usd_per_hour + in.hardwired.running_usd_per_hour),
@@ -240,8 +299,12 @@ void RegisterCostCommands(Cli& cli) {
                       "paid for at least --commitment-months. The model's life is exponential with "
                       "--hazard per month, capped at --horizon-months. Prints the expected $/M "
                       "tokens of each and the break-even life, hazard and demand; --out-dir writes "
-                      "lifetime.csv and demand.csv. Defaults: docs/assumptions.md §6.",
-           .flags = {"model",
+                      "lifetime.csv and demand.csv; --format=json prints the same as JSON. A "
+                      "design chip (--chip @hc2, docs/silicon.md) brings its own NRE terms (its "
+                      "node's mask and wafer prices) unless those flags are given. Defaults: "
+                      "docs/assumptions.md §6.",
+           .flags = {"format",
+                     "model",
                      "chip",
                      "chips",
                      "input_len",

@@ -10,6 +10,7 @@
 #include "partitioner/partitioner.h"
 #include "partitioner/plan_report.h"
 #include "silicon/reference.h"
+#include "silicon/silicon.h"
 #include "sim/scenario_validate.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
@@ -66,12 +67,30 @@ absl::Status ListChips(const Invocation& inv) {
               base::HumanBytes(static_cast<double>(s.kv_capacity_bytes())),
               base::Fixed(s.power().active_watts(), 0), s.description()});
   }
+  // The designs (docs/silicon.md): a chip each as "@NAME".
+  Json designs = Json::array();
+  base::TextTable dt({"design", "node", "model", "chip", "description"});
+  for (const std::string& name : silicon::DesignNames()) {
+    ASSIGN_OR_RETURN(v1::ChipDesign d, silicon::LoadDesign(name));
+    Json j;
+    j["name"] = d.name();
+    j["node"] = d.node();
+    j["model"] = d.model();
+    j["chip"] = absl::StrCat("@", name);
+    j["description"] = d.description();
+    designs.push_back(j);
+    dt.AddRow({d.name(), d.node(), d.model(), absl::StrCat("@", name), d.description()});
+  }
   if (format == Format::kJson) {
     Json j;
     j["chips"] = arr;
+    j["designs"] = designs;
     PrintJson(inv.out, j);
   } else {
-    inv.out << t.Render();
+    inv.out << t.Render() << "\n"
+            << dt.Render()
+            << "\n'etchsim chips design NAME' derives a design's die, cost and power; "
+               "'--chip @NAME' simulates it.\n";
   }
   return absl::OkStatus();
 }
@@ -91,7 +110,7 @@ void RegisterPartitionCommands(Cli& cli) {
            .flags = {"model", "chip", "chips", "strategy", "format"},
            .run = RunPartition});
   cli.Add({.name = "chips",
-           .summary = "List the chip presets with capacity, memory and power.",
+           .summary = "List the chip presets with capacity, memory and power, and the designs.",
            .flags = {"format"},
            .run = ListChips});
 }
