@@ -39,8 +39,10 @@ absl::Status BreakevenInputs::Validate() const {
     if (!nonneg(v)) return Bad("replica cost", "must be finite and >= 0");
   }
   if (nre.masks_changed < 0 || !nonneg(nre.usd_per_mask) || !nonneg(nre.engineering_usd) ||
-      nre.wafer_run_wafers < 0 || !nonneg(nre.usd_per_wafer)) {
-    return Bad("NRE", "masks, mask price, wafers, wafer price and engineering must be >= 0");
+      nre.wafer_run_wafers < 0 || !nonneg(nre.usd_per_wafer) || nre.distinct_dies < 1) {
+    return Bad(
+        "NRE",
+        "masks, mask price, wafers, wafer price and engineering must be >= 0, distinct dies >= 1");
   }
   if (!nonneg(lead_time_months)) return Bad("lead time", "must be >= 0 months");
   if (!nonneg(commitment_months)) return Bad("commitment", "must be >= 0 months");

@@ -9,6 +9,8 @@
 #ifndef ETCHSIM_COST_BREAKEVEN_H_
 #define ETCHSIM_COST_BREAKEVEN_H_
 
+#include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,14 +26,23 @@ inline constexpr double kHoursPerMonth = 8766.0 / 12.0;
 // silicon with them (bring-up and qualification, not sold), and the
 // engineering from a model to RTL. Production wafers are in the card
 // price, not here.
+//
+// A model over several chips has that many distinct ROM dies (every chip
+// holds other layers or experts; a package of k dies, k each), and every
+// distinct die has its own changed masks. The engineering lot is shared
+// by the model's dies, at least one wafer each.
 struct NreTerms {
-  int masks_changed = 0;
+  int masks_changed = 0;  // per distinct die
   double usd_per_mask = 0;
   int wafer_run_wafers = 0;
   double usd_per_wafer = 0;
   double engineering_usd = 0;
-  double Masks() const { return masks_changed * usd_per_mask; }
-  double WaferRun() const { return wafer_run_wafers * usd_per_wafer; }
+  int distinct_dies = 1;  // distinct ROM dies of the model, >= 1
+  double Masks() const { return static_cast<double>(masks_changed) * distinct_dies * usd_per_mask; }
+  int64_t WaferRunWafers() const {
+    return wafer_run_wafers == 0 ? 0 : std::max<int64_t>(wafer_run_wafers, distinct_dies);
+  }
+  double WaferRun() const { return static_cast<double>(WaferRunWafers()) * usd_per_wafer; }
   double Total() const { return Masks() + WaferRun() + engineering_usd; }
 };
 

@@ -24,6 +24,25 @@ BreakevenInputs Example() {
   return in;
 }
 
+TEST(NreTermsTest, EveryDistinctDieHasItsMasksAndAtLeastOneWafer) {
+  // 30 chips of R1: 30 ROM dies, 2 changed masks each; the 25-wafer lot
+  // becomes 30 wafers (one per die), none when the first lot ships.
+  NreTerms n{.masks_changed = 2,
+             .usd_per_mask = 150000,
+             .wafer_run_wafers = 25,
+             .usd_per_wafer = 9346,
+             .engineering_usd = 1000,
+             .distinct_dies = 30};
+  EXPECT_DOUBLE_EQ(n.Masks(), 2.0 * 30 * 150000);
+  EXPECT_EQ(n.WaferRunWafers(), 30);
+  EXPECT_DOUBLE_EQ(n.Total(), 9e6 + 30 * 9346.0 + 1000);
+  n.wafer_run_wafers = 0;
+  EXPECT_DOUBLE_EQ(n.WaferRun(), 0);
+  n.distinct_dies = 1;
+  n.wafer_run_wafers = 25;
+  EXPECT_DOUBLE_EQ(n.Total(), 300000 + 25 * 9346.0 + 1000);  // one chip: as before
+}
+
 TEST(BreakevenTest, HandComputedCosts) {
   const BreakevenInputs in = Example();
   const double h = kHoursPerMonth;  // 730.5

@@ -68,6 +68,8 @@ absl::StatusOr<int64_t> ParamsPerChip(const v1::ChipDesign& d, const model::Mode
 
 std::string Mm2(double v) { return absl::StrFormat("%.0f mm2", v); }
 
+void MergeNodeOverride(const v1::ProcessNode& o, v1::ProcessNode& n);
+
 // What would fit when one die does not: more dies, a denser node, fewer
 // parameters per chip.
 std::string WhatFits(const v1::ChipDesign& d, const v1::ProcessNode& n, const model::ModelSpec& m,
@@ -93,7 +95,8 @@ std::string WhatFits(const v1::ChipDesign& d, const v1::ProcessNode& n, const mo
   }
   absl::StatusOr<v1::ProcessNodes> nodes = BundledNodes();
   if (nodes.ok()) {
-    for (const v1::ProcessNode& other : nodes->nodes()) {
+    for (v1::ProcessNode other : nodes->nodes()) {
+      MergeNodeOverride(d.node_override(), other);
       const int dies = std::max(1, d.dies_per_package());
       if (other.logic_density_mtr_per_mm2() <= n.logic_density_mtr_per_mm2()) continue;
       const double a = per_die(other, params, dies);
@@ -111,7 +114,8 @@ std::string WhatFits(const v1::ChipDesign& d, const v1::ProcessNode& n, const mo
     const int64_t mid = lo + (hi - lo) / 2;
     (per_die(n, mid, dies) <= limit ? lo : hi) = mid;
   }
-  if (lo > 0) {
+  // Fewer parameters only when a useful share of the model still fits.
+  if (lo >= std::min<int64_t>(params / 100, int64_t{100000000})) {
     ways.push_back(absl::StrFormat(
         "at most %.2fB parameters per chip (params_per_chip), %d chips for %s",
         static_cast<double>(lo) / 1e9,
@@ -167,14 +171,24 @@ void DeriveMoney(const v1::ChipDesign& d, DerivedDesign& out) {
       (d.external_memory().capacity_bytes() > 0 ? d.external_memory().price_usd() : 0);
   out.card_price_usd = out.card_cost_usd / (1 - c.gross_margin());
   out.usd_per_mask = n.full_mask_set_usd() / n.mask_count();
-  out.nre_usd = d.nre().masks_changed() * out.usd_per_mask +
-                d.nre().wafer_run_wafers() * n.wafer_price_usd() + d.nre().engineering_usd();
+}
+
+// Needs chips_for_model: every chip of the model is a distinct ROM die.
+void DeriveNre(const v1::ChipDesign& d, DerivedDesign& out) {
+  out.nre = {.masks_changed = d.nre().masks_changed(),
+             .usd_per_mask = out.usd_per_mask,
+             .wafer_run_wafers = d.nre().wafer_run_wafers(),
+             .usd_per_wafer = out.node.wafer_price_usd(),
+             .engineering_usd = d.nre().engineering_usd(),
+             .distinct_dies = out.chips_for_model * out.dies_per_package};
+  out.nre_usd = out.nre.Total();
 }
 
 absl::Status BuildSpec(const v1::ChipDesign& d, DerivedDesign& out) {
   v1::ChipSpec& s = out.spec;
   s.set_name(d.name());
-  s.set_description(absl::StrCat(d.description(), " (derived by etchsim chips design)"));
+  s.set_description(
+      absl::StrCat(d.description(), " (derived by etchsim chips design on ", out.node.name(), ")"));
   s.set_kind(v1::ChipSpec::HARDWIRED);
   s.set_weight_format(d.weight_format());
   s.set_weight_capacity_bytes(out.rom_bytes);
@@ -208,30 +222,19 @@ absl::Status BuildSpec(const v1::ChipDesign& d, DerivedDesign& out) {
   return chip::ValidateChipSpec(s, absl::StrCat("design ", d.name(), ": derived ChipSpec"));
 }
 
-// Every numeric field of `o` above 0 replaces the node's.
-absl::Status MergeNodeOverride(const v1::ProcessNode& o, v1::ProcessNode& n) {
+// Every numeric field of `o` above 0 replaces the node's (ValidateDesign
+// checked they are finite and >= 0).
+void MergeNodeOverride(const v1::ProcessNode& o, v1::ProcessNode& n) {
   const google::protobuf::Reflection* r = o.GetReflection();
   const google::protobuf::Descriptor* desc = o.GetDescriptor();
   for (int i = 0; i < desc->field_count(); ++i) {
     const google::protobuf::FieldDescriptor* f = desc->field(i);
-    if (f->is_repeated()) continue;
     if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_DOUBLE) {
-      const double v = r->GetDouble(o, f);
-      if (std::isnan(v) || std::isinf(v) || v < 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("node_override.", f->name(), " must be a finite number >= 0, got ", v));
-      }
-      if (v > 0) n.GetReflection()->SetDouble(&n, f, v);
+      if (const double v = r->GetDouble(o, f); v > 0) n.GetReflection()->SetDouble(&n, f, v);
     } else if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_INT32) {
-      const int32_t v = r->GetInt32(o, f);
-      if (v > 0) n.GetReflection()->SetInt32(&n, f, v);
-    } else if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
-      if (!r->GetString(o, f).empty() && f->name() != "name") {
-        n.GetReflection()->SetString(&n, f, r->GetString(o, f));
-      }
+      if (const int32_t v = r->GetInt32(o, f); v > 0) n.GetReflection()->SetInt32(&n, f, v);
     }
   }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -300,7 +303,7 @@ absl::StatusOr<DerivedDesign> Derive(const v1::ChipDesign& d, const model::Model
   out.design = d;
   ASSIGN_OR_RETURN(out.node, FindNode(d.node()));
   if (d.has_node_override()) {
-    RETURN_IF_ERROR(MergeNodeOverride(d.node_override(), out.node));
+    MergeNodeOverride(d.node_override(), out.node);
     RETURN_IF_ERROR(ValidateNode(out.node, absl::StrCat("design ", d.name(), ": node_override")));
   }
   ASSIGN_OR_RETURN(out.format, model::FindWeightFormat(d.weight_format()));
@@ -314,8 +317,10 @@ absl::StatusOr<DerivedDesign> Derive(const v1::ChipDesign& d, const model::Model
   out.design.set_rom_bits_per_mm2(out.rom_bits_per_mm2);
   const double rom_bits = static_cast<double>(out.rom_bytes) * 8;
   const double rom_mm2 = rom_bits / out.rom_bits_per_mm2;
-  const double limit =
-      d.die_area_budget_mm2() > 0 ? d.die_area_budget_mm2() : out.node.reticle_limit_mm2();
+  // A die never passes the reticle, whatever budget the design allows.
+  const bool budget_binds =
+      d.die_area_budget_mm2() > 0 && d.die_area_budget_mm2() < out.node.reticle_limit_mm2();
+  const double limit = budget_binds ? d.die_area_budget_mm2() : out.node.reticle_limit_mm2();
   int dies = d.dies_per_package();
   if (dies == 0) {  // the fewest dies that fit
     for (dies = 1; dies < kMaxDiesPerPackage; ++dies) {
@@ -331,8 +336,8 @@ absl::StatusOr<DerivedDesign> Derive(const v1::ChipDesign& d, const model::Model
     return absl::FailedPreconditionError(absl::StrCat(
         "design ", d.name(), ": a die of ", Mm2(per_die), " (", dies, " per package, ",
         base::HumanCount(static_cast<double>(out.params_per_chip)), " parameters", ") exceeds the ",
-        d.die_area_budget_mm2() > 0 ? "die_area_budget_mm2 of " : "reticle limit of ", Mm2(limit),
-        " on ", out.node.name(), "; it would fit with ",
+        budget_binds ? "die_area_budget_mm2 of " : "reticle limit of ", Mm2(limit), " on ",
+        out.node.name(), "; it would fit with ",
         WhatFits(d, out.node, m, out.params_per_chip, limit)));
   }
   out.dies_per_package = dies;
@@ -351,10 +356,13 @@ absl::StatusOr<DerivedDesign> Derive(const v1::ChipDesign& d, const model::Model
   out.logic_transistors = b.pe_t + b.attention_t + b.serdes_t;
   out.transistors = out.rom_transistors + out.sram_transistors + out.logic_transistors;
   DeriveMoney(d, out);
-  if (out.dies_per_wafer == 0 || !(out.yield >= 1e-6)) {
+  // Below one good die in a thousand the price is not a number to plan on.
+  if (out.dies_per_wafer == 0 || !(out.yield >= 1e-3)) {
     return absl::FailedPreconditionError(absl::StrFormat(
-        "design %s: a %s die gives %d dies per wafer at yield %.3g on %s: no good die to price",
-        d.name(), Mm2(per_die), out.dies_per_wafer, out.yield, out.node.name()));
+        "design %s: a %s die gives %d dies per wafer at yield %.3g on %s (D0 %.3g/cm2): no good "
+        "die to price",
+        d.name(), Mm2(per_die), out.dies_per_wafer, out.yield, out.node.name(),
+        out.node.defect_density_per_cm2()));
   }
   // The partitioner's smallest chip count for the model, from the ROM the
   // design holds.
@@ -370,7 +378,19 @@ absl::StatusOr<DerivedDesign> Derive(const v1::ChipDesign& d, const model::Model
                      " does not fit chips of this ROM: ", plan.status().message()));
   }
   out.chips_for_model = plan->num_chips();
+  if (out.chips_for_model > 1 && (d.serdes_lanes() == 0 || d.serdes_gbps_per_lane() == 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "design ", d.name(), ": ", m.name, " needs ", out.chips_for_model,
+        " chips, which talk over SerDes: serdes_lanes and serdes_gbps_per_lane must be > 0"));
+  }
+  DeriveNre(d, out);
   DerivePower(d, m, out);
+  if (!(out.active_watts <= 1e6)) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "design %s: %.3g W per card at full activity, past 1 MW: check energy.* and "
+        "external_memory (bandwidth x energy_pj_per_bit)",
+        d.name(), out.active_watts));
+  }
   RETURN_IF_ERROR(BuildSpec(out.design, out));
   return out;
 }

@@ -12,6 +12,8 @@
 //   yield    negative binomial (1 + A D0 / alpha)^-alpha
 //   card     (dies x cost per good die + package + test + board + memory)
 //            / (1 - gross margin)
+//   NRE      distinct dies x masks changed x mask price + max(lot, dies)
+//            wafers + engineering (cost::NreTerms)
 //   power    idle = leakage x area / VR + board (+ memory); active adds
 //            every unit busy every cycle: the PE arrays at one token per
 //            initiation interval, the attention engine and KV port, the
@@ -23,6 +25,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "cost/breakeven.h"
 #include "model/model_spec.h"
 #include "model/weight_format.h"
 #include "proto/etchsim/v1/chip.pb.h"
@@ -71,6 +74,9 @@ struct DerivedDesign {
   double card_cost_usd = 0;  // before margin
   double card_price_usd = 0;
   double usd_per_mask = 0;
+  // NRE of the model on this design: every distinct die (chips_for_model x
+  // dies_per_package) with its changed masks (cost::NreTerms).
+  cost::NreTerms nre;
   double nre_usd = 0;
   double peak_tokens_per_s = 0;  // one token per initiation interval
   double idle_watts = 0;         // per card

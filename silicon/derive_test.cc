@@ -169,12 +169,18 @@ TEST(SiliconDesign, BadFieldsNameTheField) {
 
 TEST(SiliconDesign, AYieldThatRoundsToZeroIsRefused) {
   v1::ChipDesign d = *LoadDesign("hc1");
-  d.set_rom_bits_per_mm2(55.3e6);
-  d.set_die_area_budget_mm2(50000);
-  d.set_params_per_chip(int64_t{400} << 30);  // a wafer-sized die
+  // 815 mm2 at D0 100/cm2: (1 + 8.15 x 100 / 3)^-3 = 5e-8.
+  d.mutable_node_override()->set_defect_density_per_cm2(100);
   absl::StatusOr<DerivedDesign> h = Derive(d, *model::LoadModel("llama-3.1-8b"));
   ASSERT_FALSE(h.ok());
   EXPECT_THAT(h.status().message(), HasSubstr("no good die"));
+  // A budget above the reticle does not lift it.
+  d = *LoadDesign("hc1");
+  d.set_die_area_budget_mm2(5000);
+  d.set_kv_sram_bytes(int64_t{2} << 30);
+  h = Derive(d, *model::LoadModel("llama-3.1-8b"));
+  ASSERT_FALSE(h.ok());
+  EXPECT_THAT(h.status().message(), HasSubstr("exceeds the reticle limit of 858 mm2"));
 }
 
 TEST(SiliconNodes, BundledNodesValidate) {

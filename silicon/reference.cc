@@ -102,7 +102,7 @@ const std::vector<DesignOverride>& DesignOverrides() {
       NumberField("clock_ghz", "Clock of the PEs and attention engine, GHz.", 0.001, 100,
                   [](D& d, double v) { d.mutable_timing()->set_clock_ghz(v); }),
       NumberField("pe_scan_cycles",
-                  "Cycles a PE takes to stream its bank (fewer = more MAC lanes per PE).", 1, 1e9,
+                  "Cycles a PE takes to stream its bank (fewer = more MAC lanes per PE).", 1, 1e8,
                   [](D& d, double v) { d.mutable_timing()->set_pe_scan_cycles(v); }),
       IntegerField("weights_per_pe", "Weights in one PE's ROM bank.", 1, int64_t{1} << 40,
                    [](D& d, int64_t v) { d.mutable_timing()->set_weights_per_pe(v); }),

@@ -2,11 +2,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "base/bounds.h"
 #include "base/embedded.h"
 #include "base/preset.h"
 #include "base/status_macros.h"
 #include "base/text_proto.h"
+#include "chip/hardwired_model.h"
 #include "model/weight_format.h"
 
 namespace etchsim::silicon {
@@ -32,11 +34,11 @@ absl::Status Bad(const std::string& source, absl::string_view field, absl::strin
 }
 
 absl::Status ValidateEnergy(const v1::DesignEnergy& e, const std::string& src) {
-  RETURN_IF_ERROR(CheckAbove(src, "energy.weight_mac_fj", e.weight_mac_fj(), 0, 1e6));
+  RETURN_IF_ERROR(CheckRange(src, "energy.weight_mac_fj", e.weight_mac_fj(), 1e-6, 1e6));
   RETURN_IF_ERROR(CheckRange(src, "energy.sram_fj_per_bit", e.sram_fj_per_bit(), 0, 1e6));
   RETURN_IF_ERROR(CheckRange(src, "energy.attention_mac_fj", e.attention_mac_fj(), 0, 1e6));
   RETURN_IF_ERROR(CheckRange(src, "energy.serdes_pj_per_bit", e.serdes_pj_per_bit(), 0, 1e3));
-  RETURN_IF_ERROR(CheckAbove(src, "energy.vr_efficiency", e.vr_efficiency(), 0, 1));
+  RETURN_IF_ERROR(CheckRange(src, "energy.vr_efficiency", e.vr_efficiency(), 0.1, 1));
   return CheckRange(src, "energy.board_watts", e.board_watts(), 0, 1e5);
 }
 
@@ -58,7 +60,11 @@ absl::Status ValidateMoney(const v1::ChipDesign& d, const std::string& src) {
 }
 
 absl::Status ValidateMemory(const v1::ExternalMemory& m, const std::string& src) {
-  if (m.capacity_bytes() == 0) return absl::OkStatus();
+  if (m.ByteSizeLong() == 0) return absl::OkStatus();  // no memory tier
+  if (m.capacity_bytes() == 0) {
+    return Bad(src, "external_memory.capacity_bytes",
+               "must be > 0 when external_memory is given (remove the block for none)");
+  }
   RETURN_IF_ERROR(base::CheckUtf8(src, "external_memory.kind", m.kind()));
   RETURN_IF_ERROR(CheckIntRange(src, "external_memory.capacity_bytes", m.capacity_bytes(), 1,
                                 int64_t{1} << 44));
@@ -71,16 +77,43 @@ absl::Status ValidateMemory(const v1::ExternalMemory& m, const std::string& src)
   return CheckRange(src, "external_memory.phy_mm2", m.phy_mm2(), 0, 1e3);
 }
 
+// node_override: numbers >= 0 (0 keeps the node's); no name of its own.
+absl::Status ValidateNodeOverride(const v1::ProcessNode& o, const std::string& src) {
+  if (!o.name().empty() || !o.description().empty()) {
+    return Bad(src, "node_override", "takes numbers only (set node to change the node)");
+  }
+  const google::protobuf::Reflection* r = o.GetReflection();
+  const google::protobuf::Descriptor* desc = o.GetDescriptor();
+  for (int i = 0; i < desc->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* f = desc->field(i);
+    const std::string field = absl::StrCat("node_override.", f->name());
+    if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_DOUBLE) {
+      RETURN_IF_ERROR(CheckRange(src, field, r->GetDouble(o, f), 0, 1e12));
+    } else if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_INT32) {
+      RETURN_IF_ERROR(CheckIntRange(src, field, r->GetInt32(o, f), 0, 1000));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateTiming(const v1::HardwiredTiming& t, const std::string& src) {
   RETURN_IF_ERROR(CheckRange(src, "timing.clock_ghz", t.clock_ghz(), 0.001, 100));
-  RETURN_IF_ERROR(CheckRange(src, "timing.pe_scan_cycles", t.pe_scan_cycles(), 1, 1e9));
+  RETURN_IF_ERROR(CheckRange(src, "timing.pe_scan_cycles", t.pe_scan_cycles(), 1, 1e8));
   RETURN_IF_ERROR(
       CheckIntRange(src, "timing.weights_per_pe", t.weights_per_pe(), 1, int64_t{1} << 40));
   RETURN_IF_ERROR(
       CheckRange(src, "timing.attention_macs_per_cycle", t.attention_macs_per_cycle(), 1, 1e12));
   RETURN_IF_ERROR(
       CheckRange(src, "timing.kv_read_bytes_per_cycle", t.kv_read_bytes_per_cycle(), 1, 1e12));
-  return CheckIntRange(src, "timing.tokens_per_pass", t.tokens_per_pass(), 1, 65536);
+  RETURN_IF_ERROR(CheckIntRange(src, "timing.tokens_per_pass", t.tokens_per_pass(), 1, 65536));
+  // The rest as the ChipSpec it becomes checks them (chip::ValidateHardwiredTiming).
+  v1::ChipSpec spec;
+  *spec.mutable_hardwired() = t;
+  if (absl::Status st = chip::ValidateHardwiredTiming(spec, src); !st.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrReplaceAll(st.message(), {{"hardwired.", "timing."}}));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ValidateBlocks(const v1::ChipDesign& d, const std::string& src) {
@@ -97,6 +130,9 @@ absl::Status ValidateBlocks(const v1::ChipDesign& d, const std::string& src) {
   RETURN_IF_ERROR(CheckRange(src, "die_to_die_mm2", d.die_to_die_mm2(), 0, 1e4));
   RETURN_IF_ERROR(CheckRange(src, "overhead_fraction", d.overhead_fraction(), 0, 0.9));
   RETURN_IF_ERROR(CheckRange(src, "die_area_budget_mm2", d.die_area_budget_mm2(), 0, 1e5));
+  if (d.die_area_budget_mm2() > 0 && d.die_area_budget_mm2() < 1) {
+    return Bad(src, "die_area_budget_mm2", "must be 0 (the reticle) or at least 1 mm2");
+  }
   return CheckIntRange(src, "dies_per_package", d.dies_per_package(), 0, 64);
 }
 
@@ -106,20 +142,23 @@ absl::Status ValidateNode(const v1::ProcessNode& n, const std::string& src) {
   const std::string where = absl::StrCat(src, ": node ", base::Excerpt(n.name()));
   if (n.name().empty()) return Bad(src, "nodes.name", "is empty");
   RETURN_IF_ERROR(base::CheckUtf8(where, "name", n.name()));
-  RETURN_IF_ERROR(CheckAbove(where, "wafer_price_usd", n.wafer_price_usd(), 0, 1e7));
+  // Lower bounds keep every derived number in a sane range: a $1 wafer, a
+  // 0.1 MTr/mm2 node, a 1e-4 um2 bit cell, 1% efficiency or utilisation.
+  RETURN_IF_ERROR(CheckRange(where, "wafer_price_usd", n.wafer_price_usd(), 1, 1e7));
   RETURN_IF_ERROR(CheckRange(where, "defect_density_per_cm2", n.defect_density_per_cm2(), 0, 100));
   RETURN_IF_ERROR(
-      CheckAbove(where, "logic_density_mtr_per_mm2", n.logic_density_mtr_per_mm2(), 0, 1e5));
-  RETURN_IF_ERROR(CheckAbove(where, "logic_utilization", n.logic_utilization(), 0, 1));
-  RETURN_IF_ERROR(CheckAbove(where, "sram_bitcell_um2", n.sram_bitcell_um2(), 0, 100));
-  RETURN_IF_ERROR(CheckAbove(where, "sram_array_efficiency", n.sram_array_efficiency(), 0, 1));
+      CheckRange(where, "logic_density_mtr_per_mm2", n.logic_density_mtr_per_mm2(), 0.1, 1e5));
+  RETURN_IF_ERROR(CheckRange(where, "logic_utilization", n.logic_utilization(), 0.01, 1));
+  RETURN_IF_ERROR(CheckRange(where, "sram_bitcell_um2", n.sram_bitcell_um2(), 1e-4, 100));
+  RETURN_IF_ERROR(CheckRange(where, "sram_array_efficiency", n.sram_array_efficiency(), 0.01, 1));
   RETURN_IF_ERROR(CheckRange(where, "full_mask_set_usd", n.full_mask_set_usd(), 0, 1e10));
   RETURN_IF_ERROR(CheckIntRange(where, "mask_count", n.mask_count(), 1, 1000));
-  RETURN_IF_ERROR(CheckAbove(where, "reticle_limit_mm2", n.reticle_limit_mm2(), 0, 1e5));
+  RETURN_IF_ERROR(CheckRange(where, "reticle_limit_mm2", n.reticle_limit_mm2(), 1, 1e5));
   RETURN_IF_ERROR(CheckRange(where, "wafer_diameter_mm", n.wafer_diameter_mm(), 50, 1000));
-  RETURN_IF_ERROR(CheckAbove(where, "relative_energy", n.relative_energy(), 0, 1e3));
+  RETURN_IF_ERROR(CheckRange(where, "relative_energy", n.relative_energy(), 1e-3, 1e3));
   RETURN_IF_ERROR(CheckRange(where, "leakage_w_per_mm2", n.leakage_w_per_mm2(), 0, 100));
-  return CheckAbove(where, "defect_clustering", n.defect_clustering(), 0, 1e6);
+  // alpha -> 0 makes any die yield 1; 0.1 is far below any reported value.
+  return CheckRange(where, "defect_clustering", n.defect_clustering(), 0.1, 1e6);
 }
 
 absl::StatusOr<v1::ProcessNodes> BundledNodes() {
@@ -147,7 +186,11 @@ absl::StatusOr<v1::ProcessNode> FindNode(const std::string& name) {
 std::vector<std::string> DesignNames() { return base::PresetNames(Designs()); }
 
 absl::Status ValidateDesign(const v1::ChipDesign& d, const std::string& src) {
+  if (d.name().empty()) return Bad(src, "name", "must be set");
   RETURN_IF_ERROR(base::CheckUtf8(src, "name", d.name()));
+  if (d.name().find_first_of("\n\r\t") != std::string::npos) {
+    return Bad(src, "name", "must be one line");
+  }
   RETURN_IF_ERROR(base::CheckUtf8(src, "description", d.description()));
   RETURN_IF_ERROR(base::CheckUtf8(src, "model", d.model()));
   if (absl::Status s = FindNode(d.node()).status(); !s.ok()) {
@@ -156,8 +199,9 @@ absl::Status ValidateDesign(const v1::ChipDesign& d, const std::string& src) {
   if (absl::Status s = model::FindWeightFormat(d.weight_format()).status(); !s.ok()) {
     return Bad(src, "weight_format", s.message());
   }
-  if (d.model().empty() && d.params_per_chip() == 0) {
-    return Bad(src, "model", "is empty and params_per_chip is 0: say what the ROM holds");
+  if (d.model().empty()) {
+    return Bad(src, "model",
+               "must name the model the chip holds (a bundled name or a config.json)");
   }
   RETURN_IF_ERROR(CheckIntRange(src, "params_per_chip", d.params_per_chip(), 0, int64_t{1} << 42));
   RETURN_IF_ERROR(CheckRange(src, "rom_slack", d.rom_slack(), 0, 10));
@@ -177,6 +221,7 @@ absl::Status ValidateDesign(const v1::ChipDesign& d, const std::string& src) {
   RETURN_IF_ERROR(ValidateTiming(d.timing(), src));
   RETURN_IF_ERROR(ValidateBlocks(d, src));
   RETURN_IF_ERROR(ValidateMemory(d.external_memory(), src));
+  RETURN_IF_ERROR(ValidateNodeOverride(d.node_override(), src));
   RETURN_IF_ERROR(ValidateEnergy(d.energy(), src));
   return ValidateMoney(d, src);
 }

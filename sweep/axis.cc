@@ -197,9 +197,12 @@ absl::StatusOr<Axis> ResolveDesignAxis(const v1::SweepAxis& spec, Axis axis,
     }
   }
   for (const std::string& v : values) {
-    if (v.find('+') != std::string::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": \"", base::Excerpt(v), "\" must not contain '+'"));
+    // '+' separates a reference's fields; only an exponent's (1e+08) may stay.
+    for (size_t i = v.find('+'); i != std::string::npos; i = v.find('+', i + 1)) {
+      if (i + 1 >= v.size() || !absl::ascii_isdigit(v[i + 1])) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, ": \"", base::Excerpt(v), "\" must not contain '+' (but in an exponent)"));
+      }
     }
     v1::ChipDesign scratch;
     RETURN_IF_ERROR(silicon::ApplyDesignOverride(scratch, axis.design_field, v, where));

@@ -72,6 +72,8 @@ TEST(SweepTest, DesignAxesApplyAfterTheChipAxis) {
   applied = absl::OkStatus();
   spec.Point(3, &v, &applied);
   EXPECT_THAT(applied.message(), HasSubstr("design axes need a design chip"));
+  // A design past the reticle is an infeasible point, not a typo.
+  EXPECT_TRUE(CheckPoints(Small({"chip=@hc1", "design.kv_sram_mb=256,1024"})).ok());
   // Ranges expand for design fields as for scenario fields.
   EXPECT_EQ(Small({"design.kv_sram_mb=64:192:64", "chip=@hc1"}).NumPoints(), 3);
   absl::Status checked = CheckPoints(spec);

@@ -242,8 +242,8 @@ for field, raw, expect in [
     ("rom_bits_per_mm2", "inf", "rom_bits_per_mm2 must be a finite number in [0, 1e+12], got inf"),
     ("clock_ghz", "0", "timing.clock_ghz must be a finite number in [0.001, 100], got 0"),
     ("pe_scan_cycles", "nan", "timing.pe_scan_cycles must be a finite number"),
-    ("weight_mac_fj", "0", "energy.weight_mac_fj must be a finite number in (0, 1e+06], got 0"),
-    ("vr_efficiency", "1.5", "energy.vr_efficiency must be a finite number in (0, 1], got 1.5"),
+    ("weight_mac_fj", "0", "energy.weight_mac_fj must be a finite number in [1e-06, 1e+06], got 0"),
+    ("vr_efficiency", "1.5", "energy.vr_efficiency must be a finite number in [0.1, 1], got 1.5"),
     ("gross_margin", "1", "card.gross_margin must be a finite number in [0, 0.99], got 1"),
     ("package_usd", "-1", "card.package_usd must be a finite number in [0, 1e+09], got -1"),
     ("kv_dtype", '"int3"', 'kv_dtype must be fp8, bf16 or fp16, got "int3"'),
@@ -256,10 +256,38 @@ for field, raw, expect in [
 ]:
     p = write(f"design_{len(ROWS)}.textproto", design_set("hc1", field, raw))
     row(f"design hc1 {field}={raw}", ["chips", "design", p], expect)
-# A yield that rounds to zero: a wafer-sized die within a huge area budget.
-p = write("design_wafer.textproto", design_set(design_set("hc1", "die_area_budget_mm2", "60000"),
-                                              "params_per_chip", "400000000000"))
-row("design wafer-sized die", ["chips", "design", p], "no good die to price")
+# A yield that rounds to zero (D0 100/cm2), and the probe's findings of
+# 2026-12-08: a budget above the reticle, override values that zeroed a
+# price or a yield, a multi-chip design without SerDes, a memory block
+# with no capacity, an --emit-spec over its own design.
+p = write("design_d0.textproto", read("silicon/designs/hc1.textproto") +
+          "node_override { defect_density_per_cm2: 100 }\n")
+row("design yield ~0", ["chips", "design", p], "no good die to price")
+p = write("design_budget.textproto", design_set(design_set("hc1", "die_area_budget_mm2", "5000"),
+                                                "kv_sram_bytes", "2147483648"))
+row("design budget past the reticle", ["chips", "design", p], "exceeds the reticle limit of 858 mm2 on N6")
+for body, expect in [
+    ("node_override { wafer_price_usd: 1e-300 }", "node_override: node N6: wafer_price_usd must be a finite number in [1, 1e+07]"),
+    ("node_override { defect_clustering: 1e-300 }", "defect_clustering must be a finite number in [0.1, 1e+06]"),
+    ("node_override { mask_count: -5 }", "node_override.mask_count must be in [0, 1000], got -5"),
+    ("node_override { wafer_price_usd: -1 }", "node_override.wafer_price_usd must be a finite number in [0, 1e+12], got -1"),
+    ("node_override { name: \"N3\" }", "node_override takes numbers only"),
+    ("node_override { logic_density_mtr_per_mm2: 1e-300 }", "logic_density_mtr_per_mm2 must be a finite number in [0.1, 100000]"),
+    ("external_memory { kind: \"lpddr5x\" price_usd: 200 }", "external_memory.capacity_bytes must be > 0 when external_memory is given"),
+]:
+    p = write(f"design_{len(ROWS)}.textproto", read("silicon/designs/hc1.textproto") + body + "\n")
+    row(f"design hc1 + {body}", ["chips", "design", p], expect)
+p = write("design_noname.textproto", design_set("hc1", "name", '""'))
+row("design name empty", ["chips", "design", p], "name must be set")
+p = write("design_nomodel.textproto", design_set("hc1", "model", '""'))
+row("design model empty", ["chips", "design", p], "model must name the model the chip holds")
+row("design hc2 no serdes", ["chips", "design", "hc2", "--set", "serdes_lanes=0"],
+    "deepseek-r1 needs 28 chips, which talk over SerDes: serdes_lanes and serdes_gbps_per_lane must be > 0")
+row("design hc1 model typo", ["chips", "design", "hc1", "--model", "no-such"], "design hc1: model: ")
+row("design pe_scan_cycles past the ChipSpec's range", ["chips", "design", "hc1", "--set", "pe_scan_cycles=1e9"],
+    "pe_scan_cycles must be a finite number in [1, 1e+08], got 1e+09")
+p = write("design_self.textproto", read("silicon/designs/hc1.textproto"))
+row("design --emit-spec over itself", ["chips", "design", p, "--emit-spec", p], "is the design file itself")
 row("design unknown field", ["chips", "design", write("du.textproto", "name: \"x\"\nfrobs: 3\n")],
     'Message type "etchsim.v1.ChipDesign" has no field named "frobs"')
 row("design unknown name", ["chips", "design", "hc9"], 'unknown design "hc9"')

@@ -2,6 +2,7 @@
 //   [--rom-density B] [--params-per-chip P] [--dies-per-package K]
 //   [--format json] [--emit-spec FILE]
 #include <cmath>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -73,13 +74,15 @@ std::string OverrideHelp() {
 }
 
 Json DesignJson(const silicon::DerivedDesign& h) {
+  // Per die (the dies of a package split every block evenly).
+  const double k = h.dies_per_package;
   Json area;
-  area["rom"] = h.area.rom_mm2;
-  area["sram"] = h.area.sram_mm2;
-  area["pe_logic"] = h.area.pe_logic_mm2;
-  area["attention_engine"] = h.area.attention_mm2;
-  area["io"] = h.area.io_mm2;
-  area["overhead"] = h.area.overhead_mm2;
+  area["rom"] = h.area.rom_mm2 / k;
+  area["sram"] = h.area.sram_mm2 / k;
+  area["pe_logic"] = h.area.pe_logic_mm2 / k;
+  area["attention_engine"] = h.area.attention_mm2 / k;
+  area["io"] = h.area.io_mm2 / k;
+  area["overhead"] = h.area.overhead_mm2 / k;
   Json j;
   j["design"] = h.design.name();
   j["node"] = h.node.name();
@@ -103,6 +106,7 @@ Json DesignJson(const silicon::DerivedDesign& h) {
   j["card_price_usd"] = h.card_price_usd;
   j["host_share_usd"] = h.design.server_price_usd() / h.design.cards_per_server();
   j["nre_usd"] = h.nre_usd;
+  j["nre_distinct_dies"] = h.nre.distinct_dies;
   j["power_w"] = h.active_watts;
   j["idle_power_w"] = h.idle_watts;
   j["peak_tokens_per_s"] = h.peak_tokens_per_s;
@@ -128,18 +132,20 @@ std::string DesignText(const silicon::DerivedDesign& h) {
   t.AddRow({"die area", mm2(h.area.per_die_mm2),
             absl::StrCat(h.dies_per_package, " die(s) per package; reticle ",
                          mm2(h.node.reticle_limit_mm2()))});
-  t.AddRow({"  ROM", mm2(h.area.rom_mm2), "whole package"});
-  t.AddRow({"  KV SRAM", mm2(h.area.sram_mm2),
+  const double k = h.dies_per_package;  // the blocks below are per die
+  t.AddRow({"  ROM", mm2(h.area.rom_mm2 / k),
+            k > 1 ? absl::StrCat("per die; ", mm2(h.area.rom_mm2), " per package") : ""});
+  t.AddRow({"  KV SRAM", mm2(h.area.sram_mm2 / k),
             base::HumanBytes(static_cast<double>(h.design.kv_sram_bytes()))});
-  t.AddRow({"  PE logic", mm2(h.area.pe_logic_mm2),
+  t.AddRow({"  PE logic", mm2(h.area.pe_logic_mm2 / k),
             absl::StrCat(base::HumanCount(static_cast<double>(h.pes)), " PEs, ",
                          base::HumanCount(h.pe_lanes), " MAC lanes")});
-  t.AddRow({"  attention engine", mm2(h.area.attention_mm2),
+  t.AddRow({"  attention engine", mm2(h.area.attention_mm2 / k),
             absl::StrCat(base::HumanCount(h.design.timing().attention_macs_per_cycle()),
                          " MACs/cycle")});
-  t.AddRow({"  I/O", mm2(h.area.io_mm2),
+  t.AddRow({"  I/O", mm2(h.area.io_mm2 / k),
             absl::StrCat(h.design.serdes_lanes(), " SerDes lanes, fixed I/O, PHYs")});
-  t.AddRow({"  overhead", mm2(h.area.overhead_mm2),
+  t.AddRow({"  overhead", mm2(h.area.overhead_mm2 / k),
             absl::StrCat(Fixed(100 * h.design.overhead_fraction(), 0), "% of the die")});
   t.AddRow({"transistors", base::HumanCount(h.transistors),
             absl::StrCat("ROM ", base::HumanCount(h.rom_transistors), ", SRAM ",
@@ -157,10 +163,10 @@ std::string DesignText(const silicon::DerivedDesign& h) {
                             100 * h.design.card().gross_margin(),
                             usd(h.design.server_price_usd() / h.design.cards_per_server()))});
   t.AddRow({"NRE per model", usd(h.nre_usd),
-            absl::StrFormat("%d masks x %s + %d wafers x %s + %s engineering",
-                            h.design.nre().masks_changed(), usd(h.usd_per_mask),
-                            h.design.nre().wafer_run_wafers(), usd(h.node.wafer_price_usd()),
-                            usd(h.design.nre().engineering_usd()))});
+            absl::StrFormat("%d distinct die(s) x %d masks x %s + %d wafers x %s + %s engineering",
+                            h.nre.distinct_dies, h.nre.masks_changed, usd(h.nre.usd_per_mask),
+                            h.nre.WaferRunWafers(), usd(h.nre.usd_per_wafer),
+                            usd(h.nre.engineering_usd))});
   t.AddRow({"power per card", absl::StrFormat("%.0f W", h.active_watts),
             absl::StrFormat("every unit busy; idle %.0f W", h.idle_watts)});
   t.AddRow({"peak rate", absl::StrCat(base::HumanCount(h.peak_tokens_per_s), " tok/s"),
@@ -176,10 +182,25 @@ absl::Status RunDesign(const Invocation& inv) {
   RETURN_IF_ERROR(ApplyOverrides(inv, d));
   const std::string source = absl::StrCat("design ", d.name());
   RETURN_IF_ERROR(silicon::ValidateDesign(d, source));
-  ASSIGN_OR_RETURN(model::ModelSpec m, model::LoadModel(d.model()));
-  ASSIGN_OR_RETURN(silicon::DerivedDesign h, silicon::Derive(d, m));
+  absl::StatusOr<model::ModelSpec> m = model::LoadModel(d.model());
+  if (!m.ok()) {
+    return absl::Status(m.status().code(), absl::StrCat(source, ": model: ", m.status().message()));
+  }
+  ASSIGN_OR_RETURN(silicon::DerivedDesign h, silicon::Derive(d, *m));
   if (const std::string path = absl::GetFlag(FLAGS_emit_spec); !path.empty()) {
-    std::string text = absl::StrCat("# Derived by etchsim chips design ", inv.args[0],
+    // The spec never replaces the design it came from.
+    std::error_code ec;
+    if (std::filesystem::equivalent(path, inv.args[0], ec)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--emit-spec ", path, ": is the design file itself; name another file"));
+    }
+    // One comment line whatever the argument holds (a newline would start
+    // a field).
+    std::string arg = base::Excerpt(inv.args[0], 200);
+    for (char& c : arg) {
+      if (static_cast<unsigned char>(c) < 0x20) c = '?';
+    }
+    std::string text = absl::StrCat("# Derived by etchsim chips design ", arg,
                                     " (docs/silicon.md). Do not edit: change the design.\n");
     std::string body;
     google::protobuf::TextFormat::PrintToString(h.spec, &body);
@@ -213,6 +234,8 @@ void RegisterChipCommands(Cli& cli) {
                OverrideHelp()),
            .flags = {"format", "node", "model", "kv_sram_mb", "rom_density", "params_per_chip",
                      "dies_per_package", "set", "emit_spec"},
+           .flag_defaults = {{"model", ""}},
+           .flag_help = {{"model", "Model the ROM is sized for (empty = the design's)."}},
            .min_args = 1,
            .max_args = 1,
            .run = RunDesign});

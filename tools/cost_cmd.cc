@@ -2,6 +2,7 @@
 // model's uncertain life.
 #include <cmath>
 #include <filesystem>
+#include <sstream>
 #include <tuple>
 
 #include "absl/flags/flag.h"
@@ -108,6 +109,104 @@ absl::Status CheckBreakevenFlags() {
   return absl::OkStatus();
 }
 
+// What `cost breakeven` found, for its JSON and its text.
+struct BreakevenOutcome {
+  std::string model;
+  const Replica& hard;
+  const Replica& gpu;
+  std::string tier;
+  bool slo_bound = false;
+  const cost::BreakevenInputs& in;
+  const cost::BreakevenResult& r;
+};
+
+Json BreakevenJson(const BreakevenOutcome& o) {
+  auto replica = [](const std::string& what, const cost::ReplicaCost& c, int64_t n) {
+    Json j;
+    j["replica"] = what;
+    j["tokens_per_s_per_replica"] = c.tokens_per_s;
+    j["replicas"] = n;
+    j["fleet_usd_per_hour"] = n * (c.committed_usd_per_hour + c.running_usd_per_hour);
+    return j;
+  };
+  auto opt = [](const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); };
+  Json j;
+  j["model"] = o.model;
+  j["demand_tokens_per_s"] = o.in.demand_tokens_per_s;
+  j["monthly_hazard"] = o.in.monthly_hazard;
+  j["expected_life_months"] = o.r.expected.expected_life_months;
+  j["horizon_months"] = o.in.horizon_months;
+  j["hardwired"] = replica(o.hard.what, o.in.hardwired,
+                           cost::Replicas(o.in.hardwired, o.in.demand_tokens_per_s));
+  j["gpu"] = replica(o.gpu.what, o.in.gpu, cost::Replicas(o.in.gpu, o.in.demand_tokens_per_s));
+  j["gpu"]["price"] = o.tier;
+  j["replica_capacity"] = o.slo_bound ? "given" : "analytic_peak";
+  j["nre_usd"] = o.in.nre.Total();
+  j["nre"] = {
+      {"distinct_dies", o.in.nre.distinct_dies}, {"masks_changed", o.in.nre.masks_changed},
+      {"usd_per_mask", o.in.nre.usd_per_mask},   {"wafer_run_wafers", o.in.nre.WaferRunWafers()},
+      {"usd_per_wafer", o.in.nre.usd_per_wafer}, {"engineering_usd", o.in.nre.engineering_usd}};
+  j["lead_time_months"] = o.in.lead_time_months;
+  j["commitment_months"] = o.in.commitment_months;
+  j["hardwired_usd_per_million_tokens"] = o.r.expected.hardwired_usd_per_million;
+  j["gpu_usd_per_million_tokens"] = o.r.expected.gpu_usd_per_million;
+  j["breakeven_life_months"] = opt(o.r.breakeven_life_months);
+  j["breakeven_hazard"] = opt(o.r.breakeven_hazard);
+  j["breakeven_demand_tokens_per_s"] = opt(o.r.breakeven_demand_tokens_per_s);
+  return j;
+}
+
+std::string BreakevenText(const BreakevenOutcome& o, const std::string& out_dir) {
+  std::ostringstream out;
+  const int64_t nh = cost::Replicas(o.in.hardwired, o.in.demand_tokens_per_s);
+  const int64_t ng = cost::Replicas(o.in.gpu, o.in.demand_tokens_per_s);
+  auto money = [](double v) { return absl::StrCat("$", base::WithCommas(std::llround(v))); };
+  base::TextTable t({"", "replica", "tok/s per replica", "replicas", "fleet $/hour"});
+  t.AddRow(
+      {"hard-wired", o.hard.what, base::Fixed(o.in.hardwired.tokens_per_s, 0), absl::StrCat(nh),
+       base::Fixed(
+           nh * (o.in.hardwired.committed_usd_per_hour + o.in.hardwired.running_usd_per_hour), 2)});
+  t.AddRow(
+      {absl::StrCat("GPU (", o.tier, ")"), o.gpu.what, base::Fixed(o.in.gpu.tokens_per_s, 0),
+       absl::StrCat(ng),
+       base::Fixed(ng * (o.in.gpu.committed_usd_per_hour + o.in.gpu.running_usd_per_hour), 2)});
+  out << absl::StrFormat(
+      "%s at %s output tok/s; replaced with probability %.1f%%/month: expected life %.1f of "
+      "at most %.0f months\n",
+      o.model, base::WithCommas(std::llround(o.in.demand_tokens_per_s)), o.in.monthly_hazard * 100,
+      o.r.expected.expected_life_months, o.in.horizon_months);
+  out << t.Render();
+  out << absl::StrFormat(
+      "replica capacity: %s\n"
+      "NRE per model: %d distinct die(s) x %d masks x %s + a wafer run of %d x %s + %s "
+      "engineering = %s; lead time "
+      "%.1f months (GPUs serve); commitment %.0f months\n",
+      o.slo_bound ? "as given (--*-replica-tokens-per-s); the rest the analytic peak"
+                  : "the analytic peak (no SLO bound)",
+      o.in.nre.distinct_dies, o.in.nre.masks_changed, money(o.in.nre.usd_per_mask),
+      o.in.nre.WaferRunWafers(), money(o.in.nre.usd_per_wafer), money(o.in.nre.engineering_usd),
+      money(o.in.nre.Total()), o.in.lead_time_months, o.in.commitment_months);
+  out << absl::StrFormat("expected $/M tokens: hard-wired %.4f, GPU %.4f\n",
+                         o.r.expected.hardwired_usd_per_million, o.r.expected.gpu_usd_per_million);
+  out << "break-even life: "
+      << (o.r.breakeven_life_months
+              ? absl::StrFormat("%.2f months (hard-wired cheaper if the model serves longer)",
+                                *o.r.breakeven_life_months)
+              : absl::StrFormat("none within %.0f months", o.in.horizon_months))
+      << "\nbreak-even hazard: "
+      << (o.r.breakeven_hazard ? absl::StrFormat("%.2f%%/month", *o.r.breakeven_hazard * 100)
+                               : std::string("none (GPUs cheaper even if never replaced)"))
+      << "\nbreak-even demand: "
+      << (o.r.breakeven_demand_tokens_per_s
+              ? absl::StrFormat("%s output tok/s",
+                                base::WithCommas(std::llround(*o.r.breakeven_demand_tokens_per_s)))
+              : std::string("none up to 1e9 tok/s"))
+      << "\n";
+  if (!out_dir.empty())
+    out << "curves: " << out_dir << "/lifetime.csv, " << out_dir << "/demand.csv\n";
+  return out.str();
+}
+
 absl::StatusOr<silicon::DerivedDesign> DeriveReference(const std::string& ref) {
   ASSIGN_OR_RETURN(v1::ChipDesign d, silicon::DesignFromReference(ref));
   ASSIGN_OR_RETURN(model::ModelSpec m, model::LoadModel(d.model()));
@@ -170,15 +269,19 @@ absl::Status RunBreakeven(const Invocation& inv) {
             .wafer_run_wafers = absl::GetFlag(FLAGS_wafer_run_wafers),
             .usd_per_wafer = absl::GetFlag(FLAGS_usd_per_wafer),
             .engineering_usd = absl::GetFlag(FLAGS_engineering_usd)};
+  // Every chip of the replica holds other weights: a distinct ROM die each
+  // (k per package for a design of k dies), each with its changed masks.
+  in.nre.distinct_dies = hard.devices;
   if (silicon::IsDesignReference(hw.chip())) {
     // A design carries its own NRE terms (its node's mask and wafer prices);
     // a flag given on the command line still wins.
     ASSIGN_OR_RETURN(silicon::DerivedDesign d, DeriveReference(hw.chip()));
-    if (!inv.Given("masks")) in.nre.masks_changed = d.design.nre().masks_changed();
-    if (!inv.Given("usd_per_mask")) in.nre.usd_per_mask = d.usd_per_mask;
-    if (!inv.Given("wafer_run_wafers")) in.nre.wafer_run_wafers = d.design.nre().wafer_run_wafers();
-    if (!inv.Given("usd_per_wafer")) in.nre.usd_per_wafer = d.node.wafer_price_usd();
-    if (!inv.Given("engineering_usd")) in.nre.engineering_usd = d.design.nre().engineering_usd();
+    if (!inv.Given("masks")) in.nre.masks_changed = d.nre.masks_changed;
+    if (!inv.Given("usd_per_mask")) in.nre.usd_per_mask = d.nre.usd_per_mask;
+    if (!inv.Given("wafer_run_wafers")) in.nre.wafer_run_wafers = d.nre.wafer_run_wafers;
+    if (!inv.Given("usd_per_wafer")) in.nre.usd_per_wafer = d.nre.usd_per_wafer;
+    if (!inv.Given("engineering_usd")) in.nre.engineering_usd = d.nre.engineering_usd;
+    in.nre.distinct_dies = hard.devices * d.dies_per_package;
   }
   in.lead_time_months = absl::GetFlag(FLAGS_lead_time_months);
   in.commitment_months = absl::GetFlag(FLAGS_commitment_months);
@@ -201,86 +304,12 @@ absl::Status RunBreakeven(const Invocation& inv) {
         {{out_dir + "/lifetime.csv", lifetime}, {out_dir + "/demand.csv", demand}}));
   }
 
-  const int64_t nh = cost::Replicas(in.hardwired, in.demand_tokens_per_s);
-  const int64_t ng = cost::Replicas(in.gpu, in.demand_tokens_per_s);
+  const BreakevenOutcome outcome{hw.model(), hard, gpu, tier, slo_bound, in, r};
   if (format == Format::kJson) {
-    auto replica = [](const std::string& what, const cost::ReplicaCost& c, int64_t n) {
-      Json j;
-      j["replica"] = what;
-      j["tokens_per_s_per_replica"] = c.tokens_per_s;
-      j["replicas"] = n;
-      j["fleet_usd_per_hour"] = n * (c.committed_usd_per_hour + c.running_usd_per_hour);
-      return j;
-    };
-    auto opt = [](const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); };
-    Json j;
-    j["model"] = hw.model();
-    j["demand_tokens_per_s"] = in.demand_tokens_per_s;
-    j["monthly_hazard"] = in.monthly_hazard;
-    j["expected_life_months"] = r.expected.expected_life_months;
-    j["horizon_months"] = in.horizon_months;
-    j["hardwired"] = replica(hard.what, in.hardwired, nh);
-    j["gpu"] = replica(gpu.what, in.gpu, ng);
-    j["gpu"]["price"] = tier;
-    j["replica_capacity"] = slo_bound ? "given" : "analytic_peak";
-    j["nre_usd"] = in.nre.Total();
-    j["nre"] = {{"masks_changed", in.nre.masks_changed},
-                {"usd_per_mask", in.nre.usd_per_mask},
-                {"wafer_run_wafers", in.nre.wafer_run_wafers},
-                {"usd_per_wafer", in.nre.usd_per_wafer},
-                {"engineering_usd", in.nre.engineering_usd}};
-    j["lead_time_months"] = in.lead_time_months;
-    j["commitment_months"] = in.commitment_months;
-    j["hardwired_usd_per_million_tokens"] = r.expected.hardwired_usd_per_million;
-    j["gpu_usd_per_million_tokens"] = r.expected.gpu_usd_per_million;
-    j["breakeven_life_months"] = opt(r.breakeven_life_months);
-    j["breakeven_hazard"] = opt(r.breakeven_hazard);
-    j["breakeven_demand_tokens_per_s"] = opt(r.breakeven_demand_tokens_per_s);
-    PrintJson(inv.out, j);
-    return absl::OkStatus();
+    PrintJson(inv.out, BreakevenJson(outcome));
+  } else {
+    inv.out << BreakevenText(outcome, out_dir);
   }
-  auto money = [](double v) { return absl::StrCat("$", base::WithCommas(std::llround(v))); };
-  base::TextTable t({"", "replica", "tok/s per replica", "replicas", "fleet $/hour"});
-  t.AddRow(
-      {"hard-wired", hard.what, base::Fixed(in.hardwired.tokens_per_s, 0), absl::StrCat(nh),
-       base::Fixed(nh * (in.hardwired.committed_usd_per_hour + in.hardwired.running_usd_per_hour),
-                   2)});
-  t.AddRow({absl::StrCat("GPU (", tier, ")"), gpu.what, base::Fixed(in.gpu.tokens_per_s, 0),
-            absl::StrCat(ng),
-            base::Fixed(ng * (in.gpu.committed_usd_per_hour + in.gpu.running_usd_per_hour), 2)});
-  inv.out << absl::StrFormat(
-      "%s at %s output tok/s; replaced with probability %.1f%%/month: expected life %.1f of "
-      "at most %.0f months\n",
-      hw.model(), base::WithCommas(std::llround(in.demand_tokens_per_s)), in.monthly_hazard * 100,
-      r.expected.expected_life_months, in.horizon_months);
-  inv.out << t.Render();
-  inv.out << absl::StrFormat(
-      "replica capacity: %s\n"
-      "NRE per model: %d masks x %s + a wafer run of %d x %s + %s engineering = %s; lead time "
-      "%.1f months (GPUs serve); commitment %.0f months\n",
-      slo_bound ? "as given (--*-replica-tokens-per-s); the rest the analytic peak"
-                : "the analytic peak (no SLO bound)",
-      in.nre.masks_changed, money(in.nre.usd_per_mask), in.nre.wafer_run_wafers,
-      money(in.nre.usd_per_wafer), money(in.nre.engineering_usd), money(in.nre.Total()),
-      in.lead_time_months, in.commitment_months);
-  inv.out << absl::StrFormat("expected $/M tokens: hard-wired %.4f, GPU %.4f\n",
-                             r.expected.hardwired_usd_per_million, r.expected.gpu_usd_per_million);
-  inv.out << "break-even life: "
-          << (r.breakeven_life_months
-                  ? absl::StrFormat("%.2f months (hard-wired cheaper if the model serves longer)",
-                                    *r.breakeven_life_months)
-                  : absl::StrFormat("none within %.0f months", in.horizon_months))
-          << "\nbreak-even hazard: "
-          << (r.breakeven_hazard ? absl::StrFormat("%.2f%%/month", *r.breakeven_hazard * 100)
-                                 : std::string("none (GPUs cheaper even if never replaced)"))
-          << "\nbreak-even demand: "
-          << (r.breakeven_demand_tokens_per_s
-                  ? absl::StrFormat("%s output tok/s", base::WithCommas(std::llround(
-                                                           *r.breakeven_demand_tokens_per_s)))
-                  : std::string("none up to 1e9 tok/s"))
-          << "\n";
-  if (!out_dir.empty())
-    inv.out << "curves: " << out_dir << "/lifetime.csv, " << out_dir << "/demand.csv\n";
   return absl::OkStatus();
 }
 

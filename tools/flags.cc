@@ -156,7 +156,8 @@ ABSL_FLAG(double, lead_time_months, etchsim::cost::kLeadTimeMonths,
 ABSL_FLAG(double, commitment_months, etchsim::cost::kCommitmentMonths,
           "Minimum months of hard-wired silicon paid for.");
 ABSL_FLAG(int32_t, masks, etchsim::cost::kMasksChangedPerModel,
-          "Masks that change per model (structured-ASIC style).");
+          "Masks that change per distinct ROM die of the model (structured-ASIC style; a "
+          "model over N chips has N such dies).");
 ABSL_FLAG(double, usd_per_mask, etchsim::cost::kUsdPerMaskN6, "Price of one changed mask.");
 ABSL_FLAG(int32_t, wafer_run_wafers, etchsim::cost::kWaferRunWafers,
           "Wafers of engineering silicon a new model's run costs (bring-up and "

@@ -142,7 +142,11 @@ absl::StatusOr<std::vector<v1::Scenario>> Candidates(const v1::Scenario& base,
           absl::StrCat("--candidates \"", item, "\": expected CHIP or CHIP:CHIPS (CHIPS >= 0)"));
     }
     // A chip that does not exist is a typo, not a candidate that fails.
-    if (auto spec = silicon::LoadChip(p[0]); !spec.ok()) {
+    // A design that cannot be built (past the reticle) is a candidate that
+    // fails, with its reason.
+    if (auto spec = silicon::LoadChip(p[0]);
+        !spec.ok() && !(silicon::IsDesignReference(p[0]) &&
+                        spec.status().code() == absl::StatusCode::kFailedPrecondition)) {
       return absl::InvalidArgumentError(
           absl::StrCat("--candidates \"", item, "\": ", spec.status().message()));
     }

@@ -164,7 +164,10 @@ void RegisterSweepCommands(Cli& cli) {
                "Axes name any scalar field of etchsim.v1.Scenario by its path "
                "(cost.electricity_usd_per_kwh, topology.card_link) or an alias: ",
                AliasList(),
-               ". The base scenario is the --sweep file's, else the scenario flags'. "
+               ". An axis design.FIELD (FIELD as in 'etchsim chips design --help') "
+               "replaces a design field of the point's chip, which must be a design "
+               "(--chip @hc2, docs/silicon.md); it applies after every other axis. "
+               "The base scenario is the --sweep file's, else the scenario flags'. "
                "A point that cannot be partitioned, or whose requests cannot fit, is a row "
                "with feasible=false and its reason. The output bytes depend only on the "
                "sweep, never on --jobs. At most ",
