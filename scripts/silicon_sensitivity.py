@@ -59,7 +59,8 @@ def main():
          base["defect_density"] * 2),
         ("rom_density", base["rom_density"] * 0.67, base["rom_density"], base["rom_density"] * 1.5),
         ("gross_margin", 0.4, 0.6, 0.75),
-        ("weight_mac_fj", 2.75, 5.5, 11),
+        ("weight_mac_fj", 1.875, 3.75, 7.5),
+        ("rom_fj_per_bit", 0.25, 0.5, 1.0),
         ("gpu_usd_per_hour", 3.00, gpu_base, 5.75),
     ]
     rows = []

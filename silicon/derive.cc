@@ -139,7 +139,9 @@ void DerivePower(const v1::ChipDesign& d, const model::ModelSpec& m, DerivedDesi
   // The average chip's share of a token's weights.
   const double active_weights =
       static_cast<double>(m.ActiveParamsPerToken()) / std::max(1, out.chips_for_model);
-  const double pe_w = out.peak_tokens_per_s * active_weights * e.weight_mac_fj() * 1e-15 * rel;
+  // Each weight touched: its bits read from ROM, then its multiply-add.
+  const double per_weight_fj = out.format.bits_per_param() * e.rom_fj_per_bit() + e.weight_mac_fj();
+  const double pe_w = out.peak_tokens_per_s * active_weights * per_weight_fj * 1e-15 * rel;
   const double attention_w = (t.attention_macs_per_cycle() * e.attention_mac_fj() +
                               t.kv_read_bytes_per_cycle() * 8 * e.sram_fj_per_bit()) *
                              clock_hz * 1e-15 * rel;

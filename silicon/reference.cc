@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "base/bounds.h"
 #include "base/status_macros.h"
 #include "chip/chip_spec.h"
@@ -112,8 +113,10 @@ const std::vector<DesignOverride>& DesignOverrides() {
                    [](D& d, int64_t v) { d.set_serdes_lanes(static_cast<int32_t>(v)); }),
       NumberField("gross_margin", "Gross margin of the card price, [0, 0.99].", 0, 0.99,
                   [](D& d, double v) { d.mutable_card()->set_gross_margin(v); }),
-      NumberField("weight_mac_fj", "Energy of one weight read and MAC on N6, fJ.", 1e-6, 1e6,
+      NumberField("weight_mac_fj", "Energy of one weight's multiply-add on N6, fJ.", 1e-6, 1e6,
                   [](D& d, double v) { d.mutable_energy()->set_weight_mac_fj(v); }),
+      NumberField("rom_fj_per_bit", "Energy of one ROM bit read on N6, fJ.", 0, 1e6,
+                  [](D& d, double v) { d.mutable_energy()->set_rom_fj_per_bit(v); }),
       NumberField("wafer_price_usd", "Wafer price replacing the node's, $.", 1, 1e7,
                   [](D& d, double v) { d.mutable_node_override()->set_wafer_price_usd(v); }),
       NumberField("defect_density", "Defect density D0 replacing the node's, per cm2 (> 0).", 1e-9,
@@ -130,18 +133,58 @@ const DesignOverride* FindDesignOverride(absl::string_view field) {
   return nullptr;
 }
 
+namespace {
+
+// "node.FIELD": any numeric field of the design's process node
+// (proto/etchsim/v1/silicon.proto ProcessNode), into node_override.
+const google::protobuf::FieldDescriptor* NodeField(absl::string_view field) {
+  if (!absl::ConsumePrefix(&field, "node.")) return nullptr;
+  const google::protobuf::FieldDescriptor* f =
+      v1::ProcessNode::descriptor()->FindFieldByName(std::string(field));
+  if (f == nullptr || f->is_repeated()) return nullptr;
+  const auto t = f->cpp_type();
+  return t == google::protobuf::FieldDescriptor::CPPTYPE_DOUBLE ||
+                 t == google::protobuf::FieldDescriptor::CPPTYPE_INT32
+             ? f
+             : nullptr;
+}
+
+std::string FieldNames() {
+  std::vector<std::string> names;
+  for (const DesignOverride& x : DesignOverrides()) names.push_back(x.field);
+  names.push_back("node.<any numeric process-node field>");
+  return absl::StrJoin(names, ", ");
+}
+
+}  // namespace
+
+bool IsDesignField(absl::string_view field) {
+  return FindDesignOverride(field) != nullptr || NodeField(field) != nullptr;
+}
+
 absl::Status ApplyDesignOverride(v1::ChipDesign& d, absl::string_view field,
                                  absl::string_view value, absl::string_view where,
                                  absl::string_view label) {
+  if (label.empty()) label = field;
+  if (const google::protobuf::FieldDescriptor* f = NodeField(field); f != nullptr) {
+    // 0 keeps the node's value; the merged node is checked in full by Derive.
+    v1::ProcessNode* o = d.mutable_node_override();
+    if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_DOUBLE) {
+      ASSIGN_OR_RETURN(double x, Number(where, label, value, 0, 1e12));
+      o->GetReflection()->SetDouble(o, f, x);
+    } else {
+      ASSIGN_OR_RETURN(int64_t x, Integer(where, label, value, 0, 1000));
+      o->GetReflection()->SetInt32(o, f, static_cast<int32_t>(x));
+    }
+    return absl::OkStatus();
+  }
   const DesignOverride* o = FindDesignOverride(field);
   if (o == nullptr) {
-    std::vector<std::string> names;
-    for (const DesignOverride& x : DesignOverrides()) names.push_back(x.field);
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, ": unknown design field \"", base::Excerpt(field),
-                     "\" (fields: ", absl::StrJoin(names, ", "), ")"));
+    return absl::InvalidArgumentError(absl::StrCat(where, ": unknown design field \"",
+                                                   base::Excerpt(field),
+                                                   "\" (fields: ", FieldNames(), ")"));
   }
-  return o->apply(d, value, where, label.empty() ? field : label);
+  return o->apply(d, value, where, label);
 }
 
 bool IsDesignReference(absl::string_view chip) { return !chip.empty() && chip[0] == '@'; }

@@ -34,6 +34,10 @@ struct DesignOverride {
 // Every field a design can be overridden on, in help order.
 const std::vector<DesignOverride>& DesignOverrides();
 const DesignOverride* FindDesignOverride(absl::string_view field);
+// A DesignOverrides() field, or "node.FIELD" for any numeric field of the
+// design's process node (a node_override: wafer_price_usd, leakage_w_per_mm2,
+// defect_clustering, full_mask_set_usd, ...).
+bool IsDesignField(absl::string_view field);
 // `label` names the value in errors (default: the field).
 absl::Status ApplyDesignOverride(v1::ChipDesign& d, absl::string_view field,
                                  absl::string_view value, absl::string_view where,

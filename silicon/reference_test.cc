@@ -49,6 +49,9 @@ TEST(DesignReference, NodeOverridesMoveTheCost) {
   EXPECT_NEAR(dear.cost_per_good_die_usd, 2 * base.cost_per_good_die_usd, 1e-6);
   DerivedDesign dirty = *Derive(*DesignFromReference("@hc1+defect_density=0.2"), m);
   EXPECT_LT(dirty.yield, base.yield);
+  // Any node field by node.FIELD: twice the leakage adds the die's share.
+  DerivedDesign leaky = *Derive(*DesignFromReference("@hc1+node.leakage_w_per_mm2=0.12"), m);
+  EXPECT_NEAR(leaky.idle_watts - base.idle_watts, 0.06 * base.area.per_die_mm2 / 0.9, 1e-6);
 }
 
 TEST(DesignReference, BadReferencesNameTheReference) {

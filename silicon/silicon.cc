@@ -35,6 +35,7 @@ absl::Status Bad(const std::string& source, absl::string_view field, absl::strin
 
 absl::Status ValidateEnergy(const v1::DesignEnergy& e, const std::string& src) {
   RETURN_IF_ERROR(CheckRange(src, "energy.weight_mac_fj", e.weight_mac_fj(), 1e-6, 1e6));
+  RETURN_IF_ERROR(CheckRange(src, "energy.rom_fj_per_bit", e.rom_fj_per_bit(), 0, 1e6));
   RETURN_IF_ERROR(CheckRange(src, "energy.sram_fj_per_bit", e.sram_fj_per_bit(), 0, 1e6));
   RETURN_IF_ERROR(CheckRange(src, "energy.attention_mac_fj", e.attention_mac_fj(), 0, 1e6));
   RETURN_IF_ERROR(CheckRange(src, "energy.serdes_pj_per_bit", e.serdes_pj_per_bit(), 0, 1e3));

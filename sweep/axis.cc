@@ -180,7 +180,7 @@ absl::Status SetField(Message& m, const FieldDescriptor* f, const std::string& v
 absl::StatusOr<Axis> ResolveDesignAxis(const v1::SweepAxis& spec, Axis axis,
                                        const std::string& where) {
   axis.design_field = axis.path.substr(std::string("design.").size());
-  if (silicon::FindDesignOverride(axis.design_field) == nullptr) {
+  if (!silicon::IsDesignField(axis.design_field)) {
     v1::ChipDesign scratch;
     return silicon::ApplyDesignOverride(scratch, axis.design_field, "", where);
   }

@@ -306,6 +306,10 @@ for argv, expect in [
     (["--set", "defect_density=x"], '--set: defect_density must be a number, got "x"'),
     (["--set", "frobs=3"], '--set: unknown design field "frobs" (fields: node, model,'),
     (["--set", "node"], '--set "node": expected FIELD=VALUE'),
+    (["--set", "node.leakage_w_per_mm2=-1"], "--set: node.leakage_w_per_mm2 must be a finite number in [0, 1e+12], got -1"),
+    (["--set", "node.defect_clustering=0.01"], "defect_clustering must be a finite number in [0.1, 1e+06], got 0.01"),
+    (["--set", "node.name=3"], '--set: unknown design field "node.name"'),
+    (["--set", "rom_fj_per_bit=nan"], "--set: rom_fj_per_bit must be a finite number"),
     (["--emit-spec", os.path.join(D, "no-dir", "x.textproto")], "no-dir/x.textproto"),
 ]:
     row(f"chips design {' '.join(argv)}", ["chips", "design", "hc1"] + argv, expect)

@@ -70,6 +70,11 @@ std::string OverrideHelp() {
   for (const silicon::DesignOverride& o : silicon::DesignOverrides()) {
     absl::StrAppend(&out, " ", o.field, ": ", o.help);
   }
+  absl::StrAppend(&out,
+                  " node.FIELD: any numeric field of the process node (wafer_price_usd, "
+                  "defect_density_per_cm2, leakage_w_per_mm2, defect_clustering, "
+                  "full_mask_set_usd, mask_count, relative_energy, logic_density_mtr_per_mm2, "
+                  "sram_bitcell_um2, ...; silicon/nodes.textproto), replacing the node's.");
   return out;
 }
 
