@@ -26,12 +26,15 @@
 #include "sim/simulation.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
+#include "tools/output.h"
 #include "tools/scenario_flags.h"
 
 ABSL_DECLARE_FLAG(int32_t, spares);
 
 namespace etchsim::tools {
 namespace {
+
+using Json = nlohmann::ordered_json;
 
 // Comma list of `flag`; empty = {""} (the base scenario's value).
 std::vector<std::string> ListOf(const std::string& value) {
@@ -184,6 +187,60 @@ absl::StatusOr<std::vector<v1::Scenario>> Candidates(const v1::Scenario& base,
   return out;
 }
 
+// What limited a candidate: for one that passed, the binding term of the
+// lowest failed probe above its rate (the SLO term, KV, overload), or the
+// search's ceiling when no probe above it failed; for one that failed, why.
+std::string BoundBy(const plan::CandidateResult& c) {
+  if (!c.feasible) return c.reason;
+  const plan::ProbeRecord* above = nullptr;
+  for (const plan::ProbeRecord& p : c.search) {
+    if (!p.met && p.rate_per_s > c.max_rate_per_s &&
+        (above == nullptr || p.rate_per_s < above->rate_per_s)) {
+      above = &p;
+    }
+  }
+  return above != nullptr ? absl::StrFormat("at %.4g req/s: %s", above->rate_per_s, above->why)
+                          : std::string("none found: the search's highest rate passed");
+}
+
+Json PlanJson(const std::string& model, double demand, const std::string& slo,
+              const std::vector<plan::CandidateResult>& v) {
+  Json arr = Json::array();
+  for (const auto& c : v) {
+    Json j;
+    j["candidate"] = c.label;
+    j["chip"] = c.scenario.chip();
+    j["chips"] = c.feasible ? static_cast<int64_t>(c.report.num_chips())
+                            : static_cast<int64_t>(c.scenario.chips());
+    j["feasible"] = c.feasible;
+    j["bound_by"] = BoundBy(c);
+    if (c.feasible) {
+      j["max_rate_per_s"] = c.max_rate_per_s;
+      j["tokens_per_s_per_replica"] = c.tokens_per_s;
+      j["replicas"] = c.replicas;
+      j["fleet_usd_per_hour"] = c.fleet_usd_per_hour;
+      j["usd_per_million_tokens"] = c.usd_per_million_tokens;
+      j["tokens_per_s_per_user"] = c.tokens_per_s_per_user;
+      j["tokens_per_s_per_chip"] = c.tokens_per_s_per_chip;
+      j["ttft_s_p99"] = c.report.ttft_s().p99();
+      j["tpot_s_p99"] = c.report.tpot_s().p99();
+      j["pareto_user"] = c.pareto_user;
+      j["pareto_chip"] = c.pareto_chip;
+      j["availability"] = c.availability.availability;
+      j["spares"] = c.availability.spares;
+    }
+    j["probes"] = c.probes();
+    arr.push_back(j);
+  }
+  Json j;
+  j["model"] = model;
+  j["demand_tokens_per_s"] = demand;
+  j["slo"] = slo;
+  j["cheapest"] = !v.empty() && v.front().feasible ? Json(v.front().label) : Json(nullptr);
+  j["candidates"] = arr;
+  return j;
+}
+
 // Free text for a quoted plan CSV cell: commas and quotes become ';'.
 std::string PlainCell(std::string s) {
   for (char& ch : s)
@@ -196,19 +253,19 @@ std::string Csv(const std::vector<plan::CandidateResult>& v) {
       "candidate,feasible,reason,max_rate_per_s,tokens_per_s,replicas,fleet_usd_per_hour,"
       "usd_per_million_tokens,tokens_per_s_per_user,tokens_per_s_per_chip,pareto_user,"
       "pareto_chip,ttft_s.p99,tpot_s.p99,probes,events,availability,spares,"
-      "extra_usd_per_hour_per_replica\n";
+      "extra_usd_per_hour_per_replica,bound_by\n";
   for (const auto& c : v) {
     const std::string reason = PlainCell(c.feasible ? "" : c.reason);
     absl::StrAppend(
         &out,
         absl::StrFormat(
             "\"%s\",%s,\"%s\",%.9g,%.9g,%d,%.9g,%.9g,%.9g,%.9g,%d,%d,%.9g,%.9g,%d,%d,%.9g,%d,"
-            "%.9g\n",
+            "%.9g,\"%s\"\n",
             c.label, c.feasible ? "true" : "false", reason, c.max_rate_per_s, c.tokens_per_s,
             c.replicas, c.fleet_usd_per_hour, c.usd_per_million_tokens, c.tokens_per_s_per_user,
             c.tokens_per_s_per_chip, c.pareto_user, c.pareto_chip, c.report.ttft_s().p99(),
             c.report.tpot_s().p99(), c.probes(), c.events(), c.availability.availability,
-            c.availability.spares, c.availability.extra_usd_per_hour));
+            c.availability.spares, c.availability.extra_usd_per_hour, PlainCell(BoundBy(c))));
   }
   return out;
 }
@@ -228,6 +285,7 @@ std::string ProbesCsv(const std::vector<plan::CandidateResult>& v) {
 }
 
 absl::Status RunPlan(const Invocation& inv) {
+  ASSIGN_OR_RETURN(Format format, ParseFormat(absl::GetFlag(FLAGS_format)));
   ASSIGN_OR_RETURN(v1::Scenario base, ScenarioFromFlags(inv));
   plan::PlanOptions o;
   ASSIGN_OR_RETURN(o.slo, plan::ParseSlo(absl::GetFlag(FLAGS_slo), base.model()));
@@ -297,6 +355,20 @@ absl::Status RunPlan(const Invocation& inv) {
     RETURN_IF_ERROR(base::WriteFilesAtomically(
         {{out_dir + "/plan.csv", plan_csv}, {out_dir + "/probes.csv", probes_csv}}));
   }
+  const bool any = !r.empty() && r.front().feasible;
+  auto none_meets = [&] {
+    // r is sorted closest first: name up to three and what binds for each.
+    std::vector<std::string> closest;
+    for (size_t i = 0; i < r.size() && i < 3; ++i) {
+      closest.push_back(absl::StrCat(r[i].label, " (", r[i].reason, ")"));
+    }
+    return absl::ResourceExhaustedError(absl::StrCat("plan: no candidate meets ", o.slo.name,
+                                                     "; closest: ", absl::StrJoin(closest, "; ")));
+  };
+  if (format == Format::kJson) {
+    PrintJson(inv.out, PlanJson(base.model(), o.demand_tokens_per_s, o.slo.name, r));
+    return any ? absl::OkStatus() : none_meets();
+  }
   std::vector<std::string> header = {
       "candidate",  "max req/s",  "tok/s per replica", "replicas",    "fleet $/hour",
       "$/M tokens", "tok/s/user", "TTFT p99 ms",       "TPOT p99 ms", "pareto"};
@@ -328,7 +400,6 @@ absl::Status RunPlan(const Invocation& inv) {
     inv.out << "with failures (cost availability's model): replicas = demand / (capacity x "
                "availability); $/hour includes each replica's spare cards and replacements\n";
   }
-  const bool any = !r.empty() && r.front().feasible;
   if (any) {
     inv.out << t.Render();
     const auto& b = r.front();
@@ -337,17 +408,12 @@ absl::Status RunPlan(const Invocation& inv) {
         b.max_rate_per_s, b.fleet_usd_per_hour, b.usd_per_million_tokens);
   }
   for (const auto& c : r) {
+    if (c.feasible) inv.out << "limited " << c.label << ": " << BoundBy(c) << "\n";
+  }
+  for (const auto& c : r) {
     if (!c.feasible) inv.out << "rejected " << c.label << ": " << c.reason << "\n";
   }
-  if (!any) {
-    // r is sorted closest first: name up to three and what binds for each.
-    std::vector<std::string> closest;
-    for (size_t i = 0; i < r.size() && i < 3; ++i) {
-      closest.push_back(absl::StrCat(r[i].label, " (", r[i].reason, ")"));
-    }
-    return absl::ResourceExhaustedError(absl::StrCat("plan: no candidate meets ", o.slo.name,
-                                                     "; closest: ", absl::StrJoin(closest, "; ")));
-  }
+  if (!any) return none_meets();
   return absl::OkStatus();
 }
 
@@ -371,39 +437,15 @@ void RegisterPlanCommands(Cli& cli) {
                       "replacement cards. With --out-dir, plan.csv (one row per candidate) and "
                       "probes.csv (every probe of every rate search). Exit code 3 when no "
                       "candidate meets the SLO.",
-           .flags = {"scenario",
-                     "model",
-                     "input_len",
-                     "output_len",
-                     "kv_dtype",
-                     "draft_len",
-                     "acceptance",
-                     "topology",
-                     "cards_per_server",
-                     "seed",
-                     "slo",
-                     "candidates",
-                     "strategy",
-                     "strategies",
-                     "topologies",
-                     "draft_lens",
-                     "chip_multiples",
-                     "pools",
-                     "demand",
-                     "demand_requests",
-                     "requests",
-                     "jobs",
-                     "out_dir",
-                     "spares",
-                     "chip_fit",
-                     "hbm_fit",
-                     "card_fit",
-                     "server_fit",
-                     "link_fit",
-                     "takeover_s",
-                     "card_replace_h",
-                     "server_repair_h",
-                     "link_repair_h"},
+           .flags = {"format",          "scenario",         "model",      "input_len",
+                     "output_len",      "kv_dtype",         "draft_len",  "acceptance",
+                     "topology",        "cards_per_server", "seed",       "slo",
+                     "candidates",      "strategy",         "strategies", "topologies",
+                     "draft_lens",      "chip_multiples",   "pools",      "demand",
+                     "demand_requests", "requests",         "jobs",       "out_dir",
+                     "spares",          "chip_fit",         "hbm_fit",    "card_fit",
+                     "server_fit",      "link_fit",         "takeover_s", "card_replace_h",
+                     "server_repair_h", "link_repair_h"},
            // --spares: 0 as plan.csv shows it when not given (cost
            // availability's default of 1 is not plan's).
            .flag_defaults = {{"requests", "200"}, {"out_dir", ""}, {"spares", "0"}},
