@@ -79,7 +79,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{{"cost", "breakeven", "--usd-per-wafer=inf"},
              "--usd-per-wafer must be a finite number in [0, 1e+07], got inf"},
         Case{{"cost", "breakeven", "--gpu-price=cheap"}, "--gpu-price must be hyperscaler"},
-        Case{{"cost", "breakeven", "--gpu=b200"}, "no sourced neocloud hourly price for b200"},
+        Case{{"cost", "breakeven", "--gpu=wse3"}, "no sourced neocloud hourly price for wse3"},
         Case{{"cost", "breakeven", "--chip=h100"}, "--chip h100 is not a hard-wired chip"},
         Case{{"plan", "--model=llama-3.1-8b", "--slo=ttft_p99<500ms"},
              "expected METRIC_STAT<=VALUE"},
