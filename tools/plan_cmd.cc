@@ -97,6 +97,30 @@ std::vector<v1::Scenario> Multiples(v1::Scenario s, const std::vector<double>& m
   return out;
 }
 
+// A GPU candidate named without a count (h100, not h100:8) is every
+// tensor-parallel shape within its NVLink domain that holds the model
+// (TP 1, 2, 4, ... up to the preset's default_tensor_parallel), one
+// replica per shape, as a GPU engineer would size it; not only the
+// domain's full width. Shapes that cannot be built are left out (all of
+// them failing keeps the bare candidate, so its error is reported).
+std::vector<v1::Scenario> GpuShapes(v1::Scenario s) {
+  if (s.chips() != 0) return {std::move(s)};
+  absl::StatusOr<v1::ChipSpec> spec = silicon::LoadChip(s.chip());
+  if (!spec.ok() || spec->kind() != v1::ChipSpec::ROOFLINE ||
+      spec->roofline().default_tensor_parallel() < 2) {
+    return {std::move(s)};
+  }
+  std::vector<v1::Scenario> out;
+  for (int tp = 1; tp <= spec->roofline().default_tensor_parallel(); tp *= 2) {
+    v1::Scenario x = s;
+    x.set_chips(tp);
+    x.set_tensor_parallel(tp);
+    if (sim::Simulation::Build(x).ok()) out.push_back(std::move(x));
+  }
+  if (out.empty()) out.push_back(std::move(s));
+  return out;
+}
+
 // Every candidate CHIP[:CHIPS] crossed with --chip-multiples, --strategies,
 // --topologies, --draft-lens and --pools.
 absl::StatusOr<std::vector<v1::Scenario>> Candidates(const v1::Scenario& base,
@@ -169,7 +193,11 @@ absl::StatusOr<std::vector<v1::Scenario>> Candidates(const v1::Scenario& base,
               *s.mutable_disaggregation() = pool->disaggregation();
               *s.mutable_attention_ffn() = pool->attention_ffn();
             }
-            for (v1::Scenario& x : Multiples(std::move(s), multiples)) out.push_back(std::move(x));
+            for (v1::Scenario& g : GpuShapes(std::move(s))) {
+              for (v1::Scenario& x : Multiples(std::move(g), multiples)) {
+                out.push_back(std::move(x));
+              }
+            }
           }
         }
       }
