@@ -15,12 +15,9 @@ absl::StatusOr<double> GpuUsdPerHour(const std::string& gpu, const std::string& 
   // Pricing 2026", March 2026) and $8.00-14.24 at AWS for H200/B200
   // (packet.ai, "GPU Pricing Models Compared 2026", June 2026).
   static const auto* prices = new std::map<std::pair<std::string, std::string>, double>{
-      {{"h100", "hyperscaler"}, 4.25},
-      {{"h100", "neocloud"}, 3.00},
-      {{"h200", "hyperscaler"}, 5.75},
-      {{"h200", "neocloud"}, 4.00},
-      {{"b200", "hyperscaler"}, 11.12},
-      {{"b200", "neocloud"}, 5.25},
+      {{"h100", "hyperscaler"}, 4.25},  {{"h100", "neocloud"}, 3.00},
+      {{"h200", "hyperscaler"}, 5.75},  {{"h200", "neocloud"}, 4.00},
+      {{"b200", "hyperscaler"}, 11.12}, {{"b200", "neocloud"}, 5.25},
   };
   if (tier != "hyperscaler" && tier != "neocloud") {
     return absl::InvalidArgumentError(
