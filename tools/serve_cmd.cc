@@ -27,6 +27,7 @@
 #include "sim/scenario_validate.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
+#include "tools/output.h"
 
 namespace etchsim::tools {
 namespace {
@@ -181,6 +182,7 @@ absl::Status RunClusterUp(const Invocation& inv) {
 }
 
 absl::Status RunHealth(const Invocation& inv) {
+  ASSIGN_OR_RETURN(Format format, ParseFormat(absl::GetFlag(FLAGS_format)));
   const std::string& address = inv.args[0];
   RETURN_IF_ERROR(rpc::ValidateHostPort("health", address, /*allow_port_zero=*/false));
   ASSIGN_OR_RETURN(rpc::Credentials creds, CredentialsFromFlags());
@@ -197,7 +199,14 @@ absl::Status RunHealth(const Invocation& inv) {
     return absl::UnavailableError(absl::StrCat(
         address, ": ", grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status())));
   }
-  inv.out << address << ": SERVING\n";
+  if (format == Format::kJson) {
+    nlohmann::ordered_json j;
+    j["address"] = address;
+    j["status"] = "SERVING";
+    PrintJson(inv.out, j);
+  } else {
+    inv.out << address << ": SERVING\n";
+  }
   return absl::OkStatus();
 }
 
@@ -207,9 +216,10 @@ void RegisterServeCommands(Cli& cli) {
   cli.Add({.name = "health",
            .args_usage = "HOST:PORT",
            .summary = "Check a chip or coordinator process (grpc.health.v1).",
-           .details = "Exit 0 and print SERVING if the process answers within 2 s; "
+           .details = "Exit 0 and print SERVING (or, with --format=json, "
+                      "{\"address\", \"status\"}) if the process answers within 2 s; "
                       "exit 1 otherwise. Used by container health checks.",
-           .flags = {"tls_cert", "tls_key", "tls_ca"},
+           .flags = {"format", "tls_cert", "tls_key", "tls_ca"},
            .min_args = 1,
            .max_args = 1,
            .run = RunHealth});

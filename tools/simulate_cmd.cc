@@ -203,6 +203,7 @@ absl::Status RunSimulate(const Invocation& inv) {
 }
 
 absl::Status RunCalibrate(const Invocation& inv) {
+  ASSIGN_OR_RETURN(Format format, ParseFormat(absl::GetFlag(FLAGS_format)));
   ASSIGN_OR_RETURN(v1::Scenario scenario, ScenarioFromFlags(inv));
   scenario.mutable_workload()->mutable_closed_loop()->set_users(1);
   ASSIGN_OR_RETURN(v1::ChipSpec spec, silicon::LoadChip(scenario.chip()));
@@ -279,6 +280,19 @@ absl::Status RunCalibrate(const Invocation& inv) {
   ASSIGN_OR_RETURN(auto sim, sim::Simulation::Build(scenario, {.chip = &spec}));
   ASSIGN_OR_RETURN(sim::SimulationResult r, sim->RunInProcess());
   const double engine = r.host.tokens_per_s_per_user_milli.Mean() / 1000.0;
+  if (format == Format::kJson) {
+    nlohmann::ordered_json j;
+    j["chip"] = spec.name();
+    j["model"] = scenario.model();
+    j["parameter"] = param;
+    j["value"] = scan;
+    j["target_tokens_per_s"] = target;
+    j["analytic_tokens_per_s"] = got;
+    j["event_requests"] = r.host.completed;
+    j["event_tokens_per_s_per_user"] = engine;
+    PrintJson(inv.out, j);
+    return absl::OkStatus();
+  }
   inv.out << absl::StrFormat(
       "%s: %.2f\n"
       "analytic single-user decode: %.1f tok/s (target %.1f)\n"
@@ -345,6 +359,7 @@ void RegisterSimulateCommands(Cli& cli) {
   std::vector<std::string> cal_flags = kScenarioFlags;
   cal_flags.push_back("target_tokens_per_s");
   cal_flags.push_back("parameter");
+  cal_flags.push_back("format");
   cli.Add(
       {.name = "calibrate",
        .summary = "Solve a chip's calibrated constant so one user decodes at a "

@@ -20,6 +20,7 @@
 #include "sweep/sweep.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
+#include "tools/output.h"
 #include "tools/scenario_flags.h"
 
 namespace etchsim::tools {
@@ -99,6 +100,7 @@ absl::Status RunSweepCmd(const Invocation& inv) {
     // The one text-proto parser: line and column, nothing logged.
     ASSIGN_OR_RETURN(file, base::ParseTextProto<v1::Sweep>(text, path));
   }
+  ASSIGN_OR_RETURN(Format format, ParseFormat(absl::GetFlag(FLAGS_format)));
   ASSIGN_OR_RETURN(
       sweep::SweepSpec spec,
       sweep::MakeSpec(file ? &*file : nullptr, path, inv.All("axis"), absl::GetFlag(FLAGS_mode),
@@ -126,6 +128,20 @@ absl::Status RunSweepCmd(const Invocation& inv) {
   ASSIGN_OR_RETURN(sweep::RunSummary sum, sweep::RunSweep(spec, opt));
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  if (format == Format::kJson) {
+    nlohmann::ordered_json j;
+    j["points"] = sum.points;
+    j["shard"] = {{"index", opt.shard_index}, {"count", opt.shard_count}};
+    j["evaluated"] = sum.evaluated;
+    j["resumed"] = sum.resumed;
+    j["infeasible"] = sum.infeasible;
+    j["builds"] = sum.builds;
+    j["wall_s"] = wall;
+    j["csv"] = sum.csv_path;
+    j["jsonl"] = sum.jsonl_path;
+    PrintJson(inv.out, j);
+    return absl::OkStatus();
+  }
   inv.out << absl::StrFormat(
       "%d point(s)%s: %d evaluated, %d resumed from the journal, %d infeasible, %d distinct "
       "build(s), %.3f wall s\n%s\n%s\n",
@@ -136,8 +152,18 @@ absl::Status RunSweepCmd(const Invocation& inv) {
 }
 
 absl::Status RunMerge(const Invocation& inv) {
+  ASSIGN_OR_RETURN(Format format, ParseFormat(absl::GetFlag(FLAGS_format)));
   ASSIGN_OR_RETURN(sweep::RunSummary sum,
                    sweep::MergeShards(inv.args, absl::GetFlag(FLAGS_out_dir)));
+  if (format == Format::kJson) {
+    nlohmann::ordered_json j;
+    j["points"] = sum.points;
+    j["shards"] = inv.args.size();
+    j["csv"] = sum.csv_path;
+    j["jsonl"] = sum.jsonl_path;
+    PrintJson(inv.out, j);
+    return absl::OkStatus();
+  }
   inv.out << absl::StrFormat("%d point(s) from %d shard(s)\n%s\n%s\n", sum.points, inv.args.size(),
                              sum.csv_path, sum.jsonl_path);
   return absl::OkStatus();
@@ -155,8 +181,8 @@ std::string AliasList() {
 
 void RegisterSweepCommands(Cli& cli) {
   std::vector<std::string> flags = kBaseFlags;
-  flags.insert(flags.end(),
-               {"sweep", "axis", "mode", "jobs", "out_dir", "shard", "top", "rank_by", "filter"});
+  flags.insert(flags.end(), {"sweep", "axis", "mode", "jobs", "out_dir", "shard", "top", "rank_by",
+                             "filter", "format"});
   cli.Add({.name = "sweep",
            .summary = "Run a scenario over the cross product of axes, in parallel, to CSV "
                       "and JSONL.",
@@ -190,7 +216,7 @@ void RegisterSweepCommands(Cli& cli) {
                       "Shards of different sweeps, a missing shard, an incomplete one or a "
                       "journal that does not verify are errors. sweep.csv and sweep.jsonl "
                       "are written together or not at all.",
-           .flags = {"out_dir"},
+           .flags = {"out_dir", "format"},
            .flag_help = {{"out_dir", "Folder for the merged sweep.csv and sweep.jsonl."}},
            .min_args = 1,
            .max_args = 1 << 20,
