@@ -186,6 +186,14 @@ Screened Screen(const PlanOptions& o, const std::string& variant, CandidateResul
   // Analytic pruning: one user's TTFT and TPOT bound every statistic of
   // those distributions from below.
   for (const SloTerm& t : o.slo.terms) {
+    // One user's speed bounds every user's from above.
+    if (t.at_least() && a.single_user_tokens_per_s < t.limit_s) {
+      c.reason = absl::StrFormat("%s: even one user gets %.4g tok/s (analytic)", t.Describe(),
+                                 a.single_user_tokens_per_s);
+      c.miss_ratio = t.limit_s / std::max(a.single_user_tokens_per_s, 1e-9);
+      return r;
+    }
+    if (t.at_least()) continue;
     const double lone = t.metric == "ttft"   ? a.single_user_ttft_s
                         : t.metric == "tpot" ? a.single_user_tpot_s
                                              : 0;

@@ -46,6 +46,7 @@ const std::map<std::pair<std::string, std::string>, std::vector<SloTerm>>& Named
 }  // namespace
 
 std::string SloTerm::Describe() const {
+  if (at_least()) return absl::StrFormat("%s_%s>=%g", metric, stat, limit_s);
   return absl::StrFormat("%s_%s<=%gms", metric, stat, limit_s * 1e3);
 }
 
@@ -69,16 +70,26 @@ absl::StatusOr<Slo> ParseSlo(const std::string& spec, const std::string& model) 
   }
   for (absl::string_view raw : absl::StrSplit(spec, ',')) {
     const std::string term(absl::StripAsciiWhitespace(raw));
-    const size_t op = term.find("<=");
+    const bool at_least = term.find(">=") != std::string::npos;
+    const size_t op = at_least ? term.find(">=") : term.find("<=");
     if (op == std::string::npos)
-      return Bad(term, "expected METRIC_STAT<=VALUE, e.g. ttft_p99<=500ms");
+      return Bad(term, "expected METRIC_STAT<=VALUE, e.g. ttft_p99<=500ms (or tps_user_p10>=50)");
     const std::string lhs = term.substr(0, op);
     std::string value = term.substr(op + 2);
-    std::vector<std::string> ms = absl::StrSplit(lhs, '_');
-    if (ms.size() != 2) return Bad(term, "expected METRIC_STAT, e.g. tpot_p99");
-    SloTerm t{ms[0], ms[1], 0};
-    if (t.metric != "ttft" && t.metric != "tpot" && t.metric != "itl" && t.metric != "e2e") {
-      return Bad(term, absl::StrCat("unknown metric \"", t.metric, "\" (ttft, tpot, itl, e2e)"));
+    // tps_user_p10: the metric's own '_' is kept.
+    const size_t us = lhs.rfind('_');
+    if (us == std::string::npos || us == 0 || us + 1 == lhs.size()) {
+      return Bad(term, "expected METRIC_STAT, e.g. tpot_p99");
+    }
+    SloTerm t{lhs.substr(0, us), lhs.substr(us + 1), 0};
+    if (t.metric != "ttft" && t.metric != "tpot" && t.metric != "itl" && t.metric != "e2e" &&
+        t.metric != "tps_user") {
+      return Bad(term, absl::StrCat("unknown metric \"", t.metric,
+                                    "\" (ttft, tpot, itl, e2e; tps_user with >=)"));
+    }
+    if (t.at_least() != at_least) {
+      return Bad(term, t.at_least() ? "tps_user is a floor: write tps_user_STAT>=TOKENS_PER_S"
+                                    : "latency terms are ceilings: write METRIC_STAT<=VALUE");
     }
     double pct = 0;
     if (t.stat != "mean" && !(PercentOf(t.stat, &pct) && pct >= 1 && pct <= 99.99)) {
@@ -88,6 +99,16 @@ absl::StatusOr<Slo> ParseSlo(const std::string& spec, const std::string& model) 
     }
     double scale = 1;
     absl::string_view v = value;
+    if (t.at_least()) {
+      absl::ConsumeSuffix(&v, "tok/s");
+      double x;
+      if (!absl::SimpleAtod(v, &x) || !std::isfinite(x) || !(x > 0) || x > 1e9) {
+        return Bad(term, absl::StrCat("\"", value, "\" is not a rate in (0, 1e9] tok/s"));
+      }
+      t.limit_s = x;
+      slo.terms.push_back(t);
+      continue;
+    }
     if (absl::ConsumeSuffix(&v, "ms"))
       scale = 1e-3;
     else if (absl::ConsumeSuffix(&v, "us"))
@@ -118,6 +139,11 @@ LatencySamples SamplesOf(const std::string& metric) {
 }
 
 double Observed(const serving::HostResult& h, const SloTerm& t) {
+  if (t.at_least()) {  // per request, x1000
+    const base::LogHistogram& x = h.tokens_per_s_per_user_milli;
+    const double q = t.Quantile();
+    return (q == 0 ? x.Mean() : static_cast<double>(x.Quantile(q))) / 1000.0;
+  }
   const base::LogHistogram& x = h.*SamplesOf(t.metric);
   // The report's arithmetic (report/report.cc, Summarize), so the two agree.
   const double q = t.Quantile();
@@ -125,7 +151,8 @@ double Observed(const serving::HostResult& h, const SloTerm& t) {
 }
 
 double Observed(const v1::Report& r, const SloTerm& t) {
-  const auto* f = v1::Report::descriptor()->FindFieldByName(t.metric + "_s");
+  const auto* f = v1::Report::descriptor()->FindFieldByName(
+      t.at_least() ? std::string("tokens_per_s_per_user") : t.metric + "_s");
   const auto& dist = static_cast<const v1::Distribution&>(r.GetReflection()->GetMessage(r, f));
   const auto* s = v1::Distribution::descriptor()->FindFieldByName(t.stat);
   if (s == nullptr) return std::nan("");
@@ -140,11 +167,13 @@ SloCheck CheckAll(const Slo& slo, const Run& run) {
   c.ratio = -1;
   for (const SloTerm& t : slo.terms) {
     const double obs = Observed(run, t);
-    const double ratio = obs / t.limit_s;
-    if (obs > t.limit_s) c.met = false;
+    // Above 1 means missed, for floors and ceilings alike.
+    const double ratio = t.at_least() ? t.limit_s / obs : obs / t.limit_s;
+    if (t.at_least() ? !(obs >= t.limit_s) : obs > t.limit_s) c.met = false;
     if (ratio > c.ratio) {
       c.ratio = ratio;
-      c.binding = absl::StrFormat("%s (observed %.4g ms)", t.Describe(), obs * 1e3);
+      c.binding = t.at_least() ? absl::StrFormat("%s (observed %.4g tok/s)", t.Describe(), obs)
+                               : absl::StrFormat("%s (observed %.4g ms)", t.Describe(), obs * 1e3);
     }
   }
   return c;

@@ -14,10 +14,14 @@
 namespace etchsim::plan {
 
 struct SloTerm {
-  std::string metric;  // ttft | tpot | itl | e2e: report field <metric>_s
+  // ttft | tpot | itl | e2e: report field <metric>_s, an upper bound in
+  // seconds; tps_user: tokens/s per user (report field
+  // tokens_per_s_per_user), a lower bound ("tps_user_p10>=50").
+  std::string metric;
   std::string stat;    // mean, or pN for any percentile N in [1, 99.99] (p50, p95, p99.9)
-  double limit_s = 0;
-  std::string Describe() const;  // "tpot_p99<=30ms"
+  double limit_s = 0;  // seconds, or tok/s for tps_user
+  bool at_least() const { return metric == "tps_user"; }
+  std::string Describe() const;  // "tpot_p99<=30ms", "tps_user_p10>=50"
   // The percentile as a fraction (0.999 for p99.9); 0 for the mean.
   double Quantile() const;
 };
@@ -27,7 +31,8 @@ struct Slo {
   std::vector<SloTerm> terms;
 };
 
-// `spec` is a comma list of METRIC_STAT<=VALUE[s|ms|us] or a named set
+// `spec` is a comma list of METRIC_STAT<=VALUE[s|ms|us] (or
+// tps_user_STAT>=TOKENS_PER_S) or a named set
 // ("mlperf-server", "mlperf-interactive") for `model`. Errors name the
 // flag and the term.
 absl::StatusOr<Slo> ParseSlo(const std::string& spec, const std::string& model);

@@ -49,6 +49,12 @@ TEST(SloTest, BadSpecsNameTheTerm) {
       {"ttft_p99<=-5ms", "is not a positive duration"},
       {"ttft_p99<=abcms", "is not a positive duration"},
       {"ttft_p99<=1s,", "--slo \"\""},
+      {"tps_user_p10<=50", "tps_user is a floor: write tps_user_STAT>=TOKENS_PER_S"},
+      {"ttft_p99>=1s", "latency terms are ceilings"},
+      {"tps_user_p10>=0", "is not a rate in (0, 1e9] tok/s"},
+      {"tps_user_p10>=fast", "is not a rate"},
+      {"tps_user_p10>=nan", "is not a rate"},
+      {"tps_user_max>=5", "unknown statistic \"max\""},
   };
   for (const auto& [spec, msg] : cases) {
     auto s = ParseSlo(spec, "llama-3.1-8b");
@@ -104,6 +110,33 @@ TEST(SloTest, CheckNamesTheBindingTerm) {
   EXPECT_NEAR(c.ratio, 1.2, 1e-12);
   r.mutable_tpot_s()->set_p99(0.009);
   EXPECT_TRUE(Check(*s, r).met);
+}
+
+TEST(SloTest, TokensPerUserIsAFloor) {
+  auto s = ParseSlo("tps_user_p10>=50,tpot_p99<=30ms", "x");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->terms[0].metric, "tps_user");
+  EXPECT_TRUE(s->terms[0].at_least());
+  EXPECT_DOUBLE_EQ(s->terms[0].limit_s, 50);
+  EXPECT_EQ(s->terms[0].Describe(), "tps_user_p10>=50");
+  EXPECT_DOUBLE_EQ(ParseSlo("tps_user_mean>=12.5tok/s", "x")->terms[0].limit_s, 12.5);
+  // 1000 users at 1..1000 tok/s: p10 ~ 100, so >= 50 holds and >= 200 not.
+  serving::HostResult h;
+  for (uint64_t i = 1; i <= 1000; ++i) {
+    h.tokens_per_s_per_user_milli.Add(i * 1000);
+    h.tpot_ps.Add(1'000'000);
+  }
+  EXPECT_NEAR(Observed(h, s->terms[0]), 100, 5);
+  EXPECT_TRUE(Check(*s, h).met);
+  const SloCheck miss = Check(*ParseSlo("tps_user_p10>=200", "x"), h);
+  EXPECT_FALSE(miss.met);
+  EXPECT_THAT(miss.binding, ::testing::HasSubstr("tps_user_p10>=200 (observed"));
+  EXPECT_NEAR(miss.ratio, 2.0, 0.1);
+  v1::Report r;
+  r.mutable_tokens_per_s_per_user()->set_p50(40);
+  EXPECT_FALSE(Check(*ParseSlo("tps_user_p50>=50", "x"), r).met);
+  r.mutable_tokens_per_s_per_user()->set_p50(60);
+  EXPECT_TRUE(Check(*ParseSlo("tps_user_p50>=50", "x"), r).met);
 }
 
 }  // namespace

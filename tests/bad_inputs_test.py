@@ -328,6 +328,8 @@ for argv, expect in [
     (["sweep", "--chip", "@hc2", "--axis", "design.frobs=1"], '--axis design.frobs: unknown design field "frobs"'),
     (["sweep", "--chip", "@hc2", "--axis", "design.kv_sram_mb=1,x"], '--axis design.kv_sram_mb: kv_sram_mb must be a number, got "x"'),
     (["sweep", "--chip", "@hc2", "--axis", "design.node=N3+x"], "must not contain '+'"),
+    (["plan", "--model", L8, "--candidates", "hc1", "--slo", "tps_user_p10<=50"], 'tps_user is a floor: write tps_user_STAT>=TOKENS_PER_S'),
+    (["plan", "--model", L8, "--candidates", "hc1", "--slo", "tps_user_p10>=inf"], 'is not a rate in (0, 1e9] tok/s'),
     (["sweep", "--chip", "@hc2", "--axis", "design.node=N0"], 'sweep point 0 (design.node=N0): chip @hc2+node=N0: node unknown node "N0"'),
 ]:
     row(" ".join(argv), argv, expect)
