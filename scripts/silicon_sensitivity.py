@@ -43,8 +43,6 @@ def main():
         "wafer_price_usd": d["wafer_price_usd"],
         "defect_density": d["defect_density_per_cm2"],
         "rom_density": d["rom_bits_per_mm2"],
-        "gross_margin": None,  # read from the design's card price below
-        "weight_mac_fj": None,
     }
     # (input, low, base, high): silicon fields go into the chip reference,
     # the GPU price into --gpu-usd-per-hour.
@@ -58,6 +56,7 @@ def main():
         ("defect_density", base["defect_density"] * 0.5, base["defect_density"],
          base["defect_density"] * 2),
         ("rom_density", base["rom_density"] * 0.67, base["rom_density"], base["rom_density"] * 1.5),
+        # The bundled designs' margin and energies (chips design does not print them).
         ("gross_margin", 0.4, 0.6, 0.75),
         ("weight_mac_fj", 1.875, 3.75, 7.5),
         ("rom_fj_per_bit", 0.25, 0.5, 1.0),

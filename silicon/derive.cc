@@ -68,6 +68,12 @@ absl::StatusOr<int64_t> ParamsPerChip(const v1::ChipDesign& d, const model::Mode
 
 std::string Mm2(double v) { return absl::StrFormat("%.0f mm2", v); }
 
+// The design's ROM density on `node`: its own, else HC1's scaled.
+absl::StatusOr<double> RomDensityOf(const v1::ChipDesign& d, const v1::ProcessNode& node) {
+  if (d.rom_bits_per_mm2() > 0) return d.rom_bits_per_mm2();
+  return DefaultRomDensity(node);
+}
+
 void MergeNodeOverride(const v1::ProcessNode& o, v1::ProcessNode& n);
 
 // What would fit when one die does not: more dies, a denser node, fewer
@@ -79,9 +85,7 @@ std::string WhatFits(const v1::ChipDesign& d, const v1::ProcessNode& n, const mo
   if (!format.ok()) return std::string(format.status().message());
   const model::WeightFormat& f = *format;
   auto per_die = [&](const v1::ProcessNode& node, int64_t p, int dies) -> double {
-    absl::StatusOr<double> density = d.rom_bits_per_mm2() > 0
-                                         ? absl::StatusOr<double>(d.rom_bits_per_mm2())
-                                         : DefaultRomDensity(node);
+    absl::StatusOr<double> density = RomDensityOf(d, node);
     if (!density.ok()) return HUGE_VAL;
     const Blocks b = BlocksOf(d, node, p, dies);
     return PerDieMm2(b, static_cast<double>(f.BytesFor(p)) * 8 / *density, d.overhead_fraction(),
@@ -311,11 +315,7 @@ absl::StatusOr<DerivedDesign> Derive(const v1::ChipDesign& d, const model::Model
   ASSIGN_OR_RETURN(out.format, model::FindWeightFormat(d.weight_format()));
   ASSIGN_OR_RETURN(out.params_per_chip, ParamsPerChip(d, m));
   out.rom_bytes = out.format.BytesFor(out.params_per_chip);
-  if (d.rom_bits_per_mm2() > 0) {
-    out.rom_bits_per_mm2 = d.rom_bits_per_mm2();
-  } else {
-    ASSIGN_OR_RETURN(out.rom_bits_per_mm2, DefaultRomDensity(out.node));
-  }
+  ASSIGN_OR_RETURN(out.rom_bits_per_mm2, RomDensityOf(d, out.node));
   out.design.set_rom_bits_per_mm2(out.rom_bits_per_mm2);
   const double rom_bits = static_cast<double>(out.rom_bytes) * 8;
   const double rom_mm2 = rom_bits / out.rom_bits_per_mm2;
@@ -395,6 +395,15 @@ absl::StatusOr<DerivedDesign> Derive(const v1::ChipDesign& d, const model::Model
   }
   RETURN_IF_ERROR(BuildSpec(out.design, out));
   return out;
+}
+
+absl::StatusOr<DerivedDesign> DeriveWithModel(const v1::ChipDesign& d) {
+  absl::StatusOr<model::ModelSpec> m = model::LoadModel(d.model());
+  if (!m.ok()) {
+    return absl::Status(m.status().code(),
+                        absl::StrCat("design ", d.name(), ": model: ", m.status().message()));
+  }
+  return Derive(d, *m);
 }
 
 }  // namespace etchsim::silicon

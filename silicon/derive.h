@@ -99,6 +99,9 @@ absl::StatusOr<double> DefaultRomDensity(const v1::ProcessNode& n);
 // its area budget), naming the area, the limit and what would fit;
 // InvalidArgument for a design whose weights the ROM cannot hold.
 absl::StatusOr<DerivedDesign> Derive(const v1::ChipDesign& d, const model::ModelSpec& m);
+// The same with the design's own model loaded (a model that does not load
+// is "design NAME: model: ...").
+absl::StatusOr<DerivedDesign> DeriveWithModel(const v1::ChipDesign& d);
 
 }  // namespace etchsim::silicon
 

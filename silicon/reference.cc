@@ -11,8 +11,6 @@
 #include "base/bounds.h"
 #include "base/status_macros.h"
 #include "chip/chip_spec.h"
-#include "model/zoo.h"
-#include "silicon/derive.h"
 #include "silicon/silicon.h"
 
 namespace etchsim::silicon {
@@ -224,20 +222,22 @@ absl::StatusOr<v1::ChipDesign> DesignFromReference(const std::string& ref) {
   return d;
 }
 
+absl::StatusOr<DerivedDesign> DeriveReference(const std::string& ref) {
+  ASSIGN_OR_RETURN(v1::ChipDesign d, DesignFromReference(ref));
+  absl::StatusOr<DerivedDesign> h = DeriveWithModel(d);
+  if (!h.ok()) {
+    return absl::Status(h.status().code(),
+                        absl::StrCat("chip ", base::Excerpt(ref, 120), ": ", h.status().message()));
+  }
+  return h;
+}
+
 absl::StatusOr<v1::ChipSpec> LoadChip(const std::string& name) {
   if (!IsDesignReference(name)) return chip::LoadChipSpec(name);
-  ASSIGN_OR_RETURN(v1::ChipDesign d, DesignFromReference(name));
-  const std::string where = absl::StrCat("chip ", base::Excerpt(name, 120));
-  auto prefix = [&](const absl::Status& s) {
-    return absl::Status(s.code(), absl::StrCat(where, ": ", s.message()));
-  };
-  absl::StatusOr<model::ModelSpec> m = model::LoadModel(d.model());
-  if (!m.ok()) return prefix(m.status());
-  absl::StatusOr<DerivedDesign> h = Derive(d, *m);
-  if (!h.ok()) return prefix(h.status());
+  ASSIGN_OR_RETURN(DerivedDesign h, DeriveReference(name));
   // Named as referenced, so tables tell "@hc1" from "@hc1+kv_sram_mb=512".
-  h->spec.set_name(name);
-  return h->spec;
+  h.spec.set_name(name);
+  return h.spec;
 }
 
 }  // namespace etchsim::silicon

@@ -18,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "proto/etchsim/v1/chip.pb.h"
 #include "proto/etchsim/v1/silicon.pb.h"
+#include "silicon/derive.h"
 
 namespace etchsim::silicon {
 
@@ -46,6 +47,8 @@ absl::Status ApplyDesignOverride(v1::ChipDesign& d, absl::string_view field,
 bool IsDesignReference(absl::string_view chip);
 // The design a reference names, with its overrides applied and validated.
 absl::StatusOr<v1::ChipDesign> DesignFromReference(const std::string& ref);
+// A design reference's design, derived (errors name the reference).
+absl::StatusOr<DerivedDesign> DeriveReference(const std::string& ref);
 // A chip preset or path (chip::LoadChipSpec), or a design reference's
 // derived ChipSpec.
 absl::StatusOr<v1::ChipSpec> LoadChip(const std::string& name_or_path_or_ref);

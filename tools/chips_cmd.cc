@@ -16,7 +16,6 @@
 #include "base/status_macros.h"
 #include "base/text_table.h"
 #include "google/protobuf/text_format.h"
-#include "model/zoo.h"
 #include "silicon/derive.h"
 #include "silicon/reference.h"
 #include "silicon/silicon.h"
@@ -185,13 +184,8 @@ absl::Status RunDesign(const Invocation& inv) {
                                          ? silicon::DesignFromReference(inv.args[0])
                                          : silicon::LoadDesign(inv.args[0]));
   RETURN_IF_ERROR(ApplyOverrides(inv, d));
-  const std::string source = absl::StrCat("design ", d.name());
-  RETURN_IF_ERROR(silicon::ValidateDesign(d, source));
-  absl::StatusOr<model::ModelSpec> m = model::LoadModel(d.model());
-  if (!m.ok()) {
-    return absl::Status(m.status().code(), absl::StrCat(source, ": model: ", m.status().message()));
-  }
-  ASSIGN_OR_RETURN(silicon::DerivedDesign h, silicon::Derive(d, *m));
+  // Derive validates the design first, naming it ("design NAME: ...").
+  ASSIGN_OR_RETURN(silicon::DerivedDesign h, silicon::DeriveWithModel(d));
   if (const std::string path = absl::GetFlag(FLAGS_emit_spec); !path.empty()) {
     // The spec never replaces the design it came from.
     std::error_code ec;

@@ -16,7 +16,6 @@
 #include "cost/energy.h"
 #include "cost/prices.h"
 #include "cost/tco.h"
-#include "model/zoo.h"
 #include "report/analytic.h"
 #include "report/report.h"
 #include "silicon/derive.h"
@@ -109,6 +108,11 @@ absl::Status CheckBreakevenFlags() {
   return absl::OkStatus();
 }
 
+// A fleet of `n` replicas, committed and running.
+double FleetUsdPerHour(const cost::ReplicaCost& c, int64_t n) {
+  return static_cast<double>(n) * (c.committed_usd_per_hour + c.running_usd_per_hour);
+}
+
 // What `cost breakeven` found, for its JSON and its text.
 struct BreakevenOutcome {
   std::string model;
@@ -126,7 +130,7 @@ Json BreakevenJson(const BreakevenOutcome& o) {
     j["replica"] = what;
     j["tokens_per_s_per_replica"] = c.tokens_per_s;
     j["replicas"] = n;
-    j["fleet_usd_per_hour"] = n * (c.committed_usd_per_hour + c.running_usd_per_hour);
+    j["fleet_usd_per_hour"] = FleetUsdPerHour(c, n);
     return j;
   };
   auto opt = [](const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); };
@@ -162,14 +166,10 @@ std::string BreakevenText(const BreakevenOutcome& o, const std::string& out_dir)
   const int64_t ng = cost::Replicas(o.in.gpu, o.in.demand_tokens_per_s);
   auto money = [](double v) { return absl::StrCat("$", base::WithCommas(std::llround(v))); };
   base::TextTable t({"", "replica", "tok/s per replica", "replicas", "fleet $/hour"});
-  t.AddRow(
-      {"hard-wired", o.hard.what, base::Fixed(o.in.hardwired.tokens_per_s, 0), absl::StrCat(nh),
-       base::Fixed(
-           nh * (o.in.hardwired.committed_usd_per_hour + o.in.hardwired.running_usd_per_hour), 2)});
-  t.AddRow(
-      {absl::StrCat("GPU (", o.tier, ")"), o.gpu.what, base::Fixed(o.in.gpu.tokens_per_s, 0),
-       absl::StrCat(ng),
-       base::Fixed(ng * (o.in.gpu.committed_usd_per_hour + o.in.gpu.running_usd_per_hour), 2)});
+  t.AddRow({"hard-wired", o.hard.what, base::Fixed(o.in.hardwired.tokens_per_s, 0),
+            absl::StrCat(nh), base::Fixed(FleetUsdPerHour(o.in.hardwired, nh), 2)});
+  t.AddRow({absl::StrCat("GPU (", o.tier, ")"), o.gpu.what, base::Fixed(o.in.gpu.tokens_per_s, 0),
+            absl::StrCat(ng), base::Fixed(FleetUsdPerHour(o.in.gpu, ng), 2)});
   out << absl::StrFormat(
       "%s at %s output tok/s; replaced with probability %.1f%%/month: expected life %.1f of "
       "at most %.0f months\n",
@@ -205,12 +205,6 @@ std::string BreakevenText(const BreakevenOutcome& o, const std::string& out_dir)
   if (!out_dir.empty())
     out << "curves: " << out_dir << "/lifetime.csv, " << out_dir << "/demand.csv\n";
   return out.str();
-}
-
-absl::StatusOr<silicon::DerivedDesign> DeriveReference(const std::string& ref) {
-  ASSIGN_OR_RETURN(v1::ChipDesign d, silicon::DesignFromReference(ref));
-  ASSIGN_OR_RETURN(model::ModelSpec m, model::LoadModel(d.model()));
-  return silicon::Derive(d, m);
 }
 
 absl::Status RunBreakeven(const Invocation& inv) {
@@ -275,7 +269,7 @@ absl::Status RunBreakeven(const Invocation& inv) {
   if (silicon::IsDesignReference(hw.chip())) {
     // A design carries its own NRE terms (its node's mask and wafer prices);
     // a flag given on the command line still wins.
-    ASSIGN_OR_RETURN(silicon::DerivedDesign d, DeriveReference(hw.chip()));
+    ASSIGN_OR_RETURN(silicon::DerivedDesign d, silicon::DeriveReference(hw.chip()));
     if (!inv.Given("masks")) in.nre.masks_changed = d.nre.masks_changed;
     if (!inv.Given("usd_per_mask")) in.nre.usd_per_mask = d.nre.usd_per_mask;
     if (!inv.Given("wafer_run_wafers")) in.nre.wafer_run_wafers = d.nre.wafer_run_wafers;
